@@ -1,0 +1,166 @@
+import {
+  type EnvironmentConfig,
+  type EnvironmentName,
+  EnvironmentNameSchema,
+  type Environments,
+  parseEnvironments,
+  type Strategy,
+  StrategySchema,
+} from './schema.ts';
+
+export type { EnvironmentConfig, EnvironmentName, Environments, SmokeRequest, Strategy } from './schema.ts';
+export { ENVIRONMENT_NAMES, InvalidConfig, parseEnvironments } from './schema.ts';
+
+/** The application Switchyard ships; one ECR repository feeds every environment. */
+export const APPLICATION = {
+  name: 'switchyard-api',
+  repositoryName: 'switchyard-api',
+} as const;
+
+const smokeRequests = [
+  { name: 'version', method: 'GET', path: '/version', signed: false, expectStatus: 200 },
+  { name: 'list-orders', method: 'GET', path: '/orders', signed: true, expectStatus: 200 },
+  { name: 'unsigned-request-refused', method: 'GET', path: '/orders', signed: false, expectStatus: 401 },
+] as const;
+
+const shared = {
+  aliases: { live: 'live', green: 'green', blue: 'blue' },
+  repositoryName: APPLICATION.repositoryName,
+  verification: { healthPath: '/health', timeoutMs: 3000, smoke: [...smokeRequests] },
+  approvalTimeoutMinutes: 60,
+  lockTtlMinutes: 120,
+} as const;
+
+/**
+ * The seed's matrix: memory 256/512/1024 MB; WAF count/count/block; logs basic/full/full;
+ * blue-green off/on/on; auto-rollback off/off/on.
+ */
+export const environments: Environments = parseEnvironments({
+  dev: {
+    ...shared,
+    name: 'dev',
+    functionName: `${APPLICATION.name}-dev`,
+    releaseOnPush: true,
+    memoryMb: 256,
+    waf: { mode: 'count', rateLimitPer5Minutes: 2000, blockedCountries: [] },
+    logging: 'basic',
+    blueGreen: false,
+    strategy: { kind: 'all-at-once' },
+    bake: { minutes: 2, checkIntervalSeconds: 60, lookbackSeconds: 120 },
+    health: { maxErrorRatePercent: 5, minInvocations: 5, maxErrors: 20, alarms: [] },
+    approvalRequired: false,
+    onUnhealthy: 'alert',
+    onInsufficientData: 'promote-with-warning',
+    promotesTo: 'staging',
+    scanAndProvision: true,
+  },
+  staging: {
+    ...shared,
+    name: 'staging',
+    functionName: `${APPLICATION.name}-staging`,
+    releaseOnPush: false,
+    memoryMb: 512,
+    waf: { mode: 'count', rateLimitPer5Minutes: 2000, blockedCountries: [] },
+    logging: 'full',
+    blueGreen: true,
+    strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
+    bake: { minutes: 5, checkIntervalSeconds: 60, lookbackSeconds: 120 },
+    health: {
+      maxErrorRatePercent: 2,
+      minInvocations: 20,
+      maxErrors: 10,
+      maxP99DurationMs: 3000,
+      alarms: [`${APPLICATION.name}-staging-5xx`, `${APPLICATION.name}-staging-errors`],
+    },
+    approvalRequired: false,
+    onUnhealthy: 'alert',
+    onInsufficientData: 'roll-back',
+    promotesTo: 'prod',
+    scanAndProvision: true,
+  },
+  prod: {
+    ...shared,
+    name: 'prod',
+    functionName: `${APPLICATION.name}-prod`,
+    releaseOnPush: false,
+    memoryMb: 1024,
+    waf: { mode: 'block', rateLimitPer5Minutes: 2000, blockedCountries: ['KP', 'IR'] },
+    logging: 'full',
+    blueGreen: true,
+    strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
+    bake: { minutes: 10, checkIntervalSeconds: 60, lookbackSeconds: 120 },
+    health: {
+      maxErrorRatePercent: 1,
+      minInvocations: 50,
+      maxErrors: 10,
+      maxP99DurationMs: 2000,
+      alarms: [`${APPLICATION.name}-prod-5xx`, `${APPLICATION.name}-prod-errors`, `${APPLICATION.name}-prod-latency`],
+    },
+    approvalRequired: true,
+    onUnhealthy: 'roll-back',
+    onInsufficientData: 'roll-back',
+    scanAndProvision: true,
+  },
+});
+
+export class UnknownEnvironment extends Error {
+  override readonly name = 'UnknownEnvironment';
+}
+
+export function environmentNamed(name: string, envs: Environments = environments): EnvironmentConfig {
+  const parsed = EnvironmentNameSchema.safeParse(name);
+  const env = parsed.success ? envs[parsed.data] : undefined;
+  if (!env) {
+    throw new UnknownEnvironment(`unknown environment "${name}"; expected one of: ${Object.keys(envs).join(', ')}`);
+  }
+  return env;
+}
+
+/** One traffic step as the state machine runs it: weight on the new version, then a bake of `bakeSeconds`. */
+export interface PlannedStep {
+  readonly percent: number;
+  readonly bakeSeconds: number;
+}
+
+/** Expands a strategy into explicit steps; the last step is always 100% with the environment's bake. */
+export function trafficPlan(env: EnvironmentConfig, strategy: Strategy = env.strategy): PlannedStep[] {
+  const finalBake = Math.round(env.bake.minutes * 60);
+  switch (strategy.kind) {
+    case 'all-at-once':
+      return [{ percent: 100, bakeSeconds: finalBake }];
+    case 'canary':
+      return [
+        { percent: strategy.percent, bakeSeconds: Math.round(strategy.bakeMinutes * 60) },
+        { percent: 100, bakeSeconds: finalBake },
+      ];
+    case 'linear': {
+      const steps: PlannedStep[] = [];
+      for (let p = strategy.percentPerStep; p < 100; p += strategy.percentPerStep) {
+        steps.push({ percent: p, bakeSeconds: Math.round(strategy.minutesPerStep * 60) });
+      }
+      steps.push({ percent: 100, bakeSeconds: finalBake });
+      return steps;
+    }
+    case 'steps':
+      return strategy.steps.map((s) => ({ percent: s.percent, bakeSeconds: Math.round(s.bakeMinutes * 60) }));
+  }
+}
+
+export function parseStrategy(raw: unknown): Strategy {
+  return StrategySchema.parse(raw);
+}
+
+/** Settings derived from the `logging` level, for the CDK handlers and the Terraform application. */
+export function loggingSettings(env: EnvironmentConfig): { logLevel: 'WARN' | 'INFO'; retentionDays: 14 | 90 } {
+  return env.logging === 'full' ? { logLevel: 'INFO', retentionDays: 90 } : { logLevel: 'WARN', retentionDays: 14 };
+}
+
+/** The lock and record key: one release per function and environment at a time. */
+export function lockKey(env: EnvironmentConfig): string {
+  return `${env.functionName}#${env.name}`;
+}
+
+/** Environments whose pushes start a release (the EventBridge rule and the local registry both use this). */
+export function pushTargets(envs: Environments = environments): EnvironmentConfig[] {
+  return Object.values(envs).filter((e) => e.releaseOnPush);
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export const EnvironmentNameSchema = z.enum(ENVIRONMENT_NAMES);
+export type EnvironmentName = z.infer<typeof EnvironmentNameSchema>;
+
+const Percent = z.number().int().min(1).max(100);
+const Minutes = z.number().min(0).max(24 * 60);
+
+const TrafficStepSchema = z.strictObject({
+  /** Share of `live` traffic sent to the new version during this step. */
+  percent: Percent,
+  /** How long this step is watched before the next one starts. */
+  bakeMinutes: Minutes,
+});
+export type TrafficStep = z.infer<typeof TrafficStepSchema>;
+
+/**
+ * How traffic moves from blue to green. Presets expand to explicit steps (see `trafficPlan`);
+ * `steps` takes any schedule whose last step is 100%.
+ */
+export const StrategySchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('all-at-once') }),
+  z.strictObject({ kind: z.literal('canary'), percent: Percent.max(99), bakeMinutes: Minutes }),
+  z.strictObject({ kind: z.literal('linear'), percentPerStep: Percent.max(50), minutesPerStep: Minutes.min(1) }),
+  z.strictObject({
+    kind: z.literal('steps'),
+    steps: z
+      .array(TrafficStepSchema)
+      .min(1)
+      .max(20)
+      .refine((steps) => steps.at(-1)?.percent === 100, { message: 'the last step must send 100% of traffic' })
+      .refine((steps) => steps.every((step, i) => i === 0 || step.percent > (steps[i - 1]?.percent ?? 0)), {
+        message: 'step percentages must increase',
+      }),
+  }),
+]);
+export type Strategy = z.infer<typeof StrategySchema>;
+
+const SmokeRequestSchema = z.strictObject({
+  name: z.string().min(1),
+  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']),
+  path: z.string().startsWith('/'),
+  body: z.unknown().optional(),
+  /** Signed with the smoke-test client's key (the workload's API key + HMAC scheme). */
+  signed: z.boolean(),
+  expectStatus: z.number().int().min(100).max(599),
+});
+export type SmokeRequest = z.infer<typeof SmokeRequestSchema>;
+
+const AliasNamesSchema = z
+  .strictObject({
+    live: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-_]{0,127}$/),
+    green: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-_]{0,127}$/),
+    blue: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-_]{0,127}$/),
+  })
+  .refine((a) => new Set([a.live, a.green, a.blue]).size === 3, { message: 'alias names must differ' });
+
+export const EnvironmentConfigSchema = z
+  .strictObject({
+    name: EnvironmentNameSchema,
+    /** The application's Lambda function; Terraform creates it, the state machine owns its versions. */
+    functionName: z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/),
+    aliases: AliasNamesSchema,
+    /** ECR repository whose pushes release into this environment (when `releaseOnPush`). */
+    repositoryName: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/),
+    releaseOnPush: z.boolean(),
+    memoryMb: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048)]),
+    waf: z.strictObject({
+      mode: z.enum(['count', 'block']),
+      rateLimitPer5Minutes: z.number().int().min(100),
+      blockedCountries: z.array(z.string().regex(/^[A-Z]{2}$/)),
+    }),
+    logging: z.enum(['basic', 'full']),
+    /** Off: the new version takes all traffic at once (the seed's dev setting). */
+    blueGreen: z.boolean(),
+    strategy: StrategySchema,
+    bake: z.strictObject({
+      /** Watch time at 100% before the release is final (the seed's "monitor errors 10 minutes" in prod). */
+      minutes: Minutes,
+      checkIntervalSeconds: z.number().int().min(10).max(3600),
+      /** Extra look-back per check, because CloudWatch data points arrive late. */
+      lookbackSeconds: z.number().int().min(0).max(900),
+    }),
+    health: z.strictObject({
+      maxErrorRatePercent: z.number().min(0).max(100),
+      /** A check (or a whole step) with fewer invocations than this is "insufficient data". */
+      minInvocations: z.number().int().min(1),
+      /** Errors at or above this count are unhealthy whatever the traffic. */
+      maxErrors: z.number().int().min(1),
+      maxP99DurationMs: z.number().int().min(1).optional(),
+      /** CloudWatch alarm names; one that enters ALARM after the release started fails the check. */
+      alarms: z.array(z.string().min(1)),
+    }),
+    verification: z.strictObject({
+      healthPath: z.string().startsWith('/'),
+      timeoutMs: z.number().int().min(100).max(30_000),
+      smoke: z.array(SmokeRequestSchema),
+    }),
+    approvalRequired: z.boolean(),
+    approvalTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60),
+    onUnhealthy: z.enum(['roll-back', 'alert']),
+    onInsufficientData: z.enum(['roll-back', 'promote-with-warning']),
+    promotesTo: EnvironmentNameSchema.optional(),
+    /** Run the CodeBuild release stage (image scan by digest + Terraform apply) before deploying. */
+    scanAndProvision: z.boolean(),
+    lockTtlMinutes: z.number().int().min(5).max(24 * 60),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.blueGreen && env.strategy.kind !== 'all-at-once') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy'],
+        message: 'an environment without blue-green must use the all-at-once strategy',
+      });
+    }
+    if (env.promotesTo === env.name) {
+      ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
+    }
+    if (env.bake.minutes * 60 < env.bake.checkIntervalSeconds && env.bake.minutes > 0) {
+      ctx.addIssue({ code: 'custom', path: ['bake', 'minutes'], message: 'bake must last at least one check interval' });
+    }
+  });
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+
+export const EnvironmentsSchema = z
+  .record(EnvironmentNameSchema, EnvironmentConfigSchema)
+  .superRefine((envs, ctx) => {
+    for (const [key, env] of Object.entries(envs)) {
+      if (env.name !== key) {
+        ctx.addIssue({ code: 'custom', path: [key, 'name'], message: `must be "${key}"` });
+      }
+      if (env.promotesTo && !(env.promotesTo in envs)) {
+        ctx.addIssue({ code: 'custom', path: [key, 'promotesTo'], message: `unknown environment "${env.promotesTo}"` });
+      }
+    }
+    const functions = Object.values(envs).map((e) => e.functionName);
+    if (new Set(functions).size !== functions.length) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'each environment needs its own function' });
+    }
+  });
+export type Environments = z.infer<typeof EnvironmentsSchema>;
+
+export class InvalidConfig extends Error {
+  override readonly name = 'InvalidConfig';
+}
+
+/** Parses a config and fails fast with every offending field named by its path. */
+export function parseEnvironments(raw: unknown): Environments {
+  const parsed = EnvironmentsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new InvalidConfig(`invalid environment config: ${fields.join('; ')}`);
+  }
+  return parsed.data;
+}

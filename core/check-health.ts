@@ -1,0 +1,169 @@
+import type { AlarmState, Alarms, Clock, Notifier, ReleaseStore, VersionMetrics, VersionMetricsSample } from './ports.ts';
+import type { ReleaseContext } from './release-context.ts';
+import type { HealthCheck, HealthVerdict, NextAction, TrafficState } from './traffic.ts';
+
+export interface CheckHealthDeps {
+  readonly metrics: VersionMetrics;
+  readonly alarms: Alarms;
+  readonly store: ReleaseStore;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+}
+
+type Thresholds = ReleaseContext['health'];
+
+function withRate(sample: VersionMetricsSample) {
+  return {
+    ...sample,
+    errorRatePercent: sample.invocations > 0 ? Number(((sample.errors / sample.invocations) * 100).toFixed(3)) : null,
+  };
+}
+
+/** Alarms in ALARM now, except those already firing before the release started and not re-triggered since. */
+export function firingAlarms(
+  states: readonly AlarmState[],
+  preexisting: readonly string[],
+  releaseStartedAt: string,
+): { firing: string[]; ignored: string[] } {
+  const firing: string[] = [];
+  const ignored: string[] = [];
+  for (const alarm of states) {
+    if (alarm.state !== 'ALARM') continue;
+    const predates = preexisting.includes(alarm.name) && Date.parse(alarm.updatedAt) <= Date.parse(releaseStartedAt);
+    (predates ? ignored : firing).push(alarm.name);
+  }
+  return { firing, ignored };
+}
+
+/** The verdict on one sample, with every reason that led to it. */
+export function judgeSample(
+  sample: VersionMetricsSample,
+  thresholds: Thresholds,
+  firing: readonly string[],
+): { verdict: HealthVerdict; reasons: string[] } {
+  const reasons: string[] = [];
+  const enough = sample.invocations >= thresholds.minInvocations;
+  const rate = sample.invocations > 0 ? (sample.errors / sample.invocations) * 100 : 0;
+  if (sample.errors >= thresholds.maxErrors) {
+    reasons.push(`${sample.errors} errors reach the limit of ${thresholds.maxErrors}`);
+  }
+  if (enough && rate > thresholds.maxErrorRatePercent) {
+    reasons.push(`error rate ${rate.toFixed(2)}% exceeds ${thresholds.maxErrorRatePercent}%`);
+  }
+  if (
+    enough &&
+    thresholds.maxP99DurationMs !== undefined &&
+    sample.p99DurationMs !== null &&
+    sample.p99DurationMs > thresholds.maxP99DurationMs
+  ) {
+    reasons.push(`p99 duration ${Math.round(sample.p99DurationMs)} ms exceeds ${thresholds.maxP99DurationMs} ms`);
+  }
+  for (const alarm of firing) reasons.push(`alarm ${alarm} is firing`);
+  if (reasons.length > 0) return { verdict: 'unhealthy', reasons };
+  if (!enough) {
+    return {
+      verdict: 'insufficient-data',
+      reasons: [`${sample.invocations} invocations, fewer than the ${thresholds.minInvocations} needed to judge`],
+    };
+  }
+  return { verdict: 'healthy', reasons: [`error rate ${rate.toFixed(2)}% over ${sample.invocations} invocations`] };
+}
+
+/**
+ * One turn of the bake loop. Samples the green version's metrics behind `live` since the last check (looking back
+ * for late data points) and over the whole step, checks the watched alarms, and decides what happens next:
+ * keep baking, move to the next step, finalize, or roll back. The returned state carries the evidence.
+ */
+export async function checkHealth(
+  release: ReleaseContext,
+  greenVersion: string,
+  traffic: TrafficState,
+  deps: CheckHealthDeps,
+): Promise<TrafficState> {
+  const now = deps.clock.now();
+  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
+  const target = { functionName: release.functionName, alias: release.aliases.live, version: greenVersion };
+  const windowStart = new Date(Date.parse(traffic.lastCheckAt) - release.lookbackSeconds * 1000);
+  const [sample, stepSample, alarmStates] = await Promise.all([
+    deps.metrics.sample({ ...target, start: windowStart, end: now }),
+    deps.metrics.sample({ ...target, start: new Date(traffic.stepStartedAt), end: now }),
+    release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
+  ]);
+  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
+  const judged = judgeSample(sample, release.health, firing);
+  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
+  const reasons = [...judged.reasons];
+  const warnings = [...traffic.warnings];
+  let verdict = judged.verdict;
+
+  if (bakeOver && verdict !== 'unhealthy') {
+    // The step as a whole must have been judged on enough traffic; a quiet step never passes silently.
+    const step = judgeSample(stepSample, release.health, []);
+    if (step.verdict === 'unhealthy') {
+      verdict = 'unhealthy';
+      reasons.push(...step.reasons.map((r) => `over the step: ${r}`));
+    } else if (step.verdict === 'insufficient-data') {
+      reasons.push(`over the step: ${step.reasons.join('; ')}`);
+      if (release.onInsufficientData === 'roll-back') {
+        verdict = 'insufficient-data';
+      } else {
+        warnings.push(`step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`);
+      }
+    }
+  }
+
+  let next: NextAction;
+  const stepInconclusive = bakeOver && verdict === 'insufficient-data' && release.onInsufficientData === 'roll-back';
+  if (verdict === 'unhealthy' && release.onUnhealthy === 'roll-back') next = 'roll-back';
+  else if (stepInconclusive) next = 'roll-back';
+  else if (!bakeOver) next = 'bake';
+  else if (traffic.stepIndex + 1 < traffic.stepCount) next = 'shift';
+  else next = 'finalize';
+
+  const check: HealthCheck = {
+    at: now.toISOString(),
+    verdict,
+    reasons,
+    window: { start: windowStart.toISOString(), end: now.toISOString() },
+    sample: withRate(sample),
+    step: withRate(stepSample),
+    thresholds: {
+      maxErrorRatePercent: release.health.maxErrorRatePercent,
+      minInvocations: release.health.minInvocations,
+      maxErrors: release.health.maxErrors,
+      maxP99DurationMs: release.health.maxP99DurationMs ?? null,
+    },
+    firingAlarms: firing,
+    ignoredAlarms: ignored,
+  };
+
+  if (verdict === 'unhealthy' && release.onUnhealthy === 'alert') {
+    warnings.push(`check at ${check.at} was unhealthy: ${reasons.join('; ')}`);
+    await deps.notifier.notify({
+      subject: `Switchyard: ${release.environment} release ${release.releaseId} is unhealthy (alert only)`,
+      releaseId: release.releaseId,
+      environment: release.environment,
+      outcome: 'unhealthy-alert',
+      detail: { check },
+    });
+  }
+  await deps.store.updateRelease(release.releaseId, {}, {
+    at: check.at,
+    kind: 'health-check',
+    summary: `${verdict} at ${traffic.percent}% → ${next}: ${reasons.join('; ')}`,
+    evidence: { check, next },
+  });
+
+  const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
+  return {
+    ...traffic,
+    bakedSeconds,
+    waitSeconds: next === 'bake' ? Math.min(release.checkIntervalSeconds, remaining) : 0,
+    lastCheckAt: now.toISOString(),
+    checks: traffic.checks + 1,
+    next,
+    nextStepIndex: next === 'shift' ? traffic.stepIndex + 1 : traffic.stepIndex,
+    lastCheck: check,
+    warnings,
+  };
+}

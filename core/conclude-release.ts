@@ -1,0 +1,176 @@
+import { lockKey } from '../config/environments.ts';
+import type { Environments } from '../config/schema.ts';
+import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import type { ReleaseContext } from './release-context.ts';
+import type { TrafficState } from './traffic.ts';
+
+export interface ConcludeDeps {
+  readonly functions: FunctionVersions;
+  readonly store: ReleaseStore;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+  readonly environments: Environments;
+}
+
+/** A caught error as Step Functions hands it to a Catch (`Error` and `Cause`). */
+export interface CaughtError {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+/** The message inside a Lambda error's Cause (`{"errorMessage": …}`), or the Cause itself. */
+export function causeMessage(error: CaughtError): string {
+  if (!error.Cause) return error.Error;
+  try {
+    const parsed: unknown = JSON.parse(error.Cause);
+    const message = parsed && typeof parsed === 'object' ? Reflect.get(parsed, 'errorMessage') : undefined;
+    return typeof message === 'string' ? `${error.Error}: ${message}` : `${error.Error}: ${error.Cause}`;
+  } catch {
+    return `${error.Error}: ${error.Cause}`;
+  }
+}
+
+function releaseLockKey(release: ReleaseContext, envs: Environments): string {
+  const env = envs[release.environment];
+  return env ? lockKey(env) : `${release.functionName}#${release.environment}`;
+}
+
+export interface RollbackOutcome {
+  readonly outcome: 'rolled-back';
+  readonly live: { version: string | null };
+  readonly reason: string;
+  readonly evidence: Record<string, unknown>;
+}
+
+/**
+ * Puts `live` back on blue with no routing, then records, unlocks and notifies. Aliases first: whatever fails
+ * after that, production traffic is already on the verified version.
+ */
+export async function rollBack(
+  release: ReleaseContext,
+  greenVersion: string | undefined,
+  traffic: TrafficState | undefined,
+  error: CaughtError | undefined,
+  deps: ConcludeDeps,
+): Promise<RollbackOutcome> {
+  const reason = error
+    ? causeMessage(error)
+    : (traffic?.lastCheck?.reasons.join('; ') ?? 'the new version was judged unhealthy');
+  let restored: string | null = null;
+  if (release.blueVersion) {
+    await deps.functions.updateAlias(release.functionName, release.aliases.live, release.blueVersion);
+    restored = release.blueVersion;
+  }
+  const evidence: Record<string, unknown> = {
+    greenVersion: greenVersion ?? null,
+    stepIndex: traffic?.stepIndex ?? null,
+    percent: traffic?.percent ?? null,
+    lastCheck: traffic?.lastCheck ?? null,
+    error: error ?? null,
+  };
+  const at = deps.clock.now().toISOString();
+  const summary = restored
+    ? `${release.aliases.live} restored to version ${restored}: ${reason}`
+    : `no earlier version to restore; ${release.aliases.live} left as it was: ${reason}`;
+  await deps.store.updateRelease(
+    release.releaseId,
+    { status: 'rolled-back', reason, endedAt: at },
+    { at, kind: 'rolled-back', summary, evidence },
+  );
+  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
+  await deps.notifier.notify({
+    subject: `Switchyard: ${release.environment} release ${release.releaseId} rolled back`,
+    releaseId: release.releaseId,
+    environment: release.environment,
+    outcome: 'rolled-back',
+    detail: { reason, restoredVersion: restored, ...evidence },
+  });
+  return { outcome: 'rolled-back', live: { version: restored }, reason, evidence };
+}
+
+export interface FinalizeOutcome {
+  readonly outcome: 'released' | 'released-with-warnings';
+  readonly live: { version: string };
+  readonly blue: { version: string | null };
+  readonly warnings: string[];
+  readonly promotesTo: string | null;
+}
+
+/** Keeps the previous live version on `blue` as the instant-rollback target, then records, unlocks, notifies. */
+export async function finalize(
+  release: ReleaseContext,
+  greenVersion: string,
+  traffic: TrafficState | undefined,
+  deps: ConcludeDeps,
+): Promise<FinalizeOutcome> {
+  if (release.blueVersion) {
+    await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
+  }
+  const warnings = traffic?.warnings ?? [];
+  const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
+  const at = deps.clock.now().toISOString();
+  await deps.store.updateRelease(
+    release.releaseId,
+    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+    {
+      at,
+      kind: 'released',
+      summary: `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
+      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
+    },
+  );
+  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
+  await deps.notifier.notify({
+    subject: `Switchyard: ${release.environment} release ${release.releaseId} is live`,
+    releaseId: release.releaseId,
+    environment: release.environment,
+    outcome,
+    detail: { liveVersion: greenVersion, blueVersion: release.blueVersion, warnings, promotesTo: release.promotesTo },
+  });
+  return {
+    outcome,
+    live: { version: greenVersion },
+    blue: { version: release.blueVersion },
+    warnings,
+    promotesTo: release.promotesTo,
+  };
+}
+
+export interface FailureOutcome {
+  readonly outcome: 'failed' | 'refused';
+  readonly reason: string;
+  readonly error: string;
+}
+
+/**
+ * A release that ends before traffic moved: `live` is not touched. Unlocks only a lock this release holds
+ * (a refused release must never free the lock of the release that refused it).
+ */
+export async function releaseFailed(
+  releaseId: string,
+  environment: string | undefined,
+  release: ReleaseContext | undefined,
+  error: CaughtError,
+  deps: ConcludeDeps,
+): Promise<FailureOutcome> {
+  const reason = causeMessage(error);
+  const refused = error.Error === 'ReleaseLocked' || error.Error === 'InvalidRelease';
+  const at = deps.clock.now().toISOString();
+  const env = environment ? deps.environments[environment as keyof Environments] : undefined;
+  if (env) await deps.store.releaseLock(lockKey(env), releaseId);
+  if (release) {
+    await deps.store.updateRelease(
+      releaseId,
+      { status: 'failed', reason, endedAt: at },
+      { at, kind: 'failed', summary: `release failed before traffic moved: ${reason}`, evidence: { error } },
+    );
+  }
+  await deps.notifier.notify({
+    subject: `Switchyard: ${environment ?? 'unknown environment'} release ${releaseId} ${refused ? 'refused' : 'failed'}`,
+    releaseId,
+    environment: environment ?? 'unknown',
+    outcome: refused ? 'refused' : 'failed',
+    detail: { reason, error: error.Error },
+  });
+  return { outcome: refused ? 'refused' : 'failed', reason, error: error.Error };
+}

@@ -1,0 +1,59 @@
+/**
+ * Errors the workflow reacts to. Each class name is the `Error` the state machine's Retry and Catch match,
+ * so a rename here is a rename in `state-machine/`.
+ */
+abstract class ReleaseError extends Error {
+  abstract override readonly name: string;
+  /** Evidence for the console and the release record; never secrets. */
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.details = details;
+  }
+}
+
+/** The release request cannot be run: malformed, unknown environment, missing digest, wrong repository. */
+export class InvalidRelease extends ReleaseError {
+  override readonly name = 'InvalidRelease';
+}
+
+/** Another release holds the function-and-environment lock. */
+export class ReleaseLocked extends ReleaseError {
+  override readonly name = 'ReleaseLocked';
+}
+
+/** The green version did not pass its health check or a smoke request. */
+export class VerificationFailed extends ReleaseError {
+  override readonly name = 'VerificationFailed';
+}
+
+/** Lambda reported the code update as Failed, or the published version is not the requested image. */
+export class DeploymentFailed extends ReleaseError {
+  override readonly name = 'DeploymentFailed';
+}
+
+/** The aliases are not in a state the step can act on (e.g. `live` routes to a third version). */
+export class AliasConflict extends ReleaseError {
+  override readonly name = 'AliasConflict';
+}
+
+/** An AWS call was throttled or failed transiently; the state machine retries it with backoff. */
+export class TransientFailure extends ReleaseError {
+  override readonly name = 'TransientFailure';
+}
+
+/** Names the state machine retries with backoff (besides Lambda's own service errors). */
+export const RETRYABLE_ERRORS = ['TransientFailure'] as const;
+
+/** Names that end a release without retry. */
+export const TERMINAL_ERRORS = [
+  'InvalidRelease',
+  'ReleaseLocked',
+  'VerificationFailed',
+  'DeploymentFailed',
+  'AliasConflict',
+] as const;
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,173 @@
+/**
+ * The narrow ports the release logic needs. AWS adapters (`adapters/aws`) and in-memory adapters
+ * (`adapters/memory`, used by the local runtime and the tests) implement them and pass one contract suite.
+ */
+
+export interface AliasRouting {
+  /** The second version that receives `weight` (0..1) of the alias's traffic. */
+  readonly version: string;
+  readonly weight: number;
+}
+
+export interface AliasState {
+  readonly name: string;
+  readonly version: string;
+  readonly routing?: AliasRouting;
+}
+
+export interface PublishedVersion {
+  readonly version: string;
+  readonly description: string;
+  readonly codeSha256: string;
+}
+
+export interface InvokeResult {
+  readonly statusCode: number;
+  /** Set when the function itself failed (Unhandled / Handled), as Lambda reports it. */
+  readonly functionError?: string;
+  readonly payload: unknown;
+}
+
+/** Lambda function versions and aliases. */
+export interface FunctionVersions {
+  getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
+  /** The image digest (`sha256:…`) a published version runs. */
+  versionImageDigest(functionName: string, version: string): Promise<string | undefined>;
+  /** Finds a version published earlier with this description (the release id): retries publish nothing twice. */
+  findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined>;
+  /** Points `$LATEST` at the image and returns once Lambda reports the update Successful. */
+  updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }>;
+  publishVersion(functionName: string, description: string, codeSha256: string): Promise<PublishedVersion>;
+  /** Points an alias at `version`; `routing` sends part of its traffic to a second version, none clears it. */
+  updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void>;
+  /** Points an alias at `version` with no routing, creating it when it does not exist yet. */
+  ensureAlias(functionName: string, alias: string, version: string): Promise<void>;
+  invoke(functionName: string, qualifier: string, payload: unknown, timeoutMs: number): Promise<InvokeResult>;
+}
+
+export interface MetricWindow {
+  readonly functionName: string;
+  readonly alias: string;
+  readonly version: string;
+  readonly start: Date;
+  readonly end: Date;
+}
+
+export interface VersionMetricsSample {
+  readonly invocations: number;
+  readonly errors: number;
+  readonly throttles: number;
+  /** p99 duration over the window, or null when no data point exists. */
+  readonly p99DurationMs: number | null;
+}
+
+/** CloudWatch per-version metrics (FunctionName + Resource + ExecutedVersion). */
+export interface VersionMetrics {
+  sample(window: MetricWindow): Promise<VersionMetricsSample>;
+}
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export interface AlarmState {
+  readonly name: string;
+  readonly state: AlarmStateValue;
+  readonly updatedAt: string;
+}
+
+export interface Alarms {
+  describe(names: readonly string[]): Promise<AlarmState[]>;
+}
+
+export interface LockHolder {
+  readonly releaseId: string;
+  readonly executionArn: string;
+  readonly acquiredAt: string;
+  readonly expiresAt: string;
+}
+
+export type LockResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: LockHolder };
+
+export type ReleaseStatus = 'running' | 'released' | 'rolled-back' | 'failed' | 'aborted';
+
+export interface ReleaseEvent {
+  readonly at: string;
+  readonly kind: string;
+  readonly summary: string;
+  readonly evidence?: Record<string, unknown>;
+}
+
+export interface ReleaseRecord {
+  readonly releaseId: string;
+  readonly executionArn: string;
+  readonly environment: string;
+  readonly functionName: string;
+  readonly imageUri: string;
+  readonly digest: string;
+  readonly blueVersion: string | null;
+  readonly greenVersion?: string;
+  readonly status: ReleaseStatus;
+  readonly reason?: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly trigger: string;
+  readonly events: readonly ReleaseEvent[];
+}
+
+export interface ReleaseFilter {
+  readonly environment?: string;
+  readonly status?: ReleaseStatus;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface ReleasePage {
+  readonly releases: ReleaseRecord[];
+  readonly nextCursor?: string;
+}
+
+/** The per-function-and-environment lock and the release records (DynamoDB in the cloud). */
+export interface ReleaseStore {
+  /** Conditional write: succeeds when free, expired, or already held by the same release (a retry). */
+  acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult>;
+  /** Releases the lock only if `releaseId` holds it; returns whether it did. */
+  releaseLock(key: string, releaseId: string): Promise<boolean>;
+  getLock(key: string): Promise<LockHolder | undefined>;
+  /** Creates the record; a retry with the same release id leaves the first one in place. */
+  createRelease(record: ReleaseRecord): Promise<void>;
+  getRelease(releaseId: string): Promise<ReleaseRecord | undefined>;
+  updateRelease(
+    releaseId: string,
+    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
+    event?: ReleaseEvent,
+  ): Promise<void>;
+  listReleases(filter: ReleaseFilter): Promise<ReleasePage>;
+}
+
+export interface Notification {
+  readonly subject: string;
+  readonly releaseId: string;
+  readonly environment: string;
+  readonly outcome: string;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface Notifier {
+  notify(notification: Notification): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Headers that authenticate a smoke request as the smoke-test client. */
+export interface RequestSigner {
+  sign(request: { method: string; path: string; query: Record<string, string>; body: string }): Promise<
+    Record<string, string>
+  >;
+}
+
+/** ECR: does the digest exist, and which digest does a tag name. */
+export interface ImageRegistry {
+  digestExists(repositoryName: string, digest: string): Promise<boolean>;
+  resolveTag(repositoryName: string, tag: string): Promise<string | undefined>;
+}

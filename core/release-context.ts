@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { EnvironmentNameSchema } from '../config/schema.ts';
+
+/**
+ * The release as Validate release fixes it: every later state reads this, never the live config, so a config
+ * change mid-release cannot change the rules of a running release.
+ */
+export const ReleaseContextSchema = z.object({
+  releaseId: z.string().min(1),
+  executionArn: z.string().min(1),
+  environment: EnvironmentNameSchema,
+  functionName: z.string().min(1),
+  aliases: z.object({ live: z.string(), green: z.string(), blue: z.string() }),
+  repositoryName: z.string(),
+  digest: z.string(),
+  imageUri: z.string(),
+  /** The version `live` pointed at when the release started; null on the first release into an environment. */
+  blueVersion: z.string().nullable(),
+  plan: z.array(z.object({ percent: z.number(), bakeSeconds: z.number() })).min(1),
+  checkIntervalSeconds: z.number().int().positive(),
+  lookbackSeconds: z.number().int().nonnegative(),
+  health: z.object({
+    maxErrorRatePercent: z.number(),
+    minInvocations: z.number(),
+    maxErrors: z.number(),
+    maxP99DurationMs: z.number().optional(),
+    alarms: z.array(z.string()),
+  }),
+  onUnhealthy: z.enum(['roll-back', 'alert']),
+  onInsufficientData: z.enum(['roll-back', 'promote-with-warning']),
+  verification: z.object({
+    healthPath: z.string(),
+    timeoutMs: z.number(),
+    smoke: z.array(
+      z.object({
+        name: z.string(),
+        method: z.string(),
+        path: z.string(),
+        body: z.unknown().optional(),
+        signed: z.boolean(),
+        expectStatus: z.number(),
+      }),
+    ),
+  }),
+  approvalRequired: z.boolean(),
+  approvalTimeoutSeconds: z.number().int().positive(),
+  scanAndProvision: z.boolean(),
+  /** Watched alarms already in ALARM at the start: they do not fail this release (it may be their fix). */
+  preexistingAlarms: z.array(z.string()),
+  startedAt: z.string(),
+  trigger: z.string(),
+  promotesTo: EnvironmentNameSchema.nullable(),
+});
+export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
+
+/** The state machine's payload as it travels between states. Each key is written by one state's ResultPath. */
+export const WorkflowStateSchema = z.object({
+  release: ReleaseContextSchema,
+  green: z
+    .object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() })
+    .optional(),
+  verification: z.unknown().optional(),
+  traffic: z.unknown().optional(),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type WorkflowState = z.infer<typeof WorkflowStateSchema>;

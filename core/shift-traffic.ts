@@ -1,0 +1,73 @@
+import { AliasConflict, InvalidRelease } from './errors.ts';
+import type { Clock, FunctionVersions, ReleaseStore } from './ports.ts';
+import type { ReleaseContext } from './release-context.ts';
+import type { TrafficState } from './traffic.ts';
+
+export interface ShiftTrafficDeps {
+  readonly functions: FunctionVersions;
+  readonly store: ReleaseStore;
+  readonly clock: Clock;
+}
+
+/**
+ * Moves `live` to the plan's step `stepIndex`: below 100% `live` stays on blue and routes the step's share to
+ * green; at 100% `live` points at green with no routing. Refuses when `live` was changed outside this release.
+ */
+export async function shiftTraffic(
+  release: ReleaseContext,
+  greenVersion: string,
+  stepIndex: number,
+  previous: Pick<TrafficState, 'warnings'> | undefined,
+  deps: ShiftTrafficDeps,
+): Promise<TrafficState> {
+  const step = release.plan[stepIndex];
+  if (!step) {
+    throw new InvalidRelease(`traffic step ${stepIndex} is outside the plan of ${release.plan.length} steps`);
+  }
+  const { functionName, aliases, blueVersion } = release;
+  const live = await deps.functions.getAlias(functionName, aliases.live);
+  const liveIsOurs =
+    live === undefined
+      ? blueVersion === null
+      : (live.version === blueVersion && (!live.routing || live.routing.version === greenVersion)) ||
+        (live.version === greenVersion && !live.routing);
+  if (!liveIsOurs) {
+    throw new AliasConflict(
+      `alias ${aliases.live} moved outside this release: it points at ${live?.version ?? 'nothing'}` +
+        `${live?.routing ? ` routing ${live.routing.weight} to ${live.routing.version}` : ''}, expected ${blueVersion}`,
+      { live },
+    );
+  }
+
+  if (step.percent >= 100 || blueVersion === null) {
+    if (live === undefined) await deps.functions.ensureAlias(functionName, aliases.live, greenVersion);
+    else await deps.functions.updateAlias(functionName, aliases.live, greenVersion);
+  } else {
+    await deps.functions.updateAlias(functionName, aliases.live, blueVersion, {
+      version: greenVersion,
+      weight: step.percent / 100,
+    });
+  }
+
+  const now = deps.clock.now().toISOString();
+  await deps.store.updateRelease(release.releaseId, {}, {
+    at: now,
+    kind: 'traffic-shifted',
+    summary: `${aliases.live}: ${step.percent}% on version ${greenVersion} (step ${stepIndex + 1} of ${release.plan.length})`,
+    evidence: { stepIndex, percent: step.percent, bakeSeconds: step.bakeSeconds },
+  });
+  return {
+    stepIndex,
+    stepCount: release.plan.length,
+    percent: step.percent,
+    stepStartedAt: now,
+    bakeSeconds: step.bakeSeconds,
+    bakedSeconds: 0,
+    waitSeconds: Math.min(release.checkIntervalSeconds, step.bakeSeconds),
+    lastCheckAt: now,
+    checks: 0,
+    next: 'bake',
+    nextStepIndex: stepIndex,
+    warnings: previous?.warnings ?? [],
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+export const HealthVerdictSchema = z.enum(['healthy', 'unhealthy', 'insufficient-data']);
+export type HealthVerdict = z.infer<typeof HealthVerdictSchema>;
+
+/** What the "Healthy?" choice routes on. */
+export const NextActionSchema = z.enum(['bake', 'shift', 'finalize', 'roll-back']);
+export type NextAction = z.infer<typeof NextActionSchema>;
+
+const SampleSchema = z.object({
+  invocations: z.number(),
+  errors: z.number(),
+  throttles: z.number(),
+  p99DurationMs: z.number().nullable(),
+  errorRatePercent: z.number().nullable(),
+});
+
+export const HealthCheckSchema = z.object({
+  at: z.string(),
+  verdict: HealthVerdictSchema,
+  reasons: z.array(z.string()),
+  window: z.object({ start: z.string(), end: z.string() }),
+  sample: SampleSchema,
+  step: SampleSchema,
+  thresholds: z.object({
+    maxErrorRatePercent: z.number(),
+    minInvocations: z.number(),
+    maxErrors: z.number(),
+    maxP99DurationMs: z.number().nullable(),
+  }),
+  firingAlarms: z.array(z.string()),
+  ignoredAlarms: z.array(z.string()),
+});
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
+
+/**
+ * The traffic-and-bake state the loop carries in `$.traffic`: Shift traffic starts it for a step, each Check
+ * health advances it. `waitSeconds` feeds the Bake state's SecondsPath; `next` feeds the "Healthy?" choice.
+ */
+export const TrafficStateSchema = z.object({
+  stepIndex: z.number().int().nonnegative(),
+  stepCount: z.number().int().positive(),
+  percent: z.number(),
+  stepStartedAt: z.string(),
+  bakeSeconds: z.number().nonnegative(),
+  bakedSeconds: z.number().nonnegative(),
+  waitSeconds: z.number().int().nonnegative(),
+  lastCheckAt: z.string(),
+  checks: z.number().int().nonnegative(),
+  next: NextActionSchema,
+  nextStepIndex: z.number().int().nonnegative(),
+  lastCheck: HealthCheckSchema.optional(),
+  warnings: z.array(z.string()),
+});
+export type TrafficState = z.infer<typeof TrafficStateSchema>;

@@ -1,0 +1,155 @@
+import { environmentNamed, lockKey, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
+import type { Environments } from '../config/schema.ts';
+import { InvalidRelease, ReleaseLocked } from './errors.ts';
+import type { Alarms, Clock, FunctionVersions, ImageRegistry, ReleaseStore } from './ports.ts';
+import type { ReleaseContext } from './release-context.ts';
+import { parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
+
+export interface ValidateReleaseDeps {
+  readonly environments: Environments;
+  readonly functions: FunctionVersions;
+  readonly store: ReleaseStore;
+  readonly alarms: Alarms;
+  readonly registry: ImageRegistry;
+  readonly clock: Clock;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com` in the cloud; the local registry's host locally. */
+  readonly registryHost: string;
+}
+
+export interface ExecutionRef {
+  /** The execution name: the release id. */
+  readonly name: string;
+  readonly arn: string;
+}
+
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) {
+  try {
+    return environmentNamed(request.environment, deps.environments);
+  } catch (error) {
+    if (error instanceof UnknownEnvironment) throw new InvalidRelease(error.message, { field: 'environment' });
+    throw error;
+  }
+}
+
+/**
+ * Turns a request into a release: checks it, reads blue from `live`, takes the lock and records the start.
+ * Everything that can refuse the release runs before the lock, so a refusal leaves nothing behind.
+ */
+export async function validateRelease(
+  rawRequest: unknown,
+  execution: ExecutionRef,
+  deps: ValidateReleaseDeps,
+): Promise<ReleaseContext> {
+  const request = parseReleaseRequest(rawRequest);
+  if (!EXECUTION_NAME.test(execution.name)) {
+    throw new InvalidRelease(`execution name "${execution.name}" is not a usable release id`);
+  }
+  const env = resolveEnvironment(request, deps);
+  const repositoryName = request.repositoryName ?? env.repositoryName;
+  if (repositoryName !== env.repositoryName) {
+    throw new InvalidRelease(
+      `repository "${repositoryName}" is not configured for ${env.name}; expected "${env.repositoryName}"`,
+      { field: 'repositoryName' },
+    );
+  }
+  if (request.trigger === 'ecr-push' && !env.releaseOnPush) {
+    throw new InvalidRelease(`${env.name} does not release on image push; start it through the release API`);
+  }
+  if (!(await deps.registry.digestExists(repositoryName, request.imageDigest))) {
+    throw new InvalidRelease(`image ${repositoryName}@${request.imageDigest} does not exist in the registry`, {
+      field: 'imageDigest',
+    });
+  }
+
+  const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
+  if (live?.routing) {
+    throw new InvalidRelease(
+      `alias ${env.aliases.live} of ${env.functionName} still splits traffic with version ${live.routing.version}; ` +
+        'finish or roll back that release first',
+    );
+  }
+  const blueVersion = live?.version ?? null;
+  if (blueVersion) {
+    const liveDigest = await deps.functions.versionImageDigest(env.functionName, blueVersion);
+    if (liveDigest === request.imageDigest) {
+      throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`);
+    }
+  }
+
+  const now = deps.clock.now();
+  const key = lockKey(env);
+  const lock = await deps.store.acquireLock(
+    key,
+    {
+      releaseId: execution.name,
+      executionArn: execution.arn,
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + env.lockTtlMinutes * 60_000).toISOString(),
+    },
+    now,
+  );
+  if (!lock.acquired) {
+    throw new ReleaseLocked(
+      `${env.name} is busy: release ${lock.holder.releaseId} (${lock.holder.executionArn}) holds the lock ` +
+        `until ${lock.holder.expiresAt}`,
+      { runningRelease: lock.holder.releaseId, executionArn: lock.holder.executionArn },
+    );
+  }
+
+  const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];
+  const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
+  // Without a previous version there is nothing to split traffic with: the first release goes straight to 100%.
+  const plan = blueVersion ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined) : [
+    { percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) },
+  ];
+  const imageUri = `${deps.registryHost}/${repositoryName}@${request.imageDigest}`;
+  const context: ReleaseContext = {
+    releaseId: execution.name,
+    executionArn: execution.arn,
+    environment: env.name,
+    functionName: env.functionName,
+    aliases: { ...env.aliases },
+    repositoryName,
+    digest: request.imageDigest,
+    imageUri,
+    blueVersion,
+    plan,
+    checkIntervalSeconds: env.bake.checkIntervalSeconds,
+    lookbackSeconds: env.bake.lookbackSeconds,
+    health: { ...env.health, alarms: [...env.health.alarms] },
+    onUnhealthy: env.onUnhealthy,
+    onInsufficientData: env.onInsufficientData,
+    verification: { ...env.verification, smoke: env.verification.smoke.map((s) => ({ ...s })) },
+    approvalRequired: env.approvalRequired,
+    approvalTimeoutSeconds: env.approvalTimeoutMinutes * 60,
+    scanAndProvision: env.scanAndProvision,
+    preexistingAlarms,
+    startedAt: now.toISOString(),
+    trigger: request.trigger,
+    promotesTo: env.promotesTo ?? null,
+  };
+
+  await deps.store.createRelease({
+    releaseId: context.releaseId,
+    executionArn: context.executionArn,
+    environment: env.name,
+    functionName: env.functionName,
+    imageUri,
+    digest: request.imageDigest,
+    blueVersion,
+    status: 'running',
+    startedAt: context.startedAt,
+    trigger: request.trigger === 'api' ? `api:${request.requestedBy}` : `ecr-push:${request.eventId}`,
+    events: [
+      {
+        at: context.startedAt,
+        kind: 'validated',
+        summary: `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`,
+        evidence: { plan, preexistingAlarms },
+      },
+    ],
+  });
+  return context;
+}

@@ -1,0 +1,128 @@
+import { parseProxyResponse, restProxyEvent } from './api-gateway-event.ts';
+import { errorMessage, VerificationFailed } from './errors.ts';
+import type { FunctionVersions, ReleaseStore, RequestSigner } from './ports.ts';
+import type { ReleaseContext } from './release-context.ts';
+
+export interface CheckEvidence {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly expected: string;
+  readonly observed: string;
+  readonly durationMs: number;
+}
+
+export interface VerificationResult {
+  readonly passed: true;
+  readonly qualifier: string;
+  readonly checks: CheckEvidence[];
+}
+
+export interface VerifyGreenDeps {
+  readonly functions: FunctionVersions;
+  readonly store: ReleaseStore;
+  readonly clock: { now(): Date };
+  /** Signs smoke requests as the smoke-test client; without one, signed smoke requests fail verification. */
+  readonly signer?: RequestSigner;
+}
+
+function bodyField(body: string, field: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === 'object' ? Reflect.get(parsed, field) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls the green version directly (by version qualifier, so nothing else can answer): the health route must
+ * answer 200 and name the version, then each smoke request must get its expected status. Every check carries its
+ * evidence; any failure throws VerificationFailed naming the check.
+ */
+export async function verifyGreen(
+  release: ReleaseContext,
+  greenVersion: string,
+  deps: VerifyGreenDeps,
+): Promise<VerificationResult> {
+  const { verification, functionName } = release;
+  const checks: CheckEvidence[] = [];
+
+  const call = async (method: string, path: string, body: string, headers: Record<string, string>) => {
+    const started = Date.now();
+    try {
+      const result = await deps.functions.invoke(
+        functionName,
+        greenVersion,
+        restProxyEvent({ method, path, body, headers }),
+        verification.timeoutMs,
+      );
+      const response = result.functionError
+        ? { statusCode: 502, headers: {}, body: `function error: ${result.functionError}` }
+        : parseProxyResponse(result.payload);
+      return { response, durationMs: Date.now() - started };
+    } catch (error) {
+      return {
+        response: { statusCode: 0, headers: {}, body: `invoke failed: ${errorMessage(error)}` },
+        durationMs: Date.now() - started,
+      };
+    }
+  };
+
+  const health = await call('GET', verification.healthPath, '', {});
+  const reportedVersion = bodyField(health.response.body, 'version');
+  checks.push({
+    name: 'health',
+    passed: health.response.statusCode === 200 && String(reportedVersion) === greenVersion,
+    expected: `200 reporting version ${greenVersion}`,
+    observed: `${health.response.statusCode} reporting version ${String(reportedVersion ?? 'none')}`,
+    durationMs: health.durationMs,
+  });
+
+  if (checks.every((c) => c.passed)) {
+    for (const smoke of verification.smoke) {
+      const body = smoke.body === undefined ? '' : JSON.stringify(smoke.body);
+      const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+      if (smoke.signed && !deps.signer) {
+        checks.push({
+          name: smoke.name,
+          passed: false,
+          expected: `${smoke.expectStatus}`,
+          observed: 'not sent: no smoke-test signing key is configured',
+          durationMs: 0,
+        });
+        continue;
+      }
+      if (smoke.signed && deps.signer) {
+        Object.assign(headers, await deps.signer.sign({ method: smoke.method, path: smoke.path, query: {}, body }));
+      }
+      const { response, durationMs } = await call(smoke.method, smoke.path, body, headers);
+      checks.push({
+        name: smoke.name,
+        passed: response.statusCode === smoke.expectStatus,
+        expected: `${smoke.expectStatus}`,
+        observed: `${response.statusCode}`,
+        durationMs,
+      });
+    }
+  }
+
+  const failed = checks.filter((c) => !c.passed);
+  const at = deps.clock.now().toISOString();
+  if (failed.length > 0) {
+    const names = failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.observed})`).join(', ');
+    await deps.store.updateRelease(release.releaseId, {}, {
+      at,
+      kind: 'verification-failed',
+      summary: `green version ${greenVersion} failed: ${names}`,
+      evidence: { checks },
+    });
+    throw new VerificationFailed(`verification of version ${greenVersion} failed: ${names}`, { checks });
+  }
+  await deps.store.updateRelease(release.releaseId, {}, {
+    at,
+    kind: 'verified',
+    summary: `green version ${greenVersion} passed ${checks.length} checks`,
+    evidence: { checks },
+  });
+  return { passed: true, qualifier: greenVersion, checks };
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    coverage: {
+      provider: 'v8',
+      include: ['app/**/*.ts', 'core/**/*.ts', 'adapters/**/*.ts', 'handlers/**/*.ts', 'state-machine/**/*.ts'],
+      exclude: ['**/*.d.ts'],
+      thresholds: { lines: 85, branches: 75, functions: 85, statements: 85 },
+    },
+  },
+});
