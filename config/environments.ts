@@ -1,6 +1,5 @@
 import {
   type EnvironmentConfig,
-  type EnvironmentName,
   EnvironmentNameSchema,
   type Environments,
   parseEnvironments,

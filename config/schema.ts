@@ -5,7 +5,10 @@ export const EnvironmentNameSchema = z.enum(ENVIRONMENT_NAMES);
 export type EnvironmentName = z.infer<typeof EnvironmentNameSchema>;
 
 const Percent = z.number().int().min(1).max(100);
-const Minutes = z.number().min(0).max(24 * 60);
+const Minutes = z
+  .number()
+  .min(0)
+  .max(24 * 60);
 
 const TrafficStepSchema = z.strictObject({
   /** Share of `live` traffic sent to the new version during this step. */
@@ -98,13 +101,21 @@ export const EnvironmentConfigSchema = z
       smoke: z.array(SmokeRequestSchema),
     }),
     approvalRequired: z.boolean(),
-    approvalTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60),
+    approvalTimeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
     onUnhealthy: z.enum(['roll-back', 'alert']),
     onInsufficientData: z.enum(['roll-back', 'promote-with-warning']),
     promotesTo: EnvironmentNameSchema.optional(),
     /** Run the CodeBuild release stage (image scan by digest + Terraform apply) before deploying. */
     scanAndProvision: z.boolean(),
-    lockTtlMinutes: z.number().int().min(5).max(24 * 60),
+    lockTtlMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60),
   })
   .superRefine((env, ctx) => {
     if (!env.blueGreen && env.strategy.kind !== 'all-at-once') {
@@ -118,27 +129,29 @@ export const EnvironmentConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
     }
     if (env.bake.minutes * 60 < env.bake.checkIntervalSeconds && env.bake.minutes > 0) {
-      ctx.addIssue({ code: 'custom', path: ['bake', 'minutes'], message: 'bake must last at least one check interval' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bake', 'minutes'],
+        message: 'bake must last at least one check interval',
+      });
     }
   });
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
 
-export const EnvironmentsSchema = z
-  .record(EnvironmentNameSchema, EnvironmentConfigSchema)
-  .superRefine((envs, ctx) => {
-    for (const [key, env] of Object.entries(envs)) {
-      if (env.name !== key) {
-        ctx.addIssue({ code: 'custom', path: [key, 'name'], message: `must be "${key}"` });
-      }
-      if (env.promotesTo && !(env.promotesTo in envs)) {
-        ctx.addIssue({ code: 'custom', path: [key, 'promotesTo'], message: `unknown environment "${env.promotesTo}"` });
-      }
+export const EnvironmentsSchema = z.record(EnvironmentNameSchema, EnvironmentConfigSchema).superRefine((envs, ctx) => {
+  for (const [key, env] of Object.entries(envs)) {
+    if (env.name !== key) {
+      ctx.addIssue({ code: 'custom', path: [key, 'name'], message: `must be "${key}"` });
     }
-    const functions = Object.values(envs).map((e) => e.functionName);
-    if (new Set(functions).size !== functions.length) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'each environment needs its own function' });
+    if (env.promotesTo && !(env.promotesTo in envs)) {
+      ctx.addIssue({ code: 'custom', path: [key, 'promotesTo'], message: `unknown environment "${env.promotesTo}"` });
     }
-  });
+  }
+  const functions = Object.values(envs).map((e) => e.functionName);
+  if (new Set(functions).size !== functions.length) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'each environment needs its own function' });
+  }
+});
 export type Environments = z.infer<typeof EnvironmentsSchema>;
 
 export class InvalidConfig extends Error {

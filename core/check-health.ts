@@ -1,4 +1,12 @@
-import type { AlarmState, Alarms, Clock, Notifier, ReleaseStore, VersionMetrics, VersionMetricsSample } from './ports.ts';
+import type {
+  AlarmState,
+  Alarms,
+  Clock,
+  Notifier,
+  ReleaseStore,
+  VersionMetrics,
+  VersionMetricsSample,
+} from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import type { HealthCheck, HealthVerdict, NextAction, TrafficState } from './traffic.ts';
 
@@ -147,12 +155,16 @@ export async function checkHealth(
       detail: { check },
     });
   }
-  await deps.store.updateRelease(release.releaseId, {}, {
-    at: check.at,
-    kind: 'health-check',
-    summary: `${verdict} at ${traffic.percent}% → ${next}: ${reasons.join('; ')}`,
-    evidence: { check, next },
-  });
+  await deps.store.updateRelease(
+    release.releaseId,
+    {},
+    {
+      at: check.at,
+      kind: 'health-check',
+      summary: `${verdict} at ${traffic.percent}% → ${next}: ${reasons.join('; ')}`,
+      evidence: { check, next },
+    },
+  );
 
   const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
   return {

@@ -161,9 +161,12 @@ export interface Clock {
 
 /** Headers that authenticate a smoke request as the smoke-test client. */
 export interface RequestSigner {
-  sign(request: { method: string; path: string; query: Record<string, string>; body: string }): Promise<
-    Record<string, string>
-  >;
+  sign(request: {
+    method: string;
+    path: string;
+    query: Record<string, string>;
+    body: string;
+  }): Promise<Record<string, string>>;
 }
 
 /** ECR: does the digest exist, and which digest does a tag name. */

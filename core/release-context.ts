@@ -56,9 +56,7 @@ export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
 /** The state machine's payload as it travels between states. Each key is written by one state's ResultPath. */
 export const WorkflowStateSchema = z.object({
   release: ReleaseContextSchema,
-  green: z
-    .object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() })
-    .optional(),
+  green: z.object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() }).optional(),
   verification: z.unknown().optional(),
   traffic: z.unknown().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),

@@ -50,12 +50,16 @@ export async function shiftTraffic(
   }
 
   const now = deps.clock.now().toISOString();
-  await deps.store.updateRelease(release.releaseId, {}, {
-    at: now,
-    kind: 'traffic-shifted',
-    summary: `${aliases.live}: ${step.percent}% on version ${greenVersion} (step ${stepIndex + 1} of ${release.plan.length})`,
-    evidence: { stepIndex, percent: step.percent, bakeSeconds: step.bakeSeconds },
-  });
+  await deps.store.updateRelease(
+    release.releaseId,
+    {},
+    {
+      at: now,
+      kind: 'traffic-shifted',
+      summary: `${aliases.live}: ${step.percent}% on version ${greenVersion} (step ${stepIndex + 1} of ${release.plan.length})`,
+      evidence: { stepIndex, percent: step.percent, bakeSeconds: step.bakeSeconds },
+    },
+  );
   return {
     stepIndex,
     stepCount: release.plan.length,

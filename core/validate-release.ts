@@ -101,9 +101,9 @@ export async function validateRelease(
   const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];
   const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
   // Without a previous version there is nothing to split traffic with: the first release goes straight to 100%.
-  const plan = blueVersion ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined) : [
-    { percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) },
-  ];
+  const plan = blueVersion
+    ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined)
+    : [{ percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) }];
   const imageUri = `${deps.registryHost}/${repositoryName}@${request.imageDigest}`;
   const context: ReleaseContext = {
     releaseId: execution.name,

@@ -110,19 +110,27 @@ export async function verifyGreen(
   const at = deps.clock.now().toISOString();
   if (failed.length > 0) {
     const names = failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.observed})`).join(', ');
-    await deps.store.updateRelease(release.releaseId, {}, {
-      at,
-      kind: 'verification-failed',
-      summary: `green version ${greenVersion} failed: ${names}`,
-      evidence: { checks },
-    });
+    await deps.store.updateRelease(
+      release.releaseId,
+      {},
+      {
+        at,
+        kind: 'verification-failed',
+        summary: `green version ${greenVersion} failed: ${names}`,
+        evidence: { checks },
+      },
+    );
     throw new VerificationFailed(`verification of version ${greenVersion} failed: ${names}`, { checks });
   }
-  await deps.store.updateRelease(release.releaseId, {}, {
-    at,
-    kind: 'verified',
-    summary: `green version ${greenVersion} passed ${checks.length} checks`,
-    evidence: { checks },
-  });
+  await deps.store.updateRelease(
+    release.releaseId,
+    {},
+    {
+      at,
+      kind: 'verified',
+      summary: `green version ${greenVersion} passed ${checks.length} checks`,
+      evidence: { checks },
+    },
+  );
   return { passed: true, qualifier: greenVersion, checks };
 }

@@ -1,0 +1,30 @@
+import type { ImageRegistry } from '../../core/ports.ts';
+
+/** An image registry: repositories of immutable digests, with tags that name one digest each. */
+export class MemoryImageRegistry implements ImageRegistry {
+  private readonly repositories = new Map<string, { digests: Set<string>; tags: Map<string, string> }>();
+
+  push(repositoryName: string, digest: string, tag?: string): void {
+    const repo = this.repositories.get(repositoryName) ?? {
+      digests: new Set<string>(),
+      tags: new Map<string, string>(),
+    };
+    repo.digests.add(digest);
+    if (tag) {
+      const existing = repo.tags.get(tag);
+      if (existing && existing !== digest) {
+        throw new Error(`tag ${tag} is immutable and already names ${existing}`);
+      }
+      repo.tags.set(tag, digest);
+    }
+    this.repositories.set(repositoryName, repo);
+  }
+
+  async digestExists(repositoryName: string, digest: string): Promise<boolean> {
+    return this.repositories.get(repositoryName)?.digests.has(digest) ?? false;
+  }
+
+  async resolveTag(repositoryName: string, tag: string): Promise<string | undefined> {
+    return this.repositories.get(repositoryName)?.tags.get(tag);
+  }
+}

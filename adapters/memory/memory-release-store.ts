@@ -1,0 +1,82 @@
+import type {
+  LockHolder,
+  LockResult,
+  ReleaseEvent,
+  ReleaseFilter,
+  ReleasePage,
+  ReleaseRecord,
+  ReleaseStore,
+} from '../../core/ports.ts';
+
+/** The lock and release records in memory, with DynamoDB's conditional-write semantics. */
+export class MemoryReleaseStore implements ReleaseStore {
+  protected readonly locks = new Map<string, LockHolder>();
+  protected readonly releases = new Map<string, ReleaseRecord>();
+
+  async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {
+    const current = this.locks.get(key);
+    const free = !current || Date.parse(current.expiresAt) < now.getTime() || current.releaseId === holder.releaseId;
+    if (!free) return { acquired: false, holder: { ...current } };
+    this.locks.set(key, { ...holder });
+    this.persist();
+    return { acquired: true };
+  }
+
+  async releaseLock(key: string, releaseId: string): Promise<boolean> {
+    if (this.locks.get(key)?.releaseId !== releaseId) return false;
+    this.locks.delete(key);
+    this.persist();
+    return true;
+  }
+
+  async getLock(key: string): Promise<LockHolder | undefined> {
+    const lock = this.locks.get(key);
+    return lock ? { ...lock } : undefined;
+  }
+
+  async createRelease(record: ReleaseRecord): Promise<void> {
+    if (this.releases.has(record.releaseId)) return;
+    this.releases.set(record.releaseId, structuredClone(record));
+    this.persist();
+  }
+
+  async getRelease(releaseId: string): Promise<ReleaseRecord | undefined> {
+    const record = this.releases.get(releaseId);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async updateRelease(
+    releaseId: string,
+    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
+    event?: ReleaseEvent,
+  ): Promise<void> {
+    const record = this.releases.get(releaseId);
+    if (!record) throw new Error(`release ${releaseId} has no record`);
+    this.releases.set(releaseId, {
+      ...record,
+      ...patch,
+      events: event ? [...record.events, structuredClone(event)] : record.events,
+    });
+    this.persist();
+  }
+
+  async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
+    const limit = filter.limit ?? 20;
+    const all = [...this.releases.values()]
+      .filter(
+        (r) =>
+          (!filter.environment || r.environment === filter.environment) &&
+          (!filter.status || r.status === filter.status),
+      )
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.releaseId.localeCompare(a.releaseId));
+    const offset = filter.cursor ? Number.parseInt(Buffer.from(filter.cursor, 'base64url').toString(), 10) || 0 : 0;
+    const page = all.slice(offset, offset + limit).map((r) => structuredClone(r));
+    const nextOffset = offset + limit;
+    return nextOffset < all.length
+      ? { releases: page, nextCursor: Buffer.from(String(nextOffset)).toString('base64url') }
+      : { releases: page };
+  }
+
+  /** Subclasses that keep the data on disk write it here after every change. */
+  protected persist(): void {}
+}

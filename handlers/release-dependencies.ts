@@ -1,0 +1,26 @@
+import type { Environments } from '../config/schema.ts';
+import type {
+  Alarms,
+  Clock,
+  FunctionVersions,
+  ImageRegistry,
+  Notifier,
+  ReleaseStore,
+  RequestSigner,
+  VersionMetrics,
+} from '../core/ports.ts';
+
+/** Everything the release handlers take: AWS adapters in Lambda, in-memory adapters locally and in tests. */
+export interface ReleaseDependencies {
+  readonly environments: Environments;
+  readonly functions: FunctionVersions;
+  readonly metrics: VersionMetrics;
+  readonly alarms: Alarms;
+  readonly store: ReleaseStore;
+  readonly notifier: Notifier;
+  readonly registry: ImageRegistry;
+  readonly clock: Clock;
+  readonly registryHost: string;
+  readonly signer?: RequestSigner;
+  readonly isTransient?: (error: unknown) => boolean;
+}

@@ -1,0 +1,219 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { RETRYABLE_ERRORS } from '../core/errors.ts';
+import { type HandlerTask, STATES } from './state-names.ts';
+
+/** Errors a retry can fix: Lambda's own transient faults, throttling, and the handlers' TransientFailure. */
+export const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  ...RETRYABLE_ERRORS,
+];
+
+export interface ReleaseWorkflowProps {
+  /** The Lambda function behind each handler-backed Task state. */
+  readonly handlers: Record<HandlerTask, lambda.IFunction>;
+  /**
+   * The release stage (image scan by digest, Terraform apply) as a Task state named "Scan & provision".
+   * It runs only for releases whose environment has `scanAndProvision` on.
+   * @default - no scan step: the workflow deploys straight after validation
+   */
+  readonly scanAndProvision?: sfn.TaskStateBase;
+  /**
+   * A Task state named "Await approval" (a `.waitForTaskToken` integration) for environments that require approval.
+   * @default - no approval gate
+   */
+  readonly approval?: sfn.TaskStateBase;
+  /**
+   * Attempts for transient failures of each Task (the first try included).
+   * @default 5
+   */
+  readonly maxAttempts?: number;
+}
+
+interface TaskSpec {
+  readonly task: HandlerTask;
+  readonly comment: string;
+  /** @default - the whole state */
+  readonly payload?: sfn.TaskInput;
+  readonly resultPath: string;
+  readonly resultSelector?: Record<string, unknown>;
+  readonly timeout: Duration;
+  readonly attempts: number;
+}
+
+/**
+ * The release workflow: one chain, JSONPath only (the local engine ignores JSONata), synthesized to ASL for
+ * AWS Step Functions and run unchanged by the local runtime. State names read as a release's story in the console.
+ */
+export class ReleaseWorkflow extends Construct {
+  readonly startState: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: ReleaseWorkflowProps) {
+    super(scope, id);
+    const attempts = props.maxAttempts ?? 5;
+    const invoke = (spec: TaskSpec) => {
+      const state = new tasks.LambdaInvoke(this, spec.task, {
+        stateName: spec.task,
+        comment: spec.comment,
+        lambdaFunction: props.handlers[spec.task],
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        ...(spec.payload ? { payload: spec.payload } : {}),
+        resultPath: spec.resultPath,
+        ...(spec.resultSelector ? { resultSelector: spec.resultSelector } : {}),
+        taskTimeout: sfn.Timeout.duration(spec.timeout),
+      });
+      state.addRetry({
+        errors: TRANSIENT_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: spec.attempts - 1,
+        maxDelay: Duration.seconds(30),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return state;
+    };
+
+    const receive = new sfn.Pass(this, STATES.receive, {
+      stateName: STATES.receive,
+      comment: 'Wraps whatever started the execution, so even malformed input reaches a precise refusal.',
+      parameters: { 'request.$': '$' },
+    });
+    const validate = invoke({
+      task: STATES.validate,
+      comment: 'Checks the request, reads blue from live, takes the environment lock and records the release.',
+      payload: sfn.TaskInput.fromObject({
+        request: sfn.JsonPath.objectAt('$.request'),
+        execution: { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId },
+      }),
+      resultPath: '$.release',
+      timeout: Duration.seconds(60),
+      attempts,
+    });
+    const deploy = invoke({
+      task: STATES.deploy,
+      comment: 'Updates the function to the image digest, publishes a version and points green at it.',
+      resultPath: '$.green',
+      timeout: Duration.minutes(15),
+      attempts,
+    });
+    const verify = invoke({
+      task: STATES.verify,
+      comment: 'Health check and smoke requests against the green version, each with its evidence.',
+      resultPath: '$.verification',
+      timeout: Duration.minutes(2),
+      attempts,
+    });
+    const shift = invoke({
+      task: STATES.shift,
+      comment: "Moves live to the plan's next traffic step.",
+      resultPath: '$.traffic',
+      timeout: Duration.seconds(60),
+      attempts,
+    });
+    const bake = new sfn.Wait(this, STATES.bake, {
+      stateName: STATES.bake,
+      comment: 'Lets traffic reach the new version before the next health check.',
+      time: sfn.WaitTime.secondsPath('$.traffic.waitSeconds'),
+    });
+    const check = invoke({
+      task: STATES.check,
+      comment: "Judges green's CloudWatch metrics and the watched alarms; the output carries the evidence.",
+      resultPath: '$.traffic',
+      timeout: Duration.seconds(60),
+      attempts,
+    });
+    const finalize = invoke({
+      task: STATES.finalize,
+      comment: 'Keeps the previous version on blue, records the release, frees the lock and notifies.',
+      resultPath: '$.outcome',
+      timeout: Duration.seconds(60),
+      attempts,
+    });
+    const rollBack = invoke({
+      task: STATES.rollBack,
+      comment: 'Puts live back on blue with no routing, records the evidence, frees the lock and notifies.',
+      resultPath: '$.rollback',
+      timeout: Duration.seconds(60),
+      attempts: attempts + 3,
+    });
+    const recordFailure = invoke({
+      task: STATES.recordFailure,
+      comment: 'Traffic never moved: records why, frees the lock this release holds and notifies.',
+      payload: sfn.TaskInput.fromObject({
+        state: sfn.JsonPath.objectAt('$'),
+        execution: { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId },
+      }),
+      resultPath: '$.failure',
+      timeout: Duration.seconds(60),
+      attempts,
+    });
+
+    const released = new sfn.Succeed(this, STATES.released, { stateName: STATES.released });
+    const rolledBack = new sfn.Fail(this, STATES.rolledBack, {
+      stateName: STATES.rolledBack,
+      error: 'ReleaseRolledBack',
+      causePath: '$.rollback.reason',
+    });
+    const failed = new sfn.Fail(this, STATES.failed, {
+      stateName: STATES.failed,
+      error: 'ReleaseFailed',
+      causePath: '$.failure.reason',
+    });
+    const rollbackFailed = new sfn.Fail(this, STATES.rollbackFailed, {
+      stateName: STATES.rollbackFailed,
+      error: 'RollbackFailed',
+      cause: 'Roll back did not complete; the reconcile handler restores live to the verified version.',
+    });
+
+    const beforeTraffic = { resultPath: '$.error' };
+    recordFailure.next(failed);
+    for (const state of [validate, deploy, verify]) state.addCatch(recordFailure, beforeTraffic);
+    for (const state of [shift, check, finalize]) state.addCatch(rollBack, beforeTraffic);
+    rollBack.addCatch(rollbackFailed, { resultPath: '$.rollbackError' });
+    rollBack.next(rolledBack);
+
+    const healthy = new sfn.Choice(this, STATES.healthy, {
+      stateName: STATES.healthy,
+      comment: 'Routes on the decision Check health made, with its evidence in $.traffic.lastCheck.',
+    })
+      .when(sfn.Condition.stringEquals('$.traffic.next', 'bake'), bake)
+      .when(sfn.Condition.stringEquals('$.traffic.next', 'shift'), shift)
+      .when(sfn.Condition.stringEquals('$.traffic.next', 'finalize'), finalize)
+      .otherwise(rollBack);
+    shift.next(bake);
+    bake.next(check);
+    check.next(healthy);
+    finalize.next(released);
+
+    let toTraffic: sfn.IChainable = shift;
+    if (props.approval) {
+      props.approval.addCatch(recordFailure, beforeTraffic);
+      props.approval.next(shift);
+      toTraffic = new sfn.Choice(this, STATES.approvalNeeded, { stateName: STATES.approvalNeeded })
+        .when(sfn.Condition.booleanEquals('$.release.approvalRequired', true), props.approval)
+        .otherwise(shift);
+    }
+    verify.next(toTraffic);
+
+    let toDeploy: sfn.IChainable = deploy;
+    if (props.scanAndProvision) {
+      props.scanAndProvision.addCatch(recordFailure, beforeTraffic);
+      props.scanAndProvision.next(deploy);
+      toDeploy = new sfn.Choice(this, STATES.scanEnabled, { stateName: STATES.scanEnabled })
+        .when(sfn.Condition.booleanEquals('$.release.scanAndProvision', true), props.scanAndProvision)
+        .otherwise(deploy);
+    }
+    deploy.next(verify);
+    validate.next(toDeploy);
+    receive.next(validate);
+    this.startState = receive;
+  }
+}

@@ -1,0 +1,66 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { ReleaseWorkflow, type ReleaseWorkflowProps } from './release-workflow.ts';
+import { HANDLER_TASKS, type HandlerTask } from './state-names.ts';
+
+export type AslDefinition = { StartAt: string; States: Record<string, Record<string, unknown>> } & Record<
+  string,
+  unknown
+>;
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+
+/** Turns a synthesized `DefinitionString` (an Fn::Join over tokens) into plain ASL, naming resources by logical id. */
+export function resolveDefinitionString(definition: unknown): AslDefinition {
+  const resolve = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    if (part && typeof part === 'object') {
+      const getAtt = Reflect.get(part, 'Fn::GetAtt') as unknown;
+      if (Array.isArray(getAtt)) return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${String(getAtt[0])}`;
+      const ref = Reflect.get(part, 'Ref') as unknown;
+      if (ref === 'AWS::Partition') return 'aws';
+      if (ref === 'AWS::Region') return REGION;
+      if (ref === 'AWS::AccountId') return ACCOUNT;
+      if (typeof ref === 'string') return ref;
+      const join = Reflect.get(part, 'Fn::Join') as unknown;
+      if (Array.isArray(join)) return (join[1] as unknown[]).map(resolve).join(String(join[0]));
+    }
+    throw new Error(`cannot resolve definition token ${JSON.stringify(part)}`);
+  };
+  return JSON.parse(resolve(definition)) as AslDefinition;
+}
+
+/** The ASL of the one state machine in a synthesized template. */
+export function definitionFromTemplate(template: Template): AslDefinition {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const [machine] = machines;
+  if (!machine || machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
+  return resolveDefinitionString(machine.Properties.DefinitionString);
+}
+
+/**
+ * Synthesizes the release workflow on its own (placeholder functions, no bundling) and returns its ASL.
+ * `extend` lets a caller add the optional states (scan, approval) the way the service stack does.
+ */
+export function synthesizeWorkflowDefinition(
+  extend?: (stack: Stack) => Partial<Pick<ReleaseWorkflowProps, 'scanAndProvision' | 'approval'>>,
+): AslDefinition {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'ReleaseWorkflowDefinition', { env: { account: ACCOUNT, region: REGION } });
+  const handlers = {} as Record<HandlerTask, lambda.IFunction>;
+  HANDLER_TASKS.forEach((task, i) => {
+    handlers[task] = new lambda.Function(stack, `Handler${i}`, {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+  });
+  const workflow = new ReleaseWorkflow(stack, 'Workflow', { handlers, ...(extend?.(stack) ?? {}) });
+  new sfn.StateMachine(stack, 'ReleaseStateMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(workflow.startState),
+  });
+  return definitionFromTemplate(Template.fromStack(stack));
+}
