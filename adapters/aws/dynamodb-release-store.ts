@@ -1,0 +1,308 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { TransientFailure } from '../../core/errors.ts';
+import type {
+  LockHolder,
+  LockResult,
+  ReleaseEvent,
+  ReleaseFilter,
+  ReleasePage,
+  ReleaseRecord,
+  ReleaseStatus,
+  ReleaseStore,
+} from '../../core/ports.ts';
+import { hasErrorName } from './error-names.ts';
+
+/**
+ * The single table's key schema, for the CDK stack that creates it:
+ * - lock: `pk = LOCK#<function>#<environment>`, `sk = LOCK`, expiring through the TTL attribute;
+ * - release: `pk = RELEASE#<release id>`, `sk = RELEASE`, listed newest first per environment (`byEnvironment`)
+ *   or across all environments (`byStartedAt`).
+ */
+export const RELEASE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAtEpoch',
+  byEnvironmentIndex: { indexName: 'byEnvironment', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  byStartedAtIndex: { indexName: 'byStartedAt', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+} as const;
+
+const LOCK_SK = 'LOCK';
+const RELEASE_SK = 'RELEASE';
+/** The one partition of the all-releases index: a release a minute is nowhere near a hot partition. */
+const ALL_RELEASES = 'RELEASE';
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** Reads per listReleases call when a status filter discards most of what each page reads. */
+const MAX_QUERIES_PER_PAGE = 5;
+
+let defaultClient: DynamoDBDocumentClient | undefined;
+function documentClient(): DynamoDBDocumentClient {
+  defaultClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return defaultClient;
+}
+
+export interface DynamoDbReleaseStoreOptions {
+  /** The table created from `RELEASE_TABLE`. */
+  readonly tableName: string;
+  /** @default one `DynamoDBDocumentClient` per module, dropping undefined values. */
+  readonly client?: DynamoDBDocumentClient;
+}
+
+/** A cursor this store did not issue (or one that was edited). */
+export class InvalidCursor extends Error {
+  override readonly name = 'InvalidCursor';
+}
+
+const lockKey = (key: string) => ({ pk: `LOCK#${key}`, sk: LOCK_SK });
+const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RELEASE_SK });
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** DynamoDB stores no undefined, NaN or class instances; evidence is JSON anyway. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function str(item: Record<string, unknown>, field: string): string {
+  const value = item[field];
+  return typeof value === 'string' ? value : '';
+}
+
+function optionalStr(item: Record<string, unknown>, field: string): string | undefined {
+  const value = item[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function toHolder(item: Record<string, unknown>): LockHolder {
+  return {
+    releaseId: str(item, 'releaseId'),
+    executionArn: str(item, 'executionArn'),
+    acquiredAt: str(item, 'acquiredAt'),
+    expiresAt: str(item, 'expiresAt'),
+  };
+}
+
+function toRecord(item: Record<string, unknown>): ReleaseRecord {
+  const greenVersion = optionalStr(item, 'greenVersion');
+  const reason = optionalStr(item, 'reason');
+  const endedAt = optionalStr(item, 'endedAt');
+  return {
+    releaseId: str(item, 'releaseId'),
+    executionArn: str(item, 'executionArn'),
+    environment: str(item, 'environment'),
+    functionName: str(item, 'functionName'),
+    imageUri: str(item, 'imageUri'),
+    digest: str(item, 'digest'),
+    blueVersion: optionalStr(item, 'blueVersion') ?? null,
+    ...(greenVersion !== undefined ? { greenVersion } : {}),
+    status: str(item, 'status') as ReleaseStatus,
+    ...(reason !== undefined ? { reason } : {}),
+    startedAt: str(item, 'startedAt'),
+    ...(endedAt !== undefined ? { endedAt } : {}),
+    trigger: str(item, 'trigger'),
+    events: Array.isArray(item.events) ? (item.events as ReleaseEvent[]) : [],
+  };
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidCursor('the cursor is not one this release store issued');
+}
+
+/** The lock and the release records in one DynamoDB table, guarded by conditional writes (DESIGN decision 8). */
+export class DynamoDbReleaseStore implements ReleaseStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoDbReleaseStoreOptions) {
+    if (!options.tableName) throw new Error('DynamoDbReleaseStore needs a tableName');
+    this.tableName = options.tableName;
+    this.client = options.client ?? documentClient();
+  }
+
+  async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {
+    // Two tries: the holder can release between the refused write and the read of who holds it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...lockKey(key),
+              ...holder,
+              expiresAtEpoch: epochSeconds(new Date(holder.expiresAt)),
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAtEpoch < :now OR releaseId = :releaseId',
+            ExpressionAttributeValues: { ':now': epochSeconds(now), ':releaseId': holder.releaseId },
+          }),
+        );
+        return { acquired: true };
+      } catch (error) {
+        if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
+      }
+      const current = await this.getLock(key);
+      if (current) return { acquired: false, holder: current };
+    }
+    throw new TransientFailure(`the lock ${key} changed hands while it was being taken`);
+  }
+
+  async releaseLock(key: string, releaseId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: lockKey(key),
+          ConditionExpression: 'releaseId = :releaseId',
+          ExpressionAttributeValues: { ':releaseId': releaseId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  async getLock(key: string): Promise<LockHolder | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: lockKey(key), ConsistentRead: true }),
+    );
+    return out.Item ? toHolder(out.Item) : undefined;
+  }
+
+  async createRelease(record: ReleaseRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...plain(record),
+            ...releaseKey(record.releaseId),
+            gsi1pk: `ENV#${record.environment}`,
+            gsi1sk: `${record.startedAt}#${record.releaseId}`,
+            gsi2pk: ALL_RELEASES,
+            gsi2sk: `${record.startedAt}#${record.releaseId}`,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      // An earlier attempt of the same release already wrote it: keep the first record.
+      if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+
+  async getRelease(releaseId: string): Promise<ReleaseRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+    );
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  async updateRelease(
+    releaseId: string,
+    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
+    event?: ReleaseEvent,
+  ): Promise<void> {
+    const sets: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      sets.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+    }
+    if (event) {
+      sets.push('#events = list_append(if_not_exists(#events, :empty), :event)');
+      names['#events'] = 'events';
+      values[':empty'] = [];
+      values[':event'] = [plain(event)];
+    }
+    if (sets.length === 0) return;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: releaseKey(releaseId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // Never create a half record from an update.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) {
+        throw new Error(`release ${releaseId} has no record`);
+      }
+      throw error;
+    }
+  }
+
+  async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
+    const limit = Math.min(Math.max(1, filter.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
+    const index = filter.environment ? RELEASE_TABLE.byEnvironmentIndex : RELEASE_TABLE.byStartedAtIndex;
+    const base: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: index.indexName,
+      KeyConditionExpression: '#gpk = :gpk',
+      ExpressionAttributeNames: { '#gpk': index.partitionKey, ...(filter.status ? { '#status': 'status' } : {}) },
+      ExpressionAttributeValues: {
+        ':gpk': filter.environment ? `ENV#${filter.environment}` : ALL_RELEASES,
+        ...(filter.status ? { ':status': filter.status } : {}),
+      },
+      ...(filter.status ? { FilterExpression: '#status = :status' } : {}),
+      ScanIndexForward: false,
+      Limit: limit,
+    };
+
+    const items: Record<string, unknown>[] = [];
+    let startKey = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    for (let queries = 0; queries < MAX_QUERIES_PER_PAGE; queries++) {
+      const page = await this.client.send(new QueryCommand({ ...base, ExclusiveStartKey: startKey }));
+      for (const item of page.Items ?? []) {
+        if (items.length === limit) {
+          // More matched than fit: the next page starts after the last item returned.
+          return this.page(items, index);
+        }
+        items.push(item);
+      }
+      startKey = page.LastEvaluatedKey;
+      if (!startKey) return { releases: items.map(toRecord) };
+      if (items.length === limit) break;
+    }
+    return startKey ? { releases: items.map(toRecord), nextCursor: encodeCursor(startKey) } : this.page(items, index);
+  }
+
+  private page(items: Record<string, unknown>[], index: { partitionKey: string; sortKey: string }): ReleasePage {
+    const last = items.at(-1);
+    if (!last) return { releases: [] };
+    const key = {
+      pk: last.pk,
+      sk: last.sk,
+      [index.partitionKey]: last[index.partitionKey],
+      [index.sortKey]: last[index.sortKey],
+    };
+    return { releases: items.map(toRecord), nextCursor: encodeCursor(key) };
+  }
+}

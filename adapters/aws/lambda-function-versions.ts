@@ -1,0 +1,180 @@
+import {
+  CreateAliasCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import { DeploymentFailed } from '../../core/errors.ts';
+import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, PublishedVersion } from '../../core/ports.ts';
+import { hasErrorName } from './error-names.ts';
+
+let defaultClient: LambdaClient | undefined;
+function lambdaClient(): LambdaClient {
+  defaultClient ??= new LambdaClient({});
+  return defaultClient;
+}
+
+/** How long and how often to poll `LastUpdateStatus` after `UpdateFunctionCode` (seconds, as SDK waiters take). */
+export interface UpdateWaitOptions {
+  /** @default 300 — an image update normally settles within a minute. */
+  readonly maxWaitTime: number;
+  /** @default 1 */
+  readonly minDelay: number;
+  /** @default 10 */
+  readonly maxDelay: number;
+}
+
+export interface LambdaFunctionVersionsOptions {
+  /** @default one `LambdaClient` per module, with the default credential chain and region. */
+  readonly client?: LambdaClient;
+  /** @default { maxWaitTime: 300, minDelay: 1, maxDelay: 10 } */
+  readonly updateWait?: Partial<UpdateWaitOptions>;
+}
+
+const DEFAULT_UPDATE_WAIT: UpdateWaitOptions = { maxWaitTime: 300, minDelay: 1, maxDelay: 10 };
+
+/** `…/repo@sha256:abc` → `sha256:abc`. */
+export function digestOfImageUri(imageUri: string | undefined): string | undefined {
+  const at = imageUri?.lastIndexOf('@') ?? -1;
+  return imageUri && at >= 0 ? imageUri.slice(at + 1) : undefined;
+}
+
+function decodePayload(bytes: Uint8Array | undefined): unknown {
+  if (!bytes || bytes.length === 0) return undefined;
+  const text = new TextDecoder().decode(bytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Lambda versions and aliases through `@aws-sdk/client-lambda`. */
+export class LambdaFunctionVersions implements FunctionVersions {
+  private readonly client: LambdaClient;
+  private readonly updateWait: UpdateWaitOptions;
+
+  constructor(options: LambdaFunctionVersionsOptions = {}) {
+    this.client = options.client ?? lambdaClient();
+    this.updateWait = { ...DEFAULT_UPDATE_WAIT, ...options.updateWait };
+  }
+
+  async getAlias(functionName: string, alias: string): Promise<AliasState | undefined> {
+    try {
+      const out = await this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+      if (!out.FunctionVersion) return undefined;
+      const [routed] = Object.entries(out.RoutingConfig?.AdditionalVersionWeights ?? {});
+      return {
+        name: out.Name ?? alias,
+        version: out.FunctionVersion,
+        ...(routed ? { routing: { version: routed[0], weight: routed[1] } } : {}),
+      };
+    } catch (error) {
+      if (hasErrorName(error, 'ResourceNotFoundException')) return undefined;
+      throw error;
+    }
+  }
+
+  async versionImageDigest(functionName: string, version: string): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new GetFunctionCommand({ FunctionName: functionName, Qualifier: version }));
+      return digestOfImageUri(out.Code?.ResolvedImageUri ?? out.Code?.ImageUri);
+    } catch (error) {
+      if (hasErrorName(error, 'ResourceNotFoundException')) return undefined;
+      throw error;
+    }
+  }
+
+  async findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined> {
+    let marker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListVersionsByFunctionCommand({ FunctionName: functionName, MaxItems: 50, Marker: marker }),
+      );
+      const found = page.Versions?.find((v) => v.Version !== '$LATEST' && v.Description === description);
+      if (found?.Version) {
+        return { version: found.Version, description, codeSha256: found.CodeSha256 ?? '' };
+      }
+      marker = page.NextMarker;
+    } while (marker);
+    return undefined;
+  }
+
+  async updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }> {
+    await this.client.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ImageUri: imageUri }));
+    try {
+      await waitUntilFunctionUpdatedV2({ client: this.client, ...this.updateWait }, { FunctionName: functionName });
+    } catch (error) {
+      // The waiter's error is a JSON dump; read the status once more to report Lambda's own reason.
+      const config = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+      if (config.LastUpdateStatus === 'Failed') {
+        throw new DeploymentFailed(
+          `updating ${functionName} to ${imageUri} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`,
+          { imageUri, reasonCode: config.LastUpdateStatusReasonCode ?? null },
+        );
+      }
+      throw error;
+    }
+    const config = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    if (!config.CodeSha256) throw new DeploymentFailed(`${functionName} reports no CodeSha256 after its update`);
+    return { codeSha256: config.CodeSha256 };
+  }
+
+  async publishVersion(functionName: string, description: string, codeSha256: string): Promise<PublishedVersion> {
+    const out = await this.client.send(
+      new PublishVersionCommand({ FunctionName: functionName, Description: description, CodeSha256: codeSha256 }),
+    );
+    if (!out.Version) throw new DeploymentFailed(`PublishVersion of ${functionName} returned no version`);
+    return {
+      version: out.Version,
+      description: out.Description ?? description,
+      codeSha256: out.CodeSha256 ?? codeSha256,
+    };
+  }
+
+  async updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void> {
+    await this.client.send(
+      new UpdateAliasCommand({
+        FunctionName: functionName,
+        Name: alias,
+        FunctionVersion: version,
+        // An empty map is how Lambda clears routing; leaving RoutingConfig out would keep the old split.
+        RoutingConfig: { AdditionalVersionWeights: routing ? { [routing.version]: routing.weight } : {} },
+      }),
+    );
+  }
+
+  async ensureAlias(functionName: string, alias: string, version: string): Promise<void> {
+    try {
+      await this.updateAlias(functionName, alias, version);
+    } catch (error) {
+      if (!hasErrorName(error, 'ResourceNotFoundException')) throw error;
+      await this.client.send(
+        new CreateAliasCommand({ FunctionName: functionName, Name: alias, FunctionVersion: version }),
+      );
+    }
+  }
+
+  async invoke(functionName: string, qualifier: string, payload: unknown, timeoutMs: number): Promise<InvokeResult> {
+    const out = await this.client.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        Qualifier: qualifier,
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+      { abortSignal: AbortSignal.timeout(timeoutMs) },
+    );
+    return {
+      statusCode: out.StatusCode ?? 0,
+      ...(out.FunctionError ? { functionError: out.FunctionError } : {}),
+      payload: decodePayload(out.Payload),
+    };
+  }
+}
