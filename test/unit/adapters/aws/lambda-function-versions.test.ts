@@ -1,0 +1,292 @@
+import {
+  CreateAliasCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { digestOfImageUri, LambdaFunctionVersions } from '../../../../adapters/aws/lambda-function-versions.ts';
+import { DeploymentFailed } from '../../../../core/errors.ts';
+
+const lambda = mockClient(LambdaClient);
+const FN = 'orders-api-prod';
+const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-api@sha256:abc123';
+const notFound = () => new ResourceNotFoundException({ message: 'Function not found', $metadata: {} });
+
+function adapter() {
+  return new LambdaFunctionVersions({
+    client: new LambdaClient({ region: 'eu-west-1' }),
+    updateWait: { maxWaitTime: 2, minDelay: 0.001, maxDelay: 0.002 },
+  });
+}
+
+beforeEach(() => {
+  lambda.reset();
+});
+
+describe('getAlias', () => {
+  it('reads the version and the weighted second version', async () => {
+    lambda.on(GetAliasCommand).resolves({
+      Name: 'live',
+      FunctionVersion: '7',
+      RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
+    });
+
+    const alias = await adapter().getAlias(FN, 'live');
+
+    expect(alias).toEqual({ name: 'live', version: '7', routing: { version: '8', weight: 0.1 } });
+    expect(lambda.commandCalls(GetAliasCommand)[0]?.args[0].input).toEqual({ FunctionName: FN, Name: 'live' });
+  });
+
+  it('has no routing when the weights are empty', async () => {
+    lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '7', RoutingConfig: {} });
+    expect(await adapter().getAlias(FN, 'live')).toEqual({ name: 'live', version: '7' });
+  });
+
+  it('is undefined when the alias does not exist', async () => {
+    lambda.on(GetAliasCommand).rejects(notFound());
+    expect(await adapter().getAlias(FN, 'live')).toBeUndefined();
+  });
+
+  it('passes throttling through for the handler to retry', async () => {
+    lambda.on(GetAliasCommand).rejects(new ResourceConflictException({ message: 'busy', $metadata: {} }));
+    await expect(adapter().getAlias(FN, 'live')).rejects.toThrow('busy');
+  });
+});
+
+describe('versionImageDigest', () => {
+  it('takes the digest from the resolved image URI of that version', async () => {
+    lambda.on(GetFunctionCommand).resolves({ Code: { ImageUri: `${IMAGE}`, ResolvedImageUri: IMAGE } });
+
+    expect(await adapter().versionImageDigest(FN, '7')).toBe('sha256:abc123');
+    expect(lambda.commandCalls(GetFunctionCommand)[0]?.args[0].input).toEqual({ FunctionName: FN, Qualifier: '7' });
+  });
+
+  it('is undefined for an unknown version', async () => {
+    lambda.on(GetFunctionCommand).rejects(notFound());
+    expect(await adapter().versionImageDigest(FN, '99')).toBeUndefined();
+  });
+
+  it('is undefined for a tag-only image URI', () => {
+    expect(digestOfImageUri('repo:latest')).toBeUndefined();
+    expect(digestOfImageUri(undefined)).toBeUndefined();
+  });
+});
+
+describe('findVersionByDescription', () => {
+  it('follows NextMarker and skips $LATEST', async () => {
+    lambda
+      .on(ListVersionsByFunctionCommand, { Marker: undefined })
+      .resolves({
+        Versions: [
+          { Version: '$LATEST', Description: 'rel-2', CodeSha256: 'latest' },
+          { Version: '1', Description: 'rel-1', CodeSha256: 'one' },
+        ],
+        NextMarker: 'page-2',
+      })
+      .on(ListVersionsByFunctionCommand, { Marker: 'page-2' })
+      .resolves({ Versions: [{ Version: '2', Description: 'rel-2', CodeSha256: 'two' }] });
+
+    const found = await adapter().findVersionByDescription(FN, 'rel-2');
+
+    expect(found).toEqual({ version: '2', description: 'rel-2', codeSha256: 'two' });
+    expect(lambda.commandCalls(ListVersionsByFunctionCommand).map((c) => c.args[0].input)).toEqual([
+      { FunctionName: FN, MaxItems: 50, Marker: undefined },
+      { FunctionName: FN, MaxItems: 50, Marker: 'page-2' },
+    ]);
+  });
+
+  it('is undefined when no version carries the description', async () => {
+    lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [{ Version: '1', Description: 'other' }] });
+    expect(await adapter().findVersionByDescription(FN, 'rel-9')).toBeUndefined();
+  });
+});
+
+describe('updateCodeAndWait', () => {
+  it('updates the image, waits for Successful and returns the new CodeSha256', async () => {
+    lambda.on(UpdateFunctionCodeCommand).resolves({ LastUpdateStatus: 'InProgress' });
+    lambda
+      .on(GetFunctionCommand)
+      .resolvesOnce({ Configuration: { LastUpdateStatus: 'InProgress' } })
+      .resolves({ Configuration: { LastUpdateStatus: 'Successful', CodeSha256: 'new-sha' } });
+    lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', CodeSha256: 'new-sha' });
+
+    expect(await adapter().updateCodeAndWait(FN, IMAGE)).toEqual({ codeSha256: 'new-sha' });
+    expect(lambda.commandCalls(UpdateFunctionCodeCommand)[0]?.args[0].input).toEqual({
+      FunctionName: FN,
+      ImageUri: IMAGE,
+    });
+    expect(lambda.commandCalls(GetFunctionCommand).map((c) => c.args[0].input)).toEqual([
+      { FunctionName: FN },
+      { FunctionName: FN },
+    ]);
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand)[0]?.args[0].input).toEqual({ FunctionName: FN });
+  });
+
+  it('throws DeploymentFailed with Lambda’s reason when the update fails', async () => {
+    lambda.on(UpdateFunctionCodeCommand).resolves({});
+    lambda
+      .on(GetFunctionCommand)
+      .resolvesOnce({ Configuration: { LastUpdateStatus: 'InProgress' } })
+      .resolves({ Configuration: { LastUpdateStatus: 'Failed' } });
+    lambda.on(GetFunctionConfigurationCommand).resolves({
+      LastUpdateStatus: 'Failed',
+      LastUpdateStatusReason: 'Image manifest is not supported',
+      LastUpdateStatusReasonCode: 'ImageAccessDenied',
+    });
+
+    const failure = adapter().updateCodeAndWait(FN, IMAGE);
+
+    await expect(failure).rejects.toBeInstanceOf(DeploymentFailed);
+    await expect(failure).rejects.toMatchObject({
+      name: 'DeploymentFailed',
+      message: expect.stringContaining('Image manifest is not supported'),
+      details: { imageUri: IMAGE, reasonCode: 'ImageAccessDenied' },
+    });
+  });
+
+  it('rethrows the waiter timeout when the update is still in progress', async () => {
+    lambda.on(UpdateFunctionCodeCommand).resolves({});
+    lambda.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'InProgress' } });
+    lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'InProgress' });
+    const slow = new LambdaFunctionVersions({
+      client: new LambdaClient({ region: 'eu-west-1' }),
+      updateWait: { maxWaitTime: 0.05, minDelay: 0.01, maxDelay: 0.01 },
+    });
+
+    await expect(slow.updateCodeAndWait(FN, IMAGE)).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('refuses to go on when Lambda reports no CodeSha256', async () => {
+    lambda.on(UpdateFunctionCodeCommand).resolves({});
+    lambda.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Successful' } });
+    lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful' });
+    await expect(adapter().updateCodeAndWait(FN, IMAGE)).rejects.toBeInstanceOf(DeploymentFailed);
+  });
+});
+
+describe('publishVersion', () => {
+  it('publishes with the release id as description, pinned to the CodeSha256 it waited for', async () => {
+    lambda.on(PublishVersionCommand).resolves({ Version: '8', Description: 'rel-1', CodeSha256: 'sha' });
+
+    expect(await adapter().publishVersion(FN, 'rel-1', 'sha')).toEqual({
+      version: '8',
+      description: 'rel-1',
+      codeSha256: 'sha',
+    });
+    expect(lambda.commandCalls(PublishVersionCommand)[0]?.args[0].input).toEqual({
+      FunctionName: FN,
+      Description: 'rel-1',
+      CodeSha256: 'sha',
+    });
+  });
+
+  it('throws when Lambda returns no version', async () => {
+    lambda.on(PublishVersionCommand).resolves({});
+    await expect(adapter().publishVersion(FN, 'rel-1', 'sha')).rejects.toBeInstanceOf(DeploymentFailed);
+  });
+});
+
+describe('updateAlias', () => {
+  it('sends the weighted second version', async () => {
+    lambda.on(UpdateAliasCommand).resolves({});
+    await adapter().updateAlias(FN, 'live', '7', { version: '8', weight: 0.1 });
+    expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input).toEqual({
+      FunctionName: FN,
+      Name: 'live',
+      FunctionVersion: '7',
+      RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
+    });
+  });
+
+  it('clears routing with an empty weight map', async () => {
+    lambda.on(UpdateAliasCommand).resolves({});
+    await adapter().updateAlias(FN, 'live', '8');
+    expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input).toEqual({
+      FunctionName: FN,
+      Name: 'live',
+      FunctionVersion: '8',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+    });
+  });
+});
+
+describe('ensureAlias', () => {
+  it('updates an existing alias and creates nothing', async () => {
+    lambda.on(UpdateAliasCommand).resolves({});
+    await adapter().ensureAlias(FN, 'blue', '7');
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(1);
+    expect(lambda.commandCalls(CreateAliasCommand)).toHaveLength(0);
+  });
+
+  it('creates the alias when it does not exist', async () => {
+    lambda.on(UpdateAliasCommand).rejects(notFound());
+    lambda.on(CreateAliasCommand).resolves({});
+    await adapter().ensureAlias(FN, 'blue', '7');
+    expect(lambda.commandCalls(CreateAliasCommand)[0]?.args[0].input).toEqual({
+      FunctionName: FN,
+      Name: 'blue',
+      FunctionVersion: '7',
+    });
+  });
+
+  it('does not hide other errors', async () => {
+    lambda
+      .on(UpdateAliasCommand)
+      .rejects(new ResourceConflictException({ message: 'update in progress', $metadata: {} }));
+    await expect(adapter().ensureAlias(FN, 'blue', '7')).rejects.toThrow('update in progress');
+    expect(lambda.commandCalls(CreateAliasCommand)).toHaveLength(0);
+  });
+});
+
+describe('invoke', () => {
+  it('sends the JSON payload to the qualifier with an abort signal and parses the answer', async () => {
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: new TextEncoder().encode('{"statusCode":200,"body":"{}"}') as never,
+    });
+
+    const result = await adapter().invoke(FN, '8', { path: '/health' }, 3000);
+
+    expect(result).toEqual({ statusCode: 200, payload: { statusCode: 200, body: '{}' } });
+    const call = lambda.commandCalls(InvokeCommand)[0];
+    const input = call?.args[0].input;
+    expect({ ...input, Payload: new TextDecoder().decode(input?.Payload as Uint8Array) }).toEqual({
+      FunctionName: FN,
+      Qualifier: '8',
+      Payload: '{"path":"/health"}',
+    });
+    expect(call?.args[1]).toMatchObject({ abortSignal: expect.any(AbortSignal) });
+  });
+
+  it('reports a function error with its payload', async () => {
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: new TextEncoder().encode('{"errorMessage":"boom"}') as never,
+    });
+    expect(await adapter().invoke(FN, '8', {}, 1000)).toEqual({
+      statusCode: 200,
+      functionError: 'Unhandled',
+      payload: { errorMessage: 'boom' },
+    });
+  });
+
+  it('keeps a non-JSON payload as text and an empty one as undefined', async () => {
+    lambda
+      .on(InvokeCommand)
+      .resolvesOnce({ StatusCode: 200, Payload: new TextEncoder().encode('plain') as never })
+      .resolves({ StatusCode: 202 });
+    expect((await adapter().invoke(FN, '8', {}, 1000)).payload).toBe('plain');
+    expect(await adapter().invoke(FN, '8', {}, 1000)).toEqual({ statusCode: 202, payload: undefined });
+  });
+});
