@@ -1,0 +1,91 @@
+/**
+ * Bundles the API into one ESM file for the container (`index.handler` resolves `index.mjs`) and the local runtime.
+ * `npm run build:app` writes the production bundle to dist/app/. Rehearsal builds pass `fault`, which is compiled in
+ * through an esbuild `define`; without it the fault code is dropped from the bundle entirely.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { z } from 'zod';
+
+export const FaultOptionsSchema = z.strictObject({
+  failRate: z.number().min(0).max(1).optional(),
+  failHealth: z.boolean().optional(),
+  latencyMs: z.int().min(0).max(60_000).optional(),
+});
+
+export interface BuildAppOptions {
+  /** Full path of the bundle; wins over outDir. */
+  readonly outFile?: string;
+  /** Directory for `index.mjs` (and its source map). @default <repo>/dist/app */
+  readonly outDir?: string;
+  /** Compile rehearsal faults in. @default none: a production build */
+  readonly fault?: { failRate?: number; failHealth?: boolean; latencyMs?: number };
+}
+
+export interface BuiltApp {
+  readonly file: string;
+  /** Hex SHA-256 of the bundle bytes. */
+  readonly sha256: string;
+}
+
+const appDir = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_OUT_DIR = resolve(appDir, '..', 'dist', 'app');
+export const BUNDLE_NAME = 'index.mjs';
+
+export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp> {
+  const fault = options.fault === undefined ? undefined : FaultOptionsSchema.parse(options.fault);
+  const file = resolve(options.outFile ?? join(options.outDir ?? DEFAULT_OUT_DIR, BUNDLE_NAME));
+  await mkdir(dirname(file), { recursive: true });
+  await build({
+    entryPoints: [join(appDir, 'index.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    keepNames: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'silent',
+    mainFields: ['module', 'main'],
+    define: { __SWITCHYARD_FAULT__: fault ? JSON.stringify(fault) : 'false' },
+    // Some CommonJS dependencies (the X-Ray SDK) call require() at run time; ESM has no require of its own.
+    banner: {
+      js: "import{createRequire as __switchyardCreateRequire}from'node:module';const require=__switchyardCreateRequire(import.meta.url);",
+    },
+  });
+  const bytes = await readFile(file);
+  return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'out-dir': { type: 'string' },
+      'fail-rate': { type: 'string' },
+      'fail-health': { type: 'boolean' },
+      'latency-ms': { type: 'string' },
+    },
+  });
+  const faulty = values['fail-rate'] !== undefined || values['fail-health'] || values['latency-ms'] !== undefined;
+  const built = await buildApp({
+    outDir: values['out-dir'],
+    fault: faulty
+      ? {
+          failRate: values['fail-rate'] === undefined ? undefined : Number(values['fail-rate']),
+          failHealth: values['fail-health'],
+          latencyMs: values['latency-ms'] === undefined ? undefined : Number(values['latency-ms']),
+        }
+      : undefined,
+  });
+  console.log(JSON.stringify({ ...built, fault: faulty }));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  await main();
+}

@@ -1,0 +1,43 @@
+/**
+ * Rehearsal faults. Only a bundle built with `buildApp({ fault })` reaches this module: the production build defines
+ * __SWITCHYARD_FAULT__ as false, the call site folds away, and this code is not in the bundle at all.
+ */
+import { HttpError } from './errors.ts';
+
+export interface FaultConfig {
+  /** Share (0 to 1) of non-health requests answered with a 500. */
+  readonly failRate?: number;
+  /** /health answers 503. */
+  readonly failHealth?: boolean;
+  /** Added to every routed request. */
+  readonly latencyMs?: number;
+}
+
+/** A 500 or 503 produced on purpose by a rehearsal build. */
+export class InjectedFault extends HttpError {
+  readonly statusCode: number;
+
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+
+  override get clientMessage(): string {
+    return this.message;
+  }
+}
+
+export interface FaultDeps {
+  readonly random: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export async function injectFault(fault: FaultConfig, routeName: string, deps: FaultDeps): Promise<void> {
+  if (fault.latencyMs && fault.latencyMs > 0) await deps.sleep(fault.latencyMs);
+  const isHealth = routeName === 'GET /health';
+  if (isHealth && fault.failHealth)
+    throw new InjectedFault(503, 'Injected fault: health check failing (rehearsal build).');
+  if (!isHealth && fault.failRate && deps.random() < fault.failRate) {
+    throw new InjectedFault(500, 'Injected fault: request failed on purpose (rehearsal build).');
+  }
+}
