@@ -1,0 +1,52 @@
+# The dev application environment. Variables come from terraform.tfvars.json,
+# generated from config/environments.ts by scripts/generate-tfvars.ts; image_uri
+# and alerts_topic_arn are passed by CodeBuild's release stage.
+
+terraform {
+  required_version = ">= 1.11.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+  }
+
+  # Partial configuration: bucket, dynamodb_table and region are given at init,
+  # from the CDK stack outputs TerraformStateBucketName and TerraformLockTableName:
+  #   terraform init -backend-config="bucket=..." -backend-config="dynamodb_table=..." -backend-config="region=..."
+  backend "s3" {
+    key          = "switchyard/dev/terraform.tfstate"
+    encrypt      = true
+    use_lockfile = true
+  }
+}
+
+provider "aws" {
+  default_tags {
+    tags = {
+      Application = var.application
+      Environment = var.environment
+      ManagedBy   = "terraform"
+      Repository  = "switchyard"
+    }
+  }
+}
+
+module "app" {
+  source = "../../modules/app-environment"
+
+  environment                  = var.environment
+  application                  = var.application
+  function_name                = var.function_name
+  image_uri                    = var.image_uri
+  memory_mb                    = var.memory_mb
+  log_level                    = var.log_level
+  log_retention_days           = var.log_retention_days
+  aliases                      = var.aliases
+  waf_mode                     = var.waf_mode
+  waf_rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
+  waf_blocked_countries        = var.waf_blocked_countries
+  alarms                       = var.alarms
+  alerts_topic_arn             = var.alerts_topic_arn
+}

@@ -1,0 +1,117 @@
+data "aws_region" "current" {}
+
+data "aws_iam_policy_document" "assume_lambda" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  name               = "${var.function_name}-function"
+  description        = "Runs ${var.function_name}: its own logs, traces and client-keys secret, nothing else."
+  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
+}
+
+data "aws_iam_policy_document" "function" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+  }
+
+  statement {
+    sid       = "ReadClientKeys"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.client_keys.arn]
+  }
+
+  statement {
+    sid       = "DecryptClientKeysThroughSecretsManager"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.secrets.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+    }
+  }
+
+  # X-Ray has no resource-level permissions for writing segments.
+  statement {
+    sid       = "WriteTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  name   = "least-privilege"
+  role   = aws_iam_role.function.id
+  policy = data.aws_iam_policy_document.function.json
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "this" {
+  function_name = var.function_name
+  description   = "${var.application} (${var.environment}); code is released by Switchyard, not Terraform."
+  role          = aws_iam_role.function.arn
+  package_type  = "Image"
+  image_uri     = var.image_uri
+  architectures = ["arm64"]
+  memory_size   = var.memory_mb
+  timeout       = var.timeout_seconds
+
+  # Aliases may only point at published versions; the first one comes from here.
+  publish = true
+
+  environment {
+    variables = {
+      SWITCHYARD_ENVIRONMENT  = var.environment
+      POWERTOOLS_SERVICE_NAME = var.application
+      POWERTOOLS_LOG_LEVEL    = var.log_level
+      CLIENT_KEYS_SECRET_ARN  = aws_secretsmanager_secret.client_keys.arn
+    }
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function.name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  lifecycle {
+    # The state machine deploys code (UpdateFunctionCode + PublishVersion); Terraform must not roll it back.
+    ignore_changes = [image_uri]
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+resource "aws_lambda_alias" "this" {
+  for_each = var.aliases
+
+  name             = each.value
+  description      = "Switchyard ${each.key} alias; the state machine moves its version and routing."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    # Which version serves, and with what weights, belongs to the release in progress.
+    ignore_changes = [function_version, routing_config]
+  }
+}
