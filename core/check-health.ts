@@ -147,6 +147,9 @@ export async function checkHealth(
 
   if (verdict === 'unhealthy' && release.onUnhealthy === 'alert') {
     warnings.push(`check at ${check.at} was unhealthy: ${reasons.join('; ')}`);
+  }
+  // Alert on the turn to unhealthy, not on every check that still sees the same errors.
+  if (verdict === 'unhealthy' && release.onUnhealthy === 'alert' && traffic.lastCheck?.verdict !== 'unhealthy') {
     await deps.notifier.notify({
       subject: `Switchyard: ${release.environment} release ${release.releaseId} is unhealthy (alert only)`,
       releaseId: release.releaseId,

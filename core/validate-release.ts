@@ -1,7 +1,7 @@
 import { environmentNamed, lockKey, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import { InvalidRelease, ReleaseLocked } from './errors.ts';
-import type { Alarms, Clock, FunctionVersions, ImageRegistry, ReleaseStore } from './ports.ts';
+import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
 
@@ -20,6 +20,13 @@ export interface ExecutionRef {
   /** The execution name: the release id. */
   readonly name: string;
   readonly arn: string;
+}
+
+function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
+  return new ReleaseLocked(
+    `${environment} is busy: release ${holder.releaseId} (${holder.executionArn}) holds the lock until ${holder.expiresAt}`,
+    { runningRelease: holder.releaseId, executionArn: holder.executionArn },
+  );
 }
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -63,6 +70,14 @@ export async function validateRelease(
     });
   }
 
+  const now = deps.clock.now();
+  const key = lockKey(env);
+  // A busy environment is the most useful answer, so it comes before the checks of live's state.
+  const current = await deps.store.getLock(key);
+  if (current && current.releaseId !== execution.name && Date.parse(current.expiresAt) >= now.getTime()) {
+    throw lockedError(env.name, current);
+  }
+
   const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
   if (live?.routing) {
     throw new InvalidRelease(
@@ -78,8 +93,6 @@ export async function validateRelease(
     }
   }
 
-  const now = deps.clock.now();
-  const key = lockKey(env);
   const lock = await deps.store.acquireLock(
     key,
     {
@@ -91,11 +104,7 @@ export async function validateRelease(
     now,
   );
   if (!lock.acquired) {
-    throw new ReleaseLocked(
-      `${env.name} is busy: release ${lock.holder.releaseId} (${lock.holder.executionArn}) holds the lock ` +
-        `until ${lock.holder.expiresAt}`,
-      { runningRelease: lock.holder.releaseId, executionArn: lock.holder.executionArn },
-    );
+    throw lockedError(env.name, lock.holder);
   }
 
   const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];

@@ -23,6 +23,8 @@ export interface VerifyGreenDeps {
   readonly clock: { now(): Date };
   /** Signs smoke requests as the smoke-test client; without one, signed smoke requests fail verification. */
   readonly signer?: RequestSigner;
+  /** A throttled or briefly failing invoke is retried by the state machine, not judged as a failed check. */
+  readonly isTransient?: (error: unknown) => boolean;
 }
 
 function bodyField(body: string, field: string): unknown {
@@ -61,6 +63,7 @@ export async function verifyGreen(
         : parseProxyResponse(result.payload);
       return { response, durationMs: Date.now() - started };
     } catch (error) {
+      if (deps.isTransient?.(error)) throw error;
       return {
         response: { statusCode: 0, headers: {}, body: `invoke failed: ${errorMessage(error)}` },
         durationMs: Date.now() - started,

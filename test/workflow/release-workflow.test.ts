@@ -1,0 +1,342 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ecrEventToRequest } from '../../core/release-request.ts';
+import { STATES } from '../../state-machine/state-names.ts';
+import { environmentsWith } from '../support/environments.ts';
+import { DIGEST_BLUE, DIGEST_GREEN, failFirst, ReleaseWorld, throttled } from './harness.ts';
+
+const ecrSample = JSON.parse(
+  readFileSync(new URL('../../../shared/samples/ecr-image-push.json', import.meta.url), 'utf8'),
+);
+
+const entered = (result: { events: { type: string; state?: string }[] }) =>
+  result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+
+describe('release workflow on the synthesized state machine', () => {
+  it('releases all at once: live moves to the new version, blue keeps the old one, the lock is freed', async () => {
+    const world = await new ReleaseWorld().seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(entered(result).at(-1)).toBe(STATES.released);
+    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+    expect(await world.alias('blue')).toEqual({ name: 'blue', version: '1' });
+    expect(await world.alias('green')).toEqual({ name: 'green', version: '2' });
+    expect(await world.lock()).toBeUndefined();
+    const record = await world.store.getRelease('release-1');
+    expect(record).toMatchObject({ status: 'released', blueVersion: '1', greenVersion: '2', digest: DIGEST_GREEN });
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['released']);
+    expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
+    // Ten minutes of bake at one check a minute.
+    expect(world.checkedAt).toEqual(Array(10).fill(100));
+  });
+
+  it('runs a canary: live routes 10% to green, bakes, then moves to 100% and bakes again', async () => {
+    const world = await new ReleaseWorld().seed();
+    const result = await world.run(world.apiRequest());
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await world.shifts()).toEqual([10, 100]);
+    expect(world.checkedAt).toEqual([...Array(5).fill(10), ...Array(10).fill(100)]);
+    const shiftOutputs = result.events
+      .filter((e) => e.type === 'StateExited' && e.state === STATES.shift)
+      .map((e) => (e.output as { traffic: { percent: number } }).traffic.percent);
+    expect(shiftOutputs).toEqual([10, 100]);
+    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+    expect(await world.alias('blue')).toEqual({ name: 'blue', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['released']);
+  });
+
+  it('routes exactly the canary weight to green while the canary bakes', async () => {
+    const world = await new ReleaseWorld().seed();
+    const handlers = world.handlers();
+    const check = handlers[STATES.check];
+    const seen: unknown[] = [];
+    handlers[STATES.check] = async (input) => {
+      seen.push(await world.live());
+      return check?.(input);
+    };
+    await world.run(world.apiRequest(), { handlers });
+    expect(seen[0]).toEqual({ name: 'live', version: '1', routing: { version: '2', weight: 0.1 } });
+    expect(seen.at(-1)).toEqual({ name: 'live', version: '2' });
+  });
+
+  it('fails verification without touching live, and names the failing check', async () => {
+    const world = await new ReleaseWorld({ behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } } }).seed();
+    const result = await world.run(world.apiRequest());
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain('VerificationFailed');
+    expect(result.cause).toContain('health (expected 200 reporting version 2, got 503');
+    expect(entered(result)).not.toContain(STATES.shift);
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+    expect(await world.store.getRelease('release-1')).toMatchObject({ status: 'failed' });
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['failed']);
+  });
+
+  it('fails verification when a smoke request gets the wrong status', async () => {
+    const world = await new ReleaseWorld({
+      behaviour: { [DIGEST_GREEN]: { statusFor: { 'GET /version': 500 } } },
+    }).seed();
+    const result = await world.run(world.apiRequest());
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain('version (expected 200, got 500)');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+  });
+
+  it('rolls back at the first unhealthy check after healthy ones, with the evidence in the output', async () => {
+    const world = await new ReleaseWorld({
+      traffic: (check) => (check < 3 ? { invocations: 100, errors: 0 } : { invocations: 100, errors: 30 }),
+    }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ReleaseRolledBack');
+    // The check window looks back two minutes for late data points: 300 invocations, 30 of them errors.
+    expect(result.cause).toContain('error rate 10.00% exceeds 1%');
+    expect(world.checkedAt).toHaveLength(4);
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+    const rollBack = result.events.find((e) => e.type === 'StateExited' && e.state === STATES.rollBack);
+    expect(rollBack?.output).toMatchObject({
+      traffic: { next: 'roll-back', lastCheck: { verdict: 'unhealthy', sample: { invocations: 300, errors: 30 } } },
+      rollback: { outcome: 'rolled-back', live: { version: '1' } },
+    });
+    expect(await world.store.getRelease('release-1')).toMatchObject({ status: 'rolled-back' });
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['rolled-back']);
+  });
+
+  it('rolls back a canary from 10% without ever sending green more than its share', async () => {
+    const world = await new ReleaseWorld({
+      traffic: (check) => ({ invocations: 60, errors: check === 1 ? 30 : 0 }),
+    }).seed();
+    const result = await world.run(world.apiRequest());
+    expect(result.error).toBe('ReleaseRolledBack');
+    expect(await world.shifts()).toEqual([10]);
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+  });
+
+  it('rolls back when the whole bake has too little traffic and the environment says so', async () => {
+    const world = await new ReleaseWorld({ traffic: () => ({ invocations: 2, errors: 0 }) }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    expect(result.error).toBe('ReleaseRolledBack');
+    expect(result.cause).toContain('fewer than the 50 needed to judge');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+  });
+
+  it('promotes a quiet release only with a recorded warning where the environment allows it', async () => {
+    const environments = environmentsWith('prod', { onInsufficientData: 'promote-with-warning' });
+    const world = await new ReleaseWorld({ environments, traffic: () => ({ invocations: 1, errors: 0 }) }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ outcome: { outcome: 'released-with-warnings' } });
+    expect(JSON.stringify(result.output)).toContain('promoted without enough traffic to judge');
+    expect(world.notifier.sent[0]).toMatchObject({ outcome: 'released-with-warnings' });
+    expect(await world.store.getRelease('release-1')).toMatchObject({
+      status: 'released',
+      reason: expect.stringContaining('without enough traffic'),
+    });
+  });
+
+  it('alerts instead of rolling back where auto-rollback is off', async () => {
+    const environments = environmentsWith('prod', { onUnhealthy: 'alert' });
+    const world = await new ReleaseWorld({
+      environments,
+      traffic: (check) => ({ invocations: 100, errors: check === 2 ? 8 : 0 }),
+    }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['unhealthy-alert', 'released-with-warnings']);
+    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+  });
+
+  it('ignores a watched alarm that was already firing before the release, but not one that fires during it', async () => {
+    const quiet = await new ReleaseWorld().seed();
+    quiet.alarms.set('switchyard-api-prod-5xx', 'ALARM', new Date('2026-11-26T09:00:00Z'));
+    const fix = await quiet.run(quiet.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    expect(fix.status).toBe('SUCCEEDED');
+
+    const noisy = await new ReleaseWorld().seed();
+    const handlers = noisy.handlers();
+    const check = handlers[STATES.check];
+    handlers[STATES.check] = async (input) => {
+      noisy.alarms.set('switchyard-api-prod-latency', 'ALARM', noisy.clock.now());
+      return check?.(input);
+    };
+    const broken = await noisy.run(noisy.apiRequest({ strategy: { kind: 'all-at-once' } }), { handlers });
+    expect(broken.error).toBe('ReleaseRolledBack');
+    expect(broken.cause).toContain('alarm switchyard-api-prod-latency is firing');
+  });
+
+  describe('a transient AWS failure at each step is retried and the release still completes', () => {
+    const cases = [
+      ['Validate release', 'functions', 'getAlias'],
+      ['Validate release', 'store', 'acquireLock'],
+      ['Deploy green', 'functions', 'updateCodeAndWait'],
+      ['Deploy green', 'functions', 'publishVersion'],
+      ['Verify green', 'functions', 'invoke'],
+      ['Shift traffic', 'functions', 'updateAlias'],
+      ['Check health', 'metrics', 'sample'],
+      ['Finalize', 'functions', 'ensureAlias'],
+      ['Finalize', 'notifier', 'notify'],
+    ] as const;
+    it.each(cases)('%s: %s.%s throttled once', async (_state, port, method) => {
+      const world = await new ReleaseWorld().seed();
+      const target = world.deps[port] as unknown as Record<string, unknown>;
+      const flaky = { ...world.deps, [port]: failFirst(target, method, throttled) };
+      // Seeding used the ports directly; the flaky wrapper only sees the release's own calls.
+      const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+        handlers: world.handlers(flaky as typeof world.deps),
+      });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(1);
+      expect(await world.live()).toEqual({ name: 'live', version: '2' });
+      expect(await world.lock()).toBeUndefined();
+      await expect(world.functions.findVersionByDescription(world.functionName, 'release-1')).resolves.toMatchObject({
+        version: '2',
+      });
+    });
+
+    it('Roll back: a throttled alias update is retried and live still returns to blue', async () => {
+      const world = await new ReleaseWorld({ traffic: () => ({ invocations: 100, errors: 50 }) }).seed();
+      const functions = failFirst(world.deps.functions, 'updateAlias', throttled, 2);
+      const handlers = world.handlers({ ...world.deps, functions });
+      const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), { handlers });
+      expect(result.error).toBe('ReleaseRolledBack');
+      expect(await world.live()).toEqual({ name: 'live', version: '1' });
+      expect(await world.lock()).toBeUndefined();
+    });
+  });
+
+  it('a retried Deploy green publishes one version, not two', async () => {
+    const world = await new ReleaseWorld().seed();
+    const store = failFirst(world.deps.store, 'updateRelease', throttled);
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, store }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    const deployExits = result.events.filter((e) => e.type === 'StateExited' && e.state === STATES.deploy);
+    expect(deployExits[0]?.output).toMatchObject({ green: { version: '2', reused: true } });
+    expect(await world.functions.findVersionByDescription(world.functionName, 'release-1')).toMatchObject({
+      version: '2',
+    });
+    await expect(world.functions.getAlias(world.functionName, 'live')).resolves.toEqual({ name: 'live', version: '2' });
+  });
+
+  it('a permanent failure after traffic moved ends Rolled back', async () => {
+    const world = await new ReleaseWorld().seed();
+    const metrics = failFirst(world.deps.metrics, 'sample', () => new Error('AccessDenied: not authorized'), 1000);
+    const result = await world.run(world.apiRequest(), { handlers: world.handlers({ ...world.deps, metrics }) });
+    expect(result.error).toBe('ReleaseRolledBack');
+    expect(result.cause).toContain('AccessDenied');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+  });
+
+  it('a permanent failure before traffic moved ends Release failed with live untouched', async () => {
+    const world = await new ReleaseWorld().seed();
+    const functions = failFirst(
+      world.deps.functions,
+      'updateCodeAndWait',
+      () => Object.assign(new Error('image manifest is not arm64'), { name: 'DeploymentFailed' }),
+      1000,
+    );
+    const result = await world.run(world.apiRequest(), { handlers: world.handlers({ ...world.deps, functions }) });
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain('image manifest is not arm64');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+    expect(await world.store.getRelease('release-1')).toMatchObject({ status: 'failed' });
+  });
+
+  it('refuses a second release while one runs, naming the running one, and leaves the first unaffected', async () => {
+    const world = await new ReleaseWorld().seed();
+    const first = world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), { name: 'first', bakeMs: 20 });
+    while (!(await world.lock())) await new Promise((r) => setTimeout(r, 5));
+    const second = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), { name: 'second' });
+
+    expect(second.error).toBe('ReleaseFailed');
+    expect(second.cause).toContain('ReleaseLocked');
+    expect(second.cause).toContain('release first');
+    expect(await world.lock()).toMatchObject({ releaseId: 'first' });
+    expect(world.notifier.sent[0]).toMatchObject({ releaseId: 'second', outcome: 'refused' });
+
+    const done = await first;
+    expect(done.status).toBe('SUCCEEDED');
+    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+    expect(await world.lock()).toBeUndefined();
+    expect(await world.store.getRelease('second')).toBeUndefined();
+  });
+
+  describe('malformed input is refused at Validate release with a precise error and no alias touched', () => {
+    const cases: [string, unknown, string][] = [
+      ['no digest', { trigger: 'api', environment: 'prod', requestedBy: 'ops' }, 'imageDigest'],
+      [
+        'a tag only',
+        { trigger: 'api', environment: 'prod', imageDigest: 'latest', requestedBy: 'ops' },
+        'tags are not deployed',
+      ],
+      [
+        'an unknown environment',
+        { trigger: 'api', environment: 'qa', imageDigest: DIGEST_GREEN, requestedBy: 'ops' },
+        'unknown environment "qa"',
+      ],
+      [
+        'a failed push',
+        { ...ecrEventToRequest(ecrSample, 'dev'), imageDigest: DIGEST_GREEN, result: 'FAILURE' },
+        'only successful pushes start a release',
+      ],
+      [
+        'a DELETE action',
+        { ...ecrEventToRequest(ecrSample, 'dev'), imageDigest: DIGEST_GREEN, actionType: 'DELETE' },
+        'only PUSH actions start a release',
+      ],
+      [
+        'a repository that is not configured',
+        { ...ecrEventToRequest(ecrSample, 'dev'), imageDigest: DIGEST_GREEN },
+        'repository "my-repository-name" is not configured for dev',
+      ],
+      ['non-JSON garbage', 'garbage%%%{', 'release input must be a JSON object, got string'],
+      ['an array', [1, 2], 'must be a JSON object'],
+      [
+        'a digest the registry does not hold',
+        { trigger: 'api', environment: 'prod', imageDigest: `sha256:${'c'.repeat(64)}`, requestedBy: 'ops' },
+        'does not exist in the registry',
+      ],
+      [
+        'the digest that is already live',
+        { trigger: 'api', environment: 'prod', imageDigest: DIGEST_BLUE, requestedBy: 'ops' },
+        'already live in prod as version 1',
+      ],
+    ];
+    it.each(cases)('%s', async (_name, input, message) => {
+      const world = await new ReleaseWorld().seed();
+      const result = await world.run(input);
+      expect(result.error).toBe('ReleaseFailed');
+      expect(result.cause).toContain('InvalidRelease');
+      expect(result.cause).toContain(message);
+      expect(entered(result)).not.toContain(STATES.deploy);
+      expect(await world.live()).toEqual({ name: 'live', version: '1' });
+      expect(await world.alias('green')).toEqual({ name: 'green', version: '1' });
+      expect(await world.lock()).toBeUndefined();
+      expect(world.notifier.sent).toMatchObject([{ outcome: 'refused' }]);
+    });
+  });
+
+  it('maps the real ECR sample event to a release input that passes validation', async () => {
+    const world = await new ReleaseWorld({ environment: 'dev' }).seed();
+    const sampleDigest = ecrSample.detail['image-digest'] as string;
+    world.registry.push('my-repository-name', sampleDigest, 'latest');
+    const environments = environmentsWith('dev', { repositoryName: 'my-repository-name' });
+    const handlers = world.handlers({ ...world.deps, environments });
+    const result = await world.run(ecrEventToRequest(ecrSample, 'dev'), { handlers });
+    const validated = result.events.find((e) => e.type === 'StateExited' && e.state === STATES.validate);
+    expect(validated?.output).toMatchObject({
+      release: { environment: 'dev', digest: sampleDigest, repositoryName: 'my-repository-name', trigger: 'ecr-push' },
+    });
+  });
+});
