@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { canonicalString, type QueryInput, signatureFor } from './canonical-request.ts';
 
 export type { CanonicalRequestParts, QueryInput } from './canonical-request.ts';
-export { canonicalQuery, canonicalString, percentEncode, sha256Hex } from './canonical-request.ts';
+export { canonicalQuery, canonicalString, percentEncode, queryPairs, sha256Hex } from './canonical-request.ts';
 
 export interface SignRequestInput {
   readonly apiKey: string;
