@@ -4,6 +4,7 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
+  type InvokeCommandOutput,
   LambdaClient,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
@@ -21,6 +22,11 @@ const lambda = mockClient(LambdaClient);
 const FN = 'orders-api-prod';
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-api@sha256:abc123';
 const notFound = () => new ResourceNotFoundException({ message: 'Function not found', $metadata: {} });
+
+/** Invoke's output type is the SDK's blob adapter; the adapter only reads the bytes. */
+function payload(text: string): InvokeCommandOutput['Payload'] {
+  return new TextEncoder().encode(text) as InvokeCommandOutput['Payload'];
+}
 
 function adapter() {
   return new LambdaFunctionVersions({
@@ -252,7 +258,7 @@ describe('invoke', () => {
   it('sends the JSON payload to the qualifier with an abort signal and parses the answer', async () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
-      Payload: new TextEncoder().encode('{"statusCode":200,"body":"{}"}') as never,
+      Payload: payload('{"statusCode":200,"body":"{}"}'),
     });
 
     const result = await adapter().invoke(FN, '8', { path: '/health' }, 3000);
@@ -265,14 +271,26 @@ describe('invoke', () => {
       Qualifier: '8',
       Payload: '{"path":"/health"}',
     });
-    expect(call?.args[1]).toMatchObject({ abortSignal: expect.any(AbortSignal) });
+  });
+
+  it('gives the call an abort signal that fires after the timeout', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200 });
+
+    await adapter().invoke(FN, '8', {}, 20);
+
+    const [, options] = (lambda.commandCalls(InvokeCommand)[0]?.args ?? []) as unknown[];
+    const signal: unknown = options && typeof options === 'object' ? Reflect.get(options, 'abortSignal') : undefined;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect((signal as AbortSignal).aborted).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((signal as AbortSignal).aborted).toBe(true);
   });
 
   it('reports a function error with its payload', async () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: new TextEncoder().encode('{"errorMessage":"boom"}') as never,
+      Payload: payload('{"errorMessage":"boom"}'),
     });
     expect(await adapter().invoke(FN, '8', {}, 1000)).toEqual({
       statusCode: 200,
@@ -284,7 +302,7 @@ describe('invoke', () => {
   it('keeps a non-JSON payload as text and an empty one as undefined', async () => {
     lambda
       .on(InvokeCommand)
-      .resolvesOnce({ StatusCode: 200, Payload: new TextEncoder().encode('plain') as never })
+      .resolvesOnce({ StatusCode: 200, Payload: payload('plain') })
       .resolves({ StatusCode: 202 });
     expect((await adapter().invoke(FN, '8', {}, 1000)).payload).toBe('plain');
     expect(await adapter().invoke(FN, '8', {}, 1000)).toEqual({ statusCode: 202, payload: undefined });

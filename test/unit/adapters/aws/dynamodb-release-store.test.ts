@@ -1,0 +1,341 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbReleaseStore, InvalidCursor, RELEASE_TABLE } from '../../../../adapters/aws/dynamodb-release-store.ts';
+import type { LockHolder, ReleaseRecord } from '../../../../core/ports.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const TABLE = 'switchyard-releases';
+const store = () =>
+  new DynamoDbReleaseStore({
+    tableName: TABLE,
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+  });
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const holder: LockHolder = {
+  releaseId: 'rel-1',
+  executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:switchyard:rel-1',
+  acquiredAt: '2026-11-26T10:00:00.000Z',
+  expiresAt: '2026-11-26T12:00:00.000Z',
+};
+const NOW = new Date('2026-11-26T10:00:00.500Z');
+
+function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return {
+    releaseId: 'rel-1',
+    executionArn: holder.executionArn,
+    environment: 'prod',
+    functionName: 'orders-api-prod',
+    imageUri: 'registry/orders-api@sha256:abc',
+    digest: 'sha256:abc',
+    blueVersion: '7',
+    status: 'running',
+    startedAt: '2026-11-26T10:00:00.000Z',
+    trigger: 'api:alice',
+    events: [{ at: '2026-11-26T10:00:00.000Z', kind: 'validated', summary: 'ok' }],
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+describe('RELEASE_TABLE', () => {
+  it('names the keys, the TTL attribute and both indexes for the stack that creates the table', () => {
+    expect(RELEASE_TABLE).toEqual({
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      ttlAttribute: 'expiresAtEpoch',
+      byEnvironmentIndex: { indexName: 'byEnvironment', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+      byStartedAtIndex: { indexName: 'byStartedAt', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    });
+  });
+
+  it('needs a table name', () => {
+    expect(() => new DynamoDbReleaseStore({ tableName: '' })).toThrow('tableName');
+  });
+});
+
+describe('acquireLock', () => {
+  it('writes the lock only when free, expired or already held by the same release', async () => {
+    ddb.on(PutCommand).resolves({});
+
+    expect(await store().acquireLock('orders-api-prod#prod', holder, NOW)).toEqual({ acquired: true });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: { pk: 'LOCK#orders-api-prod#prod', sk: 'LOCK', ...holder, expiresAtEpoch: 1795694400 },
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAtEpoch < :now OR releaseId = :releaseId',
+      ExpressionAttributeValues: { ':now': 1795687200, ':releaseId': 'rel-1' },
+    });
+  });
+
+  it('is refused with the holder, read consistently, when another release holds it', async () => {
+    const other = { ...holder, releaseId: 'rel-0' };
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { pk: 'LOCK#k', sk: 'LOCK', ...other, expiresAtEpoch: 1 } });
+
+    expect(await store().acquireLock('k', holder, NOW)).toEqual({ acquired: false, holder: other });
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'LOCK#k', sk: 'LOCK' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('tries again when the holder let go between the refusal and the read', async () => {
+    ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+    ddb.on(GetCommand).resolves({});
+
+    expect(await store().acquireLock('k', holder, NOW)).toEqual({ acquired: true });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(2);
+  });
+
+  it('gives up with a TransientFailure when the lock keeps changing hands', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({});
+    await expect(store().acquireLock('k', holder, NOW)).rejects.toMatchObject({ name: 'TransientFailure' });
+  });
+
+  it('passes throttling through', async () => {
+    ddb.on(PutCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    await expect(store().acquireLock('k', holder, NOW)).rejects.toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+    });
+  });
+});
+
+describe('releaseLock and getLock', () => {
+  it('deletes the lock only for its holder', async () => {
+    ddb.on(DeleteCommand).resolves({});
+    expect(await store().releaseLock('k', 'rel-1')).toBe(true);
+    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'LOCK#k', sk: 'LOCK' },
+      ConditionExpression: 'releaseId = :releaseId',
+      ExpressionAttributeValues: { ':releaseId': 'rel-1' },
+    });
+  });
+
+  it('returns false when another release holds the lock or none does', async () => {
+    ddb.on(DeleteCommand).rejects(conditionFailed());
+    expect(await store().releaseLock('k', 'rel-2')).toBe(false);
+  });
+
+  it('passes other delete errors through', async () => {
+    ddb.on(DeleteCommand).rejects(new Error('network down'));
+    await expect(store().releaseLock('k', 'rel-2')).rejects.toThrow('network down');
+  });
+
+  it('reads the holder without the table attributes, or undefined when free', async () => {
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { pk: 'LOCK#k', sk: 'LOCK', ...holder, expiresAtEpoch: 1 } })
+      .resolves({});
+    expect(await store().getLock('k')).toEqual(holder);
+    expect(await store().getLock('k')).toBeUndefined();
+  });
+});
+
+describe('createRelease', () => {
+  it('writes the record once, with the keys of both listing indexes', async () => {
+    ddb.on(PutCommand).resolves({});
+    await store().createRelease(record());
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        ...record(),
+        pk: 'RELEASE#rel-1',
+        sk: 'RELEASE',
+        gsi1pk: 'ENV#prod',
+        gsi1sk: '2026-11-26T10:00:00.000Z#rel-1',
+        gsi2pk: 'RELEASE',
+        gsi2sk: '2026-11-26T10:00:00.000Z#rel-1',
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+  });
+
+  it('leaves the first record in place when a retry writes it again', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    await expect(store().createRelease(record())).resolves.toBeUndefined();
+  });
+
+  it('passes other errors through', async () => {
+    ddb.on(PutCommand).rejects(new Error('validation'));
+    await expect(store().createRelease(record())).rejects.toThrow('validation');
+  });
+
+  it('drops undefined evidence values DynamoDB cannot store', async () => {
+    ddb.on(PutCommand).resolves({});
+    await store().createRelease(
+      record({ events: [{ at: 'now', kind: 'validated', summary: 's', evidence: { gone: undefined, kept: 1 } }] }),
+    );
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item?.events).toEqual([{ at: 'now', kind: 'validated', summary: 's', evidence: { kept: 1 } }]);
+  });
+});
+
+describe('getRelease', () => {
+  it('returns the record without the table attributes', async () => {
+    ddb.on(GetCommand).resolves({
+      Item: { ...record({ blueVersion: null, greenVersion: '8' }), pk: 'RELEASE#rel-1', sk: 'RELEASE', gsi1pk: 'x' },
+    });
+    expect(await store().getRelease('rel-1')).toEqual(record({ blueVersion: null, greenVersion: '8' }));
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('is undefined for an unknown release', async () => {
+    ddb.on(GetCommand).resolves({});
+    expect(await store().getRelease('nope')).toBeUndefined();
+  });
+});
+
+describe('updateRelease', () => {
+  it('sets the patched fields and appends the event', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const event = { at: '2026-11-26T10:20:00.000Z', kind: 'released', summary: 'live → 8', evidence: { n: 1 } };
+
+    await store().updateRelease('rel-1', { status: 'released', endedAt: event.at, reason: undefined }, event);
+
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
+      UpdateExpression:
+        'SET #status = :status, #endedAt = :endedAt, #events = list_append(if_not_exists(#events, :empty), :event)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status', '#endedAt': 'endedAt', '#events': 'events' },
+      ExpressionAttributeValues: {
+        ':status': 'released',
+        ':endedAt': event.at,
+        ':empty': [],
+        ':event': [event],
+      },
+    });
+  });
+
+  it('sends nothing for an empty patch without an event', async () => {
+    await store().updateRelease('rel-1', {});
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('refuses to create a record from an update', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(store().updateRelease('ghost', { status: 'failed' })).rejects.toThrow('release ghost has no record');
+  });
+
+  it('passes throttling through', async () => {
+    ddb.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow', $metadata: {} }));
+    await expect(store().updateRelease('rel-1', { status: 'failed' })).rejects.toThrow('slow');
+  });
+});
+
+describe('listReleases', () => {
+  const item = (id: string, startedAt: string, env = 'prod') => ({
+    ...record({ releaseId: id, startedAt, environment: env }),
+    pk: `RELEASE#${id}`,
+    sk: 'RELEASE',
+    gsi1pk: `ENV#${env}`,
+    gsi1sk: `${startedAt}#${id}`,
+    gsi2pk: 'RELEASE',
+    gsi2sk: `${startedAt}#${id}`,
+  });
+
+  it('queries one environment newest first, filtered by status', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item('rel-2', '2026-11-26T11:00:00Z')] });
+
+    const page = await store().listReleases({ environment: 'prod', status: 'running', limit: 5 });
+
+    expect(page).toEqual({ releases: [record({ releaseId: 'rel-2', startedAt: '2026-11-26T11:00:00Z' })] });
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      IndexName: 'byEnvironment',
+      KeyConditionExpression: '#gpk = :gpk',
+      ExpressionAttributeNames: { '#gpk': 'gsi1pk', '#status': 'status' },
+      ExpressionAttributeValues: { ':gpk': 'ENV#prod', ':status': 'running' },
+      FilterExpression: '#status = :status',
+      ScanIndexForward: false,
+      Limit: 5,
+      ExclusiveStartKey: undefined,
+    });
+  });
+
+  it('lists every environment from the all-releases index, 20 by default', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await store().listReleases({});
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      IndexName: 'byStartedAt',
+      KeyConditionExpression: '#gpk = :gpk',
+      ExpressionAttributeNames: { '#gpk': 'gsi2pk' },
+      ExpressionAttributeValues: { ':gpk': 'RELEASE' },
+      ScanIndexForward: false,
+      Limit: 20,
+      ExclusiveStartKey: undefined,
+    });
+  });
+
+  it('hands back LastEvaluatedKey as an opaque cursor and resumes from it', async () => {
+    const lastKey = { pk: 'RELEASE#rel-2', sk: 'RELEASE', gsi2pk: 'RELEASE', gsi2sk: 'x#rel-2' };
+    ddb.on(QueryCommand).resolves({ Items: [item('rel-3', 'c'), item('rel-2', 'b')], LastEvaluatedKey: lastKey });
+
+    const first = await store().listReleases({ limit: 2 });
+    expect(first.releases.map((r) => r.releaseId)).toEqual(['rel-3', 'rel-2']);
+    expect(first.nextCursor).toBe(Buffer.from(JSON.stringify(lastKey)).toString('base64url'));
+
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await store().listReleases({ limit: 2, cursor: first.nextCursor });
+    expect(ddb.commandCalls(QueryCommand)[1]?.args[0].input.ExclusiveStartKey).toEqual(lastKey);
+  });
+
+  it('keeps reading while a status filter leaves the page short, and stops at the limit', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [item('rel-5', 'e')], LastEvaluatedKey: { pk: 'a' } })
+      .resolvesOnce({ Items: [item('rel-4', 'd'), item('rel-3', 'c')], LastEvaluatedKey: { pk: 'b' } });
+
+    const page = await store().listReleases({ environment: 'prod', status: 'running', limit: 2 });
+
+    expect(page.releases.map((r) => r.releaseId)).toEqual(['rel-5', 'rel-4']);
+    // The next page starts after rel-4, the last one returned, not after rel-3 which was read but not returned.
+    expect(JSON.parse(Buffer.from(page.nextCursor ?? '', 'base64url').toString())).toEqual({
+      pk: 'RELEASE#rel-4',
+      sk: 'RELEASE',
+      gsi1pk: 'ENV#prod',
+      gsi1sk: 'd#rel-4',
+    });
+  });
+
+  it('returns a short page with a cursor after a bounded number of reads', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [], LastEvaluatedKey: { pk: 'more' } });
+    const page = await store().listReleases({ status: 'failed', limit: 10 });
+    expect(page.releases).toEqual([]);
+    expect(page.nextCursor).toBeDefined();
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(5);
+  });
+
+  it('rejects a cursor it did not issue', async () => {
+    await expect(store().listReleases({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursor);
+    await expect(store().listReleases({ cursor: Buffer.from('[1]').toString('base64url') })).rejects.toBeInstanceOf(
+      InvalidCursor,
+    );
+  });
+});
