@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkHealth } from '../core/check-health.ts';
 import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';
 import { deployGreen } from '../core/deploy-green.ts';
+import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { ReleaseContextSchema, WorkflowStateSchema } from '../core/release-context.ts';
 import { shiftTraffic } from '../core/shift-traffic.ts';
 import { TrafficStateSchema } from '../core/traffic.ts';
@@ -87,4 +88,44 @@ export function releaseTaskHandlers(deps: ReleaseDependencies): Record<HandlerTa
       opts,
     ),
   };
+}
+
+const StoppedExecutionEventSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string(),
+    name: z.string(),
+    status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED']),
+    input: z.string().nullable().optional(),
+  }),
+});
+
+function parseInput(input: string | null | undefined): unknown {
+  if (!input) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(input);
+    return parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The reconcile handler: EventBridge's execution status change (ABORTED, TIMED_OUT, FAILED) in, actions out. */
+export function reconcileHandler(deps: ReleaseDependencies): TaskHandler {
+  return taskHandler(
+    'Reconcile',
+    StoppedExecutionEventSchema,
+    ({ detail }) =>
+      reconcileStoppedExecution(
+        {
+          name: detail.name,
+          executionArn: detail.executionArn,
+          status: detail.status,
+          input: parseInput(detail.input),
+        },
+        deps,
+      ),
+    deps.isTransient ? { isTransient: deps.isTransient } : {},
+  );
 }

@@ -1,0 +1,92 @@
+import { lockKey } from '../config/environments.ts';
+import type { EnvironmentName, Environments } from '../config/schema.ts';
+import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+
+export interface ReconcileDeps {
+  readonly environments: Environments;
+  readonly functions: FunctionVersions;
+  readonly store: ReleaseStore;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+}
+
+/** What EventBridge reports when an execution stops (the fields reconciling needs). */
+export interface StoppedExecution {
+  readonly name: string;
+  readonly executionArn: string;
+  readonly status: 'ABORTED' | 'TIMED_OUT' | 'FAILED';
+  /** The execution's input, for releases that stopped before they had a record. */
+  readonly input?: unknown;
+}
+
+export interface ReconcileResult {
+  readonly releaseId: string;
+  readonly actions: string[];
+  readonly live: { version: string | null; routing: boolean } | null;
+}
+
+function environmentOf(input: unknown, envs: Environments): EnvironmentName | undefined {
+  const env = input && typeof input === 'object' ? Reflect.get(input, 'environment') : undefined;
+  return typeof env === 'string' && env in envs ? (env as EnvironmentName) : undefined;
+}
+
+/**
+ * Makes a stopped execution leave nothing behind: `live` on a verified version with no routing, the release's
+ * record closed, and no lock it held. Safe to run more than once and for executions that already cleaned up.
+ */
+export async function reconcileStoppedExecution(
+  execution: StoppedExecution,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  const releaseId = execution.name;
+  const actions: string[] = [];
+  const record = await deps.store.getRelease(releaseId);
+  const envName =
+    (record?.environment as EnvironmentName | undefined) ?? environmentOf(execution.input, deps.environments);
+  const env = envName ? deps.environments[envName] : undefined;
+  if (!env) {
+    return { releaseId, actions: ['nothing to do: the execution never named a known environment'], live: null };
+  }
+
+  let live: ReconcileResult['live'] = null;
+  if (record?.status === 'running') {
+    const alias = await deps.functions.getAlias(env.functionName, env.aliases.live);
+    const green = record.greenVersion;
+    // Only undo what this release did: live on green, or routing part of live's traffic to green.
+    const onGreen =
+      alias !== undefined && green !== undefined && (alias.version === green || alias.routing?.version === green);
+    if (onGreen && record.blueVersion) {
+      await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion);
+      const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
+      actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
+      live = { version: record.blueVersion, routing: false };
+    } else {
+      live = alias ? { version: alias.version, routing: alias.routing !== undefined } : null;
+      actions.push(
+        onGreen
+          ? `${env.aliases.live} is on ${green} and there is no earlier version to restore`
+          : `${env.aliases.live} was not moved by this release`,
+      );
+    }
+    const at = deps.clock.now().toISOString();
+    const reason = `execution ${execution.status.toLowerCase().replace('_', ' ')} before the release concluded`;
+    await deps.store.updateRelease(
+      releaseId,
+      { status: execution.status === 'ABORTED' ? 'aborted' : 'failed', reason, endedAt: at },
+      { at, kind: 'reconciled', summary: actions.join('; '), evidence: { status: execution.status } },
+    );
+    actions.push(`closed the release record as ${execution.status === 'ABORTED' ? 'aborted' : 'failed'}`);
+  }
+
+  if (await deps.store.releaseLock(lockKey(env), releaseId)) actions.push('freed the environment lock');
+  if (actions.length > 0 && record?.status === 'running') {
+    await deps.notifier.notify({
+      subject: `Switchyard: ${env.name} release ${releaseId} ${execution.status.toLowerCase()}; reconciled`,
+      releaseId,
+      environment: env.name,
+      outcome: 'reconciled',
+      detail: { status: execution.status, actions },
+    });
+  }
+  return { releaseId, actions: actions.length > 0 ? actions : ['nothing to do: the release had cleaned up'], live };
+}
