@@ -15,7 +15,10 @@ export interface EcrImageRegistryOptions {
   readonly registryId?: string;
 }
 
-/** Image digests and tags in ECR. A missing repository is an error, not a missing image: it is a config mistake. */
+/**
+ * Image digests and tags in ECR. A repository that does not exist holds no image, as in the in-memory registry;
+ * validation already checked the name against the environment config, and its refusal names repository and digest.
+ */
 export class EcrImageRegistry implements ImageRegistry {
   private readonly client: ECRClient;
   private readonly registryId: string | undefined;
@@ -46,7 +49,7 @@ export class EcrImageRegistry implements ImageRegistry {
       );
       return out.imageDetails ?? [];
     } catch (error) {
-      if (hasErrorName(error, 'ImageNotFoundException')) return [];
+      if (hasErrorName(error, 'ImageNotFoundException', 'RepositoryNotFoundException')) return [];
       throw error;
     }
   }

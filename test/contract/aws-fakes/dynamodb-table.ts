@@ -1,0 +1,162 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { RELEASE_TABLE } from '../../../adapters/aws/dynamodb-release-store.ts';
+
+type Item = Record<string, unknown>;
+type Names = Record<string, string> | undefined;
+type Values = Record<string, unknown> | undefined;
+
+function conditionFailed(): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+function attributeName(token: string, names: Names): string {
+  if (!token.startsWith('#')) return token;
+  const name = names?.[token];
+  if (!name) throw new Error(`fake table: ${token} is not in ExpressionAttributeNames`);
+  return name;
+}
+
+function attributeValue(token: string, values: Values): unknown {
+  if (!values || !(token in values)) throw new Error(`fake table: ${token} is not in ExpressionAttributeValues`);
+  return values[token];
+}
+
+/**
+ * Evaluates the condition and filter forms the release store writes: `attribute_(not_)exists(a)`, `a = :v`,
+ * `a < :v`, joined by OR. Anything else throws, so a new expression in the adapter needs a deliberate fake update.
+ */
+function matches(expression: string | undefined, item: Item | undefined, names: Names, values: Values): boolean {
+  if (!expression) return true;
+  return expression.split(' OR ').some((term) => {
+    const exists = /^attribute_(not_)?exists\(([#\w]+)\)$/.exec(term.trim());
+    if (exists) {
+      const present = item !== undefined && attributeName(exists[2] ?? '', names) in item;
+      return exists[1] ? !present : present;
+    }
+    const comparison = /^([#\w]+) (=|<) (:\w+)$/.exec(term.trim());
+    if (!comparison) throw new Error(`fake table: cannot evaluate "${term}"`);
+    const actual = item?.[attributeName(comparison[1] ?? '', names)];
+    const expected = attributeValue(comparison[3] ?? '', values);
+    if (actual === undefined) return false;
+    return comparison[2] === '=' ? actual === expected : (actual as number) < (expected as number);
+  });
+}
+
+/** Applies `SET #a = :a, #l = list_append(if_not_exists(#l, :empty), :more)`. */
+function applyUpdate(item: Item, expression: string, names: Names, values: Values): Item {
+  if (!expression.startsWith('SET ')) throw new Error(`fake table: cannot apply "${expression}"`);
+  const next = structuredClone(item);
+  const assignment = /(#\w+) = (?:list_append\(if_not_exists\((#\w+), (:\w+)\), (:\w+)\)|(:\w+))/g;
+  for (const match of expression.slice(4).matchAll(assignment)) {
+    const target = attributeName(match[1] ?? '', names);
+    if (match[5]) {
+      next[target] = structuredClone(attributeValue(match[5], values));
+    } else {
+      const existing = next[attributeName(match[2] ?? '', names)] ?? attributeValue(match[3] ?? '', values);
+      next[target] = [
+        ...(existing as unknown[]),
+        ...structuredClone(attributeValue(match[4] ?? '', values) as unknown[]),
+      ];
+    }
+  }
+  return next;
+}
+
+/**
+ * A stateful stand-in for the release table behind a DynamoDBDocumentClient: items in a Map, the store's condition
+ * expressions enforced, and both listing indexes queried with Limit, ExclusiveStartKey and LastEvaluatedKey as
+ * DynamoDB pages them (Limit counts items read before the filter).
+ */
+export function fakeDynamoDbTable(client: DynamoDBDocumentClient, tableName: string): Map<string, Item> {
+  const items = new Map<string, Item>();
+  const keyOf = (key: Item | undefined) => `${String(key?.pk)}|${String(key?.sk)}`;
+  const checkTable = (name: string | undefined) => {
+    if (name !== tableName) throw new Error(`fake table: no table named ${name}`);
+  };
+  const indexes = [RELEASE_TABLE.byEnvironmentIndex, RELEASE_TABLE.byStartedAtIndex];
+
+  const mock = mockClient(client);
+  mock.on(PutCommand).callsFake((input: PutCommand['input']) => {
+    checkTable(input.TableName);
+    const current = items.get(keyOf(input.Item));
+    if (!matches(input.ConditionExpression, current, input.ExpressionAttributeNames, input.ExpressionAttributeValues)) {
+      throw conditionFailed();
+    }
+    items.set(keyOf(input.Item), structuredClone(input.Item ?? {}));
+    return {};
+  });
+  mock.on(GetCommand).callsFake((input: GetCommand['input']) => {
+    checkTable(input.TableName);
+    const item = items.get(keyOf(input.Key));
+    return item ? { Item: structuredClone(item) } : {};
+  });
+  mock.on(DeleteCommand).callsFake((input: DeleteCommand['input']) => {
+    checkTable(input.TableName);
+    const current = items.get(keyOf(input.Key));
+    if (!matches(input.ConditionExpression, current, input.ExpressionAttributeNames, input.ExpressionAttributeValues)) {
+      throw conditionFailed();
+    }
+    items.delete(keyOf(input.Key));
+    return {};
+  });
+  mock.on(UpdateCommand).callsFake((input: UpdateCommand['input']) => {
+    checkTable(input.TableName);
+    const current = items.get(keyOf(input.Key));
+    if (!matches(input.ConditionExpression, current, input.ExpressionAttributeNames, input.ExpressionAttributeValues)) {
+      throw conditionFailed();
+    }
+    const base = current ?? { ...input.Key };
+    items.set(
+      keyOf(input.Key),
+      applyUpdate(base, input.UpdateExpression ?? '', input.ExpressionAttributeNames, input.ExpressionAttributeValues),
+    );
+    return {};
+  });
+  mock.on(QueryCommand).callsFake((input: QueryCommand['input']) => {
+    checkTable(input.TableName);
+    const index = indexes.find((i) => i.indexName === input.IndexName);
+    if (!index) throw new Error(`fake table: no index named ${input.IndexName}`);
+    const keyCondition = /^(#\w+) = (:\w+)$/.exec(input.KeyConditionExpression ?? '');
+    if (!keyCondition || attributeName(keyCondition[1] ?? '', input.ExpressionAttributeNames) !== index.partitionKey) {
+      throw new Error(`fake table: cannot query "${input.KeyConditionExpression}"`);
+    }
+    const partition = attributeValue(keyCondition[2] ?? '', input.ExpressionAttributeValues);
+    const sortValue = (item: Item) => String(item[index.sortKey]);
+    const ordered = [...items.values()]
+      .filter((item) => item[index.partitionKey] === partition)
+      .sort((a, b) => sortValue(a).localeCompare(sortValue(b)) * (input.ScanIndexForward === false ? -1 : 1));
+    const start = input.ExclusiveStartKey
+      ? ordered.findIndex((item) => keyOf(item) === keyOf(input.ExclusiveStartKey)) + 1
+      : 0;
+    const read = ordered.slice(start, start + (input.Limit ?? ordered.length));
+    const last = read.at(-1);
+    const limited = input.Limit !== undefined && read.length === input.Limit;
+    return {
+      Items: read
+        .filter((item) =>
+          matches(input.FilterExpression, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues),
+        )
+        .map((item) => structuredClone(item)),
+      ...(limited && last
+        ? {
+            LastEvaluatedKey: {
+              pk: last.pk,
+              sk: last.sk,
+              [index.partitionKey]: last[index.partitionKey],
+              [index.sortKey]: last[index.sortKey],
+            },
+          }
+        : {}),
+    };
+  });
+  return items;
+}

@@ -1,0 +1,197 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { LockHolder, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
+
+const KEY = 'orders-api-prod#prod';
+const NOW = new Date('2026-11-26T10:00:00.000Z');
+
+function holder(releaseId: string, expiresAt = '2026-11-26T12:00:00.000Z'): LockHolder {
+  return {
+    releaseId,
+    executionArn: `arn:aws:states:eu-west-1:123456789012:execution:switchyard:${releaseId}`,
+    acquiredAt: '2026-11-26T09:00:00.000Z',
+    expiresAt,
+  };
+}
+
+function release(releaseId: string, overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return {
+    releaseId,
+    executionArn: `arn:aws:states:eu-west-1:123456789012:execution:switchyard:${releaseId}`,
+    environment: 'prod',
+    functionName: 'orders-api-prod',
+    imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-api@sha256:abc',
+    digest: 'sha256:abc',
+    blueVersion: '7',
+    status: 'running',
+    startedAt: '2026-11-26T10:00:00.000Z',
+    trigger: 'api:alice',
+    events: [
+      { at: '2026-11-26T10:00:00.000Z', kind: 'validated', summary: 'validated', evidence: { plan: [10, 100] } },
+    ],
+    ...overrides,
+  };
+}
+
+/** What the release logic relies on from the lock and the release records, for every ReleaseStore. */
+export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore> | ReleaseStore) {
+  describe(`${name} (ReleaseStore contract)`, () => {
+    let store: ReleaseStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    describe('the lock', () => {
+      it('is acquired when free, and names its holder', async () => {
+        expect(await store.acquireLock(KEY, holder('rel-1'), NOW)).toEqual({ acquired: true });
+        expect(await store.getLock(KEY)).toEqual(holder('rel-1'));
+      });
+
+      it('is refused while another release holds it, naming that release, and stays with it', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.acquireLock(KEY, holder('rel-2'), NOW)).toEqual({
+          acquired: false,
+          holder: holder('rel-1'),
+        });
+        expect(await store.getLock(KEY)).toEqual(holder('rel-1'));
+      });
+
+      it('is acquired over an expired holder', async () => {
+        await store.acquireLock(KEY, holder('rel-1', '2026-11-26T09:30:00.000Z'), new Date('2026-11-26T09:00:00Z'));
+        expect(await store.acquireLock(KEY, holder('rel-2'), NOW)).toEqual({ acquired: true });
+        expect(await store.getLock(KEY)).toEqual(holder('rel-2'));
+      });
+
+      it('is acquired again by a retry of the release that holds it', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.acquireLock(KEY, holder('rel-1'), NOW)).toEqual({ acquired: true });
+        expect((await store.getLock(KEY))?.releaseId).toBe('rel-1');
+      });
+
+      it('is kept when a release that does not hold it lets go', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.releaseLock(KEY, 'rel-2')).toBe(false);
+        expect(await store.getLock(KEY)).toEqual(holder('rel-1'));
+      });
+
+      it('is freed by its holder, once', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.releaseLock(KEY, 'rel-1')).toBe(true);
+        expect(await store.getLock(KEY)).toBeUndefined();
+        expect(await store.releaseLock(KEY, 'rel-1')).toBe(false);
+        expect(await store.acquireLock(KEY, holder('rel-2'), NOW)).toEqual({ acquired: true });
+      });
+
+      it('is one per key', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.acquireLock('orders-api-staging#staging', holder('rel-2'), NOW)).toEqual({
+          acquired: true,
+        });
+        expect(await store.getLock('unknown#dev')).toBeUndefined();
+      });
+    });
+
+    describe('release records', () => {
+      it('reads back what was created, null blue version included', async () => {
+        await store.createRelease(release('rel-1', { blueVersion: null }));
+        expect(await store.getRelease('rel-1')).toEqual(release('rel-1', { blueVersion: null }));
+        expect(await store.getRelease('rel-unknown')).toBeUndefined();
+      });
+
+      it('keeps the first record when a retry creates it again', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.createRelease(release('rel-1', { digest: 'sha256:other', events: [] }));
+        expect(await store.getRelease('rel-1')).toEqual(release('rel-1'));
+      });
+
+      it('applies a patch and appends events in order, with their evidence', async () => {
+        await store.createRelease(release('rel-1'));
+        const deployed = {
+          at: '2026-11-26T10:01:00.000Z',
+          kind: 'deployed',
+          summary: 'green → 8',
+          evidence: { v: '8' },
+        };
+        const released = {
+          at: '2026-11-26T10:20:00.000Z',
+          kind: 'released',
+          summary: 'live → 8',
+          evidence: { lastCheck: { verdict: 'healthy', sample: { invocations: 120, p99DurationMs: null } } },
+        };
+
+        await store.updateRelease('rel-1', { greenVersion: '8' }, deployed);
+        await store.updateRelease('rel-1', {}, { at: '2026-11-26T10:05:00.000Z', kind: 'health-check', summary: 'ok' });
+        await store.updateRelease('rel-1', { status: 'released', endedAt: released.at, reason: 'warned' }, released);
+
+        const record = await store.getRelease('rel-1');
+        expect(record).toMatchObject({ status: 'released', greenVersion: '8', endedAt: released.at, reason: 'warned' });
+        expect(record?.events.map((e) => e.kind)).toEqual(['validated', 'deployed', 'health-check', 'released']);
+        expect(record?.events[3]).toEqual(released);
+      });
+
+      it('updates the status alone, keeping the events', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease('rel-1', { status: 'failed', reason: 'no' });
+        expect(await store.getRelease('rel-1')).toEqual(release('rel-1', { status: 'failed', reason: 'no' }));
+      });
+
+      it('refuses to update a release that was never created', async () => {
+        await expect(store.updateRelease('rel-ghost', { status: 'failed' })).rejects.toThrow();
+        expect(await store.getRelease('rel-ghost')).toBeUndefined();
+      });
+    });
+
+    describe('listing releases', () => {
+      beforeEach(async () => {
+        const at = (minute: number) => `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000Z`;
+        await store.createRelease(release('rel-a', { startedAt: at(1), status: 'released' }));
+        await store.createRelease(release('rel-b', { startedAt: at(2), environment: 'staging', status: 'released' }));
+        await store.createRelease(release('rel-c', { startedAt: at(3), status: 'rolled-back' }));
+        await store.createRelease(release('rel-d', { startedAt: at(4), status: 'released' }));
+        await store.createRelease(release('rel-e', { startedAt: at(5), environment: 'staging', status: 'running' }));
+        await store.createRelease(release('rel-f', { startedAt: at(6), status: 'released' }));
+      });
+
+      async function everyPage(filter: { environment?: string; status?: 'released'; limit: number }) {
+        const pages: string[][] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listReleases({ ...filter, ...(cursor ? { cursor } : {}) });
+          expect(page.releases.length).toBeLessThanOrEqual(filter.limit);
+          pages.push(page.releases.map((r) => r.releaseId));
+          cursor = page.nextCursor;
+        } while (cursor && pages.length < 10);
+        return pages;
+      }
+
+      it('lists newest first', async () => {
+        const page = await store.listReleases({});
+        expect(page.releases.map((r) => r.releaseId)).toEqual(['rel-f', 'rel-e', 'rel-d', 'rel-c', 'rel-b', 'rel-a']);
+        expect(page.nextCursor).toBeUndefined();
+        expect(page.releases[0]).toEqual(
+          release('rel-f', { startedAt: '2026-11-26T10:06:00.000Z', status: 'released' }),
+        );
+      });
+
+      it('filters by environment and by status', async () => {
+        const staging = await store.listReleases({ environment: 'staging' });
+        expect(staging.releases.map((r) => r.releaseId)).toEqual(['rel-e', 'rel-b']);
+        const released = await store.listReleases({ status: 'released' });
+        expect(released.releases.map((r) => r.releaseId)).toEqual(['rel-f', 'rel-d', 'rel-b', 'rel-a']);
+        const both = await store.listReleases({ environment: 'prod', status: 'released' });
+        expect(both.releases.map((r) => r.releaseId)).toEqual(['rel-f', 'rel-d', 'rel-a']);
+      });
+
+      it('pages through every release with the cursor, each once', async () => {
+        const pages = await everyPage({ limit: 2 });
+        expect(pages.flat()).toEqual(['rel-f', 'rel-e', 'rel-d', 'rel-c', 'rel-b', 'rel-a']);
+        expect(pages[0]).toEqual(['rel-f', 'rel-e']);
+      });
+
+      it('pages through a filtered listing with the cursor', async () => {
+        const pages = await everyPage({ environment: 'prod', status: 'released', limit: 2 });
+        expect(pages.flat()).toEqual(['rel-f', 'rel-d', 'rel-a']);
+        expect(pages[0]).toEqual(['rel-f', 'rel-d']);
+      });
+    });
+  });
+}

@@ -1,0 +1,14 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
+import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
+import { fakeDynamoDbTable } from './aws-fakes/dynamodb-table.ts';
+import { describeReleaseStoreContract } from './release-store.contract.ts';
+
+describeReleaseStoreContract('MemoryReleaseStore', () => new MemoryReleaseStore());
+
+describeReleaseStoreContract('DynamoDbReleaseStore over a fake table', () => {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  fakeDynamoDbTable(client, 'switchyard-releases');
+  return new DynamoDbReleaseStore({ tableName: 'switchyard-releases', client });
+});
