@@ -43,11 +43,14 @@ describe('digestExists', () => {
     });
   });
 
-  it('reports a missing repository as the configuration error it is', async () => {
+  it('is false when the repository does not exist', async () => {
     ecr.on(DescribeImagesCommand).rejects(new RepositoryNotFoundException({ message: 'no repo', $metadata: {} }));
-    await expect(registry().digestExists('typo', DIGEST)).rejects.toMatchObject({
-      name: 'RepositoryNotFoundException',
-    });
+    expect(await registry().digestExists('typo', DIGEST)).toBe(false);
+  });
+
+  it('passes other errors through', async () => {
+    ecr.on(DescribeImagesCommand).rejects(new Error('AccessDeniedException'));
+    await expect(registry().digestExists('orders-api', DIGEST)).rejects.toThrow('AccessDeniedException');
   });
 });
 
