@@ -1,0 +1,129 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FunctionVersions } from '../../core/ports.ts';
+
+export interface FunctionVersionsSubject {
+  readonly functions: FunctionVersions;
+  /** A function that exists and has never been published. */
+  readonly functionName: string;
+}
+
+/** Every subject's functions answer an invocation with `{ version, echo: payload }` and status 200. */
+export interface EchoAnswer {
+  readonly version: string;
+  readonly echo: unknown;
+}
+
+const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-api';
+const DIGEST_A = `sha256:${'a'.repeat(64)}`;
+const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+const image = (digest: string) => `${REGISTRY}@${digest}`;
+
+/** What the release logic relies on from Lambda versions and aliases, for every FunctionVersions. */
+export function describeFunctionVersionsContract(
+  name: string,
+  makeSubject: () => Promise<FunctionVersionsSubject> | FunctionVersionsSubject,
+) {
+  describe(`${name} (FunctionVersions contract)`, () => {
+    let functions: FunctionVersions;
+    let fn: string;
+    beforeEach(async () => {
+      ({ functions, functionName: fn } = await makeSubject());
+    });
+
+    async function publish(digest: string, description: string) {
+      const { codeSha256 } = await functions.updateCodeAndWait(fn, image(digest));
+      return functions.publishVersion(fn, description, codeSha256);
+    }
+
+    it('publishes an image as a version that runs its digest', async () => {
+      const { codeSha256 } = await functions.updateCodeAndWait(fn, image(DIGEST_A));
+      const published = await functions.publishVersion(fn, 'rel-1', codeSha256);
+
+      expect(published).toEqual({ version: expect.any(String), description: 'rel-1', codeSha256 });
+      expect(published.version).not.toBe('$LATEST');
+      expect(await functions.versionImageDigest(fn, published.version)).toBe(DIGEST_A);
+    });
+
+    it('numbers each new image as a new version', async () => {
+      const first = await publish(DIGEST_A, 'rel-1');
+      const second = await publish(DIGEST_B, 'rel-2');
+      expect(Number(second.version)).toBeGreaterThan(Number(first.version));
+      expect(await functions.versionImageDigest(fn, second.version)).toBe(DIGEST_B);
+      expect(await functions.versionImageDigest(fn, first.version)).toBe(DIGEST_A);
+    });
+
+    it('returns the latest version when the code has not changed since it was published', async () => {
+      const first = await publish(DIGEST_A, 'rel-1');
+      const again = await publish(DIGEST_A, 'rel-2');
+      expect(again.version).toBe(first.version);
+    });
+
+    it('finds a version by the description it was published with', async () => {
+      await publish(DIGEST_A, 'rel-1');
+      const second = await publish(DIGEST_B, 'rel-2');
+
+      expect(await functions.findVersionByDescription(fn, 'rel-2')).toEqual({
+        version: second.version,
+        description: 'rel-2',
+        codeSha256: second.codeSha256,
+      });
+      expect(await functions.findVersionByDescription(fn, 'rel-never')).toBeUndefined();
+    });
+
+    it('knows no digest for a version that was never published', async () => {
+      expect(await functions.versionImageDigest(fn, '42')).toBeUndefined();
+    });
+
+    it('has no alias until one is created', async () => {
+      expect(await functions.getAlias(fn, 'live')).toBeUndefined();
+      const v1 = await publish(DIGEST_A, 'rel-1');
+      await functions.ensureAlias(fn, 'live', v1.version);
+      expect(await functions.getAlias(fn, 'live')).toEqual({ name: 'live', version: v1.version });
+    });
+
+    it('routes part of an alias’s traffic to a second version, and clears it', async () => {
+      const v1 = await publish(DIGEST_A, 'rel-1');
+      const v2 = await publish(DIGEST_B, 'rel-2');
+      await functions.ensureAlias(fn, 'live', v1.version);
+
+      await functions.updateAlias(fn, 'live', v1.version, { version: v2.version, weight: 0.1 });
+      expect(await functions.getAlias(fn, 'live')).toEqual({
+        name: 'live',
+        version: v1.version,
+        routing: { version: v2.version, weight: 0.1 },
+      });
+
+      await functions.updateAlias(fn, 'live', v2.version);
+      expect(await functions.getAlias(fn, 'live')).toEqual({ name: 'live', version: v2.version });
+    });
+
+    it('moves an existing alias with ensureAlias, dropping its routing', async () => {
+      const v1 = await publish(DIGEST_A, 'rel-1');
+      const v2 = await publish(DIGEST_B, 'rel-2');
+      await functions.ensureAlias(fn, 'live', v1.version);
+      await functions.updateAlias(fn, 'live', v1.version, { version: v2.version, weight: 0.5 });
+
+      await functions.ensureAlias(fn, 'live', v2.version);
+      expect(await functions.getAlias(fn, 'live')).toEqual({ name: 'live', version: v2.version });
+    });
+
+    it('refuses to update an alias that does not exist', async () => {
+      const v1 = await publish(DIGEST_A, 'rel-1');
+      await expect(functions.updateAlias(fn, 'green', v1.version)).rejects.toThrow();
+      expect(await functions.getAlias(fn, 'green')).toBeUndefined();
+    });
+
+    it('invokes a version or an alias with a JSON payload and returns the parsed answer', async () => {
+      const v1 = await publish(DIGEST_A, 'rel-1');
+      await functions.ensureAlias(fn, 'green', v1.version);
+      const event = { httpMethod: 'GET', path: '/health', headers: { accept: 'application/json' } };
+
+      const byVersion = await functions.invoke(fn, v1.version, event, 1000);
+      const byAlias = await functions.invoke(fn, 'green', event, 1000);
+
+      const answer: EchoAnswer = { version: v1.version, echo: event };
+      expect(byVersion).toEqual({ statusCode: 200, payload: answer });
+      expect(byAlias).toEqual({ statusCode: 200, payload: answer });
+    });
+  });
+}
