@@ -1,0 +1,234 @@
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allCommands, type Buildspec, loadBuildspec, PUSHED_DIGEST, runStage } from './codebuild-harness.ts';
+
+// No Docker, Trivy, Terraform or AWS here: the buildspec is parsed, and its commands are run by bash with those
+// executables replaced by stubs that record how they were called.
+
+let spec: Buildspec;
+
+beforeAll(async () => {
+  spec = await loadBuildspec();
+});
+
+const COMMIT = 'c0ffee12'.repeat(5);
+const REPOSITORY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/switchyard-api';
+const RELEASE_DIGEST = `sha256:${'cd'.repeat(32)}`;
+
+const buildEnv = {
+  SWITCHYARD_STAGE: 'build',
+  CODEBUILD_RESOLVED_SOURCE_VERSION: COMMIT,
+  ECR_REPOSITORY_URI: REPOSITORY,
+};
+
+/** What the state machine's "Scan & provision" step passes, plus what the CDK stack sets on the project. */
+const releaseEnv = {
+  SWITCHYARD_STAGE: 'release',
+  SWITCHYARD_ENVIRONMENT: 'prod',
+  IMAGE_DIGEST: RELEASE_DIGEST,
+  IMAGE_URI: `${REPOSITORY}@${RELEASE_DIGEST}`,
+  RELEASE_ID: 'rel-42',
+  ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:switchyard-alerts',
+  TF_STATE_BUCKET: 'state-bucket',
+  TF_LOCK_TABLE: 'lock-table',
+};
+
+/** The index of the first call matching each pattern; -1 where none does. */
+function positions(calls: string[], patterns: RegExp[]): number[] {
+  return patterns.map((p) => calls.findIndex((call) => p.test(call)));
+}
+
+describe('buildspec.yml, as a file', () => {
+  it('is buildspec 0.2 in bash, defaulting to the build stage, and every phase aborts on failure', () => {
+    expect(spec.env.variables.SWITCHYARD_STAGE).toBe('build');
+    for (const [name, phase] of Object.entries(spec.phases)) {
+      expect(phase?.['on-failure'], name).toBe('ABORT');
+    }
+  });
+
+  it('holds only commands bash can parse', () => {
+    for (const command of allCommands(spec)) {
+      const check = spawnSync('bash', ['-n'], { input: command, encoding: 'utf8' });
+      expect(check.stderr, command).toBe('');
+      expect(check.status, command).toBe(0);
+    }
+  });
+
+  it('runs every multi-line step fail-fast, naming the step when it fails', () => {
+    for (const command of allCommands(spec).filter((c) => c.trim().startsWith('('))) {
+      expect(command, command).toMatch(/set -e?uo pipefail|fail\(\)/);
+      if (!command.includes('exit 0')) continue;
+      expect(command, command).toMatch(/FAILED \[(install|build|release)\/[a-z-]+\]/);
+    }
+  });
+
+  it('reports the JUnit results and Cobertura coverage that the test step writes', () => {
+    const testStep = allCommands(spec).find((c) => c.includes('vitest run')) ?? '';
+    expect(testStep).toContain('--reporter=junit --outputFile.junit=test-results/junit.xml');
+    expect(testStep).toContain('--coverage.reporter=cobertura');
+    expect(Object.values(spec.reports)).toEqual([
+      { 'base-directory': 'test-results', files: ['junit.xml'], 'file-format': 'JUNITXML' },
+      { 'base-directory': 'coverage', files: ['cobertura-coverage.xml'], 'file-format': 'COBERTURAXML' },
+    ]);
+  });
+
+  it('caches the npm cache, the Trivy database and the Terraform plugin cache where the tools look', () => {
+    const vars = spec.env.variables;
+    expect(spec.cache.paths).toEqual([
+      `${vars.npm_config_cache}/**/*`,
+      `${vars.TRIVY_CACHE_DIR}/**/*`,
+      `${vars.TF_PLUGIN_CACHE_DIR}/**/*`,
+    ]);
+  });
+
+  it('keeps everything under out/ as the artifact, and exports the image digest and URI', () => {
+    expect(spec.artifacts).toEqual({ 'base-directory': 'out', files: ['**/*'] });
+    expect(spec.env['exported-variables']).toEqual(['IMAGE_DIGEST', 'IMAGE_URI']);
+  });
+});
+
+describe('the build stage', () => {
+  it('lints, tests, audits and scans before it builds, scans the image, pushes git-<sha> and records the digest', async () => {
+    const run = await runStage(spec, buildEnv);
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.status).toBe(0);
+    const image = `${REPOSITORY}:git-${COMMIT}`;
+    const order = positions(run.calls, [
+      /^npm ci\b/,
+      /^npm run lint$/,
+      /^npm run typecheck$/,
+      /^npx vitest run --coverage .*--reporter=junit/,
+      /^npm audit --omit=dev --audit-level=high$/,
+      /^trivy fs .*--exit-code 1 --severity HIGH,CRITICAL \.$/,
+      new RegExp(`^docker build --platform linux/arm64 --provenance=false -f app/Dockerfile .*-t ${image} \\.$`),
+      new RegExp(`^trivy image .*--exit-code 1 --severity HIGH,CRITICAL ${image}$`),
+      new RegExp(`^docker push ${image}$`),
+    ]);
+    expect(
+      order.every((p) => p >= 0),
+      `calls:\n${run.calls.join('\n')}`,
+    ).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(run.calls.some((c) => c.startsWith('terraform '))).toBe(false);
+    expect(JSON.parse(run.artifacts['image.json'] ?? '{}')).toEqual({
+      repository: 'switchyard-api',
+      tag: `git-${COMMIT}`,
+      digest: PUSHED_DIGEST,
+      imageUri: `${REPOSITORY}@${PUSHED_DIGEST}`,
+      commit: COMMIT,
+    });
+    expect(run.exported).toEqual({ IMAGE_DIGEST: PUSHED_DIGEST, IMAGE_URI: `${REPOSITORY}@${PUSHED_DIGEST}` });
+  });
+
+  it('pushes nothing when the image scan finds HIGH or CRITICAL vulnerabilities', async () => {
+    const run = await runStage(spec, { ...buildEnv, STUB_TRIVY_IMAGE_EXIT: '1' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('FAILED [build/trivy-image]');
+    expect(run.calls.some((c) => c.startsWith('docker push'))).toBe(false);
+    expect(run.artifacts['trivy-image.json']).toBeDefined();
+  });
+
+  it('builds nothing when the filesystem scan fails', async () => {
+    const run = await runStage(spec, { ...buildEnv, STUB_TRIVY_FS_EXIT: '1' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('FAILED [build/trivy-fs]');
+    expect(run.calls.some((c) => c.startsWith('docker '))).toBe(false);
+  });
+
+  it('refuses to tag an image without a commit sha', async () => {
+    const run = await runStage(spec, { ...buildEnv, CODEBUILD_RESOLVED_SOURCE_VERSION: 'main' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('CODEBUILD_RESOLVED_SOURCE_VERSION is not a commit sha');
+    expect(run.calls.some((c) => c.startsWith('docker build'))).toBe(false);
+  });
+});
+
+describe('the release stage', () => {
+  it('scans the image by digest, then runs terraform init, plan -out and apply of that plan for the environment', async () => {
+    const run = await runStage(spec, releaseEnv);
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.status).toBe(0);
+    const [scan, init, plan, apply] = positions(run.calls, [
+      /^trivy image /,
+      /^terraform init /,
+      /^terraform plan /,
+      /^terraform apply /,
+    ]);
+    expect([scan, init, plan, apply].every((p) => p !== undefined && p >= 0)).toBe(true);
+    expect([scan, init, plan, apply]).toEqual([scan, init, plan, apply].sort((a = 0, b = 0) => a - b));
+    const call = (i: number | undefined) => run.calls[i ?? -1] ?? '';
+    expect(call(scan)).toMatch(
+      new RegExp(
+        `--image-src remote .*--exit-code 1 --severity HIGH,CRITICAL ${releaseEnv.IMAGE_URI.replace(/[.]/g, '\\.')}$`,
+      ),
+    );
+    expect(call(init)).toContain('-backend-config=bucket=state-bucket');
+    expect(call(init)).toContain('-backend-config=dynamodb_table=lock-table');
+    expect(call(init)).toContain('-backend-config=region=eu-west-1');
+    const planFile = /-out=(\S+)/.exec(call(plan))?.[1] ?? '';
+    expect(planFile).toMatch(/\/out\/release\/prod\/tfplan$/);
+    expect(call(plan)).toContain(`-var=image_uri=${releaseEnv.IMAGE_URI}`);
+    expect(call(plan)).toContain(`-var=alerts_topic_arn=${releaseEnv.ALERTS_TOPIC_ARN}`);
+    expect(call(apply)).toBe(`terraform apply -input=false -lock-timeout=5m ${planFile}`);
+    expect(run.calls.some((c) => /^(docker|npm|npx) /.test(c))).toBe(false);
+    expect(Object.keys(run.artifacts).sort()).toEqual(
+      expect.arrayContaining([
+        'release/prod/tfplan',
+        'release/prod/plan.txt',
+        'release/prod/plan.json',
+        'release/prod/trivy-image.json',
+        'release/prod/outputs.json',
+      ]),
+    );
+    expect(JSON.parse(run.artifacts['release/prod/release.json'] ?? '{}')).toEqual({
+      releaseId: 'rel-42',
+      environment: 'prod',
+      imageUri: releaseEnv.IMAGE_URI,
+      imageDigest: RELEASE_DIGEST,
+    });
+  });
+
+  it('reads the state bucket and lock table from the CDK stack outputs when they are not set', async () => {
+    const { TF_STATE_BUCKET: _bucket, TF_LOCK_TABLE: _table, ...rest } = releaseEnv;
+    const run = await runStage(spec, { ...rest, SWITCHYARD_STACK_NAME: 'Switchyard' });
+    expect(run.status).toBe(0);
+    expect(run.calls).toContainEqual(
+      expect.stringMatching(/cloudformation describe-stacks --stack-name Switchyard .*TerraformStateBucketName/),
+    );
+    const init = run.calls.find((c) => c.startsWith('terraform init')) ?? '';
+    expect(init).toContain('-backend-config=bucket=stack-state-bucket');
+    expect(init).toContain('-backend-config=dynamodb_table=stack-lock-table');
+  });
+
+  it('changes nothing when the image scan fails', async () => {
+    const run = await runStage(spec, { ...releaseEnv, STUB_TRIVY_IMAGE_EXIT: '1' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('FAILED [release/trivy-image]');
+    expect(run.calls.some((c) => c.startsWith('terraform init') || c.startsWith('terraform apply'))).toBe(false);
+  });
+
+  it.each([
+    [
+      'an image named by tag',
+      { IMAGE_URI: `${REPOSITORY}:git-${COMMIT}` },
+      'IMAGE_URI must name the image by its digest',
+    ],
+    ['an unknown environment', { SWITCHYARD_ENVIRONMENT: 'qa' }, 'SWITCHYARD_ENVIRONMENT must be dev, staging or prod'],
+    ['a malformed digest', { IMAGE_DIGEST: 'sha256:abc' }, 'IMAGE_DIGEST must be sha256:<64 hex>'],
+    ['no state bucket', { TF_STATE_BUCKET: '' }, 'no state bucket'],
+  ])('refuses %s before scanning anything', async (_case, override, message) => {
+    const run = await runStage(spec, { ...releaseEnv, ...override });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`FAILED [release/inputs]: ${message}`);
+    expect(run.calls.some((c) => c.startsWith('trivy image') || c.startsWith('terraform init'))).toBe(false);
+  });
+});
+
+describe('the stage switch', () => {
+  it('fails at once, saying why, for a stage that does not exist', async () => {
+    const run = await runStage(spec, { SWITCHYARD_STAGE: 'deploy' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("SWITCHYARD_STAGE must be 'build' or 'release', got 'deploy'");
+    expect(run.calls).toEqual([]);
+  });
+});

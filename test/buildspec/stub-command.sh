@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Stands in for aws, curl, docker, npm, npx, sha256sum, tar, terraform, trivy and unzip when the buildspec tests
+# run buildspec.yml: logs "<name> <args>" to $STUB_LOG and fakes just enough output for the next command.
+# STUB_TRIVY_IMAGE_EXIT / STUB_TRIVY_FS_EXIT make a scan fail; $STUB_STATE/pushed marks a pushed image.
+name="$(basename "$0")"
+printf '%s %s\n' "$name" "$*" >> "$STUB_LOG"
+args=" $* "
+case "$name" in
+  curl)
+    file="$(basename "${@: -1}")"
+    for asset in "trivy_${TRIVY_VERSION}_Linux-64bit.tar.gz" "trivy_${TRIVY_VERSION}_Linux-ARM64.tar.gz" \
+      "terraform_${TERRAFORM_VERSION}_linux_amd64.zip" "terraform_${TERRAFORM_VERSION}_linux_arm64.zip"; do
+      printf '0000  %s\n' "$asset"
+    done > "$file" ;;
+  sha256sum) cat > /dev/null ;;
+  docker)
+    [ "$1" = login ] && cat > /dev/null
+    [ "$1" = push ] && touch "$STUB_STATE/pushed"
+    true ;;
+  trivy)
+    prev=""
+    for a in "$@"; do [ "$prev" = --output ] && echo '{"Results":[]}' > "$a"; prev="$a"; done
+    case "$1" in
+      image) exit "${STUB_TRIVY_IMAGE_EXIT:-0}" ;;
+      fs) exit "${STUB_TRIVY_FS_EXIT:-0}" ;;
+    esac ;;
+  terraform)
+    for a in "$@"; do case "$a" in -out=*) echo plan > "${a#-out=}" ;; esac; done
+    case "$1" in
+      show) echo '{"planned_values":{}}' ;;
+      output) echo '{}' ;;
+    esac ;;
+  aws)
+    case "$args" in
+      *" ecr describe-images "*)
+        [ -f "$STUB_STATE/pushed" ] || exit 254
+        case "$args" in *imageDigest*) echo "$STUB_PUSHED_DIGEST" ;; esac ;;
+      *" ecr get-login-password "*) echo password ;;
+      *TerraformStateBucketName*) echo stack-state-bucket ;;
+      *TerraformLockTableName*) echo stack-lock-table ;;
+    esac ;;
+esac
+exit 0

@@ -1,0 +1,229 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: HCL expressions are "${...}" strings, not JS templates.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENVIRONMENT_NAMES, environments } from '../../config/environments.ts';
+import { terraformVariables } from '../../scripts/generate-tfvars.ts';
+import { terraformSourceFiles } from '../../scripts/terraform-fmt.ts';
+import { type Body, block, blocks, field, loadModule, locals, MODULE_DIR, resource } from './terraform-config.ts';
+import { effectiveRules } from './web-acl.ts';
+
+let config: Body;
+
+beforeAll(async () => {
+  config = await loadModule(MODULE_DIR);
+});
+
+function env(name: (typeof ENVIRONMENT_NAMES)[number]) {
+  const found = environments[name];
+  if (!found) throw new Error(`no ${name} environment in config`);
+  return found;
+}
+
+const MANAGED_RULE_GROUPS = [
+  'AWSManagedRulesAmazonIpReputationList',
+  'AWSManagedRulesCommonRuleSet',
+  'AWSManagedRulesKnownBadInputsRuleSet',
+  'AWSManagedRulesSQLiRuleSet',
+];
+
+describe('the function', () => {
+  it('runs the image on arm64 with the memory and log retention the environment variables give it', () => {
+    const fn = resource(config, 'aws_lambda_function', 'this');
+    expect(fn).toMatchObject({
+      package_type: 'Image',
+      image_uri: '${var.image_uri}',
+      architectures: ['arm64'],
+      memory_size: '${var.memory_mb}',
+      function_name: '${var.function_name}',
+      publish: true,
+    });
+    expect(resource(config, 'aws_cloudwatch_log_group', 'function')).toMatchObject({
+      name: '/aws/lambda/${var.function_name}',
+      retention_in_days: '${var.log_retention_days}',
+    });
+    expect(block(fn, 'logging_config').log_group).toBe('${aws_cloudwatch_log_group.function.name}');
+  });
+
+  it('ignores its image URI, which the state machine owns', () => {
+    const fn = resource(config, 'aws_lambda_function', 'this');
+    expect(block(fn, 'lifecycle').ignore_changes).toEqual(['${image_uri}']);
+  });
+
+  it('has a role that writes only its own logs and reads only its own secret', () => {
+    const policy = block(field(config, 'data', 'aws_iam_policy_document'), 'function');
+    const statements = blocks(policy, 'statement');
+    const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
+    expect(bySid.WriteOwnLogs?.resources).toEqual(['${aws_cloudwatch_log_group.function.arn}:*']);
+    expect(bySid.ReadClientKeys).toMatchObject({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: ['${aws_secretsmanager_secret.client_keys.arn}'],
+    });
+    expect(bySid.DecryptClientKeysThroughSecretsManager?.resources).toEqual(['${aws_kms_key.secrets.arn}']);
+    for (const statement of statements) {
+      expect(statement.actions, `statement ${String(statement.sid)}`).not.toContainEqual(expect.stringMatching(/\*/));
+      const wildcardResource = JSON.stringify(statement.resources) === '["*"]';
+      // X-Ray's write actions have no resource-level permissions; nothing else may use "*".
+      expect(wildcardResource ? statement.sid : 'scoped').toMatch(/^(WriteTraces|scoped)$/);
+    }
+  });
+});
+
+describe('the aliases', () => {
+  it('are live, blue and green in every environment, from the generated variables', () => {
+    for (const name of ENVIRONMENT_NAMES) {
+      expect(Object.keys(terraformVariables(env(name)).aliases).sort()).toEqual(['blue', 'green', 'live']);
+    }
+    const alias = resource(config, 'aws_lambda_alias', 'this');
+    expect(alias).toMatchObject({ for_each: '${var.aliases}', name: '${each.value}' });
+  });
+
+  it('each ignore their version and routing, which the state machine moves', () => {
+    const alias = resource(config, 'aws_lambda_alias', 'this');
+    expect(block(alias, 'lifecycle').ignore_changes).toEqual(['${function_version}', '${routing_config}']);
+  });
+});
+
+describe('the API', () => {
+  it('is a regional REST API, never an HTTP API (WAF cannot attach to one)', async () => {
+    const api = resource(config, 'aws_api_gateway_rest_api', 'this');
+    expect(block(api, 'endpoint_configuration').types).toEqual(['REGIONAL']);
+    for (const path of await terraformSourceFiles(MODULE_DIR)) {
+      expect(await readFile(path, 'utf8'), path).not.toMatch(/aws_apigatewayv2_/);
+    }
+  });
+
+  it('proxies every path and the root to the live alias, not the unqualified function', () => {
+    expect(locals(config).live_alias).toBe('${aws_lambda_alias.this["live"]}');
+    const integrations = field(config, 'resource', 'aws_api_gateway_integration');
+    expect(Object.keys(integrations).sort()).toEqual(['proxy', 'root']);
+    for (const name of ['proxy', 'root']) {
+      expect(block(integrations, name)).toMatchObject({
+        type: 'AWS_PROXY',
+        integration_http_method: 'POST',
+        uri: '${local.live_alias.invoke_arn}',
+      });
+    }
+    expect(resource(config, 'aws_api_gateway_resource', 'proxy').path_part).toBe('{proxy+}');
+  });
+
+  it('lets API Gateway invoke only the live qualifier', () => {
+    expect(resource(config, 'aws_lambda_permission', 'api_invokes_live')).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      principal: 'apigateway.amazonaws.com',
+      qualifier: '${local.live_alias.name}',
+      source_arn: '${aws_api_gateway_rest_api.this.execution_arn}/*/*',
+    });
+  });
+
+  it('has a stage with JSON access logs and throttling on every method', () => {
+    const stage = resource(config, 'aws_api_gateway_stage', 'this');
+    expect(block(stage, 'access_log_settings').destination_arn).toBe('${aws_cloudwatch_log_group.api_access.arn}');
+    expect(String(block(stage, 'access_log_settings').format)).toMatch(/jsonencode\(.*\$context\.requestId/s);
+    const settings = resource(config, 'aws_api_gateway_method_settings', 'all');
+    expect(settings.method_path).toBe('*/*');
+    expect(block(settings, 'settings')).toMatchObject({
+      throttling_rate_limit: '${var.throttling_rate_limit}',
+      throttling_burst_limit: '${var.throttling_burst_limit}',
+    });
+  });
+});
+
+describe('the web ACL', () => {
+  it('is regional and associated with the API stage', () => {
+    expect(resource(config, 'aws_wafv2_web_acl', 'this').scope).toBe('REGIONAL');
+    expect(resource(config, 'aws_wafv2_web_acl_association', 'api_stage')).toMatchObject({
+      resource_arn: '${aws_api_gateway_stage.this.arn}',
+      web_acl_arn: '${aws_wafv2_web_acl.this.arn}',
+    });
+  });
+
+  it('carries exactly the six rule sets, all enforced, in prod', () => {
+    const rules = effectiveRules(config, terraformVariables(env('prod')));
+    expect(rules.map((r) => r.name).sort()).toEqual(['geo-block', 'rate-limit-per-ip', ...MANAGED_RULE_GROUPS].sort());
+    for (const rule of rules) {
+      expect(rule.action, rule.name).toBe(rule.name.startsWith('AWSManagedRules') ? 'none' : 'block');
+    }
+    expect(new Set(rules.map((r) => r.priority)).size).toBe(rules.length);
+  });
+
+  it('only counts in dev and staging, and has no geo rule while they list no countries', () => {
+    for (const name of ['dev', 'staging'] as const) {
+      const vars = terraformVariables(env(name));
+      expect(vars.waf_mode).toBe('count');
+      expect(vars.waf_blocked_countries).toEqual([]);
+      const rules = effectiveRules(config, vars);
+      expect(rules.map((r) => r.name).sort()).toEqual(['rate-limit-per-ip', ...MANAGED_RULE_GROUPS].sort());
+      expect(rules.every((r) => r.action === 'count')).toBe(true);
+    }
+  });
+
+  it('turns on the geo rule with the countries from config', () => {
+    const vars = { ...terraformVariables(env('staging')), waf_blocked_countries: ['KP'] };
+    const geo = effectiveRules(config, vars).find((r) => r.name === 'geo-block');
+    expect(geo?.action).toBe('count');
+    expect(block(geo?.statement ?? {}, 'geo_match_statement').country_codes).toEqual(['KP']);
+    const prodGeo = effectiveRules(config, terraformVariables(env('prod'))).find((r) => r.name === 'geo-block');
+    expect(block(prodGeo?.statement ?? {}, 'geo_match_statement').country_codes).toEqual(['KP', 'IR']);
+  });
+
+  it('rate-limits each IP to 2000 requests per 5 minutes', () => {
+    const rule = effectiveRules(config, terraformVariables(env('prod'))).find((r) => r.name === 'rate-limit-per-ip');
+    expect(block(rule?.statement ?? {}, 'rate_based_statement')).toEqual({
+      limit: '${var.waf_rate_limit_per_5_minutes}',
+      evaluation_window_sec: 300,
+      aggregate_key_type: 'IP',
+    });
+    for (const name of ENVIRONMENT_NAMES) {
+      expect(terraformVariables(env(name)).waf_rate_limit_per_5_minutes).toBe(2000);
+    }
+  });
+
+  it('uses the AWS managed rule groups by their vendor names', () => {
+    const managed = effectiveRules(config, terraformVariables(env('prod'))).filter((r) =>
+      r.name.startsWith('AWSManagedRules'),
+    );
+    for (const rule of managed) {
+      expect(block(rule.statement, 'managed_rule_group_statement')).toEqual({ vendor_name: 'AWS', name: rule.name });
+    }
+  });
+});
+
+describe('the client-keys secret', () => {
+  it('is encrypted with its own rotating KMS key', () => {
+    expect(resource(config, 'aws_secretsmanager_secret', 'client_keys').kms_key_id).toBe('${aws_kms_key.secrets.arn}');
+    expect(resource(config, 'aws_kms_key', 'secrets').enable_key_rotation).toBe(true);
+  });
+
+  it('never has its value in Terraform', async () => {
+    expect(Object.keys(field(config, 'resource'))).not.toContain('aws_secretsmanager_secret_version');
+    const terraformDir = join(MODULE_DIR, '..', '..');
+    for (const path of await terraformSourceFiles(terraformDir)) {
+      expect(await readFile(path, 'utf8'), path).not.toMatch(
+        /secret_string|secret_binary|secretsmanager_secret_version/,
+      );
+    }
+  });
+});
+
+describe('the alarms', () => {
+  it('are created one per configured name, and notify the alerts topic', () => {
+    const alarm = resource(config, 'aws_cloudwatch_metric_alarm', 'health');
+    expect(alarm).toMatchObject({
+      for_each: '${var.alarms}',
+      alarm_name: '${each.key}',
+      threshold: '${each.value.threshold}',
+      alarm_actions: ['${var.alerts_topic_arn}'],
+    });
+  });
+
+  it('watch API 5xx, and the errors and p99 duration of the live alias', () => {
+    const metrics = field(locals(config), 'alarm_metrics');
+    expect(Object.keys(metrics).sort()).toEqual(['5xx', 'errors', 'latency']);
+    expect(field(metrics, '5xx')).toMatchObject({ namespace: 'AWS/ApiGateway', metric_name: '5XXError' });
+    expect(field(metrics, 'errors')).toMatchObject({ namespace: 'AWS/Lambda', metric_name: 'Errors' });
+    expect(field(metrics, 'latency')).toMatchObject({ metric_name: 'Duration', extended_statistic: 'p99' });
+    expect(field(metrics, 'errors', 'dimensions').Resource).toBe('${local.live_alias_resource}');
+    expect(locals(config).live_alias_resource).toBe('${var.function_name}:${var.aliases["live"]}');
+  });
+});
