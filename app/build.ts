@@ -63,8 +63,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
   return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-async function main(): Promise<void> {
+/** `node app/build.ts [--out-dir DIR] [--fail-rate 0.2] [--fail-health] [--latency-ms 500]` */
+export async function runBuildCli(args: string[]): Promise<BuiltApp & { readonly fault: boolean }> {
   const { values } = parseArgs({
+    args,
     options: {
       'out-dir': { type: 'string' },
       'fail-rate': { type: 'string' },
@@ -83,9 +85,9 @@ async function main(): Promise<void> {
         }
       : undefined,
   });
-  console.log(JSON.stringify({ ...built, fault: faulty }));
+  return { ...built, fault: !!faulty };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  await main();
+  console.log(JSON.stringify(await runBuildCli(process.argv.slice(2))));
 }

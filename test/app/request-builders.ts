@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AppDeps } from '../../app/api.ts';
 import { loadAppConfig } from '../../app/app-config.ts';
-import type { ClientKey, ClientKeyStore } from '../../app/client-keys.ts';
+import type { ClientKey, ClientKeyStore, ClientKeysDocument } from '../../app/client-keys.ts';
 import { InMemoryNonceCache } from '../../app/nonce-cache.ts';
 import { OrderBook } from '../../app/orders.ts';
 import { type QueryInput, queryPairs, signRequest } from '../../app/signing-client.ts';
@@ -26,7 +26,7 @@ export const OTHER_CLIENT = {
   secret: 'loadgen-only-secret-0123456789abcdef',
 } as const;
 
-export function clientKeysDocument() {
+export function clientKeysDocument(): ClientKeysDocument {
   return {
     clients: {
       [SMOKE_CLIENT.apiKey]: {
