@@ -105,7 +105,8 @@ describe('app/Dockerfile', () => {
     expect(text).toMatch(/RUN node app\/build\.ts/);
     const finalStage = text.slice(text.lastIndexOf('FROM '));
     const copies = finalStage.split('\n').filter((line) => line.startsWith('COPY'));
-    expect(copies).toEqual(['COPY --from=build /src/dist/app/ ${LAMBDA_TASK_ROOT}/']);
+    const taskRoot = '$' + '{LAMBDA_TASK_ROOT}';
+    expect(copies).toEqual([`COPY --from=build /src/dist/app/ ${taskRoot}/`]);
     expect(finalStage).toContain('CMD ["index.handler"]');
   });
 

@@ -16,8 +16,8 @@ describe('OrderBook (in-memory, per instance)', () => {
   });
 
   it('forgets the oldest orders beyond maxOrders so memory stays bounded', () => {
-    let n = 0;
-    const book = new OrderBook({ maxOrders: 4, newId: () => `ord_n${(n += 1)}` });
+    const fresh = ['ord_n1', 'ord_n2', 'ord_n3'];
+    const book = new OrderBook({ maxOrders: 4, newId: () => fresh.shift() ?? 'ord_none' });
     for (let i = 0; i < 3; i += 1) book.create({ ...VALID_ORDER, items: [...VALID_ORDER.items] }, 'c');
     const ids = book.list({ limit: 100 }).map((o) => o.id);
     expect(ids).toEqual(['ord_n3', 'ord_n2', 'ord_n1', 'ord_demo3']);

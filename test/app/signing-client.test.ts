@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalQuery,
@@ -42,6 +43,21 @@ describe('the worked examples in docs/app-api.md', () => {
     expect(signRequest({ ...DOCS_EXAMPLE, method: 'POST', path: '/orders', body, nonce })['X-Signature']).toBe(
       'v1=9baa8f42fdd3d9cc8b8315c66756a414ff269f9a95028416e8ca10f685869a77',
     );
+  });
+
+  it('docs/app-api.md prints both examples exactly as computed', () => {
+    const docs = readFileSync(new URL('../../docs/app-api.md', import.meta.url), 'utf8');
+    const example1 = canonicalString({
+      method: 'GET',
+      path: '/orders',
+      query: { status: 'received', limit: '5', note: 'a b+c/ü' },
+      timestamp: DOCS_EXAMPLE.timestamp,
+      nonce: 'Qm9vdHN0cmFwLW5vbmNlLTE',
+    });
+    expect(docs).toContain(`\`\`\`\n${example1}\n\`\`\``);
+    expect(docs).toContain('X-Signature: v1=7ce7598c83b93380e8e45daa45552cae146c26d9221e9f50aa100e44be8556cd');
+    expect(docs).toContain('X-Signature: v1=9baa8f42fdd3d9cc8b8315c66756a414ff269f9a95028416e8ca10f685869a77');
+    expect(docs).toContain(DOCS_EXAMPLE.secret);
   });
 });
 
