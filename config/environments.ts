@@ -22,6 +22,9 @@ const smokeRequests = [
   { name: 'unsigned-request-refused', method: 'GET', path: '/orders', signed: false, expectStatus: 401 },
 ] as const;
 
+/** Counted in dev and staging, blocked in prod: the lower environments show what prod's rule would stop. */
+const GEO_BLOCKED_COUNTRIES = ['KP', 'IR'];
+
 const shared = {
   aliases: { live: 'live', green: 'green', blue: 'blue' },
   repositoryName: APPLICATION.repositoryName,
@@ -41,7 +44,7 @@ export const environments: Environments = parseEnvironments({
     functionName: `${APPLICATION.name}-dev`,
     releaseOnPush: true,
     memoryMb: 256,
-    waf: { mode: 'count', rateLimitPer5Minutes: 2000, blockedCountries: [] },
+    waf: { mode: 'count', rateLimitPer5Minutes: 2000, blockedCountries: GEO_BLOCKED_COUNTRIES },
     logging: 'basic',
     blueGreen: false,
     strategy: { kind: 'all-at-once' },
@@ -59,7 +62,7 @@ export const environments: Environments = parseEnvironments({
     functionName: `${APPLICATION.name}-staging`,
     releaseOnPush: false,
     memoryMb: 512,
-    waf: { mode: 'count', rateLimitPer5Minutes: 2000, blockedCountries: [] },
+    waf: { mode: 'count', rateLimitPer5Minutes: 2000, blockedCountries: GEO_BLOCKED_COUNTRIES },
     logging: 'full',
     blueGreen: true,
     strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
@@ -83,7 +86,7 @@ export const environments: Environments = parseEnvironments({
     functionName: `${APPLICATION.name}-prod`,
     releaseOnPush: false,
     memoryMb: 1024,
-    waf: { mode: 'block', rateLimitPer5Minutes: 2000, blockedCountries: ['KP', 'IR'] },
+    waf: { mode: 'block', rateLimitPer5Minutes: 2000, blockedCountries: GEO_BLOCKED_COUNTRIES },
     logging: 'full',
     blueGreen: true,
     strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },

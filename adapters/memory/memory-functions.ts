@@ -4,6 +4,8 @@ import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, Publishe
 /** Runs one published version of a function; the local runtime isolates each version in its own worker. */
 export type VersionInvoker = (request: {
   functionName: string;
+  /** What the caller asked for: an alias name or a version number (CloudWatch's Resource dimension). */
+  qualifier: string;
   version: string;
   imageUri: string;
   payload: unknown;
@@ -143,6 +145,7 @@ export class MemoryFunctionVersions implements FunctionVersions {
     const version = this.resolveQualifier(functionName, qualifier);
     return this.invoker({
       functionName,
+      qualifier,
       version,
       imageUri: this.imageUriOf(functionName, version),
       payload,

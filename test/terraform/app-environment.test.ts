@@ -147,15 +147,19 @@ describe('the web ACL', () => {
     expect(new Set(rules.map((r) => r.priority)).size).toBe(rules.length);
   });
 
-  it('only counts in dev and staging, and has no geo rule while they list no countries', () => {
+  it('carries the same six rule sets in dev and staging, only counting', () => {
     for (const name of ['dev', 'staging'] as const) {
       const vars = terraformVariables(env(name));
       expect(vars.waf_mode).toBe('count');
-      expect(vars.waf_blocked_countries).toEqual([]);
       const rules = effectiveRules(config, vars);
-      expect(rules.map((r) => r.name).sort()).toEqual(['rate-limit-per-ip', ...MANAGED_RULE_GROUPS].sort());
+      expect(rules.map((r) => r.name).sort()).toEqual(['geo-block', 'rate-limit-per-ip', ...MANAGED_RULE_GROUPS].sort());
       expect(rules.every((r) => r.action === 'count')).toBe(true);
     }
+  });
+
+  it('has no geo rule when an environment lists no countries (AWS refuses an empty geo match)', () => {
+    const rules = effectiveRules(config, { ...terraformVariables(env('dev')), waf_blocked_countries: [] });
+    expect(rules.map((r) => r.name)).not.toContain('geo-block');
   });
 
   it('turns on the geo rule with the countries from config', () => {

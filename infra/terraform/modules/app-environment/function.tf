@@ -79,7 +79,7 @@ resource "aws_lambda_function" "this" {
       SWITCHYARD_ENVIRONMENT  = var.environment
       POWERTOOLS_SERVICE_NAME = var.application
       POWERTOOLS_LOG_LEVEL    = var.log_level
-      CLIENT_KEYS_SECRET_ARN  = aws_secretsmanager_secret.client_keys.arn
+      CLIENT_KEYS_SECRET_NAME = aws_secretsmanager_secret.client_keys.arn
     }
   }
 

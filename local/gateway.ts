@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseProxyResponse, restProxyEvent } from '../core/api-gateway-event.ts';
+import type { FunctionVersions } from '../core/ports.ts';
+
+export interface GatewayOptions {
+  readonly functions: FunctionVersions;
+  readonly functionName: string;
+  /** The alias API Gateway's integration targets. */
+  readonly alias: string;
+  readonly timeoutMs?: number;
+  readonly maxBodyBytes?: number;
+  readonly port?: number;
+}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * API Gateway's REST proxy integration on 127.0.0.1: each request becomes a payload 1.0 event for the `live`
+ * alias, which the local Lambda routes by weight exactly as Lambda does. A function error answers 502.
+ */
+export class LocalGateway {
+  private server: Server | undefined;
+
+  constructor(private readonly options: GatewayOptions) {}
+
+  async start(): Promise<string> {
+    const { functions, functionName, alias } = this.options;
+    const timeoutMs = this.options.timeoutMs ?? 29_000;
+    const limit = this.options.maxBodyBytes ?? 10 * 1024 * 1024;
+    this.server = createServer(async (req, res) => {
+      try {
+        const body = await readBody(req, limit);
+        if (!body) {
+          res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
+          return;
+        }
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
+        );
+        const event = restProxyEvent({
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers,
+          body: body.toString('utf8'),
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        });
+        const result = await functions.invoke(functionName, alias, event, timeoutMs);
+        if (result.functionError) {
+          res.writeHead(502, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
+          return;
+        }
+        const response = parseProxyResponse(result.payload);
+        res.writeHead(response.statusCode, response.headers).end(response.body);
+      } catch (error) {
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: error instanceof Error ? error.message : 'gateway error' }));
+      }
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+  }
+}

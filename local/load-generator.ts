@@ -1,0 +1,99 @@
+import type { RequestSigner } from '../core/ports.ts';
+
+export interface LoadOptions {
+  readonly baseUrl: string;
+  readonly signer: RequestSigner;
+  /** Requests per real second. */
+  readonly ratePerSecond: number;
+  /** Hard bounds: the run stops at whichever comes first, or at stop(). */
+  readonly maxDurationMs: number;
+  readonly maxRequests: number;
+  readonly maxInFlight?: number;
+}
+
+export interface LoadReport {
+  readonly sent: number;
+  readonly byStatus: Record<string, number>;
+  readonly latenciesMs: number[];
+  readonly durationMs: number;
+}
+
+const REQUESTS = [
+  { method: 'GET', path: '/orders', query: { limit: '5' }, body: '' },
+  { method: 'GET', path: '/orders', query: {}, body: '' },
+  {
+    method: 'POST',
+    path: '/orders',
+    query: {},
+    body: JSON.stringify({ customerId: 'cust-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }] }),
+  },
+] as const;
+
+/**
+ * Signed traffic against the local gateway so a bake has data: a steady rate, bounded in count and time,
+ * to 127.0.0.1 only.
+ */
+export class LoadGenerator {
+  private stopped = false;
+  private done: Promise<LoadReport> | undefined;
+
+  constructor(private readonly options: LoadOptions) {
+    const host = new URL(options.baseUrl).hostname;
+    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') {
+      throw new Error(`the load generator only targets loopback addresses, not ${host}`);
+    }
+  }
+
+  start(): void {
+    this.done ??= this.run();
+  }
+
+  async stop(): Promise<LoadReport> {
+    this.stopped = true;
+    this.start();
+    return this.done as Promise<LoadReport>;
+  }
+
+  private async run(): Promise<LoadReport> {
+    const { baseUrl, signer, ratePerSecond, maxDurationMs, maxRequests } = this.options;
+    const maxInFlight = this.options.maxInFlight ?? 64;
+    const byStatus: Record<string, number> = {};
+    const latenciesMs: number[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const started = performance.now();
+    const interval = 1000 / ratePerSecond;
+    let sent = 0;
+    while (!this.stopped && sent < maxRequests && performance.now() - started < maxDurationMs) {
+      const due = started + sent * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (inFlight.size >= maxInFlight) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const request = REQUESTS[sent % REQUESTS.length] ?? REQUESTS[0];
+      sent++;
+      const call = (async () => {
+        const t0 = performance.now();
+        try {
+          const headers = await signer.sign({ ...request, query: { ...request.query } });
+          const qs = new URLSearchParams(request.query).toString();
+          const response = await fetch(`${baseUrl}${request.path}${qs ? `?${qs}` : ''}`, {
+            method: request.method,
+            headers: { ...headers, ...(request.body ? { 'content-type': 'application/json' } : {}) },
+            ...(request.body ? { body: request.body } : {}),
+          });
+          await response.arrayBuffer();
+          byStatus[response.status] = (byStatus[response.status] ?? 0) + 1;
+        } catch {
+          byStatus.network = (byStatus.network ?? 0) + 1;
+        }
+        latenciesMs.push(performance.now() - t0);
+      })();
+      inFlight.add(call);
+      void call.finally(() => inFlight.delete(call));
+    }
+    await Promise.all(inFlight);
+    return { sent, byStatus, latenciesMs, durationMs: performance.now() - started };
+  }
+}

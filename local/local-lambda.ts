@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { VersionInvoker } from '../adapters/memory/memory-functions.ts';
+import type { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
+import type { Clock, InvokeResult } from '../core/ports.ts';
+
+export interface LocalLambdaOptions {
+  /** Finds the bundle a version runs and its image's environment (the content-addressed image store). */
+  readonly imageFor: (imageUri: string) => Promise<{ bundlePath: string; environment: Record<string, string> }>;
+  readonly metrics: MemoryVersionMetrics;
+  readonly clock: Clock;
+  /** Environment each version's worker sees (keys file, Powertools settings). */
+  readonly environment?: Record<string, string>;
+  /** Where the workers' stdout and stderr (the application's logs and EMF metrics) go. */
+  readonly logFile?: string;
+}
+
+interface Pending {
+  resolve: (result: InvokeResult) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface VersionWorker {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  readonly pending: Map<string, Pending>;
+}
+
+/**
+ * Runs published versions in worker threads, one worker per function version, and records what CloudWatch would:
+ * per-version invocations, errors (function errors and 5xx responses the application reports), duration.
+ */
+export class LocalLambda {
+  private readonly workers = new Map<string, Promise<VersionWorker>>();
+  private readonly log: WriteStream | undefined;
+
+  constructor(private readonly options: LocalLambdaOptions) {
+    this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  }
+
+  /** The invoker the in-memory Lambda hands each call to. */
+  invoker(): VersionInvoker {
+    return (request) => this.invoke(request);
+  }
+
+  private workerFor(functionName: string, version: string, imageUri: string): Promise<VersionWorker> {
+    const key = `${functionName}:${version}`;
+    const existing = this.workers.get(key);
+    if (existing) return existing;
+    const started = this.startWorker(functionName, version, imageUri);
+    this.workers.set(key, started);
+    return started;
+  }
+
+  private async startWorker(functionName: string, version: string, imageUri: string): Promise<VersionWorker> {
+    const image = await this.options.imageFor(imageUri);
+    const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
+      workerData: { bundlePath: image.bundlePath },
+      env: {
+        ...this.options.environment,
+        ...image.environment,
+        AWS_LAMBDA_FUNCTION_NAME: functionName,
+        AWS_LAMBDA_FUNCTION_VERSION: version,
+        POWERTOOLS_TRACE_ENABLED: 'false',
+      },
+      stdout: true,
+      stderr: true,
+    });
+    if (this.log) {
+      worker.stdout.pipe(this.log, { end: false });
+      worker.stderr.pipe(this.log, { end: false });
+    } else {
+      worker.stdout.resume();
+      worker.stderr.resume();
+    }
+    const pending = new Map<string, Pending>();
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (message: { ready?: boolean; id?: string; payload?: unknown; error?: unknown }) => {
+        if (message.ready) return resolve();
+        const waiting = message.id ? pending.get(message.id) : undefined;
+        if (!waiting || !message.id) return;
+        pending.delete(message.id);
+        clearTimeout(waiting.timer);
+        waiting.resolve(
+          message.error
+            ? { statusCode: 200, functionError: 'Unhandled', payload: message.error }
+            : { statusCode: 200, payload: message.payload },
+        );
+      });
+    });
+    worker.unref();
+    return { worker, ready, pending };
+  }
+
+  async invoke(request: {
+    functionName: string;
+    version: string;
+    imageUri: string;
+    payload: unknown;
+    timeoutMs: number;
+    qualifier: string;
+  }): Promise<InvokeResult> {
+    const { worker, ready, pending } = await this.workerFor(request.functionName, request.version, request.imageUri);
+    await ready;
+    const at = this.options.clock.now();
+    const started = performance.now();
+    const id = randomUUID();
+    const result = await new Promise<InvokeResult>((resolve) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve({
+          statusCode: 200,
+          functionError: 'Unhandled',
+          payload: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${request.timeoutMs} ms` },
+        });
+      }, request.timeoutMs);
+      pending.set(id, { resolve, timer });
+      worker.postMessage({
+        id,
+        event: request.payload,
+        context: { awsRequestId: id, functionName: request.functionName, functionVersion: request.version },
+      });
+    });
+    const status = (result.payload as { statusCode?: unknown } | null)?.statusCode;
+    this.options.metrics.record({
+      functionName: request.functionName,
+      resource: request.qualifier,
+      version: request.version,
+      at,
+      durationMs: performance.now() - started,
+      error: result.functionError !== undefined || (typeof status === 'number' && status >= 500),
+      throttled: false,
+    });
+    return result;
+  }
+
+  async close(): Promise<void> {
+    const workers = await Promise.all(this.workers.values());
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+    this.workers.clear();
+    this.log?.end();
+  }
+}

@@ -1,0 +1,96 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildApp } from '../app/build.ts';
+import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
+
+/** Rehearsal faults compiled into a build (never into the production build). */
+export interface FaultOptions {
+  readonly failRate?: number;
+  readonly failHealth?: boolean;
+  readonly latencyMs?: number;
+}
+
+export interface LocalImage {
+  readonly repositoryName: string;
+  readonly digest: string;
+  readonly tag: string;
+  readonly commit: string;
+  readonly fault?: FaultOptions;
+}
+
+interface ImageConfig {
+  readonly cmd: string;
+  readonly env: Record<string, string>;
+  readonly fault?: FaultOptions;
+}
+
+export const LOCAL_REGISTRY_HOST = '000000000000.dkr.ecr.local.amazonaws.com';
+
+/**
+ * A content-addressed image store standing in for ECR: an image is the esbuild bundle of `app/` plus its config
+ * (command and environment), and its digest is the sha256 of both, so the same build always has the same digest.
+ */
+export class LocalRegistry {
+  constructor(
+    private readonly dataDir: string,
+    private readonly index: MemoryImageRegistry,
+  ) {}
+
+  private imageDir(digest: string): string {
+    return join(this.dataDir, 'images', digest.replace(':', '-'));
+  }
+
+  /** Builds `app/` (with rehearsal faults when asked) and stores it under its digest, tagged immutably. */
+  async build(repositoryName: string, options: { commit: string; tag?: string; fault?: FaultOptions }): Promise<LocalImage> {
+    const staging = join(this.dataDir, 'build', randomUUID());
+    const built = await buildApp({ outDir: staging, ...(options.fault ? { fault: options.fault } : {}) });
+    const config: ImageConfig = {
+      cmd: 'index.handler',
+      env: { SWITCHYARD_COMMIT: options.commit },
+      ...(options.fault ? { fault: options.fault } : {}),
+    };
+    const digest = `sha256:${createHash('sha256').update(built.sha256).update('\n').update(JSON.stringify(config)).digest('hex')}`;
+    const target = this.imageDir(digest);
+    if (!existsSync(target)) {
+      await mkdir(join(this.dataDir, 'images'), { recursive: true });
+      await cp(staging, target, { recursive: true });
+      await writeFile(join(target, 'config.json'), JSON.stringify(config, null, 2));
+    }
+    await rm(staging, { recursive: true, force: true });
+    const tag = options.tag ?? `git-${options.commit}`;
+    this.index.push(repositoryName, digest, tag);
+    return { repositoryName, digest, tag, commit: options.commit, ...(options.fault ? { fault: options.fault } : {}) };
+  }
+
+  /** Where a pushed image's bundle lives, and the environment its config sets. */
+  async imageFor(imageUri: string): Promise<{ bundlePath: string; environment: Record<string, string> }> {
+    const digest = imageUri.split('@')[1];
+    if (!digest) throw new Error(`image URI ${imageUri} has no digest`);
+    const dir = this.imageDir(digest);
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ImageConfig;
+    return { bundlePath: join(dir, 'index.mjs'), environment: { ...config.env, SWITCHYARD_IMAGE_DIGEST: digest } };
+  }
+
+  /** The event ECR sends EventBridge for a successful push, in its published shape. */
+  pushEvent(image: LocalImage, time: Date): Record<string, unknown> {
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'ECR Image Action',
+      source: 'aws.ecr',
+      account: '000000000000',
+      time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: 'local',
+      resources: [],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': image.repositoryName,
+        'image-digest': image.digest,
+        'action-type': 'PUSH',
+        'image-tag': image.tag,
+      },
+    };
+  }
+}

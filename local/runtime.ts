@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HmacRequestSigner } from '../app/signing-client.ts';
+import { ScaledClock } from '../adapters/memory/clocks.ts';
+import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
+import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
+import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
+import { MemoryNotifier } from '../adapters/memory/memory-notifier.ts';
+import { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
+import { environments as configuredEnvironments, environmentNamed, pushTargets } from '../config/environments.ts';
+import type { Environments } from '../config/schema.ts';
+import type { Notification } from '../core/ports.ts';
+import { reconcileStoppedExecution } from '../core/reconcile.ts';
+import { ecrEventToRequest } from '../core/release-request.ts';
+import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
+import { releaseTaskHandlers } from '../handlers/release-tasks.ts';
+import type { TaskHandler } from '../handlers/task-handler.ts';
+import { STATES } from '../state-machine/state-names.ts';
+import { type AslDefinition, synthesizeWorkflowDefinition } from '../state-machine/synthesize.ts';
+import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
+import { LocalLambda } from './local-lambda.ts';
+import { type LocalImage, LOCAL_REGISTRY_HOST, LocalRegistry } from './local-registry.ts';
+import { SqliteReleaseStore } from './sqlite-release-store.ts';
+
+export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)), '.data');
+
+export interface LocalRuntimeOptions {
+  /** Release history, images and keys live here. @default `.data` in the repository, or $SWITCHYARD_DATA_DIR */
+  readonly dataDir?: string;
+  /** Virtual seconds per real second: 60 rehearses a 10-minute bake in 10 s. @default 60 */
+  readonly speedup?: number;
+  readonly environments?: Environments;
+  /** The ASL to run. @default the synthesized release workflow */
+  readonly definition?: AslDefinition;
+  readonly onEvent?: (releaseId: string, event: ExecutionEvent) => void;
+  readonly onNotification?: (notification: Notification) => void;
+  /** Task states bound to something other than the release handlers (e.g. an approval gate). */
+  readonly extraHandlers?: Record<string, TaskHandler>;
+}
+
+export interface StartedRelease {
+  readonly releaseId: string;
+  readonly executionArn: string;
+  readonly result: Promise<ExecutionResult>;
+}
+
+const SMOKE_CLIENT = { apiKey: 'smoke-tests-key', clientId: 'smoke-tests' };
+const LOAD_CLIENT = { apiKey: 'rehearsal-load-key', clientId: 'rehearsal-load' };
+
+function newReleaseId(environment: string): string {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `rel-${environment}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Switchyard on one machine: the synthesized state machine on aws-local-stepfunctions, the real handlers, and local
+ * stand-ins for Lambda (worker per version), ECR (content-addressed builds), CloudWatch (per-version metrics),
+ * DynamoDB (SQLite) and SNS (printed notifications).
+ */
+export class LocalRuntime {
+  readonly dataDir: string;
+  readonly clock: ScaledClock;
+  readonly environments: Environments;
+  readonly metrics = new MemoryVersionMetrics();
+  readonly alarms = new MemoryAlarms();
+  readonly imageIndex = new MemoryImageRegistry();
+  readonly notifier: MemoryNotifier;
+  readonly store: SqliteReleaseStore;
+  readonly registry: LocalRegistry;
+  readonly lambda: LocalLambda;
+  readonly functions: MemoryFunctionVersions;
+  readonly deps: ReleaseDependencies;
+  readonly definition: AslDefinition;
+  readonly executions = new Map<string, RunningExecution>();
+  /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
+  readonly provisionRequests = new Map<string, unknown>();
+  readonly smokeSigner: HmacRequestSigner;
+  readonly loadSigner: HmacRequestSigner;
+
+  constructor(private readonly options: LocalRuntimeOptions = {}) {
+    this.dataDir = options.dataDir ?? process.env.SWITCHYARD_DATA_DIR ?? DEFAULT_DATA_DIR;
+    mkdirSync(this.dataDir, { recursive: true });
+    this.environments = options.environments ?? configuredEnvironments;
+    this.store = new SqliteReleaseStore(join(this.dataDir, 'releases.sqlite'));
+    // Virtual time never runs backwards across restarts, so the history stays in order.
+    const resumeAt = Number(this.store.getMeta('virtualNow') ?? 0);
+    this.clock = new ScaledClock(options.speedup ?? 60, Math.max(Date.now(), resumeAt));
+    this.notifier = new MemoryNotifier(options.onNotification);
+    this.registry = new LocalRegistry(this.dataDir, this.imageIndex);
+
+    const keys = this.writeClientKeys();
+    this.smokeSigner = new HmacRequestSigner({ apiKey: SMOKE_CLIENT.apiKey, secret: keys.smoke });
+    this.loadSigner = new HmacRequestSigner({ apiKey: LOAD_CLIENT.apiKey, secret: keys.load });
+    this.lambda = new LocalLambda({
+      imageFor: (uri) => this.registry.imageFor(uri),
+      metrics: this.metrics,
+      clock: this.clock,
+      environment: {
+        SWITCHYARD_CLIENT_KEYS_FILE: join(this.dataDir, 'client-keys.json'),
+        POWERTOOLS_SERVICE_NAME: 'switchyard-app',
+        POWERTOOLS_METRICS_NAMESPACE: 'Switchyard/App',
+      },
+      logFile: join(this.dataDir, 'lambda.log'),
+    });
+    this.functions = new MemoryFunctionVersions(this.lambda.invoker());
+    this.deps = {
+      environments: this.environments,
+      functions: this.functions,
+      metrics: this.metrics,
+      alarms: this.alarms,
+      store: this.store,
+      notifier: this.notifier,
+      registry: this.imageIndex,
+      clock: this.clock,
+      registryHost: LOCAL_REGISTRY_HOST,
+      signer: this.smokeSigner,
+    };
+    this.definition = options.definition ?? synthesizeWorkflowDefinition();
+  }
+
+  /** Fresh per data directory: the local Secrets Manager stand-in (a keys file, never logged). */
+  private writeClientKeys(): { smoke: string; load: string } {
+    const smoke = randomBytes(32).toString('hex');
+    const load = randomBytes(32).toString('hex');
+    const document = {
+      clients: {
+        [SMOKE_CLIENT.apiKey]: { clientId: SMOKE_CLIENT.clientId, secrets: [smoke] },
+        [LOAD_CLIENT.apiKey]: { clientId: LOAD_CLIENT.clientId, secrets: [load] },
+      },
+    };
+    writeFileSync(join(this.dataDir, 'client-keys.json'), JSON.stringify(document, null, 2), { mode: 0o600 });
+    return { smoke, load };
+  }
+
+  /** Version 1 of `image` behind live, blue and green: what Terraform and a first release leave in place. */
+  async bootstrap(environment: string, image: LocalImage): Promise<string> {
+    const env = environmentNamed(environment, this.environments);
+    this.functions.createFunction(env.functionName);
+    const uri = `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`;
+    const { codeSha256 } = await this.functions.updateCodeAndWait(env.functionName, uri);
+    const published = await this.functions.publishVersion(env.functionName, 'bootstrap', codeSha256);
+    for (const alias of Object.values(env.aliases)) {
+      await this.functions.ensureAlias(env.functionName, alias, published.version);
+    }
+    return published.version;
+  }
+
+  private handlers(): Record<string, TaskHandler> {
+    const handlers: Record<string, TaskHandler> = { ...releaseTaskHandlers(this.deps), ...this.options.extraHandlers };
+    if (this.definition.States[STATES.scan] && !handlers[STATES.scan]) {
+      handlers[STATES.scan] = async (input) => {
+        const overrides = (input as { EnvironmentVariablesOverride?: { Name: string; Value: string }[] })
+          .EnvironmentVariablesOverride;
+        const releaseId = overrides?.find((v) => v.Name === 'RELEASE_ID')?.Value ?? 'unknown';
+        this.provisionRequests.set(releaseId, input);
+        return { Build: { Id: `local:${releaseId}`, BuildStatus: 'SUCCEEDED', Phases: [], Logs: {} } };
+      };
+    }
+    return handlers;
+  }
+
+  /** Starts an execution named by the release id, as StartExecution does. */
+  startRelease(input: unknown, releaseId?: string): StartedRelease {
+    const envName =
+      input && typeof input === 'object' && typeof Reflect.get(input, 'environment') === 'string'
+        ? String(Reflect.get(input, 'environment'))
+        : 'unknown';
+    const name = releaseId ?? newReleaseId(envName);
+    if (this.executions.has(name)) throw new Error(`execution ${name} already exists`);
+    const interval = this.environments[envName as keyof Environments]?.bake.checkIntervalSeconds ?? 60;
+    const execution = startExecution({
+      definition: this.definition,
+      handlers: this.handlers(),
+      input,
+      executionName: name,
+      waitMs: () => (interval * 1000) / this.clock.speedup,
+      retryMs: 2000 / this.clock.speedup,
+      onEvent: (event) => {
+        this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
+        this.options.onEvent?.(name, event);
+      },
+    });
+    this.executions.set(name, execution);
+    const result = execution.result.then(async (outcome) => {
+      if (outcome.status !== 'SUCCEEDED') {
+        // What the execution-status-change rule does in the cloud: reconcile whatever stopped.
+        await reconcileStoppedExecution(
+          { name, executionArn: outcome.executionArn, status: outcome.status === 'ABORTED' ? 'ABORTED' : 'FAILED', input },
+          this.deps,
+        );
+      }
+      return outcome;
+    });
+    return { releaseId: name, executionArn: execution.executionArn, result };
+  }
+
+  /**
+   * The EventBridge rule for ECR pushes: a successful push starts a release in each environment that releases on
+   * push, with the input built by the same field mapping as the cloud's input transformer.
+   */
+  onImageEvent(event: Record<string, unknown>): StartedRelease[] {
+    const detail = event.detail as Record<string, unknown> | undefined;
+    if (event.source !== 'aws.ecr' || detail?.['action-type'] !== 'PUSH' || detail?.result !== 'SUCCESS') return [];
+    return pushTargets(this.environments)
+      .filter((env) => env.repositoryName === detail?.['repository-name'])
+      .map((env) => this.startRelease(ecrEventToRequest(event, env.name)));
+  }
+
+  /** StopExecution, then the reconcile the status-change rule triggers. */
+  async abort(releaseId: string): Promise<ExecutionResult | undefined> {
+    const execution = this.executions.get(releaseId);
+    if (!execution) return undefined;
+    execution.abort();
+    return execution.result;
+  }
+
+  /** Releases a stopped process left running: reconciled as aborted, their locks freed. */
+  async reconcileLeftovers(): Promise<string[]> {
+    const reconciled: string[] = [];
+    for (const { holder } of this.store.heldLocks()) {
+      if (this.executions.has(holder.releaseId)) continue;
+      await reconcileStoppedExecution(
+        { name: holder.releaseId, executionArn: holder.executionArn, status: 'ABORTED' },
+        this.deps,
+      );
+      reconciled.push(holder.releaseId);
+    }
+    return reconciled;
+  }
+
+  async close(): Promise<void> {
+    this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
+    await this.lambda.close();
+    this.store.close();
+  }
+}

@@ -1,0 +1,118 @@
+import { DatabaseSync } from 'node:sqlite';
+import type {
+  LockHolder,
+  LockResult,
+  ReleaseEvent,
+  ReleaseFilter,
+  ReleasePage,
+  ReleaseRecord,
+  ReleaseStore,
+} from '../core/ports.ts';
+
+const MAX_LIMIT = 100;
+
+/**
+ * The local runtime's lock and release history, in a SQLite file in the data directory, so history survives
+ * restarts. The lock takes the same conditional write as DynamoDB: free, expired, or already ours.
+ */
+export class SqliteReleaseStore implements ReleaseStore {
+  private readonly db: DatabaseSync;
+
+  constructor(path: string) {
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, release_id TEXT NOT NULL, expires_at TEXT NOT NULL, holder TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS releases (
+        release_id TEXT PRIMARY KEY, environment TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, record TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS releases_by_start ON releases (started_at DESC, release_id DESC);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+  }
+
+  async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {
+    const result = this.db
+      .prepare(
+        `INSERT INTO locks (key, release_id, expires_at, holder) VALUES (?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET release_id = excluded.release_id, expires_at = excluded.expires_at, holder = excluded.holder
+         WHERE locks.expires_at < ? OR locks.release_id = excluded.release_id`,
+      )
+      .run(key, holder.releaseId, holder.expiresAt, JSON.stringify(holder), now.toISOString());
+    if (Number(result.changes) > 0) return { acquired: true };
+    const current = await this.getLock(key);
+    if (!current) return this.acquireLock(key, holder, now);
+    return { acquired: false, holder: current };
+  }
+
+  async releaseLock(key: string, releaseId: string): Promise<boolean> {
+    const result = this.db.prepare('DELETE FROM locks WHERE key = ? AND release_id = ?').run(key, releaseId);
+    return Number(result.changes) > 0;
+  }
+
+  async getLock(key: string): Promise<LockHolder | undefined> {
+    const row = this.db.prepare('SELECT holder FROM locks WHERE key = ?').get(key) as { holder: string } | undefined;
+    return row ? (JSON.parse(row.holder) as LockHolder) : undefined;
+  }
+
+  /** Every lock held, for reconciling releases a stopped process left behind. */
+  heldLocks(): { key: string; holder: LockHolder }[] {
+    const rows = this.db.prepare('SELECT key, holder FROM locks').all() as { key: string; holder: string }[];
+    return rows.map((r) => ({ key: r.key, holder: JSON.parse(r.holder) as LockHolder }));
+  }
+
+  async createRelease(record: ReleaseRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT OR IGNORE INTO releases (release_id, environment, status, started_at, record) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(record.releaseId, record.environment, record.status, record.startedAt, JSON.stringify(record));
+  }
+
+  async getRelease(releaseId: string): Promise<ReleaseRecord | undefined> {
+    const row = this.db.prepare('SELECT record FROM releases WHERE release_id = ?').get(releaseId) as
+      | { record: string }
+      | undefined;
+    return row ? (JSON.parse(row.record) as ReleaseRecord) : undefined;
+  }
+
+  async updateRelease(
+    releaseId: string,
+    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
+    event?: ReleaseEvent,
+  ): Promise<void> {
+    const record = await this.getRelease(releaseId);
+    if (!record) throw new Error(`release ${releaseId} has no record`);
+    const updated: ReleaseRecord = { ...record, ...patch, events: event ? [...record.events, event] : record.events };
+    this.db
+      .prepare('UPDATE releases SET status = ?, record = ? WHERE release_id = ?')
+      .run(updated.status, JSON.stringify(updated), releaseId);
+  }
+
+  async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
+    const limit = Math.min(filter.limit ?? 20, MAX_LIMIT);
+    const offset = filter.cursor ? Number.parseInt(Buffer.from(filter.cursor, 'base64url').toString(), 10) || 0 : 0;
+    const rows = this.db
+      .prepare(
+        `SELECT record FROM releases WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2)
+         ORDER BY started_at DESC, release_id DESC LIMIT ?3 OFFSET ?4`,
+      )
+      .all(filter.environment ?? null, filter.status ?? null, limit + 1, offset) as { record: string }[];
+    const releases = rows.slice(0, limit).map((r) => JSON.parse(r.record) as ReleaseRecord);
+    return rows.length > limit
+      ? { releases, nextCursor: Buffer.from(String(offset + limit)).toString('base64url') }
+      : { releases };
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
