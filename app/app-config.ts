@@ -20,6 +20,8 @@ export const AppEnvSchema = z.object({
   SWITCHYARD_COMMIT: optionalText(z.string().max(64)),
   /** Secrets Manager secret (name or ARN) holding the client keys JSON. */
   CLIENT_KEYS_SECRET_NAME: optionalText(z.string().max(2048)),
+  /** The same, as Terraform sets it (an ARN); used when CLIENT_KEYS_SECRET_NAME is not set. */
+  CLIENT_KEYS_SECRET_ARN: optionalText(z.string().max(2048)),
   /** Local runs: a file holding the same JSON. Takes precedence over the secret. */
   SWITCHYARD_CLIENT_KEYS_FILE: optionalText(z.string().max(4096)),
   CLIENT_KEYS_MAX_AGE_SECONDS: intWithDefault(0, 3600, 300),
@@ -51,10 +53,11 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     throw new AppConfigInvalid(`invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const secretName = e.CLIENT_KEYS_SECRET_NAME ?? e.CLIENT_KEYS_SECRET_ARN;
   const keySource: KeySource = e.SWITCHYARD_CLIENT_KEYS_FILE
     ? { kind: 'file', path: e.SWITCHYARD_CLIENT_KEYS_FILE }
-    : e.CLIENT_KEYS_SECRET_NAME
-      ? { kind: 'secret', secretName: e.CLIENT_KEYS_SECRET_NAME, maxAgeSeconds: e.CLIENT_KEYS_MAX_AGE_SECONDS }
+    : secretName
+      ? { kind: 'secret', secretName, maxAgeSeconds: e.CLIENT_KEYS_MAX_AGE_SECONDS }
       : { kind: 'none' };
   return {
     functionVersion: e.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',

@@ -118,7 +118,7 @@ export function unconfiguredKeyStore(): ClientKeyStore {
   return {
     async lookup() {
       throw new KeySourceNotConfigured(
-        'no client key source is configured: set CLIENT_KEYS_SECRET_NAME or SWITCHYARD_CLIENT_KEYS_FILE',
+        'no client key source is configured: set CLIENT_KEYS_SECRET_NAME (or _ARN) or SWITCHYARD_CLIENT_KEYS_FILE',
       );
     },
   };

@@ -124,7 +124,7 @@ describe('unconfiguredKeyStore', () => {
   it('says which variables to set', async () => {
     await expect(unconfiguredKeyStore().lookup('k')).rejects.toThrow(
       new KeySourceNotConfigured(
-        'no client key source is configured: set CLIENT_KEYS_SECRET_NAME or SWITCHYARD_CLIENT_KEYS_FILE',
+        'no client key source is configured: set CLIENT_KEYS_SECRET_NAME (or _ARN) or SWITCHYARD_CLIENT_KEYS_FILE',
       ),
     );
   });

@@ -77,6 +77,15 @@ describe('loadAppConfig', () => {
     expect(config.functionVersion).toBe('$LATEST');
   });
 
+  it("accepts the secret's ARN as Terraform sets it (CLIENT_KEYS_SECRET_ARN)", () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchyard-api-prod/client-keys-AbCdEf';
+    expect(loadAppConfig({ CLIENT_KEYS_SECRET_ARN: arn }).keySource).toEqual({
+      kind: 'secret',
+      secretName: arn,
+      maxAgeSeconds: 300,
+    });
+  });
+
   it('fails fast on an invalid setting, naming it', () => {
     expect(() => loadAppConfig({ MAX_BODY_BYTES: 'lots' })).toThrow(AppConfigInvalid);
     expect(() => loadAppConfig({ CLIENT_KEYS_MAX_AGE_SECONDS: '-1' })).toThrow(/CLIENT_KEYS_MAX_AGE_SECONDS/);
