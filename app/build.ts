@@ -15,6 +15,7 @@ export const FaultOptionsSchema = z.strictObject({
   failRate: z.number().min(0).max(1).optional(),
   failHealth: z.boolean().optional(),
   latencyMs: z.int().min(0).max(60_000).optional(),
+  failAfterRequests: z.int().min(0).max(1_000_000).optional(),
 });
 
 export interface BuildAppOptions {
@@ -23,7 +24,7 @@ export interface BuildAppOptions {
   /** Directory for `index.mjs` (and its source map). @default <repo>/dist/app */
   readonly outDir?: string;
   /** Compile rehearsal faults in. @default none: a production build */
-  readonly fault?: { failRate?: number; failHealth?: boolean; latencyMs?: number };
+  readonly fault?: { failRate?: number; failHealth?: boolean; latencyMs?: number; failAfterRequests?: number };
 }
 
 export interface BuiltApp {

@@ -11,7 +11,15 @@ export interface FaultConfig {
   readonly failHealth?: boolean;
   /** Added to every routed request. */
   readonly latencyMs?: number;
+  /**
+   * Non-health requests this instance serves normally before failRate applies: the error onset, so a build can
+   * pass verification and then misbehave under live traffic, as real regressions often do.
+   */
+  readonly failAfterRequests?: number;
 }
+
+/** Non-health requests each instance (one set of deps) has seen, for the error onset. */
+const seenBy = new WeakMap<FaultDeps, number>();
 
 /** A 500 or 503 produced on purpose by a rehearsal build. */
 export class InjectedFault extends HttpError {
@@ -37,7 +45,11 @@ export async function injectFault(fault: FaultConfig, routeName: string, deps: F
   const isHealth = routeName === 'GET /health';
   if (isHealth && fault.failHealth)
     throw new InjectedFault(503, 'Injected fault: health check failing (rehearsal build).');
-  if (!isHealth && fault.failRate && deps.random() < fault.failRate) {
+  if (isHealth) return;
+  const seen = (seenBy.get(deps) ?? 0) + 1;
+  seenBy.set(deps, seen);
+  if (seen <= (fault.failAfterRequests ?? 0)) return;
+  if (fault.failRate && deps.random() < fault.failRate) {
     throw new InjectedFault(500, 'Injected fault: request failed on purpose (rehearsal build).');
   }
 }

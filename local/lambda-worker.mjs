@@ -1,6 +1,7 @@
 // One published version of the local Lambda: loads its bundle in this worker, so module state stays per version.
-import { parentPort, workerData } from 'node:worker_threads';
+
 import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
 
 const bundle = await import(pathToFileURL(workerData.bundlePath).href);
 

@@ -25,7 +25,11 @@ const REQUESTS = [
     method: 'POST',
     path: '/orders',
     query: {},
-    body: JSON.stringify({ customerId: 'cust-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }] }),
+    body: JSON.stringify({
+      customerId: 'cust-1',
+      currency: 'EUR',
+      items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }],
+    }),
   },
 ] as const;
 

@@ -2,14 +2,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildApp } from '../app/build.ts';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
+import { buildApp } from '../app/build.ts';
 
 /** Rehearsal faults compiled into a build (never into the production build). */
 export interface FaultOptions {
   readonly failRate?: number;
   readonly failHealth?: boolean;
   readonly latencyMs?: number;
+  /** Requests served normally before failRate applies (the error onset). */
+  readonly failAfterRequests?: number;
 }
 
 export interface LocalImage {
@@ -43,7 +45,10 @@ export class LocalRegistry {
   }
 
   /** Builds `app/` (with rehearsal faults when asked) and stores it under its digest, tagged immutably. */
-  async build(repositoryName: string, options: { commit: string; tag?: string; fault?: FaultOptions }): Promise<LocalImage> {
+  async build(
+    repositoryName: string,
+    options: { commit: string; tag?: string; fault?: FaultOptions },
+  ): Promise<LocalImage> {
     const staging = join(this.dataDir, 'build', randomUUID());
     const built = await buildApp({ outDir: staging, ...(options.fault ? { fault: options.fault } : {}) });
     const config: ImageConfig = {

@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HmacRequestSigner } from '../app/signing-client.ts';
 import { ScaledClock } from '../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
 import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
 import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
 import { MemoryNotifier } from '../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
+import { HmacRequestSigner } from '../app/signing-client.ts';
 import { environments as configuredEnvironments, environmentNamed, pushTargets } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import type { Notification } from '../core/ports.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { ecrEventToRequest } from '../core/release-request.ts';
+import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import { releaseTaskHandlers } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
@@ -21,7 +22,7 @@ import { STATES } from '../state-machine/state-names.ts';
 import { type AslDefinition, synthesizeWorkflowDefinition } from '../state-machine/synthesize.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
 import { LocalLambda } from './local-lambda.ts';
-import { type LocalImage, LOCAL_REGISTRY_HOST, LocalRegistry } from './local-registry.ts';
+import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
 
 export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)), '.data');
@@ -81,6 +82,8 @@ export class LocalRuntime {
 
   constructor(private readonly options: LocalRuntimeOptions = {}) {
     this.dataDir = options.dataDir ?? process.env.SWITCHYARD_DATA_DIR ?? DEFAULT_DATA_DIR;
+    // The console view is the progress display here; handlers' per-state INFO lines would drown it.
+    if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
     mkdirSync(this.dataDir, { recursive: true });
     this.environments = options.environments ?? configuredEnvironments;
     this.store = new SqliteReleaseStore(join(this.dataDir, 'releases.sqlite'));
@@ -187,7 +190,12 @@ export class LocalRuntime {
       if (outcome.status !== 'SUCCEEDED') {
         // What the execution-status-change rule does in the cloud: reconcile whatever stopped.
         await reconcileStoppedExecution(
-          { name, executionArn: outcome.executionArn, status: outcome.status === 'ABORTED' ? 'ABORTED' : 'FAILED', input },
+          {
+            name,
+            executionArn: outcome.executionArn,
+            status: outcome.status === 'ABORTED' ? 'ABORTED' : 'FAILED',
+            input,
+          },
           this.deps,
         );
       }
@@ -203,9 +211,14 @@ export class LocalRuntime {
   onImageEvent(event: Record<string, unknown>): StartedRelease[] {
     const detail = event.detail as Record<string, unknown> | undefined;
     if (event.source !== 'aws.ecr' || detail?.['action-type'] !== 'PUSH' || detail?.result !== 'SUCCESS') return [];
-    return pushTargets(this.environments)
-      .filter((env) => env.repositoryName === detail?.['repository-name'])
-      .map((env) => this.startRelease(ecrEventToRequest(event, env.name)));
+    return (
+      pushTargets(this.environments)
+        // Only environments set up on this machine have a function to release into.
+        .filter(
+          (env) => env.repositoryName === detail?.['repository-name'] && this.functions.hasFunction(env.functionName),
+        )
+        .map((env) => this.startRelease(ecrEventToRequest(event, env.name)))
+    );
   }
 
   /** StopExecution, then the reconcile the status-change rule triggers. */

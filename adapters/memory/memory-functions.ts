@@ -50,6 +50,10 @@ export class MemoryFunctionVersions implements FunctionVersions {
     }
   }
 
+  hasFunction(functionName: string): boolean {
+    return this.functions.has(functionName);
+  }
+
   private fn(functionName: string): StoredFunction {
     const fn = this.functions.get(functionName);
     if (!fn) throw new FunctionNotFound(`Function not found: ${functionName}`);

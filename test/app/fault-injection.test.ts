@@ -32,6 +32,15 @@ describe('rehearsal faults', () => {
     expect((await handler(restEvent({ path: '/health' }))).statusCode).toBe(200);
   });
 
+  it('failAfterRequests serves that many requests normally before failRate applies', async () => {
+    withFault({ failRate: 1, failAfterRequests: 3 });
+    const handler = createHandler(testDeps({ random: () => 0 }));
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await handler(signedEvent())).statusCode);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses.slice(3)).toEqual([500, 500]);
+  });
+
   it('latencyMs delays every routed request', async () => {
     withFault({ latencyMs: 250 });
     const slept: number[] = [];

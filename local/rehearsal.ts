@@ -1,0 +1,277 @@
+import { environmentNamed, parseStrategy } from '../config/environments.ts';
+import type { Strategy } from '../config/schema.ts';
+import type { HealthCheck, TrafficState } from '../core/traffic.ts';
+import { STATES } from '../state-machine/state-names.ts';
+import type { AslDefinition } from '../state-machine/synthesize.ts';
+import type { ExecutionEvent, ExecutionResult } from './engine.ts';
+import { LocalGateway } from './gateway.ts';
+import { LoadGenerator, type LoadReport } from './load-generator.ts';
+import type { FaultOptions } from './local-registry.ts';
+import { LocalRuntime } from './runtime.ts';
+
+export interface RehearsalOptions {
+  readonly environment: string;
+  readonly strategy?: Strategy;
+  readonly fault?: FaultOptions;
+  /** Virtual seconds per real second. */
+  readonly speedup: number;
+  /** Load generator requests per real second. */
+  readonly ratePerSecond: number;
+  readonly dataDir?: string;
+  readonly definition?: AslDefinition;
+  /** Progress lines go here; nothing is printed when absent. */
+  readonly print?: (line: string) => void;
+}
+
+export interface VersionShare {
+  readonly version: string;
+  readonly invocations: number;
+  readonly errors: number;
+}
+
+export interface RehearsalReport {
+  readonly releaseId: string;
+  readonly environment: string;
+  readonly outcome: 'released' | 'rolled-back' | 'failed' | 'aborted';
+  readonly result: ExecutionResult;
+  readonly blueVersion: string;
+  readonly candidateDigest: string;
+  readonly live: { version: string; routing?: { version: string; weight: number } } | undefined;
+  readonly lastCheck: HealthCheck | undefined;
+  readonly reason: string | undefined;
+  /** Traffic `live` actually served per version during the rehearsal (the local CloudWatch). */
+  readonly traffic: VersionShare[];
+  /** Highest share of live traffic the candidate served in any one virtual minute. */
+  readonly candidateMaxShare: number;
+  readonly stateTransitions: number;
+  /** Virtual seconds from the first error the candidate served to `live` back on blue (rollbacks only). */
+  readonly errorToRestoreSeconds: number | null;
+  readonly load: LoadReport;
+  readonly wallMs: number;
+}
+
+function describeExit(event: ExecutionEvent): string | undefined {
+  const output = event.output as Record<string, unknown> | undefined;
+  switch (event.state) {
+    case STATES.validate: {
+      const release = output?.release as {
+        blueVersion: string | null;
+        plan: { percent: number; bakeSeconds: number }[];
+      };
+      const plan = release.plan.map((s) => `${s.percent}% for ${s.bakeSeconds / 60} min`).join(' → ');
+      return `blue is version ${release.blueVersion ?? 'none'}; plan: ${plan}`;
+    }
+    case STATES.scan:
+      return 'release stage requested with the digest and environment (trivy and terraform do not run locally)';
+    case STATES.deploy: {
+      const green = output?.green as { version: string };
+      return `green → version ${green.version}`;
+    }
+    case STATES.verify: {
+      const checks = (output?.verification as { checks: { name: string; observed: string }[] }).checks;
+      return checks.map((c) => `${c.name}: ${c.observed}`).join(', ');
+    }
+    case STATES.shift: {
+      const traffic = output?.traffic as TrafficState;
+      return `live sends ${traffic.percent}% to green (step ${traffic.stepIndex + 1}/${traffic.stepCount})`;
+    }
+    case STATES.check: {
+      const traffic = output?.traffic as TrafficState;
+      const check = traffic.lastCheck;
+      if (!check) return undefined;
+      const done = Math.min(traffic.bakedSeconds, traffic.bakeSeconds);
+      const width = 20;
+      const filled = traffic.bakeSeconds > 0 ? Math.round((done / traffic.bakeSeconds) * width) : width;
+      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+      const rate = check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`;
+      return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}`;
+    }
+    case STATES.rollBack: {
+      const rollback = output?.rollback as { live: { version: string | null }; reason: string };
+      return `live back on version ${rollback.live.version}: ${rollback.reason}`;
+    }
+    case STATES.finalize: {
+      const outcome = output?.outcome as { outcome: string; live: { version: string } };
+      return `${outcome.outcome}: live on version ${outcome.live.version}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Prints the console's view of an execution as it runs: each state entered and left, retries and catches. */
+export function progressPrinter(print: (line: string) => void): (event: ExecutionEvent) => void {
+  const entered = new Map<string, number>();
+  return (event) => {
+    if (!event.state) return;
+    if (event.type === 'StateEntered') {
+      entered.set(event.state, event.at);
+      if (event.stateType === 'Task') print(`  ▶ ${event.state}`);
+    } else if (event.type === 'StateExited') {
+      const ms = event.at - (entered.get(event.state) ?? event.at);
+      const detail = describeExit(event);
+      if (event.stateType === 'Task' || event.stateType === 'Succeed') {
+        print(`  ✓ ${event.state} (${ms} ms)${detail ? `  ${detail}` : ''}`);
+      }
+    } else if (event.type === 'StateRetried') {
+      print(`  ↻ ${event.state} retried after a transient failure`);
+    } else if (event.type === 'StateCaught') {
+      print(`  ✗ ${event.state} failed: ${String(event.error ?? '')}; caught`);
+    } else if (event.type === 'StateFailed' && event.stateType === 'Fail') {
+      print(`  ■ ${event.state}`);
+    }
+  };
+}
+
+/**
+ * A whole release on one machine: deploy a first version, send signed traffic through the local gateway, push a new
+ * build, and let the synthesized state machine take it to Released, Rolled back or Release failed.
+ */
+export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+  const started = performance.now();
+  const print = options.print ?? (() => undefined);
+  const env = environmentNamed(options.environment);
+  const events: ExecutionEvent[] = [];
+  const onProgress = progressPrinter(print);
+  const runtime = new LocalRuntime({
+    speedup: options.speedup,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.definition ? { definition: options.definition } : {}),
+    onEvent: (_id, event) => {
+      events.push(event);
+      onProgress(event);
+    },
+    onNotification: (n) => print(`  ✉ ${n.subject}`),
+  });
+  const gateway = new LocalGateway({
+    functions: runtime.functions,
+    functionName: env.functionName,
+    alias: env.aliases.live,
+  });
+  let load: LoadGenerator | undefined;
+  try {
+    const leftovers = await runtime.reconcileLeftovers();
+    if (leftovers.length > 0) print(`Reconciled releases a stopped run left behind: ${leftovers.join(', ')}`);
+
+    print(`Switchyard rehearsal: ${env.name} (${env.functionName}), time ×${options.speedup}`);
+    const base = await runtime.registry.build(env.repositoryName, { commit: 'rehearsal-base' });
+    const blueVersion = await runtime.bootstrap(env.name, base);
+    print(
+      `• Deployed the first version: ${env.functionName}:${blueVersion} from ${base.digest.slice(0, 19)}… (live, blue, green)`,
+    );
+
+    const baseUrl = await gateway.start();
+    load = new LoadGenerator({
+      baseUrl,
+      signer: runtime.loadSigner,
+      ratePerSecond: options.ratePerSecond,
+      maxDurationMs: 5 * 60_000,
+      maxRequests: options.ratePerSecond * 5 * 60,
+    });
+    load.start();
+    print(`• Gateway on ${baseUrl} → ${env.aliases.live}; signed load at ${options.ratePerSecond} req/s`);
+
+    const candidate = await runtime.registry.build(env.repositoryName, {
+      commit: `rehearsal-${Date.now().toString(36)}`,
+      ...(options.fault ? { fault: options.fault } : {}),
+    });
+    const faults = options.fault ? ` with rehearsal faults ${JSON.stringify(options.fault)}` : '';
+    print(`• Pushed ${env.repositoryName}@${candidate.digest.slice(0, 19)}… (${candidate.tag})${faults}`);
+
+    const event = runtime.registry.pushEvent(candidate, runtime.clock.now());
+    const fromPush = runtime.onImageEvent(event).find((r) => r.releaseId.startsWith(`rel-${env.name}-`));
+    const release =
+      fromPush ??
+      runtime.startRelease({
+        trigger: 'api',
+        environment: env.name,
+        imageDigest: candidate.digest,
+        requestedBy: 'rehearsal',
+        ...(options.strategy ? { strategy: options.strategy } : {}),
+      });
+    print(
+      fromPush
+        ? `• The push event started release ${release.releaseId} (EventBridge rule → state machine)`
+        : `• ${env.name} does not release on push; started ${release.releaseId} through the release API input`,
+    );
+    const result = await release.result;
+    const loadReport = await load.stop();
+    const record = await runtime.store.getRelease(release.releaseId);
+    const live = await runtime.functions.getAlias(env.functionName, env.aliases.live);
+    const checks = events
+      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
+      .map((e) => (e.output as { traffic: TrafficState }).traffic.lastCheck)
+      .filter((c): c is HealthCheck => c !== undefined);
+    const lastCheck = checks.at(-1);
+
+    const points = runtime.metrics
+      .all()
+      .filter((p) => p.functionName === env.functionName && p.resource === env.aliases.live);
+    const byVersion = new Map<string, VersionShare>();
+    for (const p of points) {
+      const s = byVersion.get(p.version) ?? { version: p.version, invocations: 0, errors: 0 };
+      byVersion.set(p.version, { ...s, invocations: s.invocations + 1, errors: s.errors + (p.error ? 1 : 0) });
+    }
+    const greenVersion = record?.greenVersion;
+    const minutes = new Map<number, { all: number; green: number }>();
+    for (const p of points) {
+      const m = Math.floor(p.at.getTime() / 60_000);
+      const bucket = minutes.get(m) ?? { all: 0, green: 0 };
+      minutes.set(m, { all: bucket.all + 1, green: bucket.green + (p.version === greenVersion ? 1 : 0) });
+    }
+    const candidateMaxShare = Math.max(
+      0,
+      ...[...minutes.values()].filter((b) => b.all >= 10).map((b) => b.green / b.all),
+    );
+    const firstGreenError = points.find((p) => p.version === greenVersion && p.error)?.at.getTime();
+    const restoredAt = record?.events.find((e) => e.kind === 'rolled-back')?.at;
+    const errorToRestoreSeconds =
+      firstGreenError !== undefined && restoredAt ? (Date.parse(restoredAt) - firstGreenError) / 1000 : null;
+
+    const outcome =
+      result.status === 'SUCCEEDED'
+        ? 'released'
+        : result.status === 'ABORTED'
+          ? 'aborted'
+          : result.error === 'ReleaseRolledBack'
+            ? 'rolled-back'
+            : 'failed';
+    return {
+      releaseId: release.releaseId,
+      environment: env.name,
+      outcome,
+      result,
+      blueVersion,
+      candidateDigest: candidate.digest,
+      live: live ? { version: live.version, ...(live.routing ? { routing: live.routing } : {}) } : undefined,
+      lastCheck,
+      reason: record?.reason ?? result.cause,
+      traffic: [...byVersion.values()],
+      candidateMaxShare,
+      stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
+      errorToRestoreSeconds,
+      load: loadReport,
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    await load?.stop();
+    await gateway.stop();
+    await runtime.close();
+  }
+}
+
+export function parseStrategyOption(value: string | undefined, percent = 10, minutes = 2): Strategy | undefined {
+  switch (value) {
+    case undefined:
+    case 'config':
+      return undefined;
+    case 'all-at-once':
+      return parseStrategy({ kind: 'all-at-once' });
+    case 'canary':
+      return parseStrategy({ kind: 'canary', percent, bakeMinutes: minutes });
+    case 'linear':
+      return parseStrategy({ kind: 'linear', percentPerStep: 25, minutesPerStep: minutes });
+    default:
+      throw new Error(`unknown strategy "${value}": use config, all-at-once, canary or linear`);
+  }
+}
