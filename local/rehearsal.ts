@@ -50,50 +50,49 @@ export interface RehearsalReport {
   readonly wallMs: number;
 }
 
+interface StateOutput {
+  readonly release?: { blueVersion: string | null; plan: { percent: number; bakeSeconds: number }[] };
+  readonly green?: { version: string };
+  readonly verification?: { checks: { name: string; observed: string }[] };
+  readonly traffic?: TrafficState;
+  readonly rollback?: { live: { version: string | null }; reason: string };
+  readonly outcome?: { outcome: string; live: { version: string } };
+}
+
+function bakeLine(traffic: TrafficState): string | undefined {
+  const check = traffic.lastCheck;
+  if (!check) return undefined;
+  const done = Math.min(traffic.bakedSeconds, traffic.bakeSeconds);
+  const width = 20;
+  const filled = traffic.bakeSeconds > 0 ? Math.round((done / traffic.bakeSeconds) * width) : width;
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const rate = check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`;
+  return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}`;
+}
+
 function describeExit(event: ExecutionEvent): string | undefined {
-  const output = event.output as Record<string, unknown> | undefined;
+  const out = (event.output ?? {}) as StateOutput;
   switch (event.state) {
-    case STATES.validate: {
-      const release = output?.release as {
-        blueVersion: string | null;
-        plan: { percent: number; bakeSeconds: number }[];
-      };
-      const plan = release.plan.map((s) => `${s.percent}% for ${s.bakeSeconds / 60} min`).join(' → ');
-      return `blue is version ${release.blueVersion ?? 'none'}; plan: ${plan}`;
-    }
+    case STATES.validate:
+      return out.release
+        ? `blue is version ${out.release.blueVersion ?? 'none'}; plan: ${out.release.plan.map((s) => `${s.percent}% for ${s.bakeSeconds / 60} min`).join(' → ')}`
+        : undefined;
     case STATES.scan:
       return 'release stage requested with the digest and environment (trivy and terraform do not run locally)';
-    case STATES.deploy: {
-      const green = output?.green as { version: string };
-      return `green → version ${green.version}`;
-    }
-    case STATES.verify: {
-      const checks = (output?.verification as { checks: { name: string; observed: string }[] }).checks;
-      return checks.map((c) => `${c.name}: ${c.observed}`).join(', ');
-    }
-    case STATES.shift: {
-      const traffic = output?.traffic as TrafficState;
-      return `live sends ${traffic.percent}% to green (step ${traffic.stepIndex + 1}/${traffic.stepCount})`;
-    }
-    case STATES.check: {
-      const traffic = output?.traffic as TrafficState;
-      const check = traffic.lastCheck;
-      if (!check) return undefined;
-      const done = Math.min(traffic.bakedSeconds, traffic.bakeSeconds);
-      const width = 20;
-      const filled = traffic.bakeSeconds > 0 ? Math.round((done / traffic.bakeSeconds) * width) : width;
-      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-      const rate = check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`;
-      return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}`;
-    }
-    case STATES.rollBack: {
-      const rollback = output?.rollback as { live: { version: string | null }; reason: string };
-      return `live back on version ${rollback.live.version}: ${rollback.reason}`;
-    }
-    case STATES.finalize: {
-      const outcome = output?.outcome as { outcome: string; live: { version: string } };
-      return `${outcome.outcome}: live on version ${outcome.live.version}`;
-    }
+    case STATES.deploy:
+      return out.green ? `green → version ${out.green.version}` : undefined;
+    case STATES.verify:
+      return out.verification?.checks.map((c) => `${c.name}: ${c.observed}`).join(', ');
+    case STATES.shift:
+      return out.traffic
+        ? `live sends ${out.traffic.percent}% to green (step ${out.traffic.stepIndex + 1}/${out.traffic.stepCount})`
+        : undefined;
+    case STATES.check:
+      return out.traffic ? bakeLine(out.traffic) : undefined;
+    case STATES.rollBack:
+      return out.rollback ? `live back on version ${out.rollback.live.version}: ${out.rollback.reason}` : undefined;
+    case STATES.finalize:
+      return out.outcome ? `${out.outcome.outcome}: live on version ${out.outcome.live.version}` : undefined;
     default:
       return undefined;
   }
