@@ -1,0 +1,3 @@
+import { lambdaEntry, RECONCILE } from '../aws-dependencies.ts';
+
+export const handler = lambdaEntry(RECONCILE);

@@ -1,0 +1,75 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/schema.ts';
+import { ECR_PUSH_INPUT_PATHS } from '../core/release-request.ts';
+
+export interface PushReleaseRuleProps {
+  /** The environment a push releases into (one with `releaseOnPush`). */
+  readonly environment: EnvironmentConfig;
+  readonly repository: ecr.IRepository;
+  readonly stateMachine: sfn.IStateMachine;
+  /** Encrypts the dead-letter queue. */
+  readonly key: kms.IKey;
+  /** @default 8 */
+  readonly retryAttempts?: number;
+  /** @default Duration.hours(2) */
+  readonly maxEventAge?: Duration;
+}
+
+/** The event pattern of a successful push to the repository: the fields Validate release insists on. */
+export function ecrPushPattern(repositoryName: string): events.EventPattern {
+  return {
+    source: ['aws.ecr'],
+    detailType: ['ECR Image Action'],
+    detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [repositoryName] },
+  };
+}
+
+/** The state machine input the rule builds from an ECR event, field by field from `ECR_PUSH_INPUT_PATHS`. */
+export function ecrPushInput(environment: string): events.RuleTargetInput {
+  const fields = Object.fromEntries(
+    Object.entries(ECR_PUSH_INPUT_PATHS).map(([field, path]) => [field, events.EventField.fromPath(path)]),
+  );
+  return events.RuleTargetInput.fromObject({ trigger: 'ecr-push', environment, ...fields });
+}
+
+/**
+ * Starts a release when an image lands in the repository: an EventBridge rule on ECR's PUSH/SUCCESS for this
+ * repository, whose input transformer builds the release request. Delivery is retried, and whatever still fails
+ * waits in an encrypted, TLS-only dead-letter queue.
+ */
+export class PushReleaseRule extends Construct {
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PushReleaseRuleProps) {
+    super(scope, id);
+    if (!props.environment.releaseOnPush) {
+      throw new Error(`environment ${props.environment.name} does not release on push`);
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.rule = new events.Rule(this, 'Rule', {
+      description: `Releases pushes to ${props.environment.repositoryName} into ${props.environment.name}`,
+      eventPattern: ecrPushPattern(props.environment.repositoryName),
+    });
+    this.rule.addTarget(
+      new targets.SfnStateMachine(props.stateMachine, {
+        input: ecrPushInput(props.environment.name),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: props.retryAttempts ?? 8,
+        maxEventAge: props.maxEventAge ?? Duration.hours(2),
+      }),
+    );
+  }
+}

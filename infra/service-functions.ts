@@ -1,0 +1,170 @@
+import { ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { Environments } from '../config/schema.ts';
+import {
+  ENV_VARS,
+  FUNCTION_GRANTS,
+  type PortGrants,
+  RECONCILE,
+  requiredEnvVars,
+  type ServiceFunction,
+} from '../handlers/aws-dependencies.ts';
+import { HANDLER_TASKS, type HandlerTask, STATES } from '../state-machine/state-names.ts';
+import { actionsFor } from './handler-permissions.ts';
+import { SwitchyardFunction } from './switchyard-function.ts';
+
+/** Each service function's entry file (one thin file per function in handlers/lambda/). */
+export const ENTRY_FILES: Readonly<Record<ServiceFunction, string>> = {
+  [STATES.validate]: 'handlers/lambda/validate-release.ts',
+  [STATES.deploy]: 'handlers/lambda/deploy-green.ts',
+  [STATES.verify]: 'handlers/lambda/verify-green.ts',
+  [STATES.shift]: 'handlers/lambda/shift-traffic.ts',
+  [STATES.check]: 'handlers/lambda/check-health.ts',
+  [STATES.rollBack]: 'handlers/lambda/roll-back.ts',
+  [STATES.finalize]: 'handlers/lambda/finalize.ts',
+  [STATES.recordFailure]: 'handlers/lambda/record-failure.ts',
+  [RECONCILE]: 'handlers/lambda/reconcile.ts',
+};
+
+/** Construct ids, which also name the functions' log groups and roles in the template. */
+export const FUNCTION_IDS: Readonly<Record<ServiceFunction, string>> = {
+  [STATES.validate]: 'ValidateRelease',
+  [STATES.deploy]: 'DeployGreen',
+  [STATES.verify]: 'VerifyGreen',
+  [STATES.shift]: 'ShiftTraffic',
+  [STATES.check]: 'CheckHealth',
+  [STATES.rollBack]: 'RollBack',
+  [STATES.finalize]: 'Finalize',
+  [STATES.recordFailure]: 'RecordFailure',
+  [RECONCILE]: 'Reconcile',
+};
+
+/** Deploy green waits for Lambda's code update (up to five minutes) inside one invocation. */
+const TIMEOUTS: Partial<Record<ServiceFunction, Duration>> = {
+  [STATES.deploy]: Duration.minutes(10),
+  [STATES.verify]: Duration.minutes(2),
+};
+
+export interface ServiceFunctionsProps {
+  /** Every configured environment: the functions may act on exactly these environments' functions and alarms. */
+  readonly environments: Environments;
+  readonly table: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  /** The topic's KMS key: publishers need to generate data keys with it. */
+  readonly topicKey: kms.IKey;
+  readonly repository: ecr.IRepository;
+  /** Powertools log level of the service's handlers. */
+  readonly logLevel: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The service's Lambda functions: one per handler-backed Task state, plus the reconcile handler. Each role gets
+ * exactly the actions its `FUNCTION_GRANTS` need (infra/handler-permissions.ts), on the narrowest resources the
+ * service supports, and each function the environment variables those grants read.
+ */
+export class ServiceFunctions extends Construct {
+  readonly functions: Readonly<Record<ServiceFunction, SwitchyardFunction>>;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionsProps) {
+    super(scope, id);
+    const envs = Object.values(props.environments);
+    if (envs.length === 0) throw new Error('ServiceFunctions needs at least one environment');
+    const functions = {} as Record<ServiceFunction, SwitchyardFunction>;
+    for (const fn of [...HANDLER_TASKS, RECONCILE] as const) {
+      const grants = FUNCTION_GRANTS[fn];
+      const values: Record<string, string> = {
+        [ENV_VARS.tableName]: props.table.tableName,
+        [ENV_VARS.topicArn]: props.topic.topicArn,
+        [ENV_VARS.registryHost]: registryHost(props.repository),
+      };
+      const environment = Object.fromEntries(requiredEnvVars(grants).map((name) => [name, values[name] ?? '']));
+      const created = new SwitchyardFunction(this, FUNCTION_IDS[fn], {
+        entry: ENTRY_FILES[fn],
+        description: fn === RECONCILE ? 'Reconciles stopped release executions' : `Release step: ${fn}`,
+        serviceName: 'switchyard',
+        logLevel: props.logLevel,
+        logRetention: props.logRetention,
+        environment,
+        ...(TIMEOUTS[fn] ? { timeout: TIMEOUTS[fn] } : {}),
+      });
+      for (const statement of this.statementsFor(fn, grants, props)) created.role.addToPrincipalPolicy(statement);
+      functions[fn] = created;
+    }
+    this.functions = functions;
+  }
+
+  /** The Lambda functions behind the workflow's Task states, as `ReleaseWorkflow` takes them. */
+  get taskFunctions(): Record<HandlerTask, lambda.IFunction> {
+    const handlers = {} as Record<HandlerTask, lambda.IFunction>;
+    for (const task of HANDLER_TASKS) handlers[task] = this.functions[task].function;
+    return handlers;
+  }
+
+  private statementsFor(fn: ServiceFunction, grants: PortGrants, props: ServiceFunctionsProps): iam.PolicyStatement[] {
+    const stack = Stack.of(this);
+    const envs = Object.values(props.environments);
+    const actions = actionsFor(grants);
+    const statements: iam.PolicyStatement[] = [];
+    const add = (sid: string, granted: string[] | undefined, resources: string[]) => {
+      if (granted && granted.length > 0 && resources.length > 0) {
+        statements.push(new iam.PolicyStatement({ sid, actions: granted, resources }));
+      }
+    };
+    // Versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
+    add(
+      'ApplicationFunctions',
+      actions.functions,
+      envs.flatMap((env) => {
+        const arn = stack.formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: env.functionName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+        return [arn, `${arn}:*`];
+      }),
+    );
+    // GetMetricData has no resource-level permissions.
+    add('ReadVersionMetrics', actions.metrics, ['*']);
+    add(
+      'ReadWatchedAlarms',
+      actions.alarms,
+      [...new Set(envs.flatMap((env) => env.health.alarms))].map((name) =>
+        stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: name,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
+    );
+    const storeActions = actions.store ?? [];
+    const indexActions = storeActions.filter((a) => a === 'dynamodb:Query');
+    add(
+      'ReleaseTable',
+      storeActions.filter((a) => a !== 'dynamodb:Query'),
+      [props.table.tableArn],
+    );
+    add('ReleaseTableIndexes', indexActions, [`${props.table.tableArn}/index/*`]);
+    add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
+    if (actions.notifier) {
+      add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);
+    }
+    add('ReadImages', actions.registry, [props.repository.repositoryArn]);
+    if (statements.length === 0) throw new Error(`${fn} is granted nothing: check FUNCTION_GRANTS`);
+    return statements;
+  }
+}
+
+/** `<account>.dkr.ecr.<region>.<suffix>`, the host part of the repository URI. */
+function registryHost(repository: ecr.IRepository): string {
+  return Fn.select(0, Fn.split('/', repository.repositoryUri));
+}

@@ -1,0 +1,177 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import {
+  APPLICATION,
+  environments as configuredEnvironments,
+  loggingSettings,
+  pushTargets,
+} from '../config/environments.ts';
+import type { Environments } from '../config/schema.ts';
+import { RECONCILE } from '../handlers/aws-dependencies.ts';
+import { STATES } from '../state-machine/state-names.ts';
+import { AlertsTopic } from './alerts-topic.ts';
+import { ImageBuildProject } from './image-build-project.ts';
+import { ImageRepository } from './image-repository.ts';
+import { acknowledgeFindings } from './nag-acknowledgements.ts';
+import { PushReleaseRule } from './push-release-rule.ts';
+import { ReconcileRule } from './reconcile-rule.ts';
+import { ReleaseApi } from './release-api.ts';
+import { ReleaseStageProject } from './release-stage-project.ts';
+import { ReleaseStateMachine } from './release-state-machine.ts';
+import { ReleaseTable } from './release-table.ts';
+import { ServiceAlarms } from './service-alarms.ts';
+import { ServiceDashboard } from './service-dashboard.ts';
+import { ServiceFunctions } from './service-functions.ts';
+import { ServiceKey } from './service-key.ts';
+import { ServiceMetrics } from './service-metrics.ts';
+import { TerraformState } from './terraform-state.ts';
+
+export interface SwitchyardStackProps extends StackProps {
+  /** Where the build and release stages check out the repository (and `buildspec.yml`). */
+  readonly source: codebuild.ISource;
+  /**
+   * The environments the service releases into.
+   * @default the validated config in config/environments.ts
+   */
+  readonly environments?: Environments;
+}
+
+/** The handlers log at the most detailed level and keep logs as long as the most demanding environment asks. */
+function serviceLogging(envs: Environments): { logLevel: string; retention: logs.RetentionDays } {
+  const settings = Object.values(envs).map(loggingSettings);
+  const logLevel = settings.some((s) => s.logLevel === 'INFO') ? 'INFO' : 'WARN';
+  const days = Math.max(...settings.map((s) => s.retentionDays));
+  const retention = days >= 90 ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.TWO_WEEKS;
+  return { logLevel, retention };
+}
+
+/**
+ * The Switchyard release service: one stack for every environment (the environment is part of each execution's
+ * input). Terraform, run by the release stage, owns the application environments themselves.
+ */
+export class SwitchyardStack extends Stack {
+  readonly repository: ImageRepository;
+  readonly table: ReleaseTable;
+  readonly alerts: AlertsTopic;
+  readonly functions: ServiceFunctions;
+  readonly stateMachine: ReleaseStateMachine;
+  readonly terraformState: TerraformState;
+  readonly releaseApi: ReleaseApi;
+  readonly buildProject: ImageBuildProject;
+  readonly releaseProject: ReleaseStageProject;
+  readonly pushRules: PushReleaseRule[];
+  readonly reconcileRule: ReconcileRule;
+
+  constructor(scope: Construct, id: string, props: SwitchyardStackProps) {
+    super(scope, id, props);
+    const envs = props.environments ?? configuredEnvironments;
+    const logging = serviceLogging(envs);
+    const key = new ServiceKey(this, 'ServiceKey').key;
+
+    this.repository = new ImageRepository(this, 'Images', { repositoryName: APPLICATION.repositoryName });
+    this.table = new ReleaseTable(this, 'Releases');
+    this.alerts = new AlertsTopic(this, 'Alerts', { key });
+    this.terraformState = new TerraformState(this, 'TerraformState');
+
+    this.functions = new ServiceFunctions(this, 'Handlers', {
+      environments: envs,
+      table: this.table.table,
+      topic: this.alerts.topic,
+      topicKey: key,
+      repository: this.repository.repository,
+      logLevel: logging.logLevel,
+      logRetention: logging.retention,
+    });
+
+    this.buildProject = new ImageBuildProject(this, 'ImageBuild', {
+      source: props.source,
+      repository: this.repository.repository,
+      key,
+    });
+    this.releaseProject = new ReleaseStageProject(this, 'ReleaseStage', {
+      source: props.source,
+      environments: envs,
+      repository: this.repository.repository,
+      topic: this.alerts.topic,
+      stateBucket: this.terraformState.bucket,
+      lockTable: this.terraformState.lockTable,
+      key,
+    });
+
+    this.stateMachine = new ReleaseStateMachine(this, 'Release', {
+      handlers: this.functions.taskFunctions,
+      releaseProject: this.releaseProject.project,
+      environments: envs,
+      key,
+    });
+
+    this.pushRules = pushTargets(envs).map(
+      (env) =>
+        new PushReleaseRule(this, `ReleaseOnPush-${env.name}`, {
+          environment: env,
+          repository: this.repository.repository,
+          stateMachine: this.stateMachine.stateMachine,
+          key,
+        }),
+    );
+    this.reconcileRule = new ReconcileRule(this, 'ReconcileStopped', {
+      stateMachine: this.stateMachine.stateMachine,
+      handler: this.functions.functions[RECONCILE].function,
+      key,
+    });
+
+    this.releaseApi = new ReleaseApi(this, 'ReleaseApi');
+
+    const metrics = new ServiceMetrics(
+      this.stateMachine.stateMachine,
+      this.functions.functions[STATES.rollBack].function,
+      this.functions.functions[RECONCILE].function,
+    );
+    new ServiceDashboard(this, 'Dashboard', { metrics, environments: envs });
+    new ServiceAlarms(this, 'Alarms', {
+      metrics,
+      topic: this.alerts.topic,
+      deadLetterQueues: {
+        ...Object.fromEntries(this.pushRules.map((r, i) => [`ReleaseOnPush${i}`, r.deadLetterQueue])),
+        Reconcile: this.reconcileRule.deadLetterQueue,
+      },
+    });
+
+    acknowledgeFindings({
+      stack: this,
+      environments: envs,
+      handlers: this.functions,
+      stateMachine: this.stateMachine,
+      buildProject: this.buildProject,
+      releaseProject: this.releaseProject,
+      rules: [
+        ...[...this.pushRules.map((r) => r.deadLetterQueue), this.reconcileRule.deadLetterQueue].map((queue) => ({
+          scope: queue,
+          id: 'AwsSolutions-SQS3',
+          reason:
+            'This queue is itself the dead-letter queue of an EventBridge target; a DLQ of a DLQ would only hide events',
+        })),
+        {
+          scope: this.releaseApi.api,
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason:
+            "API Gateway's account-level logging role: AWS's service-role policy is the documented way to let API Gateway write access and execution logs",
+        },
+        {
+          scope: this.releaseApi.api,
+          id: 'AwsSolutions-COG4',
+          reason:
+            'The release API is for operators and CI with AWS credentials: every method requires SigV4 (IAM) authorization instead of a Cognito pool',
+        },
+        {
+          scope: this.releaseApi.api,
+          id: 'AwsSolutions-APIG3',
+          reason:
+            'Every method requires SigV4 (IAM) authorization, so there is no anonymous surface for a web ACL to filter; the application API has its WAF (Terraform)',
+        },
+      ],
+    });
+  }
+}
