@@ -27,6 +27,8 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     getRelease: ['dynamodb:GetItem'],
     updateRelease: ['dynamodb:UpdateItem'],
     listReleases: ['dynamodb:Query'],
+    saveApprovalRequest: ['dynamodb:PutItem'],
+    takeApprovalRequest: ['dynamodb:DeleteItem'],
   },
   notifier: { notify: ['sns:Publish'] },
   registry: { digestExists: ['ecr:DescribeImages'], resolveTag: ['ecr:DescribeImages'] },

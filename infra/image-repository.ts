@@ -45,5 +45,9 @@ export class ImageRepository extends Construct {
         },
       ],
     });
+    // CDK leaves AES256 implicit; state it, so the template says how the images are encrypted.
+    (this.repository.node.defaultChild as ecr.CfnRepository).addPropertyOverride('EncryptionConfiguration', {
+      EncryptionType: 'AES256',
+    });
   }
 }
