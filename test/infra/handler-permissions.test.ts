@@ -1,0 +1,332 @@
+import { existsSync } from 'node:fs';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  ResourceNotFoundException,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { MetadataBearer } from '@smithy/types';
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CloudWatchAlarms } from '../../adapters/aws/cloudwatch-alarms.ts';
+import { CloudWatchVersionMetrics } from '../../adapters/aws/cloudwatch-version-metrics.ts';
+import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
+import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
+import { LambdaFunctionVersions } from '../../adapters/aws/lambda-function-versions.ts';
+import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
+import { environments } from '../../config/environments.ts';
+import { FUNCTION_GRANTS, type ServiceFunction } from '../../handlers/aws-dependencies.ts';
+import { ADAPTER_ACTIONS, allActionsFor, PLATFORM_ACTIONS } from '../../infra/handler-permissions.ts';
+import { ENTRY_FILES, FUNCTION_IDS } from '../../infra/service-functions.ts';
+import { resourceOf, service } from './service-stack.ts';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type PolicyResource = { Properties: { PolicyDocument: { Statement: Statement[] }; Roles?: Array<{ Ref: string }> } };
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every statement attached to a role, from its inline policies and the policies naming it. */
+function roleStatements(roleLogicalId: string): Statement[] {
+  const { template } = service();
+  const policies = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ] as PolicyResource[];
+  return policies
+    .filter((p) => p.Properties.Roles?.some((r) => r.Ref === roleLogicalId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+function functionRole(fn: ServiceFunction): string {
+  const fnResource = resourceOf(service().template, 'AWS::Lambda::Function', `Handlers${FUNCTION_IDS[fn]}Function`) as {
+    Properties: { Role: { 'Fn::GetAtt': [string, string] } };
+  };
+  return fnResource.Properties.Role['Fn::GetAtt'][0];
+}
+
+const SERVICE_FUNCTIONS = Object.keys(FUNCTION_GRANTS) as ServiceFunction[];
+
+describe('each service function role', () => {
+  it.each(SERVICE_FUNCTIONS)('%s grants exactly the actions of its adapters, its logs and X-Ray', (fn) => {
+    const granted = [...new Set(roleStatements(functionRole(fn)).flatMap((s) => list(s.Action)))].sort();
+    const expected = [
+      ...allActionsFor(FUNCTION_GRANTS[fn]),
+      ...PLATFORM_ACTIONS.logs,
+      ...PLATFORM_ACTIONS.tracing,
+      ...(FUNCTION_GRANTS[fn].notifier ? PLATFORM_ACTIONS.topicKey : []),
+    ].sort();
+    expect(granted).toEqual(expected);
+  });
+
+  it.each(SERVICE_FUNCTIONS)('%s uses a `*` resource only where the service has no resource-level permission', (fn) => {
+    for (const statement of roleStatements(functionRole(fn))) {
+      if (!list(statement.Resource).includes('*')) continue;
+      expect(list(statement.Action).sort()).toEqual(
+        expect.arrayContaining(list(statement.Action).filter((a) => a.startsWith('xray:') || a === 'cloudwatch:GetMetricData')),
+      );
+      for (const action of list(statement.Action)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:GetMetricData']).toContain(action);
+    }
+  });
+
+  it('reaches exactly the functions of the configured environments, qualified or not', () => {
+    const statement = roleStatements(functionRole('Deploy green')).find((s) => list(s.Action).includes('lambda:UpdateFunctionCode'));
+    const resources = JSON.stringify(statement?.Resource);
+    for (const env of Object.values(environments)) {
+      expect(resources).toContain(`:function:${env.functionName}"`);
+      expect(resources).toContain(`:function:${env.functionName}:*"`);
+    }
+    expect(list(statement?.Resource)).toHaveLength(Object.keys(environments).length * 2);
+  });
+
+  it('reads only the alarms the environments watch', () => {
+    const statement = roleStatements(functionRole('Check health')).find((s) => list(s.Action).includes('cloudwatch:DescribeAlarms'));
+    const names = [...new Set(Object.values(environments).flatMap((e) => e.health.alarms))];
+    expect(list(statement?.Resource)).toHaveLength(names.length);
+    for (const name of names) expect(JSON.stringify(statement?.Resource)).toContain(`:alarm:${name}"`);
+  });
+});
+
+describe('every policy in the stack', () => {
+  it('grants no `*` action and no service-wide `service:*` action', () => {
+    const { template } = service();
+    const statements = [
+      ...(Object.values(template.findResources('AWS::IAM::Policy')) as PolicyResource[]),
+      ...(Object.values(template.findResources('AWS::IAM::ManagedPolicy')) as PolicyResource[]),
+    ].flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
+    expect(actions.size).toBeGreaterThan(50);
+    for (const action of actions) {
+      expect(action).not.toBe('*');
+      expect(action).not.toMatch(/:\*$/);
+    }
+    // KMS grants CDK writes for CodeBuild's encryption key are the only partial wildcards.
+    expect([...actions].filter((a) => a.includes('*')).sort()).toEqual(['kms:GenerateDataKey*', 'kms:ReEncrypt*']);
+  });
+});
+
+describe('the action map', () => {
+  it('names an entry file for every service function, each present on disk', () => {
+    for (const fn of SERVICE_FUNCTIONS) expect(existsSync(new URL(`../../${ENTRY_FILES[fn]}`, import.meta.url)), fn).toBe(true);
+  });
+});
+
+/**
+ * Runs every adapter method against aws-sdk-client-mock (each on its normal path and on its fallback path) and
+ * records the commands it sends as IAM actions, to compare with ADAPTER_ACTIONS: a new SDK call without a
+ * permission, or a permission no call needs, fails here.
+ */
+describe('the commands the AWS adapters send', () => {
+  const lambda = mockClient(LambdaClient);
+  const cloudwatch = mockClient(CloudWatchClient);
+  const documents = mockClient(DynamoDBDocumentClient);
+  const sns = mockClient(SNSClient);
+  const ecr = mockClient(ECRClient);
+  type Stub = Pick<AwsStub<object, MetadataBearer, object>, 'calls' | 'reset'>;
+  const stubs: Array<[string, Stub]> = [
+    ['lambda', lambda],
+    ['cloudwatch', cloudwatch],
+    ['dynamodb', documents],
+    ['sns', sns],
+    ['ecr', ecr],
+  ];
+  /** IAM names where they differ from the command's (and lib-dynamodb's document commands). */
+  const IAM_NAMES: Record<string, string> = {
+    'lambda:Invoke': 'lambda:InvokeFunction',
+    'dynamodb:Put': 'dynamodb:PutItem',
+    'dynamodb:Get': 'dynamodb:GetItem',
+    'dynamodb:Delete': 'dynamodb:DeleteItem',
+    'dynamodb:Update': 'dynamodb:UpdateItem',
+  };
+
+  function sentActions(): string[] {
+    return stubs.flatMap(([service, stub]) =>
+      stub.calls().map((call) => {
+        const action = `${service}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`;
+        return IAM_NAMES[action] ?? action;
+      }),
+    );
+  }
+
+  const notFound = () => new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+  const conditionFailed = () => Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
+  const fn = 'switchyard-api-dev';
+  const now = new Date('2026-01-01T00:00:00Z');
+  const holder = { releaseId: 'r1', executionArn: 'arn', acquiredAt: now.toISOString(), expiresAt: now.toISOString() };
+  const functions = () =>
+    new LambdaFunctionVersions({ client: new LambdaClient({ region: 'us-east-1' }), updateWait: { maxWaitTime: 1, minDelay: 0.001, maxDelay: 0.002 } });
+  const store = () =>
+    new DynamoDbReleaseStore({ tableName: 't', client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })) });
+
+  /** Each adapter method's scenarios: a setup of the mocks and the call. */
+  const scenarios: { [P in keyof typeof ADAPTER_ACTIONS]: Record<keyof (typeof ADAPTER_ACTIONS)[P], Array<() => Promise<unknown>>> } = {
+    functions: {
+      getAlias: [async () => {
+        lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '1' });
+        return functions().getAlias(fn, 'live');
+      }],
+      versionImageDigest: [async () => {
+        lambda.on(GetFunctionCommand).resolves({ Code: { ImageUri: 'r@sha256:a' } });
+        return functions().versionImageDigest(fn, '1');
+      }],
+      findVersionByDescription: [async () => {
+        lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
+        return functions().findVersionByDescription(fn, 'r1');
+      }],
+      updateCodeAndWait: [
+        async () => {
+          lambda.on(UpdateFunctionCodeCommand).resolves({});
+          lambda.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Successful', State: 'Active' } });
+          lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', CodeSha256: 'abc' });
+          return functions().updateCodeAndWait(fn, 'r@sha256:a');
+        },
+        async () => {
+          lambda.on(UpdateFunctionCodeCommand).resolves({});
+          lambda.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Failed', State: 'Active' } });
+          lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'bad image' });
+          return functions().updateCodeAndWait(fn, 'r@sha256:a').catch(() => undefined);
+        },
+      ],
+      publishVersion: [async () => {
+        lambda.on(PublishVersionCommand).resolves({ Version: '2' });
+        return functions().publishVersion(fn, 'r1', 'abc');
+      }],
+      updateAlias: [async () => {
+        lambda.on(UpdateAliasCommand).resolves({});
+        return functions().updateAlias(fn, 'live', '2');
+      }],
+      ensureAlias: [
+        async () => {
+          lambda.on(UpdateAliasCommand).resolves({});
+          return functions().ensureAlias(fn, 'blue', '1');
+        },
+        async () => {
+          lambda.on(UpdateAliasCommand).rejects(notFound());
+          return functions().ensureAlias(fn, 'blue', '1');
+        },
+      ],
+      invoke: [async () => {
+        lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode('{}') as InvokeCommandOutput['Payload'] });
+        return functions().invoke(fn, '2', {}, 1000);
+      }],
+    },
+    metrics: {
+      sample: [async () => {
+        cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+        return new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'us-east-1' }) }).sample({
+          functionName: fn, alias: 'live', version: '2', start: now, end: now,
+        });
+      }],
+    },
+    alarms: {
+      describe: [async () => {
+        cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+        return new CloudWatchAlarms({ client: new CloudWatchClient({ region: 'us-east-1' }) }).describe(['a']);
+      }],
+    },
+    store: {
+      acquireLock: [
+        async () => {
+          documents.on(PutCommand).resolves({});
+          return store().acquireLock('k', holder, now);
+        },
+        async () => {
+          documents.on(PutCommand).rejects(conditionFailed());
+          documents.on(GetCommand).resolves({ Item: holder });
+          return store().acquireLock('k', holder, now);
+        },
+      ],
+      releaseLock: [async () => {
+        documents.on(DeleteCommand).resolves({});
+        return store().releaseLock('k', 'r1');
+      }],
+      getLock: [async () => {
+        documents.on(GetCommand).resolves({});
+        return store().getLock('k');
+      }],
+      createRelease: [async () => {
+        documents.on(PutCommand).resolves({});
+        return store().createRelease({
+          releaseId: 'r1', executionArn: 'arn', environment: 'dev', functionName: fn, imageUri: 'r@sha256:a', digest: 'sha256:a',
+          blueVersion: null, status: 'running', startedAt: now.toISOString(), trigger: 'api', events: [],
+        });
+      }],
+      getRelease: [async () => {
+        documents.on(GetCommand).resolves({});
+        return store().getRelease('r1');
+      }],
+      updateRelease: [async () => {
+        documents.on(UpdateCommand).resolves({});
+        return store().updateRelease('r1', { status: 'released' });
+      }],
+      listReleases: [async () => {
+        documents.on(QueryCommand).resolves({ Items: [] });
+        return store().listReleases({ environment: 'dev' });
+      }],
+      saveApprovalRequest: [async () => {
+        documents.on(PutCommand).resolves({});
+        return store().saveApprovalRequest('r1', { taskToken: 't', requestedAt: now.toISOString(), expiresAt: now.toISOString() });
+      }],
+      takeApprovalRequest: [async () => {
+        documents.on(DeleteCommand).resolves({});
+        return store().takeApprovalRequest('r1');
+      }],
+    },
+    notifier: {
+      notify: [async () => {
+        sns.on(PublishCommand).resolves({});
+        return new SnsNotifier({ topicArn: 'arn:aws:sns:us-east-1:1:t', client: new SNSClient({ region: 'us-east-1' }) }).notify({
+          subject: 's', releaseId: 'r1', environment: 'dev', outcome: 'released', detail: {},
+        });
+      }],
+    },
+    registry: {
+      digestExists: [async () => {
+        ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+        return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).digestExists('r', 'sha256:a');
+      }],
+      resolveTag: [async () => {
+        ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+        return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).resolveTag('r', 'git-1');
+      }],
+    },
+  };
+
+  beforeEach(() => {
+    for (const [, stub] of stubs) stub.reset();
+  });
+
+  const cases = Object.entries(scenarios).flatMap(([port, methods]) =>
+    Object.entries(methods as Record<string, Array<() => Promise<unknown>>>).map(
+      ([method, runs]) => [port, method, runs] as const,
+    ),
+  );
+
+  it.each(cases)('%s.%s sends exactly the commands its IAM actions allow', async (port, method, runs) => {
+    const sent = new Set<string>();
+    for (const run of runs) {
+      for (const [, stub] of stubs) stub.reset();
+      await run();
+      for (const action of sentActions()) sent.add(action);
+    }
+    const declared = (ADAPTER_ACTIONS as Record<string, Record<string, readonly string[]>>)[port]?.[method] ?? [];
+    expect([...sent].sort()).toEqual([...declared].sort());
+  });
+
+  it('covers every method of every port', () => {
+    for (const [port, methods] of Object.entries(ADAPTER_ACTIONS)) {
+      expect(Object.keys((scenarios as Record<string, object>)[port] ?? {}).sort(), port).toEqual(Object.keys(methods).sort());
+    }
+  });
+});
