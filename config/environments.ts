@@ -166,3 +166,11 @@ export function lockKey(env: EnvironmentConfig): string {
 export function pushTargets(envs: Environments = environments): EnvironmentConfig[] {
   return Object.values(envs).filter((e) => e.releaseOnPush);
 }
+
+/**
+ * The "Await approval" state's timeout: one state machine serves every environment, so it waits as long as the
+ * most patient one; decideApproval refuses answers after the release's own environment's deadline.
+ */
+export function longestApprovalWindowSeconds(envs: Environments = environments): number {
+  return Math.max(...Object.values(envs).map((e) => e.approvalTimeoutMinutes * 60));
+}

@@ -37,6 +37,16 @@ export class AliasConflict extends ReleaseError {
   override readonly name = 'AliasConflict';
 }
 
+/** An operator rejected the release at "Await approval" (sent as the task failure's error name). */
+export class ApprovalRejected extends ReleaseError {
+  override readonly name = 'ApprovalRejected';
+}
+
+/** An approve or reject for a release that is not waiting for one. */
+export class NoPendingApproval extends ReleaseError {
+  override readonly name = 'NoPendingApproval';
+}
+
 /** An AWS call was throttled or failed transiently; the state machine retries it with backoff. */
 export class TransientFailure extends ReleaseError {
   override readonly name = 'TransientFailure';
@@ -52,6 +62,7 @@ export const TERMINAL_ERRORS = [
   'VerificationFailed',
   'DeploymentFailed',
   'AliasConflict',
+  'ApprovalRejected',
 ] as const;
 
 export function errorMessage(error: unknown): string {

@@ -125,6 +125,13 @@ export interface ReleasePage {
   readonly nextCursor?: string;
 }
 
+/** A release waiting at "Await approval": the Step Functions task token that resumes it, never shown or logged. */
+export interface ApprovalRequest {
+  readonly taskToken: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+}
+
 /** The per-function-and-environment lock and the release records (DynamoDB in the cloud). */
 export interface ReleaseStore {
   /** Conditional write: succeeds when free, expired, or already held by the same release (a retry). */
@@ -141,6 +148,9 @@ export interface ReleaseStore {
     event?: ReleaseEvent,
   ): Promise<void>;
   listReleases(filter: ReleaseFilter): Promise<ReleasePage>;
+  saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void>;
+  /** Removes and returns the pending request: a task token answers once, so two approvals cannot race. */
+  takeApprovalRequest(releaseId: string): Promise<ApprovalRequest | undefined>;
 }
 
 export interface Notification {
@@ -153,6 +163,12 @@ export interface Notification {
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+}
+
+/** Answers a `.waitForTaskToken` state (Step Functions SendTaskSuccess / SendTaskFailure). */
+export interface TaskTokens {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
 }
 
 export interface Clock {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestApproval } from '../core/approval.ts';
 import { checkHealth } from '../core/check-health.ts';
 import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';
 import { deployGreen } from '../core/deploy-green.ts';
@@ -20,6 +21,11 @@ const GreenState = WorkflowStateSchema.extend({
   green: z.object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() }),
 });
 const TrafficLoopState = GreenState.extend({ traffic: TrafficStateSchema });
+const ApprovalInput = z.object({
+  taskToken: z.string().min(1),
+  release: ReleaseContextSchema,
+  green: z.object({ version: z.string() }),
+});
 const RollBackInput = WorkflowStateSchema.extend({ traffic: TrafficStateSchema.optional() });
 const FailureInput = z.object({
   state: z.object({
@@ -50,6 +56,12 @@ export function releaseTaskHandlers(deps: ReleaseDependencies): Record<HandlerTa
     ),
     [STATES.deploy]: taskHandler(STATES.deploy, WorkflowStateSchema, (s) => deployGreen(s.release, deps), opts),
     [STATES.verify]: taskHandler(STATES.verify, GreenState, (s) => verifyGreen(s.release, s.green.version, deps), opts),
+    [STATES.approval]: taskHandler(
+      STATES.approval,
+      ApprovalInput,
+      ({ taskToken, release, green }) => requestApproval(release, green.version, taskToken, deps),
+      opts,
+    ),
     [STATES.shift]: taskHandler(
       STATES.shift,
       GreenState.extend({ traffic: TrafficStateSchema.optional() }),

@@ -58,6 +58,23 @@ function taskStateNames(definition: AslDefinition): string[] {
 }
 
 /**
+ * What the function behind a Task receives: the state's input for a direct function ARN, the `Payload` for the
+ * `lambda:invoke` integrations (a `.waitForTaskToken` state's result is whatever answers its token).
+ */
+function lambdaPayload(state: Record<string, unknown> | undefined, input: unknown): unknown {
+  const resource = typeof state?.Resource === 'string' ? state.Resource : '';
+  if (
+    resource.startsWith('arn:aws:states:::lambda:invoke') &&
+    input &&
+    typeof input === 'object' &&
+    'Payload' in input
+  ) {
+    return (input as { Payload: unknown }).Payload;
+  }
+  return input;
+}
+
+/**
  * Runs a synthesized definition on aws-local-stepfunctions, every Task bound to local handlers by state name.
  * This is the local runtime's only orchestration path: the ASL decides what runs.
  */
@@ -78,7 +95,7 @@ export function startExecution(options: ExecutionOptions): RunningExecution {
   const taskResourceLocalHandlers = Object.fromEntries(
     Object.entries(handlers).map(([name, handler]) => [
       name,
-      async (input: unknown) => (await handler(input)) as never,
+      async (input: unknown) => (await handler(lambdaPayload(definition.States[name], input))) as never,
     ]),
   );
 
@@ -89,6 +106,8 @@ export function startExecution(options: ExecutionOptions): RunningExecution {
     context: {
       Execution: { Id: executionArn, Name: options.executionName, Input: options.input, StartTime: startTime },
       StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
+      // The local engine has no task-token API; the approval override waits on the release id instead.
+      Task: { Token: `local:${options.executionName}` },
     } as never,
   });
 

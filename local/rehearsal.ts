@@ -141,6 +141,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       onProgress(event);
     },
     onNotification: (n) => print(`  ✉ ${n.subject}`),
+    approvals: 'auto',
   });
   const gateway = new LocalGateway({
     functions: runtime.functions,

@@ -20,6 +20,7 @@ import { releaseTaskHandlers } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import { type AslDefinition, synthesizeWorkflowDefinition } from '../state-machine/synthesize.ts';
+import { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
@@ -37,8 +38,13 @@ export interface LocalRuntimeOptions {
   readonly definition?: AslDefinition;
   readonly onEvent?: (releaseId: string, event: ExecutionEvent) => void;
   readonly onNotification?: (notification: Notification) => void;
-  /** Task states bound to something other than the release handlers (e.g. an approval gate). */
+  /** Task states bound to something other than the release handlers. */
   readonly extraHandlers?: Record<string, TaskHandler>;
+  /**
+   * Who answers "Await approval": `auto` approves at once (rehearsals, recorded as such); `manual` waits for
+   * approve()/reject() from the local API, CLI or console. @default manual
+   */
+  readonly approvals?: 'auto' | 'manual';
 }
 
 export interface StartedRelease {
@@ -77,6 +83,7 @@ export class LocalRuntime {
   readonly executions = new Map<string, RunningExecution>();
   /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
   readonly provisionRequests = new Map<string, unknown>();
+  readonly approvals: LocalApprovalGate;
   readonly smokeSigner: HmacRequestSigner;
   readonly loadSigner: HmacRequestSigner;
 
@@ -121,6 +128,7 @@ export class LocalRuntime {
       signer: this.smokeSigner,
     };
     this.definition = options.definition ?? synthesizeWorkflowDefinition();
+    this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'manual');
   }
 
   /** Fresh per data directory: the local Secrets Manager stand-in (a keys file, never logged). */
@@ -152,6 +160,8 @@ export class LocalRuntime {
 
   private handlers(): Record<string, TaskHandler> {
     const handlers: Record<string, TaskHandler> = { ...releaseTaskHandlers(this.deps), ...this.options.extraHandlers };
+    const request = handlers[STATES.approval];
+    if (request) handlers[STATES.approval] = this.approvals.wrap(request);
     if (this.definition.States[STATES.scan] && !handlers[STATES.scan]) {
       handlers[STATES.scan] = async (input) => {
         const overrides = (input as { EnvironmentVariablesOverride?: { Name: string; Value: string }[] })
@@ -219,6 +229,15 @@ export class LocalRuntime {
         )
         .map((env) => this.startRelease(ecrEventToRequest(event, env.name)))
     );
+  }
+
+  /** The release API's approve: answers the waiting "Await approval" state. */
+  approve(releaseId: string, by: string, comment?: string) {
+    return this.approvals.decide(releaseId, { approved: true, by, ...(comment ? { comment } : {}) });
+  }
+
+  reject(releaseId: string, by: string, comment?: string) {
+    return this.approvals.decide(releaseId, { approved: false, by, ...(comment ? { comment } : {}) });
   }
 
   /** StopExecution, then the reconcile the status-change rule triggers. */

@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import type {
+  ApprovalRequest,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -27,6 +28,7 @@ export class SqliteReleaseStore implements ReleaseStore {
         release_id TEXT PRIMARY KEY, environment TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, record TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS releases_by_start ON releases (started_at DESC, release_id DESC);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS approvals (release_id TEXT PRIMARY KEY, request TEXT NOT NULL);
     `);
   }
 
@@ -101,6 +103,21 @@ export class SqliteReleaseStore implements ReleaseStore {
     return rows.length > limit
       ? { releases, nextCursor: Buffer.from(String(offset + limit)).toString('base64url') }
       : { releases };
+  }
+
+  async saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO approvals (release_id, request) VALUES (?, ?) ON CONFLICT(release_id) DO UPDATE SET request = excluded.request',
+      )
+      .run(releaseId, JSON.stringify(request));
+  }
+
+  async takeApprovalRequest(releaseId: string): Promise<ApprovalRequest | undefined> {
+    const row = this.db.prepare('DELETE FROM approvals WHERE release_id = ? RETURNING request').get(releaseId) as
+      | { request: string }
+      | undefined;
+    return row ? (JSON.parse(row.request) as ApprovalRequest) : undefined;
   }
 
   getMeta(key: string): string | undefined {

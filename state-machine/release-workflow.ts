@@ -3,6 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { longestApprovalWindowSeconds } from '../config/environments.ts';
 import { RETRYABLE_ERRORS } from '../core/errors.ts';
 import { type HandlerTask, STATES } from './state-names.ts';
 
@@ -26,10 +27,10 @@ export interface ReleaseWorkflowProps {
    */
   readonly scanAndProvision?: sfn.TaskStateBase;
   /**
-   * A Task state named "Await approval" (a `.waitForTaskToken` integration) for environments that require approval.
-   * @default - no approval gate
+   * How long "Await approval" waits before the release fails safe (live untouched).
+   * @default - the longest approval window of the configured environments
    */
-  readonly approval?: sfn.TaskStateBase;
+  readonly approvalTimeout?: Duration;
   /**
    * Attempts for transient failures of each Task (the first try included).
    * @default 5
@@ -144,6 +145,30 @@ export class ReleaseWorkflow extends Construct {
       timeout: Duration.seconds(60),
       attempts: attempts + 3,
     });
+    const approval = new tasks.LambdaInvoke(this, STATES.approval, {
+      stateName: STATES.approval,
+      comment: 'Verified and waiting: the release API answers the task token; the timeout fails safe, live untouched.',
+      lambdaFunction: props.handlers[STATES.approval],
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: sfn.TaskInput.fromObject({
+        taskToken: sfn.JsonPath.taskToken,
+        release: sfn.JsonPath.objectAt('$.release'),
+        green: sfn.JsonPath.objectAt('$.green'),
+      }),
+      resultPath: '$.approval',
+      // A fixed timeout: TimeoutSecondsPath would resolve against the state input on AWS but against the
+      // effective input on the local engine, and the two runs must behave alike.
+      taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? Duration.seconds(longestApprovalWindowSeconds())),
+    });
+    approval.addRetry({
+      errors: TRANSIENT_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: attempts - 1,
+      maxDelay: Duration.seconds(30),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     const recordFailure = invoke({
       task: STATES.recordFailure,
       comment: 'Traffic never moved: records why, frees the lock this release holds and notifies.',
@@ -193,15 +218,13 @@ export class ReleaseWorkflow extends Construct {
     check.next(healthy);
     finalize.next(released);
 
-    let toTraffic: sfn.IChainable = shift;
-    if (props.approval) {
-      props.approval.addCatch(recordFailure, beforeTraffic);
-      props.approval.next(shift);
-      toTraffic = new sfn.Choice(this, STATES.approvalNeeded, { stateName: STATES.approvalNeeded })
-        .when(sfn.Condition.booleanEquals('$.release.approvalRequired', true), props.approval)
-        .otherwise(shift);
-    }
-    verify.next(toTraffic);
+    approval.addCatch(recordFailure, beforeTraffic);
+    approval.next(shift);
+    verify.next(
+      new sfn.Choice(this, STATES.approvalNeeded, { stateName: STATES.approvalNeeded })
+        .when(sfn.Condition.booleanEquals('$.release.approvalRequired', true), approval)
+        .otherwise(shift),
+    );
 
     let toDeploy: sfn.IChainable = deploy;
     if (props.scanAndProvision) {

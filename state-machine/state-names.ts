@@ -26,6 +26,7 @@ export const HANDLER_TASKS = [
   STATES.validate,
   STATES.deploy,
   STATES.verify,
+  STATES.approval,
   STATES.shift,
   STATES.check,
   STATES.rollBack,

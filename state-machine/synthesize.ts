@@ -43,10 +43,10 @@ export function definitionFromTemplate(template: Template): AslDefinition {
 
 /**
  * Synthesizes the release workflow on its own (placeholder functions, no bundling) and returns its ASL.
- * `extend` lets a caller add the optional states (scan, approval) the way the service stack does.
+ * `extend` lets a caller add the optional scan step the way the service stack does.
  */
 export function synthesizeWorkflowDefinition(
-  extend?: (stack: Stack) => Partial<Pick<ReleaseWorkflowProps, 'scanAndProvision' | 'approval'>>,
+  extend?: (stack: Stack) => Partial<Pick<ReleaseWorkflowProps, 'scanAndProvision'>>,
 ): AslDefinition {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'ReleaseWorkflowDefinition', { env: { account: ACCOUNT, region: REGION } });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TransientFailure } from '../../core/errors.ts';
 import type {
+  ApprovalRequest,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -66,6 +67,7 @@ export class InvalidCursor extends Error {
 
 const lockKey = (key: string) => ({ pk: `LOCK#${key}`, sk: LOCK_SK });
 const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RELEASE_SK });
+const approvalKey = (releaseId: string) => ({ pk: `APPROVAL#${releaseId}`, sk: 'APPROVAL' });
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** DynamoDB stores no undefined, NaN or class instances; evidence is JSON anyway. */
@@ -180,6 +182,34 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       if (hasErrorName(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
+  }
+
+  async saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...approvalKey(releaseId),
+          taskToken: request.taskToken,
+          requestedAt: request.requestedAt,
+          expiresAt: request.expiresAt,
+          [RELEASE_TABLE.ttlAttribute]: epochSeconds(new Date(request.expiresAt)),
+        },
+      }),
+    );
+  }
+
+  async takeApprovalRequest(releaseId: string): Promise<ApprovalRequest | undefined> {
+    const out = await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: approvalKey(releaseId), ReturnValues: 'ALL_OLD' }),
+    );
+    const item = out.Attributes;
+    if (!item) return undefined;
+    return {
+      taskToken: String(item.taskToken),
+      requestedAt: String(item.requestedAt),
+      expiresAt: String(item.expiresAt),
+    };
   }
 
   async getLock(key: string): Promise<LockHolder | undefined> {

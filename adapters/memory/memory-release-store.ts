@@ -1,4 +1,5 @@
 import type {
+  ApprovalRequest,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -12,6 +13,7 @@ import type {
 export class MemoryReleaseStore implements ReleaseStore {
   protected readonly locks = new Map<string, LockHolder>();
   protected readonly releases = new Map<string, ReleaseRecord>();
+  protected readonly approvals = new Map<string, ApprovalRequest>();
 
   async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {
     const current = this.locks.get(key);
@@ -75,6 +77,16 @@ export class MemoryReleaseStore implements ReleaseStore {
     return nextOffset < all.length
       ? { releases: page, nextCursor: Buffer.from(String(nextOffset)).toString('base64url') }
       : { releases: page };
+  }
+
+  async saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void> {
+    this.approvals.set(releaseId, { ...request });
+  }
+
+  async takeApprovalRequest(releaseId: string): Promise<ApprovalRequest | undefined> {
+    const request = this.approvals.get(releaseId);
+    this.approvals.delete(releaseId);
+    return request;
   }
 
   /** Subclasses that keep the data on disk write it here after every change. */

@@ -12,6 +12,7 @@ import type { InvokeResult } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import { releaseTaskHandlers } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
+import { LocalApprovalGate } from '../../local/approval-gate.ts';
 import { type ExecutionResult, startExecution } from '../../local/engine.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { type AslDefinition, synthesizeWorkflowDefinition } from '../../state-machine/synthesize.ts';
@@ -48,6 +49,8 @@ export interface WorldOptions {
   readonly behaviour?: Record<string, WorkloadBehaviour>;
   /** Green's traffic per health check (0-based), given the step's percentage. */
   readonly traffic?: (check: number, percent: number) => TrafficSample;
+  /** Who answers "Await approval". @default auto */
+  readonly approvals?: 'auto' | 'manual';
 }
 
 function json(statusCode: number, body: unknown): InvokeResult {
@@ -71,6 +74,7 @@ export class ReleaseWorld {
   readonly deps: ReleaseDependencies;
   /** Percent of traffic on green at each health check, in order. */
   readonly checkedAt: number[] = [];
+  readonly approvals: LocalApprovalGate;
   private checks = 0;
 
   constructor(private readonly options: WorldOptions = {}) {
@@ -101,6 +105,7 @@ export class ReleaseWorld {
       signer: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) },
       isTransient: isTransientAwsError,
     };
+    this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'auto');
   }
 
   get functionName(): string {
@@ -124,6 +129,8 @@ export class ReleaseWorld {
   /** The real handlers, with Check health seeing the traffic that arrived (and the time that passed) during Bake. */
   handlers(deps: ReleaseDependencies = this.deps): Record<string, TaskHandler> {
     const handlers: Record<string, TaskHandler> = { ...releaseTaskHandlers(deps) };
+    const requestApproval = handlers[STATES.approval];
+    if (requestApproval) handlers[STATES.approval] = this.approvals.wrap(requestApproval);
     const check = handlers[STATES.check];
     if (!check) throw new Error('no Check health handler');
     handlers[STATES.check] = async (input) => {

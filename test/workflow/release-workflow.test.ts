@@ -25,7 +25,7 @@ describe('release workflow on the synthesized state machine', () => {
     expect(await world.lock()).toBeUndefined();
     const record = await world.store.getRelease('release-1');
     expect(record).toMatchObject({ status: 'released', blueVersion: '1', greenVersion: '2', digest: DIGEST_GREEN });
-    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['released']);
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'released']);
     expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
     // Ten minutes of bake at one check a minute.
     expect(world.checkedAt).toEqual(Array(10).fill(100));
@@ -45,7 +45,7 @@ describe('release workflow on the synthesized state machine', () => {
     expect(await world.live()).toEqual({ name: 'live', version: '2' });
     expect(await world.alias('blue')).toEqual({ name: 'blue', version: '1' });
     expect(await world.lock()).toBeUndefined();
-    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['released']);
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'released']);
   });
 
   it('routes exactly the canary weight to green while the canary bakes', async () => {
@@ -106,7 +106,7 @@ describe('release workflow on the synthesized state machine', () => {
       rollback: { outcome: 'rolled-back', live: { version: '1' } },
     });
     expect(await world.store.getRelease('release-1')).toMatchObject({ status: 'rolled-back' });
-    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['rolled-back']);
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'rolled-back']);
   });
 
   it('rolls back a canary from 10% without ever sending green more than its share', async () => {
@@ -135,7 +135,7 @@ describe('release workflow on the synthesized state machine', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output).toMatchObject({ outcome: { outcome: 'released-with-warnings' } });
     expect(JSON.stringify(result.output)).toContain('promoted without enough traffic to judge');
-    expect(world.notifier.sent[0]).toMatchObject({ outcome: 'released-with-warnings' });
+    expect(world.notifier.sent.at(-1)).toMatchObject({ outcome: 'released-with-warnings' });
     expect(await world.store.getRelease('release-1')).toMatchObject({
       status: 'released',
       reason: expect.stringContaining('without enough traffic'),
@@ -150,7 +150,11 @@ describe('release workflow on the synthesized state machine', () => {
     }).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
     expect(result.status).toBe('SUCCEEDED');
-    expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['unhealthy-alert', 'released-with-warnings']);
+    expect(world.notifier.sent.map((n) => n.outcome)).toEqual([
+      'approval-requested',
+      'unhealthy-alert',
+      'released-with-warnings',
+    ]);
     expect(await world.live()).toEqual({ name: 'live', version: '2' });
   });
 
@@ -263,13 +267,64 @@ describe('release workflow on the synthesized state machine', () => {
     expect(second.cause).toContain('ReleaseLocked');
     expect(second.cause).toContain('release first');
     expect(await world.lock()).toMatchObject({ releaseId: 'first' });
-    expect(world.notifier.sent[0]).toMatchObject({ releaseId: 'second', outcome: 'refused' });
+    expect(world.notifier.sent.find((n) => n.releaseId === 'second')).toMatchObject({ outcome: 'refused' });
 
     const done = await first;
     expect(done.status).toBe('SUCCEEDED');
     expect(await world.live()).toEqual({ name: 'live', version: '2' });
     expect(await world.lock()).toBeUndefined();
     expect(await world.store.getRelease('second')).toBeUndefined();
+  });
+
+  describe('approval', () => {
+    const waitForApprovalRequest = async (world: ReleaseWorld, releaseId = 'release-1') => {
+      for (let i = 0; i < 500; i++) {
+        const record = await world.store.getRelease(releaseId);
+        if (record?.events.some((e) => e.kind === 'approval-requested')) return record;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error('approval was never requested');
+    };
+
+    it('waits at Await approval with live untouched until an operator approves, then moves traffic', async () => {
+      const world = await new ReleaseWorld({ approvals: 'manual' }).seed();
+      const running = world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+      const record = await waitForApprovalRequest(world);
+      expect(record.greenVersion).toBe('2');
+      expect(await world.live()).toEqual({ name: 'live', version: '1' });
+      expect(JSON.stringify(record)).not.toContain('local:release-1');
+
+      await world.approvals.decide('release-1', { approved: true, by: 'alice', comment: 'change 42' });
+      const result = await running;
+      expect(result.status).toBe('SUCCEEDED');
+      expect(await world.live()).toEqual({ name: 'live', version: '2' });
+      const events = (await world.store.getRelease('release-1'))?.events.map((e) => e.summary);
+      expect(events).toContain('approved by alice: change 42');
+    });
+
+    it('a rejection ends Release failed, live never touched, the lock freed, and a second answer is refused', async () => {
+      const world = await new ReleaseWorld({ approvals: 'manual' }).seed();
+      const running = world.run(world.apiRequest());
+      await waitForApprovalRequest(world);
+      await world.approvals.decide('release-1', { approved: false, by: 'bob', comment: 'not during the sale' });
+      const result = await running;
+      expect(result.error).toBe('ReleaseFailed');
+      expect(result.cause).toContain('ApprovalRejected: rejected by bob: not during the sale');
+      expect(entered(result)).not.toContain(STATES.shift);
+      expect(await world.live()).toEqual({ name: 'live', version: '1' });
+      expect(await world.lock()).toBeUndefined();
+      await expect(world.approvals.decide('release-1', { approved: true, by: 'eve' })).rejects.toThrow(
+        'release release-1 is not waiting for approval',
+      );
+    });
+
+    it('skips the gate where the environment needs no approval', async () => {
+      const environments = environmentsWith('prod', { approvalRequired: false });
+      const world = await new ReleaseWorld({ environments, approvals: 'manual' }).seed();
+      const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+      expect(result.status).toBe('SUCCEEDED');
+      expect(entered(result)).not.toContain(STATES.approval);
+    });
   });
 
   describe('malformed input is refused at Validate release with a precise error and no alias touched', () => {

@@ -106,7 +106,7 @@ export function fakeDynamoDbTable(client: DynamoDBDocumentClient, tableName: str
       throw conditionFailed();
     }
     items.delete(keyOf(input.Key));
-    return {};
+    return input.ReturnValues === 'ALL_OLD' && current ? { Attributes: structuredClone(current) } : {};
   });
   mock.on(UpdateCommand).callsFake((input: UpdateCommand['input']) => {
     checkTable(input.TableName);

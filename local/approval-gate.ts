@@ -1,0 +1,54 @@
+import { type ApprovalDecision, decideApproval } from '../core/approval.ts';
+import type { Clock, ReleaseStore, TaskTokens } from '../core/ports.ts';
+import type { TaskHandler } from '../handlers/task-handler.ts';
+
+/** A named error, as a failed task token reports it to the state machine's Catch. */
+class TaskFailure extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * "Await approval" on the local engine, which has no task-token API: the state's handler records the request as in
+ * the cloud, then the execution waits here until approve()/reject() answers its token.
+ */
+export class LocalApprovalGate {
+  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  /** SendTaskSuccess / SendTaskFailure for local tokens. */
+  readonly taskTokens: TaskTokens = {
+    succeed: async (token, output) => {
+      this.waiting.get(token)?.resolve(output);
+      this.waiting.delete(token);
+    },
+    fail: async (token, error, cause) => {
+      this.waiting.get(token)?.reject(new TaskFailure(error, cause));
+      this.waiting.delete(token);
+    },
+  };
+
+  constructor(
+    private readonly deps: { store: ReleaseStore; clock: Clock },
+    /** `auto` approves as soon as approval is requested (rehearsals), recorded as such. */
+    private readonly policy: 'auto' | 'manual' = 'manual',
+  ) {}
+
+  /** Wraps the "Await approval" handler so the state finishes only when its token is answered. */
+  wrap(requestApproval: TaskHandler): TaskHandler {
+    return async (input) => {
+      const { taskToken, release } = input as { taskToken: string; release: { releaseId: string } };
+      const answered = new Promise((resolve, reject) => this.waiting.set(taskToken, { resolve, reject }));
+      await requestApproval(input);
+      if (this.policy === 'auto') await this.decide(release.releaseId, { approved: true, by: 'rehearsal (automatic)' });
+      return answered;
+    };
+  }
+
+  decide(releaseId: string, decision: ApprovalDecision) {
+    return decideApproval(releaseId, decision, { ...this.deps, tasks: this.taskTokens });
+  }
+}
