@@ -1,3 +1,4 @@
+import { FAST_FORWARD_EVENT } from './fast-forward.ts';
 import type {
   AlarmState,
   Alarms,
@@ -92,11 +93,13 @@ export async function checkHealth(
   const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
   const target = { functionName: release.functionName, alias: release.aliases.live, version: greenVersion };
   const windowStart = new Date(Date.parse(traffic.lastCheckAt) - release.lookbackSeconds * 1000);
-  const [sample, stepSample, alarmStates] = await Promise.all([
+  const [sample, stepSample, alarmStates, record] = await Promise.all([
     deps.metrics.sample({ ...target, start: windowStart, end: now }),
     deps.metrics.sample({ ...target, start: new Date(traffic.stepStartedAt), end: now }),
     release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
+    deps.store.getRelease(release.releaseId),
   ]);
+  const fastForward = record?.events.find((e) => e.kind === FAST_FORWARD_EVENT);
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const judged = judgeSample(sample, release.health, firing);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
@@ -121,11 +124,18 @@ export async function checkHealth(
   }
 
   let next: NextAction;
+  let nextStepIndex = traffic.stepIndex + 1;
+  const lastStep = traffic.stepIndex + 1 >= traffic.stepCount;
   const stepInconclusive = bakeOver && verdict === 'insufficient-data' && release.onInsufficientData === 'roll-back';
   if (verdict === 'unhealthy' && release.onUnhealthy === 'roll-back') next = 'roll-back';
-  else if (stepInconclusive) next = 'roll-back';
+  else if (fastForward) {
+    // An operator chose to skip the rest of the bake: straight to 100%, then finalize; a failing check still wins.
+    next = lastStep ? 'finalize' : 'shift';
+    nextStepIndex = traffic.stepCount - 1;
+    reasons.push(fastForward.summary);
+  } else if (stepInconclusive) next = 'roll-back';
   else if (!bakeOver) next = 'bake';
-  else if (traffic.stepIndex + 1 < traffic.stepCount) next = 'shift';
+  else if (!lastStep) next = 'shift';
   else next = 'finalize';
 
   const check: HealthCheck = {
@@ -177,8 +187,9 @@ export async function checkHealth(
     lastCheckAt: now.toISOString(),
     checks: traffic.checks + 1,
     next,
-    nextStepIndex: next === 'shift' ? traffic.stepIndex + 1 : traffic.stepIndex,
+    nextStepIndex: next === 'shift' ? nextStepIndex : traffic.stepIndex,
     lastCheck: check,
     warnings,
+    ...(fastForward ? { fastForwarded: true } : {}),
   };
 }

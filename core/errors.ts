@@ -47,6 +47,16 @@ export class NoPendingApproval extends ReleaseError {
   override readonly name = 'NoPendingApproval';
 }
 
+/** No release has this id. */
+export class ReleaseNotFound extends ReleaseError {
+  override readonly name = 'ReleaseNotFound';
+}
+
+/** The operation needs a running release, and this one has ended. */
+export class ReleaseNotRunning extends ReleaseError {
+  override readonly name = 'ReleaseNotRunning';
+}
+
 /** An AWS call was throttled or failed transiently; the state machine retries it with backoff. */
 export class TransientFailure extends ReleaseError {
   override readonly name = 'TransientFailure';

@@ -30,7 +30,8 @@ const EcrPushRequestSchema = z.strictObject({
   eventTime: z.string().min(1),
   repositoryName: z.string().min(1),
   imageDigest: Digest,
-  imageTag: z.string().optional(),
+  /** Null when the push named no tag (the input transformer then yields null). */
+  imageTag: z.string().nullable().optional(),
   actionType: z.literal('PUSH', { error: 'only PUSH actions start a release' }),
   result: z.literal('SUCCESS', { error: 'only successful pushes start a release' }),
 });

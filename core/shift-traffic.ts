@@ -17,7 +17,7 @@ export async function shiftTraffic(
   release: ReleaseContext,
   greenVersion: string,
   stepIndex: number,
-  previous: Pick<TrafficState, 'warnings'> | undefined,
+  previous: Pick<TrafficState, 'warnings' | 'fastForwarded'> | undefined,
   deps: ShiftTrafficDeps,
 ): Promise<TrafficState> {
   const step = release.plan[stepIndex];
@@ -50,6 +50,7 @@ export async function shiftTraffic(
   }
 
   const now = deps.clock.now().toISOString();
+  const bakeSeconds = previous?.fastForwarded ? 0 : step.bakeSeconds;
   await deps.store.updateRelease(
     release.releaseId,
     {},
@@ -57,7 +58,7 @@ export async function shiftTraffic(
       at: now,
       kind: 'traffic-shifted',
       summary: `${aliases.live}: ${step.percent}% on version ${greenVersion} (step ${stepIndex + 1} of ${release.plan.length})`,
-      evidence: { stepIndex, percent: step.percent, bakeSeconds: step.bakeSeconds },
+      evidence: { stepIndex, percent: step.percent, bakeSeconds },
     },
   );
   return {
@@ -65,13 +66,14 @@ export async function shiftTraffic(
     stepCount: release.plan.length,
     percent: step.percent,
     stepStartedAt: now,
-    bakeSeconds: step.bakeSeconds,
+    bakeSeconds,
     bakedSeconds: 0,
-    waitSeconds: Math.min(release.checkIntervalSeconds, step.bakeSeconds),
+    waitSeconds: Math.min(release.checkIntervalSeconds, bakeSeconds),
     lastCheckAt: now,
     checks: 0,
     next: 'bake',
     nextStepIndex: stepIndex,
     warnings: previous?.warnings ?? [],
+    ...(previous?.fastForwarded ? { fastForwarded: true } : {}),
   };
 }

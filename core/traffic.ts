@@ -51,5 +51,7 @@ export const TrafficStateSchema = z.object({
   nextStepIndex: z.number().int().nonnegative(),
   lastCheck: HealthCheckSchema.optional(),
   warnings: z.array(z.string()),
+  /** Set once an operator fast-forwarded: the remaining steps and bake are skipped. */
+  fastForwarded: z.boolean().optional(),
 });
 export type TrafficState = z.infer<typeof TrafficStateSchema>;
