@@ -23,7 +23,9 @@ function acknowledgements(scope: IConstruct): Array<{ path: string; id: string; 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the service stack', () => {
     const report = new AwsSolutionsChecks().validateScope(service().stack);
-    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => JSON.stringify(r)).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => JSON.stringify(r)).join(', ')}`),
+    ).toEqual([]);
     expect(report.success).toBe(true);
   });
 
@@ -36,14 +38,23 @@ describe('cdk-nag AwsSolutions', () => {
       expect(ack.reason.length, `${ack.id} at ${ack.path}`).toBeGreaterThan(40);
     }
     expect(new Set(acks.map((a) => a.id.replace(/^Annotation::/i, '').replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-IAM5', 'AwsSolutions-IAM4', 'AwsSolutions-SQS3', 'AwsSolutions-COG4', 'AwsSolutions-APIG3']),
+      new Set([
+        'AwsSolutions-IAM5',
+        'AwsSolutions-IAM4',
+        'AwsSolutions-SQS3',
+        'AwsSolutions-COG4',
+        'AwsSolutions-APIG3',
+      ]),
     );
   });
 
   it('still reports a wildcard that no acknowledgement covers', () => {
     const { stack } = synthesizeService();
     stack.functions.functions[RECONCILE].role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/*'] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Scan'],
+        resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/*'],
+      }),
     );
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => v.ruleName)).toEqual([

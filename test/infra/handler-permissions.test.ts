@@ -16,7 +16,14 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -74,14 +81,19 @@ describe('each service function role', () => {
     for (const statement of roleStatements(functionRole(fn))) {
       if (!list(statement.Resource).includes('*')) continue;
       expect(list(statement.Action).sort()).toEqual(
-        expect.arrayContaining(list(statement.Action).filter((a) => a.startsWith('xray:') || a === 'cloudwatch:GetMetricData')),
+        expect.arrayContaining(
+          list(statement.Action).filter((a) => a.startsWith('xray:') || a === 'cloudwatch:GetMetricData'),
+        ),
       );
-      for (const action of list(statement.Action)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:GetMetricData']).toContain(action);
+      for (const action of list(statement.Action))
+        expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:GetMetricData']).toContain(action);
     }
   });
 
   it('reaches exactly the functions of the configured environments, qualified or not', () => {
-    const statement = roleStatements(functionRole('Deploy green')).find((s) => list(s.Action).includes('lambda:UpdateFunctionCode'));
+    const statement = roleStatements(functionRole('Deploy green')).find((s) =>
+      list(s.Action).includes('lambda:UpdateFunctionCode'),
+    );
     const resources = JSON.stringify(statement?.Resource);
     for (const env of Object.values(environments)) {
       expect(resources).toContain(`:function:${env.functionName}"`);
@@ -91,7 +103,9 @@ describe('each service function role', () => {
   });
 
   it('reads only the alarms the environments watch', () => {
-    const statement = roleStatements(functionRole('Check health')).find((s) => list(s.Action).includes('cloudwatch:DescribeAlarms'));
+    const statement = roleStatements(functionRole('Check health')).find((s) =>
+      list(s.Action).includes('cloudwatch:DescribeAlarms'),
+    );
     const names = [...new Set(Object.values(environments).flatMap((e) => e.health.alarms))];
     expect(list(statement?.Resource)).toHaveLength(names.length);
     for (const name of names) expect(JSON.stringify(statement?.Resource)).toContain(`:alarm:${name}"`);
@@ -118,7 +132,8 @@ describe('every policy in the stack', () => {
 
 describe('the action map', () => {
   it('names an entry file for every service function, each present on disk', () => {
-    for (const fn of SERVICE_FUNCTIONS) expect(existsSync(new URL(`../../${ENTRY_FILES[fn]}`, import.meta.url)), fn).toBe(true);
+    for (const fn of SERVICE_FUNCTIONS)
+      expect(existsSync(new URL(`../../${ENTRY_FILES[fn]}`, import.meta.url)), fn).toBe(true);
   });
 });
 
@@ -165,47 +180,71 @@ describe('the commands the AWS adapters send', () => {
   const now = new Date('2026-01-01T00:00:00Z');
   const holder = { releaseId: 'r1', executionArn: 'arn', acquiredAt: now.toISOString(), expiresAt: now.toISOString() };
   const functions = () =>
-    new LambdaFunctionVersions({ client: new LambdaClient({ region: 'us-east-1' }), updateWait: { maxWaitTime: 1, minDelay: 0.001, maxDelay: 0.002 } });
+    new LambdaFunctionVersions({
+      client: new LambdaClient({ region: 'us-east-1' }),
+      updateWait: { maxWaitTime: 1, minDelay: 0.001, maxDelay: 0.002 },
+    });
   const store = () =>
-    new DynamoDbReleaseStore({ tableName: 't', client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })) });
+    new DynamoDbReleaseStore({
+      tableName: 't',
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    });
 
   /** Each adapter method's scenarios: a setup of the mocks and the call. */
-  const scenarios: { [P in keyof typeof ADAPTER_ACTIONS]: Record<keyof (typeof ADAPTER_ACTIONS)[P], Array<() => Promise<unknown>>> } = {
+  const scenarios: {
+    [P in keyof typeof ADAPTER_ACTIONS]: Record<keyof (typeof ADAPTER_ACTIONS)[P], Array<() => Promise<unknown>>>;
+  } = {
     functions: {
-      getAlias: [async () => {
-        lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '1' });
-        return functions().getAlias(fn, 'live');
-      }],
-      versionImageDigest: [async () => {
-        lambda.on(GetFunctionCommand).resolves({ Code: { ImageUri: 'r@sha256:a' } });
-        return functions().versionImageDigest(fn, '1');
-      }],
-      findVersionByDescription: [async () => {
-        lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
-        return functions().findVersionByDescription(fn, 'r1');
-      }],
+      getAlias: [
+        async () => {
+          lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '1' });
+          return functions().getAlias(fn, 'live');
+        },
+      ],
+      versionImageDigest: [
+        async () => {
+          lambda.on(GetFunctionCommand).resolves({ Code: { ImageUri: 'r@sha256:a' } });
+          return functions().versionImageDigest(fn, '1');
+        },
+      ],
+      findVersionByDescription: [
+        async () => {
+          lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
+          return functions().findVersionByDescription(fn, 'r1');
+        },
+      ],
       updateCodeAndWait: [
         async () => {
           lambda.on(UpdateFunctionCodeCommand).resolves({});
-          lambda.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Successful', State: 'Active' } });
+          lambda
+            .on(GetFunctionCommand)
+            .resolves({ Configuration: { LastUpdateStatus: 'Successful', State: 'Active' } });
           lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', CodeSha256: 'abc' });
           return functions().updateCodeAndWait(fn, 'r@sha256:a');
         },
         async () => {
           lambda.on(UpdateFunctionCodeCommand).resolves({});
           lambda.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Failed', State: 'Active' } });
-          lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'bad image' });
-          return functions().updateCodeAndWait(fn, 'r@sha256:a').catch(() => undefined);
+          lambda
+            .on(GetFunctionConfigurationCommand)
+            .resolves({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'bad image' });
+          return functions()
+            .updateCodeAndWait(fn, 'r@sha256:a')
+            .catch(() => undefined);
         },
       ],
-      publishVersion: [async () => {
-        lambda.on(PublishVersionCommand).resolves({ Version: '2' });
-        return functions().publishVersion(fn, 'r1', 'abc');
-      }],
-      updateAlias: [async () => {
-        lambda.on(UpdateAliasCommand).resolves({});
-        return functions().updateAlias(fn, 'live', '2');
-      }],
+      publishVersion: [
+        async () => {
+          lambda.on(PublishVersionCommand).resolves({ Version: '2' });
+          return functions().publishVersion(fn, 'r1', 'abc');
+        },
+      ],
+      updateAlias: [
+        async () => {
+          lambda.on(UpdateAliasCommand).resolves({});
+          return functions().updateAlias(fn, 'live', '2');
+        },
+      ],
       ensureAlias: [
         async () => {
           lambda.on(UpdateAliasCommand).resolves({});
@@ -216,24 +255,36 @@ describe('the commands the AWS adapters send', () => {
           return functions().ensureAlias(fn, 'blue', '1');
         },
       ],
-      invoke: [async () => {
-        lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode('{}') as InvokeCommandOutput['Payload'] });
-        return functions().invoke(fn, '2', {}, 1000);
-      }],
+      invoke: [
+        async () => {
+          lambda
+            .on(InvokeCommand)
+            .resolves({ StatusCode: 200, Payload: new TextEncoder().encode('{}') as InvokeCommandOutput['Payload'] });
+          return functions().invoke(fn, '2', {}, 1000);
+        },
+      ],
     },
     metrics: {
-      sample: [async () => {
-        cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-        return new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'us-east-1' }) }).sample({
-          functionName: fn, alias: 'live', version: '2', start: now, end: now,
-        });
-      }],
+      sample: [
+        async () => {
+          cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+          return new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'us-east-1' }) }).sample({
+            functionName: fn,
+            alias: 'live',
+            version: '2',
+            start: now,
+            end: now,
+          });
+        },
+      ],
     },
     alarms: {
-      describe: [async () => {
-        cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
-        return new CloudWatchAlarms({ client: new CloudWatchClient({ region: 'us-east-1' }) }).describe(['a']);
-      }],
+      describe: [
+        async () => {
+          cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+          return new CloudWatchAlarms({ client: new CloudWatchClient({ region: 'us-east-1' }) }).describe(['a']);
+        },
+      ],
     },
     store: {
       acquireLock: [
@@ -247,59 +298,101 @@ describe('the commands the AWS adapters send', () => {
           return store().acquireLock('k', holder, now);
         },
       ],
-      releaseLock: [async () => {
-        documents.on(DeleteCommand).resolves({});
-        return store().releaseLock('k', 'r1');
-      }],
-      getLock: [async () => {
-        documents.on(GetCommand).resolves({});
-        return store().getLock('k');
-      }],
-      createRelease: [async () => {
-        documents.on(PutCommand).resolves({});
-        return store().createRelease({
-          releaseId: 'r1', executionArn: 'arn', environment: 'dev', functionName: fn, imageUri: 'r@sha256:a', digest: 'sha256:a',
-          blueVersion: null, status: 'running', startedAt: now.toISOString(), trigger: 'api', events: [],
-        });
-      }],
-      getRelease: [async () => {
-        documents.on(GetCommand).resolves({});
-        return store().getRelease('r1');
-      }],
-      updateRelease: [async () => {
-        documents.on(UpdateCommand).resolves({});
-        return store().updateRelease('r1', { status: 'released' });
-      }],
-      listReleases: [async () => {
-        documents.on(QueryCommand).resolves({ Items: [] });
-        return store().listReleases({ environment: 'dev' });
-      }],
-      saveApprovalRequest: [async () => {
-        documents.on(PutCommand).resolves({});
-        return store().saveApprovalRequest('r1', { taskToken: 't', requestedAt: now.toISOString(), expiresAt: now.toISOString() });
-      }],
-      takeApprovalRequest: [async () => {
-        documents.on(DeleteCommand).resolves({});
-        return store().takeApprovalRequest('r1');
-      }],
+      releaseLock: [
+        async () => {
+          documents.on(DeleteCommand).resolves({});
+          return store().releaseLock('k', 'r1');
+        },
+      ],
+      getLock: [
+        async () => {
+          documents.on(GetCommand).resolves({});
+          return store().getLock('k');
+        },
+      ],
+      createRelease: [
+        async () => {
+          documents.on(PutCommand).resolves({});
+          return store().createRelease({
+            releaseId: 'r1',
+            executionArn: 'arn',
+            environment: 'dev',
+            functionName: fn,
+            imageUri: 'r@sha256:a',
+            digest: 'sha256:a',
+            blueVersion: null,
+            status: 'running',
+            startedAt: now.toISOString(),
+            trigger: 'api',
+            events: [],
+          });
+        },
+      ],
+      getRelease: [
+        async () => {
+          documents.on(GetCommand).resolves({});
+          return store().getRelease('r1');
+        },
+      ],
+      updateRelease: [
+        async () => {
+          documents.on(UpdateCommand).resolves({});
+          return store().updateRelease('r1', { status: 'released' });
+        },
+      ],
+      listReleases: [
+        async () => {
+          documents.on(QueryCommand).resolves({ Items: [] });
+          return store().listReleases({ environment: 'dev' });
+        },
+      ],
+      saveApprovalRequest: [
+        async () => {
+          documents.on(PutCommand).resolves({});
+          return store().saveApprovalRequest('r1', {
+            taskToken: 't',
+            requestedAt: now.toISOString(),
+            expiresAt: now.toISOString(),
+          });
+        },
+      ],
+      takeApprovalRequest: [
+        async () => {
+          documents.on(DeleteCommand).resolves({});
+          return store().takeApprovalRequest('r1');
+        },
+      ],
     },
     notifier: {
-      notify: [async () => {
-        sns.on(PublishCommand).resolves({});
-        return new SnsNotifier({ topicArn: 'arn:aws:sns:us-east-1:1:t', client: new SNSClient({ region: 'us-east-1' }) }).notify({
-          subject: 's', releaseId: 'r1', environment: 'dev', outcome: 'released', detail: {},
-        });
-      }],
+      notify: [
+        async () => {
+          sns.on(PublishCommand).resolves({});
+          return new SnsNotifier({
+            topicArn: 'arn:aws:sns:us-east-1:1:t',
+            client: new SNSClient({ region: 'us-east-1' }),
+          }).notify({
+            subject: 's',
+            releaseId: 'r1',
+            environment: 'dev',
+            outcome: 'released',
+            detail: {},
+          });
+        },
+      ],
     },
     registry: {
-      digestExists: [async () => {
-        ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
-        return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).digestExists('r', 'sha256:a');
-      }],
-      resolveTag: [async () => {
-        ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
-        return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).resolveTag('r', 'git-1');
-      }],
+      digestExists: [
+        async () => {
+          ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+          return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).digestExists('r', 'sha256:a');
+        },
+      ],
+      resolveTag: [
+        async () => {
+          ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+          return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).resolveTag('r', 'git-1');
+        },
+      ],
     },
   };
 
@@ -326,7 +419,9 @@ describe('the commands the AWS adapters send', () => {
 
   it('covers every method of every port', () => {
     for (const [port, methods] of Object.entries(ADAPTER_ACTIONS)) {
-      expect(Object.keys((scenarios as Record<string, object>)[port] ?? {}).sort(), port).toEqual(Object.keys(methods).sort());
+      expect(Object.keys((scenarios as Record<string, object>)[port] ?? {}).sort(), port).toEqual(
+        Object.keys(methods).sort(),
+      );
     }
   });
 });
