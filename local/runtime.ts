@@ -18,12 +18,14 @@ import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import { releaseTaskHandlers } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
+import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { STATES } from '../state-machine/state-names.ts';
-import { type AslDefinition, synthesizeWorkflowDefinition } from '../state-machine/synthesize.ts';
+import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
+import { localReleaseStage, type ReleaseStageRequest } from './release-stage.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
 
 export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)), '.data');
@@ -34,7 +36,7 @@ export interface LocalRuntimeOptions {
   /** Virtual seconds per real second: 60 rehearses a 10-minute bake in 10 s. @default 60 */
   readonly speedup?: number;
   readonly environments?: Environments;
-  /** The ASL to run. @default the synthesized release workflow */
+  /** The ASL to run. @default the service stack's state machine, exactly as `cdk deploy` would deploy it */
   readonly definition?: AslDefinition;
   readonly onEvent?: (releaseId: string, event: ExecutionEvent) => void;
   readonly onNotification?: (notification: Notification) => void;
@@ -82,7 +84,7 @@ export class LocalRuntime {
   readonly definition: AslDefinition;
   readonly executions = new Map<string, RunningExecution>();
   /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
-  readonly provisionRequests = new Map<string, unknown>();
+  readonly provisionRequests = new Map<string, ReleaseStageRequest>();
   readonly approvals: LocalApprovalGate;
   readonly smokeSigner: HmacRequestSigner;
   readonly loadSigner: HmacRequestSigner;
@@ -127,7 +129,7 @@ export class LocalRuntime {
       registryHost: LOCAL_REGISTRY_HOST,
       signer: this.smokeSigner,
     };
-    this.definition = options.definition ?? synthesizeWorkflowDefinition();
+    this.definition = options.definition ?? synthesizeServiceDefinition();
     this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'manual');
   }
 
@@ -163,13 +165,7 @@ export class LocalRuntime {
     const request = handlers[STATES.approval];
     if (request) handlers[STATES.approval] = this.approvals.wrap(request);
     if (this.definition.States[STATES.scan] && !handlers[STATES.scan]) {
-      handlers[STATES.scan] = async (input) => {
-        const overrides = (input as { EnvironmentVariablesOverride?: { Name: string; Value: string }[] })
-          .EnvironmentVariablesOverride;
-        const releaseId = overrides?.find((v) => v.Name === 'RELEASE_ID')?.Value ?? 'unknown';
-        this.provisionRequests.set(releaseId, input);
-        return { Build: { Id: `local:${releaseId}`, BuildStatus: 'SUCCEEDED', Phases: [], Logs: {} } };
-      };
+      handlers[STATES.scan] = localReleaseStage(this.provisionRequests);
     }
     return handlers;
   }

@@ -12,19 +12,21 @@ import type { InvokeResult } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import { releaseTaskHandlers } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
+import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
 import { LocalApprovalGate } from '../../local/approval-gate.ts';
 import { type ExecutionResult, startExecution } from '../../local/engine.ts';
+import { localReleaseStage, type ReleaseStageRequest } from '../../local/release-stage.ts';
 import { STATES } from '../../state-machine/state-names.ts';
-import { type AslDefinition, synthesizeWorkflowDefinition } from '../../state-machine/synthesize.ts';
+import type { AslDefinition } from '../../state-machine/synthesize.ts';
 
 export const DIGEST_BLUE = `sha256:${'b'.repeat(64)}`;
 export const DIGEST_GREEN = `sha256:${'9'.repeat(64)}`;
 export const REGISTRY_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
 let cachedDefinition: AslDefinition | undefined;
-/** The synthesized definition, built once per test file (synthesis is the slow part). */
+/** The service stack's definition, synthesized once per test file (synthesis is the slow part). */
 export function definition(): AslDefinition {
-  cachedDefinition ??= synthesizeWorkflowDefinition();
+  cachedDefinition ??= synthesizeServiceDefinition();
   return cachedDefinition;
 }
 
@@ -75,6 +77,8 @@ export class ReleaseWorld {
   /** Percent of traffic on green at each health check, in order. */
   readonly checkedAt: number[] = [];
   readonly approvals: LocalApprovalGate;
+  /** The release-stage builds "Scan & provision" asked CodeBuild for, by release id. */
+  readonly provisionRequests = new Map<string, ReleaseStageRequest>();
   private checks = 0;
 
   constructor(private readonly options: WorldOptions = {}) {
@@ -129,6 +133,7 @@ export class ReleaseWorld {
   /** The real handlers, with Check health seeing the traffic that arrived (and the time that passed) during Bake. */
   handlers(deps: ReleaseDependencies = this.deps): Record<string, TaskHandler> {
     const handlers: Record<string, TaskHandler> = { ...releaseTaskHandlers(deps) };
+    handlers[STATES.scan] = localReleaseStage(this.provisionRequests);
     const requestApproval = handlers[STATES.approval];
     if (requestApproval) handlers[STATES.approval] = this.approvals.wrap(requestApproval);
     const check = handlers[STATES.check];

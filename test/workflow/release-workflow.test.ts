@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith } from '../support/environments.ts';
-import { DIGEST_BLUE, DIGEST_GREEN, failFirst, ReleaseWorld, throttled } from './harness.ts';
+import { DIGEST_BLUE, DIGEST_GREEN, failFirst, REGISTRY_HOST, ReleaseWorld, throttled } from './harness.ts';
 
 const ecrSample = JSON.parse(
   readFileSync(new URL('../../../shared/samples/ecr-image-push.json', import.meta.url), 'utf8'),
@@ -29,6 +29,33 @@ describe('release workflow on the synthesized state machine', () => {
     expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
     // Ten minutes of bake at one check a minute.
     expect(world.checkedAt).toEqual(Array(10).fill(100));
+  });
+
+  it('asks the release stage (Scan & provision) to scan and provision by digest for the environment', async () => {
+    const world = await new ReleaseWorld().seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    expect(entered(result).indexOf(STATES.scan)).toBeLessThan(entered(result).indexOf(STATES.deploy));
+    expect(world.provisionRequests.get('release-1')?.environment).toEqual({
+      IMAGE_DIGEST: DIGEST_GREEN,
+      IMAGE_URI: `${REGISTRY_HOST}/switchyard-api@${DIGEST_GREEN}`,
+      SWITCHYARD_ENVIRONMENT: 'prod',
+      RELEASE_ID: 'release-1',
+      SWITCHYARD_STAGE: 'release',
+    });
+  });
+
+  it('fails before deploying when the release stage fails (a scan gate), with live untouched', async () => {
+    const world = await new ReleaseWorld().seed();
+    const handlers = world.handlers();
+    handlers[STATES.scan] = async () => {
+      throw Object.assign(new Error('image scan found 2 CRITICAL vulnerabilities'), { name: 'CodeBuild.BuildFailed' });
+    };
+    const result = await world.run(world.apiRequest(), { handlers });
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain('2 CRITICAL vulnerabilities');
+    expect(entered(result)).not.toContain(STATES.deploy);
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
   });
 
   it('runs a canary: live routes 10% to green, bakes, then moves to 100% and bakes again', async () => {
