@@ -33,10 +33,14 @@ interface VersionWorker {
  */
 export class LocalLambda {
   private readonly workers = new Map<string, Promise<VersionWorker>>();
-  private readonly log: WriteStream | undefined;
+  private log: WriteStream | undefined;
 
-  constructor(private readonly options: LocalLambdaOptions) {
-    this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  constructor(private readonly options: LocalLambdaOptions) {}
+
+  /** Opened with the first worker, so a runtime that never invokes anything leaves no file handle behind. */
+  private logStream(): WriteStream | undefined {
+    if (!this.log && this.options.logFile) this.log = createWriteStream(this.options.logFile, { flags: 'a' });
+    return this.log;
   }
 
   /** The invoker the in-memory Lambda hands each call to. */
@@ -67,9 +71,10 @@ export class LocalLambda {
       stdout: true,
       stderr: true,
     });
-    if (this.log) {
-      worker.stdout.pipe(this.log, { end: false });
-      worker.stderr.pipe(this.log, { end: false });
+    const log = this.logStream();
+    if (log) {
+      worker.stdout.pipe(log, { end: false });
+      worker.stderr.pipe(log, { end: false });
     } else {
       worker.stdout.resume();
       worker.stderr.resume();
@@ -140,6 +145,8 @@ export class LocalLambda {
     const workers = await Promise.all(this.workers.values());
     await Promise.all(workers.map((w) => w.worker.terminate()));
     this.workers.clear();
-    this.log?.end();
+    const log = this.log;
+    if (log) await new Promise<void>((resolve) => log.end(resolve));
+    this.log = undefined;
   }
 }

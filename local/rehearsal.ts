@@ -1,5 +1,5 @@
 import { environmentNamed, parseStrategy } from '../config/environments.ts';
-import type { Strategy } from '../config/schema.ts';
+import type { Environments, Strategy } from '../config/schema.ts';
 import type { HealthCheck, TrafficState } from '../core/traffic.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
@@ -19,6 +19,8 @@ export interface RehearsalOptions {
   readonly ratePerSecond: number;
   readonly dataDir?: string;
   readonly definition?: AslDefinition;
+  /** @default the configured environments */
+  readonly environments?: Environments;
   /** Progress lines go here; nothing is printed when absent. */
   readonly print?: (line: string) => void;
 }
@@ -129,13 +131,14 @@ export function progressPrinter(print: (line: string) => void): (event: Executio
 export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
   const started = performance.now();
   const print = options.print ?? (() => undefined);
-  const env = environmentNamed(options.environment);
+  const env = environmentNamed(options.environment, options.environments);
   const events: ExecutionEvent[] = [];
   const onProgress = progressPrinter(print);
   const runtime = new LocalRuntime({
     speedup: options.speedup,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.definition ? { definition: options.definition } : {}),
+    ...(options.environments ? { environments: options.environments } : {}),
     onEvent: (_id, event) => {
       events.push(event);
       onProgress(event);

@@ -8,6 +8,7 @@ import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
 import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
 import { MemoryNotifier } from '../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
+import { StaticSmokeSigners } from '../adapters/memory/static-smoke-signers.ts';
 import { HmacRequestSigner } from '../app/signing-client.ts';
 import { environments as configuredEnvironments, environmentNamed, pushTargets } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
@@ -127,7 +128,7 @@ export class LocalRuntime {
       registry: this.imageIndex,
       clock: this.clock,
       registryHost: LOCAL_REGISTRY_HOST,
-      signer: this.smokeSigner,
+      smokeSigners: new StaticSmokeSigners(this.smokeSigner),
     };
     this.definition = options.definition ?? synthesizeServiceDefinition();
     this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'manual');

@@ -68,8 +68,9 @@ export class MemoryFunctionVersions implements FunctionVersions {
     return found;
   }
 
+  /** Undefined when the alias or the function does not exist, as GetAlias's ResourceNotFoundException reads. */
   async getAlias(functionName: string, alias: string): Promise<AliasState | undefined> {
-    const state = this.fn(functionName).aliases.get(alias);
+    const state = this.functions.get(functionName)?.aliases.get(alias);
     return state ? structuredClone(state) : undefined;
   }
 

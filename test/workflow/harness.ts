@@ -6,9 +6,10 @@ import { MemoryVersionMetrics } from '../../adapters/memory/memory-metrics.ts';
 import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
+import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import { environments as realEnvironments } from '../../config/environments.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
-import type { InvokeResult } from '../../core/ports.ts';
+import type { InvokeResult, SmokeSigners } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import { releaseTaskHandlers } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
@@ -53,6 +54,8 @@ export interface WorldOptions {
   readonly traffic?: (check: number, percent: number) => TrafficSample;
   /** Who answers "Await approval". @default auto */
   readonly approvals?: 'auto' | 'manual';
+  /** The smoke-test signers. @default one stand-in signer for every environment */
+  readonly smokeSigners?: SmokeSigners;
 }
 
 function json(statusCode: number, body: unknown): InvokeResult {
@@ -106,7 +109,9 @@ export class ReleaseWorld {
       registry: this.registry,
       clock: this.clock,
       registryHost: REGISTRY_HOST,
-      signer: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) },
+      smokeSigners:
+        options.smokeSigners ??
+        new StaticSmokeSigners({ sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) }),
       isTransient: isTransientAwsError,
     };
     this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'auto');

@@ -1,0 +1,319 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
+import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
+import { environmentNamed } from '../config/environments.ts';
+import type { EnvironmentName } from '../config/schema.ts';
+import { layoutStateMachine } from '../console/graph-layout.ts';
+import { restProxyEvent } from '../core/api-gateway-event.ts';
+import type { Notification } from '../core/ports.ts';
+import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
+import type { AslDefinition } from '../state-machine/synthesize.ts';
+import { LocalGateway } from './gateway.ts';
+import { LoadGenerator } from './load-generator.ts';
+import { LocalRuntime } from './runtime.ts';
+
+export const DEFAULT_LOCAL_PORT = 4780;
+export const DEFAULT_LOCAL_URL = `http://127.0.0.1:${DEFAULT_LOCAL_PORT}`;
+
+const CONSOLE_DIR = resolve(fileURLToPath(new URL('../console', import.meta.url)));
+const STATIC: Record<string, string> = {
+  '/': 'index.html',
+  '/console/app.js': 'app.js',
+  '/console/style.css': 'style.css',
+};
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+export interface ServeOptions {
+  /** @default 4780; 0 picks a free port */
+  readonly port?: number;
+  readonly dataDir?: string;
+  /** Virtual seconds per real second. @default 60 */
+  readonly speedup?: number;
+  /** Load generator requests per real second, per environment. @default 40 */
+  readonly ratePerSecond?: number;
+  /** Environments set up with a first version, a gateway and load. @default every configured one */
+  readonly environments?: readonly EnvironmentName[];
+  /** @default the service stack's synthesized definition (what AWS runs) */
+  readonly definition?: AslDefinition;
+  readonly print?: (line: string) => void;
+}
+
+/** A build for `local push` and the console's start button; faults are for rehearsals only. */
+const PushBody = z.strictObject({
+  commit: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,40}$/)
+    .optional(),
+  fault: z
+    .strictObject({
+      failRate: z.number().min(0).max(1).optional(),
+      failAfterRequests: z.number().int().min(0).max(1_000_000).optional(),
+      failHealth: z.boolean().optional(),
+      latencyMs: z.number().int().min(0).max(60_000).optional(),
+    })
+    .optional(),
+  /** Send ECR's push event to the local event rules (environments that release on push start a release). */
+  emitPushEvent: z.boolean().default(true),
+});
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 1024 * 1024) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, result: ProxyResult): void {
+  res.writeHead(result.statusCode, result.headers).end(result.body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/**
+ * `switchyard local serve`: the local runtime (approvals answered by people), the release API handler behind a
+ * small HTTP adapter that turns requests into the same REST proxy events API Gateway sends, a gateway and a modest
+ * load generator per environment so bakes see traffic, and the console page — all on 127.0.0.1.
+ */
+export class SwitchyardServer {
+  readonly log = new ExecutionLog();
+  runtime: LocalRuntime | undefined;
+  ops: LocalReleaseOperations | undefined;
+  definition: AslDefinition | undefined;
+  private server: Server | undefined;
+  private readonly gateways: LocalGateway[] = [];
+  private readonly loads = new Map<string, LoadGenerator>();
+  private readonly sse = new Set<ServerResponse>();
+  private stopping = false;
+  private readonly notifications: Notification[] = [];
+
+  constructor(private readonly options: ServeOptions = {}) {}
+
+  async start(): Promise<string> {
+    const print = this.options.print ?? (() => undefined);
+    this.definition = this.options.definition ?? synthesizeServiceDefinition();
+    const runtime = new LocalRuntime({
+      ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
+      speedup: this.options.speedup ?? 60,
+      definition: this.definition,
+      approvals: 'manual',
+      onEvent: (id, event) => this.log.record(id, event),
+      onNotification: (n) => {
+        this.notifications.push(n);
+        print(`✉ ${n.subject}`);
+      },
+    });
+    this.runtime = runtime;
+    this.ops = new LocalReleaseOperations(runtime, this.log);
+    const leftovers = await runtime.reconcileLeftovers();
+    if (leftovers.length > 0) print(`reconciled releases an earlier run left behind: ${leftovers.join(', ')}`);
+
+    const names = this.options.environments ?? (Object.keys(runtime.environments) as EnvironmentName[]);
+    const base = await runtime.registry.build(
+      environmentNamed(names[0] ?? 'dev', runtime.environments).repositoryName,
+      {
+        commit: 'local-base',
+      },
+    );
+    for (const name of names) {
+      const env = environmentNamed(name, runtime.environments);
+      const version = await runtime.bootstrap(env.name, base);
+      const gateway = new LocalGateway({
+        functions: runtime.functions,
+        functionName: env.functionName,
+        alias: env.aliases.live,
+      });
+      const url = await gateway.start();
+      this.gateways.push(gateway);
+      this.startLoad(env.name, url);
+      print(`${env.name}: ${env.functionName}:${version} live behind ${url}`);
+    }
+    this.log.subscribe((change) => this.broadcast(change));
+
+    const handle = releaseApiHandler(this.ops);
+    this.server = createServer((req, res) => {
+      this.route(req, res, handle).catch((error: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { message: error instanceof Error ? error.message : String(error) });
+      });
+    });
+    const port = this.options.port ?? DEFAULT_LOCAL_PORT;
+    await new Promise<void>((ok, fail) => {
+      this.server?.once('error', fail);
+      this.server?.listen(port, '127.0.0.1', ok);
+    });
+    const { port: bound } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${bound}`;
+  }
+
+  /** Steady signed traffic for an environment, restarted whenever the generator reaches its bounds. */
+  private startLoad(environment: string, baseUrl: string): void {
+    if (this.stopping || !this.runtime) return;
+    const rate = this.options.ratePerSecond ?? 40;
+    const load = new LoadGenerator({
+      baseUrl,
+      signer: this.runtime.loadSigner,
+      ratePerSecond: rate,
+      maxDurationMs: 10 * 60_000,
+      maxRequests: rate * 600,
+      maxInFlight: 16,
+    });
+    this.loads.set(environment, load);
+    load.start();
+    void (async () => {
+      await new Promise((r) => setTimeout(r, 10 * 60_000 + 1000).unref());
+      if (!this.stopping) this.startLoad(environment, baseUrl);
+    })();
+  }
+
+  private broadcast(change: unknown): void {
+    const data = `data: ${JSON.stringify(change)}\n\n`;
+    for (const res of this.sse) res.write(data);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, handle: (event: unknown) => Promise<ProxyResult>) {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const file = STATIC[url.pathname];
+    if (method === 'GET' && file) {
+      const body = await readFile(join(CONSOLE_DIR, file));
+      res.writeHead(200, { 'content-type': `${TYPES[extname(file)] ?? 'text/plain'}; charset=utf-8` }).end(body);
+      return;
+    }
+    if (method === 'GET' && url.pathname === '/local/graph') {
+      sendJson(res, 200, layoutStateMachine(this.definition ?? { StartAt: '', States: {} }));
+      return;
+    }
+    if (method === 'GET' && url.pathname === '/local/info') {
+      sendJson(res, 200, await this.info());
+      return;
+    }
+    if (method === 'GET' && url.pathname === '/local/events') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write('retry: 1000\n\n');
+      this.sse.add(res);
+      req.on('close', () => this.sse.delete(res));
+      return;
+    }
+    if (method === 'POST' && url.pathname === '/local/images') {
+      await this.push(await readBody(req), res);
+      return;
+    }
+    if (url.pathname.startsWith('/local/')) {
+      sendJson(res, 404, { message: `no route ${url.pathname}` });
+      return;
+    }
+    const event = restProxyEvent({
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
+      ),
+      body: await readBody(req),
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    });
+    // IAM authorization's caller, locally: who runs the CLI or the console (a header may name them).
+    const user = req.headers['x-switchyard-user'];
+    const identity = (event.requestContext as { identity: Record<string, unknown> }).identity;
+    identity.userArn = `local:${typeof user === 'string' && user ? user : userInfo().username}`;
+    send(res, await handle(event));
+  }
+
+  private async push(raw: string, res: ServerResponse): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime || !this.ops) throw new Error('the server has not started');
+    let value: unknown = {};
+    try {
+      value = raw.trim() ? JSON.parse(raw) : {};
+    } catch {
+      sendJson(res, 400, {
+        message: 'the request body is not valid JSON',
+        errors: [{ field: '(body)', message: 'not valid JSON' }],
+      });
+      return;
+    }
+    const parsed = PushBody.safeParse(value);
+    if (!parsed.success) {
+      sendJson(res, 400, {
+        message: 'invalid request body',
+        errors: parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
+      });
+      return;
+    }
+    const body = parsed.data;
+    const repositoryName = Object.values(runtime.environments)[0]?.repositoryName ?? 'switchyard-api';
+    const image = await runtime.registry.build(repositoryName, {
+      commit: body.commit ?? `local-${Date.now().toString(36)}`,
+      ...(body.fault ? { fault: body.fault } : {}),
+    });
+    const releases = body.emitPushEvent
+      ? runtime.onImageEvent(runtime.registry.pushEvent(image, runtime.clock.now()))
+      : [];
+    for (const started of releases) this.ops.track(started);
+    sendJson(res, 201, {
+      image,
+      releases: releases.map((r) => ({ releaseId: r.releaseId, executionArn: r.executionArn })),
+    });
+  }
+
+  private async info() {
+    const runtime = this.runtime;
+    if (!runtime) return {};
+    const environments = [];
+    for (const env of Object.values(runtime.environments)) {
+      if (!runtime.functions.hasFunction(env.functionName)) continue;
+      const live = await runtime.functions.getAlias(env.functionName, env.aliases.live);
+      environments.push({
+        name: env.name,
+        functionName: env.functionName,
+        live: live ?? null,
+        strategy: env.strategy,
+        approvalRequired: env.approvalRequired,
+        promotesTo: env.promotesTo ?? null,
+        health: env.health,
+      });
+    }
+    return {
+      speedup: runtime.clock.speedup,
+      dataDir: runtime.dataDir,
+      environments,
+      notifications: this.notifications.slice(-20),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const res of this.sse) res.end();
+    this.sse.clear();
+    const server = this.server;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
+    await Promise.all([...this.loads.values()].map((l) => l.stop()));
+    for (const runtime of this.runtime ? [this.runtime] : []) {
+      for (const id of runtime.executions.keys()) {
+        if (this.log.view(id)?.status !== 'RUNNING') continue;
+        await runtime.abort(id);
+        await this.log.settled(id);
+      }
+    }
+    await Promise.all(this.gateways.map((g) => g.stop()));
+    await this.runtime?.close();
+  }
+}

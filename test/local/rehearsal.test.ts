@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
+import { rehearse } from '../../local/rehearsal.ts';
+import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
+import { STATES } from '../../state-machine/state-names.ts';
+import { environmentsWith } from '../support/environments.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-rehearsal-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+// Prod's rules, with a traffic floor a loaded CI machine always reaches; everything else is the real config.
+const environments = environmentsWith('prod', { health: { minInvocations: 5 } });
+const base = { environment: 'prod', environments, speedup: 240, ratePerSecond: 150, dataDir } as const;
+
+const entered = (report: Awaited<ReturnType<typeof rehearse>>) =>
+  report.result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+
+describe('the local rehearsal (npm start)', () => {
+  it('runs every state of the synthesized definition and ends Released with live on the new version', async () => {
+    const report = await rehearse(base);
+    expect(report.outcome).toBe('released');
+    expect(report.result.status).toBe('SUCCEEDED');
+    for (const state of [
+      STATES.validate,
+      STATES.scan,
+      STATES.deploy,
+      STATES.verify,
+      STATES.approval,
+      STATES.shift,
+      STATES.bake,
+      STATES.check,
+      STATES.finalize,
+      STATES.released,
+    ]) {
+      expect(entered(report)).toContain(state);
+    }
+    // A 10% canary baked 5 minutes, then 100% baked 10, one check a minute: 15 checks.
+    expect(entered(report).filter((s) => s === STATES.check)).toHaveLength(15);
+    expect(report.live).toEqual({ version: '2' });
+    expect(report.traffic.find((t) => t.version === '2')?.invocations).toBeGreaterThan(0);
+    expect(report.load.byStatus['200']).toBeGreaterThan(0);
+  });
+
+  it('rolls a failing build back at the canary: it never serves more than its share, and live returns to blue', async () => {
+    const report = await rehearse({ ...base, fault: { failRate: 0.5, failAfterRequests: 20 } });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.result.error).toBe('ReleaseRolledBack');
+    expect(report.live).toEqual({ version: '1' });
+    expect(report.lastCheck?.verdict).toBe('unhealthy');
+    expect(report.reason).toMatch(/error rate|errors reach the limit/);
+    const green = report.traffic.find((t) => t.version === '2');
+    expect(green?.errors).toBeGreaterThan(0);
+    // Live routed 10% to the canary: per virtual minute its share stays near that, far from all traffic.
+    expect(report.candidateMaxShare).toBeGreaterThan(0);
+    expect(report.candidateMaxShare).toBeLessThan(0.25);
+    expect(entered(report)).not.toContain(STATES.finalize);
+    expect(report.errorToRestoreSeconds).not.toBeNull();
+  });
+
+  it('fails a build whose health check fails, before any traffic moves', async () => {
+    const report = await rehearse({ ...base, fault: { failHealth: true } });
+    expect(report.outcome).toBe('failed');
+    expect(report.reason).toContain('health (expected 200 reporting version 2, got 503');
+    expect(report.live).toEqual({ version: '1' });
+    expect(report.traffic.map((t) => t.version)).toEqual(['1']);
+    expect(entered(report)).not.toContain(STATES.shift);
+  });
+
+  it('runs the definition it is given: no second orchestration path decides what happens', async () => {
+    const definition = synthesizeServiceDefinition();
+    const shift = definition.States[STATES.shift];
+    if (!shift) throw new Error('no Shift traffic state');
+    // Send Shift traffic straight to Finalize: no Bake, no Check health.
+    definition.States[STATES.shift] = { ...shift, Next: STATES.finalize };
+    const report = await rehearse({ ...base, definition, strategy: { kind: 'all-at-once' } });
+    expect(report.outcome).toBe('released');
+    expect(entered(report)).not.toContain(STATES.check);
+    expect(entered(report)).not.toContain(STATES.bake);
+  });
+
+  it('keeps the release history in the data directory across restarts', async () => {
+    const store = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
+    try {
+      const page = await store.listReleases({ environment: 'prod', limit: 100 });
+      expect(page.releases.map((r) => r.status).sort()).toEqual(['failed', 'released', 'released', 'rolled-back']);
+      expect(await store.getLock('switchyard-api-prod#prod')).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+});

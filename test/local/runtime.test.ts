@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { restProxyEvent } from '../../core/api-gateway-event.ts';
+import { LocalGateway } from '../../local/gateway.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { STATES } from '../../state-machine/state-names.ts';
+
+const opened: { runtime: LocalRuntime; dir: string }[] = [];
+function runtime(
+  options: ConstructorParameters<typeof LocalRuntime>[0] = {},
+  dir = mkdtempSync(join(tmpdir(), 'sy-')),
+) {
+  const rt = new LocalRuntime({ dataDir: dir, speedup: 600, ...options });
+  opened.push({ runtime: rt, dir });
+  return rt;
+}
+afterEach(async () => {
+  for (const { runtime: rt, dir } of opened.splice(0)) {
+    await rt.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function twoVersions(rt: LocalRuntime) {
+  const one = await rt.registry.build('switchyard-api', { commit: 'one' });
+  await rt.bootstrap('prod', one);
+  const two = await rt.registry.build('switchyard-api', { commit: 'two' });
+  const fn = 'switchyard-api-prod';
+  const { codeSha256 } = await rt.functions.updateCodeAndWait(
+    fn,
+    `000000000000.dkr.ecr.local.amazonaws.com/switchyard-api@${two.digest}`,
+  );
+  await rt.functions.publishVersion(fn, 'second', codeSha256);
+  return fn;
+}
+
+describe('the local Lambda', () => {
+  it('runs each version in its own worker: module state never leaks between versions', async () => {
+    const rt = runtime();
+    const fn = await twoVersions(rt);
+    const body = JSON.stringify({
+      customerId: 'c-1',
+      currency: 'EUR',
+      items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 5 }],
+    });
+    const post = { method: 'POST', path: '/orders', body, query: {}, headers: { 'content-type': 'application/json' } };
+    const signed = async (request: typeof post) => ({
+      ...request,
+      headers: { ...request.headers, ...(await rt.smokeSigner.sign(request)) },
+    });
+    const created = await rt.functions.invoke(fn, '1', restProxyEvent(await signed(post)), 5000);
+    expect((created.payload as { statusCode: number }).statusCode).toBe(201);
+    const list = { ...post, method: 'GET', body: '', headers: { 'content-type': 'application/json' } };
+    const onOne = await rt.functions.invoke(fn, '1', restProxyEvent(await signed(list)), 5000);
+    const onTwo = await rt.functions.invoke(fn, '2', restProxyEvent(await signed(list)), 5000);
+    const count = (r: { payload: unknown }) => (JSON.parse((r.payload as { body: string }).body) as unknown[]).length;
+    // Both start from the same seed orders; only version 1 saw the new one.
+    expect(count(onOne)).toBe(count(onTwo) + 1);
+    const health = await rt.functions.invoke(fn, '2', restProxyEvent({ method: 'GET', path: '/health' }), 5000);
+    expect(JSON.parse((health.payload as { body: string }).body)).toMatchObject({ version: '2' });
+  });
+
+  it('routes live by weight through the gateway and records per-version metrics under the alias', async () => {
+    const rt = runtime();
+    const fn = await twoVersions(rt);
+    await rt.functions.updateAlias(fn, 'live', '1', { version: '2', weight: 0.5 });
+    const gateway = new LocalGateway({ functions: rt.functions, functionName: fn, alias: 'live' });
+    const url = await gateway.start();
+    try {
+      for (let i = 0; i < 60; i++) expect((await fetch(`${url}/version`)).status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
+    const byVersion = (v: string) => rt.metrics.all().filter((p) => p.resource === 'live' && p.version === v).length;
+    expect(byVersion('1') + byVersion('2')).toBe(60);
+    expect(byVersion('1')).toBeGreaterThan(10);
+    expect(byVersion('2')).toBeGreaterThan(10);
+  });
+});
+
+describe('stopping a release', () => {
+  it('an aborted release is reconciled: live back on blue, record closed, lock freed', async () => {
+    const rt = runtime({ approvals: 'auto' });
+    const base = await rt.registry.build('switchyard-api', { commit: 'base' });
+    await rt.bootstrap('prod', base);
+    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
+    const release = rt.startRelease({
+      trigger: 'api',
+      environment: 'prod',
+      imageDigest: next.digest,
+      requestedBy: 't',
+    });
+    // Wait until the canary has moved live, then abort mid-bake.
+    for (let i = 0; i < 1000; i++) {
+      const live = await rt.functions.getAlias('switchyard-api-prod', 'live');
+      if (live?.routing) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await rt.functions.getAlias('switchyard-api-prod', 'live'))?.routing).toEqual({
+      version: '2',
+      weight: 0.1,
+    });
+    await rt.abort(release.releaseId);
+    const result = await release.result;
+    expect(result.status).toBe('ABORTED');
+    expect(await rt.functions.getAlias('switchyard-api-prod', 'live')).toEqual({ name: 'live', version: '1' });
+    expect(await rt.store.getRelease(release.releaseId)).toMatchObject({ status: 'aborted' });
+    expect(await rt.store.getLock('switchyard-api-prod#prod')).toBeUndefined();
+    expect(result.events.map((e) => e.state)).toContain(STATES.bake);
+  });
+
+  it('frees a lock a stopped process left behind when the runtime starts again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-'));
+    const first = runtime({}, dir);
+    const now = new Date();
+    await first.store.createRelease({
+      releaseId: 'rel-orphan',
+      executionArn: 'arn:local:rel-orphan',
+      environment: 'prod',
+      functionName: 'switchyard-api-prod',
+      imageUri: 'x@sha256:1',
+      digest: 'sha256:1',
+      blueVersion: '1',
+      status: 'running',
+      startedAt: now.toISOString(),
+      trigger: 'api:t',
+      events: [],
+    });
+    await first.store.acquireLock(
+      'switchyard-api-prod#prod',
+      {
+        releaseId: 'rel-orphan',
+        executionArn: 'arn:local:rel-orphan',
+        acquiredAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+      },
+      now,
+    );
+    await first.close();
+    opened.splice(0);
+    const second = runtime({}, dir);
+    expect(await second.reconcileLeftovers()).toEqual(['rel-orphan']);
+    expect(await second.store.getLock('switchyard-api-prod#prod')).toBeUndefined();
+    expect(await second.store.getRelease('rel-orphan')).toMatchObject({ status: 'aborted' });
+  });
+});
