@@ -162,6 +162,14 @@ export function lockKey(env: EnvironmentConfig): string {
   return `${env.functionName}#${env.name}`;
 }
 
+/**
+ * The Secrets Manager secret holding the environment's client keys (Terraform's `${function_name}/client-keys`);
+ * Verify green signs its smoke requests with the `smoke-tests` client in it.
+ */
+export function clientKeysSecretName(env: EnvironmentConfig): string {
+  return `${env.functionName}/client-keys`;
+}
+
 /** Environments whose pushes start a release (the EventBridge rule and the local registry both use this). */
 export function pushTargets(envs: Environments = environments): EnvironmentConfig[] {
   return Object.values(envs).filter((e) => e.releaseOnPush);

@@ -55,13 +55,17 @@ export interface MetricWindow {
 
 export interface VersionMetricsSample {
   readonly invocations: number;
+  /**
+   * Failed invocations: function errors (Lambda `Errors`) plus the 5xx responses the application reports (its own
+   * `Errors` metric), so a version that answers 500 without throwing still counts as failing.
+   */
   readonly errors: number;
   readonly throttles: number;
   /** p99 duration over the window, or null when no data point exists. */
   readonly p99DurationMs: number | null;
 }
 
-/** CloudWatch per-version metrics (FunctionName + Resource + ExecutedVersion). */
+/** CloudWatch per-version metrics (Lambda's FunctionName + Resource + ExecutedVersion, the app's FunctionVersion). */
 export interface VersionMetrics {
   sample(window: MetricWindow): Promise<VersionMetricsSample>;
 }
@@ -183,6 +187,15 @@ export interface RequestSigner {
     query: Record<string, string>;
     body: string;
   }): Promise<Record<string, string>>;
+}
+
+/** The smoke-test client's signer for each environment (its client-keys secret in the cloud). */
+export interface SmokeSigners {
+  /**
+   * The signer of the environment's `smoke-tests` client, or undefined when the environment has none configured.
+   * Throws when the keys cannot be read or are malformed; the error never carries a key.
+   */
+  signerFor(environment: string): Promise<RequestSigner | undefined>;
 }
 
 /** ECR: does the digest exist, and which digest does a tag name. */

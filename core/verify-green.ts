@@ -1,6 +1,6 @@
 import { parseProxyResponse, restProxyEvent } from './api-gateway-event.ts';
 import { errorMessage, VerificationFailed } from './errors.ts';
-import type { FunctionVersions, ReleaseStore, RequestSigner } from './ports.ts';
+import type { FunctionVersions, ReleaseStore, RequestSigner, SmokeSigners } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 
 export interface CheckEvidence {
@@ -21,8 +21,8 @@ export interface VerifyGreenDeps {
   readonly functions: FunctionVersions;
   readonly store: ReleaseStore;
   readonly clock: { now(): Date };
-  /** Signs smoke requests as the smoke-test client; without one, signed smoke requests fail verification. */
-  readonly signer?: RequestSigner;
+  /** The smoke-test client's signer per environment; without one, signed smoke requests fail verification. */
+  readonly smokeSigners: SmokeSigners;
   /** A throttled or briefly failing invoke is retried by the state machine, not judged as a failed check. */
   readonly isTransient?: (error: unknown) => boolean;
 }
@@ -82,21 +82,31 @@ export async function verifyGreen(
   });
 
   if (checks.every((c) => c.passed)) {
+    let signer: RequestSigner | undefined;
+    let unsigned = 'no smoke-test signing key is configured';
+    if (verification.smoke.some((smoke) => smoke.signed)) {
+      try {
+        signer = await deps.smokeSigners.signerFor(release.environment);
+      } catch (error) {
+        if (deps.isTransient?.(error)) throw error;
+        unsigned = `the smoke-test signing key could not be read: ${errorMessage(error)}`;
+      }
+    }
     for (const smoke of verification.smoke) {
       const body = smoke.body === undefined ? '' : JSON.stringify(smoke.body);
       const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
-      if (smoke.signed && !deps.signer) {
+      if (smoke.signed && !signer) {
         checks.push({
           name: smoke.name,
           passed: false,
           expected: `${smoke.expectStatus}`,
-          observed: 'not sent: no smoke-test signing key is configured',
+          observed: `not sent: ${unsigned}`,
           durationMs: 0,
         });
         continue;
       }
-      if (smoke.signed && deps.signer) {
-        Object.assign(headers, await deps.signer.sign({ method: smoke.method, path: smoke.path, query: {}, body }));
+      if (smoke.signed && signer) {
+        Object.assign(headers, await signer.sign({ method: smoke.method, path: smoke.path, query: {}, body }));
       }
       const { response, durationMs } = await call(smoke.method, smoke.path, body, headers);
       checks.push({

@@ -4,6 +4,7 @@ import { CloudWatchVersionMetrics } from '../adapters/aws/cloudwatch-version-met
 import { DynamoDbReleaseStore } from '../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../adapters/aws/lambda-function-versions.ts';
+import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
@@ -15,7 +16,7 @@ import { reconcileHandler, releaseTaskHandlers } from './release-tasks.ts';
 import type { TaskHandler } from './task-handler.ts';
 
 /** The ports an AWS adapter backs; each one needs its own IAM actions (infra/handler-permissions.ts). */
-export const AWS_PORTS = ['functions', 'metrics', 'alarms', 'store', 'notifier', 'registry'] as const;
+export const AWS_PORTS = ['functions', 'metrics', 'alarms', 'store', 'notifier', 'registry', 'smokeSigners'] as const;
 export type AwsPort = (typeof AWS_PORTS)[number];
 
 /** The methods of each port, as the core logic calls them. */
@@ -26,6 +27,7 @@ export interface PortMethods {
   readonly store: keyof ReleaseDependencies['store'];
   readonly notifier: keyof ReleaseDependencies['notifier'];
   readonly registry: keyof ReleaseDependencies['registry'];
+  readonly smokeSigners: keyof ReleaseDependencies['smokeSigners'];
 }
 
 /** Which port methods a function may call: the one place its IAM policy and its adapters are derived from. */
@@ -50,7 +52,7 @@ export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
     functions: ['versionImageDigest', 'findVersionByDescription', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
     store: ['updateRelease'],
   },
-  [STATES.verify]: { functions: ['invoke'], store: ['updateRelease'] },
+  [STATES.verify]: { functions: ['invoke'], store: ['updateRelease'], smokeSigners: ['signerFor'] },
   [STATES.approval]: { store: ['saveApprovalRequest', 'updateRelease'], notifier: ['notify'] },
   [STATES.shift]: { functions: ['getAlias', 'updateAlias', 'ensureAlias'], store: ['updateRelease'] },
   [STATES.check]: {
@@ -130,6 +132,7 @@ export function restrictToGrants(deps: ReleaseDependencies, grants: PortGrants, 
     store: restrictedPort(deps.store, 'store', grants.store ?? [], owner),
     notifier: restrictedPort(deps.notifier, 'notifier', grants.notifier ?? [], owner),
     registry: restrictedPort(deps.registry, 'registry', grants.registry ?? [], owner),
+    smokeSigners: restrictedPort(deps.smokeSigners, 'smokeSigners', grants.smokeSigners ?? [], owner),
   };
 }
 
@@ -158,6 +161,9 @@ export function awsReleaseDependencies(
       : (NOT_CONFIGURED as ReleaseDependencies['notifier']),
     registry: wants('registry') ? new EcrImageRegistry() : (NOT_CONFIGURED as ReleaseDependencies['registry']),
     registryHost: wants('registry') ? required(env, ENV_VARS.registryHost) : '',
+    smokeSigners: wants('smokeSigners')
+      ? new SecretsManagerSmokeSigners({ environments })
+      : (NOT_CONFIGURED as ReleaseDependencies['smokeSigners']),
     clock: new SystemClock(),
     isTransient: isTransientAwsError,
   };

@@ -6,7 +6,7 @@ import type {
   ImageRegistry,
   Notifier,
   ReleaseStore,
-  RequestSigner,
+  SmokeSigners,
   VersionMetrics,
 } from '../core/ports.ts';
 
@@ -21,6 +21,7 @@ export interface ReleaseDependencies {
   readonly registry: ImageRegistry;
   readonly clock: Clock;
   readonly registryHost: string;
-  readonly signer?: RequestSigner;
+  /** The smoke-test client's signer per environment, for Verify green's signed smoke requests. */
+  readonly smokeSigners: SmokeSigners;
   readonly isTransient?: (error: unknown) => boolean;
 }

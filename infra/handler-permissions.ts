@@ -32,6 +32,7 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
   },
   notifier: { notify: ['sns:Publish'] },
   registry: { digestExists: ['ecr:DescribeImages'], resolveTag: ['ecr:DescribeImages'] },
+  smokeSigners: { signerFor: ['secretsmanager:GetSecretValue'] },
 };
 
 /** The actions a function's grants need, per port, sorted and without duplicates. */
@@ -53,10 +54,12 @@ export function allActionsFor(grants: PortGrants): string[] {
 
 /**
  * Actions no adapter sends but the platform needs for a function to run: its own log group, X-Ray segments
- * (`*`: X-Ray has no resource-level permissions), and the alerts topic's KMS key for SNS publishers.
+ * (`*`: X-Ray has no resource-level permissions), the alerts topic's KMS key for SNS publishers, and the client-keys
+ * secrets' KMS key, which Secrets Manager uses on the reader's behalf (kms:ViaService).
  */
 export const PLATFORM_ACTIONS = {
   logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   tracing: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
   topicKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  secretKey: ['kms:Decrypt'],
 } as const;

@@ -39,6 +39,16 @@ export function handlerWildcards(envs: Environments): WildcardAcknowledgement[] 
       reason:
         "The release acts on the application's published versions and aliases (function:name:7, function:name:live), whose ARNs carry a qualifier; the function names are the configured environments'",
     },
+    {
+      finding: arnOf('secretsmanager', `secret:(${names})/client-keys-\\*`),
+      reason:
+        "Verify green reads the configured environments' client-keys secrets by name; Secrets Manager appends six random characters to every secret ARN",
+    },
+    {
+      finding: arnOf('kms', 'key/\\*'),
+      reason:
+        "kms:Decrypt on the client-keys secrets' key, which Terraform creates (its id is unknown to this stack); limited to Secrets Manager acting for the reader (kms:ViaService) on exactly those secrets (kms:EncryptionContext:SecretARN)",
+    },
   ];
 }
 

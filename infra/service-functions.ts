@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { clientKeysSecretName } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import {
   ENV_VARS,
@@ -17,7 +18,7 @@ import {
   type ServiceFunction,
 } from '../handlers/aws-dependencies.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../state-machine/state-names.ts';
-import { actionsFor } from './handler-permissions.ts';
+import { actionsFor, PLATFORM_ACTIONS } from './handler-permissions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
 /** Each service function's entry file (one thin file per function in handlers/lambda/). */
@@ -161,6 +162,30 @@ export class ServiceFunctions extends Construct {
       add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);
     }
     add('ReadImages', actions.registry, [props.repository.repositoryArn]);
+    if (actions.smokeSigners) {
+      // Terraform's `<functionName>/client-keys`; Secrets Manager appends six random characters to a secret's ARN.
+      const secrets = envs.map((env) =>
+        stack.formatArn({
+          service: 'secretsmanager',
+          resource: 'secret',
+          resourceName: `${clientKeysSecretName(env)}-*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      );
+      add('ReadClientKeys', actions.smokeSigners, secrets);
+      // The secrets' key is Terraform's (its id is unknown here): usable only through Secrets Manager, for them.
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DecryptClientKeys',
+          actions: [...PLATFORM_ACTIONS.secretKey],
+          resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': secrets },
+          },
+        }),
+      );
+    }
     if (statements.length === 0) throw new Error(`${fn} is granted nothing: check FUNCTION_GRANTS`);
     return statements;
   }

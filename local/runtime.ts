@@ -128,7 +128,7 @@ export class LocalRuntime {
       registry: this.imageIndex,
       clock: this.clock,
       registryHost: LOCAL_REGISTRY_HOST,
-      smokeSigners: new StaticSmokeSigners(this.smokeSigner),
+      smokeSigners: new StaticSmokeSigners({ all: this.smokeSigner }),
     };
     this.definition = options.definition ?? synthesizeServiceDefinition();
     this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'manual');

@@ -1,17 +1,16 @@
 import type { RequestSigner, SmokeSigners } from '../../core/ports.ts';
 
-/**
- * One signer for every environment (or for the listed ones only): the local runtime's single smoke-test client and
- * the tests' stand-in for the per-environment secrets.
- */
+export interface StaticSmokeSignersOptions {
+  /** The signer of every environment not in `byEnvironment` (the local runtime has one smoke-test client). */
+  readonly all?: RequestSigner;
+  readonly byEnvironment?: Readonly<Record<string, RequestSigner>>;
+}
+
+/** Signers fixed up front: the local runtime's and the tests' stand-in for the per-environment secrets. */
 export class StaticSmokeSigners implements SmokeSigners {
-  constructor(
-    private readonly signer: RequestSigner | undefined,
-    private readonly environments?: readonly string[],
-  ) {}
+  constructor(private readonly options: StaticSmokeSignersOptions) {}
 
   async signerFor(environment: string): Promise<RequestSigner | undefined> {
-    if (this.environments && !this.environments.includes(environment)) return undefined;
-    return this.signer;
+    return this.options.byEnvironment?.[environment] ?? this.options.all;
   }
 }

@@ -15,6 +15,7 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   DeleteCommand,
@@ -32,6 +33,7 @@ import { CloudWatchVersionMetrics } from '../../adapters/aws/cloudwatch-version-
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../../adapters/aws/lambda-function-versions.ts';
+import { SecretsManagerSmokeSigners } from '../../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
 import { environments } from '../../config/environments.ts';
 import { FUNCTION_GRANTS, type ServiceFunction } from '../../handlers/aws-dependencies.ts';
@@ -73,6 +75,7 @@ describe('each service function role', () => {
       ...PLATFORM_ACTIONS.logs,
       ...PLATFORM_ACTIONS.tracing,
       ...(FUNCTION_GRANTS[fn].notifier ? PLATFORM_ACTIONS.topicKey : []),
+      ...(FUNCTION_GRANTS[fn].smokeSigners ? PLATFORM_ACTIONS.secretKey : []),
     ].sort();
     expect(granted).toEqual(expected);
   });
@@ -100,6 +103,27 @@ describe('each service function role', () => {
       expect(resources).toContain(`:function:${env.functionName}:*"`);
     }
     expect(list(statement?.Resource)).toHaveLength(Object.keys(environments).length * 2);
+  });
+
+  it("reads only the configured environments' client-keys secrets, and decrypts them only through Secrets Manager", () => {
+    const statements = roleStatements(functionRole('Verify green'));
+    const read = statements.find((s) => list(s.Action).includes('secretsmanager:GetSecretValue'));
+    const secrets = list(read?.Resource);
+    expect(secrets).toHaveLength(Object.keys(environments).length);
+    for (const env of Object.values(environments)) {
+      expect(JSON.stringify(secrets)).toContain(`:secret:${env.functionName}/client-keys-*"`);
+    }
+    const decrypt = statements.find((s) => list(s.Action).includes('kms:Decrypt')) as
+      | (Statement & { Condition?: Record<string, Record<string, unknown>> })
+      | undefined;
+    expect(list(decrypt?.Action)).toEqual(['kms:Decrypt']);
+    expect(JSON.stringify(decrypt?.Resource)).toMatch(/:kms:.*:key\/\*"/);
+    expect(JSON.stringify(decrypt?.Condition?.StringEquals?.['kms:ViaService'])).toContain('secretsmanager.');
+    expect(decrypt?.Condition?.StringLike?.['kms:EncryptionContext:SecretARN']).toEqual(read?.Resource);
+    for (const fn of SERVICE_FUNCTIONS.filter((f) => f !== 'Verify green')) {
+      const actions = roleStatements(functionRole(fn)).flatMap((s) => list(s.Action));
+      expect(actions, fn).not.toContain('secretsmanager:GetSecretValue');
+    }
   });
 
   it('reads only the alarms the environments watch', () => {
@@ -148,6 +172,7 @@ describe('the commands the AWS adapters send', () => {
   const documents = mockClient(DynamoDBDocumentClient);
   const sns = mockClient(SNSClient);
   const ecr = mockClient(ECRClient);
+  const secrets = mockClient(SecretsManagerClient);
   type Stub = Pick<AwsStub<object, MetadataBearer, object>, 'calls' | 'reset'>;
   const stubs: Array<[string, Stub]> = [
     ['lambda', lambda],
@@ -155,6 +180,7 @@ describe('the commands the AWS adapters send', () => {
     ['dynamodb', documents],
     ['sns', sns],
     ['ecr', ecr],
+    ['secretsmanager', secrets],
   ];
   /** IAM names where they differ from the command's (and lib-dynamodb's document commands). */
   const IAM_NAMES: Record<string, string> = {
@@ -391,6 +417,18 @@ describe('the commands the AWS adapters send', () => {
         async () => {
           ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
           return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).resolveTag('r', 'git-1');
+        },
+      ],
+    },
+    smokeSigners: {
+      signerFor: [
+        async () => {
+          const clients = { 'smoke-key-0001': { clientId: 'smoke-tests', secrets: ['s'.repeat(32)] } };
+          secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clients }) });
+          return new SecretsManagerSmokeSigners({
+            environments,
+            client: new SecretsManagerClient({ region: 'us-east-1' }),
+          }).signerFor('dev');
         },
       ],
     },

@@ -111,7 +111,7 @@ export class ReleaseWorld {
       registryHost: REGISTRY_HOST,
       smokeSigners:
         options.smokeSigners ??
-        new StaticSmokeSigners({ sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) }),
+        new StaticSmokeSigners({ all: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) } }),
       isTransient: isTransientAwsError,
     };
     this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'auto');

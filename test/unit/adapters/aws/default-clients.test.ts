@@ -4,8 +4,10 @@ import { CloudWatchVersionMetrics } from '../../../../adapters/aws/cloudwatch-ve
 import { DynamoDbReleaseStore } from '../../../../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../../../../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../../../../adapters/aws/lambda-function-versions.ts';
+import { SecretsManagerSmokeSigners } from '../../../../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../../../../adapters/aws/sns-notifier.ts';
 import { StepFunctionsExecutions } from '../../../../adapters/aws/step-functions-executions.ts';
+import { environments } from '../../../../config/environments.ts';
 
 const clientOf = (adapter: object): unknown => Reflect.get(adapter, 'client');
 
@@ -17,6 +19,7 @@ describe('default clients', () => {
     ['DynamoDbReleaseStore', () => new DynamoDbReleaseStore({ tableName: 'releases' })],
     ['SnsNotifier', () => new SnsNotifier({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:t' })],
     ['EcrImageRegistry', () => new EcrImageRegistry()],
+    ['SecretsManagerSmokeSigners', () => new SecretsManagerSmokeSigners({ environments })],
     ['StepFunctionsExecutions', () => new StepFunctionsExecutions({ stateMachineArn: 'arn:aws:states:x' })],
   ])('%s shares one client per module when none is injected', (_name, make) => {
     const first = clientOf(make());
