@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { APPLICATION } from '../../config/environments.ts';
 import type { MetricWindow, VersionMetrics, VersionMetricsSample } from '../../core/ports.ts';
 
 let defaultClient: CloudWatchClient | undefined;
@@ -7,22 +8,37 @@ function cloudWatchClient(): CloudWatchClient {
   return defaultClient;
 }
 
+/** Where the application publishes its request metrics (app/observability.ts, EMF through Powertools). */
+export interface ApplicationMetricsSource {
+  /** POWERTOOLS_METRICS_NAMESPACE of the application. */
+  readonly namespace: string;
+  /** The `service` dimension: POWERTOOLS_SERVICE_NAME, which Terraform sets to the application's name. */
+  readonly service: string;
+}
+
+export const APPLICATION_METRICS: ApplicationMetricsSource = { namespace: 'Switchyard/App', service: APPLICATION.name };
+
 export interface CloudWatchVersionMetricsOptions {
   /** @default one `CloudWatchClient` per module, with the default credential chain and region. */
   readonly client?: CloudWatchClient;
+  /** @default APPLICATION_METRICS: namespace `Switchyard/App`, service the configured application's name */
+  readonly application?: ApplicationMetricsSource;
 }
 
 const MINUTE_MS = 60_000;
 
-/** The query ids, which are also the sample fields they feed. */
-const QUERIES = [
+/** Lambda's own per-version metrics (namespace AWS/Lambda). */
+const LAMBDA_QUERIES = [
   { id: 'invocations', metric: 'Invocations', stat: 'Sum' },
-  { id: 'errors', metric: 'Errors', stat: 'Sum' },
+  { id: 'functionErrors', metric: 'Errors', stat: 'Sum' },
   { id: 'throttles', metric: 'Throttles', stat: 'Sum' },
   { id: 'p99duration', metric: 'Duration', stat: 'p99' },
 ] as const;
 
-type QueryId = (typeof QUERIES)[number]['id'];
+/** The application's count of responses >= 500, which Lambda's `Errors` (function errors only) never sees. */
+const APPLICATION_ERRORS = 'applicationErrors';
+
+type QueryId = (typeof LAMBDA_QUERIES)[number]['id'] | typeof APPLICATION_ERRORS;
 
 /**
  * The time range and period for a window: the start aligned down to its minute (data points are stamped at the
@@ -34,14 +50,21 @@ export function metricRange(window: Pick<MetricWindow, 'start' | 'end'>): { star
   return { start: new Date(start), end: new Date(end), period: (end - start) / 1000 };
 }
 
-/** The GetMetricData queries for one version behind one alias (DESIGN decision 7). */
-export function versionMetricQueries(window: MetricWindow, period: number): MetricDataQuery[] {
+/**
+ * The GetMetricData queries for one version behind one alias (DESIGN decision 7), plus the application's 5xx count
+ * for that version (dimensions `service` + `FunctionVersion`, as Powertools publishes them).
+ */
+export function versionMetricQueries(
+  window: MetricWindow,
+  period: number,
+  application: ApplicationMetricsSource = APPLICATION_METRICS,
+): MetricDataQuery[] {
   const dimensions = [
     { Name: 'FunctionName', Value: window.functionName },
     { Name: 'Resource', Value: `${window.functionName}:${window.alias}` },
     { Name: 'ExecutedVersion', Value: window.version },
   ];
-  return QUERIES.map((q) => ({
+  const lambda: MetricDataQuery[] = LAMBDA_QUERIES.map((q) => ({
     Id: q.id,
     MetricStat: {
       Metric: { Namespace: 'AWS/Lambda', MetricName: q.metric, Dimensions: dimensions },
@@ -50,20 +73,43 @@ export function versionMetricQueries(window: MetricWindow, period: number): Metr
     },
     ReturnData: true,
   }));
+  const applicationErrors: MetricDataQuery = {
+    Id: APPLICATION_ERRORS,
+    MetricStat: {
+      Metric: {
+        Namespace: application.namespace,
+        MetricName: 'Errors',
+        Dimensions: [
+          { Name: 'service', Value: application.service },
+          { Name: 'FunctionVersion', Value: window.version },
+        ],
+      },
+      Period: period,
+      Stat: 'Sum',
+    },
+    ReturnData: true,
+  };
+  return [...lambda, applicationErrors];
 }
 
-/** Per-version Lambda metrics from CloudWatch `GetMetricData`. */
+/**
+ * Per-version metrics from CloudWatch `GetMetricData`: Lambda's invocations, throttles and duration, and as errors
+ * its function errors plus the 5xx responses the application reports. A handler that answers 500 without throwing
+ * is no Lambda error, and an invocation that crashes publishes no application metric, so the two never overlap.
+ */
 export class CloudWatchVersionMetrics implements VersionMetrics {
   private readonly client: CloudWatchClient;
+  private readonly application: ApplicationMetricsSource;
 
   constructor(options: CloudWatchVersionMetricsOptions = {}) {
     this.client = options.client ?? cloudWatchClient();
+    this.application = options.application ?? APPLICATION_METRICS;
   }
 
   async sample(window: MetricWindow): Promise<VersionMetricsSample> {
     const range = metricRange(window);
-    const queries = versionMetricQueries(window, range.period);
-    const values = new Map<QueryId, number[]>(QUERIES.map((q) => [q.id, []]));
+    const queries = versionMetricQueries(window, range.period, this.application);
+    const values = new Map<QueryId, number[]>(queries.map((q) => [q.Id as QueryId, []]));
     let nextToken: string | undefined;
     do {
       const page = await this.client.send(
@@ -86,7 +132,7 @@ export class CloudWatchVersionMetrics implements VersionMetrics {
     const durations = values.get('p99duration') ?? [];
     return {
       invocations: sum('invocations'),
-      errors: sum('errors'),
+      errors: sum('functionErrors') + sum(APPLICATION_ERRORS),
       throttles: sum('throttles'),
       // Percentiles of several periods cannot be combined exactly; the worst one is the safe reading.
       p99DurationMs: durations.length > 0 ? Math.max(...durations) : null,

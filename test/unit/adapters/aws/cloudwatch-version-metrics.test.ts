@@ -4,7 +4,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchVersionMetrics, metricRange } from '../../../../adapters/aws/cloudwatch-version-metrics.ts';
 
 const cloudWatch = mockClient(CloudWatchClient);
-const metrics = () => new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'eu-west-1' }) });
+const metrics = () =>
+  new CloudWatchVersionMetrics({
+    client: new CloudWatchClient({ region: 'eu-west-1' }),
+    application: { namespace: 'Orders/App', service: 'orders-api' },
+  });
 
 const window = {
   functionName: 'orders-api-prod',
@@ -34,12 +38,32 @@ function query(id: string, metricName: string, stat: string, period: number) {
   };
 }
 
+/** The application's own 5xx count for the version, as Powertools publishes it (EMF). */
+function applicationErrorsQuery(period: number, namespace = 'Orders/App', service = 'orders-api') {
+  return {
+    Id: 'applicationErrors',
+    MetricStat: {
+      Metric: {
+        Namespace: namespace,
+        MetricName: 'Errors',
+        Dimensions: [
+          { Name: 'service', Value: service },
+          { Name: 'FunctionVersion', Value: '8' },
+        ],
+      },
+      Period: period,
+      Stat: 'Sum',
+    },
+    ReturnData: true,
+  };
+}
+
 beforeEach(() => {
   cloudWatch.reset();
 });
 
 describe('CloudWatchVersionMetrics', () => {
-  it('asks for the version behind the alias over whole minutes, in one period', async () => {
+  it("asks for the version behind the alias, and the application's 5xx count for it, over whole minutes in one period", async () => {
     cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
 
     await metrics().sample(window);
@@ -47,9 +71,10 @@ describe('CloudWatchVersionMetrics', () => {
     expect(cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toEqual({
       MetricDataQueries: [
         query('invocations', 'Invocations', 'Sum', 360),
-        query('errors', 'Errors', 'Sum', 360),
+        query('functionErrors', 'Errors', 'Sum', 360),
         query('throttles', 'Throttles', 'Sum', 360),
         query('p99duration', 'Duration', 'p99', 360),
+        applicationErrorsQuery(360),
       ],
       StartTime: new Date('2026-11-26T10:03:00Z'),
       EndTime: new Date('2026-11-26T10:09:00Z'),
@@ -64,7 +89,7 @@ describe('CloudWatchVersionMetrics', () => {
       .resolves({
         MetricDataResults: [
           { Id: 'invocations', Values: [100, 50] },
-          { Id: 'errors', Values: [1] },
+          { Id: 'functionErrors', Values: [1] },
           { Id: 'p99duration', Values: [120.5] },
         ],
         NextToken: 'more',
@@ -85,6 +110,40 @@ describe('CloudWatchVersionMetrics', () => {
       p99DurationMs: 340,
     });
     expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
+  });
+
+  it('counts as errors both function errors and the 5xx responses the application reports', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'invocations', Values: [200] },
+        { Id: 'functionErrors', Values: [2] },
+        { Id: 'applicationErrors', Values: [30, 7] },
+      ],
+    });
+
+    expect(await metrics().sample(window)).toMatchObject({ invocations: 200, errors: 39 });
+  });
+
+  it('counts 5xx responses when no invocation failed', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'invocations', Values: [100] },
+        { Id: 'functionErrors', Values: [] },
+        { Id: 'applicationErrors', Values: [100] },
+      ],
+    });
+
+    expect(await metrics().sample(window)).toMatchObject({ invocations: 100, errors: 100 });
+  });
+
+  it("reads the application's metrics from Switchyard/App under the configured application's name by default", async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+
+    await new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'eu-west-1' }) }).sample(window);
+
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries?.at(-1)).toEqual(
+      applicationErrorsQuery(360, 'Switchyard/App', 'switchyard-api'),
+    );
   });
 
   it('reads no traffic as zero counts and a null p99', async () => {
