@@ -52,6 +52,12 @@ export class LoadGenerator {
     this.done ??= this.run();
   }
 
+  /** Waits for the run to reach one of its bounds. */
+  async finished(): Promise<LoadReport> {
+    this.start();
+    return this.done as Promise<LoadReport>;
+  }
+
   async stop(): Promise<LoadReport> {
     this.stopped = true;
     this.start();

@@ -17,7 +17,7 @@ export interface LocalLambdaOptions {
 }
 
 interface Pending {
-  resolve: (result: InvokeResult) => void;
+  resolve: (result: InvokeResult & { durationMs?: number }) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -82,18 +82,22 @@ export class LocalLambda {
     const pending = new Map<string, Pending>();
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
-      worker.on('message', (message: { ready?: boolean; id?: string; payload?: unknown; error?: unknown }) => {
-        if (message.ready) return resolve();
-        const waiting = message.id ? pending.get(message.id) : undefined;
-        if (!waiting || !message.id) return;
-        pending.delete(message.id);
-        clearTimeout(waiting.timer);
-        waiting.resolve(
-          message.error
-            ? { statusCode: 200, functionError: 'Unhandled', payload: message.error }
-            : { statusCode: 200, payload: message.payload },
-        );
-      });
+      worker.on(
+        'message',
+        (message: { ready?: boolean; id?: string; payload?: unknown; error?: unknown; durationMs?: number }) => {
+          if (message.ready) return resolve();
+          const waiting = message.id ? pending.get(message.id) : undefined;
+          if (!waiting || !message.id) return;
+          pending.delete(message.id);
+          clearTimeout(waiting.timer);
+          const durationMs = message.durationMs ?? 0;
+          waiting.resolve(
+            message.error
+              ? { statusCode: 200, functionError: 'Unhandled', payload: message.error, durationMs }
+              : { statusCode: 200, payload: message.payload, durationMs },
+          );
+        },
+      );
     });
     worker.unref();
     return { worker, ready, pending };
@@ -112,7 +116,7 @@ export class LocalLambda {
     const at = this.options.clock.now();
     const started = performance.now();
     const id = randomUUID();
-    const result = await new Promise<InvokeResult>((resolve) => {
+    const result = await new Promise<InvokeResult & { durationMs?: number }>((resolve) => {
       const timer = setTimeout(() => {
         pending.delete(id);
         resolve({
@@ -134,11 +138,12 @@ export class LocalLambda {
       resource: request.qualifier,
       version: request.version,
       at,
-      durationMs: performance.now() - started,
+      durationMs: result.durationMs ?? performance.now() - started,
       error: result.functionError !== undefined || (typeof status === 'number' && status >= 500),
       throttled: false,
     });
-    return result;
+    const { durationMs: _duration, ...invokeResult } = result;
+    return invokeResult;
   }
 
   async close(): Promise<void> {

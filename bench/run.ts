@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: measures what the tests never time. Prints a table and writes the figures as JSON to
+ * bench/results/ (latest.json plus a timestamped copy).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
+import { LocalGateway } from '../local/gateway.ts';
+import { LoadGenerator } from '../local/load-generator.ts';
+import { rehearse } from '../local/rehearsal.ts';
+import { LocalRuntime } from '../local/runtime.ts';
+import { benchApp } from './app.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Step Functions Standard: $0.025 per 1,000 state transitions. */
+const USD_PER_TRANSITION = 0.025 / 1000;
+
+interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly note?: string;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function rehearsals(figures: Figure[]): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  try {
+    // What `npm start` runs: prod, its canary plan and 10-minute bake, time ×60, 200 req/s.
+    const happy = await rehearse({ environment: 'prod', speedup: 60, ratePerSecond: 200, dataDir });
+    if (happy.outcome !== 'released') throw new Error(`happy-path rehearsal ended ${happy.outcome}: ${happy.reason}`);
+    figures.push({ name: 'rehearsal wall time, happy path (npm start)', value: round(happy.wallMs / 1000), unit: 's' });
+    const checks = happy.result.events.filter((e) => e.type === 'StateEntered' && e.state === 'Check health').length;
+    figures.push({
+      name: 'state transitions per release',
+      value: happy.stateTransitions,
+      unit: 'transitions',
+      note: `prod: 10% for 5 min + 100% for 10 min, one check a minute (${checks} checks); retries add more`,
+    });
+    figures.push({
+      name: 'Step Functions cost per release',
+      value: round(happy.stateTransitions * USD_PER_TRANSITION, 5),
+      unit: 'USD',
+      note: '$0.025 per 1,000 transitions (Standard)',
+    });
+
+    const rollback = await rehearse({
+      environment: 'prod',
+      speedup: 60,
+      ratePerSecond: 200,
+      dataDir,
+      fault: { failRate: 0.5, failAfterRequests: 20 },
+    });
+    if (rollback.outcome !== 'rolled-back') {
+      throw new Error(`rollback rehearsal ended ${rollback.outcome}: ${rollback.reason}`);
+    }
+    figures.push({ name: 'rehearsal wall time, rollback path', value: round(rollback.wallMs / 1000), unit: 's' });
+    figures.push({
+      name: 'error onset to live restored',
+      value: round(rollback.errorToRestoreSeconds ?? Number.NaN, 1),
+      unit: 'virtual s',
+      note: 'first error the canary served → Roll back moved live to blue (check interval 60 s)',
+    });
+    figures.push({
+      name: 'canary share of live traffic before rollback (max per minute)',
+      value: round(rollback.candidateMaxShare * 100, 1),
+      unit: '%',
+      note: 'configured canary weight: 10%',
+    });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function gatewayThroughput(figures: Figure[]): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const runtime = new LocalRuntime({ dataDir });
+  const gateway = new LocalGateway({
+    functions: runtime.functions,
+    functionName: 'switchyard-api-prod',
+    alias: 'live',
+  });
+  try {
+    const image = await runtime.registry.build('switchyard-api', { commit: 'bench' });
+    await runtime.bootstrap('prod', image);
+    const baseUrl = await gateway.start();
+    // Warm the version's worker first: a cold start is not throughput.
+    for (let i = 0; i < 20; i++) await (await fetch(`${baseUrl}/version`)).arrayBuffer();
+    const load = new LoadGenerator({
+      baseUrl,
+      signer: runtime.loadSigner,
+      ratePerSecond: 2000,
+      maxDurationMs: 5000,
+      maxRequests: 10_000,
+      maxInFlight: 32,
+    });
+    const report = await load.finished();
+    const ok = Object.entries(report.byStatus)
+      .filter(([status]) => status.startsWith('2'))
+      .reduce((n, [, count]) => n + count, 0);
+    figures.push({
+      name: 'local gateway throughput (signed requests)',
+      value: round(report.sent / (report.durationMs / 1000), 0),
+      unit: 'req/s',
+      note: `${ok} of ${report.sent} answered 2xx; 32 in flight`,
+    });
+    figures.push({ name: 'local gateway latency p50', value: round(percentile(report.latenciesMs, 50)), unit: 'ms' });
+    figures.push({ name: 'local gateway latency p99', value: round(percentile(report.latenciesMs, 99)), unit: 'ms' });
+  } finally {
+    await gateway.stop();
+    await runtime.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function synthesis(figures: Figure[]): void {
+  const started = performance.now();
+  synthesizeServiceDefinition();
+  figures.push({
+    name: 'service definition synthesis (in process, no bundling)',
+    value: round((performance.now() - started) / 1000),
+    unit: 's',
+  });
+  const outdir = mkdtempSync(join(tmpdir(), 'switchyard-synth-'));
+  const cdkStarted = performance.now();
+  try {
+    execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', outdir], { cwd: ROOT, stdio: 'ignore' });
+    figures.push({
+      name: 'npx cdk synth (offline, with esbuild bundling)',
+      value: round((performance.now() - cdkStarted) / 1000),
+      unit: 's',
+    });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const figures: Figure[] = [];
+  await rehearsals(figures);
+  await gatewayThroughput(figures);
+  const app = await benchApp();
+  for (const [name, value] of Object.entries(app)) {
+    figures.push({
+      name,
+      value: round(value, 3),
+      unit: name.endsWith('_ms') ? 'ms' : name.endsWith('_us_per_op') ? 'µs/op' : 'ops/s',
+    });
+  }
+  synthesis(figures);
+
+  const width = Math.max(...figures.map((f) => f.name.length));
+  console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(10)}  unit`);
+  for (const f of figures) {
+    console.log(`${f.name.padEnd(width)}  ${String(f.value).padStart(10)}  ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+  }
+  const results = join(ROOT, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  const document = {
+    at: new Date().toISOString(),
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    figures,
+  };
+  const json = `${JSON.stringify(document, null, 2)}\n`;
+  writeFileSync(join(results, 'latest.json'), json);
+  writeFileSync(join(results, `bench-${document.at.replace(/[:.]/g, '-')}.json`), json);
+  console.log(`\nwrote bench/results/latest.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);
