@@ -5,6 +5,7 @@ import {
   PortNotGranted,
   RECONCILE,
   restrictToGrants,
+  type ServiceFunction,
   serviceHandler,
 } from '../../handlers/aws-dependencies.ts';
 import { reconcileHandler } from '../../handlers/release-tasks.ts';
@@ -12,9 +13,12 @@ import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../../state-machine/state-names.ts';
 import { DIGEST_GREEN, ReleaseWorld } from '../workflow/harness.ts';
 
-/** The world's handlers, each limited to its function's grants exactly as its Lambda entry limits it. */
+/**
+ * The world's handlers, each limited to its function's grants exactly as its Lambda entry limits it; Task states no
+ * service function backs (Scan & provision is CodeBuild) keep the world's stand-in.
+ */
 function grantedHandlers(world: ReleaseWorld): Record<string, TaskHandler> {
-  const handlers: Record<string, TaskHandler> = {};
+  const handlers: Record<string, TaskHandler> = { ...world.handlers() };
   for (const task of HANDLER_TASKS as readonly HandlerTask[]) {
     const own = world.handlers(restrictToGrants(world.deps, FUNCTION_GRANTS[task], task))[task];
     if (own) handlers[task] = own;
@@ -103,6 +107,16 @@ describe('the function grants cover what the handlers call', () => {
       limited.notifier.notify({ subject: '', releaseId: '', environment: '', outcome: '', detail: {} }),
     ).toThrow(/Verify green is not granted notifier\.notify/);
   });
+
+  it('lets only Verify green ask for a smoke-test signer', async () => {
+    const world = new ReleaseWorld();
+    const verify = restrictToGrants(world.deps, FUNCTION_GRANTS[STATES.verify], STATES.verify);
+    expect(await verify.smokeSigners.signerFor('prod')).toBeDefined();
+    for (const fn of Object.keys(FUNCTION_GRANTS).filter((f) => f !== STATES.verify) as ServiceFunction[]) {
+      const limited = restrictToGrants(world.deps, FUNCTION_GRANTS[fn], fn);
+      expect(() => limited.smokeSigners.signerFor('prod'), fn).toThrow(PortNotGranted);
+    }
+  });
 });
 
 describe('the Lambda entries', () => {
@@ -113,6 +127,8 @@ describe('the Lambda entries', () => {
     );
     expect(() => serviceHandler(STATES.recordFailure, { RELEASE_TABLE_NAME: 'releases' })).toThrow(/ALERTS_TOPIC_ARN/);
     expect(() => serviceHandler(STATES.validate, { RELEASE_TABLE_NAME: 't' })).toThrow(/REGISTRY_HOST/);
+    // The client-keys secrets are named from the config: Verify green needs no variable for them.
+    expect(() => serviceHandler(STATES.verify, { RELEASE_TABLE_NAME: 'releases' })).not.toThrow();
   });
 
   it('each export a handler bound to their function', async () => {
