@@ -71,6 +71,28 @@ export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   },
 };
 
+/**
+ * What the release API function's operations call: the lock check and history reads, approvals, fast-forward and
+ * abort events, tag resolution, and the instant environment rollback (aliases, the rollback record, the alert).
+ * Its Step Functions actions (start, describe, history, stop, task answers) are granted on the state machine by
+ * infra/release-api.ts.
+ */
+export const RELEASE_API_GRANTS: PortGrants = {
+  store: [
+    'getLock',
+    'acquireLock',
+    'releaseLock',
+    'getRelease',
+    'createRelease',
+    'updateRelease',
+    'listReleases',
+    'takeApprovalRequest',
+  ],
+  registry: ['resolveTag', 'digestExists'],
+  functions: ['getAlias', 'updateAlias', 'versionImageDigest'],
+  notifier: ['notify'],
+};
+
 /** Environment variables the adapters read; the CDK stack sets exactly the ones a function's grants need. */
 export const ENV_VARS = {
   tableName: 'RELEASE_TABLE_NAME',

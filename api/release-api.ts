@@ -1,0 +1,406 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
+import type { EnvironmentConfig } from '../config/schema.ts';
+import { decideApproval } from '../core/approval.ts';
+import {
+  InvalidRelease,
+  NoPendingApproval,
+  ReleaseLocked,
+  ReleaseNotFound,
+  ReleaseNotRunning,
+} from '../core/errors.ts';
+import { requestFastForward } from '../core/fast-forward.ts';
+import { parseReleaseRequest } from '../core/release-request.ts';
+import { logger } from '../handlers/powertools.ts';
+import { ExecutionNameTaken, executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
+import { releaseDetail, summarize } from './release-view.ts';
+import {
+  AbortBody,
+  ApproveBody,
+  type FieldError,
+  fieldErrors,
+  ListQuery,
+  PromoteToNextBody,
+  ReasonBody,
+  RejectBody,
+  StartReleaseBody,
+} from './request-schemas.ts';
+
+/** The API Gateway REST proxy event (payload 1.0) fields the release API reads. */
+const ProxyEventSchema = z.object({
+  httpMethod: z.string(),
+  path: z.string(),
+  queryStringParameters: z.record(z.string(), z.string()).nullish(),
+  headers: z.record(z.string(), z.string()).nullish(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+  requestContext: z
+    .object({
+      identity: z.object({ userArn: z.string().nullish(), caller: z.string().nullish() }).partial().nullish(),
+    })
+    .nullish(),
+});
+type ProxyEvent = z.infer<typeof ProxyEventSchema>;
+
+export interface ProxyResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+function json(statusCode: number, body: unknown): ProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** A 400 naming each bad field. */
+class BadRequest extends Error {
+  override readonly name = 'BadRequest';
+  constructor(
+    message: string,
+    readonly errors: FieldError[],
+  ) {
+    super(message);
+  }
+}
+
+/** A 404 for things other than releases (environments). */
+class NotFound extends Error {
+  override readonly name = 'NotFound';
+}
+
+/** A 409 the API itself decides (a promotion the config does not allow, a release that has not finished). */
+class Conflict extends Error {
+  override readonly name = 'Conflict';
+}
+
+function parseBody<T>(schema: z.ZodType<T>, event: ProxyEvent): T {
+  const raw = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body
+    : '';
+  let value: unknown = {};
+  if (raw.trim()) {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new BadRequest('the request body is not valid JSON', [{ field: '(body)', message: 'not valid JSON' }]);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new BadRequest('invalid request body', fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+function environmentOrThrow(name: string, ops: ReleaseOperations, field?: string): EnvironmentConfig {
+  try {
+    return environmentNamed(name, ops.environments);
+  } catch (error) {
+    if (!(error instanceof UnknownEnvironment)) throw error;
+    if (field) throw new BadRequest(error.message, [{ field, message: error.message }]);
+    throw new NotFound(error.message);
+  }
+}
+
+/** The caller, as API Gateway's IAM authorization established it: who started, approved or rolled back. */
+function callerOf(event: ProxyEvent): string {
+  const identity = event.requestContext?.identity;
+  return identity?.userArn || identity?.caller || 'unknown-caller';
+}
+
+export function newReleaseId(environment: string): string {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `rel-${environment}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The release id an idempotency key stands for: the same key in the same environment is the same release. */
+export function idempotentReleaseId(environment: string, key: string): string {
+  const hash = createHash('sha256').update(`${environment}\n${key}`).digest('hex').slice(0, 20);
+  return `rel-${environment}-idem-${hash}`;
+}
+
+/** The release that promotes `sourceId`'s digest into `environment`: promoting twice is one release. */
+export function promotionReleaseId(environment: string, sourceId: string): string {
+  const readable = `${sourceId}-to-${environment}`;
+  if (readable.length <= 80 && /^[A-Za-z0-9_-]+$/.test(readable)) return readable;
+  return `rel-${environment}-promo-${createHash('sha256').update(sourceId).digest('hex').slice(0, 20)}`;
+}
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly run: (event: ProxyEvent, params: string[], ops: ReleaseOperations) => Promise<ProxyResult>;
+}
+
+async function recordOrThrow(ops: ReleaseOperations, releaseId: string) {
+  const record = await ops.store.getRelease(releaseId);
+  if (!record) throw new ReleaseNotFound(`no release ${releaseId}`);
+  return record;
+}
+
+function started(ops: ReleaseOperations, releaseId: string, executionArn: string, extra: Record<string, unknown>) {
+  return { releaseId, executionArn, consoleUrl: executionConsoleUrl(ops.region, executionArn), ...extra };
+}
+
+/**
+ * Starts the execution named `releaseId`, unless it exists: a retry (same idempotency key) gets the release it
+ * started the first time. A busy environment is refused before StartExecution, naming the running release.
+ */
+async function startNamedRelease(
+  ops: ReleaseOperations,
+  env: EnvironmentConfig,
+  releaseId: string,
+  input: Record<string, unknown>,
+  replayable: boolean,
+): Promise<ProxyResult> {
+  const summary = { environment: env.name, imageDigest: input.imageDigest };
+  if (replayable) {
+    const existing = (await ops.store.getRelease(releaseId)) ?? (await ops.describeExecution(releaseId));
+    if (existing) {
+      return json(200, started(ops, releaseId, existing.executionArn, { ...summary, replayed: true }));
+    }
+  }
+  const holder = await ops.store.getLock(lockKey(env));
+  if (holder && holder.releaseId !== releaseId && Date.parse(holder.expiresAt) >= ops.clock.now().getTime()) {
+    throw new ReleaseLocked(`${env.name} is busy: release ${holder.releaseId} is running`, {
+      runningRelease: holder.releaseId,
+      executionArn: holder.executionArn,
+    });
+  }
+  parseReleaseRequest(input);
+  try {
+    const { executionArn } = await ops.startExecution(releaseId, input);
+    return json(202, started(ops, releaseId, executionArn, summary));
+  } catch (error) {
+    if (!(error instanceof ExecutionNameTaken)) throw error;
+    return json(200, started(ops, releaseId, ops.executionArnFor(releaseId), { ...summary, replayed: true }));
+  }
+}
+
+async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
+  const body = parseBody(StartReleaseBody, event);
+  const headerKey = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
+  const idempotencyKey = body.idempotencyKey ?? headerKey;
+  if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(idempotencyKey)) {
+    throw new BadRequest('invalid idempotency key', [
+      { field: 'idempotencyKey', message: 'must be 1-64 letters, digits or . _ : -' },
+    ]);
+  }
+  const env = environmentOrThrow(body.environment, ops, 'environment');
+  const repositoryName = body.repositoryName ?? env.repositoryName;
+  if (repositoryName !== env.repositoryName) {
+    const message = `repository "${repositoryName}" is not configured for ${env.name}; expected "${env.repositoryName}"`;
+    throw new BadRequest(message, [{ field: 'repositoryName', message }]);
+  }
+  let imageDigest = body.imageDigest;
+  if (body.imageTag !== undefined) {
+    imageDigest = await ops.registry.resolveTag(repositoryName, body.imageTag);
+    if (!imageDigest) {
+      const message = `no image tagged "${body.imageTag}" in ${repositoryName}`;
+      throw new BadRequest(message, [{ field: 'imageTag', message }]);
+    }
+  } else if (imageDigest && !(await ops.registry.digestExists(repositoryName, imageDigest))) {
+    const message = `no image ${imageDigest} in ${repositoryName}`;
+    throw new BadRequest(message, [{ field: 'imageDigest', message }]);
+  }
+  const releaseId = idempotencyKey ? idempotentReleaseId(env.name, idempotencyKey) : newReleaseId(env.name);
+  const input: Record<string, unknown> = {
+    trigger: 'api',
+    environment: env.name,
+    imageDigest,
+    repositoryName,
+    ...(body.imageTag !== undefined ? { imageTag: body.imageTag } : {}),
+    ...(body.strategy ? { strategy: body.strategy } : {}),
+    requestedBy: callerOf(event).slice(0, 256),
+    ...(body.reason ? { reason: body.reason } : {}),
+  };
+  return startNamedRelease(ops, env, releaseId, input, idempotencyKey !== undefined);
+}
+
+async function listReleases(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
+  const parsed = ListQuery.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) throw new BadRequest('invalid query', fieldErrors(parsed.error));
+  const query = parsed.data;
+  if (query.environment) environmentOrThrow(query.environment, ops, 'environment');
+  const page = await ops.store.listReleases(query);
+  return json(200, {
+    releases: page.releases.map((r) => summarize(r, ops.region)),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+  });
+}
+
+async function showRelease(releaseId: string, ops: ReleaseOperations): Promise<ProxyResult> {
+  const [record, execution] = await Promise.all([ops.store.getRelease(releaseId), ops.describeExecution(releaseId)]);
+  if (!record && !execution) throw new ReleaseNotFound(`no release ${releaseId}`);
+  const environment = /^rel-([a-z]+)-/.exec(releaseId)?.[1] ?? null;
+  return json(
+    200,
+    releaseDetail(releaseId, record, execution, {
+      environment,
+      executionArn: ops.executionArnFor(releaseId),
+      region: ops.region,
+    }),
+  );
+}
+
+async function answerApproval(event: ProxyEvent, releaseId: string, approved: boolean, ops: ReleaseOperations) {
+  const comment = approved ? parseBody(ApproveBody, event).comment : parseBody(RejectBody, event).reason;
+  await recordOrThrow(ops, releaseId);
+  const by = callerOf(event);
+  const result = await decideApproval(
+    releaseId,
+    { approved, by, ...(comment ? { comment } : {}) },
+    { store: ops.store, clock: ops.clock, tasks: ops.tasks },
+  );
+  return json(200, { ...result, by });
+}
+
+async function fastForward(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  const { reason } = parseBody(ReasonBody, event);
+  const by = callerOf(event);
+  await requestFastForward(releaseId, by, reason, { store: ops.store, clock: ops.clock });
+  return json(202, {
+    releaseId,
+    by,
+    reason,
+    message: 'the next Check health skips the rest of the bake, unless it finds the release unhealthy',
+  });
+}
+
+async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  const { reason } = parseBody(AbortBody, event);
+  const record = await recordOrThrow(ops, releaseId);
+  if (record.status !== 'running') throw new ReleaseNotRunning(`release ${releaseId} has ended (${record.status})`);
+  const by = callerOf(event);
+  const cause = `aborted by ${by}${reason ? `: ${reason}` : ''}`;
+  await ops.store.updateRelease(
+    releaseId,
+    {},
+    { at: ops.clock.now().toISOString(), kind: 'abort-requested', summary: cause, evidence: { by, reason } },
+  );
+  await ops.stopExecution(releaseId, cause);
+  return json(202, {
+    releaseId,
+    by,
+    message: 'execution stopped; reconciling puts live back on the verified version and frees the lock',
+  });
+}
+
+async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  const { reason } = parseBody(PromoteToNextBody, event);
+  const record = await recordOrThrow(ops, releaseId);
+  const from = environmentOrThrow(record.environment, ops);
+  if (!from.promotesTo) throw new Conflict(`${from.name} promotes to no other environment`);
+  if (record.status !== 'released') {
+    throw new Conflict(`release ${releaseId} is ${record.status}; only a released digest is promoted`);
+  }
+  const next = environmentOrThrow(from.promotesTo, ops);
+  const input: Record<string, unknown> = {
+    trigger: 'api',
+    environment: next.name,
+    imageDigest: record.digest,
+    repositoryName: next.repositoryName,
+    requestedBy: callerOf(event).slice(0, 256),
+    reason: reason ?? `promotion of ${releaseId} from ${from.name}`,
+    promotedFrom: releaseId,
+  };
+  return startNamedRelease(ops, next, promotionReleaseId(next.name, releaseId), input, true);
+}
+
+async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOperations) {
+  const env = environmentOrThrow(environment, ops);
+  const { reason } = parseBody(ReasonBody, event);
+  const result = await ops.rollbackEnvironment(env.name, callerOf(event), reason);
+  return json(200, result);
+}
+
+const ID = '([A-Za-z0-9_-]{1,80})';
+
+/** Every route of the release API. infra/release-api.ts exposes the same paths behind IAM authorization. */
+const ROUTES: readonly Route[] = [
+  { method: 'POST', pattern: /^\/releases$/, run: (e, _p, ops) => startRelease(e, ops) },
+  { method: 'GET', pattern: /^\/releases$/, run: (e, _p, ops) => listReleases(e, ops) },
+  { method: 'GET', pattern: new RegExp(`^/releases/${ID}$`), run: (_e, [id], ops) => showRelease(id ?? '', ops) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/approve$`),
+    run: (e, [id], ops) => answerApproval(e, id ?? '', true, ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/reject$`),
+    run: (e, [id], ops) => answerApproval(e, id ?? '', false, ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/promote$`),
+    run: (e, [id], ops) => fastForward(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/promote-to-next$`),
+    run: (e, [id], ops) => promoteToNext(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/abort$`),
+    run: (e, [id], ops) => abortRelease(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/environments\/([A-Za-z0-9_-]{1,64})\/rollback$/,
+    run: (e, [env], ops) => rollback(e, env ?? '', ops),
+  },
+];
+
+/** Maps the named errors of the core (and the API's own) to status codes with a body that says why. */
+function errorResponse(error: unknown): ProxyResult {
+  if (error instanceof BadRequest) return json(400, { message: error.message, errors: error.errors });
+  if (error instanceof InvalidRelease) {
+    const field = typeof error.details.field === 'string' ? error.details.field : '(body)';
+    return json(400, { message: error.message, errors: [{ field, message: error.message }] });
+  }
+  if (error instanceof ReleaseNotFound || error instanceof NotFound) return json(404, { message: error.message });
+  if (error instanceof ReleaseLocked) {
+    return json(409, {
+      message: error.message,
+      error: error.name,
+      runningRelease: error.details.runningRelease,
+      ...(error.details.executionArn ? { executionArn: error.details.executionArn } : {}),
+    });
+  }
+  if (error instanceof NoPendingApproval || error instanceof ReleaseNotRunning || error instanceof Conflict) {
+    return json(409, { message: error.message, error: error.name });
+  }
+  logger.error('release API request failed', { error: error instanceof Error ? error : String(error) });
+  return json(500, { message: 'internal error; see the release API logs' });
+}
+
+/** The release API: an API Gateway REST proxy event in, a proxy response out. */
+export function releaseApiHandler(ops: ReleaseOperations): (event: unknown) => Promise<ProxyResult> {
+  return async (raw) => {
+    const parsed = ProxyEventSchema.safeParse(raw);
+    if (!parsed.success) return json(400, { message: 'not an API Gateway proxy event' });
+    const event = parsed.data;
+    const path = event.path.replace(/\/+$/, '') || '/';
+    const matching = ROUTES.map((route) => ({ route, match: route.pattern.exec(path) })).filter((m) => m.match);
+    if (matching.length === 0) return json(404, { message: `no route ${path}` });
+    const found = matching.find((m) => m.route.method === event.httpMethod.toUpperCase());
+    if (!found?.match) {
+      return {
+        ...json(405, { message: `${event.httpMethod} is not allowed on ${path}` }),
+        headers: { 'content-type': 'application/json', allow: matching.map((m) => m.route.method).join(', ') },
+      };
+    }
+    try {
+      return await found.route.run(event, found.match.slice(1).map(decodeURIComponent), ops);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}

@@ -1,0 +1,68 @@
+import type { Environments } from '../config/schema.ts';
+import type { EnvironmentRollbackResult } from '../core/environment-rollback.ts';
+import type { Clock, ImageRegistry, ReleaseStore, TaskTokens } from '../core/ports.ts';
+
+/** Step Functions' execution statuses, as DescribeExecution reports them. */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** One state an execution went through, as the console's graph and event view show it. */
+export interface ExecutionStep {
+  readonly name: string;
+  readonly type?: string;
+  readonly enteredAt: string;
+  readonly exitedAt?: string;
+  /** `running` until the state exits; `failed` when it failed or its error was caught. */
+  readonly outcome: 'running' | 'succeeded' | 'failed';
+  readonly retries: number;
+  readonly error?: string;
+}
+
+export interface ExecutionView {
+  readonly executionArn: string;
+  readonly status: ExecutionStatus;
+  /** The state the execution is in now (the last one entered and not left), while it runs. */
+  readonly currentState?: string;
+  readonly steps: readonly ExecutionStep[];
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** An execution with this name already exists (Step Functions keeps names for 90 days): the retry is a replay. */
+export class ExecutionNameTaken extends Error {
+  override readonly name = 'ExecutionNameTaken';
+}
+
+/**
+ * What the release API needs from wherever executions run: Step Functions, DynamoDB and ECR in the cloud
+ * (`AwsReleaseOperations`), the local runtime on one machine (`LocalReleaseOperations`).
+ */
+export interface ReleaseOperations {
+  /** The region of the Step Functions console links. */
+  readonly region: string;
+  readonly environments: Environments;
+  readonly store: ReleaseStore;
+  readonly registry: ImageRegistry;
+  /** SendTaskSuccess / SendTaskFailure for "Await approval". */
+  readonly tasks: TaskTokens;
+  readonly clock: Clock;
+  /** The ARN of the execution named `releaseId` (whether or not it exists). */
+  executionArnFor(releaseId: string): string;
+  /** StartExecution named by the release id; throws `ExecutionNameTaken` when the name is already used. */
+  startExecution(releaseId: string, input: Record<string, unknown>): Promise<{ executionArn: string }>;
+  /** The execution's status and the states it went through, or undefined when no execution has this name. */
+  describeExecution(releaseId: string): Promise<ExecutionView | undefined>;
+  /** StopExecution; the reconcile rule then restores `live` and frees the lock. */
+  stopExecution(releaseId: string, cause: string): Promise<void>;
+  /** Instant rollback of `live` to `blue` outside a release (core/environment-rollback.ts). */
+  rollbackEnvironment(environment: string, by: string, reason: string): Promise<EnvironmentRollbackResult>;
+}
+
+/** The Step Functions console's page for one execution. */
+export function executionConsoleUrl(region: string, executionArn: string): string {
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** `arn:aws:states:<region>:<account>:stateMachine:<name>` → the ARN of its execution `name`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

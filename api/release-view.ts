@@ -1,0 +1,147 @@
+import type { ReleaseEvent, ReleaseRecord, ReleaseStatus } from '../core/ports.ts';
+import { type HealthCheck, HealthCheckSchema } from '../core/traffic.ts';
+import {
+  type ExecutionStatus,
+  type ExecutionStep,
+  type ExecutionView,
+  executionConsoleUrl,
+} from './release-operations.ts';
+
+/** A release in a list: the record without its history, plus where to watch it. */
+export interface ReleaseSummary {
+  readonly releaseId: string;
+  readonly environment: string;
+  readonly status: ReleaseStatus;
+  readonly digest: string;
+  readonly imageUri: string;
+  readonly blueVersion: string | null;
+  readonly greenVersion?: string;
+  readonly trigger: string;
+  readonly reason?: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly executionArn: string;
+  readonly consoleUrl: string;
+  /** The newest event's summary: what happened last. */
+  readonly lastEvent?: string;
+}
+
+/** One turn of the bake loop, with the numbers it was decided on. */
+export interface HealthDecision {
+  readonly at: string;
+  readonly verdict: HealthCheck['verdict'];
+  readonly next: string;
+  /** Share of `live` traffic on the new version when the check ran. */
+  readonly percent: number | null;
+  readonly invocations: number;
+  readonly errors: number;
+  readonly errorRatePercent: number | null;
+  readonly maxErrorRatePercent: number;
+  readonly reasons: readonly string[];
+  readonly evidence: HealthCheck;
+}
+
+export interface ReleaseDetail
+  extends Omit<ReleaseSummary, 'status' | 'digest' | 'imageUri' | 'blueVersion' | 'trigger' | 'startedAt'> {
+  /** `starting` while the execution runs but Validate release has not recorded the release yet. */
+  readonly status: ReleaseStatus | 'starting';
+  readonly digest: string | null;
+  readonly imageUri: string | null;
+  readonly blueVersion: string | null;
+  readonly trigger: string | null;
+  readonly startedAt: string | null;
+  readonly executionStatus: ExecutionStatus | null;
+  readonly currentState: string | null;
+  readonly awaitingApproval: { readonly requestedAt: string; readonly expiresAt: string | null } | null;
+  /** The states the execution went through, in order. */
+  readonly steps: readonly ExecutionStep[];
+  /** The release record's history: each step's outcome and each decision, with evidence. */
+  readonly events: readonly ReleaseEvent[];
+  readonly healthChecks: readonly HealthDecision[];
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export function summarize(record: ReleaseRecord, region: string): ReleaseSummary {
+  const { events, ...rest } = record;
+  const last = events.at(-1);
+  return {
+    ...rest,
+    consoleUrl: executionConsoleUrl(region, record.executionArn),
+    ...(last ? { lastEvent: last.summary } : {}),
+  };
+}
+
+/** The health-check events of a record, with their evidence parsed. */
+export function healthDecisions(events: readonly ReleaseEvent[]): HealthDecision[] {
+  const decisions: HealthDecision[] = [];
+  for (const event of events) {
+    if (event.kind !== 'health-check') continue;
+    const parsed = HealthCheckSchema.safeParse(event.evidence?.check);
+    if (!parsed.success) continue;
+    const check = parsed.data;
+    const percent = /\bat (\d+(?:\.\d+)?)%/.exec(event.summary)?.[1];
+    decisions.push({
+      at: check.at,
+      verdict: check.verdict,
+      next: typeof event.evidence?.next === 'string' ? event.evidence.next : 'unknown',
+      percent: percent === undefined ? null : Number(percent),
+      invocations: check.sample.invocations,
+      errors: check.sample.errors,
+      errorRatePercent: check.sample.errorRatePercent,
+      maxErrorRatePercent: check.thresholds.maxErrorRatePercent,
+      reasons: check.reasons,
+      evidence: check,
+    });
+  }
+  return decisions;
+}
+
+/** The pending approval, if the release is parked at "Await approval" and nobody has answered yet. */
+export function pendingApproval(record: ReleaseRecord): ReleaseDetail['awaitingApproval'] {
+  if (record.status !== 'running') return null;
+  const requested = record.events.findLastIndex((e) => e.kind === 'approval-requested');
+  if (requested < 0) return null;
+  const answered = record.events.slice(requested + 1).some((e) => e.kind === 'approved' || e.kind === 'rejected');
+  if (answered) return null;
+  const event = record.events[requested];
+  const expiresAt = event?.evidence?.expiresAt;
+  return { requestedAt: event?.at ?? '', expiresAt: typeof expiresAt === 'string' ? expiresAt : null };
+}
+
+/** Everything known about one release: its record (if Validate release wrote it) and its execution. */
+export function releaseDetail(
+  releaseId: string,
+  record: ReleaseRecord | undefined,
+  execution: ExecutionView | undefined,
+  fallback: { environment: string | null; executionArn: string; region: string },
+): ReleaseDetail {
+  const executionArn = record?.executionArn ?? execution?.executionArn ?? fallback.executionArn;
+  const events = record?.events ?? [];
+  const last = events.at(-1);
+  const running = execution?.status === 'RUNNING';
+  return {
+    releaseId,
+    environment: record?.environment ?? fallback.environment ?? 'unknown',
+    status: record?.status ?? (running ? 'starting' : 'failed'),
+    digest: record?.digest ?? null,
+    imageUri: record?.imageUri ?? null,
+    blueVersion: record?.blueVersion ?? null,
+    ...(record?.greenVersion ? { greenVersion: record.greenVersion } : {}),
+    trigger: record?.trigger ?? null,
+    ...(record?.reason ? { reason: record.reason } : {}),
+    startedAt: record?.startedAt ?? execution?.steps[0]?.enteredAt ?? null,
+    ...(record?.endedAt ? { endedAt: record.endedAt } : {}),
+    executionArn,
+    consoleUrl: executionConsoleUrl(fallback.region, executionArn),
+    ...(last ? { lastEvent: last.summary } : {}),
+    executionStatus: execution?.status ?? null,
+    currentState: execution?.currentState ?? null,
+    awaitingApproval: record ? pendingApproval(record) : null,
+    steps: execution?.steps ?? [],
+    events,
+    healthChecks: healthDecisions(events),
+    ...(execution?.error ? { error: execution.error } : {}),
+    ...(execution?.cause ? { cause: execution.cause } : {}),
+  };
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { StrategySchema } from '../config/schema.ts';
+import { DIGEST_PATTERN } from '../core/release-request.ts';
+
+const Reason = z.string().trim().min(1, 'a reason is required').max(1024);
+/** ECR's tag rule. */
+const ImageTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'must be an ECR image tag');
+
+/** POST /releases. A digest is deployed as is; a tag is resolved to its digest once, here. */
+export const StartReleaseBody = z
+  .strictObject({
+    environment: z.string().min(1, 'an environment is required'),
+    imageDigest: z.string().regex(DIGEST_PATTERN, 'must be an image digest like "sha256:<hex>"').optional(),
+    imageTag: ImageTag.optional(),
+    repositoryName: z.string().min(1).optional(),
+    strategy: StrategySchema.optional(),
+    reason: z.string().max(1024).optional(),
+    /** The same key (per environment) always names the same release: a retried request returns it. */
+    idempotencyKey: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 letters, digits or . _ : -')
+      .optional(),
+  })
+  .refine((body) => (body.imageDigest === undefined) !== (body.imageTag === undefined), {
+    path: ['imageDigest'],
+    message: 'give exactly one of imageDigest or imageTag',
+  });
+export type StartReleaseBody = z.infer<typeof StartReleaseBody>;
+
+export const ApproveBody = z.strictObject({ comment: z.string().max(1024).optional() });
+export const RejectBody = z.strictObject({ reason: Reason });
+export const ReasonBody = z.strictObject({ reason: Reason });
+export const AbortBody = z.strictObject({ reason: z.string().max(1024).optional() });
+export const PromoteToNextBody = z.strictObject({ reason: z.string().max(1024).optional() });
+
+export const ListQuery = z.strictObject({
+  environment: z.string().min(1).optional(),
+  status: z.enum(['running', 'released', 'rolled-back', 'failed', 'aborted']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message }));
+}

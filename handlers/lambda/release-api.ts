@@ -1,0 +1,3 @@
+import { releaseApiEntry } from '../../api/aws-release-operations.ts';
+
+export const handler = releaseApiEntry();
