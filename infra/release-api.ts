@@ -1,8 +1,20 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
+import { STATE_MACHINE_ARN_VAR } from '../api/aws-release-operations.ts';
+import type { Environments } from '../config/schema.ts';
+import { ENV_VARS, RELEASE_API_GRANTS, requiredEnvVars } from '../handlers/aws-dependencies.ts';
+import { actionsFor } from './handler-permissions.ts';
+import { SwitchyardFunction } from './switchyard-function.ts';
 
 export interface ReleaseApiProps {
   /**
@@ -21,9 +33,109 @@ export interface ReleaseApiProps {
 /** The routes the release API handler serves, each behind IAM authorization and the request validator. */
 export const RELEASE_ROUTES = [
   { path: '/releases', methods: ['GET', 'POST'] },
-  { path: '/releases/{releaseId}', methods: ['GET', 'DELETE'] },
-  { path: '/releases/{releaseId}/approval', methods: ['POST'] },
+  { path: '/releases/{releaseId}', methods: ['GET'] },
+  { path: '/releases/{releaseId}/approve', methods: ['POST'] },
+  { path: '/releases/{releaseId}/reject', methods: ['POST'] },
+  { path: '/releases/{releaseId}/promote', methods: ['POST'] },
+  { path: '/releases/{releaseId}/promote-to-next', methods: ['POST'] },
+  { path: '/releases/{releaseId}/abort', methods: ['POST'] },
+  { path: '/environments/{environment}/rollback', methods: ['POST'] },
 ] as const;
+
+/** The Step Functions actions of the release API, by the resource they act on. */
+export const RELEASE_API_STATE_MACHINE_ACTIONS = {
+  stateMachine: ['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  executions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+} as const;
+
+export interface ReleaseApiFunctionProps {
+  readonly environments: Environments;
+  readonly stateMachine: sfn.IStateMachine;
+  readonly table: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  readonly topicKey: kms.IKey;
+  readonly repository: ecr.IRepository;
+  readonly logLevel: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The release API's handler (`handlers/lambda/release-api.ts`): its role may do what `RELEASE_API_GRANTS` needs on
+ * the table, the repository, the application functions and the alerts topic, and start, read, stop and answer
+ * executions of this one state machine.
+ */
+export class ReleaseApiFunction extends Construct {
+  readonly handler: SwitchyardFunction;
+
+  constructor(scope: Construct, id: string, props: ReleaseApiFunctionProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const values: Record<string, string> = {
+      [ENV_VARS.tableName]: props.table.tableName,
+      [ENV_VARS.topicArn]: props.topic.topicArn,
+      [ENV_VARS.registryHost]: Fn.select(0, Fn.split('/', props.repository.repositoryUri)),
+    };
+    this.handler = new SwitchyardFunction(this, 'Handler', {
+      entry: 'handlers/lambda/release-api.ts',
+      description: 'Release API: start, list, show, approve, promote, abort releases; roll back environments',
+      serviceName: 'switchyard',
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      environment: {
+        ...Object.fromEntries(requiredEnvVars(RELEASE_API_GRANTS).map((name) => [name, values[name] ?? ''])),
+        [STATE_MACHINE_ARN_VAR]: props.stateMachine.stateMachineArn,
+      },
+    });
+    const role = this.handler.role;
+    const actions = actionsFor(RELEASE_API_GRANTS);
+    const add = (sid: string, granted: readonly string[] | undefined, resources: string[]) => {
+      if (granted && granted.length > 0)
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions: [...granted], resources }));
+    };
+    const stateMachineName = stack.splitArn(
+      props.stateMachine.stateMachineArn,
+      ArnFormat.COLON_RESOURCE_NAME,
+    ).resourceName;
+    add('ReleaseExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.stateMachine, [props.stateMachine.stateMachineArn]);
+    add('ReadAndStopExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.executions, [
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ]);
+    const storeActions = actions.store ?? [];
+    add(
+      'ReleaseTable',
+      storeActions.filter((a) => a !== 'dynamodb:Query'),
+      [props.table.tableArn],
+    );
+    add(
+      'ReleaseTableIndexes',
+      storeActions.filter((a) => a === 'dynamodb:Query'),
+      [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
+        (index) => `${props.table.tableArn}/index/${index}`,
+      ),
+    );
+    add('ReadImages', actions.registry, [props.repository.repositoryArn]);
+    add(
+      'ApplicationFunctions',
+      actions.functions,
+      Object.values(props.environments).flatMap((env) => {
+        const arn = stack.formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: env.functionName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+        return [arn, `${arn}:*`];
+      }),
+    );
+    add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
+    add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);
+  }
+}
 
 /**
  * The release API: a regional REST API where every method requires SigV4 (IAM) authorization, with JSON access

@@ -14,10 +14,10 @@ import { STATES } from '../state-machine/state-names.ts';
 import { AlertsTopic } from './alerts-topic.ts';
 import { ImageBuildProject } from './image-build-project.ts';
 import { ImageRepository } from './image-repository.ts';
-import { acknowledgeFindings } from './nag-acknowledgements.ts';
+import { acknowledgeFindings, acknowledgeWildcards, handlerWildcards } from './nag-acknowledgements.ts';
 import { PushReleaseRule } from './push-release-rule.ts';
 import { ReconcileRule } from './reconcile-rule.ts';
-import { ReleaseApi } from './release-api.ts';
+import { ReleaseApi, ReleaseApiFunction } from './release-api.ts';
 import { ReleaseStageProject } from './release-stage-project.ts';
 import { ReleaseStateMachine } from './release-state-machine.ts';
 import { ReleaseTable } from './release-table.ts';
@@ -59,6 +59,7 @@ export class SwitchyardStack extends Stack {
   readonly stateMachine: ReleaseStateMachine;
   readonly terraformState: TerraformState;
   readonly releaseApi: ReleaseApi;
+  readonly releaseApiFunction: ReleaseApiFunction;
   readonly buildProject: ImageBuildProject;
   readonly releaseProject: ReleaseStageProject;
   readonly pushRules: PushReleaseRule[];
@@ -122,7 +123,25 @@ export class SwitchyardStack extends Stack {
       key,
     });
 
-    this.releaseApi = new ReleaseApi(this, 'ReleaseApi');
+    this.releaseApiFunction = new ReleaseApiFunction(this, 'ReleaseApiFunction', {
+      environments: envs,
+      stateMachine: this.stateMachine.stateMachine,
+      table: this.table.table,
+      topic: this.alerts.topic,
+      topicKey: key,
+      repository: this.repository.repository,
+      logLevel: logging.logLevel,
+      logRetention: logging.retention,
+    });
+    this.releaseApi = new ReleaseApi(this, 'ReleaseApi', { handler: this.releaseApiFunction.handler.function });
+    acknowledgeWildcards(this.releaseApiFunction, [
+      ...handlerWildcards(envs),
+      {
+        finding: /^Resource::arn:(?:<[^>]+>|[^:<]*):states:(?:<[^>]+>|[^:<]*):(?:<[^>]+>|[^:<]*):execution:.+:\*$/,
+        reason:
+          "Describe, read the history of and stop this state machine's executions: execution ARNs end in the release id, which is chosen per release",
+      },
+    ]);
 
     const metrics = new ServiceMetrics(
       this.stateMachine.stateMachine,
