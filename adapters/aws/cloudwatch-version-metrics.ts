@@ -1,5 +1,4 @@
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { APPLICATION } from '../../config/environments.ts';
 import type { MetricWindow, VersionMetrics, VersionMetricsSample } from '../../core/ports.ts';
 
 let defaultClient: CloudWatchClient | undefined;
@@ -12,16 +11,20 @@ function cloudWatchClient(): CloudWatchClient {
 export interface ApplicationMetricsSource {
   /** POWERTOOLS_METRICS_NAMESPACE of the application. */
   readonly namespace: string;
-  /** The `service` dimension: POWERTOOLS_SERVICE_NAME, which Terraform sets to the application's name. */
-  readonly service: string;
+  /**
+   * The `service` dimension (POWERTOOLS_SERVICE_NAME).
+   * @default the function's name, which Terraform sets as each environment's service name, so one environment's
+   * 5xx responses are never counted against another environment's version of the same number
+   */
+  readonly service?: string;
 }
 
-export const APPLICATION_METRICS: ApplicationMetricsSource = { namespace: 'Switchyard/App', service: APPLICATION.name };
+export const APPLICATION_METRICS: ApplicationMetricsSource = { namespace: 'Switchyard/App' };
 
 export interface CloudWatchVersionMetricsOptions {
   /** @default one `CloudWatchClient` per module, with the default credential chain and region. */
   readonly client?: CloudWatchClient;
-  /** @default APPLICATION_METRICS: namespace `Switchyard/App`, service the configured application's name */
+  /** @default APPLICATION_METRICS: namespace `Switchyard/App`, service the function's name */
   readonly application?: ApplicationMetricsSource;
 }
 
@@ -80,7 +83,7 @@ export function versionMetricQueries(
         Namespace: application.namespace,
         MetricName: 'Errors',
         Dimensions: [
-          { Name: 'service', Value: application.service },
+          { Name: 'service', Value: application.service ?? window.functionName },
           { Name: 'FunctionVersion', Value: window.version },
         ],
       },

@@ -77,7 +77,7 @@ resource "aws_lambda_function" "this" {
   environment {
     variables = {
       SWITCHYARD_ENVIRONMENT  = var.environment
-      POWERTOOLS_SERVICE_NAME = var.application
+      POWERTOOLS_SERVICE_NAME = var.function_name
       POWERTOOLS_LOG_LEVEL    = var.log_level
       CLIENT_KEYS_SECRET_NAME = aws_secretsmanager_secret.client_keys.arn
     }

@@ -136,13 +136,13 @@ describe('CloudWatchVersionMetrics', () => {
     expect(await metrics().sample(window)).toMatchObject({ invocations: 100, errors: 100 });
   });
 
-  it("reads the application's metrics from Switchyard/App under the configured application's name by default", async () => {
+  it("reads the application's metrics from Switchyard/App under the environment's function name by default", async () => {
     cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
 
     await new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'eu-west-1' }) }).sample(window);
 
     expect(cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries?.at(-1)).toEqual(
-      applicationErrorsQuery(360, 'Switchyard/App', 'switchyard-api'),
+      applicationErrorsQuery(360, 'Switchyard/App', 'orders-api-prod'),
     );
   });
 
