@@ -71,10 +71,10 @@ async function rehearsals(figures: Figure[]): Promise<void> {
       note: 'first error the canary served → Roll back moved live to blue (check interval 60 s)',
     });
     figures.push({
-      name: 'canary share of live traffic before rollback (max per minute)',
-      value: round(rollback.candidateMaxShare * 100, 1),
+      name: 'canary share of live traffic before rollback',
+      value: round(rollback.firstStepShare * 100, 1),
       unit: '%',
-      note: 'configured canary weight: 10%',
+      note: `configured canary weight: 10%; highest in one virtual minute ${round(rollback.candidateMaxShare * 100, 1)}%`,
     });
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -43,8 +43,10 @@ export interface RehearsalReport {
   readonly reason: string | undefined;
   /** Traffic `live` actually served per version during the rehearsal (the local CloudWatch). */
   readonly traffic: VersionShare[];
-  /** Highest share of live traffic the candidate served in any one virtual minute. */
+  /** Highest share of live traffic the candidate served in any one virtual minute (routing is random per request). */
   readonly candidateMaxShare: number;
+  /** The candidate's share of live traffic over the whole first traffic step. */
+  readonly firstStepShare: number;
   readonly stateTransitions: number;
   /** Virtual seconds from the first error the candidate served to `live` back on blue (rollbacks only). */
   readonly errorToRestoreSeconds: number | null;
@@ -226,6 +228,13 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       0,
       ...[...minutes.values()].filter((b) => b.all >= 10).map((b) => b.green / b.all),
     );
+    // Live's traffic while the first step ran: from the first shift to the next shift or the rollback.
+    const stepEvents = (record?.events ?? []).filter((e) => e.kind === 'traffic-shifted' || e.kind === 'rolled-back');
+    const firstStepStart = stepEvents[0] ? Date.parse(stepEvents[0].at) : Number.POSITIVE_INFINITY;
+    const firstStepEnd = stepEvents[1] ? Date.parse(stepEvents[1].at) : Number.POSITIVE_INFINITY;
+    const inFirstStep = points.filter((p) => p.at.getTime() >= firstStepStart && p.at.getTime() <= firstStepEnd);
+    const firstStepShare =
+      inFirstStep.length > 0 ? inFirstStep.filter((p) => p.version === greenVersion).length / inFirstStep.length : 0;
     const firstGreenError = points.find((p) => p.version === greenVersion && p.error)?.at.getTime();
     const restoredAt = record?.events.find((e) => e.kind === 'rolled-back')?.at;
     const errorToRestoreSeconds =
@@ -251,6 +260,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       reason: record?.reason ?? result.cause,
       traffic: [...byVersion.values()],
       candidateMaxShare,
+      firstStepShare,
       stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
       errorToRestoreSeconds,
       load: loadReport,
