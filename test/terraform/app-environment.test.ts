@@ -152,7 +152,9 @@ describe('the web ACL', () => {
       const vars = terraformVariables(env(name));
       expect(vars.waf_mode).toBe('count');
       const rules = effectiveRules(config, vars);
-      expect(rules.map((r) => r.name).sort()).toEqual(['geo-block', 'rate-limit-per-ip', ...MANAGED_RULE_GROUPS].sort());
+      expect(rules.map((r) => r.name).sort()).toEqual(
+        ['geo-block', 'rate-limit-per-ip', ...MANAGED_RULE_GROUPS].sort(),
+      );
       expect(rules.every((r) => r.action === 'count')).toBe(true);
     }
   });
