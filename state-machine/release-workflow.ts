@@ -17,6 +17,18 @@ export const TRANSIENT_ERRORS = [
   ...RETRYABLE_ERRORS,
 ];
 
+/** Backoff with full jitter for the transient errors; `attempts` counts the first try. */
+function transientRetry(attempts: number): sfn.RetryProps {
+  return {
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: attempts - 1,
+    maxDelay: Duration.seconds(30),
+    jitterStrategy: sfn.JitterType.FULL,
+  };
+}
+
 export interface ReleaseWorkflowProps {
   /** The Lambda function behind each handler-backed Task state. */
   readonly handlers: Record<HandlerTask, lambda.IFunction>;
@@ -71,14 +83,7 @@ export class ReleaseWorkflow extends Construct {
         ...(spec.resultSelector ? { resultSelector: spec.resultSelector } : {}),
         taskTimeout: sfn.Timeout.duration(spec.timeout),
       });
-      state.addRetry({
-        errors: TRANSIENT_ERRORS,
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: spec.attempts - 1,
-        maxDelay: Duration.seconds(30),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      state.addRetry(transientRetry(spec.attempts));
       return state;
     };
 
@@ -161,14 +166,7 @@ export class ReleaseWorkflow extends Construct {
       // effective input on the local engine, and the two runs must behave alike.
       taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? Duration.seconds(longestApprovalWindowSeconds())),
     });
-    approval.addRetry({
-      errors: TRANSIENT_ERRORS,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: attempts - 1,
-      maxDelay: Duration.seconds(30),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    approval.addRetry(transientRetry(attempts));
     const recordFailure = invoke({
       task: STATES.recordFailure,
       comment: 'Traffic never moved: records why, frees the lock this release holds and notifies.',
