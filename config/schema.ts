@@ -128,6 +128,23 @@ export const EnvironmentConfigSchema = z
     if (env.promotesTo === env.name) {
       ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
     }
+    const stepMinutes =
+      env.strategy.kind === 'canary'
+        ? env.strategy.bakeMinutes
+        : env.strategy.kind === 'linear'
+          ? Math.ceil(100 / env.strategy.percentPerStep) * env.strategy.minutesPerStep
+          : env.strategy.kind === 'steps'
+            ? env.strategy.steps.reduce((sum, step) => sum + step.bakeMinutes, 0)
+            : 0;
+    const longest = stepMinutes + env.bake.minutes + (env.approvalRequired ? env.approvalTimeoutMinutes : 0);
+    if (env.lockTtlMinutes < longest + 15) {
+      // The lock must outlive the release, or a second release could start while the first still bakes.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lockTtlMinutes'],
+        message: `must be at least ${longest + 15} (approval window + bakes + 15 minutes of margin)`,
+      });
+    }
     if (env.bake.minutes * 60 < env.bake.checkIntervalSeconds && env.bake.minutes > 0) {
       ctx.addIssue({
         code: 'custom',

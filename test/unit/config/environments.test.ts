@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  environmentNamed,
+  environments,
+  longestApprovalWindowSeconds,
+  parseEnvironments,
+  pushTargets,
+  trafficPlan,
+} from '../../../config/environments.ts';
+
+const valid = () => structuredClone(environments) as Record<string, Record<string, unknown>>;
+
+describe('the environment config', () => {
+  it("carries the seed's matrix", () => {
+    const pick = (f: (e: (typeof environments)['dev']) => unknown) =>
+      (['dev', 'staging', 'prod'] as const).map((n) => f(environmentNamed(n)));
+    expect(pick((e) => e.memoryMb)).toEqual([256, 512, 1024]);
+    expect(pick((e) => e.waf.mode)).toEqual(['count', 'count', 'block']);
+    expect(pick((e) => e.logging)).toEqual(['basic', 'full', 'full']);
+    expect(pick((e) => e.blueGreen)).toEqual([false, true, true]);
+    expect(pick((e) => e.onUnhealthy)).toEqual(['alert', 'alert', 'roll-back']);
+    expect(pick((e) => e.bake.minutes)).toEqual([2, 5, 10]);
+    expect(pick((e) => e.promotesTo)).toEqual(['staging', 'prod', undefined]);
+    expect(pushTargets().map((e) => e.name)).toEqual(['dev']);
+  });
+
+  it('expands strategies into explicit steps ending at 100%', () => {
+    const prod = environmentNamed('prod');
+    expect(trafficPlan(prod)).toEqual([
+      { percent: 10, bakeSeconds: 300 },
+      { percent: 100, bakeSeconds: 600 },
+    ]);
+    expect(trafficPlan(prod, { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 })).toEqual([
+      { percent: 25, bakeSeconds: 120 },
+      { percent: 50, bakeSeconds: 120 },
+      { percent: 75, bakeSeconds: 120 },
+      { percent: 100, bakeSeconds: 600 },
+    ]);
+    expect(trafficPlan(prod, { kind: 'all-at-once' })).toEqual([{ percent: 100, bakeSeconds: 600 }]);
+    expect(longestApprovalWindowSeconds()).toBe(3600);
+  });
+
+  it('fails fast naming each bad field', () => {
+    const envs = valid();
+    (envs.prod as Record<string, unknown>).memoryMb = 300;
+    (envs.dev as Record<string, unknown>).strategy = { kind: 'canary', percent: 10, bakeMinutes: 1 };
+    expect(() => parseEnvironments(envs)).toThrow(
+      /prod\.memoryMb: .*; dev\.strategy: an environment without blue-green/,
+    );
+  });
+
+  it('refuses a lock that could expire before the release ends', () => {
+    const envs = valid();
+    (envs.prod as Record<string, unknown>).lockTtlMinutes = 30;
+    expect(() => parseEnvironments(envs)).toThrow(/prod\.lockTtlMinutes: must be at least 90/);
+  });
+
+  it('refuses a step schedule that does not end at 100% or does not increase', () => {
+    const envs = valid();
+    (envs.prod as Record<string, unknown>).strategy = {
+      kind: 'steps',
+      steps: [
+        { percent: 50, bakeMinutes: 1 },
+        { percent: 20, bakeMinutes: 1 },
+      ],
+    };
+    expect(() => parseEnvironments(envs)).toThrow(
+      /the last step must send 100% of traffic; prod\.strategy\.steps: step percentages must increase/,
+    );
+  });
+
+  it('names an unknown environment and the known ones', () => {
+    expect(() => environmentNamed('qa')).toThrow('unknown environment "qa"; expected one of: dev, staging, prod');
+  });
+});
