@@ -44,9 +44,8 @@ describe('the environment config', () => {
     const envs = valid();
     (envs.prod as Record<string, unknown>).memoryMb = 300;
     (envs.dev as Record<string, unknown>).strategy = { kind: 'canary', percent: 10, bakeMinutes: 1 };
-    expect(() => parseEnvironments(envs)).toThrow(
-      /prod\.memoryMb: .*; dev\.strategy: an environment without blue-green/,
-    );
+    expect(() => parseEnvironments(envs)).toThrow(/dev\.strategy: an environment without blue-green/);
+    expect(() => parseEnvironments(envs)).toThrow(/prod\.memoryMb: /);
   });
 
   it('refuses a lock that could expire before the release ends', () => {
