@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { requestFastForward } from '../../core/fast-forward.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith } from '../support/environments.ts';
@@ -87,6 +88,26 @@ describe('release workflow on the synthesized state machine', () => {
     await world.run(world.apiRequest(), { handlers });
     expect(seen[0]).toEqual({ name: 'live', version: '1', routing: { version: '2', weight: 0.1 } });
     expect(seen.at(-1)).toEqual({ name: 'live', version: '2' });
+  });
+
+  it('fast-forwards on request: straight to 100% without the remaining bake, the reason in the history', async () => {
+    const world = await new ReleaseWorld().seed();
+    const handlers = world.handlers();
+    const check = handlers[STATES.check];
+    handlers[STATES.check] = async (input) => {
+      if (world.checkedAt.length === 2) {
+        await requestFastForward('release-1', 'carol', 'incident fix, error budget exhausted', world.deps);
+      }
+      return check?.(input);
+    };
+    const result = await world.run(world.apiRequest(), { handlers });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await world.shifts()).toEqual([10, 100]);
+    // Requested before the third check: three checks at 10%, one at 100% with no bake left, instead of five and ten.
+    expect(world.checkedAt).toEqual([10, 10, 10, 100]);
+    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+    const events = (await world.store.getRelease('release-1'))?.events.map((e) => e.summary) ?? [];
+    expect(events).toContain('fast-forward requested by carol: incident fix, error budget exhausted');
   });
 
   it('fails verification without touching live, and names the failing check', async () => {

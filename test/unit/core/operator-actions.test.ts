@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../adapters/memory/clocks.ts';
+import { MemoryFunctionVersions } from '../../../adapters/memory/memory-functions.ts';
+import { MemoryNotifier } from '../../../adapters/memory/memory-notifier.ts';
+import { MemoryReleaseStore } from '../../../adapters/memory/memory-release-store.ts';
+import { environments } from '../../../config/environments.ts';
+import { rollbackEnvironment } from '../../../core/environment-rollback.ts';
+import { requestFastForward } from '../../../core/fast-forward.ts';
+import type { ReleaseRecord } from '../../../core/ports.ts';
+import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
+
+const FN = 'switchyard-api-prod';
+const LOCK = `${FN}#prod`;
+
+async function world() {
+  const functions = new MemoryFunctionVersions();
+  functions.createFunction(FN);
+  for (const digest of ['sha256:aaaa', 'sha256:bbbb']) {
+    const { codeSha256 } = await functions.updateCodeAndWait(FN, `repo@${digest}`);
+    await functions.publishVersion(FN, digest, codeSha256);
+  }
+  const deps = {
+    environments,
+    functions,
+    store: new MemoryReleaseStore(),
+    notifier: new MemoryNotifier(),
+    clock: new ManualClock(),
+  };
+  return deps;
+}
+
+function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return {
+    releaseId: 'rel-1',
+    executionArn: 'arn:exec:rel-1',
+    environment: 'prod',
+    functionName: FN,
+    imageUri: 'repo@sha256:bbbb',
+    digest: 'sha256:bbbb',
+    blueVersion: '1',
+    greenVersion: '2',
+    status: 'running',
+    startedAt: '2026-11-26T09:00:00.000Z',
+    trigger: 'api:test',
+    events: [],
+    ...overrides,
+  };
+}
+
+async function holdLock(deps: Awaited<ReturnType<typeof world>>, releaseId = 'rel-1') {
+  await deps.store.acquireLock(
+    LOCK,
+    {
+      releaseId,
+      executionArn: `arn:exec:${releaseId}`,
+      acquiredAt: '2026-11-26T09:00:00Z',
+      expiresAt: '2026-11-26T12:00:00Z',
+    },
+    deps.clock.now(),
+  );
+}
+
+describe('reconciling a stopped execution', () => {
+  it('puts live back on blue when the release had moved it, closes the record and frees the lock', async () => {
+    const deps = await world();
+    await deps.functions.ensureAlias(FN, 'live', '1');
+    await deps.functions.updateAlias(FN, 'live', '1', { version: '2', weight: 0.1 });
+    await deps.store.createRelease(record());
+    await holdLock(deps);
+
+    const result = await reconcileStoppedExecution(
+      { name: 'rel-1', executionArn: 'arn:exec:rel-1', status: 'ABORTED' },
+      deps,
+    );
+
+    expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '1' });
+    expect(result.live).toEqual({ version: '1', routing: false });
+    expect(await deps.store.getRelease('rel-1')).toMatchObject({ status: 'aborted' });
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+    expect(deps.notifier.sent).toMatchObject([{ outcome: 'reconciled', releaseId: 'rel-1' }]);
+  });
+
+  it('leaves live alone when something else moved it, and still frees the lock', async () => {
+    const deps = await world();
+    await deps.functions.ensureAlias(FN, 'live', '1');
+    await deps.store.createRelease(record({ greenVersion: '2', blueVersion: '2' }));
+    await holdLock(deps);
+    const result = await reconcileStoppedExecution({ name: 'rel-1', executionArn: 'x', status: 'TIMED_OUT' }, deps);
+    expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '1' });
+    expect(result.actions).toContain('live was not moved by this release');
+    expect(await deps.store.getRelease('rel-1')).toMatchObject({ status: 'failed' });
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+  });
+
+  it('does nothing for a release that had already concluded, and never frees another release’s lock', async () => {
+    const deps = await world();
+    await deps.functions.ensureAlias(FN, 'live', '2');
+    await deps.store.createRelease(record({ status: 'rolled-back' }));
+    await holdLock(deps, 'rel-other');
+    const result = await reconcileStoppedExecution({ name: 'rel-1', executionArn: 'x', status: 'FAILED' }, deps);
+    expect(result.actions).toEqual(['nothing to do: the release had cleaned up']);
+    expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '2' });
+    expect(await deps.store.getLock(LOCK)).toMatchObject({ releaseId: 'rel-other' });
+    expect(deps.notifier.sent).toEqual([]);
+  });
+
+  it('frees the lock of a release refused before it had a record, from the execution input', async () => {
+    const deps = await world();
+    await holdLock(deps, 'rel-early');
+    const result = await reconcileStoppedExecution(
+      { name: 'rel-early', executionArn: 'x', status: 'ABORTED', input: { environment: 'prod' } },
+      deps,
+    );
+    expect(result.actions).toEqual(['freed the environment lock']);
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+  });
+});
+
+describe('instant environment rollback', () => {
+  it('moves live to the version blue keeps, records it in the history and frees its lock', async () => {
+    const deps = await world();
+    await deps.functions.ensureAlias(FN, 'live', '2');
+    await deps.functions.ensureAlias(FN, 'blue', '1');
+    const result = await rollbackEnvironment('prod', 'alice', 'checkout errors after release', deps);
+    expect(result).toEqual({
+      environment: 'prod',
+      from: '2',
+      to: '1',
+      by: 'alice',
+      reason: 'checkout errors after release',
+    });
+    expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '1' });
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+    const history = await deps.store.listReleases({ environment: 'prod' });
+    expect(history.releases[0]).toMatchObject({
+      status: 'rolled-back',
+      trigger: 'manual-rollback:alice',
+      greenVersion: '1',
+    });
+    expect(deps.notifier.sent[0]).toMatchObject({ outcome: 'environment-rolled-back' });
+  });
+
+  it('refuses while a release runs, naming it, and touches nothing', async () => {
+    const deps = await world();
+    await deps.functions.ensureAlias(FN, 'live', '2');
+    await deps.functions.ensureAlias(FN, 'blue', '1');
+    await holdLock(deps, 'rel-running');
+    await expect(rollbackEnvironment('prod', 'alice', 'why', deps)).rejects.toThrow(
+      'prod is busy: release rel-running is running; abort it to roll back',
+    );
+    expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '2' });
+    expect(await deps.store.getLock(LOCK)).toMatchObject({ releaseId: 'rel-running' });
+  });
+
+  it('refuses without a reason, for an unknown environment, or when live already runs blue', async () => {
+    const deps = await world();
+    await deps.functions.ensureAlias(FN, 'live', '1');
+    await deps.functions.ensureAlias(FN, 'blue', '1');
+    await expect(rollbackEnvironment('prod', 'a', '  ', deps)).rejects.toThrow('a rollback needs a reason');
+    await expect(rollbackEnvironment('qa', 'a', 'r', deps)).rejects.toThrow('unknown environment "qa"');
+    await expect(rollbackEnvironment('prod', 'a', 'r', deps)).rejects.toThrow('live already runs version 1');
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+  });
+});
+
+describe('fast-forward', () => {
+  it('records who asked and why on a running release', async () => {
+    const deps = await world();
+    await deps.store.createRelease(record());
+    await requestFastForward('rel-1', 'bob', 'hotfix for the outage', deps);
+    expect((await deps.store.getRelease('rel-1'))?.events).toMatchObject([
+      { kind: 'fast-forward-requested', summary: 'fast-forward requested by bob: hotfix for the outage' },
+    ]);
+  });
+
+  it('refuses without a reason, for an unknown release, or one that has ended', async () => {
+    const deps = await world();
+    await deps.store.createRelease(record({ status: 'released' }));
+    await expect(requestFastForward('rel-1', 'bob', '', deps)).rejects.toThrow('a fast-forward needs a reason');
+    await expect(requestFastForward('nope', 'bob', 'r', deps)).rejects.toThrow('no release nope');
+    await expect(requestFastForward('rel-1', 'bob', 'r', deps)).rejects.toThrow('release rel-1 has ended (released)');
+  });
+});
