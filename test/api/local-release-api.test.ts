@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExecutionLog, LocalReleaseOperations } from '../../api/local-release-operations.ts';
+import { releaseApiHandler } from '../../api/release-api.ts';
+import { environmentNamed } from '../../config/environments.ts';
+import { LOCAL_REGISTRY_HOST, type LocalImage } from '../../local/local-registry.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { eventually, invoke, signedEvent } from './api-events.ts';
+import { type ApiFixture, CALLER, releaseApiContract } from './release-api.contract.ts';
+
+let dataDir: string;
+let runtime: LocalRuntime;
+let ops: LocalReleaseOperations;
+let candidate: LocalImage;
+let handler: ReturnType<typeof releaseApiHandler>;
+
+const call: ApiFixture['call'] = (method, path, body, headers) =>
+  invoke(handler, signedEvent(method, path, body, CALLER, headers));
+
+const show = (id: string) => call('GET', `/releases/${id}`);
+
+async function parkForApproval(): Promise<string> {
+  await eventually(
+    () => runtime.store.getLock('switchyard-api-prod#prod'),
+    (lock) => lock === undefined,
+  );
+  const started = await call('POST', '/releases', { environment: 'prod', imageDigest: candidate.digest });
+  expect(started.status).toBe(202);
+  const id: string = started.body.releaseId;
+  await eventually(
+    () => show(id),
+    (r) => {
+      if (r.body.status !== 'running' && r.body.status !== 'starting')
+        throw new Error(`${id} ended: ${r.body.lastEvent}`);
+      return r.body.awaitingApproval !== null && r.body.currentState === 'Await approval';
+    },
+  );
+  return id;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-api-'));
+  const log = new ExecutionLog();
+  runtime = new LocalRuntime({ dataDir, speedup: 1200, approvals: 'manual', onEvent: (id, e) => log.record(id, e) });
+  ops = new LocalReleaseOperations(runtime, log);
+  handler = releaseApiHandler(ops);
+  const base = await runtime.registry.build('switchyard-api', { commit: 'base' });
+  candidate = await runtime.registry.build('switchyard-api', { commit: 'candidate' });
+  for (const env of ['dev', 'staging', 'prod']) await runtime.bootstrap(env, base);
+});
+
+afterAll(async () => {
+  for (const [id] of runtime.executions) {
+    if (ops.log.view(id)?.status === 'RUNNING') await ops.stopExecution(id);
+  }
+  await runtime.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+releaseApiContract('local runtime', () => ({
+  call,
+  get digest() {
+    return candidate.digest;
+  },
+  get tag() {
+    return candidate.tag;
+  },
+  parkForApproval,
+  async liveAheadOfBlue(environment) {
+    const env = environmentNamed(environment);
+    const { codeSha256 } = await runtime.functions.updateCodeAndWait(
+      env.functionName,
+      `${LOCAL_REGISTRY_HOST}/${env.repositoryName}@${candidate.digest}`,
+    );
+    const version = await runtime.functions.publishVersion(env.functionName, 'contract', codeSha256);
+    await runtime.functions.updateAlias(env.functionName, env.aliases.live, version.version);
+  },
+}));
+
+describe('the release API on the local runtime', () => {
+  it('aborts: the execution stops, the record is reconciled and the lock is free', async () => {
+    const id = await parkForApproval();
+    expect((await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' })).status).toBe(202);
+    const shown = await show(id);
+    expect(shown.body).toMatchObject({ status: 'aborted', executionStatus: 'ABORTED' });
+    expect(shown.body.events.map((e: { kind: string }) => e.kind)).toEqual(
+      expect.arrayContaining(['abort-requested', 'reconciled']),
+    );
+    expect(await runtime.store.getLock('switchyard-api-prod#prod')).toBeUndefined();
+  });
+
+  it('a rejected release fails before traffic moves', async () => {
+    const id = await parkForApproval();
+    await call('POST', `/releases/${id}/reject`, { reason: 'not today' });
+    const done = await eventually(
+      () => show(id),
+      (r) => r.body.status !== 'running',
+    );
+    expect(done.body.status).toBe('failed');
+    expect(done.body.steps.map((s: { name: string }) => s.name)).not.toContain('Shift traffic');
+  });
+
+  it('promotes a released dev digest to staging by the same digest, once', async () => {
+    const started = await call('POST', '/releases', {
+      environment: 'dev',
+      imageTag: candidate.tag,
+      idempotencyKey: 'ci-build-42',
+    });
+    const id: string = started.body.releaseId;
+    const done = await eventually(
+      () => show(id),
+      (r) => r.body.status !== 'running' && r.body.status !== 'starting',
+    );
+    expect(done.body.status).toBe('released');
+    const promoted = await call('POST', `/releases/${id}/promote-to-next`, { reason: 'dev is green' });
+    expect(promoted.status).toBe(202);
+    expect(promoted.body).toMatchObject({
+      releaseId: `${id}-to-staging`,
+      environment: 'staging',
+      imageDigest: candidate.digest,
+    });
+    const again = await call('POST', `/releases/${id}/promote-to-next`, {});
+    expect(again.body).toMatchObject({ releaseId: `${id}-to-staging`, replayed: true });
+  });
+  // Last: once released, the candidate is live in prod and cannot be released there again.
+  it('takes an approved, fast-forwarded prod release to Released; prod promotes nowhere', async () => {
+    const id = await parkForApproval();
+    // Asked before traffic moves, so the first Check health honours it (no load runs here: without it the canary
+    // would be judged inconclusive and prod rolls back).
+    expect((await call('POST', `/releases/${id}/promote`, { reason: 'ship it' })).status).toBe(202);
+    expect((await call('POST', `/releases/${id}/approve`, {})).status).toBe(200);
+    const done = await eventually(
+      () => show(id),
+      (r) => r.body.status !== 'running',
+    );
+    expect(done.body).toMatchObject({ status: 'released', executionStatus: 'SUCCEEDED' });
+    expect(done.body.steps.map((s: { name: string }) => s.name)).toEqual(
+      expect.arrayContaining(['Await approval', 'Shift traffic', 'Check health', 'Finalize', 'Released']),
+    );
+    expect(done.body.healthChecks.length).toBeGreaterThan(0);
+    expect(done.body.healthChecks[0]).toMatchObject({ maxErrorRatePercent: 1, evidence: expect.any(Object) });
+    const next = await call('POST', `/releases/${id}/promote-to-next`, {});
+    expect(next.status).toBe(409);
+    expect(next.body.message).toContain('promotes to no other environment');
+  });
+});

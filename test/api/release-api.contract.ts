@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+
+export interface ApiReply {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+  readonly body: any;
+}
+
+/** One implementation of the release API under test, with the few setup steps the contract needs. */
+export interface ApiFixture {
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiReply>;
+  /** An image in the registry that no environment runs yet, and a tag that names it. */
+  readonly digest: string;
+  readonly tag: string;
+  /** Starts a prod release and returns its id once it waits at "Await approval", holding prod's lock. */
+  parkForApproval(): Promise<string>;
+  /** Leaves `live` of the environment on a newer version than `blue`, as a finished release does. */
+  liveAheadOfBlue(environment: string): Promise<void>;
+}
+
+export const CALLER = 'arn:aws:sts::123456789012:assumed-role/Operator/alice';
+
+const fieldsOf = (reply: ApiReply): string[] => (reply.body.errors ?? []).map((e: { field: string }) => e.field);
+
+/** The release API's contract: every route, its refusals and its answers, the same on every implementation. */
+export function releaseApiContract(name: string, fixture: () => ApiFixture): void {
+  describe(`the release API contract (${name})`, () => {
+    it('refuses a bad start body with 400 naming each bad field', async () => {
+      const reply = await fixture().call('POST', '/releases', {
+        environment: '',
+        imageDigest: 'latest',
+        strategy: { kind: 'canary', percent: 150, bakeMinutes: 5 },
+        surprise: true,
+      });
+      expect(reply.status).toBe(400);
+      expect(fieldsOf(reply)).toEqual(expect.arrayContaining(['environment', 'imageDigest', 'strategy.percent']));
+    });
+
+    it('refuses unknown environments, digest and tag together, unknown tags and malformed JSON', async () => {
+      const f = fixture();
+      const unknownEnv = await f.call('POST', '/releases', { environment: 'qa', imageDigest: f.digest });
+      expect([unknownEnv.status, fieldsOf(unknownEnv)]).toEqual([400, ['environment']]);
+      const both = await f.call('POST', '/releases', { environment: 'dev', imageDigest: f.digest, imageTag: f.tag });
+      expect([both.status, fieldsOf(both)]).toEqual([400, ['imageDigest']]);
+      const noTag = await f.call('POST', '/releases', { environment: 'dev', imageTag: 'no-such-tag' });
+      expect([noTag.status, fieldsOf(noTag)]).toEqual([400, ['imageTag']]);
+      const notJson = await f.call('POST', '/releases', '{"environment":');
+      expect([notJson.status, fieldsOf(notJson)]).toEqual([400, ['(body)']]);
+    });
+
+    it('answers 404 for an unknown release on every release route, and for unknown routes', async () => {
+      const f = fixture();
+      const id = 'rel-dev-20990101000000-000000';
+      expect((await f.call('GET', `/releases/${id}`)).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/approve`, {})).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/reject`, { reason: 'no' })).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/promote`, { reason: 'hurry' })).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/promote-to-next`, {})).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/abort`, {})).status).toBe(404);
+      expect((await f.call('POST', '/environments/qa/rollback', { reason: 'x' })).status).toBe(404);
+      expect((await f.call('GET', '/nowhere')).status).toBe(404);
+      expect((await f.call('DELETE', '/releases')).status).toBe(405);
+    });
+
+    it('validates list filters and pages through releases with a cursor', async () => {
+      const f = fixture();
+      const bad = await f.call('GET', '/releases?status=exploded&limit=0');
+      expect(bad.status).toBe(400);
+      expect(fieldsOf(bad)).toEqual(expect.arrayContaining(['status', 'limit']));
+      const page = await f.call('GET', '/releases?limit=1');
+      expect(page.status).toBe(200);
+      expect(Array.isArray(page.body.releases)).toBe(true);
+    });
+
+    it('resolves a tag to its digest, and an idempotent retry returns the same release', async () => {
+      const f = fixture();
+      const body = { environment: 'dev', imageTag: f.tag, idempotencyKey: 'ci-build-42' };
+      const first = await f.call('POST', '/releases', body);
+      expect(first.status).toBe(202);
+      expect(first.body).toMatchObject({ environment: 'dev', imageDigest: f.digest });
+      expect(first.body.consoleUrl).toContain(`#/v2/executions/details/${first.body.executionArn}`);
+      expect(first.body.executionArn).toMatch(new RegExp(`:execution:[^:]+:${first.body.releaseId}$`));
+      const retry = await f.call('POST', '/releases', body);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ releaseId: first.body.releaseId, replayed: true });
+      const byHeader = await f.call(
+        'POST',
+        '/releases',
+        { environment: 'dev', imageTag: f.tag },
+        {
+          'Idempotency-Key': 'ci-build-42',
+        },
+      );
+      expect(byHeader.body.releaseId).toBe(first.body.releaseId);
+    });
+
+    it('refuses a release while another runs with 409 naming the running release', async () => {
+      const f = fixture();
+      const running = await f.parkForApproval();
+      const reply = await f.call('POST', '/releases', { environment: 'prod', imageDigest: f.digest });
+      expect(reply.status).toBe(409);
+      expect(reply.body.runningRelease).toBe(running);
+      expect(reply.body.message).toContain(running);
+      await f.call('POST', `/releases/${running}/abort`, { reason: 'contract test cleanup' });
+    });
+
+    it('shows a parked release with its status, current state, steps and pending approval', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const reply = await f.call('GET', `/releases/${id}`);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toMatchObject({ releaseId: id, environment: 'prod', status: 'running' });
+      expect(reply.body.currentState).toBe('Await approval');
+      expect(reply.body.awaitingApproval).toMatchObject({ expiresAt: expect.any(String) });
+      expect(reply.body.steps.map((s: { name: string }) => s.name)).toContain('Validate release');
+      expect(reply.body.events.map((e: { kind: string }) => e.kind)).toContain('approval-requested');
+      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+    });
+
+    it('approves once: the second answer is a 409', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const approved = await f.call('POST', `/releases/${id}/approve`, { comment: 'looks good' });
+      expect(approved.status).toBe(200);
+      expect(approved.body).toMatchObject({ releaseId: id, approved: true });
+      const again = await f.call('POST', `/releases/${id}/approve`, {});
+      expect(again.status).toBe(409);
+      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+    });
+
+    it('rejects with a required reason', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const noReason = await f.call('POST', `/releases/${id}/reject`, {});
+      expect([noReason.status, fieldsOf(noReason)]).toEqual([400, ['reason']]);
+      const rejected = await f.call('POST', `/releases/${id}/reject`, { reason: 'wrong build' });
+      expect(rejected.status).toBe(200);
+      expect(rejected.body).toMatchObject({ releaseId: id, approved: false });
+    });
+
+    it('fast-forwards with a required reason and records who asked and why', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const noReason = await f.call('POST', `/releases/${id}/promote`, { reason: '  ' });
+      expect([noReason.status, fieldsOf(noReason)]).toEqual([400, ['reason']]);
+      const promoted = await f.call('POST', `/releases/${id}/promote`, { reason: 'hotfix for incident 7' });
+      expect(promoted.status).toBe(202);
+      const shown = await f.call('GET', `/releases/${id}`);
+      const event = shown.body.events.find((e: { kind: string }) => e.kind === 'fast-forward-requested');
+      expect(event.summary).toContain('hotfix for incident 7');
+      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+    });
+
+    it('aborts a running release and refuses to promote a digest that has not been released', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const next = await f.call('POST', `/releases/${id}/promote-to-next`, {});
+      expect(next.status).toBe(409);
+      const aborted = await f.call('POST', `/releases/${id}/abort`, { reason: 'wrong window' });
+      expect(aborted.status).toBe(202);
+      expect(aborted.body).toMatchObject({ releaseId: id });
+    });
+
+    it('rolls an environment back to blue with a required reason', async () => {
+      const f = fixture();
+      await f.liveAheadOfBlue('staging');
+      const noReason = await f.call('POST', '/environments/staging/rollback', {});
+      expect([noReason.status, fieldsOf(noReason)]).toEqual([400, ['reason']]);
+      const reply = await f.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
+      expect(reply.status).toBe(200);
+      expect(reply.body).toMatchObject({ environment: 'staging', from: '2', to: '1', reason: 'errors after deploy' });
+      const again = await f.call('POST', '/environments/staging/rollback', { reason: 'twice' });
+      expect(again.status).toBe(400);
+    });
+  });
+}
