@@ -1,0 +1,331 @@
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
+import { SystemClock } from '../../adapters/memory/clocks.ts';
+import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
+import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
+import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
+import { AwsReleaseOperations, stepsFromHistory } from '../../api/aws-release-operations.ts';
+import { releaseApiHandler } from '../../api/release-api.ts';
+import { environmentNamed, environments, lockKey } from '../../config/environments.ts';
+import { reconcileStoppedExecution } from '../../core/reconcile.ts';
+import { invoke, signedEvent } from './api-events.ts';
+import { type ApiFixture, CALLER, releaseApiContract } from './release-api.contract.ts';
+
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SwitchyardRelease';
+const DIGEST = `sha256:${'c'.repeat(64)}`;
+const TAG = 'git-abc123';
+const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+const executionArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:SwitchyardRelease:${name}`;
+
+const sfnClient = new SFNClient({ region: 'eu-west-1' });
+const ecrClient = new ECRClient({ region: 'eu-west-1' });
+const sfn = mockClient(sfnClient);
+const ecr = mockClient(ecrClient);
+
+interface FakeExecution {
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  history: HistoryEvent[];
+}
+
+function awsError(name: string): Error {
+  return Object.assign(new Error(name), { name });
+}
+
+let t = Date.parse('2026-11-26T10:00:00Z');
+function historyEvent(type: string, state?: string): HistoryEvent {
+  t += 1000;
+  const details = state
+    ? type.endsWith('Entered')
+      ? { stateEnteredEventDetails: { name: state } }
+      : { stateExitedEventDetails: { name: state } }
+    : {};
+  return { type: type as HistoryEvent['type'], timestamp: new Date(t), id: 0, ...details };
+}
+
+let store: MemoryReleaseStore;
+let functions: MemoryFunctionVersions;
+let executions: Map<string, FakeExecution>;
+let handler: ReturnType<typeof releaseApiHandler>;
+
+function deps() {
+  return { environments, functions, store, notifier: new MemoryNotifier(), clock: new SystemClock() };
+}
+
+beforeEach(() => {
+  sfn.reset();
+  ecr.reset();
+  store = new MemoryReleaseStore();
+  functions = new MemoryFunctionVersions();
+  executions = new Map();
+  // Step Functions as far as the release API sees it: names are unique, the same name and input is idempotent.
+  sfn.on(StartExecutionCommand).callsFake(({ name, input }) => {
+    const existing = executions.get(name);
+    if (existing && existing.input !== input) throw awsError('ExecutionAlreadyExists');
+    if (!existing) {
+      executions.set(name, {
+        input,
+        status: 'RUNNING',
+        history: [historyEvent('ExecutionStarted'), historyEvent('PassStateEntered', 'Receive request')],
+      });
+    }
+    return { executionArn: executionArn(name), startDate: new Date() };
+  });
+  sfn.on(DescribeExecutionCommand).callsFake(({ executionArn: arn }) => {
+    const name = String(arn).split(':').at(-1) ?? '';
+    const execution = executions.get(name);
+    if (!execution) throw awsError('ExecutionDoesNotExist');
+    return { executionArn: arn, name, status: execution.status, startDate: new Date(), input: execution.input };
+  });
+  sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn: arn }) => ({
+    events: executions.get(String(arn).split(':').at(-1) ?? '')?.history ?? [],
+  }));
+  sfn.on(StopExecutionCommand).callsFake(async ({ executionArn: arn }) => {
+    const name = String(arn).split(':').at(-1) ?? '';
+    const execution = executions.get(name);
+    if (execution) execution.status = 'ABORTED';
+    // The execution-status-change rule's reconcile.
+    await reconcileStoppedExecution({ name, executionArn: arn, status: 'ABORTED' }, deps());
+    return {};
+  });
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+  ecr.on(DescribeImagesCommand).callsFake(({ imageIds }) => {
+    const id = imageIds?.[0] ?? {};
+    if (id.imageTag === TAG || id.imageDigest === DIGEST) {
+      return { imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG] }] };
+    }
+    throw awsError('ImageNotFoundException');
+  });
+  const ops = new AwsReleaseOperations({
+    stateMachineArn: STATE_MACHINE,
+    store,
+    registry: new EcrImageRegistry({ client: ecrClient }),
+    functions,
+    notifier: new MemoryNotifier(),
+    client: sfnClient,
+  });
+  handler = releaseApiHandler(ops);
+});
+
+const call: ApiFixture['call'] = (method, path, body, headers) =>
+  invoke(handler, signedEvent(method, path, body, CALLER, headers));
+
+/** What Validate release and Await approval leave behind, for a started execution. */
+async function parkForApproval(): Promise<string> {
+  const started = await call('POST', '/releases', { environment: 'prod', imageDigest: DIGEST });
+  expect(started.status).toBe(202);
+  const id: string = started.body.releaseId;
+  const env = environmentNamed('prod');
+  const now = new Date();
+  await store.acquireLock(
+    lockKey(env),
+    {
+      releaseId: id,
+      executionArn: executionArn(id),
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 3600_000).toISOString(),
+    },
+    now,
+  );
+  await store.createRelease({
+    releaseId: id,
+    executionArn: executionArn(id),
+    environment: 'prod',
+    functionName: env.functionName,
+    imageUri: `${HOST}/${env.repositoryName}@${DIGEST}`,
+    digest: DIGEST,
+    blueVersion: '1',
+    status: 'running',
+    startedAt: now.toISOString(),
+    trigger: `api:${CALLER}`,
+    events: [{ at: now.toISOString(), kind: 'validated', summary: 'validated' }],
+  });
+  const expiresAt = new Date(now.getTime() + 3600_000).toISOString();
+  await store.saveApprovalRequest(id, { taskToken: `token-${id}`, requestedAt: now.toISOString(), expiresAt });
+  await store.updateRelease(
+    id,
+    {},
+    { at: now.toISOString(), kind: 'approval-requested', summary: 'waiting', evidence: { expiresAt } },
+  );
+  executions
+    .get(id)
+    ?.history.push(
+      historyEvent('PassStateExited', 'Receive request'),
+      historyEvent('TaskStateEntered', 'Validate release'),
+      historyEvent('TaskScheduled'),
+      historyEvent('TaskStateExited', 'Validate release'),
+      historyEvent('TaskStateEntered', 'Await approval'),
+      historyEvent('TaskScheduled'),
+    );
+  return id;
+}
+
+releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-client-mock', () => ({
+  call,
+  digest: DIGEST,
+  tag: TAG,
+  parkForApproval,
+  async liveAheadOfBlue(environment) {
+    const env = environmentNamed(environment);
+    functions.createFunction(env.functionName);
+    for (const digest of [`sha256:${'1'.repeat(64)}`, DIGEST]) {
+      const { codeSha256 } = await functions.updateCodeAndWait(
+        env.functionName,
+        `${HOST}/${env.repositoryName}@${digest}`,
+      );
+      const version = await functions.publishVersion(env.functionName, digest, codeSha256);
+      await functions.ensureAlias(env.functionName, env.aliases.live, version.version);
+      if (version.version === '1') await functions.ensureAlias(env.functionName, env.aliases.blue, version.version);
+    }
+  },
+}));
+
+describe('the release API on AWS sends exactly these commands', () => {
+  it('POST /releases: DescribeImages for the tag, then StartExecution named by the release id with the API input', async () => {
+    const reply = await call('POST', '/releases', {
+      environment: 'staging',
+      imageTag: TAG,
+      strategy: { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 },
+      reason: 'CI build 42',
+    });
+    expect(reply.status).toBe(202);
+    expect(ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input)).toEqual([
+      { repositoryName: 'switchyard-api', imageIds: [{ imageTag: TAG }] },
+    ]);
+    const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(starts).toEqual([{ stateMachineArn: STATE_MACHINE, name: reply.body.releaseId, input: expect.any(String) }]);
+    expect(JSON.parse(starts[0]?.input ?? '{}')).toEqual({
+      trigger: 'api',
+      environment: 'staging',
+      imageDigest: DIGEST,
+      repositoryName: 'switchyard-api',
+      imageTag: TAG,
+      strategy: { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 },
+      requestedBy: CALLER,
+      reason: 'CI build 42',
+    });
+    expect(reply.body).toMatchObject({
+      executionArn: executionArn(reply.body.releaseId),
+      consoleUrl: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn(reply.body.releaseId)}`,
+    });
+  });
+
+  it('a locked environment is refused before StartExecution', async () => {
+    const running = await parkForApproval();
+    sfn.resetHistory();
+    const reply = await call('POST', '/releases', { environment: 'prod', imageDigest: DIGEST });
+    expect(reply).toMatchObject({ status: 409, body: { runningRelease: running, error: 'ReleaseLocked' } });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('ExecutionAlreadyExists on a retried name answers 200 with that execution', async () => {
+    const first = await call('POST', '/releases', { environment: 'dev', imageDigest: DIGEST, idempotencyKey: 'k-1' });
+    // The name is taken by an execution with other input (another caller's retry): still the same release.
+    executions.set(first.body.releaseId, { input: '{"other":true}', status: 'SUCCEEDED', history: [] });
+    sfn.on(DescribeExecutionCommand).rejects(awsError('ExecutionDoesNotExist'));
+    const retry = await call('POST', '/releases', { environment: 'dev', imageDigest: DIGEST, idempotencyKey: 'k-1' });
+    expect(retry).toMatchObject({ status: 200, body: { releaseId: first.body.releaseId, replayed: true } });
+  });
+
+  it('GET /releases/{id}: DescribeExecution and GetExecutionHistory give the status, current state and steps', async () => {
+    const id = await parkForApproval();
+    sfn.resetHistory();
+    const reply = await call('GET', `/releases/${id}`);
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: executionArn(id) },
+    ]);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: executionArn(id), maxResults: 1000, includeExecutionData: false, nextToken: undefined },
+    ]);
+    expect(reply.body).toMatchObject({ executionStatus: 'RUNNING', currentState: 'Await approval' });
+    expect(reply.body.steps.map((s: { name: string; outcome: string }) => `${s.name}:${s.outcome}`)).toEqual([
+      'Receive request:succeeded',
+      'Validate release:succeeded',
+      'Await approval:running',
+    ]);
+  });
+
+  it('approve and reject answer the stored task token with SendTaskSuccess / SendTaskFailure', async () => {
+    const approvedId = await parkForApproval();
+    await call('POST', `/releases/${approvedId}/approve`, { comment: 'go' });
+    const success = sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+    expect(success).toEqual([{ taskToken: `token-${approvedId}`, output: expect.any(String) }]);
+    expect(JSON.parse(success[0]?.output ?? '{}')).toMatchObject({ approvedBy: CALLER, comment: 'go' });
+    await call('POST', `/releases/${approvedId}/abort`, {});
+
+    const rejectedId = await parkForApproval();
+    await call('POST', `/releases/${rejectedId}/reject`, { reason: 'wrong build' });
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: `token-${rejectedId}`, error: 'ApprovalRejected', cause: `rejected by ${CALLER}: wrong build` },
+    ]);
+  });
+
+  it('abort sends StopExecution with who and why; the reconcile rule closes the record and frees the lock', async () => {
+    const id = await parkForApproval();
+    const reply = await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' });
+    expect(reply.status).toBe(202);
+    expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: executionArn(id), error: 'ReleaseAborted', cause: `aborted by ${CALLER}: change freeze` },
+    ]);
+    expect((await store.getRelease(id))?.status).toBe('aborted');
+    expect(await store.getLock(lockKey(environmentNamed('prod')))).toBeUndefined();
+    const again = await call('POST', `/releases/${id}/abort`, {});
+    expect(again.status).toBe(409);
+  });
+
+  it('promote-to-next starts the next environment with the same digest, named after the source release', async () => {
+    const env = environmentNamed('dev');
+    await store.createRelease({
+      releaseId: 'rel-dev-1',
+      executionArn: executionArn('rel-dev-1'),
+      environment: 'dev',
+      functionName: env.functionName,
+      imageUri: `${HOST}/switchyard-api@${DIGEST}`,
+      digest: DIGEST,
+      blueVersion: '1',
+      status: 'released',
+      startedAt: new Date().toISOString(),
+      trigger: 'ecr-push:1',
+      events: [],
+    });
+    const reply = await call('POST', '/releases/rel-dev-1/promote-to-next', {});
+    expect(reply.status).toBe(202);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.name).toBe('rel-dev-1-to-staging');
+    expect(JSON.parse(start?.input ?? '{}')).toMatchObject({
+      environment: 'staging',
+      imageDigest: DIGEST,
+      promotedFrom: 'rel-dev-1',
+      requestedBy: CALLER,
+    });
+  });
+
+  it('reads retries and caught failures from the execution history', () => {
+    const steps = stepsFromHistory([
+      historyEvent('TaskStateEntered', 'Deploy green'),
+      historyEvent('TaskScheduled'),
+      historyEvent('TaskScheduled'),
+      historyEvent('TaskStateExited', 'Deploy green'),
+      historyEvent('TaskStateEntered', 'Verify green'),
+      { ...historyEvent('TaskFailed'), taskFailedEventDetails: { error: 'VerificationFailed' } },
+      historyEvent('TaskStateExited', 'Verify green'),
+    ]);
+    expect(steps.map((s) => [s.name, s.outcome, s.retries, s.error ?? null])).toEqual([
+      ['Deploy green', 'succeeded', 1, null],
+      ['Verify green', 'failed', 0, 'VerificationFailed'],
+    ]);
+  });
+});
