@@ -320,7 +320,10 @@ describe('the release API on AWS sends exactly these commands', () => {
       historyEvent('TaskScheduled'),
       historyEvent('TaskStateExited', 'Deploy green'),
       historyEvent('TaskStateEntered', 'Verify green'),
-      { ...historyEvent('TaskFailed'), taskFailedEventDetails: { error: 'VerificationFailed' } },
+      {
+        ...historyEvent('TaskFailed'),
+        taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'VerificationFailed' },
+      },
       historyEvent('TaskStateExited', 'Verify green'),
     ]);
     expect(steps.map((s) => [s.name, s.outcome, s.retries, s.error ?? null])).toEqual([
