@@ -253,8 +253,8 @@ async function start(event) {
           ? `console rehearsal with faults ${JSON.stringify(fault)}`
           : 'started from the local console',
     });
-    message(`started ${started.releaseId}`);
     await select(started.releaseId);
+    message(`started ${started.releaseId}`);
   } catch (error) {
     message(error.message, true);
   } finally {

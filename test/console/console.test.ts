@@ -1,0 +1,142 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SwitchyardServer } from '../../local/switchyard-server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '../../test-results/console');
+
+let server: SwitchyardServer;
+let url: string;
+let browser: Browser;
+let page: Page;
+let dataDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the console tests need Debian's Chromium (apt-get install -y --no-install-recommends chromium; .ci/run does this)`,
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-console-'));
+  server = new SwitchyardServer({ port: 0, dataDir, speedup: 120, ratePerSecond: 80, environments: ['dev', 'prod'] });
+  url = await server.start();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1050 } });
+  await page.goto(url);
+  await page.locator('#graph .node').first().waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+async function startFromPage(options: { env: string; strategy?: string; failRate?: string }): Promise<string> {
+  await page.selectOption('#env', options.env);
+  await page.selectOption('#strategy', options.strategy ?? 'config');
+  await page.fill('#fail-rate', options.failRate ?? '');
+  await page.click('#start');
+  await page
+    .waitForFunction(() => document.querySelector('#message')?.textContent?.startsWith('started '), null, {
+      timeout: 30_000,
+    })
+    .catch(async (error: Error) => {
+      throw new Error(`${error.message}; the page says: ${await page.textContent('#message')}`);
+    });
+  return (await page.textContent('#release-id')) ?? '';
+}
+
+/** Waits for the status badge to read `label`, recording every state the graph highlights as current meanwhile. */
+async function waitForStatus(label: string, timeoutMs = 60_000): Promise<Set<string>> {
+  const highlighted = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [status, current] = await page.evaluate(() => [
+      document.querySelector('#status')?.textContent ?? '',
+      [...document.querySelectorAll('#graph .node.current')].map((n) => n.getAttribute('data-state') ?? ''),
+    ]);
+    for (const state of current as string[]) highlighted.add(state);
+    if (status === label) return highlighted;
+    if (status && !['Running', 'Starting', label].includes(status)) {
+      const timeline = await page.locator('#timeline li').allTextContents();
+      throw new Error(`the release ended ${status}, not ${label}: ${timeline.slice(-3).join(' | ')}`);
+    }
+    if (Date.now() > deadline) throw new Error(`status is "${status}", not "${label}", after ${timeoutMs} ms`);
+    await page.waitForTimeout(25);
+  }
+}
+
+const nodeClass = (state: string) =>
+  page.locator(`#graph .node[data-state="${state}"]`).evaluate((n) => n.getAttribute('class') ?? '');
+
+describe('the local console', () => {
+  it('draws the synthesized state machine and starts a dev release that reaches Released, highlighting each state', async () => {
+    expect(await page.locator('#graph .node').count()).toBeGreaterThan(15);
+    const id = await startFromPage({ env: 'dev' });
+    expect(id).toMatch(/^rel-dev-/);
+    const highlighted = await waitForStatus('Released');
+    expect(highlighted.size).toBeGreaterThanOrEqual(2);
+    for (const state of [
+      'Validate release',
+      'Deploy green',
+      'Verify green',
+      'Shift traffic',
+      'Check health',
+      'Finalize',
+      'Released',
+    ]) {
+      expect(await nodeClass(state)).toContain('succeeded');
+    }
+    expect(await nodeClass('Roll back')).not.toMatch(/succeeded|failed|current/);
+    expect(await page.locator('#chart svg .point').count()).toBeGreaterThan(0);
+    expect(await page.locator('#timeline li.released').count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'dev-released.png'), fullPage: true });
+  });
+
+  it('approves a prod release from the page: it waits at Await approval, then releases', async () => {
+    await startFromPage({ env: 'prod', strategy: 'all-at-once' });
+    await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await nodeClass('Await approval')).toContain('current');
+    expect(await page.isEnabled('#approve')).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'prod-awaiting-approval.png'), fullPage: true });
+    await page.fill('#reason', 'checked the canary dashboards');
+    await page.click('#approve');
+    await waitForStatus('Released');
+    expect(await nodeClass('Await approval')).toContain('succeeded');
+    expect(await page.locator('#timeline li.approved').textContent()).toContain('checked the canary dashboards');
+    await page.screenshot({ path: join(ARTIFACTS, 'prod-approved-released.png'), fullPage: true });
+  });
+
+  it('a fault-injected prod release rolls back, and the chart shows the error rate over its threshold', async () => {
+    await startFromPage({ env: 'prod', strategy: 'all-at-once', failRate: '0.5' });
+    await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.click('#approve');
+    await waitForStatus('Rolled back');
+    expect(await nodeClass('Roll back')).toContain('succeeded');
+    expect(await nodeClass('Rolled back')).toContain('failed');
+    const chart = page.locator('#chart svg');
+    expect(await chart.getAttribute('class')).toContain('crossed');
+    expect(Number(await chart.getAttribute('data-threshold'))).toBe(1);
+    expect(await page.locator('#chart svg .threshold').count()).toBe(1);
+    expect(await page.locator('#chart svg .point.over').count()).toBeGreaterThan(0);
+    expect(await page.locator('#timeline li.rolled-back').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'prod-rolled-back.png'), fullPage: true });
+  });
+});
