@@ -70,7 +70,7 @@ async function waitForStatus(label: string, timeoutMs = 60_000): Promise<Set<str
   for (;;) {
     const [status, current] = await page.evaluate(() => [
       document.querySelector('#status')?.textContent ?? '',
-      [...document.querySelectorAll('#graph .node.current')].map((n) => n.getAttribute('data-state') ?? ''),
+      Array.from(document.querySelectorAll('#graph .node.current'), (n) => n.getAttribute('data-state') ?? ''),
     ]);
     for (const state of current as string[]) highlighted.add(state);
     if (status === label) return highlighted;
