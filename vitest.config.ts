@@ -9,7 +9,15 @@ export default defineConfig({
     pool: 'forks',
     coverage: {
       provider: 'v8',
-      include: ['app/**/*.ts', 'core/**/*.ts', 'adapters/**/*.ts', 'handlers/**/*.ts', 'state-machine/**/*.ts'],
+      include: [
+        'app/**/*.ts',
+        'api/**/*.ts',
+        'config/**/*.ts',
+        'core/**/*.ts',
+        'adapters/**/*.ts',
+        'handlers/**/*.ts',
+        'state-machine/**/*.ts',
+      ],
       exclude: ['**/*.d.ts'],
       thresholds: { lines: 85, branches: 75, functions: 85, statements: 85 },
     },
