@@ -17,16 +17,15 @@ import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { ecrEventToRequest } from '../core/release-request.ts';
 import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
-import { releaseTaskHandlers } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
-import { STATES } from '../state-machine/state-names.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
-import { localReleaseStage, type ReleaseStageRequest } from './release-stage.ts';
+import { localTaskHandlers } from './local-task-handlers.ts';
+import type { ReleaseStageRequest } from './release-stage.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
 
 export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)), '.data');
@@ -162,13 +161,7 @@ export class LocalRuntime {
   }
 
   private handlers(): Record<string, TaskHandler> {
-    const handlers: Record<string, TaskHandler> = { ...releaseTaskHandlers(this.deps), ...this.options.extraHandlers };
-    const request = handlers[STATES.approval];
-    if (request) handlers[STATES.approval] = this.approvals.wrap(request);
-    if (this.definition.States[STATES.scan] && !handlers[STATES.scan]) {
-      handlers[STATES.scan] = localReleaseStage(this.provisionRequests);
-    }
-    return handlers;
+    return { ...localTaskHandlers(this.deps, this), ...this.options.extraHandlers };
   }
 
   /** Starts an execution named by the release id, as StartExecution does. */

@@ -11,12 +11,12 @@ import { environments as realEnvironments } from '../../config/environments.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
 import type { InvokeResult, SmokeSigners } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
-import { releaseTaskHandlers } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
 import { LocalApprovalGate } from '../../local/approval-gate.ts';
 import { type ExecutionResult, startExecution } from '../../local/engine.ts';
-import { localReleaseStage, type ReleaseStageRequest } from '../../local/release-stage.ts';
+import { localTaskHandlers } from '../../local/local-task-handlers.ts';
+import type { ReleaseStageRequest } from '../../local/release-stage.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 
@@ -137,10 +137,7 @@ export class ReleaseWorld {
 
   /** The real handlers, with Check health seeing the traffic that arrived (and the time that passed) during Bake. */
   handlers(deps: ReleaseDependencies = this.deps): Record<string, TaskHandler> {
-    const handlers: Record<string, TaskHandler> = { ...releaseTaskHandlers(deps) };
-    handlers[STATES.scan] = localReleaseStage(this.provisionRequests);
-    const requestApproval = handlers[STATES.approval];
-    if (requestApproval) handlers[STATES.approval] = this.approvals.wrap(requestApproval);
+    const handlers = localTaskHandlers(deps, this);
     const check = handlers[STATES.check];
     if (!check) throw new Error('no Check health handler');
     handlers[STATES.check] = async (input) => {
