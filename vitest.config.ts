@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Handlers and the workload log JSON on every call; show it only for a test that fails.
+    silent: 'passed-only',
     coverage: {
       provider: 'v8',
       include: [
