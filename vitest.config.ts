@@ -21,7 +21,7 @@ export default defineConfig({
         'state-machine/**/*.ts',
       ],
       exclude: ['**/*.d.ts'],
-      thresholds: { lines: 85, branches: 75, functions: 85, statements: 85 },
+      thresholds: { lines: 90, branches: 80, functions: 90, statements: 90 },
     },
   },
 });
