@@ -1,6 +1,7 @@
 import { ApprovalRejected, NoPendingApproval } from './errors.ts';
 import type { Clock, Notifier, ReleaseStore, TaskTokens } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
+import { notifyBestEffort } from './release-guard.ts';
 
 export interface RequestApprovalDeps {
   readonly store: ReleaseStore;
@@ -37,7 +38,7 @@ export async function requestApproval(
       evidence: { expiresAt },
     },
   );
-  await deps.notifier.notify({
+  await notifyBestEffort(deps, {
     subject: `Switchyard: ${release.environment} release ${release.releaseId} awaits approval`,
     releaseId: release.releaseId,
     environment: release.environment,
@@ -76,11 +77,18 @@ export async function decideApproval(
     );
   }
   const note = decision.comment ? `: ${decision.comment}` : '';
-  if (decision.approved) {
-    await deps.tasks.succeed(pending.taskToken, { approvedBy: decision.by, comment: decision.comment ?? null, at });
-  } else {
-    const rejection = new ApprovalRejected(`rejected by ${decision.by}${note}`);
-    await deps.tasks.fail(pending.taskToken, rejection.name, rejection.message);
+  try {
+    if (decision.approved) {
+      await deps.tasks.succeed(pending.taskToken, { approvedBy: decision.by, comment: decision.comment ?? null, at });
+    } else {
+      const rejection = new ApprovalRejected(`rejected by ${decision.by}${note}`);
+      await deps.tasks.fail(pending.taskToken, rejection.name, rejection.message);
+    }
+  } catch (error) {
+    // A token Step Functions no longer knows (timed out, execution stopped) is gone for good; any other failure
+    // puts it back so the operator can answer again.
+    if (!(error instanceof NoPendingApproval)) await deps.store.saveApprovalRequest(releaseId, pending);
+    throw error;
   }
   await deps.store.updateRelease(
     releaseId,

@@ -9,6 +9,7 @@ import type {
   VersionMetricsSample,
 } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
+import { notifyBestEffort } from './release-guard.ts';
 import type { HealthCheck, HealthVerdict, NextAction, TrafficState } from './traffic.ts';
 
 export interface CheckHealthDeps {
@@ -53,8 +54,12 @@ export function judgeSample(
   const reasons: string[] = [];
   const enough = sample.invocations >= thresholds.minInvocations;
   const rate = sample.invocations > 0 ? (sample.errors / sample.invocations) * 100 : 0;
-  if (sample.errors >= thresholds.maxErrors) {
-    reasons.push(`${sample.errors} errors reach the limit of ${thresholds.maxErrors}`);
+  // The absolute limit guards low traffic, where a rate means little; with enough traffic the rate decides, so a
+  // busy service's normal background errors never add up to a rollback.
+  if (!enough && sample.errors >= thresholds.maxErrors) {
+    reasons.push(
+      `${sample.errors} errors reach the limit of ${thresholds.maxErrors} on too little traffic to judge a rate`,
+    );
   }
   if (enough && rate > thresholds.maxErrorRatePercent) {
     reasons.push(`error rate ${rate.toFixed(2)}% exceeds ${thresholds.maxErrorRatePercent}%`);
@@ -106,8 +111,10 @@ export async function checkHealth(
   const reasons = [...judged.reasons];
   const warnings = [...traffic.warnings];
   let verdict = judged.verdict;
+  let stepInconclusive = false;
 
-  if (bakeOver && verdict !== 'unhealthy') {
+  // A step with no bake (a fast-forward, or a zero-minute step) has no traffic of its own to judge as a whole.
+  if (bakeOver && verdict !== 'unhealthy' && traffic.bakeSeconds > 0) {
     // The step as a whole must have been judged on enough traffic; a quiet step never passes silently.
     const step = judgeSample(stepSample, release.health, []);
     if (step.verdict === 'unhealthy') {
@@ -117,6 +124,7 @@ export async function checkHealth(
       reasons.push(`over the step: ${step.reasons.join('; ')}`);
       if (release.onInsufficientData === 'roll-back') {
         verdict = 'insufficient-data';
+        stepInconclusive = true;
       } else {
         warnings.push(`step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`);
       }
@@ -126,7 +134,6 @@ export async function checkHealth(
   let next: NextAction;
   let nextStepIndex = traffic.stepIndex + 1;
   const lastStep = traffic.stepIndex + 1 >= traffic.stepCount;
-  const stepInconclusive = bakeOver && verdict === 'insufficient-data' && release.onInsufficientData === 'roll-back';
   if (verdict === 'unhealthy' && release.onUnhealthy === 'roll-back') next = 'roll-back';
   else if (fastForward) {
     // An operator chose to skip the rest of the bake: straight to 100%, then finalize; a failing check still wins.
@@ -160,7 +167,7 @@ export async function checkHealth(
   }
   // Alert on the turn to unhealthy, not on every check that still sees the same errors.
   if (verdict === 'unhealthy' && release.onUnhealthy === 'alert' && traffic.lastCheck?.verdict !== 'unhealthy') {
-    await deps.notifier.notify({
+    await notifyBestEffort(deps, {
       subject: `Switchyard: ${release.environment} release ${release.releaseId} is unhealthy (alert only)`,
       releaseId: release.releaseId,
       environment: release.environment,

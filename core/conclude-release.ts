@@ -2,6 +2,7 @@ import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
+import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
 import type { TrafficState } from './traffic.ts';
 
 export interface ConcludeDeps {
@@ -56,8 +57,14 @@ export async function rollBack(
   const reason = error
     ? causeMessage(error)
     : (traffic?.lastCheck?.reasons.join('; ') ?? 'the new version was judged unhealthy');
+  // Undo only what this release did: live on green, or routing part of live's traffic to green.
+  const live = await deps.functions.getAlias(release.functionName, release.aliases.live);
+  const onGreen =
+    live !== undefined &&
+    greenVersion !== undefined &&
+    (live.version === greenVersion || live.routing?.version === greenVersion);
   let restored: string | null = null;
-  if (release.blueVersion) {
+  if (release.blueVersion && onGreen) {
     await deps.functions.updateAlias(release.functionName, release.aliases.live, release.blueVersion);
     restored = release.blueVersion;
   }
@@ -71,21 +78,27 @@ export async function rollBack(
   const at = deps.clock.now().toISOString();
   const summary = restored
     ? `${release.aliases.live} restored to version ${restored}: ${reason}`
-    : `no earlier version to restore; ${release.aliases.live} left as it was: ${reason}`;
-  await deps.store.updateRelease(
-    release.releaseId,
-    { status: 'rolled-back', reason, endedAt: at },
-    { at, kind: 'rolled-back', summary, evidence },
-  );
+    : onGreen
+      ? `no earlier version to restore; ${release.aliases.live} left on ${greenVersion}: ${reason}`
+      : `${release.aliases.live} is not on this release's version (${live?.version ?? 'none'}), left as it is: ${reason}`;
+  // A record the reconcile handler already closed keeps its status; the rollback is added to its history.
+  const running = await stillRunning(deps.store, release.releaseId);
+  await deps.store.updateRelease(release.releaseId, running ? { status: 'rolled-back', reason, endedAt: at } : {}, {
+    at,
+    kind: 'rolled-back',
+    summary,
+    evidence,
+  });
   await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
-  await deps.notifier.notify({
+  await notifyBestEffort(deps, {
     subject: `Switchyard: ${release.environment} release ${release.releaseId} rolled back`,
     releaseId: release.releaseId,
     environment: release.environment,
     outcome: 'rolled-back',
     detail: { reason, restoredVersion: restored, ...evidence },
   });
-  return { outcome: 'rolled-back', live: { version: restored }, reason, evidence };
+  const current = restored ?? live?.version ?? null;
+  return { outcome: 'rolled-back', live: { version: current }, reason, evidence };
 }
 
 export interface FinalizeOutcome {
@@ -103,6 +116,7 @@ export async function finalize(
   traffic: TrafficState | undefined,
   deps: ConcludeDeps,
 ): Promise<FinalizeOutcome> {
+  await requireRunning(deps.store, release.releaseId, 'finalize');
   if (release.blueVersion) {
     await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
   }
@@ -120,7 +134,7 @@ export async function finalize(
     },
   );
   await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
-  await deps.notifier.notify({
+  await notifyBestEffort(deps, {
     subject: `Switchyard: ${release.environment} release ${release.releaseId} is live`,
     releaseId: release.releaseId,
     environment: release.environment,
@@ -158,14 +172,17 @@ export async function releaseFailed(
   const at = deps.clock.now().toISOString();
   const env = environment ? deps.environments[environment as keyof Environments] : undefined;
   if (env) await deps.store.releaseLock(lockKey(env), releaseId);
-  if (release) {
+  // A pending approval dies with the release: its token must not be answered later.
+  await deps.store.takeApprovalRequest(releaseId);
+  // Validate release may have recorded the release before it failed, without handing its context on.
+  if (release || (await stillRunning(deps.store, releaseId))) {
     await deps.store.updateRelease(
       releaseId,
       { status: 'failed', reason, endedAt: at },
       { at, kind: 'failed', summary: `release failed before traffic moved: ${reason}`, evidence: { error } },
     );
   }
-  await deps.notifier.notify({
+  await notifyBestEffort(deps, {
     subject: `Switchyard: ${environment ?? 'unknown environment'} release ${releaseId} ${refused ? 'refused' : 'failed'}`,
     releaseId,
     environment: environment ?? 'unknown',

@@ -2,6 +2,7 @@ import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environ
 import type { Environments } from '../config/schema.ts';
 import { InvalidRelease, ReleaseLocked } from './errors.ts';
 import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import { notifyBestEffort } from './release-guard.ts';
 
 export interface EnvironmentRollbackDeps {
   readonly environments: Environments;
@@ -59,16 +60,22 @@ export async function rollbackEnvironment(
       deps.functions.getAlias(env.functionName, env.aliases.live),
       deps.functions.getAlias(env.functionName, env.aliases.blue),
     ]);
-    if (!live || !blue)
+    if (!live || !blue) {
       throw new InvalidRelease(`${env.name} has no ${live ? env.aliases.blue : env.aliases.live} alias`);
+    }
+    // A split left behind keeps its main version (the last verified one); only the stray share is dropped.
+    const target = live.routing ? live.version : blue.version;
     if (live.version === blue.version && !live.routing) {
       throw new InvalidRelease(
         `${env.aliases.live} already runs version ${blue.version}, the one ${env.aliases.blue} keeps`,
       );
     }
-    await deps.functions.updateAlias(env.functionName, env.aliases.live, blue.version);
-    const result = { environment: env.name, from: live.version, to: blue.version, by, reason };
-    const digest = (await deps.functions.versionImageDigest(env.functionName, blue.version)) ?? 'unknown';
+    await deps.functions.updateAlias(env.functionName, env.aliases.live, target);
+    const from = live.routing
+      ? `${live.version} + ${live.routing.weight * 100}% on ${live.routing.version}`
+      : live.version;
+    const result = { environment: env.name, from, to: target, by, reason };
+    const digest = (await deps.functions.versionImageDigest(env.functionName, target)) ?? 'unknown';
     const at = deps.clock.now().toISOString();
     await deps.store.createRelease({
       releaseId: operationId,
@@ -78,7 +85,7 @@ export async function rollbackEnvironment(
       imageUri: `${env.repositoryName}@${digest}`,
       digest,
       blueVersion: live.version,
-      greenVersion: blue.version,
+      greenVersion: target,
       status: 'rolled-back',
       reason,
       startedAt: now.toISOString(),
@@ -88,12 +95,12 @@ export async function rollbackEnvironment(
         {
           at,
           kind: 'rolled-back',
-          summary: `${env.aliases.live} ${live.version} → ${blue.version} by ${by}: ${reason}`,
+          summary: `${env.aliases.live} ${from} → ${target} by ${by}: ${reason}`,
         },
       ],
     });
-    await deps.notifier.notify({
-      subject: `Switchyard: ${env.name} rolled back to version ${blue.version} by ${by}`,
+    await notifyBestEffort(deps, {
+      subject: `Switchyard: ${env.name} rolled back to version ${target} by ${by}`,
       releaseId: operationId,
       environment: env.name,
       outcome: 'environment-rolled-back',

@@ -1,6 +1,7 @@
 import { lockKey } from '../config/environments.ts';
 import type { EnvironmentName, Environments } from '../config/schema.ts';
 import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import { notifyBestEffort } from './release-guard.ts';
 
 export interface ReconcileDeps {
   readonly environments: Environments;
@@ -49,38 +50,52 @@ export async function reconcileStoppedExecution(
   }
 
   let live: ReconcileResult['live'] = null;
-  if (record?.status === 'running') {
-    const alias = await deps.functions.getAlias(env.functionName, env.aliases.live);
-    const green = record.greenVersion;
-    // Only undo what this release did: live on green, or routing part of live's traffic to green.
-    const onGreen =
-      alias !== undefined && green !== undefined && (alias.version === green || alias.routing?.version === green);
-    if (onGreen && record.blueVersion) {
-      await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion);
-      const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
-      actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
-      live = { version: record.blueVersion, routing: false };
-    } else {
-      live = alias ? { version: alias.version, routing: alias.routing !== undefined } : null;
-      actions.push(
-        onGreen
-          ? `${env.aliases.live} is on ${green} and there is no earlier version to restore`
-          : `${env.aliases.live} was not moved by this release`,
+  try {
+    if (record?.status === 'running') {
+      // Close the record before looking at live: a step still in flight checks it after moving an alias and takes
+      // its move back, so whichever of the two runs last leaves live on the verified version.
+      const closedAs = execution.status === 'ABORTED' ? 'aborted' : 'failed';
+      const at = deps.clock.now().toISOString();
+      const reason = `execution ${execution.status.toLowerCase().replace('_', ' ')} before the release concluded`;
+      await deps.store.updateRelease(releaseId, { status: closedAs, reason, endedAt: at });
+      actions.push(`closed the release record as ${closedAs}`);
+
+      const alias = await deps.functions.getAlias(env.functionName, env.aliases.live);
+      const green = record.greenVersion;
+      // Only undo what this release did: live on green, or routing part of live's traffic to green.
+      const onGreen =
+        alias !== undefined && green !== undefined && (alias.version === green || alias.routing?.version === green);
+      if (onGreen && record.blueVersion) {
+        await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion);
+        const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
+        actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
+        live = { version: record.blueVersion, routing: false };
+      } else {
+        live = alias ? { version: alias.version, routing: alias.routing !== undefined } : null;
+        actions.push(
+          onGreen
+            ? `${env.aliases.live} is on ${green} and there is no earlier version to restore`
+            : `${env.aliases.live} was not moved by this release`,
+        );
+      }
+      await deps.store.updateRelease(
+        releaseId,
+        {},
+        {
+          at: deps.clock.now().toISOString(),
+          kind: 'reconciled',
+          summary: actions.join('; '),
+          evidence: { status: execution.status },
+        },
       );
     }
-    const at = deps.clock.now().toISOString();
-    const reason = `execution ${execution.status.toLowerCase().replace('_', ' ')} before the release concluded`;
-    await deps.store.updateRelease(
-      releaseId,
-      { status: execution.status === 'ABORTED' ? 'aborted' : 'failed', reason, endedAt: at },
-      { at, kind: 'reconciled', summary: actions.join('; '), evidence: { status: execution.status } },
-    );
-    actions.push(`closed the release record as ${execution.status === 'ABORTED' ? 'aborted' : 'failed'}`);
+  } finally {
+    // Whatever failed above, no lock and no approval token outlive the execution.
+    if (await deps.store.releaseLock(lockKey(env), releaseId)) actions.push('freed the environment lock');
+    await deps.store.takeApprovalRequest(releaseId);
   }
-
-  if (await deps.store.releaseLock(lockKey(env), releaseId)) actions.push('freed the environment lock');
   if (actions.length > 0 && record?.status === 'running') {
-    await deps.notifier.notify({
+    await notifyBestEffort(deps, {
       subject: `Switchyard: ${env.name} release ${releaseId} ${execution.status.toLowerCase()}; reconciled`,
       releaseId,
       environment: env.name,

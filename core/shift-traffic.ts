@@ -1,6 +1,7 @@
-import { AliasConflict, InvalidRelease } from './errors.ts';
+import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
 import type { Clock, FunctionVersions, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
+import { stillRunning } from './release-guard.ts';
 import type { TrafficState } from './traffic.ts';
 
 export interface ShiftTrafficDeps {
@@ -47,6 +48,14 @@ export async function shiftTraffic(
       version: greenVersion,
       weight: step.percent / 100,
     });
+  }
+
+  if (!(await stillRunning(deps.store, release.releaseId))) {
+    // Stopped while this step was in flight and reconciled already: take the move back.
+    if (blueVersion) await deps.functions.updateAlias(functionName, aliases.live, blueVersion);
+    throw new ReleaseNotRunning(
+      `release ${release.releaseId} was stopped while traffic moved; ${aliases.live} restored`,
+    );
   }
 
   const now = deps.clock.now().toISOString();

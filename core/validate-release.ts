@@ -70,6 +70,24 @@ export async function validateRelease(
     });
   }
 
+  const requested = request.trigger === 'api' ? request.strategy : undefined;
+  if (requested && !env.blueGreen && requested.kind !== 'all-at-once') {
+    throw new InvalidRelease(`${env.name} has no blue-green: only the all-at-once strategy applies`, {
+      field: 'strategy',
+    });
+  }
+  if (requested) {
+    const plannedMinutes = trafficPlan(env, requested).reduce((sum, step) => sum + step.bakeSeconds / 60, 0);
+    const budget = plannedMinutes + (env.approvalRequired ? env.approvalTimeoutMinutes : 0) + 15;
+    if (budget > env.lockTtlMinutes) {
+      throw new InvalidRelease(
+        `strategy needs up to ${Math.ceil(budget)} minutes (bakes, approval and margin), longer than ${env.name}'s ` +
+          `${env.lockTtlMinutes}-minute release window`,
+        { field: 'strategy' },
+      );
+    }
+  }
+
   const now = deps.clock.now();
   const key = lockKey(env);
   // A busy environment is the most useful answer, so it comes before the checks of live's state.

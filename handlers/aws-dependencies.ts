@@ -54,19 +54,30 @@ export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   },
   [STATES.verify]: { functions: ['invoke'], store: ['updateRelease'], smokeSigners: ['signerFor'] },
   [STATES.approval]: { store: ['saveApprovalRequest', 'updateRelease'], notifier: ['notify'] },
-  [STATES.shift]: { functions: ['getAlias', 'updateAlias', 'ensureAlias'], store: ['updateRelease'] },
+  [STATES.shift]: { functions: ['getAlias', 'updateAlias', 'ensureAlias'], store: ['getRelease', 'updateRelease'] },
   [STATES.check]: {
     metrics: ['sample'],
     alarms: ['describe'],
     store: ['getRelease', 'updateRelease'],
     notifier: ['notify'],
   },
-  [STATES.rollBack]: { functions: ['updateAlias'], store: ['updateRelease', 'releaseLock'], notifier: ['notify'] },
-  [STATES.finalize]: { functions: ['ensureAlias'], store: ['updateRelease', 'releaseLock'], notifier: ['notify'] },
-  [STATES.recordFailure]: { store: ['updateRelease', 'releaseLock'], notifier: ['notify'] },
-  [RECONCILE]: {
+  [STATES.rollBack]: {
     functions: ['getAlias', 'updateAlias'],
     store: ['getRelease', 'updateRelease', 'releaseLock'],
+    notifier: ['notify'],
+  },
+  [STATES.finalize]: {
+    functions: ['ensureAlias'],
+    store: ['getRelease', 'updateRelease', 'releaseLock'],
+    notifier: ['notify'],
+  },
+  [STATES.recordFailure]: {
+    store: ['getRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    notifier: ['notify'],
+  },
+  [RECONCILE]: {
+    functions: ['getAlias', 'updateAlias'],
+    store: ['getRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
     notifier: ['notify'],
   },
 };
@@ -87,6 +98,7 @@ export const RELEASE_API_GRANTS: PortGrants = {
     'updateRelease',
     'listReleases',
     'takeApprovalRequest',
+    'saveApprovalRequest',
   ],
   registry: ['resolveTag', 'digestExists'],
   functions: ['getAlias', 'updateAlias', 'versionImageDigest'],

@@ -17,6 +17,12 @@ export const TRANSIENT_ERRORS = [
   ...RETRYABLE_ERRORS,
 ];
 
+/**
+ * Longer than the handlers' own 60 s Lambda timeout (2 minutes for Verify green, 10 for Deploy green): a state
+ * never moves on while its Lambda may still be changing an alias.
+ */
+const TASK_TIMEOUT = Duration.seconds(90);
+
 /** Backoff with full jitter for the transient errors; `attempts` counts the first try. */
 function transientRetry(attempts: number): sfn.RetryProps {
   return {
@@ -100,7 +106,7 @@ export class ReleaseWorkflow extends Construct {
         execution: { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId },
       }),
       resultPath: '$.release',
-      timeout: Duration.seconds(60),
+      timeout: TASK_TIMEOUT,
       attempts,
     });
     const deploy = invoke({
@@ -114,14 +120,14 @@ export class ReleaseWorkflow extends Construct {
       task: STATES.verify,
       comment: 'Health check and smoke requests against the green version, each with its evidence.',
       resultPath: '$.verification',
-      timeout: Duration.minutes(2),
+      timeout: Duration.minutes(3),
       attempts,
     });
     const shift = invoke({
       task: STATES.shift,
       comment: "Moves live to the plan's next traffic step.",
       resultPath: '$.traffic',
-      timeout: Duration.seconds(60),
+      timeout: TASK_TIMEOUT,
       attempts,
     });
     const bake = new sfn.Wait(this, STATES.bake, {
@@ -133,21 +139,21 @@ export class ReleaseWorkflow extends Construct {
       task: STATES.check,
       comment: "Judges green's CloudWatch metrics and the watched alarms; the output carries the evidence.",
       resultPath: '$.traffic',
-      timeout: Duration.seconds(60),
+      timeout: TASK_TIMEOUT,
       attempts,
     });
     const finalize = invoke({
       task: STATES.finalize,
       comment: 'Keeps the previous version on blue, records the release, frees the lock and notifies.',
       resultPath: '$.outcome',
-      timeout: Duration.seconds(60),
+      timeout: TASK_TIMEOUT,
       attempts,
     });
     const rollBack = invoke({
       task: STATES.rollBack,
       comment: 'Puts live back on blue with no routing, records the evidence, frees the lock and notifies.',
       resultPath: '$.rollback',
-      timeout: Duration.seconds(60),
+      timeout: TASK_TIMEOUT,
       attempts: attempts + 3,
     });
     const approval = new tasks.LambdaInvoke(this, STATES.approval, {
@@ -175,7 +181,7 @@ export class ReleaseWorkflow extends Construct {
         execution: { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId },
       }),
       resultPath: '$.failure',
-      timeout: Duration.seconds(60),
+      timeout: TASK_TIMEOUT,
       attempts,
     });
 

@@ -7,6 +7,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { NoPendingApproval } from '../../core/errors.ts';
 import { hasErrorName } from './error-names.ts';
 
 let defaultClient: SFNClient | undefined;
@@ -53,6 +54,22 @@ function parseJson(text: string | undefined): unknown {
 }
 
 /** Release executions of the Switchyard state machine, for the release API and the CLI. */
+/** Step Functions' answers for a token that no longer waits: the state timed out or its execution stopped. */
+const DEAD_TOKEN_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'] as const;
+
+async function answeringToken(send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (hasErrorName(error, ...DEAD_TOKEN_ERRORS)) {
+      throw new NoPendingApproval(
+        'the release is no longer waiting for approval (its approval timed out or it stopped)',
+      );
+    }
+    throw error;
+  }
+}
+
 export class StepFunctionsExecutions {
   private readonly client: SFNClient;
   private readonly stateMachineArn: string;
@@ -108,10 +125,12 @@ export class StepFunctionsExecutions {
 
   /** Answers a `.waitForTaskToken` state (the approval step). The token is a secret: never log it. */
   async approve(taskToken: string, output: unknown): Promise<void> {
-    await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    await answeringToken(() =>
+      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    );
   }
 
   async reject(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.client.send(new SendTaskFailureCommand({ taskToken, error, cause }));
+    await answeringToken(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause })));
   }
 }

@@ -234,7 +234,6 @@ describe('release workflow on the synthesized state machine', () => {
       ['Shift traffic', 'functions', 'updateAlias'],
       ['Check health', 'metrics', 'sample'],
       ['Finalize', 'functions', 'ensureAlias'],
-      ['Finalize', 'notifier', 'notify'],
     ] as const;
     it.each(cases)('%s: %s.%s throttled once', async (_state, port, method) => {
       const world = await new ReleaseWorld().seed();
@@ -262,6 +261,21 @@ describe('release workflow on the synthesized state machine', () => {
       expect(await world.live()).toEqual({ name: 'live', version: '1' });
       expect(await world.lock()).toBeUndefined();
     });
+  });
+
+  it('a notification that cannot be sent never changes the outcome: it is recorded and the release completes', async () => {
+    const world = await new ReleaseWorld().seed();
+    const notifier = failFirst(world.deps.notifier, 'notify', () => new Error('SNS is down'), 1000);
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, notifier }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+    expect(await world.lock()).toBeUndefined();
+    const failed = (await world.store.getRelease('release-1'))?.events.filter((e) => e.kind === 'notification-failed');
+    expect(failed?.map((e) => e.summary)).toContain(
+      '"Switchyard: prod release release-1 is live" was not sent: SNS is down',
+    );
   });
 
   it('a retried Deploy green publishes one version, not two', async () => {

@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ExecutionNameTaken, StepFunctionsExecutions } from '../../../../adapters/aws/step-functions-executions.ts';
+import { NoPendingApproval } from '../../../../core/errors.ts';
 
 const sfn = mockClient(SFNClient);
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:switchyard';
@@ -107,6 +108,13 @@ describe('StepFunctionsExecutions', () => {
       error: 'ApprovalRejected',
       cause: 'rejected by bob',
     });
+  });
+
+  it('reports a token that no longer waits as no pending approval, and passes throttling through', async () => {
+    sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
+    await expect(executions().approve('token-1', {})).rejects.toBeInstanceOf(NoPendingApproval);
+    sfn.on(SendTaskFailureCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(executions().reject('token-2', 'ApprovalRejected', 'no')).rejects.toThrow('Rate exceeded');
   });
 
   it('needs a state machine', () => {

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { decideApproval, requestApproval } from '../../../core/approval.ts';
+import { checkHealth, judgeSample } from '../../../core/check-health.ts';
+import { rollBack } from '../../../core/conclude-release.ts';
+import { deployGreen } from '../../../core/deploy-green.ts';
+import { shiftTraffic } from '../../../core/shift-traffic.ts';
+import { validateRelease } from '../../../core/validate-release.ts';
+import { environmentsWith } from '../../support/environments.ts';
+import { ReleaseWorld } from '../../workflow/harness.ts';
+
+async function started(world: ReleaseWorld, request: Record<string, unknown> = {}) {
+  const release = await validateRelease(world.apiRequest(request), { name: 'rel-1', arn: 'arn:rel-1' }, world.deps);
+  const green = await deployGreen(release, world.deps);
+  return { release, green };
+}
+
+describe('a step still in flight when its release was stopped', () => {
+  it('Shift traffic takes its move back once it sees the release was reconciled', async () => {
+    const world = await new ReleaseWorld().seed();
+    const { release, green } = await started(world);
+    await world.store.updateRelease('rel-1', { status: 'aborted' });
+    await expect(shiftTraffic(release, green.version, 0, undefined, world.deps)).rejects.toThrow(
+      'release rel-1 was stopped while traffic moved; live restored',
+    );
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+  });
+
+  it('Roll back leaves live alone when someone else moved it, and keeps a closed record closed', async () => {
+    const world = await new ReleaseWorld().seed();
+    const { release, green } = await started(world);
+    const { codeSha256 } = await world.functions.updateCodeAndWait(world.functionName, 'repo@sha256:third');
+    const third = await world.functions.publishVersion(world.functionName, 'hotfix', codeSha256);
+    await world.functions.updateAlias(world.functionName, 'live', third.version);
+    await world.store.updateRelease('rel-1', { status: 'aborted' });
+
+    const outcome = await rollBack(release, green.version, undefined, { Error: 'ReleaseNotRunning' }, world.deps);
+    expect(outcome.live).toEqual({ version: third.version });
+    expect(await world.live()).toEqual({ name: 'live', version: third.version });
+    expect(await world.store.getRelease('rel-1')).toMatchObject({ status: 'aborted' });
+  });
+});
+
+describe('health judgement', () => {
+  const thresholds = { maxErrorRatePercent: 1, minInvocations: 50, maxErrors: 10, alarms: [] };
+
+  it('judges a busy service on its rate: 0.1% background errors are healthy however many they are', () => {
+    const sample = { invocations: 20_000, errors: 20, throttles: 0, p99DurationMs: 120 };
+    expect(judgeSample(sample, thresholds, []).verdict).toBe('healthy');
+  });
+
+  it('applies the absolute error limit where traffic is too low to judge a rate', () => {
+    const sample = { invocations: 30, errors: 12, throttles: 0, p99DurationMs: 120 };
+    expect(judgeSample(sample, thresholds, [])).toEqual({
+      verdict: 'unhealthy',
+      reasons: ['12 errors reach the limit of 10 on too little traffic to judge a rate'],
+    });
+  });
+
+  it('finalizes a step with enough traffic overall even when its last window was quiet', async () => {
+    const world = await new ReleaseWorld().seed();
+    const { release, green } = await started(world, { strategy: { kind: 'all-at-once' } });
+    const shifted = await shiftTraffic(release, green.version, 0, undefined, world.deps);
+    const start = world.clock.now().getTime();
+    for (let i = 0; i < 100; i++) {
+      world.metrics.record({
+        functionName: world.functionName,
+        resource: 'live',
+        version: green.version,
+        at: new Date(start + 30_000 + i * 100),
+        durationMs: 20,
+        error: false,
+        throttled: false,
+      });
+    }
+    world.clock.advance(600);
+    const lastCheckAt = new Date(world.clock.now().getTime() - 60_000).toISOString();
+    const checked = await checkHealth(
+      release,
+      green.version,
+      { ...shifted, bakedSeconds: 540, waitSeconds: 60, lastCheckAt },
+      world.deps,
+    );
+    expect(checked.lastCheck?.sample.invocations).toBe(0);
+    expect(checked.lastCheck?.step.invocations).toBe(100);
+    expect(checked.next).toBe('finalize');
+  });
+
+  it('does not fail a step that has no bake of its own for lack of traffic', async () => {
+    const world = await new ReleaseWorld({ traffic: () => ({ invocations: 2, errors: 0 }) }).seed();
+    const { release, green } = await started(world, { strategy: { kind: 'all-at-once' } });
+    const shifted = await shiftTraffic(release, green.version, 0, { warnings: [], fastForwarded: true }, world.deps);
+    expect(shifted.bakeSeconds).toBe(0);
+    const checked = await checkHealth(release, green.version, shifted, world.deps);
+    expect(checked.next).toBe('finalize');
+  });
+});
+
+describe('strategy overrides keep to the environment', () => {
+  it('refuses a canary where the environment has no blue-green', async () => {
+    const world = await new ReleaseWorld({ environment: 'dev' }).seed();
+    await expect(
+      validateRelease(
+        world.apiRequest({ strategy: { kind: 'canary', percent: 10, bakeMinutes: 1 } }),
+        { name: 'rel-1', arn: 'arn' },
+        world.deps,
+      ),
+    ).rejects.toThrow('dev has no blue-green: only the all-at-once strategy applies');
+    expect(await world.lock()).toBeUndefined();
+  });
+
+  it('refuses a schedule that would outlast the release window (the lock)', async () => {
+    const world = await new ReleaseWorld().seed();
+    await expect(
+      validateRelease(
+        world.apiRequest({ strategy: { kind: 'linear', percentPerStep: 10, minutesPerStep: 10 } }),
+        { name: 'rel-1', arn: 'arn' },
+        world.deps,
+      ),
+    ).rejects.toThrow("strategy needs up to 175 minutes (bakes, approval and margin), longer than prod's 120-minute");
+    expect(await world.lock()).toBeUndefined();
+  });
+});
+
+describe('answering an approval', () => {
+  it('keeps the token when Step Functions could not be reached, so the operator can answer again', async () => {
+    const world = await new ReleaseWorld({ environments: environmentsWith('prod', {}) }).seed();
+    const { release, green } = await started(world);
+    await requestApproval(release, green.version, 'token-1', world.deps);
+    const flaky = {
+      succeed: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+      fail: async () => undefined,
+    };
+    const deps = { store: world.store, clock: world.clock };
+    await expect(decideApproval('rel-1', { approved: true, by: 'a' }, { ...deps, tasks: flaky })).rejects.toThrow(
+      'Rate exceeded',
+    );
+    const answered: string[] = [];
+    const working = { succeed: async (token: string) => void answered.push(token), fail: async () => undefined };
+    await decideApproval('rel-1', { approved: true, by: 'a' }, { ...deps, tasks: working });
+    expect(answered).toEqual(['token-1']);
+  });
+});
