@@ -35,16 +35,36 @@ export class LocalApprovalGate {
     private readonly deps: { store: ReleaseStore; clock: Clock },
     /** `auto` approves as soon as approval is requested (rehearsals), recorded as such. */
     private readonly policy: 'auto' | 'manual' = 'manual',
+    /**
+     * Virtual seconds per real second. The approval window runs on the same scaled clock as the bake and the
+     * lock, so an unanswered approval fails safe before the environment's lock could expire.
+     */
+    private readonly speedup = 1,
   ) {}
 
   /** Wraps the "Await approval" handler so the state finishes only when its token is answered. */
   wrap(requestApproval: TaskHandler): TaskHandler {
     return async (input) => {
-      const { taskToken, release } = input as { taskToken: string; release: { releaseId: string } };
+      const { taskToken, release } = input as {
+        taskToken: string;
+        release: { releaseId: string; approvalTimeoutSeconds: number };
+      };
       const answered = new Promise((resolve, reject) => this.waiting.set(taskToken, { resolve, reject }));
       await requestApproval(input);
       if (this.policy === 'auto') await this.decide(release.releaseId, { approved: true, by: 'rehearsal (automatic)' });
-      return answered;
+      const window = setTimeout(
+        () => {
+          // What the state's timeout does in the cloud: States.Timeout, caught as a failure before traffic moves.
+          void this.deps.store.takeApprovalRequest(release.releaseId);
+          void this.taskTokens.fail(taskToken, 'States.Timeout', 'nobody answered the approval in time');
+        },
+        (release.approvalTimeoutSeconds * 1000) / this.speedup,
+      );
+      try {
+        return await answered;
+      } finally {
+        clearTimeout(window);
+      }
     };
   }
 

@@ -130,7 +130,11 @@ export class LocalRuntime {
       smokeSigners: new StaticSmokeSigners({ all: this.smokeSigner }),
     };
     this.definition = options.definition ?? synthesizeServiceDefinition();
-    this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'manual');
+    this.approvals = new LocalApprovalGate(
+      { store: this.store, clock: this.clock },
+      options.approvals ?? 'manual',
+      this.clock.speedup,
+    );
   }
 
   /** Fresh per data directory: the local Secrets Manager stand-in (a keys file, never logged). */

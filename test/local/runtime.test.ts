@@ -111,6 +111,26 @@ describe('stopping a release', () => {
     expect(result.events.map((e) => e.state)).toContain(STATES.bake);
   });
 
+  it('an approval nobody answers fails safe when its window closes on the scaled clock', async () => {
+    // ×3600: prod's 60-minute approval window closes after one real second, long before its lock could expire.
+    const rt = runtime({ approvals: 'manual', speedup: 3600 });
+    const base = await rt.registry.build('switchyard-api', { commit: 'base' });
+    await rt.bootstrap('prod', base);
+    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
+    const release = rt.startRelease({
+      trigger: 'api',
+      environment: 'prod',
+      imageDigest: next.digest,
+      requestedBy: 't',
+    });
+    const result = await release.result;
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain('States.Timeout');
+    expect(await rt.functions.getAlias('switchyard-api-prod', 'live')).toEqual({ name: 'live', version: '1' });
+    expect(await rt.store.getLock('switchyard-api-prod#prod')).toBeUndefined();
+    await expect(rt.approve(release.releaseId, 'late')).rejects.toThrow('is not waiting for approval');
+  });
+
   it('frees a lock a stopped process left behind when the runtime starts again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-'));
     const first = runtime({}, dir);
