@@ -4,6 +4,7 @@ import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environ
 import type { EnvironmentConfig } from '../config/schema.ts';
 import { decideApproval } from '../core/approval.ts';
 import {
+  InvalidCursor,
   InvalidRelease,
   NoPendingApproval,
   ReleaseLocked,
@@ -361,6 +362,9 @@ const ROUTES: readonly Route[] = [
 /** Maps the named errors of the core (and the API's own) to status codes with a body that says why. */
 function errorResponse(error: unknown): ProxyResult {
   if (error instanceof BadRequest) return json(400, { message: error.message, errors: error.errors });
+  if (error instanceof InvalidCursor) {
+    return json(400, { message: error.message, errors: [{ field: 'cursor', message: error.message }] });
+  }
   if (error instanceof InvalidRelease) {
     const field = typeof error.details.field === 'string' ? error.details.field : '(body)';
     return json(400, { message: error.message, errors: [{ field, message: error.message }] });

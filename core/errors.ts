@@ -57,6 +57,11 @@ export class ReleaseNotRunning extends ReleaseError {
   override readonly name = 'ReleaseNotRunning';
 }
 
+/** A pagination cursor this store did not issue. */
+export class InvalidCursor extends ReleaseError {
+  override readonly name = 'InvalidCursor';
+}
+
 /** An AWS call was throttled or failed transiently; the state machine retries it with backoff. */
 export class TransientFailure extends ReleaseError {
   override readonly name = 'TransientFailure';

@@ -1,4 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
+import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
 import type {
   ApprovalRequest,
   LockHolder,
@@ -92,7 +93,7 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
     const limit = Math.min(filter.limit ?? 20, MAX_LIMIT);
-    const offset = filter.cursor ? Number.parseInt(Buffer.from(filter.cursor, 'base64url').toString(), 10) || 0 : 0;
+    const offset = filter.cursor ? decodeOffsetCursor(filter.cursor) : 0;
     const rows = this.db
       .prepare(
         `SELECT record FROM releases WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2)

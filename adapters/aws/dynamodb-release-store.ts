@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { TransientFailure } from '../../core/errors.ts';
+import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
 import type {
   ApprovalRequest,
   LockHolder,
@@ -61,9 +61,7 @@ export interface DynamoDbReleaseStoreOptions {
 }
 
 /** A cursor this store did not issue (or one that was edited). */
-export class InvalidCursor extends Error {
-  override readonly name = 'InvalidCursor';
-}
+export { InvalidCursor };
 
 const lockKey = (key: string) => ({ pk: `LOCK#${key}`, sk: LOCK_SK });
 const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RELEASE_SK });
@@ -128,6 +126,15 @@ function decodeCursor(cursor: string): Record<string, unknown> {
     // falls through to the error below
   }
   throw new InvalidCursor('the cursor is not one this release store issued');
+}
+
+/** A cursor must name a release item of the index it pages: anything else is forged or from another list. */
+function checkedStartKey(key: Record<string, unknown>): Record<string, unknown> {
+  const pk = key[RELEASE_TABLE.partitionKey];
+  if (typeof pk !== 'string' || !pk.startsWith('RELEASE#') || key[RELEASE_TABLE.sortKey] !== RELEASE_SK) {
+    throw new InvalidCursor('the cursor is not one this release store issued');
+  }
+  return key;
 }
 
 /** The lock and the release records in one DynamoDB table, guarded by conditional writes (DESIGN decision 8). */
@@ -307,7 +314,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
     };
 
     const items: Record<string, unknown>[] = [];
-    let startKey = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    let startKey = filter.cursor ? checkedStartKey(decodeCursor(filter.cursor)) : undefined;
     for (let queries = 0; queries < MAX_QUERIES_PER_PAGE; queries++) {
       const page = await this.client.send(new QueryCommand({ ...base, ExclusiveStartKey: startKey }));
       for (const item of page.Items ?? []) {

@@ -1,3 +1,4 @@
+import { InvalidCursor } from '../../core/errors.ts';
 import type {
   ApprovalRequest,
   LockHolder,
@@ -71,7 +72,7 @@ export class MemoryReleaseStore implements ReleaseStore {
           (!filter.status || r.status === filter.status),
       )
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.releaseId.localeCompare(a.releaseId));
-    const offset = filter.cursor ? Number.parseInt(Buffer.from(filter.cursor, 'base64url').toString(), 10) || 0 : 0;
+    const offset = filter.cursor ? decodeOffsetCursor(filter.cursor) : 0;
     const page = all.slice(offset, offset + limit).map((r) => structuredClone(r));
     const nextOffset = offset + limit;
     return nextOffset < all.length
@@ -91,4 +92,11 @@ export class MemoryReleaseStore implements ReleaseStore {
 
   /** Subclasses that keep the data on disk write it here after every change. */
   protected persist(): void {}
+}
+
+/** The offset a list cursor of the in-memory and SQLite stores carries; anything else is refused. */
+export function decodeOffsetCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  if (!/^\d{1,9}$/.test(text)) throw new InvalidCursor('the cursor is not one this release store issued');
+  return Number(text);
 }

@@ -70,6 +70,9 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       const page = await f.call('GET', '/releases?limit=1');
       expect(page.status).toBe(200);
       expect(Array.isArray(page.body.releases)).toBe(true);
+      const forged = await f.call('GET', '/releases?cursor=bm90LWEtY3Vyc29y');
+      expect(forged.status).toBe(400);
+      expect(fieldsOf(forged)).toEqual(['cursor']);
     });
 
     it('resolves a tag to its digest, and an idempotent retry returns the same release', async () => {

@@ -192,6 +192,33 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         expect(pages.flat()).toEqual(['rel-f', 'rel-d', 'rel-a']);
         expect(pages[0]).toEqual(['rel-f', 'rel-d']);
       });
+
+      it('refuses a cursor it did not issue, by name', async () => {
+        const forged = Buffer.from(JSON.stringify({ pk: 'LOCK#x', sk: 'LOCK' })).toString('base64url');
+        for (const cursor of ['not-a-cursor!!', forged]) {
+          await expect(store.listReleases({ cursor })).rejects.toMatchObject({ name: 'InvalidCursor' });
+        }
+      });
+    });
+
+    describe('approval requests', () => {
+      const request = {
+        taskToken: 'token-1',
+        requestedAt: '2026-11-26T10:00:00.000Z',
+        expiresAt: '2026-11-26T11:00:00.000Z',
+      };
+
+      it('hands a saved request back once, then nothing', async () => {
+        await store.saveApprovalRequest('rel-1', request);
+        expect(await store.takeApprovalRequest('rel-1')).toEqual(request);
+        expect(await store.takeApprovalRequest('rel-1')).toBeUndefined();
+      });
+
+      it('keeps requests apart by release', async () => {
+        await store.saveApprovalRequest('rel-1', request);
+        expect(await store.takeApprovalRequest('rel-2')).toBeUndefined();
+        expect(await store.takeApprovalRequest('rel-1')).toEqual(request);
+      });
     });
   });
 }

@@ -1,7 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
+import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { fakeDynamoDbTable } from './aws-fakes/dynamodb-table.ts';
 import { describeReleaseStoreContract } from './release-store.contract.ts';
 
@@ -11,4 +15,9 @@ describeReleaseStoreContract('DynamoDbReleaseStore over a fake table', () => {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   fakeDynamoDbTable(client, 'switchyard-releases');
   return new DynamoDbReleaseStore({ tableName: 'switchyard-releases', client });
+});
+
+describeReleaseStoreContract('SqliteReleaseStore (the local runtime)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-contract-'));
+  return new SqliteReleaseStore(join(dir, 'releases.sqlite'));
 });
