@@ -293,12 +293,18 @@ async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOp
 }
 
 async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
-  const { reason } = parseBody(PromoteToNextBody, event);
+  const { reason, acceptWarnings } = parseBody(PromoteToNextBody, event);
   const record = await recordOrThrow(ops, releaseId);
   const from = environmentOrThrow(record.environment, ops);
   if (!from.promotesTo) throw new Conflict(`${from.name} promotes to no other environment`);
   if (record.status !== 'released') {
     throw new Conflict(`release ${releaseId} is ${record.status}; only a released digest is promoted`);
+  }
+  const warnings = record.events.find((e) => e.kind === 'released')?.evidence?.warnings;
+  if (Array.isArray(warnings) && warnings.length > 0 && !acceptWarnings) {
+    throw new Conflict(
+      `release ${releaseId} went live with warnings (${warnings.join('; ')}); send acceptWarnings: true to promote it`,
+    );
   }
   const next = environmentOrThrow(from.promotesTo, ops);
   const input: Record<string, unknown> = {

@@ -31,7 +31,11 @@ export const ApproveBody = z.strictObject({ comment: z.string().max(1024).option
 export const RejectBody = z.strictObject({ reason: Reason });
 export const ReasonBody = z.strictObject({ reason: Reason });
 export const AbortBody = z.strictObject({ reason: z.string().max(1024).optional() });
-export const PromoteToNextBody = z.strictObject({ reason: z.string().max(1024).optional() });
+export const PromoteToNextBody = z.strictObject({
+  reason: z.string().max(1024).optional(),
+  /** Needed to promote a release that went live with warnings (unhealthy checks in alert mode, too little traffic). */
+  acceptWarnings: z.boolean().optional(),
+});
 
 export const ListQuery = z.strictObject({
   environment: z.string().min(1).optional(),

@@ -34,7 +34,8 @@ Releases (the release API; --local talks to \`switchyard local serve\` on ${DEFA
   release approve ID [--comment TEXT]
   release reject ID --reason TEXT
   release promote ID --reason TEXT                          fast-forward: skip the rest of the bake
-  release promote ID --next [--reason TEXT]                 release the same digest into the next environment
+  release promote ID --next [--reason TEXT] [--accept-warnings]
+                                                            release the same digest into the next environment
   release abort ID [--reason TEXT]                          stop it; live goes back to the verified version
   env rollback ENV --reason TEXT                            instant rollback of live to blue
 
@@ -92,6 +93,7 @@ const OPTIONS = {
   comment: { type: 'string' },
   watch: { type: 'boolean' },
   next: { type: 'boolean' },
+  'accept-warnings': { type: 'boolean' },
   status: { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
@@ -531,7 +533,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
           return await cli.action(
             positional(args, 2, 'release id'),
             'promote-to-next',
-            reason ? { reason } : {},
+            { ...(reason ? { reason } : {}), ...(values['accept-warnings'] ? { acceptWarnings: true } : {}) },
             (r) =>
               `${r.replayed ? 'Already promoted' : 'Promoted'} ${id} to ${String(r.environment)}: release ${String(r.releaseId)}\n  console: ${String(r.consoleUrl)}`,
           );

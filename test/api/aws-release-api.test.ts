@@ -313,6 +313,36 @@ describe('the release API on AWS sends exactly these commands', () => {
     });
   });
 
+  it('promote-to-next holds back a release that went live with warnings until they are accepted', async () => {
+    const env = environmentNamed('dev');
+    await store.createRelease({
+      releaseId: 'rel-dev-2',
+      executionArn: executionArn('rel-dev-2'),
+      environment: 'dev',
+      functionName: env.functionName,
+      imageUri: `${HOST}/switchyard-api@${DIGEST}`,
+      digest: DIGEST,
+      blueVersion: '1',
+      status: 'released',
+      startedAt: new Date().toISOString(),
+      trigger: 'ecr-push:2',
+      events: [
+        {
+          at: new Date().toISOString(),
+          kind: 'released',
+          summary: 'live → version 2',
+          evidence: { warnings: ['step 1 (100%) promoted without enough traffic to judge'] },
+        },
+      ],
+    });
+    const held = await call('POST', '/releases/rel-dev-2/promote-to-next', {});
+    expect(held.status).toBe(409);
+    expect(held.body.message).toContain('went live with warnings (step 1 (100%) promoted without enough traffic');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    const accepted = await call('POST', '/releases/rel-dev-2/promote-to-next', { acceptWarnings: true });
+    expect(accepted.status).toBe(202);
+  });
+
   it('reads retries and caught failures from the execution history', () => {
     const steps = stepsFromHistory([
       historyEvent('TaskStateEntered', 'Deploy green'),

@@ -114,14 +114,21 @@ describe('the release API on the local runtime', () => {
       (r) => r.body.status !== 'running' && r.body.status !== 'starting',
     );
     expect(done.body.status).toBe('released');
-    const promoted = await call('POST', `/releases/${id}/promote-to-next`, { reason: 'dev is green' });
+    // No load runs here, so dev went live with a warning (too little traffic): promotion needs it accepted.
+    const held = await call('POST', `/releases/${id}/promote-to-next`, { reason: 'dev is green' });
+    expect(held.status).toBe(409);
+    expect(held.body.message).toContain('went live with warnings');
+    const promoted = await call('POST', `/releases/${id}/promote-to-next`, {
+      reason: 'dev is green',
+      acceptWarnings: true,
+    });
     expect(promoted.status).toBe(202);
     expect(promoted.body).toMatchObject({
       releaseId: `${id}-to-staging`,
       environment: 'staging',
       imageDigest: candidate.digest,
     });
-    const again = await call('POST', `/releases/${id}/promote-to-next`, {});
+    const again = await call('POST', `/releases/${id}/promote-to-next`, { acceptWarnings: true });
     expect(again.body).toMatchObject({ releaseId: `${id}-to-staging`, replayed: true });
   });
   // Last: once released, the candidate is live in prod and cannot be released there again.
