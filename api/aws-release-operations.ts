@@ -1,10 +1,7 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { hasErrorName } from '../adapters/aws/error-names.ts';
-import {
-  ExecutionNameTaken as AdapterNameTaken,
-  StepFunctionsExecutions,
-} from '../adapters/aws/step-functions-executions.ts';
+import { StepFunctionsExecutions } from '../adapters/aws/step-functions-executions.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { environments as configuredEnvironments } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
@@ -19,7 +16,6 @@ import {
 import { logger } from '../handlers/powertools.ts';
 import { releaseApiHandler } from './release-api.ts';
 import {
-  ExecutionNameTaken,
   type ExecutionStatus,
   type ExecutionStep,
   type ExecutionView,
@@ -132,12 +128,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
   }
 
   async startExecution(releaseId: string, input: Record<string, unknown>) {
-    try {
-      return await this.executions.start(releaseId, input);
-    } catch (error) {
-      if (error instanceof AdapterNameTaken) throw new ExecutionNameTaken(error.message);
-      throw error;
-    }
+    return this.executions.start(releaseId, input);
   }
 
   async describeExecution(releaseId: string): Promise<ExecutionView | undefined> {

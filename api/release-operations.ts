@@ -27,10 +27,8 @@ export interface ExecutionView {
   readonly cause?: string;
 }
 
-/** An execution with this name already exists (Step Functions keeps names for 90 days): the retry is a replay. */
-export class ExecutionNameTaken extends Error {
-  override readonly name = 'ExecutionNameTaken';
-}
+export { ExecutionNameTaken } from '../core/errors.ts';
+export { executionArnOf } from '../state-machine/execution-arn.ts';
 
 /**
  * What the release API needs from wherever executions run: Step Functions, DynamoDB and ECR in the cloud
@@ -60,9 +58,4 @@ export interface ReleaseOperations {
 /** The Step Functions console's page for one execution. */
 export function executionConsoleUrl(region: string, executionArn: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
-}
-
-/** `arn:aws:states:<region>:<account>:stateMachine:<name>` → the ARN of its execution `name`. */
-export function executionArnOf(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

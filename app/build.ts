@@ -18,13 +18,16 @@ export const FaultOptionsSchema = z.strictObject({
   failAfterRequests: z.int().min(0).max(1_000_000).optional(),
 });
 
+/** Rehearsal faults a build can carry (app/fault-injection.ts applies them); never in a production build. */
+export type FaultOptions = z.infer<typeof FaultOptionsSchema>;
+
 export interface BuildAppOptions {
   /** Full path of the bundle; wins over outDir. */
   readonly outFile?: string;
   /** Directory for `index.mjs` (and its source map). @default <repo>/dist/app */
   readonly outDir?: string;
   /** Compile rehearsal faults in. @default none: a production build */
-  readonly fault?: { failRate?: number; failHealth?: boolean; latencyMs?: number; failAfterRequests?: number };
+  readonly fault?: FaultOptions;
 }
 
 export interface BuiltApp {

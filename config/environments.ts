@@ -9,6 +9,7 @@ import {
 
 export type { EnvironmentConfig, EnvironmentName, Environments, SmokeRequest, Strategy } from './schema.ts';
 export { ENVIRONMENT_NAMES, InvalidConfig, parseEnvironments } from './schema.ts';
+export { type PlannedStep, strategyRefusal, trafficPlan } from './traffic-plan.ts';
 
 /** The application Switchyard ships; one ECR repository feeds every environment. */
 export const APPLICATION = {
@@ -116,36 +117,6 @@ export function environmentNamed(name: string, envs: Environments = environments
     throw new UnknownEnvironment(`unknown environment "${name}"; expected one of: ${Object.keys(envs).join(', ')}`);
   }
   return env;
-}
-
-/** One traffic step as the state machine runs it: weight on the new version, then a bake of `bakeSeconds`. */
-export interface PlannedStep {
-  readonly percent: number;
-  readonly bakeSeconds: number;
-}
-
-/** Expands a strategy into explicit steps; the last step is always 100% with the environment's bake. */
-export function trafficPlan(env: EnvironmentConfig, strategy: Strategy = env.strategy): PlannedStep[] {
-  const finalBake = Math.round(env.bake.minutes * 60);
-  switch (strategy.kind) {
-    case 'all-at-once':
-      return [{ percent: 100, bakeSeconds: finalBake }];
-    case 'canary':
-      return [
-        { percent: strategy.percent, bakeSeconds: Math.round(strategy.bakeMinutes * 60) },
-        { percent: 100, bakeSeconds: finalBake },
-      ];
-    case 'linear': {
-      const steps: PlannedStep[] = [];
-      for (let p = strategy.percentPerStep; p < 100; p += strategy.percentPerStep) {
-        steps.push({ percent: p, bakeSeconds: Math.round(strategy.minutesPerStep * 60) });
-      }
-      steps.push({ percent: 100, bakeSeconds: finalBake });
-      return steps;
-    }
-    case 'steps':
-      return strategy.steps.map((s) => ({ percent: s.percent, bakeSeconds: Math.round(s.bakeMinutes * 60) }));
-  }
 }
 
 export function parseStrategy(raw: unknown): Strategy {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strategyRefusal } from './traffic-plan.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export const EnvironmentNameSchema = z.enum(ENVIRONMENT_NAMES);
@@ -118,33 +119,11 @@ export const EnvironmentConfigSchema = z
       .max(24 * 60),
   })
   .superRefine((env, ctx) => {
-    if (!env.blueGreen && env.strategy.kind !== 'all-at-once') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['strategy'],
-        message: 'an environment without blue-green must use the all-at-once strategy',
-      });
-    }
     if (env.promotesTo === env.name) {
       ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
     }
-    const stepMinutes =
-      env.strategy.kind === 'canary'
-        ? env.strategy.bakeMinutes
-        : env.strategy.kind === 'linear'
-          ? Math.ceil(100 / env.strategy.percentPerStep) * env.strategy.minutesPerStep
-          : env.strategy.kind === 'steps'
-            ? env.strategy.steps.reduce((sum, step) => sum + step.bakeMinutes, 0)
-            : 0;
-    const longest = stepMinutes + env.bake.minutes + (env.approvalRequired ? env.approvalTimeoutMinutes : 0);
-    if (env.lockTtlMinutes < longest + 15) {
-      // The lock must outlive the release, or a second release could start while the first still bakes.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['lockTtlMinutes'],
-        message: `must be at least ${longest + 15} (approval window + bakes + 15 minutes of margin)`,
-      });
-    }
+    const refusal = strategyRefusal(env);
+    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
     if (env.bake.minutes * 60 < env.bake.checkIntervalSeconds && env.bake.minutes > 0) {
       ctx.addIssue({
         code: 'custom',

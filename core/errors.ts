@@ -57,6 +57,11 @@ export class ReleaseNotRunning extends ReleaseError {
   override readonly name = 'ReleaseNotRunning';
 }
 
+/** An execution with this name already exists (Step Functions keeps names for 90 days): a start is a replay. */
+export class ExecutionNameTaken extends Error {
+  override readonly name = 'ExecutionNameTaken';
+}
+
 /** A pagination cursor this store did not issue. */
 export class InvalidCursor extends ReleaseError {
   override readonly name = 'InvalidCursor';

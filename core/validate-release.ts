@@ -1,4 +1,4 @@
-import { environmentNamed, lockKey, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
+import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import { InvalidRelease, ReleaseLocked } from './errors.ts';
 import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
@@ -71,21 +71,14 @@ export async function validateRelease(
   }
 
   const requested = request.trigger === 'api' ? request.strategy : undefined;
-  if (requested && !env.blueGreen && requested.kind !== 'all-at-once') {
-    throw new InvalidRelease(`${env.name} has no blue-green: only the all-at-once strategy applies`, {
-      field: 'strategy',
-    });
-  }
-  if (requested) {
-    const plannedMinutes = trafficPlan(env, requested).reduce((sum, step) => sum + step.bakeSeconds / 60, 0);
-    const budget = plannedMinutes + (env.approvalRequired ? env.approvalTimeoutMinutes : 0) + 15;
-    if (budget > env.lockTtlMinutes) {
-      throw new InvalidRelease(
-        `strategy needs up to ${Math.ceil(budget)} minutes (bakes, approval and margin), longer than ${env.name}'s ` +
-          `${env.lockTtlMinutes}-minute release window`,
-        { field: 'strategy' },
-      );
-    }
+  const refusal = requested ? strategyRefusal(env, requested) : undefined;
+  if (refusal) {
+    const message =
+      refusal.field === 'strategy'
+        ? refusal.message
+        : `it needs a ${refusal.neededMinutes}-minute release window (bakes, approval and margin), longer than ` +
+          `the ${env.lockTtlMinutes}-minute lock`;
+    throw new InvalidRelease(`the requested strategy cannot run in ${env.name}: ${message}`, { field: 'strategy' });
   }
 
   const now = deps.clock.now();

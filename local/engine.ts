@@ -1,5 +1,6 @@
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { TaskHandler } from '../handlers/task-handler.ts';
+import { executionArnOf } from '../state-machine/execution-arn.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED';
@@ -47,10 +48,6 @@ export interface RunningExecution {
 
 export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:switchyard-release';
 
-function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-}
-
 function taskStateNames(definition: AslDefinition): string[] {
   return Object.entries(definition.States)
     .filter(([, state]) => state.Type === 'Task')
@@ -85,7 +82,7 @@ export function startExecution(options: ExecutionOptions): RunningExecution {
     throw new Error(`no local handler for Task state(s): ${missing.join(', ')}`);
   }
   const stateMachineArn = options.stateMachineArn ?? LOCAL_STATE_MACHINE_ARN;
-  const executionArn = executionArnFor(stateMachineArn, options.executionName);
+  const executionArn = executionArnOf(stateMachineArn, options.executionName);
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of Object.entries(definition.States)) {

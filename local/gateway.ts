@@ -13,7 +13,8 @@ export interface GatewayOptions {
   readonly port?: number;
 }
 
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/** The request's body, or undefined once it passes `limit` bytes. */
+export async function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -21,7 +22,22 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     if (size > limit) return undefined;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An HTTP request as the REST proxy event API Gateway would hand the function (payload 1.0). */
+export function proxyEventFor(request: IncomingMessage, body: string): Record<string, unknown> {
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  return restProxyEvent({
+    method: request.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: Object.fromEntries(
+      Object.entries(request.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
+    ),
+    body,
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+  });
 }
 
 /**
@@ -40,23 +56,11 @@ export class LocalGateway {
     this.server = createServer(async (req, res) => {
       try {
         const body = await readBody(req, limit);
-        if (!body) {
+        if (body === undefined) {
           res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
           return;
         }
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        const headers = Object.fromEntries(
-          Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
-        );
-        const event = restProxyEvent({
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          query: Object.fromEntries(url.searchParams),
-          headers,
-          body: body.toString('utf8'),
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        });
-        const result = await functions.invoke(functionName, alias, event, timeoutMs);
+        const result = await functions.invoke(functionName, alias, proxyEventFor(req, body), timeoutMs);
         if (result.functionError) {
           res.writeHead(502, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
           return;

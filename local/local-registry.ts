@@ -3,16 +3,10 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
-import { buildApp } from '../app/build.ts';
+import { buildApp, type FaultOptions } from '../app/build.ts';
 
 /** Rehearsal faults compiled into a build (never into the production build). */
-export interface FaultOptions {
-  readonly failRate?: number;
-  readonly failHealth?: boolean;
-  readonly latencyMs?: number;
-  /** Requests served normally before failRate applies (the error onset). */
-  readonly failAfterRequests?: number;
-}
+export type { FaultOptions };
 
 export interface LocalImage {
   readonly repositoryName: string;

@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
+import { FaultOptionsSchema } from '../app/build.ts';
 import { environmentNamed } from '../config/environments.ts';
 import type { EnvironmentName } from '../config/schema.ts';
 import { layoutStateMachine } from '../console/graph-layout.ts';
-import { restProxyEvent } from '../core/api-gateway-event.ts';
 import type { Notification } from '../core/ports.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
-import { LocalGateway } from './gateway.ts';
+import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { LocalRuntime } from './runtime.ts';
 
@@ -50,28 +50,13 @@ const PushBody = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,40}$/)
     .optional(),
-  fault: z
-    .strictObject({
-      failRate: z.number().min(0).max(1).optional(),
-      failAfterRequests: z.number().int().min(0).max(1_000_000).optional(),
-      failHealth: z.boolean().optional(),
-      latencyMs: z.number().int().min(0).max(60_000).optional(),
-    })
-    .optional(),
+  fault: FaultOptionsSchema.optional(),
   /** Send ECR's push event to the local event rules (environments that release on push start a release). */
   emitPushEvent: z.boolean().default(true),
 });
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 1024 * 1024) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+/** The release API's and the console's bodies are small; anything larger is refused unread. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 function send(res: ServerResponse, result: ProxyResult): void {
   res.writeHead(result.statusCode, result.headers).end(result.body);
@@ -209,24 +194,20 @@ export class SwitchyardServer {
       req.on('close', () => this.sse.delete(res));
       return;
     }
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      sendJson(res, 413, { message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` });
+      return;
+    }
     if (method === 'POST' && url.pathname === '/local/images') {
-      await this.push(await readBody(req), res);
+      await this.push(body, res);
       return;
     }
     if (url.pathname.startsWith('/local/')) {
       sendJson(res, 404, { message: `no route ${url.pathname}` });
       return;
     }
-    const event = restProxyEvent({
-      method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(
-        Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
-      ),
-      body: await readBody(req),
-      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-    });
+    const event = proxyEventFor(req, body);
     // IAM authorization's caller, locally: who runs the CLI or the console (a header may name them).
     const user = req.headers['x-switchyard-user'];
     const identity = (event.requestContext as { identity: Record<string, unknown> }).identity;

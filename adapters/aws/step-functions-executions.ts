@@ -7,7 +7,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { NoPendingApproval } from '../../core/errors.ts';
+import { ExecutionNameTaken, NoPendingApproval } from '../../core/errors.ts';
 import { hasErrorName } from './error-names.ts';
 
 let defaultClient: SFNClient | undefined;
@@ -40,9 +40,7 @@ export interface ExecutionDescription {
 }
 
 /** An execution with this name already exists with different input (names stay taken for 90 days). */
-export class ExecutionNameTaken extends Error {
-  override readonly name = 'ExecutionNameTaken';
-}
+export { ExecutionNameTaken };
 
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;

@@ -104,7 +104,9 @@ describe('strategy overrides keep to the environment', () => {
         { name: 'rel-1', arn: 'arn' },
         world.deps,
       ),
-    ).rejects.toThrow('dev has no blue-green: only the all-at-once strategy applies');
+    ).rejects.toThrow(
+      'the requested strategy cannot run in dev: an environment without blue-green must use the all-at-once strategy',
+    );
     expect(await world.lock()).toBeUndefined();
   });
 
@@ -116,7 +118,10 @@ describe('strategy overrides keep to the environment', () => {
         { name: 'rel-1', arn: 'arn' },
         world.deps,
       ),
-    ).rejects.toThrow("strategy needs up to 175 minutes (bakes, approval and margin), longer than prod's 120-minute");
+    ).rejects.toThrow(
+      'the requested strategy cannot run in prod: it needs a 175-minute release window (bakes, approval and margin), ' +
+        'longer than the 120-minute lock',
+    );
     expect(await world.lock()).toBeUndefined();
   });
 });

@@ -1,0 +1,64 @@
+import type { EnvironmentConfig, Strategy } from './schema.ts';
+
+/** One traffic step as the state machine runs it: weight on the new version, then a bake of `bakeSeconds`. */
+export interface PlannedStep {
+  readonly percent: number;
+  readonly bakeSeconds: number;
+}
+
+type PlanSettings = Pick<EnvironmentConfig, 'bake' | 'strategy'>;
+type WindowSettings = PlanSettings &
+  Pick<EnvironmentConfig, 'blueGreen' | 'approvalRequired' | 'approvalTimeoutMinutes' | 'lockTtlMinutes'>;
+
+/** Minutes the lock must outlast a release by: scan, deploy, verify and the checks themselves take time too. */
+export const RELEASE_WINDOW_MARGIN_MINUTES = 15;
+
+/** Expands a strategy into explicit steps; the last step is always 100% with the environment's bake. */
+export function trafficPlan(env: PlanSettings, strategy: Strategy = env.strategy): PlannedStep[] {
+  const finalBake = Math.round(env.bake.minutes * 60);
+  switch (strategy.kind) {
+    case 'all-at-once':
+      return [{ percent: 100, bakeSeconds: finalBake }];
+    case 'canary':
+      return [
+        { percent: strategy.percent, bakeSeconds: Math.round(strategy.bakeMinutes * 60) },
+        { percent: 100, bakeSeconds: finalBake },
+      ];
+    case 'linear': {
+      const steps: PlannedStep[] = [];
+      for (let p = strategy.percentPerStep; p < 100; p += strategy.percentPerStep) {
+        steps.push({ percent: p, bakeSeconds: Math.round(strategy.minutesPerStep * 60) });
+      }
+      steps.push({ percent: 100, bakeSeconds: finalBake });
+      return steps;
+    }
+    case 'steps':
+      return strategy.steps.map((s) => ({ percent: s.percent, bakeSeconds: Math.round(s.bakeMinutes * 60) }));
+  }
+}
+
+/**
+ * Why an environment cannot run a strategy, or undefined when it can. The config's validation and a release's
+ * strategy override both ask this, so a release can never get round a rule the config itself must keep.
+ */
+export function strategyRefusal(
+  env: WindowSettings,
+  strategy: Strategy = env.strategy,
+): { field: 'strategy' | 'lockTtlMinutes'; message: string; neededMinutes?: number } | undefined {
+  if (!env.blueGreen && strategy.kind !== 'all-at-once') {
+    return { field: 'strategy', message: 'an environment without blue-green must use the all-at-once strategy' };
+  }
+  // The lock must outlive the release, or a second release could start while the first still bakes.
+  const bakeMinutes = trafficPlan(env, strategy).reduce((sum, step) => sum + step.bakeSeconds / 60, 0);
+  const needed = Math.ceil(
+    bakeMinutes + (env.approvalRequired ? env.approvalTimeoutMinutes : 0) + RELEASE_WINDOW_MARGIN_MINUTES,
+  );
+  if (needed > env.lockTtlMinutes) {
+    return {
+      field: 'lockTtlMinutes',
+      neededMinutes: needed,
+      message: `must be at least ${needed}: the release window (bakes, approval and ${RELEASE_WINDOW_MARGIN_MINUTES} minutes of margin)`,
+    };
+  }
+  return undefined;
+}
