@@ -3,11 +3,12 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema.ts';
 import { ECR_PUSH_INPUT_PATHS } from '../core/release-request.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 
 export interface PushReleaseRuleProps {
   /** The environment a push releases into (one with `releaseOnPush`). */
@@ -53,12 +54,7 @@ export class PushReleaseRule extends Construct {
     if (!props.environment.releaseOnPush) {
       throw new Error(`environment ${props.environment.name} does not release on push`);
     }
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.deadLetterQueue = deadLetterQueue(this, props.key);
     this.rule = new events.Rule(this, 'Rule', {
       description: `Releases pushes to ${props.environment.repositoryName} into ${props.environment.name}`,
       eventPattern: ecrPushPattern(props.environment.repositoryName),

@@ -14,6 +14,7 @@ import { STATE_MACHINE_ARN_VAR } from '../api/aws-release-operations.ts';
 import type { Environments } from '../config/schema.ts';
 import { ENV_VARS, RELEASE_API_GRANTS, requiredEnvVars } from '../handlers/aws-dependencies.ts';
 import { actionsFor } from './handler-permissions.ts';
+import { applicationFunctionArns } from './service-functions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
 export interface ReleaseApiProps {
@@ -119,19 +120,7 @@ export class ReleaseApiFunction extends Construct {
       ),
     );
     add('ReadImages', actions.registry, [props.repository.repositoryArn]);
-    add(
-      'ApplicationFunctions',
-      actions.functions,
-      Object.values(props.environments).flatMap((env) => {
-        const arn = stack.formatArn({
-          service: 'lambda',
-          resource: 'function',
-          resourceName: env.functionName,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        });
-        return [arn, `${arn}:*`];
-      }),
-    );
+    add('ApplicationFunctions', actions.functions, applicationFunctionArns(stack, Object.values(props.environments)));
     add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
     add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);
   }

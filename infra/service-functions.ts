@@ -8,7 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { clientKeysSecretName } from '../config/environments.ts';
-import type { Environments } from '../config/schema.ts';
+import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import {
   ENV_VARS,
   FUNCTION_GRANTS,
@@ -20,6 +20,22 @@ import {
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../state-machine/state-names.ts';
 import { actionsFor, PLATFORM_ACTIONS } from './handler-permissions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
+
+/**
+ * The application's functions in every configured environment, unqualified and qualified: versions and aliases
+ * are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
+ */
+export function applicationFunctionArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
+  return envs.flatMap((env) => {
+    const arn = stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: env.functionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return [arn, `${arn}:*`];
+  });
+}
 
 /** Each service function's entry file (one thin file per function in handlers/lambda/). */
 export const ENTRY_FILES: Readonly<Record<ServiceFunction, string>> = {
@@ -122,19 +138,7 @@ export class ServiceFunctions extends Construct {
       }
     };
     // Versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
-    add(
-      'ApplicationFunctions',
-      actions.functions,
-      envs.flatMap((env) => {
-        const arn = stack.formatArn({
-          service: 'lambda',
-          resource: 'function',
-          resourceName: env.functionName,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        });
-        return [arn, `${arn}:*`];
-      }),
-    );
+    add('ApplicationFunctions', actions.functions, applicationFunctionArns(stack, envs));
     // GetMetricData has no resource-level permissions.
     add('ReadVersionMetrics', actions.metrics, ['*']);
     add(

@@ -23,6 +23,9 @@ export const TRANSIENT_ERRORS = [
  */
 const TASK_TIMEOUT = Duration.seconds(90);
 
+/** The execution's name (the release id) and ARN, as the handlers that record or unlock a release take them. */
+const EXECUTION_REF = { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId };
+
 /** Backoff with full jitter for the transient errors; `attempts` counts the first try. */
 function transientRetry(attempts: number): sfn.RetryProps {
   return {
@@ -103,7 +106,7 @@ export class ReleaseWorkflow extends Construct {
       comment: 'Checks the request, reads blue from live, takes the environment lock and records the release.',
       payload: sfn.TaskInput.fromObject({
         request: sfn.JsonPath.objectAt('$.request'),
-        execution: { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId },
+        execution: EXECUTION_REF,
       }),
       resultPath: '$.release',
       timeout: TASK_TIMEOUT,
@@ -178,7 +181,7 @@ export class ReleaseWorkflow extends Construct {
       comment: 'Traffic never moved: records why, frees the lock this release holds and notifies.',
       payload: sfn.TaskInput.fromObject({
         state: sfn.JsonPath.objectAt('$'),
-        execution: { name: sfn.JsonPath.executionName, arn: sfn.JsonPath.executionId },
+        execution: EXECUTION_REF,
       }),
       resultPath: '$.failure',
       timeout: TASK_TIMEOUT,

@@ -86,6 +86,21 @@ async function waitForStatus(label: string, timeoutMs = 60_000): Promise<Set<str
 const nodeClass = (state: string) =>
   page.locator(`#graph .node[data-state="${state}"]`).evaluate((n) => n.getAttribute('class') ?? '');
 
+describe('the local server refuses bad requests before acting on them', () => {
+  it('answers 413 for an oversized body and 400 naming the field for an impossible fault', async () => {
+    const big = await fetch(`${url}/local/images`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(big.status).toBe(413);
+    const bad = await fetch(`${url}/local/images`, {
+      method: 'POST',
+      body: JSON.stringify({ fault: { failRate: 2 } }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
+      'fault.failRate',
+    ]);
+  });
+});
+
 describe('the local console', () => {
   it('draws the synthesized state machine and starts a dev release that reaches Released, highlighting each state', async () => {
     expect(await page.locator('#graph .node').count()).toBeGreaterThan(15);

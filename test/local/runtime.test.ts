@@ -80,18 +80,18 @@ describe('the local Lambda', () => {
   });
 });
 
+/** Version 1 live in prod, and a release of a second build started through the API's input. */
+async function prodRelease(rt: LocalRuntime) {
+  const base = await rt.registry.build('switchyard-api', { commit: 'base' });
+  await rt.bootstrap('prod', base);
+  const next = await rt.registry.build('switchyard-api', { commit: 'next' });
+  return rt.startRelease({ trigger: 'api', environment: 'prod', imageDigest: next.digest, requestedBy: 't' });
+}
+
 describe('stopping a release', () => {
   it('an aborted release is reconciled: live back on blue, record closed, lock freed', async () => {
     const rt = runtime({ approvals: 'auto' });
-    const base = await rt.registry.build('switchyard-api', { commit: 'base' });
-    await rt.bootstrap('prod', base);
-    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
-    const release = rt.startRelease({
-      trigger: 'api',
-      environment: 'prod',
-      imageDigest: next.digest,
-      requestedBy: 't',
-    });
+    const release = await prodRelease(rt);
     // Wait until the canary has moved live, then abort mid-bake.
     for (let i = 0; i < 1000; i++) {
       const live = await rt.functions.getAlias('switchyard-api-prod', 'live');
@@ -114,15 +114,7 @@ describe('stopping a release', () => {
   it('an approval nobody answers fails safe when its window closes on the scaled clock', async () => {
     // ×3600: prod's 60-minute approval window closes after one real second, long before its lock could expire.
     const rt = runtime({ approvals: 'manual', speedup: 3600 });
-    const base = await rt.registry.build('switchyard-api', { commit: 'base' });
-    await rt.bootstrap('prod', base);
-    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
-    const release = rt.startRelease({
-      trigger: 'api',
-      environment: 'prod',
-      imageDigest: next.digest,
-      requestedBy: 't',
-    });
+    const release = await prodRelease(rt);
     const result = await release.result;
     expect(result.error).toBe('ReleaseFailed');
     expect(result.cause).toContain('States.Timeout');
