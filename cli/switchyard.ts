@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ReleaseDetail, ReleaseSummary } from '../api/release-view.ts';
+import { STRATEGY_PRESETS, strategyPreset } from '../config/traffic-plan.ts';
+import { DEFAULT_LOCAL_URL } from '../local/server-address.ts';
 import { ApiClient, type ApiResponse, ApiUnreachable } from './api-client.ts';
 import { sigV4Signer } from './sigv4.ts';
 
@@ -21,7 +23,7 @@ export const EXIT = {
   notAuthorized: 77,
 } as const;
 
-export const DEFAULT_LOCAL_URL = 'http://127.0.0.1:4780';
+export { DEFAULT_LOCAL_URL };
 
 const USAGE = `Usage: switchyard <command> [options]
 
@@ -139,15 +141,9 @@ function positional(args: string[], index: number, what: string): string {
   return v;
 }
 
-const STRATEGY_PRESETS: Record<string, unknown> = {
-  'all-at-once': { kind: 'all-at-once' },
-  canary: { kind: 'canary', percent: 10, bakeMinutes: 5 },
-  linear: { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 },
-};
-
 function strategyOption(value: string | undefined): unknown {
   if (value === undefined || value === 'config') return undefined;
-  if (STRATEGY_PRESETS[value]) return STRATEGY_PRESETS[value];
+  if (value in STRATEGY_PRESETS) return strategyPreset(value);
   try {
     return JSON.parse(value);
   } catch {

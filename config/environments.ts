@@ -9,7 +9,7 @@ import {
 
 export type { EnvironmentConfig, EnvironmentName, Environments, SmokeRequest, Strategy } from './schema.ts';
 export { ENVIRONMENT_NAMES, InvalidConfig, parseEnvironments } from './schema.ts';
-export { type PlannedStep, strategyRefusal, trafficPlan } from './traffic-plan.ts';
+export { type PlannedStep, STRATEGY_PRESETS, strategyPreset, strategyRefusal, trafficPlan } from './traffic-plan.ts';
 
 /** The application Switchyard ships; one ECR repository feeds every environment. */
 export const APPLICATION = {

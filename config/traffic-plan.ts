@@ -62,3 +62,18 @@ export function strategyRefusal(
   }
   return undefined;
 }
+
+/** Strategies by name, for command-line options (`--strategy canary`); `config` means the environment's own. */
+export const STRATEGY_PRESETS: Readonly<Record<'all-at-once' | 'canary' | 'linear', Strategy>> = {
+  'all-at-once': { kind: 'all-at-once' },
+  canary: { kind: 'canary', percent: 10, bakeMinutes: 5 },
+  linear: { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 },
+};
+
+/** The preset a `--strategy` value names, undefined for `config` (or nothing), or an error naming the choices. */
+export function strategyPreset(name: string | undefined): Strategy | undefined {
+  if (name === undefined || name === 'config') return undefined;
+  const preset = (STRATEGY_PRESETS as Record<string, Strategy>)[name];
+  if (!preset) throw new Error(`unknown strategy "${name}": use config, ${Object.keys(STRATEGY_PRESETS).join(', ')}`);
+  return preset;
+}

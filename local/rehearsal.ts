@@ -1,4 +1,4 @@
-import { environmentNamed, parseStrategy } from '../config/environments.ts';
+import { environmentNamed } from '../config/environments.ts';
 import type { Environments, Strategy } from '../config/schema.ts';
 import type { HealthCheck, TrafficState } from '../core/traffic.ts';
 import { STATES } from '../state-machine/state-names.ts';
@@ -270,21 +270,5 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     await load?.stop();
     await gateway.stop();
     await runtime.close();
-  }
-}
-
-export function parseStrategyOption(value: string | undefined, percent = 10, minutes = 2): Strategy | undefined {
-  switch (value) {
-    case undefined:
-    case 'config':
-      return undefined;
-    case 'all-at-once':
-      return parseStrategy({ kind: 'all-at-once' });
-    case 'canary':
-      return parseStrategy({ kind: 'canary', percent, bakeMinutes: minutes });
-    case 'linear':
-      return parseStrategy({ kind: 'linear', percentPerStep: 25, minutesPerStep: minutes });
-    default:
-      throw new Error(`unknown strategy "${value}": use config, all-at-once, canary or linear`);
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { parseStrategyOption, type RehearsalReport, rehearse } from './rehearsal.ts';
+import { strategyPreset } from '../config/traffic-plan.ts';
+import { type RehearsalReport, rehearse } from './rehearsal.ts';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -94,7 +95,7 @@ async function main(): Promise<number> {
       ...(values['fail-health'] ? { failHealth: true } : {}),
       ...(latencyMs !== undefined ? { latencyMs } : {}),
     };
-    const strategy = parseStrategyOption(values.strategy as string | undefined);
+    const strategy = strategyPreset(values.strategy as string | undefined);
     options = {
       environment: String(values.env),
       speedup: numberOption('speedup', values.speedup as string | undefined, 1, 3600) ?? 60,

@@ -17,9 +17,9 @@ import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { LocalRuntime } from './runtime.ts';
+import { DEFAULT_LOCAL_PORT } from './server-address.ts';
 
-export const DEFAULT_LOCAL_PORT = 4780;
-export const DEFAULT_LOCAL_URL = `http://127.0.0.1:${DEFAULT_LOCAL_PORT}`;
+export { DEFAULT_LOCAL_PORT, DEFAULT_LOCAL_URL } from './server-address.ts';
 
 const CONSOLE_DIR = resolve(fileURLToPath(new URL('../console', import.meta.url)));
 const STATIC: Record<string, string> = {
