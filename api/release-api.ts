@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
+import { environmentNamed, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
 import { decideApproval } from '../core/approval.ts';
 import {
@@ -12,7 +12,9 @@ import {
   ReleaseNotRunning,
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
+import { newReleaseId } from '../core/release-id.ts';
 import { parseReleaseRequest } from '../core/release-request.ts';
+import { refuseIfBusy } from '../core/validate-release.ts';
 import { logger } from '../handlers/powertools.ts';
 import { ExecutionNameTaken, executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
 import { releaseDetail, summarize } from './release-view.ts';
@@ -114,11 +116,6 @@ function callerOf(event: ProxyEvent): string {
   return identity?.userArn || identity?.caller || 'unknown-caller';
 }
 
-export function newReleaseId(environment: string): string {
-  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `rel-${environment}-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
 /** The release id an idempotency key stands for: the same key in the same environment is the same release. */
 export function idempotentReleaseId(environment: string, key: string): string {
   const hash = createHash('sha256').update(`${environment}\n${key}`).digest('hex').slice(0, 20);
@@ -166,13 +163,7 @@ async function startNamedRelease(
       return json(200, started(ops, releaseId, existing.executionArn, { ...summary, replayed: true }));
     }
   }
-  const holder = await ops.store.getLock(lockKey(env));
-  if (holder && holder.releaseId !== releaseId && Date.parse(holder.expiresAt) >= ops.clock.now().getTime()) {
-    throw new ReleaseLocked(`${env.name} is busy: release ${holder.releaseId} is running`, {
-      runningRelease: holder.releaseId,
-      executionArn: holder.executionArn,
-    });
-  }
+  await refuseIfBusy(ops.store, env, releaseId, ops.clock.now());
   parseReleaseRequest(input);
   try {
     const { executionArn } = await ops.startExecution(releaseId, input);

@@ -1,5 +1,5 @@
 import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
-import type { Environments } from '../config/schema.ts';
+import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { InvalidRelease, ReleaseLocked } from './errors.ts';
 import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
@@ -20,6 +20,23 @@ export interface ExecutionRef {
   /** The execution name: the release id. */
   readonly name: string;
   readonly arn: string;
+}
+
+/**
+ * Throws ReleaseLocked, naming the running release, when another release holds the environment's unexpired lock.
+ * A read, for an early answer (Validate release, the release API's 409); only acquireLock's conditional write
+ * actually takes the lock.
+ */
+export async function refuseIfBusy(
+  store: ReleaseStore,
+  env: EnvironmentConfig,
+  releaseId: string,
+  now: Date,
+): Promise<void> {
+  const holder = await store.getLock(lockKey(env));
+  if (holder && holder.releaseId !== releaseId && Date.parse(holder.expiresAt) >= now.getTime()) {
+    throw lockedError(env.name, holder);
+  }
 }
 
 function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
@@ -84,10 +101,7 @@ export async function validateRelease(
   const now = deps.clock.now();
   const key = lockKey(env);
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
-  const current = await deps.store.getLock(key);
-  if (current && current.releaseId !== execution.name && Date.parse(current.expiresAt) >= now.getTime()) {
-    throw lockedError(env.name, current);
-  }
+  await refuseIfBusy(deps.store, env, execution.name, now);
 
   const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
   if (live?.routing) {

@@ -14,6 +14,7 @@ import { environments as configuredEnvironments, environmentNamed, pushTargets }
 import type { Environments } from '../config/schema.ts';
 import type { Notification } from '../core/ports.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
+import { newReleaseId } from '../core/release-id.ts';
 import { ecrEventToRequest } from '../core/release-request.ts';
 import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
@@ -57,11 +58,6 @@ export interface StartedRelease {
 
 const SMOKE_CLIENT = { apiKey: 'smoke-tests-key', clientId: 'smoke-tests' };
 const LOAD_CLIENT = { apiKey: 'rehearsal-load-key', clientId: 'rehearsal-load' };
-
-function newReleaseId(environment: string): string {
-  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `rel-${environment}-${stamp}-${randomBytes(3).toString('hex')}`;
-}
 
 /**
  * Switchyard on one machine: the synthesized state machine on aws-local-stepfunctions, the real handlers, and local
