@@ -8,7 +8,7 @@ import { type QueryInput, queryPairs, signRequest } from '../../app/signing-clie
 
 /** The real API Gateway REST proxy event published by AWS; every test event starts from it. */
 const SAMPLE_EVENT: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL('../../../shared/samples/apigateway-rest-proxy.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/apigateway-rest-proxy.json', import.meta.url), 'utf8'),
 );
 
 export const NOW_SECONDS = 1_767_225_600;

@@ -7,7 +7,7 @@ import { matchesPattern, transformInput } from './event-patterns.ts';
 import { service, synthesizeService } from './service-stack.ts';
 
 const sample = JSON.parse(
-  readFileSync(new URL('../../../shared/samples/ecr-image-push.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'),
 ) as { detail: Record<string, string> } & Record<string, unknown>;
 
 interface RuleResource {

@@ -7,7 +7,7 @@ import { environmentsWith } from '../support/environments.ts';
 import { DIGEST_BLUE, DIGEST_GREEN, failFirst, REGISTRY_HOST, ReleaseWorld, throttled } from './harness.ts';
 
 const ecrSample = JSON.parse(
-  readFileSync(new URL('../../../shared/samples/ecr-image-push.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'),
 );
 
 const entered = (result: { events: { type: string; state?: string }[] }) =>
