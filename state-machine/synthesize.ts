@@ -16,15 +16,37 @@ export type AslDefinition = { StartAt: string; States: Record<string, Record<str
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
+export interface TemplateSynthesisOptions {
+  /**
+   * Run aws-cdk-lib's built-in CloudFormation template validation (`AppProps.builtinCloudFormationValidation`,
+   * what `cdk synth --no-validation` turns off), with its findings as errors (the feature flag
+   * `@aws-cdk/core:validateAgainstDefaultRules`, as cdk.json sets it). It guards a deploy, and `cdk synth`/`cdk deploy`
+   * keep it on; a synthesis whose template is only read (the local runtime, tests that read the ASL) skips it,
+   * since it costs more CPU than the synthesis itself.
+   * @default false
+   */
+  readonly validate?: boolean;
+}
+
 /**
  * Synthesizes one stack in memory and returns its template. The cloud assembly is written to a folder of its own,
  * removed as soon as the template is read, so in-process synthesis (the local runtime, the tests) leaves no
  * `cdk.out*` folders behind in the system's temp directory. Bundling is skipped: a template is only read here.
  */
-export function synthesizeTemplate<S extends Stack>(build: (app: App) => S): { stack: S; template: Template } {
+export function synthesizeTemplate<S extends Stack>(
+  build: (app: App) => S,
+  options: TemplateSynthesisOptions = {},
+): { stack: S; template: Template } {
   const outdir = mkdtempSync(join(tmpdir(), 'switchyard-synth-'));
   try {
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({
+      outdir,
+      builtinCloudFormationValidation: options.validate ?? false,
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        ...(options.validate ? { '@aws-cdk/core:validateAgainstDefaultRules': true } : {}),
+      },
+    });
     const stack = build(app);
     return { stack, template: Template.fromStack(stack) };
   } finally {
