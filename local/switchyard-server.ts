@@ -14,6 +14,7 @@ import { layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
+import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
 import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { LocalRuntime } from './runtime.ts';
@@ -82,6 +83,9 @@ export class SwitchyardServer {
   private readonly sse = new Set<ServerResponse>();
   private stopping = false;
   private readonly notifications: Notification[] = [];
+  /** This start's token: the CLI reads it from the data directory, the console page carries it. */
+  private token = '';
+  private port = 0;
 
   constructor(private readonly options: ServeOptions = {}) {}
 
@@ -100,6 +104,7 @@ export class SwitchyardServer {
       },
     });
     this.runtime = runtime;
+    this.token = writeApiToken(runtime.dataDir);
     this.ops = new LocalReleaseOperations(runtime, this.log);
     const leftovers = await runtime.reconcileLeftovers();
     if (leftovers.length > 0) print(`reconciled releases an earlier run left behind: ${leftovers.join(', ')}`);
@@ -138,6 +143,7 @@ export class SwitchyardServer {
       this.server?.listen(port, '127.0.0.1', ok);
     });
     const { port: bound } = this.server.address() as AddressInfo;
+    this.port = bound;
     return `http://127.0.0.1:${bound}`;
   }
 
@@ -169,9 +175,22 @@ export class SwitchyardServer {
   private async route(req: IncomingMessage, res: ServerResponse, handle: (event: unknown) => Promise<ProxyResult>) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
+    const refusal = refuseForeignRequest({ method, path: url.pathname, headers: req.headers }, this.port, this.token);
+    if (refusal) {
+      req.resume();
+      sendJson(res, refusal.status, { message: refusal.message });
+      return;
+    }
     const file = STATIC[url.pathname];
     if (method === 'GET' && file) {
-      const body = await readFile(join(CONSOLE_DIR, file));
+      let body: string | Buffer = await readFile(join(CONSOLE_DIR, file));
+      // Only a page from this origin can read this (the browser's same-origin rule), so only it can send the token.
+      if (file === 'index.html') {
+        body = body
+          .toString('utf8')
+          .replace('{{API_TOKEN}}', this.token)
+          .replace('{{API_TOKEN_HEADER}}', API_TOKEN_HEADER);
+      }
       res.writeHead(200, { 'content-type': `${TYPES[extname(file)] ?? 'text/plain'}; charset=utf-8` }).end(body);
       return;
     }
@@ -208,10 +227,10 @@ export class SwitchyardServer {
       return;
     }
     const event = proxyEventFor(req, body);
-    // IAM authorization's caller, locally: who runs the CLI or the console (a header may name them).
-    const user = req.headers['x-switchyard-user'];
+    // IAM authorization's caller, locally: the user the server runs as (the only one holding its token), never a
+    // name a request brings along.
     const identity = (event.requestContext as { identity: Record<string, unknown> }).identity;
-    identity.userArn = `local:${typeof user === 'string' && user ? user : userInfo().username}`;
+    identity.userArn = `local:${userInfo().username}`;
     send(res, await handle(event));
   }
 
