@@ -1,9 +1,9 @@
 import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
-import { InvalidRelease, ReleaseLocked } from './errors.ts';
+import { DuplicateDelivery, InvalidRelease, ReleaseLocked } from './errors.ts';
 import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
-import { parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
+import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
 
 export interface ValidateReleaseDeps {
   readonly environments: Environments;
@@ -48,6 +48,44 @@ function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
+/** One ECR event in one environment: the EventBridge event id that the rule's input transformer passes as `eventId`. */
+export function deliveryKey(environment: string, eventId: string): string {
+  return `ecr-push#${environment}#${eventId}`;
+}
+
+/**
+ * EventBridge delivers at least once, and each copy starts its own execution (with its own generated name). The
+ * first copy to record the event id owns it; any other copy is recorded on the first release and refused as
+ * DuplicateDelivery, which the state machine ends as a no-op: no alert, no lock, nothing deployed.
+ */
+async function refuseDuplicateDelivery(request: EcrPushRequest, execution: ExecutionRef, deps: ValidateReleaseDeps) {
+  const at = deps.clock.now().toISOString();
+  const delivery = await deps.store.recordDelivery(
+    deliveryKey(request.environment, request.eventId),
+    execution.name,
+    at,
+  );
+  if (delivery.releaseId === execution.name) return;
+  const first = await deps.store.getRelease(delivery.releaseId);
+  const noted = first?.events.some((e) => e.kind === 'duplicate-delivery' && e.evidence?.execution === execution.name);
+  if (first && !noted) {
+    await deps.store.updateRelease(
+      delivery.releaseId,
+      {},
+      {
+        at,
+        kind: 'duplicate-delivery',
+        summary: `duplicate delivery of ECR event ${request.eventId} (execution ${execution.name}) ignored`,
+        evidence: { eventId: request.eventId, execution: execution.name },
+      },
+    );
+  }
+  throw new DuplicateDelivery(
+    `ECR event ${request.eventId} already started release ${delivery.releaseId}; this copy (${execution.name}) does nothing`,
+    { releaseId: delivery.releaseId, eventId: request.eventId, duplicates: delivery.duplicates },
+  );
+}
+
 function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) {
   try {
     return environmentNamed(request.environment, deps.environments);
@@ -70,6 +108,7 @@ export async function validateRelease(
   if (!EXECUTION_NAME.test(execution.name)) {
     throw new InvalidRelease(`execution name "${execution.name}" is not a usable release id`);
   }
+  if (request.trigger === 'ecr-push') await refuseDuplicateDelivery(request, execution, deps);
   const env = resolveEnvironment(request, deps);
   const repositoryName = request.repositoryName ?? env.repositoryName;
   if (repositoryName !== env.repositoryName) {

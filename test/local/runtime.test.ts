@@ -158,3 +158,30 @@ describe('stopping a release', () => {
     expect(await second.store.getRelease('rel-orphan')).toMatchObject({ status: 'aborted' });
   });
 });
+
+describe('the local ECR event rule', () => {
+  it('two deliveries of one push event start one release and record one duplicate', async () => {
+    const rt = runtime({ approvals: 'auto' });
+    const base = await rt.registry.build('switchyard-api', { commit: 'base' });
+    await rt.bootstrap('dev', base);
+    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
+    const event = rt.registry.pushEvent(next, rt.clock.now());
+    const started = [...rt.onImageEvent(event), ...rt.onImageEvent(event)];
+    expect(started).toHaveLength(2);
+    const results = await Promise.all(started.map((s) => s.result));
+    const ends = results.map((r) => r.events.filter((e) => e.type === 'StateEntered').at(-1)?.state).sort();
+    expect(ends).toEqual([STATES.duplicate, STATES.released].sort());
+    const releases = (await rt.store.listReleases({ environment: 'dev' })).releases;
+    expect(releases).toHaveLength(1);
+    expect(releases[0]?.status).toBe('released');
+    const copy = started.find((s) => s.releaseId !== releases[0]?.releaseId)?.releaseId;
+    const delivery = await rt.store.recordDelivery(
+      `ecr-push#dev#${String(event.id)}`,
+      releases[0]?.releaseId ?? '',
+      '',
+    );
+    expect(delivery.duplicates).toEqual([copy]);
+    // One alert, for the release; none for the copy.
+    expect(rt.notifier.sent.map((n) => n.releaseId)).toEqual([releases[0]?.releaseId]);
+  }, 60_000);
+});
