@@ -39,7 +39,8 @@ export async function refuseIfBusy(
   }
 }
 
-function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
+/** The refusal for a busy environment, naming the release that holds its lock and that release's execution. */
+export function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
   return new ReleaseLocked(
     `${environment} is busy: release ${holder.releaseId} (${holder.executionArn}) holds the lock until ${holder.expiresAt}`,
     { runningRelease: holder.releaseId, executionArn: holder.executionArn },
@@ -86,7 +87,7 @@ async function refuseDuplicateDelivery(request: EcrPushRequest, execution: Execu
   );
 }
 
-function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) {
+function resolveEnvironment(request: ReleaseRequest, deps: { environments: Environments }) {
   try {
     return environmentNamed(request.environment, deps.environments);
   } catch (error) {
@@ -95,20 +96,32 @@ function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) 
   }
 }
 
+/** What a check of a release request needs: no alarms, no writes. */
+export type CheckReleaseDeps = Pick<ValidateReleaseDeps, 'environments' | 'functions' | 'store' | 'registry' | 'clock'>;
+
+export interface CheckedRelease {
+  readonly request: ReleaseRequest;
+  readonly env: EnvironmentConfig;
+  readonly repositoryName: string;
+  /** What `live` runs now: the version a rollback returns to (null before a first release). */
+  readonly blueVersion: string | null;
+}
+
 /**
- * Turns a request into a release: checks it, reads blue from `live`, takes the lock and records the start.
- * Everything that can refuse the release runs before the lock, so a refusal leaves nothing behind.
+ * Everything that can refuse a release, without writing anything: the request, the environment and repository, the
+ * digest, a strategy override, a busy environment, `live`'s state and the digest already being live. Validate release
+ * and the release API's start ask this one function, so the API answers 400 (or 409) for exactly what Validate
+ * release would refuse.
  */
-export async function validateRelease(
+export async function checkRelease(
   rawRequest: unknown,
-  execution: ExecutionRef,
-  deps: ValidateReleaseDeps,
-): Promise<ReleaseContext> {
+  releaseId: string,
+  deps: CheckReleaseDeps,
+): Promise<CheckedRelease> {
   const request = parseReleaseRequest(rawRequest);
-  if (!EXECUTION_NAME.test(execution.name)) {
-    throw new InvalidRelease(`execution name "${execution.name}" is not a usable release id`);
+  if (!EXECUTION_NAME.test(releaseId)) {
+    throw new InvalidRelease(`execution name "${releaseId}" is not a usable release id`);
   }
-  if (request.trigger === 'ecr-push') await refuseDuplicateDelivery(request, execution, deps);
   const env = resolveEnvironment(request, deps);
   const repositoryName = request.repositoryName ?? env.repositoryName;
   if (repositoryName !== env.repositoryName) {
@@ -137,26 +150,45 @@ export async function validateRelease(
     throw new InvalidRelease(`the requested strategy cannot run in ${env.name}: ${message}`, { field: 'strategy' });
   }
 
-  const now = deps.clock.now();
-  const key = lockKey(env);
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
-  await refuseIfBusy(deps.store, env, execution.name, now);
+  await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
 
   const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
   if (live?.routing) {
     throw new InvalidRelease(
       `alias ${env.aliases.live} of ${env.functionName} still splits traffic with version ${live.routing.version}; ` +
         'finish or roll back that release first',
+      { field: 'environment' },
     );
   }
   const blueVersion = live?.version ?? null;
   if (blueVersion) {
     const liveDigest = await deps.functions.versionImageDigest(env.functionName, blueVersion);
     if (liveDigest === request.imageDigest) {
-      throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`);
+      throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`, {
+        field: 'imageDigest',
+      });
     }
   }
+  return { request, env, repositoryName, blueVersion };
+}
 
+/**
+ * Turns a request into a release: checks it, reads blue from `live`, takes the lock and records the start.
+ * Everything that can refuse the release runs before the lock, so a refusal leaves nothing behind.
+ */
+export async function validateRelease(
+  rawRequest: unknown,
+  execution: ExecutionRef,
+  deps: ValidateReleaseDeps,
+): Promise<ReleaseContext> {
+  const parsed = parseReleaseRequest(rawRequest);
+  if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
+    await refuseDuplicateDelivery(parsed, execution, deps);
+  }
+  const { request, env, repositoryName, blueVersion } = await checkRelease(rawRequest, execution.name, deps);
+  const now = deps.clock.now();
+  const key = lockKey(env);
   const lock = await deps.store.acquireLock(
     key,
     {
