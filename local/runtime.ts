@@ -181,8 +181,10 @@ export class LocalRuntime {
       waitMs: () => (interval * 1000) / this.clock.speedup,
       retryMs: 2000 / this.clock.speedup,
       onEvent: (event) => {
-        this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
-        this.options.onEvent?.(name, event);
+        const now = this.clock.now().getTime();
+        this.store.setMeta('virtualNow', String(now));
+        // The engine stamps events in real time; the timeline is on the scaled clock, like every release event.
+        this.options.onEvent?.(name, { ...event, at: now });
       },
     });
     this.executions.set(name, execution);

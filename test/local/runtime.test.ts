@@ -185,3 +185,20 @@ describe('the local ECR event rule', () => {
     expect(rt.notifier.sent.map((n) => n.releaseId)).toEqual([releases[0]?.releaseId]);
   }, 60_000);
 });
+
+describe('one clock for the timeline', () => {
+  it('execution steps are stamped on the same (scaled) clock as the release events', async () => {
+    const seen: number[] = [];
+    const rt = runtime({ approvals: 'auto', speedup: 600, onEvent: (_id, event) => seen.push(event.at) });
+    const release = await prodRelease(rt);
+    await release.result;
+    const record = await rt.store.getRelease(release.releaseId);
+    const started = Date.parse(record?.startedAt ?? '');
+    const ended = Date.parse(record?.endedAt ?? '');
+    // The canary's bake alone takes 5 virtual minutes: on one clock the last step ends with the release, not
+    // minutes before it.
+    expect(ended - started).toBeGreaterThan(4 * 60_000);
+    expect(Math.max(...seen)).toBeGreaterThanOrEqual(ended - 60_000);
+    expect(Math.min(...seen)).toBeLessThanOrEqual(started + 60_000);
+  }, 60_000);
+});
