@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ImageTagAlreadyExists } from '../adapters/memory/memory-registry.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
 import { FaultOptionsSchema } from '../app/build.ts';
@@ -17,6 +18,7 @@ import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
 import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
+import type { LocalImage } from './local-registry.ts';
 import { LocalRuntime } from './runtime.ts';
 import { DEFAULT_LOCAL_PORT } from './server-address.ts';
 
@@ -97,6 +99,7 @@ export class SwitchyardServer {
       speedup: this.options.speedup ?? 60,
       definition: this.definition,
       approvals: 'manual',
+      resume: true,
       onEvent: (id, event) => this.log.record(id, event),
       onNotification: (n) => {
         this.notifications.push(n);
@@ -110,12 +113,12 @@ export class SwitchyardServer {
     if (leftovers.length > 0) print(`reconciled releases an earlier run left behind: ${leftovers.join(', ')}`);
 
     const names = this.options.environments ?? (Object.keys(runtime.environments) as EnvironmentName[]);
-    const base = await runtime.registry.build(
-      environmentNamed(names[0] ?? 'dev', runtime.environments).repositoryName,
-      {
-        commit: 'local-base',
-      },
-    );
+    const repositoryName = environmentNamed(names[0] ?? 'dev', runtime.environments).repositoryName;
+    // The base build keeps its tag across restarts; a changed app/ gets a tag of its own (tags are immutable).
+    const base = await runtime.registry.build(repositoryName, { commit: 'local-base' }).catch((error: unknown) => {
+      if (!(error instanceof ImageTagAlreadyExists)) throw error;
+      return runtime.registry.build(repositoryName, { commit: `local-base-${Date.now().toString(36)}` });
+    });
     for (const name of names) {
       const env = environmentNamed(name, runtime.environments);
       const version = await runtime.bootstrap(env.name, base);
@@ -257,10 +260,17 @@ export class SwitchyardServer {
     }
     const body = parsed.data;
     const repositoryName = Object.values(runtime.environments)[0]?.repositoryName ?? 'switchyard-api';
-    const image = await runtime.registry.build(repositoryName, {
-      commit: body.commit ?? `local-${Date.now().toString(36)}`,
-      ...(body.fault ? { fault: body.fault } : {}),
-    });
+    let image: LocalImage;
+    try {
+      image = await runtime.registry.build(repositoryName, {
+        commit: body.commit ?? `local-${Date.now().toString(36)}`,
+        ...(body.fault ? { fault: body.fault } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof ImageTagAlreadyExists)) throw error;
+      sendJson(res, 409, { message: error.message, errors: [{ field: 'commit', message: error.message }] });
+      return;
+    }
     const releases = body.emitPushEvent
       ? runtime.onImageEvent(runtime.registry.pushEvent(image, runtime.clock.now()))
       : [];

@@ -141,3 +141,16 @@ describe('the local release API refuses what is not its own console or the CLI',
     await server.ops?.stopExecution(id);
   });
 });
+
+describe('pushing to the local registry', () => {
+  it('a commit pushed again as a different build is refused with 409 naming the immutable tag', async () => {
+    const again = await send(
+      'POST',
+      '/local/images',
+      withToken(),
+      JSON.stringify({ commit: 'candidate', fault: { failRate: 0.5 }, emitPushEvent: false }),
+    );
+    expect(again.status).toBe(409);
+    expect(again.body.message).toContain('tag git-candidate is immutable');
+  });
+});

@@ -202,3 +202,38 @@ describe('one clock for the timeline', () => {
     expect(Math.min(...seen)).toBeLessThanOrEqual(started + 60_000);
   }, 60_000);
 });
+
+describe('a local runtime that restarts on its data directory', () => {
+  it('still knows the images and tags pushed before the restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-'));
+    const first = runtime({}, dir);
+    const image = await first.registry.build('switchyard-api', { commit: 'before-restart' });
+    await first.close();
+    const second = runtime({}, dir);
+    expect(await second.imageIndex.digestExists('switchyard-api', image.digest)).toBe(true);
+    expect(await second.imageIndex.resolveTag('switchyard-api', 'git-before-restart')).toBe(image.digest);
+  });
+
+  it('reconciles a release killed during its canary: live was split onto green and goes back to blue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-'));
+    const killed = runtime({ approvals: 'auto', speedup: 60, resume: true }, dir);
+    const release = await prodRelease(killed);
+    for (let i = 0; i < 1000; i++) {
+      if ((await killed.functions.getAlias('switchyard-api-prod', 'live'))?.routing) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await killed.functions.getAlias('switchyard-api-prod', 'live'))?.routing).toMatchObject({ weight: 0.1 });
+
+    // A new process on the same data directory, while the old one is gone (it never ran its own reconcile).
+    const restarted = runtime({ approvals: 'auto', speedup: 60, resume: true }, dir);
+    expect(await restarted.reconcileLeftovers()).toEqual([release.releaseId]);
+    expect(await restarted.functions.getAlias('switchyard-api-prod', 'live')).toEqual({ name: 'live', version: '1' });
+    const record = await restarted.store.getRelease(release.releaseId);
+    expect(record?.status).toBe('aborted');
+    const reconciled = record?.events.find((e) => e.kind === 'reconciled')?.summary;
+    expect(reconciled).toContain('restored live to verified version 1');
+    expect(reconciled).not.toContain('was not moved');
+    killed.executions.get(release.releaseId)?.abort();
+    await release.result.catch(() => undefined);
+  }, 60_000);
+});
