@@ -59,23 +59,33 @@ interface Scenario {
   readonly setup?: (world: ReleaseWorld, run: (input: unknown, name: string) => Promise<unknown>) => Promise<void>;
 }
 
+/**
+ * prod as configured, with shorter bakes (a one-minute canary, then two minutes at 100%): the same states and
+ * decisions in three health checks instead of fifteen, so 240 cells fit the CI budget.
+ */
+const SHORT_BAKES = {
+  strategy: { kind: 'canary', percent: 10, bakeMinutes: 1 },
+  bake: { minutes: 2 },
+} as const;
+const prod = environmentsWith('prod', SHORT_BAKES);
+
 /** Paths through the workflow; each cell runs on the first one whose fault-free run calls its method in its state. */
 const SCENARIOS: readonly Scenario[] = [
-  { name: 'canary released', options: {}, input: (w) => w.apiRequest() },
+  { name: 'canary released', options: { environments: prod }, input: (w) => w.apiRequest() },
   {
     name: 'canary rolled back',
-    options: { traffic: (check) => ({ invocations: 100, errors: check < 2 ? 0 : 50 }) },
+    options: { environments: prod, traffic: (check) => ({ invocations: 100, errors: check < 1 ? 0 : 50 }) },
     input: (w) => w.apiRequest(),
   },
   {
     name: 'verification failed',
-    options: { behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } } },
+    options: { environments: prod, behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } } },
     input: (w) => w.apiRequest(),
   },
   {
     name: 'unhealthy, alert only',
     options: {
-      environments: environmentsWith('prod', { onUnhealthy: 'alert' }),
+      environments: environmentsWith('prod', { ...SHORT_BAKES, onUnhealthy: 'alert' }),
       traffic: (check) => ({ invocations: 100, errors: check === 1 ? 20 : 0 }),
     },
     input: (w) => w.apiRequest({ strategy: { kind: 'all-at-once' } }),
@@ -83,7 +93,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'ECR push', options: { environment: 'dev' }, input: () => pushInput() },
   {
     name: 'first release (no live alias yet)',
-    options: {},
+    options: { environments: prod },
     input: (w) => w.apiRequest(),
     seed: async (world) => {
       const fn = world.functionName;
@@ -97,7 +107,11 @@ const SCENARIOS: readonly Scenario[] = [
       for (const alias of ['blue', 'green']) await world.functions.ensureAlias(fn, alias, v1.version);
     },
   },
-  { name: 'refused (digest already live)', options: {}, input: (w) => w.apiRequest({ imageDigest: DIGEST_BLUE }) },
+  {
+    name: 'refused (digest already live)',
+    options: { environments: prod },
+    input: (w) => w.apiRequest({ imageDigest: DIGEST_BLUE }),
+  },
   {
     name: 'duplicate ECR push',
     options: { environment: 'dev' },
