@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { environmentNamed, UnknownEnvironment } from '../config/environments.ts';
+import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
 import { decideApproval } from '../core/approval.ts';
 import {
@@ -12,9 +12,9 @@ import {
   ReleaseNotRunning,
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
+import type { LockHolder } from '../core/ports.ts';
 import { newReleaseId } from '../core/release-id.ts';
-import { parseReleaseRequest } from '../core/release-request.ts';
-import { refuseIfBusy } from '../core/validate-release.ts';
+import { checkRelease, lockedError } from '../core/validate-release.ts';
 import { logger } from '../handlers/powertools.ts';
 import { ExecutionNameTaken, executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
 import { releaseDetail, summarize } from './release-view.ts';
@@ -146,8 +146,16 @@ function started(ops: ReleaseOperations, releaseId: string, executionArn: string
 }
 
 /**
+ * How long the lock the API takes before StartExecution lasts: Validate release re-takes it (same release id) for
+ * the whole release within seconds; if the execution never starts, the lock frees itself soon.
+ */
+const START_LOCK_MINUTES = 15;
+
+/**
  * Starts the execution named `releaseId`, unless it exists: a retry (same idempotency key) gets the release it
- * started the first time. A busy environment is refused before StartExecution, naming the running release.
+ * started the first time. Validate release's own checks run first (one function, so a start it would refuse is a
+ * 400 or 409 here), then the environment lock is taken with a conditional write before StartExecution, so of two
+ * simultaneous starts exactly one gets 202 and the other 409.
  */
 async function startNamedRelease(
   ops: ReleaseOperations,
@@ -157,20 +165,37 @@ async function startNamedRelease(
   replayable: boolean,
 ): Promise<ProxyResult> {
   const summary = { environment: env.name, imageDigest: input.imageDigest };
+  const replay = (executionArn: string) =>
+    json(200, started(ops, releaseId, executionArn, { ...summary, replayed: true }));
   if (replayable) {
     const existing = (await ops.store.getRelease(releaseId)) ?? (await ops.describeExecution(releaseId));
-    if (existing) {
-      return json(200, started(ops, releaseId, existing.executionArn, { ...summary, replayed: true }));
-    }
+    if (existing) return replay(existing.executionArn);
   }
-  await refuseIfBusy(ops.store, env, releaseId, ops.clock.now());
-  parseReleaseRequest(input);
+  await checkRelease(input, releaseId, ops);
+  const key = lockKey(env);
+  const now = ops.clock.now();
+  const holder = (minutes: number): LockHolder => ({
+    releaseId,
+    executionArn: ops.executionArnFor(releaseId),
+    acquiredAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + minutes * 60_000).toISOString(),
+  });
+  const lock = await ops.store.acquireLock(key, holder(START_LOCK_MINUTES), now);
+  if (!lock.acquired) throw lockedError(env.name, lock.holder);
   try {
     const { executionArn } = await ops.startExecution(releaseId, input);
     return json(202, started(ops, releaseId, executionArn, summary));
   } catch (error) {
-    if (!(error instanceof ExecutionNameTaken)) throw error;
-    return json(200, started(ops, releaseId, ops.executionArnFor(releaseId), { ...summary, replayed: true }));
+    if (error instanceof ExecutionNameTaken) {
+      // A concurrent retry with the same key started it: a running execution keeps its lock for the whole
+      // release, an ended one needs none.
+      const execution = await ops.describeExecution(releaseId);
+      if (execution?.status === 'RUNNING') await ops.store.acquireLock(key, holder(env.lockTtlMinutes), now);
+      else await ops.store.releaseLock(key, releaseId);
+      return replay(ops.executionArnFor(releaseId));
+    }
+    await ops.store.releaseLock(key, releaseId);
+    throw error;
   }
 }
 
@@ -196,9 +221,6 @@ async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<
       const message = `no image tagged "${body.imageTag}" in ${repositoryName}`;
       throw new BadRequest(message, [{ field: 'imageTag', message }]);
     }
-  } else if (imageDigest && !(await ops.registry.digestExists(repositoryName, imageDigest))) {
-    const message = `no image ${imageDigest} in ${repositoryName}`;
-    throw new BadRequest(message, [{ field: 'imageDigest', message }]);
   }
   const releaseId = idempotencyKey ? idempotentReleaseId(env.name, idempotencyKey) : newReleaseId(env.name);
   const input: Record<string, unknown> = {

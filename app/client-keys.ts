@@ -43,7 +43,17 @@ export function parseClientKeys(text: string): ReadonlyMap<string, ClientKey> {
   }
   const parsed = ClientKeysDocumentSchema.safeParse(raw);
   if (!parsed.success) {
-    const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
+    // An API key is a credential too: a path names the client by its position (`clients.#2`), never by its key.
+    const clients = raw && typeof raw === 'object' ? Reflect.get(raw, 'clients') : undefined;
+    const keys = clients && typeof clients === 'object' ? Object.keys(clients) : [];
+    const paths = parsed.error.issues.map(
+      (issue) =>
+        issue.path
+          .map((part, i) =>
+            i === 1 && issue.path[0] === 'clients' ? `#${keys.indexOf(String(part)) + 1}` : String(part),
+          )
+          .join('.') || '(root)',
+    );
     throw new KeyStoreUnavailable(`client keys do not match the documented shape at: ${paths.join(', ')}`);
   }
   return new Map(Object.entries(parsed.data.clients));

@@ -62,7 +62,7 @@ function readCredentials(headers: Readonly<Record<string, string>>) {
   if (malformed.length > 0) {
     throw new MalformedCredentials(`Malformed signing headers: ${malformed.join('; ')}`, { malformed });
   }
-  return { apiKey, timestamp: Number(timestamp), nonce, signature };
+  return { apiKey, timestampHeader: timestamp, timestamp: Number(timestamp), nonce, signature };
 }
 
 /** Compares against every secret of the client (no early exit), each in constant time. */
@@ -84,7 +84,7 @@ function matchingSecretIndex(secrets: readonly string[], canonical: string, pres
  * the signature checks out, so nobody without the secret can burn a client's nonces.
  */
 export async function verifySignedRequest(request: SignedRequest, deps: VerifierDeps): Promise<AuthenticatedClient> {
-  const { apiKey, timestamp, nonce, signature } = readCredentials(request.headers);
+  const { apiKey, timestampHeader, timestamp, nonce, signature } = readCredentials(request.headers);
 
   const now = deps.nowSeconds();
   if (Math.abs(now - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) {
@@ -99,7 +99,8 @@ export async function verifySignedRequest(request: SignedRequest, deps: Verifier
 
   let canonical: string;
   try {
-    canonical = canonicalString({ ...request, timestamp, nonce });
+    // The header exactly as sent, not the number read from it: `01767225600` is signed as `01767225600`.
+    canonical = canonicalString({ ...request, timestamp: timestampHeader, nonce });
   } catch {
     throw new MalformedRequest('The query string cannot be canonicalised (it is not well-formed UTF-8).');
   }

@@ -1,3 +1,4 @@
+import { API_TOKEN_FILE, API_TOKEN_HEADER, readApiToken } from '../local/api-token.ts';
 import type { RequestSigner } from './sigv4.ts';
 
 export interface ApiResponse {
@@ -14,7 +15,7 @@ export interface ApiClientOptions {
   readonly baseUrl: string;
   /** SigV4 for the cloud API; none for the local server. */
   readonly signer?: RequestSigner;
-  /** Extra headers on every request (the local server reads `x-switchyard-user`). */
+  /** Extra headers on every request (the local server's token). */
   readonly headers?: Record<string, string>;
   readonly timeoutMs?: number;
 }
@@ -64,4 +65,15 @@ export class ApiClient {
           : { value: parsed },
     };
   }
+}
+
+/** The local server refuses requests without its per-start token, which it writes to the data directory. */
+export function localTokenHeaders(dataDir: string): Record<string, string> {
+  const token = readApiToken(dataDir);
+  if (!token) {
+    throw new ApiUnreachable(
+      `no ${API_TOKEN_FILE} in ${dataDir}: start \`switchyard local serve\` with that data directory`,
+    );
+  }
+  return { [API_TOKEN_HEADER]: token };
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { ReleaseDetail, ReleaseSummary } from '../api/release-view.ts';
 import { STRATEGY_PRESETS, strategyPreset } from '../config/traffic-plan.ts';
 import { DEFAULT_LOCAL_URL } from '../local/server-address.ts';
-import { ApiClient, type ApiResponse, ApiUnreachable } from './api-client.ts';
+import { ApiClient, type ApiResponse, ApiUnreachable, localTokenHeaders } from './api-client.ts';
 import { decimalOption } from './option-values.ts';
 import { sigV4Signer } from './sigv4.ts';
 
@@ -85,7 +85,6 @@ const OPTIONS = {
   local: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  user: { type: 'string' },
   env: { type: 'string' },
   envs: { type: 'string' },
   digest: { type: 'string' },
@@ -417,12 +416,18 @@ class Cli {
   }
 }
 
-async function localReleases(values: Values, io: CliIo): Promise<number> {
-  const { SqliteReleaseStore } = await import('../local/sqlite-release-store.ts');
-  const dataDir =
+/** The local server's data directory: its release history and its per-start API token. */
+function localDataDir(values: Values, io: CliIo): string {
+  return (
     str(values, 'data-dir') ??
     io.env.SWITCHYARD_DATA_DIR ??
-    join(fileURLToPath(new URL('..', import.meta.url)), '.data');
+    join(fileURLToPath(new URL('..', import.meta.url)), '.data')
+  );
+}
+
+async function localReleases(values: Values, io: CliIo): Promise<number> {
+  const { SqliteReleaseStore } = await import('../local/sqlite-release-store.ts');
+  const dataDir = localDataDir(values, io);
   const store = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
   try {
     const status = str(values, 'status');
@@ -490,11 +495,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     const base =
       str(values, 'api') ?? (local ? (io.env.SWITCHYARD_LOCAL_URL ?? DEFAULT_LOCAL_URL) : io.env.SWITCHYARD_API_URL);
     if (!base) throw new UsageError('no release API: pass --api URL, set SWITCHYARD_API_URL, or use --local');
-    const user = str(values, 'user') ?? io.env.SWITCHYARD_USER;
     return new ApiClient({
       baseUrl: base,
-      ...(local ? {} : { signer: sigV4Signer() }),
-      ...(local && user ? { headers: { 'x-switchyard-user': user } } : {}),
+      ...(local ? { headers: localTokenHeaders(localDataDir(values, io)) } : { signer: sigV4Signer() }),
     });
   };
   const cli = new Cli(io, values, client);

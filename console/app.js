@@ -19,10 +19,15 @@ let graph;
 let selected;
 let current;
 
+const tokenMeta = document.querySelector('meta[name="switchyard-token"]');
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: {
+      [tokenMeta.dataset.header]: tokenMeta.content,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const data = await response.json().catch(() => ({}));

@@ -3,7 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 export interface HttpRequest {
   readonly method: string;
   readonly path: string;
-  readonly query?: Record<string, string>;
+  /** Name-value pairs in order (a name may repeat), or one value per name. */
+  readonly query?: Record<string, string> | ReadonlyArray<readonly [string, string]>;
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly sourceIp?: string;
@@ -15,7 +16,14 @@ export interface HttpRequest {
  */
 export function restProxyEvent(request: HttpRequest, stage = 'live'): Record<string, unknown> {
   const headers = { ...(request.headers ?? {}) };
-  const query = request.query && Object.keys(request.query).length > 0 ? request.query : null;
+  const pairs: ReadonlyArray<readonly [string, string]> = Array.isArray(request.query)
+    ? request.query
+    : Object.entries(request.query ?? {});
+  const multiValue: Record<string, string[]> = {};
+  for (const [name, value] of pairs) multiValue[name] = [...(multiValue[name] ?? []), value];
+  // As API Gateway fills them: every value in the multi-value map, the last one in the single-value map.
+  const query =
+    pairs.length > 0 ? Object.fromEntries(Object.entries(multiValue).map(([k, v]) => [k, v.at(-1) ?? ''])) : null;
   const now = new Date();
   return {
     resource: '/{proxy+}',
@@ -24,7 +32,7 @@ export function restProxyEvent(request: HttpRequest, stage = 'live'): Record<str
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
     queryStringParameters: query,
-    multiValueQueryStringParameters: query ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])) : null,
+    multiValueQueryStringParameters: query ? multiValue : null,
     pathParameters: { proxy: request.path.replace(/^\//, '') },
     stageVariables: null,
     requestContext: {

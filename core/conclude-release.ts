@@ -1,5 +1,6 @@
 import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
+import { ReleaseNotRunning } from './errors.ts';
 import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
@@ -57,6 +58,12 @@ export async function rollBack(
   const reason = error
     ? causeMessage(error)
     : (traffic?.lastCheck?.reasons.join('; ') ?? 'the new version was judged unhealthy');
+  const before = await deps.store.getRelease(release.releaseId);
+  if (before?.status === 'released') {
+    // Finalize recorded the release and then failed (or timed out) before answering: green is live and verified,
+    // so nothing is undone. The reconcile handler frees whatever Finalize did not get to.
+    throw new ReleaseNotRunning(`release ${release.releaseId} is already released; live stays on ${greenVersion}`);
+  }
   // Undo only what this release did: live on green, or routing part of live's traffic to green.
   const live = await deps.functions.getAlias(release.functionName, release.aliases.live);
   const onGreen =
@@ -89,7 +96,7 @@ export async function rollBack(
     summary,
     evidence,
   });
-  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
+  // The alert before the unlock: if unlocking fails, the reconcile handler frees the lock, and the alert is out.
   await notifyBestEffort(deps, {
     subject: `Switchyard: ${release.environment} release ${release.releaseId} rolled back`,
     releaseId: release.releaseId,
@@ -97,6 +104,7 @@ export async function rollBack(
     outcome: 'rolled-back',
     detail: { reason, restoredVersion: restored, ...evidence },
   });
+  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
   const current = restored ?? live?.version ?? null;
   return { outcome: 'rolled-back', live: { version: current }, reason, evidence };
 }
@@ -116,24 +124,29 @@ export async function finalize(
   traffic: TrafficState | undefined,
   deps: ConcludeDeps,
 ): Promise<FinalizeOutcome> {
-  await requireRunning(deps.store, release.releaseId, 'finalize');
+  const record = await deps.store.getRelease(release.releaseId);
+  // A retry after Finalize recorded the release (and failed later) finishes the job instead of refusing it.
+  const recorded = record?.status === 'released';
+  if (!recorded) await requireRunning(deps.store, release.releaseId, 'finalize');
   if (release.blueVersion) {
     await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
   }
   const warnings = traffic?.warnings ?? [];
   const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
   const at = deps.clock.now().toISOString();
-  await deps.store.updateRelease(
-    release.releaseId,
-    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
-    {
-      at,
-      kind: 'released',
-      summary: `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
-      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
-    },
-  );
-  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
+  if (!recorded) {
+    await deps.store.updateRelease(
+      release.releaseId,
+      { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+      {
+        at,
+        kind: 'released',
+        summary: `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
+        evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
+      },
+    );
+  }
+  // The alert before the unlock: if unlocking fails, the reconcile handler frees the lock, and the alert is out.
   await notifyBestEffort(deps, {
     subject: `Switchyard: ${release.environment} release ${release.releaseId} is live`,
     releaseId: release.releaseId,
@@ -141,6 +154,7 @@ export async function finalize(
     outcome,
     detail: { liveVersion: greenVersion, blueVersion: release.blueVersion, warnings, promotesTo: release.promotesTo },
   });
+  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
   return {
     outcome,
     live: { version: greenVersion },
@@ -171,6 +185,15 @@ export async function releaseFailed(
   const refused = error.Error === 'ReleaseLocked' || error.Error === 'InvalidRelease';
   const at = deps.clock.now().toISOString();
   const env = environment ? deps.environments[environment as keyof Environments] : undefined;
+  // The alert first: whatever fails below, the reconcile handler closes the record and frees the lock, but only
+  // this step knows why the release failed.
+  await notifyBestEffort(deps, {
+    subject: `Switchyard: ${environment ?? 'unknown environment'} release ${releaseId} ${refused ? 'refused' : 'failed'}`,
+    releaseId,
+    environment: environment ?? 'unknown',
+    outcome: refused ? 'refused' : 'failed',
+    detail: { reason, error: error.Error },
+  });
   if (env) await deps.store.releaseLock(lockKey(env), releaseId);
   // A pending approval dies with the release: its token must not be answered later.
   await deps.store.takeApprovalRequest(releaseId);
@@ -182,12 +205,5 @@ export async function releaseFailed(
       { at, kind: 'failed', summary: `release failed before traffic moved: ${reason}`, evidence: { error } },
     );
   }
-  await notifyBestEffort(deps, {
-    subject: `Switchyard: ${environment ?? 'unknown environment'} release ${releaseId} ${refused ? 'refused' : 'failed'}`,
-    releaseId,
-    environment: environment ?? 'unknown',
-    outcome: refused ? 'refused' : 'failed',
-    detail: { reason, error: error.Error },
-  });
   return { outcome: refused ? 'refused' : 'failed', reason, error: error.Error };
 }

@@ -22,6 +22,14 @@ export class ReleaseLocked extends ReleaseError {
   override readonly name = 'ReleaseLocked';
 }
 
+/**
+ * Another copy of the same ECR event already started a release: EventBridge delivers at least once. The state
+ * machine ends such an execution as a no-op ("Duplicate delivery"), with no alert and no lock.
+ */
+export class DuplicateDelivery extends ReleaseError {
+  override readonly name = 'DuplicateDelivery';
+}
+
 /** The green version did not pass its health check or a smoke request. */
 export class VerificationFailed extends ReleaseError {
   override readonly name = 'VerificationFailed';

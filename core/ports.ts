@@ -136,6 +136,15 @@ export interface ApprovalRequest {
   readonly expiresAt: string;
 }
 
+/** Who a delivered event (an ECR push, by its EventBridge event id) started, and the later copies of it. */
+export interface DeliveryRecord {
+  /** The release the first copy started. */
+  readonly releaseId: string;
+  readonly firstAt: string;
+  /** The executions later copies started, each counted once however often it retries. */
+  readonly duplicates: readonly string[];
+}
+
 /** The per-function-and-environment lock and the release records (DynamoDB in the cloud). */
 export interface ReleaseStore {
   /** Conditional write: succeeds when free, expired, or already held by the same release (a retry). */
@@ -155,6 +164,11 @@ export interface ReleaseStore {
   saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void>;
   /** Removes and returns the pending request: a task token answers once, so two approvals cannot race. */
   takeApprovalRequest(releaseId: string): Promise<ApprovalRequest | undefined>;
+  /**
+   * Conditional write: the first release to record delivery `key` owns it; a retry of that release gets the same
+   * answer; any other release is added to `duplicates` (once). Returns the record after the write.
+   */
+  recordDelivery(key: string, releaseId: string, at: string): Promise<DeliveryRecord>;
 }
 
 export interface Notification {

@@ -94,7 +94,8 @@ export async function reconcileStoppedExecution(
     if (await deps.store.releaseLock(lockKey(env), releaseId)) actions.push('freed the environment lock');
     await deps.store.takeApprovalRequest(releaseId);
   }
-  if (actions.length > 0 && record?.status === 'running') {
+  // An alert whenever reconciling had to act: a release whose own ending did not finish may not have sent one.
+  if (actions.length > 0) {
     await notifyBestEffort(deps, {
       subject: `Switchyard: ${env.name} release ${releaseId} ${execution.status.toLowerCase()}; reconciled`,
       releaseId,

@@ -1,9 +1,9 @@
 import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
-import { InvalidRelease, ReleaseLocked } from './errors.ts';
+import { DuplicateDelivery, InvalidRelease, ReleaseLocked } from './errors.ts';
 import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
-import { parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
+import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
 
 export interface ValidateReleaseDeps {
   readonly environments: Environments;
@@ -39,7 +39,8 @@ export async function refuseIfBusy(
   }
 }
 
-function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
+/** The refusal for a busy environment, naming the release that holds its lock and that release's execution. */
+export function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
   return new ReleaseLocked(
     `${environment} is busy: release ${holder.releaseId} (${holder.executionArn}) holds the lock until ${holder.expiresAt}`,
     { runningRelease: holder.releaseId, executionArn: holder.executionArn },
@@ -48,7 +49,45 @@ function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
-function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) {
+/** One ECR event in one environment: the EventBridge event id that the rule's input transformer passes as `eventId`. */
+export function deliveryKey(environment: string, eventId: string): string {
+  return `ecr-push#${environment}#${eventId}`;
+}
+
+/**
+ * EventBridge delivers at least once, and each copy starts its own execution (with its own generated name). The
+ * first copy to record the event id owns it; any other copy is recorded on the first release and refused as
+ * DuplicateDelivery, which the state machine ends as a no-op: no alert, no lock, nothing deployed.
+ */
+async function refuseDuplicateDelivery(request: EcrPushRequest, execution: ExecutionRef, deps: ValidateReleaseDeps) {
+  const at = deps.clock.now().toISOString();
+  const delivery = await deps.store.recordDelivery(
+    deliveryKey(request.environment, request.eventId),
+    execution.name,
+    at,
+  );
+  if (delivery.releaseId === execution.name) return;
+  const first = await deps.store.getRelease(delivery.releaseId);
+  const noted = first?.events.some((e) => e.kind === 'duplicate-delivery' && e.evidence?.execution === execution.name);
+  if (first && !noted) {
+    await deps.store.updateRelease(
+      delivery.releaseId,
+      {},
+      {
+        at,
+        kind: 'duplicate-delivery',
+        summary: `duplicate delivery of ECR event ${request.eventId} (execution ${execution.name}) ignored`,
+        evidence: { eventId: request.eventId, execution: execution.name },
+      },
+    );
+  }
+  throw new DuplicateDelivery(
+    `ECR event ${request.eventId} already started release ${delivery.releaseId}; this copy (${execution.name}) does nothing`,
+    { releaseId: delivery.releaseId, eventId: request.eventId, duplicates: delivery.duplicates },
+  );
+}
+
+function resolveEnvironment(request: ReleaseRequest, deps: { environments: Environments }) {
   try {
     return environmentNamed(request.environment, deps.environments);
   } catch (error) {
@@ -57,18 +96,31 @@ function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) 
   }
 }
 
+/** What a check of a release request needs: no alarms, no writes. */
+export type CheckReleaseDeps = Pick<ValidateReleaseDeps, 'environments' | 'functions' | 'store' | 'registry' | 'clock'>;
+
+export interface CheckedRelease {
+  readonly request: ReleaseRequest;
+  readonly env: EnvironmentConfig;
+  readonly repositoryName: string;
+  /** What `live` runs now: the version a rollback returns to (null before a first release). */
+  readonly blueVersion: string | null;
+}
+
 /**
- * Turns a request into a release: checks it, reads blue from `live`, takes the lock and records the start.
- * Everything that can refuse the release runs before the lock, so a refusal leaves nothing behind.
+ * Everything that can refuse a release, without writing anything: the request, the environment and repository, the
+ * digest, a strategy override, a busy environment, `live`'s state and the digest already being live. Validate release
+ * and the release API's start ask this one function, so the API answers 400 (or 409) for exactly what Validate
+ * release would refuse.
  */
-export async function validateRelease(
+export async function checkRelease(
   rawRequest: unknown,
-  execution: ExecutionRef,
-  deps: ValidateReleaseDeps,
-): Promise<ReleaseContext> {
+  releaseId: string,
+  deps: CheckReleaseDeps,
+): Promise<CheckedRelease> {
   const request = parseReleaseRequest(rawRequest);
-  if (!EXECUTION_NAME.test(execution.name)) {
-    throw new InvalidRelease(`execution name "${execution.name}" is not a usable release id`);
+  if (!EXECUTION_NAME.test(releaseId)) {
+    throw new InvalidRelease(`execution name "${releaseId}" is not a usable release id`);
   }
   const env = resolveEnvironment(request, deps);
   const repositoryName = request.repositoryName ?? env.repositoryName;
@@ -98,26 +150,45 @@ export async function validateRelease(
     throw new InvalidRelease(`the requested strategy cannot run in ${env.name}: ${message}`, { field: 'strategy' });
   }
 
-  const now = deps.clock.now();
-  const key = lockKey(env);
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
-  await refuseIfBusy(deps.store, env, execution.name, now);
+  await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
 
   const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
   if (live?.routing) {
     throw new InvalidRelease(
       `alias ${env.aliases.live} of ${env.functionName} still splits traffic with version ${live.routing.version}; ` +
         'finish or roll back that release first',
+      { field: 'environment' },
     );
   }
   const blueVersion = live?.version ?? null;
   if (blueVersion) {
     const liveDigest = await deps.functions.versionImageDigest(env.functionName, blueVersion);
     if (liveDigest === request.imageDigest) {
-      throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`);
+      throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`, {
+        field: 'imageDigest',
+      });
     }
   }
+  return { request, env, repositoryName, blueVersion };
+}
 
+/**
+ * Turns a request into a release: checks it, reads blue from `live`, takes the lock and records the start.
+ * Everything that can refuse the release runs before the lock, so a refusal leaves nothing behind.
+ */
+export async function validateRelease(
+  rawRequest: unknown,
+  execution: ExecutionRef,
+  deps: ValidateReleaseDeps,
+): Promise<ReleaseContext> {
+  const parsed = parseReleaseRequest(rawRequest);
+  if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
+    await refuseDuplicateDelivery(parsed, execution, deps);
+  }
+  const { request, env, repositoryName, blueVersion } = await checkRelease(rawRequest, execution.name, deps);
+  const now = deps.clock.now();
+  const key = lockKey(env);
   const lock = await deps.store.acquireLock(
     key,
     {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { errorMessage, InvalidRelease, TransientFailure } from '../core/errors.ts';
+import { DuplicateDelivery, errorMessage, InvalidRelease, TransientFailure } from '../core/errors.ts';
 import { logger } from './powertools.ts';
 
 /** A state's handler as the state machine (or the local engine) calls it: JSON in, JSON out, named errors. */
@@ -36,6 +36,10 @@ export function taskHandler<S extends z.ZodType, R>(
       if (options.isTransient?.(error)) {
         logger.warn(`${stateName} hit a transient failure`, { state: stateName, error: errorMessage(error) });
         throw new TransientFailure(`${stateName}: ${errorMessage(error)}`);
+      }
+      if (error instanceof DuplicateDelivery) {
+        logger.info(`${stateName}: duplicate delivery`, { state: stateName, detail: errorMessage(error) });
+        throw error;
       }
       logger.error(`${stateName} failed`, { state: stateName, error: errorMessage(error) });
       throw error;

@@ -29,6 +29,7 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     listReleases: ['dynamodb:Query'],
     saveApprovalRequest: ['dynamodb:PutItem'],
     takeApprovalRequest: ['dynamodb:DeleteItem'],
+    recordDelivery: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
   notifier: { notify: ['sns:Publish'] },
   registry: { digestExists: ['ecr:DescribeImages'], resolveTag: ['ecr:DescribeImages'] },

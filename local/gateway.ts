@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseRawQuery } from '../app/http-event.ts';
 import { parseProxyResponse, restProxyEvent } from '../core/api-gateway-event.ts';
 import type { FunctionVersions } from '../core/ports.ts';
 
@@ -13,25 +14,37 @@ export interface GatewayOptions {
   readonly port?: number;
 }
 
-/** The request's body, or undefined once it passes `limit` bytes. */
+/** Past this many bytes an oversized body is no longer drained: the connection is dropped instead. */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The request's body, or undefined when it passes `limit` bytes. An oversized body is still read to its end (and
+ * dropped), so the 413 leaves a keep-alive connection usable instead of resetting it with the bytes left unread.
+ */
 export async function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size > Math.max(limit, MAX_DRAINED_BYTES)) {
+      request.socket.destroy();
+      return undefined;
+    }
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > limit ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
-/** An HTTP request as the REST proxy event API Gateway would hand the function (payload 1.0). */
+/**
+ * An HTTP request as the REST proxy event API Gateway would hand the function (payload 1.0): every value of a
+ * repeated parameter kept, and a `+` left a plus sign, as the raw query string has them.
+ */
 export function proxyEventFor(request: IncomingMessage, body: string): Record<string, unknown> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   return restProxyEvent({
     method: request.method ?? 'GET',
     path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
+    query: parseRawQuery(url.search.replace(/^\?/, '')),
     headers: Object.fromEntries(
       Object.entries(request.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
     ),

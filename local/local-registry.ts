@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
@@ -32,7 +32,20 @@ export class LocalRegistry {
   constructor(
     private readonly dataDir: string,
     private readonly index: MemoryImageRegistry,
-  ) {}
+  ) {
+    // Images stay on disk across restarts, and so do their tags: what was pushed before can still be released.
+    if (existsSync(this.indexFile)) {
+      for (const line of readFileSync(this.indexFile, 'utf8').split('\n').filter(Boolean)) {
+        const pushed = JSON.parse(line) as { repositoryName: string; digest: string; tag: string };
+        if (existsSync(this.imageDir(pushed.digest))) this.index.push(pushed.repositoryName, pushed.digest, pushed.tag);
+      }
+    }
+  }
+
+  /** One line per push: repository, digest and tag. */
+  private get indexFile(): string {
+    return join(this.dataDir, 'images', 'index.jsonl');
+  }
 
   private imageDir(digest: string): string {
     return join(this.dataDir, 'images', digest.replace(':', '-'));
@@ -60,6 +73,8 @@ export class LocalRegistry {
     await rm(staging, { recursive: true, force: true });
     const tag = options.tag ?? `git-${options.commit}`;
     this.index.push(repositoryName, digest, tag);
+    mkdirSync(join(this.dataDir, 'images'), { recursive: true });
+    appendFileSync(this.indexFile, `${JSON.stringify({ repositoryName, digest, tag })}\n`);
     return { repositoryName, digest, tag, commit: options.commit, ...(options.fault ? { fault: options.fault } : {}) };
   }
 

@@ -48,6 +48,11 @@ export interface LocalRuntimeOptions {
    * approve()/reject() from the local API, CLI or console. @default manual
    */
   readonly approvals?: 'auto' | 'manual';
+  /**
+   * Carry on where the last run on this data directory stopped: its functions' versions and aliases (`local serve`).
+   * @default false: every run starts from a first version (rehearsals)
+   */
+  readonly resume?: boolean;
 }
 
 export interface StartedRelease {
@@ -113,6 +118,9 @@ export class LocalRuntime {
       logFile: join(this.dataDir, 'lambda.log'),
     });
     this.functions = new MemoryFunctionVersions(this.lambda.invoker());
+    // Versions and aliases as an earlier process left them, so reconciling it sees what it really did to live.
+    const functions = options.resume ? this.store.getMeta('functions') : undefined;
+    if (functions) this.functions.restore(functions);
     this.deps = {
       environments: this.environments,
       functions: this.functions,
@@ -150,6 +158,11 @@ export class LocalRuntime {
   /** Version 1 of `image` behind live, blue and green: what Terraform and a first release leave in place. */
   async bootstrap(environment: string, image: LocalImage): Promise<string> {
     const env = environmentNamed(environment, this.environments);
+    // A function an earlier run set up (resumed) keeps its releases: only a missing one gets the first version.
+    const live = this.functions.hasFunction(env.functionName)
+      ? await this.functions.getAlias(env.functionName, env.aliases.live)
+      : undefined;
+    if (live && !live.routing) return live.version;
     this.functions.createFunction(env.functionName);
     const uri = `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`;
     const { codeSha256 } = await this.functions.updateCodeAndWait(env.functionName, uri);
@@ -181,8 +194,11 @@ export class LocalRuntime {
       waitMs: () => (interval * 1000) / this.clock.speedup,
       retryMs: 2000 / this.clock.speedup,
       onEvent: (event) => {
-        this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
-        this.options.onEvent?.(name, event);
+        const now = this.clock.now().getTime();
+        this.store.setMeta('virtualNow', String(now));
+        this.store.setMeta('functions', this.functions.snapshot());
+        // The engine stamps events in real time; the timeline is on the scaled clock, like every release event.
+        this.options.onEvent?.(name, { ...event, at: now });
       },
     });
     this.executions.set(name, execution);
@@ -254,6 +270,7 @@ export class LocalRuntime {
 
   async close(): Promise<void> {
     this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
+    this.store.setMeta('functions', this.functions.snapshot());
     await this.lambda.close();
     this.store.close();
   }

@@ -2,6 +2,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
 import type {
   ApprovalRequest,
+  DeliveryRecord,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -30,6 +31,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       CREATE INDEX IF NOT EXISTS releases_by_start ON releases (started_at DESC, release_id DESC);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS approvals (release_id TEXT PRIMARY KEY, request TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, release_id TEXT NOT NULL, first_at TEXT NOT NULL, duplicates TEXT NOT NULL);
     `);
   }
 
@@ -119,6 +121,25 @@ export class SqliteReleaseStore implements ReleaseStore {
       | { request: string }
       | undefined;
     return row ? (JSON.parse(row.request) as ApprovalRequest) : undefined;
+  }
+
+  async recordDelivery(key: string, releaseId: string, at: string): Promise<DeliveryRecord> {
+    this.db
+      .prepare(`INSERT OR IGNORE INTO deliveries (key, release_id, first_at, duplicates) VALUES (?, ?, ?, '[]')`)
+      .run(key, releaseId, at);
+    // A later copy joins the duplicates once; the first release's own retries change nothing.
+    this.db
+      .prepare(
+        `UPDATE deliveries SET duplicates = json_insert(duplicates, '$[#]', ?2)
+         WHERE key = ?1 AND release_id <> ?2 AND NOT EXISTS (SELECT 1 FROM json_each(duplicates) WHERE value = ?2)`,
+      )
+      .run(key, releaseId);
+    const row = this.db.prepare('SELECT release_id, first_at, duplicates FROM deliveries WHERE key = ?').get(key) as {
+      release_id: string;
+      first_at: string;
+      duplicates: string;
+    };
+    return { releaseId: row.release_id, firstAt: row.first_at, duplicates: JSON.parse(row.duplicates) as string[] };
   }
 
   getMeta(key: string): string | undefined {

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ImageTagAlreadyExists } from '../adapters/memory/memory-registry.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
 import { FaultOptionsSchema } from '../app/build.ts';
@@ -14,8 +15,10 @@ import { layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
+import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
 import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
+import type { LocalImage } from './local-registry.ts';
 import { LocalRuntime } from './runtime.ts';
 import { DEFAULT_LOCAL_PORT } from './server-address.ts';
 
@@ -82,6 +85,9 @@ export class SwitchyardServer {
   private readonly sse = new Set<ServerResponse>();
   private stopping = false;
   private readonly notifications: Notification[] = [];
+  /** This start's token: the CLI reads it from the data directory, the console page carries it. */
+  private token = '';
+  private port = 0;
 
   constructor(private readonly options: ServeOptions = {}) {}
 
@@ -93,6 +99,7 @@ export class SwitchyardServer {
       speedup: this.options.speedup ?? 60,
       definition: this.definition,
       approvals: 'manual',
+      resume: true,
       onEvent: (id, event) => this.log.record(id, event),
       onNotification: (n) => {
         this.notifications.push(n);
@@ -100,17 +107,18 @@ export class SwitchyardServer {
       },
     });
     this.runtime = runtime;
+    this.token = writeApiToken(runtime.dataDir);
     this.ops = new LocalReleaseOperations(runtime, this.log);
     const leftovers = await runtime.reconcileLeftovers();
     if (leftovers.length > 0) print(`reconciled releases an earlier run left behind: ${leftovers.join(', ')}`);
 
     const names = this.options.environments ?? (Object.keys(runtime.environments) as EnvironmentName[]);
-    const base = await runtime.registry.build(
-      environmentNamed(names[0] ?? 'dev', runtime.environments).repositoryName,
-      {
-        commit: 'local-base',
-      },
-    );
+    const repositoryName = environmentNamed(names[0] ?? 'dev', runtime.environments).repositoryName;
+    // The base build keeps its tag across restarts; a changed app/ gets a tag of its own (tags are immutable).
+    const base = await runtime.registry.build(repositoryName, { commit: 'local-base' }).catch((error: unknown) => {
+      if (!(error instanceof ImageTagAlreadyExists)) throw error;
+      return runtime.registry.build(repositoryName, { commit: `local-base-${Date.now().toString(36)}` });
+    });
     for (const name of names) {
       const env = environmentNamed(name, runtime.environments);
       const version = await runtime.bootstrap(env.name, base);
@@ -138,6 +146,7 @@ export class SwitchyardServer {
       this.server?.listen(port, '127.0.0.1', ok);
     });
     const { port: bound } = this.server.address() as AddressInfo;
+    this.port = bound;
     return `http://127.0.0.1:${bound}`;
   }
 
@@ -169,9 +178,22 @@ export class SwitchyardServer {
   private async route(req: IncomingMessage, res: ServerResponse, handle: (event: unknown) => Promise<ProxyResult>) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
+    const refusal = refuseForeignRequest({ method, path: url.pathname, headers: req.headers }, this.port, this.token);
+    if (refusal) {
+      req.resume();
+      sendJson(res, refusal.status, { message: refusal.message });
+      return;
+    }
     const file = STATIC[url.pathname];
     if (method === 'GET' && file) {
-      const body = await readFile(join(CONSOLE_DIR, file));
+      let body: string | Buffer = await readFile(join(CONSOLE_DIR, file));
+      // Only a page from this origin can read this (the browser's same-origin rule), so only it can send the token.
+      if (file === 'index.html') {
+        body = body
+          .toString('utf8')
+          .replace('{{API_TOKEN}}', this.token)
+          .replace('{{API_TOKEN_HEADER}}', API_TOKEN_HEADER);
+      }
       res.writeHead(200, { 'content-type': `${TYPES[extname(file)] ?? 'text/plain'}; charset=utf-8` }).end(body);
       return;
     }
@@ -208,10 +230,10 @@ export class SwitchyardServer {
       return;
     }
     const event = proxyEventFor(req, body);
-    // IAM authorization's caller, locally: who runs the CLI or the console (a header may name them).
-    const user = req.headers['x-switchyard-user'];
+    // IAM authorization's caller, locally: the user the server runs as (the only one holding its token), never a
+    // name a request brings along.
     const identity = (event.requestContext as { identity: Record<string, unknown> }).identity;
-    identity.userArn = `local:${typeof user === 'string' && user ? user : userInfo().username}`;
+    identity.userArn = `local:${userInfo().username}`;
     send(res, await handle(event));
   }
 
@@ -238,10 +260,17 @@ export class SwitchyardServer {
     }
     const body = parsed.data;
     const repositoryName = Object.values(runtime.environments)[0]?.repositoryName ?? 'switchyard-api';
-    const image = await runtime.registry.build(repositoryName, {
-      commit: body.commit ?? `local-${Date.now().toString(36)}`,
-      ...(body.fault ? { fault: body.fault } : {}),
-    });
+    let image: LocalImage;
+    try {
+      image = await runtime.registry.build(repositoryName, {
+        commit: body.commit ?? `local-${Date.now().toString(36)}`,
+        ...(body.fault ? { fault: body.fault } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof ImageTagAlreadyExists)) throw error;
+      sendJson(res, 409, { message: error.message, errors: [{ field: 'commit', message: error.message }] });
+      return;
+    }
     const releases = body.emitPushEvent
       ? runtime.onImageEvent(runtime.registry.pushEvent(image, runtime.clock.now()))
       : [];

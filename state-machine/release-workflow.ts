@@ -205,6 +205,12 @@ export class ReleaseWorkflow extends Construct {
       cause: 'Roll back did not complete; the reconcile handler restores live to the verified version.',
     });
 
+    const duplicate = new sfn.Succeed(this, STATES.duplicate, {
+      stateName: STATES.duplicate,
+      comment: 'Another copy of this ECR event already started the release: nothing to do, nothing to alert.',
+    });
+    validate.addCatch(duplicate, { errors: ['DuplicateDelivery'], resultPath: '$.duplicate' });
+
     const beforeTraffic = { resultPath: '$.error' };
     recordFailure.next(failed);
     for (const state of [validate, deploy, verify]) state.addCatch(recordFailure, beforeTraffic);

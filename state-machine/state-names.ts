@@ -19,6 +19,7 @@ export const STATES = {
   rolledBack: 'Rolled back',
   failed: 'Release failed',
   rollbackFailed: 'Rollback failed',
+  duplicate: 'Duplicate delivery',
 } as const;
 
 /** The Task states backed by this project's Lambda handlers. */

@@ -11,6 +11,7 @@ import {
 import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
 import type {
   ApprovalRequest,
+  DeliveryRecord,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -26,7 +27,9 @@ import { hasErrorName } from './error-names.ts';
  * The single table's key schema, for the CDK stack that creates it:
  * - lock: `pk = LOCK#<function>#<environment>`, `sk = LOCK`, expiring through the TTL attribute;
  * - release: `pk = RELEASE#<release id>`, `sk = RELEASE`, listed newest first per environment (`byEnvironment`)
- *   or across all environments (`byStartedAt`).
+ *   or across all environments (`byStartedAt`);
+ * - delivery: `pk = DELIVERY#<key>`, `sk = DELIVERY`: which release an event started and its duplicate copies,
+ *   expiring through the TTL attribute once no copy can arrive any more.
  */
 export const RELEASE_TABLE = {
   partitionKey: 'pk',
@@ -66,6 +69,12 @@ export { InvalidCursor };
 const lockKey = (key: string) => ({ pk: `LOCK#${key}`, sk: LOCK_SK });
 const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RELEASE_SK });
 const approvalKey = (releaseId: string) => ({ pk: `APPROVAL#${releaseId}`, sk: 'APPROVAL' });
+const deliveryKey = (key: string) => ({ pk: `DELIVERY#${key}`, sk: 'DELIVERY' });
+/**
+ * How long a delivery is remembered: EventBridge retries a delivery for at most 24 hours (its retry policy's
+ * ceiling), so a week outlives every copy.
+ */
+const DELIVERY_RETENTION_SECONDS = 7 * 24 * 3600;
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** DynamoDB stores no undefined, NaN or class instances; evidence is JSON anyway. */
@@ -216,6 +225,60 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       taskToken: String(item.taskToken),
       requestedAt: String(item.requestedAt),
       expiresAt: String(item.expiresAt),
+    };
+  }
+
+  async recordDelivery(key: string, releaseId: string, at: string): Promise<DeliveryRecord> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...deliveryKey(key),
+            releaseId,
+            firstAt: at,
+            duplicates: [],
+            [RELEASE_TABLE.ttlAttribute]: epochSeconds(new Date(at)) + DELIVERY_RETENTION_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { releaseId, firstAt: at, duplicates: [] };
+    } catch (error) {
+      if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
+    }
+    const first = await this.readDelivery(key);
+    if (first && first.releaseId !== releaseId) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: deliveryKey(key),
+            UpdateExpression: 'SET #duplicates = list_append(if_not_exists(#duplicates, :empty), :me)',
+            // Each duplicate once, however often its own Validate release is retried.
+            ConditionExpression: 'NOT contains(#duplicates, :id)',
+            ExpressionAttributeNames: { '#duplicates': 'duplicates' },
+            ExpressionAttributeValues: { ':empty': [], ':me': [releaseId], ':id': releaseId },
+          }),
+        );
+      } catch (error) {
+        if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
+      }
+    }
+    const current = await this.readDelivery(key);
+    if (!current) throw new TransientFailure(`the delivery ${key} expired while it was being recorded`);
+    return current;
+  }
+
+  private async readDelivery(key: string): Promise<DeliveryRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: deliveryKey(key), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    return {
+      releaseId: str(out.Item, 'releaseId'),
+      firstAt: str(out.Item, 'firstAt'),
+      duplicates: Array.isArray(out.Item.duplicates) ? out.Item.duplicates.map(String) : [],
     };
   }
 

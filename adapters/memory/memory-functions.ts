@@ -50,6 +50,35 @@ export class MemoryFunctionVersions implements FunctionVersions {
     }
   }
 
+  /** Every function's versions and aliases, as JSON: the local runtime keeps them across restarts. */
+  snapshot(): string {
+    return JSON.stringify(
+      [...this.functions].map(([name, fn]) => ({
+        name,
+        latestImageUri: fn.latestImageUri ?? null,
+        versions: fn.versions,
+        aliases: [...fn.aliases.values()],
+      })),
+    );
+  }
+
+  /** Loads what `snapshot` wrote (functions already present are replaced). */
+  restore(snapshot: string): void {
+    const functions = JSON.parse(snapshot) as {
+      name: string;
+      latestImageUri: string | null;
+      versions: StoredVersion[];
+      aliases: AliasState[];
+    }[];
+    for (const fn of functions) {
+      this.functions.set(fn.name, {
+        latestImageUri: fn.latestImageUri ?? undefined,
+        versions: fn.versions,
+        aliases: new Map(fn.aliases.map((a) => [a.name, a])),
+      });
+    }
+  }
+
   hasFunction(functionName: string): boolean {
     return this.functions.has(functionName);
   }

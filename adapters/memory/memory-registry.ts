@@ -1,5 +1,10 @@
 import type { ImageRegistry } from '../../core/ports.ts';
 
+/** A tag that already names another digest: ECR's ImageTagAlreadyExistsException on an immutable repository. */
+export class ImageTagAlreadyExists extends Error {
+  override readonly name = 'ImageTagAlreadyExists';
+}
+
 /** An image registry: repositories of immutable digests, with tags that name one digest each. */
 export class MemoryImageRegistry implements ImageRegistry {
   private readonly repositories = new Map<string, { digests: Set<string>; tags: Map<string, string> }>();
@@ -13,7 +18,7 @@ export class MemoryImageRegistry implements ImageRegistry {
     if (tag) {
       const existing = repo.tags.get(tag);
       if (existing && existing !== digest) {
-        throw new Error(`tag ${tag} is immutable and already names ${existing}`);
+        throw new ImageTagAlreadyExists(`tag ${tag} is immutable and already names ${existing} in ${repositoryName}`);
       }
       repo.tags.set(tag, digest);
     }

@@ -1,6 +1,7 @@
 import { InvalidCursor } from '../../core/errors.ts';
 import type {
   ApprovalRequest,
+  DeliveryRecord,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -15,6 +16,7 @@ export class MemoryReleaseStore implements ReleaseStore {
   protected readonly locks = new Map<string, LockHolder>();
   protected readonly releases = new Map<string, ReleaseRecord>();
   protected readonly approvals = new Map<string, ApprovalRequest>();
+  protected readonly deliveries = new Map<string, DeliveryRecord>();
 
   async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {
     const current = this.locks.get(key);
@@ -88,6 +90,19 @@ export class MemoryReleaseStore implements ReleaseStore {
     const request = this.approvals.get(releaseId);
     this.approvals.delete(releaseId);
     return request;
+  }
+
+  async recordDelivery(key: string, releaseId: string, at: string): Promise<DeliveryRecord> {
+    const current = this.deliveries.get(key);
+    if (!current) {
+      const first = { releaseId, firstAt: at, duplicates: [] };
+      this.deliveries.set(key, first);
+      return structuredClone(first);
+    }
+    if (current.releaseId !== releaseId && !current.duplicates.includes(releaseId)) {
+      this.deliveries.set(key, { ...current, duplicates: [...current.duplicates, releaseId] });
+    }
+    return structuredClone(this.deliveries.get(key) ?? current);
   }
 
   /** Subclasses that keep the data on disk write it here after every change. */

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeExecutionCommand,
@@ -9,8 +10,10 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
 import { SystemClock } from '../../adapters/memory/clocks.ts';
 import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
@@ -20,6 +23,7 @@ import { AwsReleaseOperations, stepsFromHistory } from '../../api/aws-release-op
 import { releaseApiHandler } from '../../api/release-api.ts';
 import { environmentNamed, environments, lockKey } from '../../config/environments.ts';
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
+import { fakeDynamoDbTable } from '../contract/aws-fakes/dynamodb-table.ts';
 import { invoke, signedEvent } from './api-events.ts';
 import { type ApiFixture, CALLER, releaseApiContract } from './release-api.contract.ts';
 
@@ -202,8 +206,10 @@ describe('the release API on AWS sends exactly these commands', () => {
       reason: 'CI build 42',
     });
     expect(reply.status).toBe(202);
+    // The tag resolved once; then the digest checked as Validate release checks it (the same function).
     expect(ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input)).toEqual([
       { repositoryName: 'switchyard-api', imageIds: [{ imageTag: TAG }] },
+      { repositoryName: 'switchyard-api', imageIds: [{ imageDigest: DIGEST }] },
     ]);
     const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toEqual([{ stateMachineArn: STATE_MACHINE, name: reply.body.releaseId, input: expect.any(String) }]);
@@ -360,5 +366,49 @@ describe('the release API on AWS sends exactly these commands', () => {
       ['Deploy green', 'succeeded', 1, null],
       ['Verify green', 'failed', 0, 'VerificationFailed'],
     ]);
+  });
+});
+
+describe('the start takes the environment lock in DynamoDB (conditional write) before StartExecution', () => {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  fakeDynamoDbTable(documents, 'switchyard-releases');
+  const dynamoOps = () =>
+    new AwsReleaseOperations({
+      stateMachineArn: STATE_MACHINE,
+      store: new DynamoDbReleaseStore({ tableName: 'switchyard-releases', client: documents }),
+      registry: new EcrImageRegistry({ client: ecrClient }),
+      functions,
+      notifier: new MemoryNotifier(),
+      client: sfnClient,
+    });
+
+  it('two simultaneous starts: one 202, one 409, one StartExecution, the lock held by the winner', async () => {
+    const ops = dynamoOps();
+    const api = releaseApiHandler(ops);
+    const body = { environment: 'staging', imageDigest: DIGEST };
+    const replies = await Promise.all([
+      invoke(api, signedEvent('POST', '/releases', body, CALLER)),
+      invoke(api, signedEvent('POST', '/releases', body, CALLER)),
+    ]);
+    expect(replies.map((r) => r.status).sort()).toEqual([202, 409]);
+    const winner = replies.find((r) => r.status === 202)?.body.releaseId;
+    expect(replies.find((r) => r.status === 409)?.body.runningRelease).toBe(winner);
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([winner]);
+    expect(await ops.store.getLock(lockKey(environmentNamed('staging')))).toMatchObject({
+      releaseId: winner,
+      executionArn: executionArn(winner),
+    });
+    await ops.store.releaseLock(lockKey(environmentNamed('staging')), winner);
+  });
+
+  it('a StartExecution that fails gives the lock back, so the environment is not left busy', async () => {
+    const ops = dynamoOps();
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const reply = await invoke(
+      releaseApiHandler(ops),
+      signedEvent('POST', '/releases', { environment: 'staging', imageDigest: DIGEST }, CALLER),
+    );
+    expect(reply.status).toBe(500);
+    expect(await ops.store.getLock(lockKey(environmentNamed('staging')))).toBeUndefined();
   });
 });

@@ -97,6 +97,43 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       expect(byHeader.body.releaseId).toBe(first.body.releaseId);
     });
 
+    it('refuses with 400, naming the field, every start Validate release would refuse; nothing starts', async () => {
+      const f = fixture();
+      const canaryOnDev = await f.call('POST', '/releases', {
+        environment: 'dev',
+        imageDigest: f.digest,
+        strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
+      });
+      expect([canaryOnDev.status, fieldsOf(canaryOnDev)]).toEqual([400, ['strategy']]);
+      const longBake = await f.call('POST', '/releases', {
+        environment: 'staging',
+        imageDigest: f.digest,
+        strategy: { kind: 'canary', percent: 10, bakeMinutes: 1000 },
+      });
+      expect([longBake.status, fieldsOf(longBake)]).toEqual([400, ['strategy']]);
+      expect(longBake.body.message).toContain('longer than the');
+      await f.liveAheadOfBlue('staging');
+      const alreadyLive = await f.call('POST', '/releases', { environment: 'staging', imageDigest: f.digest });
+      expect([alreadyLive.status, fieldsOf(alreadyLive)]).toEqual([400, ['imageDigest']]);
+      expect(alreadyLive.body.message).toContain('already live in staging');
+      const listed = await f.call('GET', '/releases?environment=staging');
+      expect(listed.body.releases).toEqual([]);
+      await f.call('POST', '/environments/staging/rollback', { reason: 'contract test cleanup' });
+    });
+
+    it('two simultaneous starts: exactly one 202, the other 409 naming it', async () => {
+      const f = fixture();
+      const body = { environment: 'staging', imageDigest: f.digest, strategy: { kind: 'all-at-once' } };
+      const replies = await Promise.all([f.call('POST', '/releases', body), f.call('POST', '/releases', body)]);
+      expect(replies.map((r) => r.status).sort()).toEqual([202, 409]);
+      const winner = replies.find((r) => r.status === 202)?.body.releaseId;
+      expect(replies.find((r) => r.status === 409)?.body).toMatchObject({
+        runningRelease: winner,
+        error: 'ReleaseLocked',
+      });
+      await f.call('POST', `/releases/${winner}/abort`, { reason: 'contract test cleanup' });
+    });
+
     it('refuses a release while another runs with 409 naming the running release', async () => {
       const f = fixture();
       const running = await f.parkForApproval();

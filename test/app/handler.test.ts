@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../app/handler.ts';
 import {
   errorCode,
@@ -341,5 +341,32 @@ describe('server-side failures', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('internal detail');
     expect(jsonBody(response)).toMatchObject({ error: { code: 'InternalError' }, requestId: 'id=' });
+  });
+});
+
+describe('what reaches answers and logs', () => {
+  it('a body that is not JSON is refused without quoting it, in the answer or in any log line', async () => {
+    const secret = 'SECRET-CARD-4111111111111111';
+    const written: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const response = await newHandler()(
+        signedEvent({ method: 'POST', path: '/orders', body: secret, headers: JSON_HEADERS }),
+      );
+      expect(response.statusCode).toBe(400);
+      expect(response.body).not.toContain('SECRET');
+      expect(jsonBody(response)).toMatchObject({ error: { message: 'The body is not valid JSON.' } });
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(written.join('')).not.toContain('SECRET');
   });
 });

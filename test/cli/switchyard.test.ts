@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../cli/switchyard.ts';
+import { API_TOKEN_HEADER, writeApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 
 interface Seen {
@@ -21,8 +22,13 @@ let routes: Record<string, Reply | Reply[]> = {};
 const seen: Seen[] = [];
 let server: Server;
 let api: string;
+/** A data directory holding a local server's token, as `local serve` leaves it. */
+let tokenDir: string;
+let token: string;
 
 beforeAll(async () => {
+  tokenDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-token-'));
+  token = writeApiToken(tokenDir);
   server = createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -41,7 +47,10 @@ beforeAll(async () => {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+afterAll(async () => {
+  await new Promise<void>((ok) => server.close(() => ok()));
+  rmSync(tokenDir, { recursive: true, force: true });
+});
 afterEach(() => {
   routes = {};
   seen.length = 0;
@@ -50,7 +59,8 @@ afterEach(() => {
 async function run(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+  const env = { SWITCHYARD_DATA_DIR: tokenDir };
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
@@ -101,6 +111,9 @@ describe('switchyard release', () => {
       strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
       idempotencyKey: 'ci-42',
     });
+    // The local server's per-start token, read from the data directory; no requester name travels in a header.
+    expect(seen[0]?.headers[API_TOKEN_HEADER]).toBe(token);
+    expect(seen[0]?.headers['content-type']).toBe('application/json');
   });
 
   it('a busy environment exits 5 and names the running release', async () => {

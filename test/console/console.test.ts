@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
 import { HEADLESS_ARGS, requireBrowser } from '../support/browser.ts';
 
@@ -76,10 +77,16 @@ const nodeClass = (state: string) =>
 
 describe('the local server refuses bad requests before acting on them', () => {
   it('answers 413 for an oversized body and 400 naming the field for an impossible fault', async () => {
-    const big = await fetch(`${url}/local/images`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    // As the CLI sends them: JSON, with the token `local serve` wrote to its data directory.
+    const headers = {
+      'content-type': 'application/json',
+      [API_TOKEN_HEADER]: readFileSync(join(dataDir, API_TOKEN_FILE), 'utf8').trim(),
+    };
+    const big = await fetch(`${url}/local/images`, { method: 'POST', headers, body: 'x'.repeat(1024 * 1024 + 1) });
     expect(big.status).toBe(413);
     const bad = await fetch(`${url}/local/images`, {
       method: 'POST',
+      headers,
       body: JSON.stringify({ fault: { failRate: 2 } }),
     });
     expect(bad.status).toBe(400);

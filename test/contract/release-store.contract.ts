@@ -220,5 +220,49 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         expect(await store.takeApprovalRequest('rel-1')).toEqual(request);
       });
     });
+
+    describe('deliveries (one ECR event, however often EventBridge delivers it)', () => {
+      const EVENT = 'ecr-push#dev#0c6e8b9f-1d6c-4f4a-9b1e-3d0a2b1c9e11';
+      const AT = '2026-11-26T10:00:00.000Z';
+
+      it('the first release owns the delivery, and its own retries change nothing', async () => {
+        expect(await store.recordDelivery(EVENT, 'rel-1', AT)).toEqual({
+          releaseId: 'rel-1',
+          firstAt: AT,
+          duplicates: [],
+        });
+        expect(await store.recordDelivery(EVENT, 'rel-1', '2026-11-26T10:00:05.000Z')).toEqual({
+          releaseId: 'rel-1',
+          firstAt: AT,
+          duplicates: [],
+        });
+      });
+
+      it('a later copy is recorded as a duplicate of the first, once however often it retries', async () => {
+        await store.recordDelivery(EVENT, 'rel-1', AT);
+        expect(await store.recordDelivery(EVENT, 'copy-a', AT)).toEqual({
+          releaseId: 'rel-1',
+          firstAt: AT,
+          duplicates: ['copy-a'],
+        });
+        await store.recordDelivery(EVENT, 'copy-a', AT);
+        expect(await store.recordDelivery(EVENT, 'copy-b', AT)).toMatchObject({ duplicates: ['copy-a', 'copy-b'] });
+      });
+
+      it('two copies at once: exactly one owns the delivery, the other is its duplicate', async () => {
+        const [a, b] = await Promise.all([
+          store.recordDelivery(EVENT, 'copy-a', AT),
+          store.recordDelivery(EVENT, 'copy-b', AT),
+        ]);
+        expect(a.releaseId).toBe(b.releaseId);
+        const other = a.releaseId === 'copy-a' ? 'copy-b' : 'copy-a';
+        expect((await store.recordDelivery(EVENT, other, AT)).duplicates).toEqual([other]);
+      });
+
+      it('keeps deliveries apart by key', async () => {
+        await store.recordDelivery(EVENT, 'rel-1', AT);
+        expect(await store.recordDelivery(`${EVENT}-other`, 'rel-2', AT)).toMatchObject({ releaseId: 'rel-2' });
+      });
+    });
   });
 }

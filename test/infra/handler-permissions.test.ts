@@ -388,6 +388,18 @@ describe('the commands the AWS adapters send', () => {
           return store().takeApprovalRequest('r1');
         },
       ],
+      recordDelivery: [
+        async () => {
+          documents.on(PutCommand).resolves({});
+          return store().recordDelivery('ecr-push#dev#e1', 'r1', now.toISOString());
+        },
+        async () => {
+          documents.on(PutCommand).rejects(conditionFailed());
+          documents.on(GetCommand).resolves({ Item: { releaseId: 'r0', firstAt: now.toISOString(), duplicates: [] } });
+          documents.on(UpdateCommand).resolves({});
+          return store().recordDelivery('ecr-push#dev#e1', 'r1', now.toISOString());
+        },
+      ],
     },
     notifier: {
       notify: [

@@ -65,9 +65,15 @@ describe('the release state machine', () => {
 
   it('catches failures before traffic moves into Record failure, and after into Roll back', () => {
     const catchTarget = (name: string) => state(name).Catch?.map((c) => [c.ErrorEquals, c.Next, c.ResultPath]);
-    for (const name of [STATES.validate, STATES.scan, STATES.deploy, STATES.verify]) {
+    for (const name of [STATES.scan, STATES.deploy, STATES.verify]) {
       expect(catchTarget(name), name).toEqual([[['States.ALL'], STATES.recordFailure, '$.error']]);
     }
+    // A duplicate ECR delivery ends as a no-op (Succeed) before anything else is caught: no alert, no record.
+    expect(catchTarget(STATES.validate)).toEqual([
+      [['DuplicateDelivery'], STATES.duplicate, '$.duplicate'],
+      [['States.ALL'], STATES.recordFailure, '$.error'],
+    ]);
+    expect(state(STATES.duplicate).Type).toBe('Succeed');
     for (const name of [STATES.shift, STATES.check, STATES.finalize]) {
       expect(catchTarget(name), name).toEqual([[['States.ALL'], STATES.rollBack, '$.error']]);
     }

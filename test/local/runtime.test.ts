@@ -158,3 +158,82 @@ describe('stopping a release', () => {
     expect(await second.store.getRelease('rel-orphan')).toMatchObject({ status: 'aborted' });
   });
 });
+
+describe('the local ECR event rule', () => {
+  it('two deliveries of one push event start one release and record one duplicate', async () => {
+    const rt = runtime({ approvals: 'auto' });
+    const base = await rt.registry.build('switchyard-api', { commit: 'base' });
+    await rt.bootstrap('dev', base);
+    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
+    const event = rt.registry.pushEvent(next, rt.clock.now());
+    const started = [...rt.onImageEvent(event), ...rt.onImageEvent(event)];
+    expect(started).toHaveLength(2);
+    const results = await Promise.all(started.map((s) => s.result));
+    const ends = results.map((r) => r.events.filter((e) => e.type === 'StateEntered').at(-1)?.state).sort();
+    expect(ends).toEqual([STATES.duplicate, STATES.released].sort());
+    const releases = (await rt.store.listReleases({ environment: 'dev' })).releases;
+    expect(releases).toHaveLength(1);
+    expect(releases[0]?.status).toBe('released');
+    const copy = started.find((s) => s.releaseId !== releases[0]?.releaseId)?.releaseId;
+    const delivery = await rt.store.recordDelivery(
+      `ecr-push#dev#${String(event.id)}`,
+      releases[0]?.releaseId ?? '',
+      '',
+    );
+    expect(delivery.duplicates).toEqual([copy]);
+    // One alert, for the release; none for the copy.
+    expect(rt.notifier.sent.map((n) => n.releaseId)).toEqual([releases[0]?.releaseId]);
+  }, 60_000);
+});
+
+describe('one clock for the timeline', () => {
+  it('execution steps are stamped on the same (scaled) clock as the release events', async () => {
+    const seen: number[] = [];
+    const rt = runtime({ approvals: 'auto', speedup: 600, onEvent: (_id, event) => seen.push(event.at) });
+    const release = await prodRelease(rt);
+    await release.result;
+    const record = await rt.store.getRelease(release.releaseId);
+    const started = Date.parse(record?.startedAt ?? '');
+    const ended = Date.parse(record?.endedAt ?? '');
+    // The canary's bake alone takes 5 virtual minutes: on one clock the last step ends with the release, not
+    // minutes before it.
+    expect(ended - started).toBeGreaterThan(4 * 60_000);
+    expect(Math.max(...seen)).toBeGreaterThanOrEqual(ended - 60_000);
+    expect(Math.min(...seen)).toBeLessThanOrEqual(started + 60_000);
+  }, 60_000);
+});
+
+describe('a local runtime that restarts on its data directory', () => {
+  it('still knows the images and tags pushed before the restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-'));
+    const first = runtime({}, dir);
+    const image = await first.registry.build('switchyard-api', { commit: 'before-restart' });
+    await first.close();
+    const second = runtime({}, dir);
+    expect(await second.imageIndex.digestExists('switchyard-api', image.digest)).toBe(true);
+    expect(await second.imageIndex.resolveTag('switchyard-api', 'git-before-restart')).toBe(image.digest);
+  });
+
+  it('reconciles a release killed during its canary: live was split onto green and goes back to blue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-'));
+    const killed = runtime({ approvals: 'auto', speedup: 60, resume: true }, dir);
+    const release = await prodRelease(killed);
+    for (let i = 0; i < 1000; i++) {
+      if ((await killed.functions.getAlias('switchyard-api-prod', 'live'))?.routing) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await killed.functions.getAlias('switchyard-api-prod', 'live'))?.routing).toMatchObject({ weight: 0.1 });
+
+    // A new process on the same data directory, while the old one is gone (it never ran its own reconcile).
+    const restarted = runtime({ approvals: 'auto', speedup: 60, resume: true }, dir);
+    expect(await restarted.reconcileLeftovers()).toEqual([release.releaseId]);
+    expect(await restarted.functions.getAlias('switchyard-api-prod', 'live')).toEqual({ name: 'live', version: '1' });
+    const record = await restarted.store.getRelease(release.releaseId);
+    expect(record?.status).toBe('aborted');
+    const reconciled = record?.events.find((e) => e.kind === 'reconciled')?.summary;
+    expect(reconciled).toContain('restored live to verified version 1');
+    expect(reconciled).not.toContain('was not moved');
+    killed.executions.get(release.releaseId)?.abort();
+    await release.result.catch(() => undefined);
+  }, 60_000);
+});

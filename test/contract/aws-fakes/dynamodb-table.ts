@@ -32,7 +32,7 @@ function attributeValue(token: string, values: Values): unknown {
 
 /**
  * Evaluates the condition and filter forms the release store writes: `attribute_(not_)exists(a)`, `a = :v`,
- * `a < :v`, joined by OR. Anything else throws, so a new expression in the adapter needs a deliberate fake update.
+ * `a < :v`, `NOT contains(list, :v)`, joined by OR. Anything else throws, so a new expression in the adapter needs a deliberate fake update.
  */
 function matches(expression: string | undefined, item: Item | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
@@ -41,6 +41,11 @@ function matches(expression: string | undefined, item: Item | undefined, names: 
     if (exists) {
       const present = item !== undefined && attributeName(exists[2] ?? '', names) in item;
       return exists[1] ? !present : present;
+    }
+    const notContains = /^NOT contains\(([#\w]+), (:\w+)\)$/.exec(term.trim());
+    if (notContains) {
+      const list = item?.[attributeName(notContains[1] ?? '', names)];
+      return !(Array.isArray(list) && list.includes(attributeValue(notContains[2] ?? '', values)));
     }
     const comparison = /^([#\w]+) (=|<) (:\w+)$/.exec(term.trim());
     if (!comparison) throw new Error(`fake table: cannot evaluate "${term}"`);
