@@ -102,6 +102,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
   readonly environments: Environments;
   readonly store: ReleaseStore;
   readonly registry: ImageRegistry;
+  readonly functions: FunctionVersions;
   readonly clock: Clock;
   readonly tasks: TaskTokens;
   private readonly executions: StepFunctionsExecutions;
@@ -114,6 +115,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
     this.environments = options.environments ?? configuredEnvironments;
     this.store = options.store;
     this.registry = options.registry;
+    this.functions = options.functions;
     this.clock = options.clock ?? new SystemClock();
     this.client = options.client ?? sfnClient();
     this.executions = new StepFunctionsExecutions({ stateMachineArn: options.stateMachineArn, client: this.client });

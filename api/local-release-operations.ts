@@ -147,6 +147,9 @@ export class LocalReleaseOperations implements ReleaseOperations {
   get registry() {
     return this.runtime.imageIndex;
   }
+  get functions() {
+    return this.runtime.functions;
+  }
   get clock() {
     return this.runtime.clock;
   }

@@ -16,6 +16,7 @@ import { newReleaseId } from '../core/release-id.ts';
 import { parseReleaseRequest } from '../core/release-request.ts';
 import { refuseIfBusy } from '../core/validate-release.ts';
 import { logger } from '../handlers/powertools.ts';
+import { environmentStatuses } from './environment-status.ts';
 import { ExecutionNameTaken, executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
 import { releaseDetail, summarize } from './release-view.ts';
 import {
@@ -284,10 +285,13 @@ async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOp
 }
 
 async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
-  const { reason, acceptWarnings } = parseBody(PromoteToNextBody, event);
+  const { reason, acceptWarnings, environment } = parseBody(PromoteToNextBody, event);
   const record = await recordOrThrow(ops, releaseId);
   const from = environmentOrThrow(record.environment, ops);
   if (!from.promotesTo) throw new Conflict(`${from.name} promotes to no other environment`);
+  if (environment !== undefined && environment !== from.promotesTo) {
+    throw new Conflict(`${from.name} promotes to ${from.promotesTo}, not ${environment}`);
+  }
   if (record.status !== 'released') {
     throw new Conflict(`release ${releaseId} is ${record.status}; only a released digest is promoted`);
   }
@@ -348,6 +352,11 @@ const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/abort$`),
     run: (e, [id], ops) => abortRelease(e, id ?? '', ops),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/environments$/,
+    run: async (_e, _p, ops) => json(200, { environments: await environmentStatuses(ops) }),
   },
   {
     method: 'POST',

@@ -1,6 +1,6 @@
 import type { Environments } from '../config/schema.ts';
 import type { EnvironmentRollbackResult } from '../core/environment-rollback.ts';
-import type { Clock, ImageRegistry, ReleaseStore, TaskTokens } from '../core/ports.ts';
+import type { Clock, FunctionVersions, ImageRegistry, ReleaseStore, TaskTokens } from '../core/ports.ts';
 
 /** Step Functions' execution statuses, as DescribeExecution reports them. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
@@ -40,6 +40,8 @@ export interface ReleaseOperations {
   readonly environments: Environments;
   readonly store: ReleaseStore;
   readonly registry: ImageRegistry;
+  /** The environments' aliases, read for `GET /environments` (what is live, blue and green). */
+  readonly functions: FunctionVersions;
   /** SendTaskSuccess / SendTaskFailure for "Await approval". */
   readonly tasks: TaskTokens;
   readonly clock: Clock;

@@ -32,6 +32,8 @@ export const RejectBody = z.strictObject({ reason: Reason });
 export const ReasonBody = z.strictObject({ reason: Reason });
 export const AbortBody = z.strictObject({ reason: z.string().max(1024).optional() });
 export const PromoteToNextBody = z.strictObject({
+  /** The environment the caller expects to promote into; refused unless it is the configured next one. */
+  environment: z.string().min(1).optional(),
   reason: z.string().max(1024).optional(),
   /** Needed to promote a release that went live with warnings (unhealthy checks in alert mode, too little traffic). */
   acceptWarnings: z.boolean().optional(),

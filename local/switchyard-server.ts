@@ -16,10 +16,8 @@ import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
+import { DEFAULT_LOCAL_PORT, DEFAULT_SPEEDUP } from './local-defaults.ts';
 import { LocalRuntime } from './runtime.ts';
-import { DEFAULT_LOCAL_PORT } from './server-address.ts';
-
-export { DEFAULT_LOCAL_PORT, DEFAULT_LOCAL_URL } from './server-address.ts';
 
 const CONSOLE_DIR = resolve(fileURLToPath(new URL('../console', import.meta.url)));
 const STATIC: Record<string, string> = {
@@ -90,7 +88,7 @@ export class SwitchyardServer {
     this.definition = this.options.definition ?? synthesizeServiceDefinition();
     const runtime = new LocalRuntime({
       ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
-      speedup: this.options.speedup ?? 60,
+      speedup: this.options.speedup ?? DEFAULT_SPEEDUP,
       definition: this.definition,
       approvals: 'manual',
       onEvent: (id, event) => this.log.record(id, event),

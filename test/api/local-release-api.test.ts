@@ -80,6 +80,23 @@ releaseApiContract('local runtime', () => ({
 }));
 
 describe('the release API on the local runtime', () => {
+  it('GET /environments reports the live, blue and green aliases of each environment as they are', async () => {
+    const reply = await call('GET', '/environments');
+    expect(reply.status).toBe(200);
+    for (const name of ['dev', 'staging', 'prod']) {
+      const env = environmentNamed(name);
+      const alias = (a: string) => runtime.functions.getAlias(env.functionName, a);
+      const live = await alias(env.aliases.live);
+      expect(reply.body.environments.find((e: { name: string }) => e.name === name)).toMatchObject({
+        functionName: env.functionName,
+        live: { version: live?.version },
+        blue: (await alias(env.aliases.blue))?.version,
+        green: (await alias(env.aliases.green))?.version,
+      });
+      expect(live?.version).toMatch(/^\d+$/);
+    }
+  });
+
   it('aborts: the execution stops, the record is reconciled and the lock is free', async () => {
     const id = await parkForApproval();
     expect((await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' })).status).toBe(202);
