@@ -6,7 +6,9 @@ import { clockTime, minutes, type Output, progressBar } from './output.ts';
 export function checkLine(out: Output, check: HealthDecision, virtual: boolean): string {
   const t = check.evidence.thresholds;
   const rate = check.errorRatePercent === null ? 'n/a' : `${check.errorRatePercent}%`;
-  const calls = `${check.invocations} calls (min ${t.minInvocations})`;
+  const window = check.evidence.window;
+  const span = window ? ` in ${minutes((Date.parse(window.end) - Date.parse(window.start)) / 1000)} min` : '';
+  const calls = `${check.invocations} calls${span} (min ${t.minInvocations})`;
   return `${out.verdict(check.verdict)} — ${calls}, ${check.errors} errors, error rate ${rate} (limit ${check.maxErrorRatePercent}%) → ${check.next}, ${clockTime(check.at, virtual)}`;
 }
 

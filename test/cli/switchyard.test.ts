@@ -256,7 +256,10 @@ const inFlight = (extra: Record<string, unknown> = {}) =>
         errorRatePercent: 0,
         maxErrorRatePercent: 1,
         reasons: ['8 invocations, fewer than the 50 needed to judge'],
-        evidence: { thresholds: { minInvocations: 50, maxErrorRatePercent: 1, maxErrors: 10 } },
+        evidence: {
+          window: { start: '2025-12-31T23:59:00Z', end: '2026-01-01T00:02:00Z' },
+          thresholds: { minInvocations: 50, maxErrorRatePercent: 1, maxErrors: 10 },
+        },
       },
     },
     ...extra,
@@ -415,7 +418,9 @@ describe('switchyard status and the live watch view', () => {
     expect(r.stdout).toContain('release approve rel-prod-1');
     expect(r.stdout).toContain('live 90% on 1, 10% on 2');
     expect(r.stdout).toContain('step 1 of 2 at 10%  [########............] 2 of 5 min baked');
-    expect(r.stdout).toContain('8 calls (min 50), 0 errors, error rate 0% (limit 1%) → bake, 00:02:00 virtual');
+    expect(r.stdout).toContain(
+      '8 calls in 3 min (min 50), 0 errors, error rate 0% (limit 1%) → bake, 00:02:00 virtual',
+    );
     expect(r.stdout).toContain('8 invocations, fewer than the 50 needed to judge');
     expect(r.stdout).toContain(`console   ${api}/#rel-prod-1`);
     // Each later frame starts by moving back over the previous one and clearing it.
