@@ -10,7 +10,7 @@ import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
 import { FaultOptionsSchema } from '../app/build.ts';
 import { environmentNamed, lockKey } from '../config/environments.ts';
 import type { EnvironmentName } from '../config/schema.ts';
-import { layoutStateMachine } from '../console/graph-layout.ts';
+import { type GraphLayout, layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
@@ -78,6 +78,8 @@ export class SwitchyardServer {
   runtime: LocalRuntime | undefined;
   ops: LocalReleaseOperations | undefined;
   definition: AslDefinition | undefined;
+  /** The graph's layout, computed once by the layout engine. */
+  private layout: Promise<GraphLayout> | undefined;
   private server: Server | undefined;
   private readonly gateways: LocalGateway[] = [];
   private readonly loads = new Map<string, LoadGenerator>();
@@ -209,7 +211,8 @@ export class SwitchyardServer {
       return;
     }
     if (method === 'GET' && url.pathname === '/local/graph') {
-      sendJson(res, 200, layoutStateMachine(this.definition ?? { StartAt: '', States: {} }));
+      this.layout ??= layoutStateMachine(this.definition ?? { StartAt: '', States: {} });
+      sendJson(res, 200, await this.layout);
       return;
     }
     if (method === 'GET' && url.pathname === '/local/info') {
