@@ -241,6 +241,13 @@ async function showRelease(releaseId: string, ops: ReleaseOperations): Promise<P
   );
 }
 
+/** Each state the execution went through with its input and output (the console's state inspector). */
+async function releaseSteps(releaseId: string, ops: ReleaseOperations): Promise<ProxyResult> {
+  const execution = await ops.describeExecution(releaseId);
+  if (!execution) throw new ReleaseNotFound(`no execution ${releaseId}`);
+  return json(200, { releaseId, steps: execution.steps });
+}
+
 async function answerApproval(event: ProxyEvent, releaseId: string, approved: boolean, ops: ReleaseOperations) {
   const comment = approved ? parseBody(ApproveBody, event).comment : parseBody(RejectBody, event).reason;
   await recordOrThrow(ops, releaseId);
@@ -328,6 +335,11 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: /^\/releases$/, run: (e, _p, ops) => startRelease(e, ops) },
   { method: 'GET', pattern: /^\/releases$/, run: (e, _p, ops) => listReleases(e, ops) },
   { method: 'GET', pattern: new RegExp(`^/releases/${ID}$`), run: (_e, [id], ops) => showRelease(id ?? '', ops) },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/releases/${ID}/steps$`),
+    run: (_e, [id], ops) => releaseSteps(id ?? '', ops),
+  },
   {
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/approve$`),

@@ -15,6 +15,9 @@ export interface ExecutionStep {
   readonly outcome: 'running' | 'succeeded' | 'failed';
   readonly retries: number;
   readonly error?: string;
+  /** The state's input and output, as the Step Functions console's step details show them. */
+  readonly input?: unknown;
+  readonly output?: unknown;
 }
 
 export interface ExecutionView {

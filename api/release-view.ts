@@ -175,7 +175,8 @@ export function releaseDetail(
     executionStatus: execution?.status ?? null,
     currentState: execution?.currentState ?? null,
     awaitingApproval: record ? pendingApproval(record) : null,
-    steps: execution?.steps ?? [],
+    // Each state's input and output are served apart (GET /releases/{id}/steps): they would swell every poll.
+    steps: (execution?.steps ?? []).map(({ input: _input, output: _output, ...step }) => step),
     events,
     healthChecks: healthDecisions(events),
     progress: rolloutProgress(events),

@@ -35,6 +35,7 @@ export interface ReleaseApiProps {
 export const RELEASE_ROUTES = [
   { path: '/releases', methods: ['GET', 'POST'] },
   { path: '/releases/{releaseId}', methods: ['GET'] },
+  { path: '/releases/{releaseId}/steps', methods: ['GET'] },
   { path: '/releases/{releaseId}/approve', methods: ['POST'] },
   { path: '/releases/{releaseId}/reject', methods: ['POST'] },
   { path: '/releases/{releaseId}/promote', methods: ['POST'] },

@@ -97,6 +97,19 @@ describe('the release API on the local runtime', () => {
     }
   });
 
+  it('serves the input and output of each state on /steps, and keeps them out of the release detail', async () => {
+    const id = await parkForApproval();
+    const reply = await call('GET', `/releases/${id}/steps`);
+    expect(reply.status).toBe(200);
+    const validate = reply.body.steps.find((s: { name: string }) => s.name === 'Validate release');
+    expect(validate.input.request).toMatchObject({ trigger: 'api', imageDigest: expect.stringMatching(/^sha256:/) });
+    expect(validate.output.release).toMatchObject({ environment: 'prod', blueVersion: expect.any(String) });
+    const detail = await show(id);
+    expect(detail.body.steps.find((s: { name: string }) => s.name === 'Validate release')).not.toHaveProperty('output');
+    expect((await call('GET', '/releases/rel-prod-nope/steps')).status).toBe(404);
+    await call('POST', `/releases/${id}/abort`, { reason: 'test cleanup' });
+  });
+
   it('aborts: the execution stops, the record is reconciled and the lock is free', async () => {
     const id = await parkForApproval();
     expect((await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' })).status).toBe(202);
