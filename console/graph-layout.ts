@@ -1,5 +1,5 @@
-import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
 import ElkBundled from 'elkjs/lib/elk.bundled.js';
+import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 
 export type EdgeKind = 'next' | 'choice' | 'default' | 'catch';
