@@ -28,6 +28,7 @@ import {
   PromoteToNextBody,
   ReasonBody,
   RejectBody,
+  RetryBody,
   StartReleaseBody,
 } from './request-schemas.ts';
 
@@ -121,6 +122,13 @@ function callerOf(event: ProxyEvent): string {
 export function idempotentReleaseId(environment: string, key: string): string {
   const hash = createHash('sha256').update(`${environment}\n${key}`).digest('hex').slice(0, 20);
   return `rel-${environment}-idem-${hash}`;
+}
+
+/** The release that retries `sourceId`: retrying twice is one release (retry the retry to go again). */
+export function retryReleaseId(sourceId: string): string {
+  const readable = `${sourceId}-retry`;
+  if (readable.length <= 80) return readable;
+  return `rel-retry-${createHash('sha256').update(sourceId).digest('hex').slice(0, 20)}`;
 }
 
 /** The release that promotes `sourceId`'s digest into `environment`: promoting twice is one release. */
@@ -321,6 +329,28 @@ async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseO
   return startNamedRelease(ops, next, promotionReleaseId(next.name, releaseId), input, true);
 }
 
+/** A new release of the same digest into the same environment, for a release that failed, rolled back or stopped. */
+async function retryRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  const { reason } = parseBody(RetryBody, event);
+  const record = await recordOrThrow(ops, releaseId);
+  if (record.status === 'running' || record.status === 'released') {
+    throw new Conflict(
+      `release ${releaseId} is ${record.status}; only a failed, rolled-back or aborted release is retried`,
+    );
+  }
+  const env = environmentOrThrow(record.environment, ops);
+  const input: Record<string, unknown> = {
+    trigger: 'api',
+    environment: env.name,
+    imageDigest: record.digest,
+    repositoryName: env.repositoryName,
+    requestedBy: callerOf(event).slice(0, 256),
+    reason: `retry of ${releaseId}${reason ? `: ${reason}` : ''}`,
+    retryOf: releaseId,
+  };
+  return startNamedRelease(ops, env, retryReleaseId(releaseId), input, true);
+}
+
 async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOperations) {
   const env = environmentOrThrow(environment, ops);
   const { reason } = parseBody(ReasonBody, event);
@@ -359,6 +389,11 @@ const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/promote-to-next$`),
     run: (e, [id], ops) => promoteToNext(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/retry$`),
+    run: (e, [id], ops) => retryRelease(e, id ?? '', ops),
   },
   {
     method: 'POST',

@@ -41,6 +41,7 @@ export const RELEASE_ROUTES = [
   { path: '/releases/{releaseId}/promote', methods: ['POST'] },
   { path: '/releases/{releaseId}/promote-to-next', methods: ['POST'] },
   { path: '/releases/{releaseId}/abort', methods: ['POST'] },
+  { path: '/releases/{releaseId}/retry', methods: ['POST'] },
   { path: '/environments', methods: ['GET'] },
   { path: '/environments/{environment}/rollback', methods: ['POST'] },
 ] as const;

@@ -328,6 +328,30 @@ export function registerReleaseCommands(program: Command, bind: Bind): void {
     );
 
   release
+    .command('retry')
+    .description(
+      'a new release of the same digest into the same environment, for one that failed, rolled back or was aborted',
+    )
+    .argument('<release-id>')
+    .option('--reason <text>', 'recorded with the new release')
+    .option('--watch', 'follow the new release until it ends (exit code = outcome)')
+    .addOption(intervalOption())
+    .addOption(timeoutOption())
+    .action(
+      bind(async (run, [releaseId], o: { reason?: string; watch?: boolean } & WatchOptions) => {
+        const connection = run.connect();
+        const r = await call(connection, 'POST', `${id(releaseId ?? '')}/retry`, o.reason ? { reason: o.reason } : {});
+        const retryId = String(r.releaseId);
+        if (run.out.json && !o.watch) run.out.data(r);
+        else if (!run.out.json) {
+          run.out.line(`${r.replayed ? 'Already retried' : 'Retried'} ${releaseId} as release ${retryId}`);
+          run.out.line(`  console: ${connection.consoleLink(retryId, r.consoleUrl)}`);
+        }
+        return o.watch ? watchRelease(run, retryId, o) : EXIT.ok;
+      }),
+    );
+
+  release
     .command('abort')
     .description('stop a release; live goes back to the verified version')
     .argument('<release-id>')

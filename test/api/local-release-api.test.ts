@@ -110,6 +110,35 @@ describe('the release API on the local runtime', () => {
     await call('POST', `/releases/${id}/abort`, { reason: 'test cleanup' });
   });
 
+  it('retries an aborted release as a new release of the same digest, linked to it, once', async () => {
+    const id = await parkForApproval();
+    const running = await call('POST', `/releases/${id}/retry`, {});
+    expect([running.status, running.body.message]).toEqual([
+      409,
+      `release ${id} is running; only a failed, rolled-back or aborted release is retried`,
+    ]);
+    await call('POST', `/releases/${id}/abort`, { reason: 'wrong window' });
+    const retried = await call('POST', `/releases/${id}/retry`, { reason: 'window open now' });
+    expect(retried.status).toBe(202);
+    expect(retried.body.releaseId).toBe(`${id}-retry`);
+    const original = await show(id);
+    const retry = await eventually(
+      () => show(`${id}-retry`),
+      (r) => r.body.status === 'running' && r.body.digest !== null,
+    );
+    expect(retry.body).toMatchObject({ environment: 'prod', digest: original.body.digest });
+    const validated = retry.body.events.find((e: { kind: string }) => e.kind === 'validated');
+    expect(validated.summary).toContain(`; retry of ${id}`);
+    expect(validated.evidence).toMatchObject({ retryOf: id, requestReason: `retry of ${id}: window open now` });
+    const again = await call('POST', `/releases/${id}/retry`, {});
+    expect([again.status, again.body.replayed]).toEqual([200, true]);
+    await eventually(
+      () => show(`${id}-retry`),
+      (r) => r.body.awaitingApproval !== null,
+    );
+    await call('POST', `/releases/${id}-retry/abort`, { reason: 'test cleanup' });
+  });
+
   it('aborts: the execution stops, the record is reconciled and the lock is free', async () => {
     const id = await parkForApproval();
     expect((await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' })).status).toBe(202);

@@ -505,6 +505,13 @@ describe('switchyard status and the live watch view', () => {
     expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/promote-to-next', body: { environment: 'staging' } });
     expect((await run('release', 'promote', 'rel-dev-1', '--next', ...at)).code).toBe(0);
     expect(seen.at(-1)?.body).toEqual({});
+    routes['POST /releases/rel-dev-1/retry'] = {
+      status: 202,
+      body: { releaseId: 'rel-dev-1-retry', environment: 'dev', consoleUrl: 'https://console.aws/x' },
+    };
+    const retried = await run('release', 'retry', 'rel-dev-1', '--reason', 'flaky dependency', ...at);
+    expect(retried.stdout).toBe(`Retried rel-dev-1 as release rel-dev-1-retry\n  console: ${api}/#rel-dev-1-retry`);
+    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/retry', body: { reason: 'flaky dependency' } });
     const old = await run('release', 'promote', 'rel-dev-1', '--reason', 'hotfix', ...at);
     expect(old.stderr).toContain('old spelling of `promote --full`');
     expect(seen.at(-1)?.url).toBe('/releases/rel-dev-1/promote');
