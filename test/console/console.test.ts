@@ -8,8 +8,11 @@ import { crossings } from './geometry.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-results/console');
-/** Screenshots of each view, kept in the docs (docs/operate.md shows them). */
-const DOCS = join(import.meta.dirname, '../../docs');
+/**
+ * Screenshots of each view: docs/operate.md shows them. They are rewritten there only on request
+ * (UPDATE_DOC_SCREENSHOTS=1), so an ordinary test run leaves the working tree alone.
+ */
+const DOCS = process.env.UPDATE_DOC_SCREENSHOTS ? join(import.meta.dirname, '../../docs') : ARTIFACTS;
 
 let server: SwitchyardServer;
 let url: string;
