@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { DEFAULT_LOCAL_URL } from '../local/local-defaults.ts';
 import { ApiRefusal } from './api-calls.ts';
 import { ApiUnreachable } from './api-client.ts';
 import type { Bind } from './commands/binding.ts';
@@ -29,7 +30,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       '--api <url>',
       'the release API (the stack output ReleaseApiUrl; default $SWITCHYARD_API_URL), SigV4-signed',
     )
-    .option('--local', 'use switchyard local serve (default http://127.0.0.1:4780, or --api)')
+    .option('--local', `use switchyard local serve (default ${DEFAULT_LOCAL_URL}, or --api)`)
     .option('--user <name>', 'who you are to the local server (default $SWITCHYARD_USER or your login)')
     .option('--json', 'machine-readable output (no colour)')
     .option('--no-color', 'no colour (also NO_COLOR=1)')

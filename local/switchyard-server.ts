@@ -29,7 +29,7 @@ const STATIC: Record<string, string> = {
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 export interface ServeOptions {
-  /** @default 4780; 0 picks a free port */
+  /** @default DEFAULT_LOCAL_PORT (local-defaults.ts); 0 picks a free port */
   readonly port?: number;
   readonly dataDir?: string;
   /** Virtual seconds per real second. @default 60 */
