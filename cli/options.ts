@@ -2,28 +2,49 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { environments } from '../config/environments.ts';
 import { STRATEGY_PRESETS, strategyPreset } from '../config/traffic-plan.ts';
 import type { FaultOptions } from '../local/local-registry.ts';
+import { choiceOption, decimalOption, OptionError } from './option-values.ts';
+
+/** Commander's refusal of a value, with the one-line message of `cli/option-values.ts`. */
+function refused(error: unknown): never {
+  throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+}
 
 /**
- * A strict number parser for an option: plain decimals only ("0x1", "1e3", "Infinity", " 2" and "" are refused,
- * though Number() takes them), within bounds.
+ * A strict number parser for the option `name`: plain decimals only ("0x1", "1e3", "Infinity", " 2" and "" are
+ * refused, though Number() takes them), within bounds, and whole numbers where `kind` says so.
  */
-export function decimal(min: number, max: number, kind: 'number' | 'integer' = 'number') {
-  const pattern = kind === 'integer' ? /^\d+$/ : /^\d+(\.\d+)?$/;
+export function decimal(name: string, min: number, max: number, kind: 'number' | 'integer' = 'number') {
   return (value: string): number => {
-    const n = Number(value);
-    if (!pattern.test(value) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `must be a decimal ${kind === 'integer' ? 'whole number' : 'number'} from ${min} to ${max}`,
-      );
+    try {
+      const n = decimalOption(name, value, min, max) as number;
+      if (kind === 'integer' && !Number.isInteger(n)) {
+        throw new OptionError(`--${name} must be a whole number from ${min} to ${max}; got "${value}"`);
+      }
+      return n;
+    } catch (error) {
+      return refused(error);
     }
-    return n;
+  };
+}
+
+/** A value from a fixed set, refused in the same one-line form as numbers. */
+export function oneOf(name: string, choices: readonly string[]) {
+  return (value: string): string => {
+    try {
+      return choiceOption(name, value, choices);
+    } catch (error) {
+      return refused(error);
+    }
   };
 }
 
 export const ENVIRONMENT_NAMES = Object.keys(environments);
 
+export const RELEASE_STATUSES = ['running', 'released', 'rolled-back', 'failed', 'aborted'];
+
 export function environmentOption(flags = '--env <name>', description = 'environment'): Option {
-  return new Option(flags, description).choices(ENVIRONMENT_NAMES);
+  const name = flags.replace(/^--([a-z-]+).*$/, '$1');
+  return new Option(flags, `${description}: ${ENVIRONMENT_NAMES.join(', ')}`).argParser(oneOf(name, ENVIRONMENT_NAMES));
 }
 
 export function dataDirOption(): Option {
@@ -35,21 +56,23 @@ export function dataDirOption(): Option {
 
 export function speedupOption(): Option {
   return new Option('--speedup <n>', 'virtual seconds per real second (a 10-minute bake takes 10 s at 60)').argParser(
-    decimal(1, 3600),
+    decimal('speedup', 1, 3600),
   );
 }
 
 export function rateOption(description: string): Option {
-  return new Option('--rate <n>', description).argParser(decimal(1, 2000));
+  return new Option('--rate <n>', description).argParser(decimal('rate', 1, 2000));
 }
 
 export function intervalOption(): Option {
-  return new Option('--interval <ms>', 'poll interval').argParser(decimal(50, 60_000, 'integer')).default(1000);
+  return new Option('--interval <ms>', 'poll interval')
+    .argParser(decimal('interval', 50, 60_000, 'integer'))
+    .default(1000);
 }
 
 export function timeoutOption(): Option {
   return new Option('--timeout <seconds>', 'give up (exit 75) if the release is still running then').argParser(
-    decimal(1, 7 * 24 * 3600, 'integer'),
+    decimal('timeout', 1, 7 * 24 * 3600, 'integer'),
   );
 }
 
@@ -73,13 +96,15 @@ export function strategyOption(): Option {
 export function faultOptions(): Option[] {
   return [
     new Option('--fail-rate <share>', 'the new build fails this share (0..1) of requests after --fail-after').argParser(
-      decimal(0, 1),
+      decimal('fail-rate', 0, 1),
     ),
     new Option('--fail-after <n>', 'requests the faulty build serves normally first (it passes verification)')
-      .argParser(decimal(0, 1_000_000, 'integer'))
+      .argParser(decimal('fail-after', 0, 1_000_000, 'integer'))
       .default(20),
     new Option('--fail-health', "the new build's /health answers 503"),
-    new Option('--latency-ms <ms>', 'the new build answers this much slower').argParser(decimal(0, 60_000, 'integer')),
+    new Option('--latency-ms <ms>', 'the new build answers this much slower').argParser(
+      decimal('latency-ms', 0, 60_000, 'integer'),
+    ),
   ];
 }
 
@@ -103,4 +128,11 @@ export function faultFrom(flags: FaultFlags): FaultOptions | undefined {
 export function withOptions(command: Command, options: readonly Option[]): Command {
   for (const option of options) command.addOption(option);
   return command;
+}
+
+/** `--status`: one of the release statuses. */
+export function statusOption(): Option {
+  return new Option('--status <status>', `only these: ${RELEASE_STATUSES.join(', ')}`).argParser(
+    oneOf('status', RELEASE_STATUSES),
+  );
 }

@@ -12,10 +12,14 @@ import { MissingCredentials, UnknownRegion } from './sigv4.ts';
 
 /** Commander's two-line "error: …\n(Did you mean …?)" as one line. */
 function oneLine(text: string): string {
-  return text
-    .trim()
-    .replace(/^error: /, '')
-    .replace(/\s*\n\s*/g, ' ');
+  return (
+    text
+      .trim()
+      .replace(/^error: /, '')
+      // A refused value's own message names the option and what it takes (cli/option-values.ts).
+      .replace(/^option '[^']+' argument '.*' is invalid\. (?=--)/s, '')
+      .replace(/\s*\n\s*/g, ' ')
+  );
 }
 
 function isUnderLocal(command: Command): boolean {

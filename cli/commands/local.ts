@@ -15,6 +15,7 @@ import {
   faultOptions,
   rateOption,
   speedupOption,
+  statusOption,
   withOptions,
 } from '../options.ts';
 import { releaseTable } from '../release-render.ts';
@@ -131,7 +132,7 @@ export function registerLocalCommands(program: Command, bind: Bind): void {
     .description('the local console, release API, gateways and load on 127.0.0.1 (Ctrl-C stops it)')
     .addOption(
       new Option('--port <n>', '0 picks a free port')
-        .argParser(decimal(0, 65535, 'integer'))
+        .argParser(decimal('port', 0, 65535, 'integer'))
         .default(DEFAULT_LOCAL_PORT),
     )
     .addOption(dataDirOption())
@@ -154,16 +155,8 @@ export function registerLocalCommands(program: Command, bind: Bind): void {
     .description('the release history of a data directory, read directly (no server needed)')
     .addOption(dataDirOption())
     .addOption(environmentOption())
-    .addOption(
-      new Option('--status <status>', 'only these').choices([
-        'running',
-        'released',
-        'rolled-back',
-        'failed',
-        'aborted',
-      ]),
-    )
-    .addOption(new Option('--limit <n>', 'how many').argParser(decimal(1, 100, 'integer')).default(20))
+    .addOption(statusOption())
+    .addOption(new Option('--limit <n>', 'how many').argParser(decimal('limit', 1, 100, 'integer')).default(20))
     .action(bind((run, _args, o: HistoryOptions) => history(run, o)));
 
   registerRehearse(local, bind);

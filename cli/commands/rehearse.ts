@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
 import { DEFAULT_SPEEDUP } from '../../local/local-defaults.ts';
 import type { RehearsalOptions, RehearsalReport } from '../../local/rehearsal.ts';
@@ -10,6 +10,7 @@ import {
   type FaultFlags,
   faultFrom,
   faultOptions,
+  oneOf,
   rateOption,
   speedupOption,
 } from '../options.ts';
@@ -21,15 +22,13 @@ export const REHEARSAL_RATE = 200;
 
 type Parsed = FaultFlags & Record<string, unknown>;
 
+const STRATEGY_NAMES = ['config', ...Object.keys(STRATEGY_PRESETS)];
+
 function preset(value: string) {
-  try {
-    return strategyPreset(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
+  return strategyPreset(oneOf('strategy', STRATEGY_NAMES)(value));
 }
 
-const STRATEGIES = ['config', ...Object.keys(STRATEGY_PRESETS)].join(', ');
+const STRATEGIES = STRATEGY_NAMES.join(', ');
 
 /**
  * The rehearsal's options, one line each: the option and the rehearsal setting it fills (faults are gathered by

@@ -3,7 +3,7 @@ import { healthDecisions, type ReleaseDetail, type ReleaseSummary } from '../../
 import { call } from '../api-calls.ts';
 import type { Connection, Run } from '../context.ts';
 import { CliFailure, EXIT, outcomeExitCode, UsageError } from '../exit-codes.ts';
-import { decimal, environmentOption, intervalOption, strategyOption, timeoutOption } from '../options.ts';
+import { decimal, environmentOption, intervalOption, statusOption, strategyOption, timeoutOption } from '../options.ts';
 import { clockTime } from '../output.ts';
 import { checkLine, detailLines, releaseTable, watchFrame } from '../release-render.ts';
 import type { Bind } from './binding.ts';
@@ -241,16 +241,8 @@ export function registerReleaseCommands(program: Command, bind: Bind): void {
     .command('list')
     .description('releases, newest first')
     .addOption(environmentOption())
-    .addOption(
-      new Option('--status <status>', 'only these').choices([
-        'running',
-        'released',
-        'rolled-back',
-        'failed',
-        'aborted',
-      ]),
-    )
-    .addOption(new Option('--limit <n>', 'page size').argParser(decimal(1, 100, 'integer')))
+    .addOption(statusOption())
+    .addOption(new Option('--limit <n>', 'page size').argParser(decimal('limit', 1, 100, 'integer')))
     .option('--cursor <cursor>', 'the next page (printed after a page)')
     .option('--all', 'follow every page')
     .action(bind((run, _args, o: ListOptions) => list(run, o)));

@@ -21,20 +21,24 @@ describe('npm start options', () => {
     expect(pkg.scripts.start).toBe('tsx cli/switchyard.ts local rehearse');
   });
 
-  it('refuses bad options with exit 64 and one line that says what is wrong, before building anything', () => {
-    const cases: [string[], string][] = [
-      [['--strategy', 'bogus'], 'unknown strategy "bogus": use config, all-at-once, canary, linear'],
-      [['--fail-rate', '2'], 'must be a decimal number from 0 to 1'],
-      [['--fail-rate', '0x1'], 'must be a decimal number from 0 to 1'],
-      [['--env', 'nope'], 'Allowed choices are dev, staging, prod'],
-      [['--speedup', '1e2'], 'must be a decimal number from 1 to 3600'],
-      [['--fail-helth'], 'Did you mean --fail-health?'],
+  it('refuses bad options with exit 64 and one line that names the option and what it accepts', () => {
+    const refusals: [string[], string][] = [
+      [['--env', 'nope'], '--env must be one of dev, staging, prod; got "nope"'],
+      [['--strategy', 'bogus'], '--strategy must be one of config, all-at-once, canary, linear; got "bogus"'],
+      [['--fail-rate', '2'], '--fail-rate must be a number from 0 to 1, written in decimal; got "2"'],
+      [['--fail-rate', '0x1'], '--fail-rate must be a number from 0 to 1, written in decimal; got "0x1"'],
+      [['--speedup', '1e2'], '--speedup must be a number from 1 to 3600, written in decimal; got "1e2"'],
+      [['--rate', ' 5'], '--rate must be a number from 1 to 2000, written in decimal; got " 5"'],
+      [['--latency-ms=-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
+      [['--latency-ms', '-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
+      [['--bogus'], "unknown option '--bogus'"],
+      [['--fail-helth'], "unknown option '--fail-helth' (Did you mean --fail-health?)"],
     ];
-    for (const [args, message] of cases) {
-      const result = rehearse(...args);
-      expect([args, result.status]).toEqual([args, 64]);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toContain(message);
+    for (const [args, message] of refusals) {
+      const run = rehearse(...args);
+      expect(run.status, args.join(' ')).toBe(64);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr, args.join(' ')).toContain(message);
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { layoutStateMachine } from '../../console/graph-layout.ts';
-import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
+import { layoutStateMachine } from '../../../console/graph-layout.ts';
+import { synthesizeServiceDefinition } from '../../../infra/service-definition.ts';
 import { crossings, segmentCrossesBox } from './geometry.ts';
 
 describe('the console graph layout (elkjs)', () => {

@@ -1,4 +1,4 @@
-import type { Point } from '../../console/graph-layout.ts';
+import type { Point } from '../../../console/graph-layout.ts';
 
 export type Box = { x: number; y: number; width: number; height: number };
 
