@@ -295,7 +295,7 @@ describe('switchyard errors: one line, a documented exit code, no stack trace', 
       const r = await run(...args, '--local', '--api', api);
       expect([args.join(' '), r.code]).toEqual([args.join(' '), EXIT.usage]);
       oneLine(r.stderr);
-      expect(r.stderr).toMatch(/must be a decimal (whole )?number from/);
+      expect(r.stderr).toMatch(/^switchyard: --[a-z-]+ must be a (whole )?number from \d+ to \d+/);
     }
     expect(seen).toHaveLength(0);
   });
@@ -303,7 +303,7 @@ describe('switchyard errors: one line, a documented exit code, no stack trace', 
   it('an unknown environment names the choices (64)', async () => {
     const r = await run('release', 'start', '--env', 'nope', '--tag', 'v1', '--local', '--api', api);
     expect(r.code).toBe(EXIT.usage);
-    expect(r.stderr).toContain('Allowed choices are dev, staging, prod');
+    expect(r.stderr).toContain('--env must be one of dev, staging, prod; got "nope"');
     expect((await run('status', 'nope', '--local', '--api', api)).code).toBe(EXIT.usage);
   });
 
