@@ -11,6 +11,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** stdout is a terminal: colour and redrawn views. */
   readonly isTTY?: boolean;
+  /** The terminal's width, so a redrawn view knows how many rows its wrapped lines took. */
+  readonly columns?: number;
   /** Resolves when the user interrupts (Ctrl-C), for `local serve`. */
   readonly interrupted?: () => Promise<void>;
 }
@@ -20,6 +22,9 @@ export const processIo: CliIo = {
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
   isTTY: process.stdout.isTTY === true,
+  get columns() {
+    return process.stdout.columns;
+  },
   interrupted: () =>
     new Promise((resolve) => {
       process.once('SIGINT', () => resolve());

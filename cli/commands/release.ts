@@ -14,6 +14,13 @@ async function detailOf(connection: Connection, releaseId: string): Promise<Rele
   return (await call(connection, 'GET', id(releaseId))) as unknown as ReleaseDetail;
 }
 
+/** Rows the lines take on a terminal `columns` wide: a long line wraps onto more than one. */
+export function terminalRows(lines: readonly string[], columns: number | undefined): number {
+  const width = columns && columns > 0 ? columns : Number.POSITIVE_INFINITY;
+  const visible = (line: string) => line.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').length;
+  return lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(visible(line) / width)), 0);
+}
+
 interface WatchOptions {
   readonly interval: number;
   readonly timeout?: number;
@@ -46,7 +53,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
         // Back to the first line of the previous frame and clear below it, then draw the new one.
         const rewind = drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : '';
         out.line(`${rewind}${text}`);
-        drawn = frame.length;
+        drawn = terminalRows(frame, run.io.columns);
         lastFrame = text;
       }
     } else {

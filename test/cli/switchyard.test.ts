@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 
@@ -443,6 +444,12 @@ describe('switchyard status and the live watch view', () => {
     );
     expect(plain.stdout).toContain('RELEASED');
     expect(plain.stdout).not.toMatch(new RegExp(`${ESC}\\[\\d+m`));
+  });
+
+  it('counts the rows a wrapped line takes when it rewinds the view, ignoring colour codes', () => {
+    const red = `${ESC}[31m${'x'.repeat(10)}${ESC}[39m`;
+    expect(terminalRows([red, 'y'.repeat(25), ''], 10)).toBe(1 + 3 + 1);
+    expect(terminalRows(['a'.repeat(500)], undefined)).toBe(1);
   });
 
   it('watch without a terminal appends states, shifts and checks as lines, with no control codes', async () => {
