@@ -49,6 +49,15 @@ export interface AwsReleaseOperationsOptions {
   readonly client?: SFNClient;
 }
 
+/** History carries state input and output as JSON text (it may be cut short by Step Functions' size limit). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Reads an execution's history into the states it went through, as the console's graph view does. */
 export function stepsFromHistory(events: readonly HistoryEvent[]): ExecutionStep[] {
   const steps: Array<{ -readonly [K in keyof ExecutionStep]: ExecutionStep[K] }> = [];
@@ -63,11 +72,17 @@ export function stepsFromHistory(events: readonly HistoryEvent[]): ExecutionStep
         enteredAt: at,
         outcome: 'running',
         retries: 0,
+        ...(event.stateEnteredEventDetails.input !== undefined
+          ? { input: parseJson(event.stateEnteredEventDetails.input) }
+          : {}),
       });
     } else if (type.endsWith('StateExited') && event.stateExitedEventDetails?.name) {
       const step = steps.findLast((s) => s.name === event.stateExitedEventDetails?.name && s.outcome === 'running');
       if (step) {
         step.exitedAt = at;
+        if (event.stateExitedEventDetails.output !== undefined) {
+          step.output = parseJson(event.stateExitedEventDetails.output);
+        }
         step.outcome = step.error ? 'failed' : 'succeeded';
       }
     } else if (/(Failed|TimedOut)$/.test(type) && !type.startsWith('Execution')) {

@@ -61,9 +61,11 @@ export class ExecutionLog {
         enteredAt: at,
         outcome: 'running',
         retries: 0,
+        ...(event.input !== undefined ? { input: event.input } : {}),
       });
     } else if (event.type === 'StateExited' && open) {
       open.exitedAt = at;
+      if (event.output !== undefined) open.output = event.output;
       open.outcome = open.error ? 'failed' : 'succeeded';
     } else if (event.type === 'StateRetried' && open) {
       open.retries++;

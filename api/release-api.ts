@@ -16,6 +16,7 @@ import type { LockHolder } from '../core/ports.ts';
 import { newReleaseId } from '../core/release-id.ts';
 import { checkRelease, lockedError } from '../core/validate-release.ts';
 import { logger } from '../handlers/powertools.ts';
+import { environmentStatuses } from './environment-status.ts';
 import { ExecutionNameTaken, executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
 import { releaseDetail, summarize } from './release-view.ts';
 import {
@@ -27,6 +28,7 @@ import {
   PromoteToNextBody,
   ReasonBody,
   RejectBody,
+  RetryBody,
   StartReleaseBody,
 } from './request-schemas.ts';
 
@@ -120,6 +122,13 @@ function callerOf(event: ProxyEvent): string {
 export function idempotentReleaseId(environment: string, key: string): string {
   const hash = createHash('sha256').update(`${environment}\n${key}`).digest('hex').slice(0, 20);
   return `rel-${environment}-idem-${hash}`;
+}
+
+/** The release that retries `sourceId`: retrying twice is one release (retry the retry to go again). */
+export function retryReleaseId(sourceId: string): string {
+  const readable = `${sourceId}-retry`;
+  if (readable.length <= 80) return readable;
+  return `rel-retry-${createHash('sha256').update(sourceId).digest('hex').slice(0, 20)}`;
 }
 
 /** The release that promotes `sourceId`'s digest into `environment`: promoting twice is one release. */
@@ -262,6 +271,13 @@ async function showRelease(releaseId: string, ops: ReleaseOperations): Promise<P
   );
 }
 
+/** Each state the execution went through with its input and output (the console's state inspector). */
+async function releaseSteps(releaseId: string, ops: ReleaseOperations): Promise<ProxyResult> {
+  const execution = await ops.describeExecution(releaseId);
+  if (!execution) throw new ReleaseNotFound(`no execution ${releaseId}`);
+  return json(200, { releaseId, steps: execution.steps });
+}
+
 async function answerApproval(event: ProxyEvent, releaseId: string, approved: boolean, ops: ReleaseOperations) {
   const comment = approved ? parseBody(ApproveBody, event).comment : parseBody(RejectBody, event).reason;
   await recordOrThrow(ops, releaseId);
@@ -306,10 +322,13 @@ async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOp
 }
 
 async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
-  const { reason, acceptWarnings } = parseBody(PromoteToNextBody, event);
+  const { reason, acceptWarnings, environment } = parseBody(PromoteToNextBody, event);
   const record = await recordOrThrow(ops, releaseId);
   const from = environmentOrThrow(record.environment, ops);
   if (!from.promotesTo) throw new Conflict(`${from.name} promotes to no other environment`);
+  if (environment !== undefined && environment !== from.promotesTo) {
+    throw new Conflict(`${from.name} promotes to ${from.promotesTo}, not ${environment}`);
+  }
   if (record.status !== 'released') {
     throw new Conflict(`release ${releaseId} is ${record.status}; only a released digest is promoted`);
   }
@@ -332,6 +351,28 @@ async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseO
   return startNamedRelease(ops, next, promotionReleaseId(next.name, releaseId), input, true);
 }
 
+/** A new release of the same digest into the same environment, for a release that failed, rolled back or stopped. */
+async function retryRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  const { reason } = parseBody(RetryBody, event);
+  const record = await recordOrThrow(ops, releaseId);
+  if (record.status === 'running' || record.status === 'released') {
+    throw new Conflict(
+      `release ${releaseId} is ${record.status}; only a failed, rolled-back or aborted release is retried`,
+    );
+  }
+  const env = environmentOrThrow(record.environment, ops);
+  const input: Record<string, unknown> = {
+    trigger: 'api',
+    environment: env.name,
+    imageDigest: record.digest,
+    repositoryName: env.repositoryName,
+    requestedBy: callerOf(event).slice(0, 256),
+    reason: `retry of ${releaseId}${reason ? `: ${reason}` : ''}`,
+    retryOf: releaseId,
+  };
+  return startNamedRelease(ops, env, retryReleaseId(releaseId), input, true);
+}
+
 async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOperations) {
   const env = environmentOrThrow(environment, ops);
   const { reason } = parseBody(ReasonBody, event);
@@ -346,6 +387,11 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: /^\/releases$/, run: (e, _p, ops) => startRelease(e, ops) },
   { method: 'GET', pattern: /^\/releases$/, run: (e, _p, ops) => listReleases(e, ops) },
   { method: 'GET', pattern: new RegExp(`^/releases/${ID}$`), run: (_e, [id], ops) => showRelease(id ?? '', ops) },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/releases/${ID}/steps$`),
+    run: (_e, [id], ops) => releaseSteps(id ?? '', ops),
+  },
   {
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/approve$`),
@@ -368,8 +414,18 @@ const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/retry$`),
+    run: (e, [id], ops) => retryRelease(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/abort$`),
     run: (e, [id], ops) => abortRelease(e, id ?? '', ops),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/environments$/,
+    run: async (_e, _p, ops) => json(200, { environments: await environmentStatuses(ops) }),
   },
   {
     method: 'POST',

@@ -15,6 +15,9 @@ export interface ExecutionStep {
   readonly outcome: 'running' | 'succeeded' | 'failed';
   readonly retries: number;
   readonly error?: string;
+  /** The state's input and output, as the Step Functions console's step details show them. */
+  readonly input?: unknown;
+  readonly output?: unknown;
 }
 
 export interface ExecutionView {
@@ -40,7 +43,10 @@ export interface ReleaseOperations {
   readonly environments: Environments;
   readonly store: ReleaseStore;
   readonly registry: ImageRegistry;
-  /** Lambda's aliases and versions: what `live` runs, for the checks a start shares with Validate release. */
+  /**
+   * Lambda's aliases and versions: what `live` runs, for the checks a start shares with Validate release, and what
+   * is live, blue and green for `GET /environments`.
+   */
   readonly functions: FunctionVersions;
   /** SendTaskSuccess / SendTaskFailure for "Await approval". */
   readonly tasks: TaskTokens;

@@ -41,6 +41,20 @@ export interface HealthDecision {
   readonly evidence: HealthCheck;
 }
 
+/** Where the traffic plan stands: Argo's weight, step and bake at a glance (a view of the history, not a decision). */
+export interface RolloutProgress {
+  /** 0-based index of the step traffic is on. */
+  readonly stepIndex: number;
+  readonly stepCount: number | null;
+  /** Share of `live` on the new version since the last shift. */
+  readonly percent: number;
+  readonly bakeSeconds: number;
+  /** Virtual seconds baked so far at this step, as of the last check. */
+  readonly bakedSeconds: number;
+  readonly shiftedAt: string;
+  readonly lastCheck: HealthDecision | null;
+}
+
 export interface ReleaseDetail
   extends Omit<ReleaseSummary, 'status' | 'digest' | 'imageUri' | 'blueVersion' | 'trigger' | 'startedAt'> {
   /** `starting` while the execution runs but Validate release has not recorded the release yet. */
@@ -58,6 +72,8 @@ export interface ReleaseDetail
   /** The release record's history: each step's outcome and each decision, with evidence. */
   readonly events: readonly ReleaseEvent[];
   readonly healthChecks: readonly HealthDecision[];
+  /** Null until traffic first moves. */
+  readonly progress: RolloutProgress | null;
   readonly error?: string;
   readonly cause?: string;
 }
@@ -95,6 +111,27 @@ export function healthDecisions(events: readonly ReleaseEvent[]): HealthDecision
     });
   }
   return decisions;
+}
+
+/** The step traffic is on and its bake, from the last shift and the checks after it. */
+export function rolloutProgress(events: readonly ReleaseEvent[]): RolloutProgress | null {
+  const shiftIndex = events.findLastIndex((e) => e.kind === 'traffic-shifted');
+  const shift = events[shiftIndex];
+  if (!shift) return null;
+  const evidence = shift.evidence ?? {};
+  const number = (v: unknown) => (typeof v === 'number' ? v : null);
+  const bakeSeconds = number(evidence.bakeSeconds) ?? 0;
+  const lastCheck = healthDecisions(events.slice(shiftIndex + 1)).at(-1) ?? null;
+  const baked = lastCheck ? Math.max(0, (Date.parse(lastCheck.at) - Date.parse(shift.at)) / 1000) : 0;
+  return {
+    stepIndex: number(evidence.stepIndex) ?? 0,
+    stepCount: number(evidence.stepCount),
+    percent: number(evidence.percent) ?? 0,
+    bakeSeconds,
+    bakedSeconds: Math.min(bakeSeconds, baked),
+    shiftedAt: shift.at,
+    lastCheck,
+  };
 }
 
 /** The pending approval, if the release is parked at "Await approval" and nobody has answered yet. */
@@ -138,9 +175,11 @@ export function releaseDetail(
     executionStatus: execution?.status ?? null,
     currentState: execution?.currentState ?? null,
     awaitingApproval: record ? pendingApproval(record) : null,
-    steps: execution?.steps ?? [],
+    // Each state's input and output are served apart (GET /releases/{id}/steps): they would swell every poll.
+    steps: (execution?.steps ?? []).map(({ input: _input, output: _output, ...step }) => step),
     events,
     healthChecks: healthDecisions(events),
+    progress: rolloutProgress(events),
     ...(execution?.error ? { error: execution.error } : {}),
     ...(execution?.cause ? { cause: execution.cause } : {}),
   };

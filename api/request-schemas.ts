@@ -31,7 +31,10 @@ export const ApproveBody = z.strictObject({ comment: z.string().max(1024).option
 export const RejectBody = z.strictObject({ reason: Reason });
 export const ReasonBody = z.strictObject({ reason: Reason });
 export const AbortBody = z.strictObject({ reason: z.string().max(1024).optional() });
+export const RetryBody = z.strictObject({ reason: z.string().max(1024).optional() });
 export const PromoteToNextBody = z.strictObject({
+  /** The environment the caller expects to promote into; refused unless it is the configured next one. */
+  environment: z.string().min(1).optional(),
   reason: z.string().max(1024).optional(),
   /** Needed to promote a release that went live with warnings (unhealthy checks in alert mode, too little traffic). */
   acceptWarnings: z.boolean().optional(),

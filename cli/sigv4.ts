@@ -31,11 +31,23 @@ class NodeSha256 {
   }
 }
 
+/** The release API's region is neither in its host name nor in AWS_REGION / AWS_DEFAULT_REGION. */
+export class UnknownRegion extends Error {
+  override readonly name = 'UnknownRegion';
+}
+
+/** The default credential chain found nothing to sign with. */
+export class MissingCredentials extends Error {
+  override readonly name = 'MissingCredentials';
+}
+
 /** The region of an API Gateway endpoint (`<id>.execute-api.<region>.amazonaws.com`), else the configured one. */
 export function regionOf(url: URL, fallback = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION): string {
   const match = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(url.hostname);
   const region = match?.[1] ?? fallback;
-  if (!region) throw new Error(`cannot tell the region of ${url.host}; set AWS_REGION`);
+  if (!region) {
+    throw new UnknownRegion(`cannot tell the region of ${url.host}: set AWS_REGION or use the execute-api URL`);
+  }
   return region;
 }
 
@@ -57,16 +69,26 @@ export function sigV4Signer(
       credentials: options.credentials ?? defaultProvider(),
       sha256: NodeSha256,
     });
-    const signed = await signer.sign({
-      method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: { ...headers, host: url.host },
-      ...(body !== undefined ? { body } : {}),
-    });
+    const signed = await signer
+      .sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: { ...headers, host: url.host },
+        ...(body !== undefined ? { body } : {}),
+      })
+      .catch((error: unknown) => {
+        // @smithy's providers name their failure CredentialsProviderError when the chain is empty.
+        if (error instanceof Error && error.name === 'CredentialsProviderError') {
+          throw new MissingCredentials(
+            'no AWS credentials to sign the request with: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+          );
+        }
+        throw error;
+      });
     return signed.headers as Record<string, string>;
   };
 }

@@ -10,7 +10,7 @@ const STATUS_LABEL = {
 };
 const STRATEGIES = {
   'all-at-once': { kind: 'all-at-once' },
-  canary: { kind: 'canary', percent: 10, bakeMinutes: 2 },
+  canary: { kind: 'canary', percent: 10, bakeMinutes: 5 },
   linear: { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 },
 };
 
@@ -18,6 +18,8 @@ const $ = (id) => document.getElementById(id);
 let graph;
 let selected;
 let current;
+let environments = [];
+let inspected;
 
 const tokenMeta = document.querySelector('meta[name="switchyard-token"]');
 
@@ -58,33 +60,54 @@ function message(text, error = false) {
 }
 
 function drawGraph() {
-  const root = svg('svg', { width: graph.width, height: graph.height, viewBox: `0 0 ${graph.width} ${graph.height}` });
-  const defs = svg('defs');
-  const marker = svg('marker', {
-    id: 'arrow',
-    viewBox: '0 0 10 10',
-    refX: 9,
-    refY: 5,
-    markerWidth: 6,
-    markerHeight: 6,
-    orient: 'auto',
+  const root = svg('svg', {
+    viewBox: `0 0 ${graph.width} ${graph.height}`,
+    width: graph.width,
+    height: graph.height,
+    'data-width': graph.width,
   });
-  marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#aab7b8' }));
-  defs.append(marker);
+  const defs = svg('defs');
+  for (const [id, color] of [
+    ['arrow', '#8d9a9b'],
+    ['arrow-catch', '#d9786b'],
+    ['arrow-taken', '#1d8102'],
+  ]) {
+    const marker = svg('marker', {
+      id,
+      viewBox: '0 0 10 10',
+      refX: 9,
+      refY: 5,
+      markerWidth: 7,
+      markerHeight: 7,
+      orient: 'auto-start-reverse',
+    });
+    marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: color }));
+    defs.append(marker);
+  }
   root.append(defs);
   for (const edge of graph.edges) {
-    root.append(svg('path', { class: `edge ${edge.kind}`, d: edge.path, 'data-from': edge.from, 'data-to': edge.to }));
+    const path = svg('path', {
+      class: `edge ${edge.kind}${edge.back ? ' back' : ''}`,
+      d: edge.path,
+      'data-from': edge.from,
+      'data-to': edge.to,
+      'data-points': JSON.stringify(edge.points),
+    });
+    path.append(svg('title', {}, `${edge.from} → ${edge.to}${edge.kind === 'catch' ? ' (on error)' : ''}`));
+    root.append(path);
   }
   for (const node of graph.nodes) {
     const g = svg('g', {
       class: `node ${node.type}`,
       'data-state': node.name,
       transform: `translate(${node.x},${node.y})`,
+      tabindex: 0,
+      role: 'button',
     });
     g.append(svg('rect', { width: node.width, height: node.height }));
     g.append(svg('text', { x: node.width / 2, y: node.height / 2 }, node.name));
-    const title = svg('title', {}, `${node.name} (${node.type})`);
-    g.append(title);
+    g.append(svg('title', {}, `${node.name} (${node.type})`));
+    g.addEventListener('click', () => inspect(node.name));
     root.append(g);
   }
   $('graph').replaceChildren(root);
@@ -113,6 +136,119 @@ function highlight(release) {
   }
 }
 
+/** A round axis top at or above `value`, with the step between ticks (at most five ticks). */
+function niceAxis(value) {
+  for (const magnitude of [0.01, 0.1, 1, 10, 100]) {
+    for (const unit of [1, 2, 2.5, 5]) {
+      const step = unit * magnitude;
+      if (step * 5 >= value) return { top: Math.ceil(value / step) * step, step };
+    }
+  }
+  return { top: 100, step: 20 };
+}
+
+const judged = (c) => c.verdict !== 'insufficient-data' && c.errorRatePercent !== null;
+
+/** Error rate per check against the limit; checks with too few calls are marked as such, never drawn as 0%. */
+function rateChart(checks) {
+  const W = 460;
+  const H = 170;
+  const pad = { l: 48, r: 70, t: 12, b: 22 };
+  const threshold = checks.at(-1).maxErrorRatePercent;
+  const rates = checks.filter(judged).map((c) => c.errorRatePercent);
+  const { top, step } = niceAxis(Math.max(threshold * 2, ...rates.map((r) => r * 1.1)));
+  const x = (i) => pad.l + ((i + 0.5) * (W - pad.l - pad.r)) / checks.length;
+  const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / top);
+  const crossed = checks.some((c) => judged(c) && c.errorRatePercent > c.maxErrorRatePercent);
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    class: `rate${crossed ? ' crossed' : ''}`,
+    'data-threshold': threshold,
+    'data-top': top,
+  });
+  for (let v = 0; v <= top + step / 1000; v += step) {
+    const value = Number(v.toFixed(4));
+    root.append(svg('line', { class: 'grid', x1: pad.l, y1: y(value), x2: W - pad.r, y2: y(value) }));
+    root.append(svg('text', { class: 'tick', x: pad.l - 4, y: y(value) + 3, 'text-anchor': 'end' }, `${value}%`));
+  }
+  root.append(svg('line', { class: 'axis', x1: pad.l, y1: pad.t, x2: pad.l, y2: H - pad.b }));
+  root.append(svg('line', { class: 'threshold', x1: pad.l, y1: y(threshold), x2: W - pad.r, y2: y(threshold) }));
+  root.append(svg('text', { class: 'threshold-label', x: W - pad.r + 4, y: y(threshold) + 3 }, `limit ${threshold}%`));
+  // The line joins judged checks only: a gap where a check had too few calls to judge.
+  let segment = [];
+  const flush = () => {
+    if (segment.length > 1) root.append(svg('polyline', { class: 'line', points: segment.join(' ') }));
+    segment = [];
+  };
+  checks.forEach((c, i) => {
+    if (!judged(c)) {
+      flush();
+      const mark = svg('g', { class: 'point insufficient-data', 'data-rate': '' });
+      mark.append(svg('rect', { x: x(i) - 5, y: H - pad.b - 14, width: 10, height: 10 }));
+      mark.append(svg('text', { class: 'na', x: x(i), y: H - pad.b - 6, 'text-anchor': 'middle' }, '?'));
+      mark.append(
+        svg(
+          'title',
+          {},
+          `${c.at}: too few calls to judge (${c.invocations} of ${c.evidence.thresholds.minInvocations}) → ${c.next}`,
+        ),
+      );
+      root.append(mark);
+      return;
+    }
+    segment.push(`${x(i)},${y(c.errorRatePercent)}`);
+    const over = c.errorRatePercent > c.maxErrorRatePercent;
+    const point = svg('circle', {
+      class: `point ${c.verdict}${over ? ' over' : ''}`,
+      cx: x(i),
+      cy: y(c.errorRatePercent),
+      r: 4,
+      'data-rate': c.errorRatePercent,
+    });
+    point.append(
+      svg(
+        'title',
+        {},
+        `${c.at}: ${c.verdict} at ${c.percent ?? '?'}% traffic, ${c.invocations} calls, ${c.errors} errors, rate ${c.errorRatePercent}% → ${c.next}`,
+      ),
+    );
+    root.append(point);
+  });
+  flush();
+  return root;
+}
+
+/** Calls per check against the minimum the verdict needs. */
+function callsChart(checks) {
+  const W = 460;
+  const H = 110;
+  const pad = { l: 48, r: 70, t: 10, b: 18 };
+  const min = checks.at(-1).evidence.thresholds.minInvocations;
+  const { top, step } = niceAxis(Math.max(min * 1.5, ...checks.map((c) => c.invocations)));
+  const slot = (W - pad.l - pad.r) / checks.length;
+  const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / top);
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'calls', 'data-min': min });
+  for (let v = 0; v <= top + step / 1000; v += step) {
+    root.append(svg('text', { class: 'tick', x: pad.l - 4, y: y(v) + 3, 'text-anchor': 'end' }, String(Math.round(v))));
+  }
+  root.append(svg('line', { class: 'axis', x1: pad.l, y1: pad.t, x2: pad.l, y2: H - pad.b }));
+  checks.forEach((c, i) => {
+    const bar = svg('rect', {
+      class: `bar${c.invocations < min ? ' short' : ''}`,
+      x: pad.l + i * slot + (slot - Math.max(1, Math.min(24, slot * 0.7))) / 2,
+      y: y(c.invocations),
+      width: Math.max(1, Math.min(24, slot * 0.7)),
+      height: H - pad.b - y(c.invocations),
+      'data-calls': c.invocations,
+    });
+    bar.append(svg('title', {}, `${c.invocations} calls (minimum ${min})`));
+    root.append(bar);
+  });
+  root.append(svg('line', { class: 'minimum', x1: pad.l, y1: y(min), x2: W - pad.r, y2: y(min) }));
+  root.append(svg('text', { class: 'minimum-label', x: W - pad.r + 4, y: y(min) + 3 }, `min ${min} calls`));
+  return root;
+}
+
 function drawChart(release) {
   const checks = release.healthChecks;
   const box = $('chart');
@@ -120,51 +256,23 @@ function drawChart(release) {
     box.replaceChildren(el('p', { class: 'empty' }, 'No health check yet: checks start once traffic moves.'));
     return;
   }
-  const W = 460;
-  const H = 200;
-  const pad = { l: 44, r: 12, t: 12, b: 28 };
-  const threshold = checks.at(-1).maxErrorRatePercent;
-  const rates = checks.map((c) => c.errorRatePercent ?? 0);
-  const top = Math.max(threshold * 2, ...rates.map((r) => r * 1.1), 1);
-  const x = (i) =>
-    pad.l + (checks.length === 1 ? (W - pad.l - pad.r) / 2 : (i * (W - pad.l - pad.r)) / (checks.length - 1));
-  const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / top);
-  const crossed = rates.some((r) => r > threshold);
-  const root = svg('svg', { width: W, height: H, class: crossed ? 'crossed' : '', 'data-threshold': threshold });
-  root.append(svg('line', { class: 'axis', x1: pad.l, y1: pad.t, x2: pad.l, y2: H - pad.b }));
-  root.append(svg('line', { class: 'axis', x1: pad.l, y1: H - pad.b, x2: W - pad.r, y2: H - pad.b }));
-  for (const v of [0, top / 2, top]) {
-    root.append(svg('text', { x: pad.l - 4, y: y(v) + 3, 'text-anchor': 'end' }, `${Number(v.toFixed(2))}%`));
-  }
-  root.append(svg('line', { class: 'threshold', x1: pad.l, y1: y(threshold), x2: W - pad.r, y2: y(threshold) }));
-  root.append(svg('text', { x: W - pad.r, y: y(threshold) - 4, 'text-anchor': 'end' }, `threshold ${threshold}%`));
-  root.append(svg('polyline', { class: 'line', points: rates.map((r, i) => `${x(i)},${y(r)}`).join(' ') }));
-  checks.forEach((c, i) => {
-    const over = (c.errorRatePercent ?? 0) > c.maxErrorRatePercent;
-    const point = svg('circle', {
-      class: `point ${c.verdict}${over ? ' over' : ''}`,
-      cx: x(i),
-      cy: y(rates[i]),
-      r: 4,
-      'data-rate': c.errorRatePercent ?? '',
-    });
-    point.append(
-      svg(
-        'title',
-        {},
-        `${c.at}: ${c.verdict} at ${c.percent ?? '?'}% traffic, ${c.invocations} calls, ${c.errors} errors, rate ${c.errorRatePercent ?? 'n/a'}% → ${c.next}`,
-      ),
-    );
-    root.append(point);
-  });
-  root.append(
-    svg(
-      'text',
-      { x: (W + pad.l) / 2, y: H - 6, 'text-anchor': 'middle' },
-      `health checks (${checks.length})${crossed ? ' — threshold crossed' : ''}`,
-    ),
+  const short = checks.filter((c) => !judged(c)).length;
+  const legend = el('p', { class: 'legend' });
+  legend.append(
+    el('span', { class: 'key point' }),
+    document.createTextNode(' error rate of a check '),
+    el('span', { class: 'key over' }),
+    document.createTextNode(' over the limit '),
+    el('span', { class: 'key na' }, '?'),
+    document.createTextNode(' too few calls to judge'),
   );
-  box.replaceChildren(root);
+  box.replaceChildren(
+    el('h4', {}, `Error rate per check (${checks.length} checks${short ? `, ${short} with too few calls` : ''})`),
+    rateChart(checks),
+    el('h4', {}, 'Calls per check against the minimum'),
+    callsChart(checks),
+    legend,
+  );
 }
 
 function drawTimeline(release) {
@@ -178,6 +286,56 @@ function drawTimeline(release) {
   $('timeline').replaceChildren(...items);
 }
 
+const minutes = (seconds) => Math.round((seconds / 60) * 10) / 10;
+
+/** Why the release ended (or what the last check said): the record's reason, else the abort or the last check. */
+function verdictOf(release) {
+  const label = STATUS_LABEL[release.status] ?? release.status;
+  const abort = release.events.findLast((e) => e.kind === 'abort-requested');
+  const check = release.progress?.lastCheck ?? release.healthChecks.at(-1);
+  if (release.status === 'aborted')
+    return { kind: 'aborted', text: `${label}: ${abort?.summary ?? release.reason ?? 'stopped'}` };
+  if (release.status === 'released') {
+    return { kind: 'released', text: `${label}: live on version ${release.greenVersion}` };
+  }
+  if (!['running', 'starting'].includes(release.status)) {
+    return { kind: release.status, text: `${label}${release.reason ? `: ${release.reason}` : ''}` };
+  }
+  if (release.awaitingApproval) return { kind: 'waiting', text: 'waiting for approval' };
+  if (check) return { kind: check.verdict, text: `${check.verdict}: ${check.reasons.join('; ')}` };
+  return { kind: release.status, text: label };
+}
+
+function showSummary(release) {
+  const field = (name) => document.querySelector(`#summary [data-field="${name}"] dd`);
+  const p = release.progress;
+  const ended = !['running', 'starting'].includes(release.status);
+  const blue = release.blueVersion ?? 'none';
+  const green = release.greenVersion ?? '…';
+  let live = `${blue}`;
+  if (release.status === 'released') live = green;
+  else if (!ended && p) live = p.percent >= 100 ? green : `${blue} (${100 - p.percent}%) + ${green} (${p.percent}%)`;
+  field('environment').textContent = release.environment;
+  field('versions').textContent = `${blue} · ${green} · ${live}`;
+  const weight = release.status === 'released' ? 100 : ended ? 0 : (p?.percent ?? 0);
+  field('weight').textContent = `${weight}%`;
+  field('step').textContent = p ? `${p.stepIndex + 1} of ${p.stepCount ?? '?'}` : 'before traffic';
+  const bake = document.querySelector('#summary [data-field="bake"]');
+  const share = p && p.bakeSeconds > 0 ? Math.min(1, p.bakedSeconds / p.bakeSeconds) : 0;
+  bake.querySelector('.bar span').style.width = `${Math.round(share * 100)}%`;
+  bake.querySelector('.text').textContent = p
+    ? p.bakeSeconds > 0
+      ? `${minutes(p.bakedSeconds)} of ${minutes(p.bakeSeconds)} min`
+      : 'no bake'
+    : '—';
+  bake.setAttribute('data-share', share.toFixed(2));
+  const verdict = verdictOf(release);
+  const cell = document.querySelector('#summary [data-field="verdict"]');
+  cell.setAttribute('data-verdict', verdict.kind);
+  field('verdict').textContent = verdict.text;
+  $('summary').hidden = false;
+}
+
 function showDetail(release) {
   current = release;
   $('detail').hidden = false;
@@ -186,18 +344,52 @@ function showDetail(release) {
   status.textContent = STATUS_LABEL[release.status] ?? release.status;
   status.className = `badge ${release.status}`;
   $('current-state').textContent = release.currentState ? `in ${release.currentState}` : '';
-  $('release-meta').textContent =
-    `${release.environment} · ${release.digest ?? ''} · blue ${release.blueVersion ?? 'none'} → green ${release.greenVersion ?? '…'}${release.reason ? ` · ${release.reason}` : ''}`;
+  $('release-meta').textContent = `${release.digest ?? ''}${release.trigger ? ` · by ${release.trigger}` : ''}`;
+  showSummary(release);
   $('approval-banner').hidden = !release.awaitingApproval;
   const running = release.status === 'running' || release.status === 'starting';
   $('approve').disabled = !release.awaitingApproval;
   $('reject').disabled = !release.awaitingApproval;
   $('promote').disabled = !running;
   $('abort').disabled = !running;
-  $('promote-next').disabled = release.status !== 'released';
+  const next = environments.find((e) => e.name === release.environment)?.promotesTo;
+  $('promote-next').disabled = release.status !== 'released' || !next;
+  $('promote-next').textContent = next ? `Promote to ${next}` : 'No next environment';
   if (graph) highlight(release);
   drawChart(release);
   drawTimeline(release);
+  if (inspected) void inspect(inspected);
+}
+
+/** The state inspector: the latest run of one state with its input, output, error and retries. */
+async function inspect(name) {
+  inspected = name;
+  for (const node of document.querySelectorAll('#graph .node')) {
+    node.classList.toggle('inspected', node.getAttribute('data-state') === name);
+  }
+  $('inspector').hidden = false;
+  $('inspector-name').textContent = name;
+  if (!current) return;
+  const { steps } = await api('GET', `/releases/${encodeURIComponent(current.releaseId)}/steps`).catch(() => ({
+    steps: [],
+  }));
+  const runs = steps.filter((s) => s.name === name);
+  const step = runs.at(-1);
+  const facts = step
+    ? [
+        ['Entered', step.enteredAt],
+        ['Left', step.exitedAt ?? '—'],
+        ['Outcome', step.outcome],
+        ['Runs', String(runs.length)],
+        ['Retries', String(step.retries)],
+        ['Error', step.error ?? '—'],
+      ]
+    : [['Outcome', 'not reached in this release']];
+  $('inspector-facts').replaceChildren(
+    ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-fact': k.toLowerCase() }, v)]),
+  );
+  $('inspector-input').textContent = step?.input === undefined ? '—' : JSON.stringify(step.input, null, 2);
+  $('inspector-output').textContent = step?.output === undefined ? '—' : JSON.stringify(step.output, null, 2);
 }
 
 async function loadReleases() {
@@ -227,6 +419,8 @@ async function refresh() {
 
 async function select(releaseId) {
   selected = releaseId;
+  inspected = undefined;
+  $('inspector').hidden = true;
   history.replaceState(null, '', `#${releaseId}`);
   message('');
   await refresh();
@@ -281,7 +475,8 @@ async function act(action, body) {
 
 async function init() {
   const info = await api('GET', '/local/info');
-  $('runtime-info').textContent = `time ×${info.speedup} · data ${info.dataDir}`;
+  environments = info.environments;
+  $('runtime-info').textContent = `time ×${info.speedup} (times shown are virtual) · data ${info.dataDir}`;
   $('env').replaceChildren(
     ...info.environments.map((e) =>
       el('option', { value: e.name }, `${e.name}${e.approvalRequired ? ' (approval)' : ''}`),

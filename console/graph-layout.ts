@@ -1,3 +1,5 @@
+import ElkBundled from 'elkjs/lib/elk.bundled.js';
+import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 
 export type EdgeKind = 'next' | 'choice' | 'default' | 'catch';
@@ -5,20 +7,26 @@ export type EdgeKind = 'next' | 'choice' | 'default' | 'catch';
 export interface GraphNode {
   readonly name: string;
   readonly type: string;
-  readonly layer: number;
   readonly x: number;
   readonly y: number;
   readonly width: number;
   readonly height: number;
 }
 
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
 export interface GraphEdge {
   readonly from: string;
   readonly to: string;
   readonly kind: EdgeKind;
-  /** A loop back to an earlier layer (the bake loop), drawn around the side. */
+  /** A loop back to a state on the path that led here (the bake loop). */
   readonly back: boolean;
-  /** SVG path data. */
+  /** The orthogonal route the layout engine chose, from the source's border to the target's. */
+  readonly points: readonly Point[];
+  /** SVG path data for `points`. */
   readonly path: string;
 }
 
@@ -30,12 +38,32 @@ export interface GraphLayout {
   readonly edges: readonly GraphEdge[];
 }
 
+// elkjs is CommonJS: the module object is the constructor, which its typings call the default export.
+const Elk = ElkBundled as unknown as new () => ELK;
+
 const NODE_W = 150;
 const NODE_H = 34;
-const GAP_X = 30;
-const GAP_Y = 36;
-const MARGIN = 20;
-const LOOP_GAP = 16;
+
+/**
+ * ELK's layered algorithm (Sugiyama) with orthogonal edge routing: edges run in the channels between layers and
+ * around nodes, never through them; loops are laid out as reversed edges and routed back up the side.
+ */
+const ELK_OPTIONS: Record<string, string> = {
+  'elk.algorithm': 'layered',
+  'elk.direction': 'DOWN',
+  'elk.edgeRouting': 'ORTHOGONAL',
+  'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+  // States are given in the order a reader meets them (main path first), so a loop back to an earlier state is the
+  // edge turned around, and the main path reads top to bottom.
+  'elk.layered.cycleBreaking.strategy': 'MODEL_ORDER',
+  'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '30',
+  'elk.layered.spacing.edgeNodeBetweenLayers': '14',
+  'elk.spacing.nodeNode': '24',
+  'elk.spacing.edgeNode': '14',
+  'elk.spacing.edgeEdge': '8',
+  'elk.padding': '[top=16,left=16,bottom=16,right=16]',
+};
 
 /** The transitions out of a state, in the order the console lists them. */
 export function transitions(state: Record<string, unknown>): { to: string; kind: EdgeKind }[] {
@@ -61,113 +89,92 @@ export function transitions(state: Record<string, unknown>): { to: string; kind:
   });
 }
 
-/**
- * A layered top-to-bottom layout of an ASL state machine, like the Step Functions console's graph: each state
- * sits one layer below the longest path that reaches it; loops (edges back to a state on the current path)
- * are drawn around the right-hand side.
- */
-export function layoutStateMachine(definition: AslDefinition): GraphLayout {
-  const names = Object.keys(definition.States);
+/** States in the order a reader meets them: depth first from the start, the main path before the error paths. */
+function readingOrder(definition: AslDefinition): string[] {
   const order: string[] = [];
+  const seen = new Set<string>();
+  const walk = (name: string) => {
+    if (seen.has(name) || !definition.States[name]) return;
+    seen.add(name);
+    order.push(name);
+    const out = transitions(definition.States[name] ?? {});
+    for (const t of out) if (t.kind !== 'catch') walk(t.to);
+    for (const t of out) if (t.kind === 'catch') walk(t.to);
+  };
+  for (const name of [definition.StartAt, ...Object.keys(definition.States)]) walk(name);
+  return order;
+}
+
+/** Edges that close a cycle: they point back to a state on the depth-first path from the start. */
+function backEdges(definition: AslDefinition): Set<string> {
   const onStack = new Set<string>();
   const visited = new Set<string>();
-  const backEdges = new Set<string>();
+  const back = new Set<string>();
   const visit = (name: string) => {
     visited.add(name);
     onStack.add(name);
     for (const t of transitions(definition.States[name] ?? {})) {
       if (!definition.States[t.to]) continue;
-      if (onStack.has(t.to)) backEdges.add(`${name}->${t.to}`);
+      if (onStack.has(t.to)) back.add(`${name}->${t.to}`);
       else if (!visited.has(t.to)) visit(t.to);
     }
     onStack.delete(name);
-    order.push(name);
   };
   visit(definition.StartAt);
-  for (const name of names) if (!visited.has(name)) visit(name);
-  const topo = order.reverse();
+  for (const name of Object.keys(definition.States)) if (!visited.has(name)) visit(name);
+  return back;
+}
 
-  const layer = new Map<string, number>(topo.map((n) => [n, 0]));
-  for (const name of topo) {
-    for (const t of transitions(definition.States[name] ?? {})) {
-      if (backEdges.has(`${name}->${t.to}`) || !layer.has(t.to)) continue;
-      layer.set(t.to, Math.max(layer.get(t.to) ?? 0, (layer.get(name) ?? 0) + 1));
-    }
-  }
-  // Discovery order (depth first, main path first) keeps the happy path in the first column.
-  const discovery: string[] = [];
-  const seen = new Set<string>();
-  const queue = [definition.StartAt, ...names];
-  const walk = (name: string) => {
-    if (seen.has(name) || !definition.States[name]) return;
-    seen.add(name);
-    discovery.push(name);
-    for (const t of transitions(definition.States[name] ?? {})) if (t.kind !== 'catch') walk(t.to);
-    for (const t of transitions(definition.States[name] ?? {})) if (t.kind === 'catch') walk(t.to);
-  };
-  for (const name of queue) walk(name);
+const round = (n: number) => Math.round(n * 10) / 10;
 
-  const layers: string[][] = [];
-  for (const name of discovery) {
-    const l = layer.get(name) ?? 0;
-    const row = layers[l] ?? [];
-    row.push(name);
-    layers[l] = row;
-  }
-  const widest = Math.max(...layers.map((l) => l?.length ?? 0));
-  const innerWidth = widest * NODE_W + (widest - 1) * GAP_X;
-  const nodes = new Map<string, GraphNode>();
-  layers.forEach((members, l) => {
-    const rowWidth = members.length * NODE_W + (members.length - 1) * GAP_X;
-    const left = MARGIN + (innerWidth - rowWidth) / 2;
-    members.forEach((name, i) => {
-      nodes.set(name, {
-        name,
-        type: String(definition.States[name]?.Type ?? 'Task'),
-        layer: l,
-        x: Math.round(left + i * (NODE_W + GAP_X)),
-        y: MARGIN + l * (NODE_H + GAP_Y),
-        width: NODE_W,
-        height: NODE_H,
-      });
-    });
+/**
+ * A top-to-bottom layout of an ASL state machine, like the Step Functions console's graph, computed by elkjs: node
+ * positions and every edge's route, so the page only draws what the layout engine decided.
+ */
+export async function layoutStateMachine(definition: AslDefinition): Promise<GraphLayout> {
+  const names = readingOrder(definition);
+  const back = backEdges(definition);
+  const edges = names.flatMap((from) =>
+    transitions(definition.States[from] ?? {})
+      .filter((t) => definition.States[t.to])
+      .map((t, i) => ({ id: `e${i}:${from}->${t.to}`, from, ...t })),
+  );
+  const laid: ElkNode = await new Elk().layout({
+    id: 'root',
+    layoutOptions: ELK_OPTIONS,
+    children: names.map((name) => ({ id: name, width: NODE_W, height: NODE_H })),
+    edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
   });
-
-  const edges: GraphEdge[] = [];
-  let loops = 0;
-  for (const from of names) {
-    const a = nodes.get(from);
-    if (!a) continue;
-    for (const t of transitions(definition.States[from] ?? {})) {
-      const b = nodes.get(t.to);
-      if (!b) continue;
-      const back = backEdges.has(`${from}->${t.to}`) || b.layer <= a.layer;
-      let path: string;
-      if (back) {
-        loops++;
-        const side = MARGIN + innerWidth + LOOP_GAP * loops;
-        const y1 = a.y + a.height / 2;
-        const y2 = b.y + b.height / 2;
-        path = `M ${a.x + a.width} ${y1} H ${side} V ${y2} H ${b.x + b.width}`;
-      } else {
-        const x1 = a.x + a.width / 2;
-        const y1 = a.y + a.height;
-        const x2 = b.x + b.width / 2;
-        const y2 = b.y;
-        const mid = y1 + GAP_Y / 2;
-        path =
-          b.layer === a.layer + 1
-            ? `M ${x1} ${y1} C ${x1} ${mid} ${x2} ${mid} ${x2} ${y2}`
-            : `M ${x1} ${y1} C ${x1} ${y1 + GAP_Y} ${x2} ${y2 - GAP_Y} ${x2} ${y2}`;
-      }
-      edges.push({ from, to: t.to, kind: t.kind, back, path });
-    }
-  }
+  const nodes: GraphNode[] = (laid.children ?? []).map((n) => ({
+    name: n.id,
+    type: String(definition.States[n.id]?.Type ?? 'Task'),
+    x: round(n.x ?? 0),
+    y: round(n.y ?? 0),
+    width: n.width ?? NODE_W,
+    height: n.height ?? NODE_H,
+  }));
+  const routes = new Map((laid.edges ?? []).map((e) => [e.id, e.sections?.[0]]));
   return {
-    width: MARGIN * 2 + innerWidth + LOOP_GAP * (loops + 1),
-    height: MARGIN * 2 + layers.length * NODE_H + (layers.length - 1) * GAP_Y,
+    width: Math.ceil(laid.width ?? 0),
+    height: Math.ceil(laid.height ?? 0),
     startAt: definition.StartAt,
-    nodes: [...nodes.values()],
-    edges,
+    nodes,
+    edges: edges.map((e) => {
+      const section = routes.get(e.id);
+      const points = section
+        ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({
+            x: round(p.x),
+            y: round(p.y),
+          }))
+        : [];
+      return {
+        from: e.from,
+        to: e.to,
+        kind: e.kind,
+        back: back.has(`${e.from}->${e.to}`),
+        points,
+        path: points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' '),
+      };
+    }),
   };
 }

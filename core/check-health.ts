@@ -117,11 +117,11 @@ export async function checkHealth(
   if (bakeOver && verdict !== 'unhealthy' && traffic.bakeSeconds > 0) {
     // The step as a whole must have been judged on enough traffic; a quiet step never passes silently.
     const step = judgeSample(stepSample, release.health, []);
-    if (step.verdict === 'unhealthy') {
-      verdict = 'unhealthy';
-      reasons.push(...step.reasons.map((r) => `over the step: ${r}`));
-    } else if (step.verdict === 'insufficient-data') {
-      reasons.push(`over the step: ${step.reasons.join('; ')}`);
+    // The check windows overlap (each looks back for late data), so the step's own total is named as such.
+    const overStep = `over the whole ${traffic.bakeSeconds / 60}-minute step`;
+    reasons.push(...step.reasons.map((r) => `${overStep}: ${r}`));
+    if (step.verdict === 'unhealthy') verdict = 'unhealthy';
+    else if (step.verdict === 'insufficient-data') {
       if (release.onInsufficientData === 'roll-back') {
         verdict = 'insufficient-data';
         stepInconclusive = true;

@@ -47,6 +47,8 @@ const ApiRequestSchema = z.strictObject({
   reason: z.string().max(1024).optional(),
   /** Set when the release promotes a digest that passed in an earlier environment. */
   promotedFrom: z.string().optional(),
+  /** Set when the release retries an earlier one (same digest, same environment) that did not go live. */
+  retryOf: z.string().optional(),
 });
 
 export const ReleaseRequestSchema = z.discriminatedUnion('trigger', [EcrPushRequestSchema, ApiRequestSchema]);

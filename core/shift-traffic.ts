@@ -67,7 +67,7 @@ export async function shiftTraffic(
       at: now,
       kind: 'traffic-shifted',
       summary: `${aliases.live}: ${step.percent}% on version ${greenVersion} (step ${stepIndex + 1} of ${release.plan.length})`,
-      evidence: { stepIndex, percent: step.percent, bakeSeconds },
+      evidence: { stepIndex, stepCount: release.plan.length, percent: step.percent, bakeSeconds },
     },
   );
   return {

@@ -251,8 +251,17 @@ export async function validateRelease(
       {
         at: context.startedAt,
         kind: 'validated',
-        summary: `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`,
-        evidence: { plan, preexistingAlarms },
+        summary: `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}${
+          request.trigger === 'api' && request.retryOf ? `; retry of ${request.retryOf}` : ''
+        }`,
+        evidence: {
+          plan,
+          preexistingAlarms,
+          // Why it was asked for, and the release it follows on from (a retry or a promotion).
+          ...(request.trigger === 'api' && request.reason ? { requestReason: request.reason } : {}),
+          ...(request.trigger === 'api' && request.retryOf ? { retryOf: request.retryOf } : {}),
+          ...(request.trigger === 'api' && request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
+        },
       },
     ],
   });

@@ -35,11 +35,14 @@ export interface ReleaseApiProps {
 export const RELEASE_ROUTES = [
   { path: '/releases', methods: ['GET', 'POST'] },
   { path: '/releases/{releaseId}', methods: ['GET'] },
+  { path: '/releases/{releaseId}/steps', methods: ['GET'] },
   { path: '/releases/{releaseId}/approve', methods: ['POST'] },
   { path: '/releases/{releaseId}/reject', methods: ['POST'] },
   { path: '/releases/{releaseId}/promote', methods: ['POST'] },
   { path: '/releases/{releaseId}/promote-to-next', methods: ['POST'] },
   { path: '/releases/{releaseId}/abort', methods: ['POST'] },
+  { path: '/releases/{releaseId}/retry', methods: ['POST'] },
+  { path: '/environments', methods: ['GET'] },
   { path: '/environments/{environment}/rollback', methods: ['POST'] },
 ] as const;
 

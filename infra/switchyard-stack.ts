@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -134,6 +134,11 @@ export class SwitchyardStack extends Stack {
       logRetention: logging.retention,
     });
     this.releaseApi = new ReleaseApi(this, 'ReleaseApi', { handler: this.releaseApiFunction.handler.function });
+    // What `switchyard --api` (or SWITCHYARD_API_URL) takes: `cdk deploy` prints it, CloudFormation keeps it.
+    new CfnOutput(this, 'ReleaseApiUrl', {
+      value: this.releaseApi.api.url,
+      description: 'The release API base URL: export SWITCHYARD_API_URL=<this> for the switchyard CLI',
+    });
     acknowledgeWildcards(this.releaseApiFunction, [
       ...handlerWildcards(envs),
       {

@@ -11,6 +11,7 @@ export interface ExecutionEvent {
   readonly at: number;
   readonly state?: string;
   readonly stateType?: string;
+  readonly input?: unknown;
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: unknown;
@@ -127,11 +128,12 @@ export function startExecution(options: ExecutionOptions): RunningExecution {
   const collect = (async () => {
     for await (const log of execution.eventLogs) {
       const raw = log as unknown as Record<string, unknown>;
-      const state = raw.state as { name?: string; type?: string; output?: unknown } | undefined;
+      const state = raw.state as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined;
       const event: ExecutionEvent = {
         type: String(raw.type),
         at: Number(raw.timestamp),
         ...(state?.name ? { state: state.name, stateType: state.type } : {}),
+        ...(raw.type === 'StateEntered' && state?.input !== undefined ? { input: state.input } : {}),
         ...(state?.output !== undefined ? { output: state.output } : {}),
         ...(raw.Error !== undefined ? { error: String(raw.Error), cause: raw.Cause } : {}),
       };

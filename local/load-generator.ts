@@ -3,7 +3,7 @@ import type { RequestSigner } from '../core/ports.ts';
 export interface LoadOptions {
   readonly baseUrl: string;
   readonly signer: RequestSigner;
-  /** Requests per real second. */
+  /** Requests per real second (changed later with `setRate`). */
   readonly ratePerSecond: number;
   /** Hard bounds: the run stops at whichever comes first, or at stop(). */
   readonly maxDurationMs: number;
@@ -40,12 +40,23 @@ const REQUESTS = [
 export class LoadGenerator {
   private stopped = false;
   private done: Promise<LoadReport> | undefined;
+  private rate: number;
 
   constructor(private readonly options: LoadOptions) {
+    this.rate = options.ratePerSecond;
     const host = new URL(options.baseUrl).hostname;
     if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') {
       throw new Error(`the load generator only targets loopback addresses, not ${host}`);
     }
+  }
+
+  get ratePerSecond(): number {
+    return this.rate;
+  }
+
+  /** Changes the rate from the next request on (a release starting or ending in the environment). */
+  setRate(ratePerSecond: number): void {
+    this.rate = ratePerSecond;
   }
 
   start(): void {
@@ -65,16 +76,15 @@ export class LoadGenerator {
   }
 
   private async run(): Promise<LoadReport> {
-    const { baseUrl, signer, ratePerSecond, maxDurationMs, maxRequests } = this.options;
+    const { baseUrl, signer, maxDurationMs, maxRequests } = this.options;
     const maxInFlight = this.options.maxInFlight ?? 64;
     const byStatus: Record<string, number> = {};
     const latenciesMs: number[] = [];
     const inFlight = new Set<Promise<void>>();
     const started = performance.now();
-    const interval = 1000 / ratePerSecond;
+    let due = started;
     let sent = 0;
     while (!this.stopped && sent < maxRequests && performance.now() - started < maxDurationMs) {
-      const due = started + sent * interval;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (inFlight.size >= maxInFlight) {
@@ -83,6 +93,8 @@ export class LoadGenerator {
       }
       const request = REQUESTS[sent % REQUESTS.length] ?? REQUESTS[0];
       sent++;
+      // Catch up after a slow moment, but never by more than a second's worth of requests at once.
+      due = Math.max(due + 1000 / this.rate, performance.now() - 1000);
       const call = (async () => {
         const t0 = performance.now();
         try {

@@ -73,8 +73,12 @@ export class LocalLambda {
     });
     const log = this.logStream();
     if (log) {
-      worker.stdout.pipe(log, { end: false });
-      worker.stderr.pipe(log, { end: false });
+      // Copied chunk by chunk: piping every worker into the one log stream would add listeners to it per worker.
+      const copy = (chunk: Buffer) => {
+        if (!log.writableEnded) log.write(chunk);
+      };
+      worker.stdout.on('data', copy);
+      worker.stderr.on('data', copy);
     } else {
       worker.stdout.resume();
       worker.stderr.resume();

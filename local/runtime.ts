@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ScaledClock } from '../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
 import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
@@ -23,13 +22,12 @@ import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
+import { DEFAULT_SPEEDUP, dataDirFrom } from './local-defaults.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
 import { localTaskHandlers } from './local-task-handlers.ts';
 import type { ReleaseStageRequest } from './release-stage.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
-
-export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)), '.data');
 
 export interface LocalRuntimeOptions {
   /** Release history, images and keys live here. @default `.data` in the repository, or $SWITCHYARD_DATA_DIR */
@@ -91,7 +89,7 @@ export class LocalRuntime {
   readonly loadSigner: HmacRequestSigner;
 
   constructor(private readonly options: LocalRuntimeOptions = {}) {
-    this.dataDir = options.dataDir ?? process.env.SWITCHYARD_DATA_DIR ?? DEFAULT_DATA_DIR;
+    this.dataDir = dataDirFrom(options.dataDir, process.env);
     // The console view is the progress display here; handlers' per-state INFO lines would drown it.
     if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
     mkdirSync(this.dataDir, { recursive: true });
@@ -99,7 +97,7 @@ export class LocalRuntime {
     this.store = new SqliteReleaseStore(join(this.dataDir, 'releases.sqlite'));
     // Virtual time never runs backwards across restarts, so the history stays in order.
     const resumeAt = Number(this.store.getMeta('virtualNow') ?? 0);
-    this.clock = new ScaledClock(options.speedup ?? 60, Math.max(Date.now(), resumeAt));
+    this.clock = new ScaledClock(options.speedup ?? DEFAULT_SPEEDUP, Math.max(Date.now(), resumeAt));
     this.notifier = new MemoryNotifier(options.onNotification);
     this.registry = new LocalRegistry(this.dataDir, this.imageIndex);
 

@@ -9,20 +9,19 @@ import { ImageTagAlreadyExists } from '../adapters/memory/memory-registry.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
 import { FaultOptionsSchema } from '../app/build.ts';
-import { environmentNamed } from '../config/environments.ts';
+import { environmentNamed, lockKey } from '../config/environments.ts';
 import type { EnvironmentName } from '../config/schema.ts';
-import { layoutStateMachine } from '../console/graph-layout.ts';
+import { type GraphLayout, layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
 import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
+import { IDLE_RATE, type LoadPlan, loadPlan } from './load-plan.ts';
+import { DEFAULT_LOCAL_PORT, DEFAULT_SPEEDUP } from './local-defaults.ts';
 import type { LocalImage } from './local-registry.ts';
 import { LocalRuntime } from './runtime.ts';
-import { DEFAULT_LOCAL_PORT } from './server-address.ts';
-
-export { DEFAULT_LOCAL_PORT, DEFAULT_LOCAL_URL } from './server-address.ts';
 
 const CONSOLE_DIR = resolve(fileURLToPath(new URL('../console', import.meta.url)));
 const STATIC: Record<string, string> = {
@@ -33,12 +32,15 @@ const STATIC: Record<string, string> = {
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 export interface ServeOptions {
-  /** @default 4780; 0 picks a free port */
+  /** @default DEFAULT_LOCAL_PORT (local-defaults.ts); 0 picks a free port */
   readonly port?: number;
   readonly dataDir?: string;
   /** Virtual seconds per real second. @default 60 */
   readonly speedup?: number;
-  /** Load generator requests per real second, per environment. @default 40 */
+  /**
+   * A fixed load (requests per real second) for every environment. By default each environment idles at a couple of
+   * requests per second and gets its load plan's rate while a release runs there (`local/load-plan.ts`).
+   */
   readonly ratePerSecond?: number;
   /** Environments set up with a first version, a gateway and load. @default every configured one */
   readonly environments?: readonly EnvironmentName[];
@@ -79,9 +81,13 @@ export class SwitchyardServer {
   runtime: LocalRuntime | undefined;
   ops: LocalReleaseOperations | undefined;
   definition: AslDefinition | undefined;
+  /** The graph's layout, computed once by the layout engine. */
+  private layout: Promise<GraphLayout> | undefined;
   private server: Server | undefined;
   private readonly gateways: LocalGateway[] = [];
   private readonly loads = new Map<string, LoadGenerator>();
+  private readonly plans = new Map<string, LoadPlan>();
+  private loadTimer: NodeJS.Timeout | undefined;
   private readonly sse = new Set<ServerResponse>();
   private stopping = false;
   private readonly notifications: Notification[] = [];
@@ -96,7 +102,7 @@ export class SwitchyardServer {
     this.definition = this.options.definition ?? synthesizeServiceDefinition();
     const runtime = new LocalRuntime({
       ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
-      speedup: this.options.speedup ?? 60,
+      speedup: this.options.speedup ?? DEFAULT_SPEEDUP,
       definition: this.definition,
       approvals: 'manual',
       resume: true,
@@ -129,8 +135,14 @@ export class SwitchyardServer {
       });
       const url = await gateway.start();
       this.gateways.push(gateway);
+      const plan = loadPlan(env, runtime.clock.speedup);
+      this.plans.set(env.name, plan);
       this.startLoad(env.name, url);
       print(`${env.name}: ${env.functionName}:${version} live behind ${url}`);
+      print(`  ${this.describeLoad(plan)}`);
+    }
+    if (this.options.ratePerSecond === undefined) {
+      this.loadTimer = setInterval(() => void this.followReleases(), 1000).unref();
     }
     this.log.subscribe((change) => this.broadcast(change));
 
@@ -150,16 +162,39 @@ export class SwitchyardServer {
     return `http://127.0.0.1:${bound}`;
   }
 
+  /** What load an environment gets, and why: printed at start so a quiet bake is never a mystery. */
+  private describeLoad(plan: LoadPlan): string {
+    const fixed = this.options.ratePerSecond;
+    const why = `${plan.releaseRate} req/s while it releases (${plan.reason})`;
+    if (fixed === undefined) return `load: ${plan.idleRate} req/s idle, ${why}`;
+    const short = fixed < plan.releaseRate ? `; its releases need ${why} and may end with insufficient data` : '';
+    return `load: ${fixed} req/s (--rate)${short}`;
+  }
+
+  /** Each environment's load follows its lock: the release rate while a release holds it, idle otherwise. */
+  private async followReleases(): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime || this.stopping) return;
+    const now = runtime.clock.now().getTime();
+    for (const [name, plan] of this.plans) {
+      const env = environmentNamed(name, runtime.environments);
+      const lock = await runtime.store.getLock(lockKey(env)).catch(() => undefined);
+      const releasing = lock !== undefined && Date.parse(lock.expiresAt) > now;
+      this.loads.get(name)?.setRate(releasing ? plan.releaseRate : plan.idleRate);
+    }
+  }
+
   /** Steady signed traffic for an environment, restarted whenever the generator reaches its bounds. */
   private startLoad(environment: string, baseUrl: string): void {
     if (this.stopping || !this.runtime) return;
-    const rate = this.options.ratePerSecond ?? 40;
+    const plan = this.plans.get(environment);
+    const fixed = this.options.ratePerSecond;
     const load = new LoadGenerator({
       baseUrl,
       signer: this.runtime.loadSigner,
-      ratePerSecond: rate,
+      ratePerSecond: fixed ?? plan?.idleRate ?? IDLE_RATE,
       maxDurationMs: 10 * 60_000,
-      maxRequests: rate * 600,
+      maxRequests: (fixed ?? plan?.releaseRate ?? IDLE_RATE) * 600,
       maxInFlight: 16,
     });
     this.loads.set(environment, load);
@@ -198,7 +233,8 @@ export class SwitchyardServer {
       return;
     }
     if (method === 'GET' && url.pathname === '/local/graph') {
-      sendJson(res, 200, layoutStateMachine(this.definition ?? { StartAt: '', States: {} }));
+      this.layout ??= layoutStateMachine(this.definition ?? { StartAt: '', States: {} });
+      sendJson(res, 200, await this.layout);
       return;
     }
     if (method === 'GET' && url.pathname === '/local/info') {
@@ -296,6 +332,10 @@ export class SwitchyardServer {
         approvalRequired: env.approvalRequired,
         promotesTo: env.promotesTo ?? null,
         health: env.health,
+        load: {
+          ratePerSecond: this.loads.get(env.name)?.ratePerSecond ?? null,
+          plan: this.plans.get(env.name) ?? null,
+        },
       });
     }
     return {
@@ -308,6 +348,7 @@ export class SwitchyardServer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.loadTimer);
     for (const res of this.sse) res.end();
     this.sse.clear();
     const server = this.server;

@@ -307,7 +307,10 @@ describe('the release API on AWS sends exactly these commands', () => {
       trigger: 'ecr-push:1',
       events: [],
     });
-    const reply = await call('POST', '/releases/rel-dev-1/promote-to-next', {});
+    const wrong = await call('POST', '/releases/rel-dev-1/promote-to-next', { environment: 'prod' });
+    expect([wrong.status, wrong.body.message]).toEqual([409, 'dev promotes to staging, not prod']);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    const reply = await call('POST', '/releases/rel-dev-1/promote-to-next', { environment: 'staging' });
     expect(reply.status).toBe(202);
     const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(start?.name).toBe('rel-dev-1-to-staging');

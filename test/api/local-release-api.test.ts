@@ -80,6 +80,65 @@ releaseApiContract('local runtime', () => ({
 }));
 
 describe('the release API on the local runtime', () => {
+  it('GET /environments reports the live, blue and green aliases of each environment as they are', async () => {
+    const reply = await call('GET', '/environments');
+    expect(reply.status).toBe(200);
+    for (const name of ['dev', 'staging', 'prod']) {
+      const env = environmentNamed(name);
+      const alias = (a: string) => runtime.functions.getAlias(env.functionName, a);
+      const live = await alias(env.aliases.live);
+      expect(reply.body.environments.find((e: { name: string }) => e.name === name)).toMatchObject({
+        functionName: env.functionName,
+        live: { version: live?.version },
+        blue: (await alias(env.aliases.blue))?.version,
+        green: (await alias(env.aliases.green))?.version,
+      });
+      expect(live?.version).toMatch(/^\d+$/);
+    }
+  });
+
+  it('serves the input and output of each state on /steps, and keeps them out of the release detail', async () => {
+    const id = await parkForApproval();
+    const reply = await call('GET', `/releases/${id}/steps`);
+    expect(reply.status).toBe(200);
+    const validate = reply.body.steps.find((s: { name: string }) => s.name === 'Validate release');
+    expect(validate.input.request).toMatchObject({ trigger: 'api', imageDigest: expect.stringMatching(/^sha256:/) });
+    expect(validate.output.release).toMatchObject({ environment: 'prod', blueVersion: expect.any(String) });
+    const detail = await show(id);
+    expect(detail.body.steps.find((s: { name: string }) => s.name === 'Validate release')).not.toHaveProperty('output');
+    expect((await call('GET', '/releases/rel-prod-nope/steps')).status).toBe(404);
+    await call('POST', `/releases/${id}/abort`, { reason: 'test cleanup' });
+  });
+
+  it('retries an aborted release as a new release of the same digest, linked to it, once', async () => {
+    const id = await parkForApproval();
+    const running = await call('POST', `/releases/${id}/retry`, {});
+    expect([running.status, running.body.message]).toEqual([
+      409,
+      `release ${id} is running; only a failed, rolled-back or aborted release is retried`,
+    ]);
+    await call('POST', `/releases/${id}/abort`, { reason: 'wrong window' });
+    const retried = await call('POST', `/releases/${id}/retry`, { reason: 'window open now' });
+    expect(retried.status).toBe(202);
+    expect(retried.body.releaseId).toBe(`${id}-retry`);
+    const original = await show(id);
+    const retry = await eventually(
+      () => show(`${id}-retry`),
+      (r) => r.body.status === 'running' && r.body.digest !== null,
+    );
+    expect(retry.body).toMatchObject({ environment: 'prod', digest: original.body.digest });
+    const validated = retry.body.events.find((e: { kind: string }) => e.kind === 'validated');
+    expect(validated.summary).toContain(`; retry of ${id}`);
+    expect(validated.evidence).toMatchObject({ retryOf: id, requestReason: `retry of ${id}: window open now` });
+    const again = await call('POST', `/releases/${id}/retry`, {});
+    expect([again.status, again.body.replayed]).toEqual([200, true]);
+    await eventually(
+      () => show(`${id}-retry`),
+      (r) => r.body.awaitingApproval !== null,
+    );
+    await call('POST', `/releases/${id}-retry/abort`, { reason: 'test cleanup' });
+  });
+
   it('aborts: the execution stops, the record is reconciled and the lock is free', async () => {
     const id = await parkForApproval();
     expect((await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' })).status).toBe(202);

@@ -201,6 +201,25 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       expect(aborted.body).toMatchObject({ releaseId: id });
     });
 
+    it('lists each environment with live, blue and green, and the release holding its lock', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const reply = await f.call('GET', '/environments');
+      expect(reply.status).toBe(200);
+      const prod = reply.body.environments.find((e: { name: string }) => e.name === 'prod');
+      expect(prod).toMatchObject({
+        approvalRequired: true,
+        promotesTo: null,
+        runningRelease: { releaseId: id },
+      });
+      const staging = reply.body.environments.find((e: { name: string }) => e.name === 'staging');
+      expect(staging).toMatchObject({ promotesTo: 'prod', runningRelease: null });
+      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      const after = await f.call('GET', '/environments');
+      const freed = after.body.environments.find((e: { name: string }) => e.name === 'prod');
+      expect(freed.runningRelease).toBeNull();
+    });
+
     it('rolls an environment back to blue with a required reason', async () => {
       const f = fixture();
       await f.liveAheadOfBlue('staging');

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
 import { API_TOKEN_HEADER, writeApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
@@ -16,6 +17,9 @@ interface Seen {
   body: unknown;
 }
 type Reply = { status: number; body: unknown };
+
+/** The escape character that starts terminal control sequences. */
+const ESC = String.fromCharCode(27);
 
 /** A stand-in release API: canned replies by "METHOD /path", in order when a route answers several times. */
 let routes: Record<string, Reply | Reply[]> = {};
@@ -56,13 +60,19 @@ afterEach(() => {
   seen.length = 0;
 });
 
-async function run(...args: string[]) {
+async function runWith(io: { env?: Record<string, string>; isTTY?: boolean }, ...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const env = { SWITCHYARD_DATA_DIR: tokenDir };
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env });
+  const code = await main(args, {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env: { SWITCHYARD_DATA_DIR: tokenDir, ...io.env },
+    isTTY: io.isTTY ?? false,
+  });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
+
+const run = (...args: string[]) => runWith({}, ...args);
 
 const detail = (status: string, extra: Record<string, unknown> = {}) => ({
   releaseId: 'rel-prod-1',
@@ -213,14 +223,10 @@ describe('switchyard release', () => {
 
   it('signs cloud requests with SigV4 for execute-api', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'secret',
-      AWS_REGION: 'eu-west-1',
-    });
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
     try {
       routes['GET /releases'] = { status: 200, body: { releases: [] } };
-      const r = await run('release', 'list', '--api', api);
+      const r = await runWith({ env: { AWS_REGION: 'eu-west-1' } }, 'release', 'list', '--api', api);
       expect(r.code).toBe(0);
       expect(String(seen[0]?.headers.authorization)).toMatch(
         /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
@@ -245,6 +251,295 @@ describe('switchyard release', () => {
     expect(down.code).toBe(EXIT.unavailable);
     expect(down.stderr).toContain('switchyard local serve');
     expect((await run('local', 'push', '--api', 'http://127.0.0.1:9')).code).toBe(EXIT.unavailable);
+  });
+});
+
+const inFlight = (extra: Record<string, unknown> = {}) =>
+  detail('running', {
+    greenVersion: '2',
+    currentState: 'Bake',
+    progress: {
+      stepIndex: 0,
+      stepCount: 2,
+      percent: 10,
+      bakeSeconds: 300,
+      bakedSeconds: 120,
+      shiftedAt: '2026-01-01T00:00:00Z',
+      lastCheck: {
+        at: '2026-01-01T00:02:00Z',
+        verdict: 'insufficient-data',
+        next: 'bake',
+        percent: 10,
+        invocations: 8,
+        errors: 0,
+        errorRatePercent: 0,
+        maxErrorRatePercent: 1,
+        reasons: ['8 invocations, fewer than the 50 needed to judge'],
+        evidence: {
+          window: { start: '2025-12-31T23:59:00Z', end: '2026-01-01T00:02:00Z' },
+          thresholds: { minInvocations: 50, maxErrorRatePercent: 1, maxErrors: 10 },
+        },
+      },
+    },
+    ...extra,
+  });
+
+describe('switchyard errors: one line, a documented exit code, no stack trace', () => {
+  const oneLine = (text: string) => expect(text.split('\n')).toHaveLength(1);
+
+  it('an unknown flag is refused with a suggestion (64)', async () => {
+    const r = await run('release', 'list', '--stats', 'running', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.usage);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain("unknown option '--stats'");
+    expect(r.stderr).toContain('Did you mean --status?');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('numbers are decimal only: hex, exponents and out-of-range values are usage errors', async () => {
+    for (const args of [
+      ['release', 'list', '--limit', '0x1'],
+      ['release', 'list', '--limit', '1e1'],
+      ['release', 'watch', 'rel-prod-1', '--interval', '10'],
+      ['local', 'push', '--fail-rate', '0x1'],
+      ['local', 'push', '--fail-rate', '2'],
+      ['local', 'serve', '--port', '80.5'],
+    ]) {
+      const r = await run(...args, '--local', '--api', api);
+      expect([args.join(' '), r.code]).toEqual([args.join(' '), EXIT.usage]);
+      oneLine(r.stderr);
+      expect(r.stderr).toMatch(/^switchyard: --[a-z-]+ must be a (whole )?number from \d+ to \d+/);
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  it('an unknown environment names the choices (64)', async () => {
+    const r = await run('release', 'start', '--env', 'nope', '--tag', 'v1', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('--env must be one of dev, staging, prod; got "nope"');
+    expect((await run('status', 'nope', '--local', '--api', api)).code).toBe(EXIT.usage);
+  });
+
+  it('a cloud API without a region is a usage error (64); without AWS credentials it is 77', async () => {
+    const noRegion = await run('release', 'list', '--api', 'https://releases.example.com/prod');
+    expect(noRegion.code).toBe(EXIT.usage);
+    oneLine(noRegion.stderr);
+    expect(noRegion.stderr).toContain('set AWS_REGION');
+    const saved = { ...process.env };
+    for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+    // Nothing in the chain: no variables, no files, and no instance metadata (never a network call).
+    Object.assign(process.env, {
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/nonexistent/config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    });
+    try {
+      routes['GET /releases'] = { status: 200, body: { releases: [] } };
+      const r = await runWith({ env: { AWS_REGION: 'eu-west-1' } }, 'release', 'list', '--api', api);
+      expect(r.code).toBe(EXIT.notAuthorized);
+      oneLine(r.stderr);
+      expect(r.stderr).toContain('no AWS credentials');
+      expect(seen).toHaveLength(0);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('an internal error is one line (70); --debug adds the stack trace', async () => {
+    routes['GET /releases/rel-prod-1'] = { status: 200, body: { status: 'running' } };
+    const r = await run('release', 'show', 'rel-prod-1', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.software);
+    oneLine(r.stderr);
+    expect(r.stderr).toMatch(/^switchyard: internal error: .+ \(--debug shows the stack trace\)$/);
+    const debug = await run('release', 'show', 'rel-prod-1', '--local', '--api', api, '--debug');
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('a throttled API (429) is a temporary failure (75); a watch that runs out of time too', async () => {
+    routes['GET /releases'] = { status: 429, body: { message: 'Too Many Requests' } };
+    expect((await run('release', 'list', '--local', '--api', api)).code).toBe(EXIT.temporaryFailure);
+    routes['GET /releases/rel-prod-1'] = { status: 200, body: inFlight() };
+    const r = await run('watch', 'rel-prod-1', '--timeout', '1', '--interval', '400', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.temporaryFailure);
+    expect(r.stderr).toContain('is still running after 1 s');
+  });
+});
+
+describe('switchyard local serve', () => {
+  it('a port in use is one line and exit 69, and what it started is stopped', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-serve-'));
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+    const port = String((busy.address() as AddressInfo).port);
+    try {
+      const r = await run('local', 'serve', '--port', port, '--envs', 'dev', '--data-dir', dataDir);
+      expect(r.code).toBe(EXIT.unavailable);
+      expect(r.stderr).toBe(
+        `switchyard: port ${port} on 127.0.0.1 is in use (another switchyard local serve?): stop it or pass --port`,
+      );
+    } finally {
+      await new Promise<void>((ok) => busy.close(() => ok()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('switchyard status and the live watch view', () => {
+  const environments = [
+    {
+      name: 'dev',
+      functionName: 'switchyard-api-dev',
+      live: { name: 'live', version: '3' },
+      blue: '3',
+      green: '3',
+      approvalRequired: false,
+      promotesTo: 'staging',
+      runningRelease: null,
+    },
+    {
+      name: 'prod',
+      functionName: 'switchyard-api-prod',
+      live: { name: 'live', version: '1', routing: { version: '2', weight: 0.1 } },
+      blue: '1',
+      green: '2',
+      approvalRequired: true,
+      promotesTo: null,
+      runningRelease: { releaseId: 'rel-prod-1', executionArn: 'arn:x', since: '2026-01-01T00:00:00Z' },
+    },
+  ];
+
+  it('status lists live (with its split), blue, green and the release in flight, with the local console link', async () => {
+    routes['GET /environments'] = { status: 200, body: { environments } };
+    const r = await run('status', '--local', '--api', api);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/dev\s+3\s+3\s+3\s+staging\s+none/);
+    expect(r.stdout).toMatch(/prod\s+1 \+ 10% on 2\s+1\s+2\s+—\s+rel-prod-1 since 00:00:00 virtual/);
+    expect(r.stdout).toContain(`prod: ${api}/#rel-prod-1`);
+    expect(r.stdout).not.toContain('\x1b[');
+    const one = await run('status', 'dev', '--local', '--api', api, '--json');
+    expect(JSON.parse(one.stdout).environments.map((e: { name: string }) => e.name)).toEqual(['dev']);
+  });
+
+  it('watch on a terminal redraws one view in place: weight, step, bake bar and the last check, in colour', async () => {
+    routes['GET /releases/rel-prod-1'] = [
+      {
+        status: 200,
+        body: detail('running', {
+          currentState: 'Await approval',
+          awaitingApproval: { requestedAt: 'x', expiresAt: '2026-01-01T01:00:00Z' },
+        }),
+      },
+      { status: 200, body: inFlight() },
+      { status: 200, body: detail('rolled-back', { greenVersion: '2', reason: 'error rate 50% exceeds 1%' }) },
+    ];
+    const r = await runWith({ isTTY: true }, 'watch', 'rel-prod-1', '--interval', '50', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.rolledBack);
+    expect(r.stdout).toContain('release approve rel-prod-1');
+    expect(r.stdout).toContain('live 90% on 1, 10% on 2');
+    expect(r.stdout).toContain('step 1 of 2 at 10%  [########............] 2 of 5 min baked');
+    expect(r.stdout).toContain(
+      '8 calls in 3 min (min 50), 0 errors, error rate 0% (limit 1%) → bake, 00:02:00 virtual',
+    );
+    expect(r.stdout).toContain('8 invocations, fewer than the 50 needed to judge');
+    expect(r.stdout).toContain(`console   ${api}/#rel-prod-1`);
+    // Each later frame starts by moving back over the previous one and clearing it.
+    expect(r.stdout.match(new RegExp(`${ESC}\\[\\d+F${ESC}\\[0J`, 'g'))).toHaveLength(2);
+    expect(r.stdout).toContain('\x1b[31m');
+    routes['GET /releases/rel-prod-1'] = { status: 200, body: detail('released') };
+    const plain = await runWith(
+      { isTTY: true, env: { NO_COLOR: '1' } },
+      'watch',
+      'rel-prod-1',
+      '--local',
+      '--api',
+      api,
+    );
+    expect(plain.stdout).toContain('RELEASED');
+    expect(plain.stdout).not.toMatch(new RegExp(`${ESC}\\[\\d+m`));
+  });
+
+  it('counts the rows a wrapped line takes when it rewinds the view, ignoring colour codes', () => {
+    const red = `${ESC}[31m${'x'.repeat(10)}${ESC}[39m`;
+    expect(terminalRows([red, 'y'.repeat(25), ''], 10)).toBe(1 + 3 + 1);
+    expect(terminalRows(['a'.repeat(500)], undefined)).toBe(1);
+  });
+
+  it('watch without a terminal appends states, shifts and checks as lines, with no control codes', async () => {
+    routes['GET /releases/rel-prod-1'] = [
+      {
+        status: 200,
+        body: inFlight({
+          events: [
+            { at: '2026-01-01T00:00:00Z', kind: 'traffic-shifted', summary: 'live: 10% on version 2 (step 1 of 2)' },
+          ],
+        }),
+      },
+      { status: 200, body: detail('released') },
+    ];
+    const r = await run('release', 'watch', 'rel-prod-1', '--interval', '50', '--local', '--api', api);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`watching rel-prod-1: ${api}/#rel-prod-1`);
+    expect(r.stdout).toContain('· traffic-shifted: live: 10% on version 2 (step 1 of 2)');
+    expect(r.stdout).not.toContain('\x1b[');
+  });
+
+  it('prints the local console link for local releases and the Step Functions console for cloud ones', async () => {
+    routes['POST /releases'] = {
+      status: 202,
+      body: { releaseId: 'rel-dev-1', executionArn: 'arn:x', consoleUrl: 'https://console.aws/x', environment: 'dev' },
+    };
+    const local = await run('release', 'start', '--env', 'dev', '--tag', 'v1', '--local', '--api', api);
+    expect(local.stdout).toContain(`console:   ${api}/#rel-dev-1`);
+    expect(local.stdout).not.toContain('console.aws');
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+    try {
+      const cloud = await runWith(
+        { env: { AWS_REGION: 'eu-west-1' } },
+        'release',
+        'start',
+        '--env',
+        'dev',
+        '--tag',
+        'v1',
+        '--api',
+        api,
+      );
+      expect(cloud.stdout).toContain('console:   https://console.aws/x');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('promote --full and fast-forward skip the bake; promote --to and the old --next go to the next environment', async () => {
+    routes['POST /releases/rel-dev-1/promote'] = { status: 202, body: { releaseId: 'rel-dev-1', message: 'skips' } };
+    routes['POST /releases/rel-dev-1/promote-to-next'] = {
+      status: 202,
+      body: { releaseId: 'rel-dev-1-to-staging', environment: 'staging', consoleUrl: 'https://console.aws/x' },
+    };
+    const at = ['--local', '--api', api];
+    expect((await run('release', 'promote', 'rel-dev-1', '--full', '--reason', 'hotfix', ...at)).code).toBe(0);
+    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/promote', body: { reason: 'hotfix' } });
+    expect((await run('release', 'fast-forward', 'rel-dev-1', '--reason', 'hotfix', ...at)).code).toBe(0);
+    expect(seen.at(-1)?.url).toBe('/releases/rel-dev-1/promote');
+    expect((await run('release', 'promote', 'rel-dev-1', '--full', ...at)).code).toBe(EXIT.usage);
+    const to = await run('release', 'promote', 'rel-dev-1', '--to', 'staging', ...at);
+    expect(to.stdout).toContain(
+      `Promoted rel-dev-1 to staging: release rel-dev-1-to-staging\n  console: ${api}/#rel-dev-1-to-staging`,
+    );
+    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/promote-to-next', body: { environment: 'staging' } });
+    expect((await run('release', 'promote', 'rel-dev-1', '--next', ...at)).code).toBe(0);
+    expect(seen.at(-1)?.body).toEqual({});
+    routes['POST /releases/rel-dev-1/retry'] = {
+      status: 202,
+      body: { releaseId: 'rel-dev-1-retry', environment: 'dev', consoleUrl: 'https://console.aws/x' },
+    };
+    const retried = await run('release', 'retry', 'rel-dev-1', '--reason', 'flaky dependency', ...at);
+    expect(retried.stdout).toBe(`Retried rel-dev-1 as release rel-dev-1-retry\n  console: ${api}/#rel-dev-1-retry`);
+    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/retry', body: { reason: 'flaky dependency' } });
+    const old = await run('release', 'promote', 'rel-dev-1', '--reason', 'hotfix', ...at);
+    expect(old.stderr).toContain('old spelling of `promote --full`');
+    expect(seen.at(-1)?.url).toBe('/releases/rel-dev-1/promote');
   });
 });
 

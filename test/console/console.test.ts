@@ -6,8 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
 import { HEADLESS_ARGS, requireBrowser } from '../support/browser.ts';
+import { crossings } from '../unit/console/geometry.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-results/console');
+/**
+ * Screenshots of each view: docs/operate.md shows them. They are rewritten there only on request
+ * (UPDATE_DOC_SCREENSHOTS=1), so an ordinary test run leaves the working tree alone.
+ */
+const DOCS = process.env.UPDATE_DOC_SCREENSHOTS ? join(import.meta.dirname, '../../docs') : ARTIFACTS;
 
 let server: SwitchyardServer;
 let url: string;
@@ -72,6 +78,8 @@ async function waitForStatus(label: string, timeoutMs = 60_000): Promise<Set<str
   }
 }
 
+const summary = (field: string) => page.textContent(`#summary [data-field="${field}"] dd`);
+
 const nodeClass = (state: string) =>
   page.locator(`#graph .node[data-state="${state}"]`).evaluate((n) => n.getAttribute('class') ?? '');
 
@@ -126,8 +134,19 @@ describe('the local console', () => {
     expect(await nodeClass('Await approval')).toContain('current');
     expect(await page.isEnabled('#approve')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'prod-awaiting-approval.png'), fullPage: true });
+    await page.screenshot({ path: join(DOCS, 'console-approval.png'), fullPage: true });
     await page.fill('#reason', 'checked the canary dashboards');
     await page.click('#approve');
+    // The baking view: weight, step and bake progress while the bake loop runs.
+    await page.waitForFunction(
+      () => Number(document.querySelector('#summary [data-field="bake"]')?.getAttribute('data-share')) > 0.2,
+      null,
+      { timeout: 30_000, polling: 25 },
+    );
+    expect(await summary('weight')).toBe('100%');
+    expect(await summary('step')).toBe('1 of 1');
+    expect(await summary('bake')).toMatch(/of 10 min$/);
+    await page.screenshot({ path: join(DOCS, 'console-baking.png'), fullPage: true });
     await waitForStatus('Released');
     expect(await nodeClass('Await approval')).toContain('succeeded');
     expect(await page.locator('#timeline li.approved').textContent()).toContain('checked the canary dashboards');
@@ -141,12 +160,118 @@ describe('the local console', () => {
     await waitForStatus('Rolled back');
     expect(await nodeClass('Roll back')).toContain('succeeded');
     expect(await nodeClass('Rolled back')).toContain('failed');
-    const chart = page.locator('#chart svg');
+    const chart = page.locator('#chart svg.rate');
     expect(await chart.getAttribute('class')).toContain('crossed');
     expect(Number(await chart.getAttribute('data-threshold'))).toBe(1);
     expect(await page.locator('#chart svg .threshold').count()).toBe(1);
+    expect(await page.locator('#chart svg .threshold-label').textContent()).toBe('limit 1%');
     expect(await page.locator('#chart svg .point.over').count()).toBeGreaterThan(0);
     expect(await page.locator('#timeline li.rolled-back').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: join(ARTIFACTS, 'prod-rolled-back.png'), fullPage: true });
+    expect(await summary('verdict')).toMatch(/^Rolled back: .*error/);
+    expect(await page.locator('#summary [data-field="verdict"]').getAttribute('data-verdict')).toBe('rolled-back');
+    // An axis a person can read: round ticks, with the threshold well inside it.
+    const ticks = await page.locator('#chart svg.rate .tick').allTextContents();
+    for (const tick of ticks) expect(tick).toMatch(/^\d+(\.\d)?%$/);
+    await page.screenshot({ path: join(DOCS, 'console.png'), fullPage: true });
+  });
+
+  it('a prod canary with too little traffic rolls back for insufficient data, shown as such and not as 0%', async () => {
+    await startFromPage({ env: 'prod', strategy: 'canary' });
+    await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.click('#approve');
+    await waitForStatus('Rolled back');
+    expect(await summary('verdict')).toContain('fewer than the 50 needed to judge');
+    expect(await page.locator('#summary [data-field="verdict"]').getAttribute('data-verdict')).toBe('rolled-back');
+    const short = page.locator('#chart svg.rate .point.insufficient-data');
+    expect(await short.count()).toBeGreaterThan(0);
+    // No check with too few calls is drawn as an error rate.
+    const circles = await page.locator('#chart svg.rate circle.point').count();
+    const checks = await page.locator('#chart svg.calls .bar').count();
+    expect(circles + (await short.count())).toBe(checks);
+    expect(await page.locator('#chart svg.calls .bar.short').count()).toBeGreaterThan(0);
+    expect(await page.locator('#chart svg.calls .minimum-label').textContent()).toBe('min 50 calls');
+    expect(await page.locator('#chart .legend').textContent()).toContain('too few calls to judge');
+    await page.screenshot({ path: join(DOCS, 'console-insufficient-data.png'), fullPage: true });
+  });
+
+  it('an aborted release shows its reason; prod offers no promotion to a next environment', async () => {
+    await startFromPage({ env: 'prod', strategy: 'all-at-once' });
+    await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.fill('#reason', 'change freeze until Monday');
+    await page.click('#abort');
+    await waitForStatus('Aborted');
+    expect(await summary('verdict')).toMatch(/^Aborted: aborted by local:.*: change freeze until Monday$/);
+    expect(await page.isDisabled('#promote-next')).toBe(true);
+    expect(await page.textContent('#promote-next')).toBe('No next environment');
+    await page.screenshot({ path: join(DOCS, 'console-aborted.png'), fullPage: true });
+  });
+});
+
+describe('the console at a glance', () => {
+  it('draws the graph of the layout engine: no edge runs through a state it does not connect', async () => {
+    const geometry = await page.evaluate(() => {
+      const nodes = Array.from(document.querySelectorAll<SVGGElement>('#graph .node'), (g) => {
+        const m = g.transform.baseVal.consolidate()?.matrix;
+        const r = g.querySelector('rect') as SVGRectElement;
+        return {
+          name: g.dataset.state ?? '',
+          x: m?.e ?? 0,
+          y: m?.f ?? 0,
+          width: r.width.baseVal.value,
+          height: r.height.baseVal.value,
+        };
+      });
+      // The drawn paths, sampled every 2 px: what the reader sees, not what the server sent.
+      const edges = Array.from(document.querySelectorAll<SVGPathElement>('#graph .edge'), (path) => {
+        const points: { x: number; y: number }[] = [];
+        const length = path.getTotalLength();
+        for (let at = 0; at <= length; at += 2) {
+          const p = path.getPointAtLength(at);
+          points.push({ x: p.x, y: p.y });
+        }
+        return { from: path.dataset.from ?? '', to: path.dataset.to ?? '', points };
+      });
+      return { nodes, edges };
+    });
+    expect(geometry.nodes.length).toBeGreaterThan(15);
+    expect(geometry.edges.length).toBeGreaterThan(20);
+    expect(crossings(geometry)).toEqual([]);
+    const loops = await page
+      .locator('#graph .edge.back')
+      .evaluateAll((paths) => paths.map((p) => `${p.getAttribute('data-from')} → ${p.getAttribute('data-to')}`).sort());
+    expect(loops).toEqual(['Healthy? → Bake', 'Healthy? → Shift traffic']);
+  });
+
+  it('the state inspector shows the input, output and retries of a state', async () => {
+    await page.click('#releases tr[data-status="released"]');
+    await page.locator('#summary [data-field="verdict"][data-verdict="released"]').waitFor();
+    await page.click('#graph .node[data-state="Check health"]');
+    await page.locator('#inspector-output').filter({ hasText: 'lastCheck' }).waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#inspector-name')).toBe('Check health');
+    expect(await page.textContent('#inspector-facts [data-fact="outcome"]')).toBe('succeeded');
+    expect(await page.textContent('#inspector-input')).toContain('"traffic"');
+  });
+
+  it('works in a 900 px window: nothing wider than the window, the summary and chart readable', async () => {
+    await page.click('#releases tr[data-status="rolled-back"]');
+    await page.locator('#chart svg.rate').waitFor();
+    await page.setViewportSize({ width: 900, height: 1000 });
+    try {
+      await page.waitForTimeout(300);
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        chart: document.querySelector('#chart svg.rate')?.getBoundingClientRect().width ?? 0,
+        graph: document.querySelector('#graph svg')?.getBoundingClientRect().right ?? 0,
+        title: document.querySelector('header h1')?.getBoundingClientRect().height ?? 0,
+      }));
+      expect(widths.page).toBeLessThanOrEqual(900);
+      expect(widths.graph).toBeLessThanOrEqual(900);
+      expect(widths.chart).toBeGreaterThan(300);
+      expect(widths.title).toBeLessThan(30);
+      expect(await page.isVisible('#summary')).toBe(true);
+      await page.screenshot({ path: join(DOCS, 'console-900px.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1050 });
+    }
   });
 });

@@ -19,6 +19,19 @@ function releaseApiStatements(): PolicyStatement[] {
 const actions = (s: PolicyStatement | undefined) => (s ? [s.Action].flat().sort() : []);
 
 describe('the release API function', () => {
+  it('publishes the release API URL as the stack output ReleaseApiUrl, the URL the CLI takes', () => {
+    const outputs = service().template.findOutputs('ReleaseApiUrl');
+    expect(Object.keys(outputs)).toEqual(['ReleaseApiUrl']);
+    const url = JSON.stringify(outputs.ReleaseApiUrl?.Value);
+    const [restApi] = Object.keys(
+      service().template.findResources('AWS::ApiGateway::RestApi', {
+        Properties: { Description: 'Switchyard release API (IAM authorization)' },
+      }),
+    );
+    expect(restApi).toBeDefined();
+    expect(url).toContain(`{"Ref":"${restApi}"},".execute-api."`);
+  });
+
   it('runs handlers/lambda/release-api.ts with the state machine ARN, table, topic and registry host', () => {
     service().template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Release API'),

@@ -1,16 +1,26 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** `npm start -- …` without the npm wrapper: the rehearsal's own command line. */
+/** `npm start -- …` without the npm wrapper: `switchyard local rehearse`, as the start script runs it. */
 function rehearse(...args: string[]) {
-  return spawnSync('npx', ['tsx', 'local/rehearse.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync('npx', ['tsx', 'cli/switchyard.ts', 'local', 'rehearse', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 describe('npm start options', () => {
+  it('npm start is switchyard local rehearse', () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8'));
+    expect(pkg.scripts.start).toBe('tsx cli/switchyard.ts local rehearse');
+  });
+
   it('refuses bad options with exit 64 and one line that names the option and what it accepts', () => {
     const refusals: [string[], string][] = [
       [['--env', 'nope'], '--env must be one of dev, staging, prod; got "nope"'],
@@ -20,8 +30,9 @@ describe('npm start options', () => {
       [['--speedup', '1e2'], '--speedup must be a number from 1 to 3600, written in decimal; got "1e2"'],
       [['--rate', ' 5'], '--rate must be a number from 1 to 2000, written in decimal; got " 5"'],
       [['--latency-ms=-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
-      [['--latency-ms', '-1'], "Option '--latency-ms' argument is ambiguous."],
-      [['--bogus'], "Unknown option '--bogus'"],
+      [['--latency-ms', '-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
+      [['--bogus'], "unknown option '--bogus'"],
+      [['--fail-helth'], "unknown option '--fail-helth' (Did you mean --fail-health?)"],
     ];
     for (const [args, message] of refusals) {
       const run = rehearse(...args);

@@ -37,6 +37,33 @@ async function twoVersions(rt: LocalRuntime) {
 }
 
 describe('the local Lambda', () => {
+  it('logs the workers of many versions into one file without piling listeners on it', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const rt = runtime();
+      const images = [
+        await rt.registry.build('switchyard-api', { commit: 'one' }),
+        await rt.registry.build('switchyard-api', { commit: 'two' }),
+      ];
+      await rt.bootstrap('prod', images[0] as (typeof images)[0]);
+      const fn = 'switchyard-api-prod';
+      const health = restProxyEvent({ method: 'GET', path: '/health', body: '', query: {}, headers: {} });
+      for (let i = 0; i < 7; i++) {
+        const image = images[(i + 1) % 2] as (typeof images)[0];
+        const uri = `000000000000.dkr.ecr.local.amazonaws.com/switchyard-api@${image.digest}`;
+        const { codeSha256 } = await rt.functions.updateCodeAndWait(fn, uri);
+        const { version } = await rt.functions.publishVersion(fn, `v${i}`, codeSha256);
+        expect((await rt.functions.invoke(fn, version, health, 10_000)).statusCode).toBe(200);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
+
   it('runs each version in its own worker: module state never leaks between versions', async () => {
     const rt = runtime();
     const fn = await twoVersions(rt);

@@ -83,6 +83,11 @@ describe('health judgement', () => {
     expect(checked.lastCheck?.sample.invocations).toBe(0);
     expect(checked.lastCheck?.step.invocations).toBe(100);
     expect(checked.next).toBe('finalize');
+    // The evidence says what the step was judged on, apart from the quiet window.
+    expect(checked.lastCheck?.reasons).toEqual([
+      '0 invocations, fewer than the 50 needed to judge',
+      `over the whole ${shifted.bakeSeconds / 60}-minute step: error rate 0.00% over 100 invocations`,
+    ]);
   });
 
   it('does not fail a step that has no bake of its own for lack of traffic', async () => {

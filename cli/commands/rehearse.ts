@@ -1,0 +1,107 @@
+import { type Command, Option } from 'commander';
+import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
+import { DEFAULT_SPEEDUP } from '../../local/local-defaults.ts';
+import type { RehearsalOptions, RehearsalReport } from '../../local/rehearsal.ts';
+import type { Run } from '../context.ts';
+import { outcomeExitCode } from '../exit-codes.ts';
+import {
+  dataDirOption,
+  environmentOption,
+  type FaultFlags,
+  faultFrom,
+  faultOptions,
+  oneOf,
+  rateOption,
+  speedupOption,
+} from '../options.ts';
+import { clockTime, type Output } from '../output.ts';
+import type { Bind } from './binding.ts';
+
+/** Load generator requests per second in a rehearsal: one environment, so it can afford more than `local serve`. */
+export const REHEARSAL_RATE = 200;
+
+type Parsed = FaultFlags & Record<string, unknown>;
+
+const STRATEGY_NAMES = ['config', ...Object.keys(STRATEGY_PRESETS)];
+
+function preset(value: string) {
+  return strategyPreset(oneOf('strategy', STRATEGY_NAMES)(value));
+}
+
+const STRATEGIES = STRATEGY_NAMES.join(', ');
+
+/**
+ * The rehearsal's options, one line each: the option and the rehearsal setting it fills (faults are gathered by
+ * `faultFrom`). `npm start -- …` and `switchyard local rehearse …` read this one table.
+ */
+const rehearsalOptions = (): readonly { readonly option: Option; readonly into?: keyof RehearsalOptions }[] => [
+  { option: environmentOption('--env <name>', 'environment to rehearse').default('prod'), into: 'environment' },
+  { option: new Option('--strategy <name>', `traffic strategy: ${STRATEGIES}`).argParser(preset), into: 'strategy' },
+  ...faultOptions().map((option) => ({ option })),
+  { option: speedupOption().default(DEFAULT_SPEEDUP), into: 'speedup' },
+  { option: rateOption('load generator requests per second').default(REHEARSAL_RATE), into: 'ratePerSecond' },
+  { option: dataDirOption(), into: 'dataDir' },
+];
+
+function summary(out: Output, report: RehearsalReport): string[] {
+  const lines = [''];
+  const live = report.live
+    ? `version ${report.live.version}${report.live.routing ? ` (+${report.live.routing.weight * 100}% on ${report.live.routing.version})` : ''}`
+    : 'none';
+  lines.push(`${out.status(report.outcome)}: release ${report.releaseId} in ${report.environment}`);
+  lines.push(`  live: ${live} (blue was version ${report.blueVersion})`);
+  if (report.reason) lines.push(`  reason: ${report.reason}`);
+  const check = report.lastCheck;
+  if (check) {
+    lines.push(
+      `  last check: ${out.verdict(check.verdict)} — ${check.sample.invocations} calls, ${check.sample.errors} errors, ` +
+        `rate ${check.sample.errorRatePercent ?? 'n/a'}% (limit ${check.thresholds.maxErrorRatePercent}%, ` +
+        `min ${check.thresholds.minInvocations} calls, max ${check.thresholds.maxErrors} errors), ` +
+        `window ${clockTime(check.window.start, true).slice(0, 8)}–${clockTime(check.window.end, true)}`,
+    );
+    for (const reason of check.reasons) lines.push(`    · ${reason}`);
+  }
+  const traffic = report.traffic.map((t) => `v${t.version}: ${t.invocations} calls, ${t.errors} errors`).join('; ');
+  lines.push(`  traffic through live: ${traffic || 'none'}`);
+  lines.push(
+    `  ${report.stateTransitions} states entered, ${report.load.sent} requests sent, ${(report.wallMs / 1000).toFixed(1)} s wall time`,
+  );
+  return lines;
+}
+
+async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
+  const { rehearse } = await import('../../local/rehearsal.ts');
+  const settings: Record<string, unknown> = {};
+  for (const { option, into } of rehearsalOptions()) {
+    const value = o[option.attributeName()];
+    if (into && value !== undefined) settings[into] = value;
+  }
+  const fault = faultFrom(o);
+  const options = {
+    ...settings,
+    ...(fault ? { fault } : {}),
+    ...(run.out.json ? {} : { print: (line: string) => run.out.line(line) }),
+  } as RehearsalOptions;
+  const report = await rehearse(options);
+  if (run.out.json) {
+    const { result, load, ...rest } = report;
+    run.out.data({
+      ...rest,
+      status: result.status,
+      error: result.error,
+      load: { sent: load.sent, byStatus: load.byStatus },
+    });
+  } else for (const line of summary(run.out, report)) run.out.line(line);
+  return outcomeExitCode(report.outcome);
+}
+
+export function registerRehearse(local: Command, bind: Bind): void {
+  const command = local
+    .command('rehearse')
+    .description(
+      'a whole release on one machine (what npm start runs): first version, signed load, a new build, the state machine',
+    )
+    .addHelpText('after', '\nExit codes: 0 released, 1 rolled back, 2 release failed, 3 aborted, 64 bad options.');
+  for (const { option } of rehearsalOptions()) command.addOption(option);
+  command.action(bind((run, _args, o: Parsed) => rehearseCommand(run, o)));
+}
