@@ -43,9 +43,16 @@ export const RELEASE_ROUTES = [
   { path: '/environments/{environment}/rollback', methods: ['POST'] },
 ] as const;
 
-/** The Step Functions actions of the release API, by the resource they act on. */
+/**
+ * The Step Functions actions of the release API, by the resource they act on. Approve and reject answer a task token:
+ * SendTaskSuccess and SendTaskFailure have no resource type in the service authorization reference (Step Functions),
+ * so they are authorized on `*` only. aws-cdk PR #8486 found the same with the IAM policy simulator: "This action does
+ * not support resource-level permissions. Policies granting access must specify "*" in the resource element."
+ * (https://github.com/aws/aws-cdk/pull/8486). test/iam checks it against AWS's own action data.
+ */
 export const RELEASE_API_STATE_MACHINE_ACTIONS = {
-  stateMachine: ['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  stateMachine: ['states:StartExecution'],
+  taskTokens: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
   executions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
 } as const;
 
@@ -98,6 +105,7 @@ export class ReleaseApiFunction extends Construct {
       ArnFormat.COLON_RESOURCE_NAME,
     ).resourceName;
     add('ReleaseExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.stateMachine, [props.stateMachine.stateMachineArn]);
+    add('AnswerApprovalTasks', RELEASE_API_STATE_MACHINE_ACTIONS.taskTokens, ['*']);
     add('ReadAndStopExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.executions, [
       stack.formatArn({
         service: 'states',
