@@ -13,7 +13,7 @@ import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { STATE_MACHINE_ARN_VAR } from '../api/aws-release-operations.ts';
 import type { Environments } from '../config/schema.ts';
 import { ENV_VARS, RELEASE_API_GRANTS, requiredEnvVars } from '../handlers/aws-dependencies.ts';
-import { actionsFor } from './handler-permissions.ts';
+import { actionsFor, historyQuery, listingQuery } from './handler-permissions.ts';
 import { applicationFunctionArns } from './service-functions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
@@ -120,9 +120,10 @@ export class ReleaseApiFunction extends Construct {
       storeActions.filter((a) => a !== 'dynamodb:Query'),
       [props.table.tableArn],
     );
+    add('ReleaseHistory', historyQuery(RELEASE_API_GRANTS), [props.table.tableArn]);
     add(
       'ReleaseTableIndexes',
-      storeActions.filter((a) => a === 'dynamodb:Query'),
+      listingQuery(RELEASE_API_GRANTS),
       [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
         (index) => `${props.table.tableArn}/index/${index}`,
       ),

@@ -17,7 +17,12 @@ export interface ServiceResources {
  * table items and indexes, its client-keys secret (with the six random characters Secrets Manager appends), its
  * alarms. Every action in infra/handler-permissions.ts's ADAPTER_ACTIONS must have an entry (the test checks).
  */
-export function adapterResources(action: string, env: EnvironmentConfig, svc: ServiceResources): string[] {
+export function adapterResources(
+  method: string,
+  action: string,
+  env: EnvironmentConfig,
+  svc: ServiceResources,
+): string[] {
   const fn = arn('lambda', `function:${env.functionName}`);
   switch (action) {
     case 'lambda:GetAlias':
@@ -43,7 +48,10 @@ export function adapterResources(action: string, env: EnvironmentConfig, svc: Se
     case 'dynamodb:DeleteItem':
       return [svc.table];
     case 'dynamodb:Query':
-      return [`${svc.table}/index/byEnvironment`, `${svc.table}/index/byStartedAt`];
+      // getRelease reads the release's event items from the table; listReleases queries the indexes.
+      return method === 'getRelease'
+        ? [svc.table]
+        : [`${svc.table}/index/byEnvironment`, `${svc.table}/index/byStartedAt`];
     case 'sns:Publish':
       return [svc.topic];
     case 'ecr:DescribeImages':

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   FUNCTION_GRANTS,
+  type PortGrants,
   RECONCILE,
   RELEASE_API_GRANTS,
   type ServiceFunction,
@@ -20,8 +21,8 @@ const fnRole = (fn: ServiceFunction) => roleId(`Handlers${FUNCTION_IDS[fn]}Role`
 /** Who may send what: each service function's grants, the release API's, and a role with none (the image build). */
 const SERVICE_FUNCTIONS = Object.keys(FUNCTION_GRANTS) as ServiceFunction[];
 const CALLERS = [
-  ...SERVICE_FUNCTIONS.map((fn) => ({ name: fn, role: fnRole(fn), actions: allActionsFor(FUNCTION_GRANTS[fn]) })),
-  { name: 'Release API', role: roleId('ReleaseApiFunctionHandlerRole'), actions: allActionsFor(RELEASE_API_GRANTS) },
+  ...SERVICE_FUNCTIONS.map((fn) => ({ name: fn, role: fnRole(fn), grants: FUNCTION_GRANTS[fn] })),
+  { name: 'Release API', role: roleId('ReleaseApiFunctionHandlerRole'), grants: RELEASE_API_GRANTS },
 ];
 
 const ask = (
@@ -58,28 +59,51 @@ afterAll(() => {
   report(`IAM simulation: ${tally.run} checks run, ${tally.allowed} allowed, ${tally.denied} denied`);
 });
 
+/** Every (port method, SDK command, resource) an adapter sends, for every environment. */
+const ADAPTER_REQUESTS = (Object.entries(ADAPTER_ACTIONS) as [string, Record<string, readonly string[]>][]).flatMap(
+  ([port, methods]) =>
+    Object.entries(methods).flatMap(([method, actions]) =>
+      actions.flatMap((action) =>
+        ENVIRONMENTS.flatMap((env) =>
+          adapterResources(method, action, env, svc).map((resource) => ({ port, method, action, resource })),
+        ),
+      ),
+    ),
+);
+
+/** The (command, resource) pairs a set of grants sends. */
+function grantedRequests(grants: PortGrants): Set<string> {
+  const methods = Object.entries(grants).flatMap(([port, list]) => (list as string[]).map((m) => `${port}.${m}`));
+  return new Set(
+    ADAPTER_REQUESTS.filter((r) => methods.includes(`${r.port}.${r.method}`)).map((r) => `${r.action} ${r.resource}`),
+  );
+}
+
 describe('every adapter command, for every role, on the resource AWS authorizes it on', () => {
-  it.each(ADAPTER_COMMANDS)('%s is allowed exactly for the roles whose grants send it', async (action) => {
-    const wrong: string[] = [];
-    for (const caller of CALLERS) {
-      const expected = caller.actions.includes(action) ? 'Allowed' : 'ImplicitlyDenied';
-      for (const env of ENVIRONMENTS) {
-        for (const resource of adapterResources(action, env, svc)) {
+  it.each(ADAPTER_COMMANDS)(
+    '%s is allowed exactly for the roles whose grants send it, where they send it',
+    async (action) => {
+      const wrong: string[] = [];
+      const requests = [...new Set(ADAPTER_REQUESTS.filter((r) => r.action === action).map((r) => r.resource))];
+      for (const caller of CALLERS) {
+        const granted = grantedRequests(caller.grants);
+        for (const resource of requests) {
+          const expected = granted.has(`${action} ${resource}`) ? 'Allowed' : 'ImplicitlyDenied';
           const decision = await ask(caller.role, action, resource);
           if (decision !== expected) wrong.push(`${caller.name}: ${action} on ${resource} → ${decision}`);
         }
+        for (const resource of foreignResources(action, svc)) {
+          const decision = await ask(caller.role, action, resource);
+          if (decision !== 'ImplicitlyDenied')
+            wrong.push(`${caller.name}: ${action} on foreign ${resource} → ${decision}`);
+        }
       }
-      for (const resource of foreignResources(action, svc)) {
-        const decision = await ask(caller.role, action, resource);
-        if (decision !== 'ImplicitlyDenied')
-          wrong.push(`${caller.name}: ${action} on foreign ${resource} → ${decision}`);
-      }
-    }
-    expect(wrong).toEqual([]);
-  });
+      expect(wrong).toEqual([]);
+    },
+  );
 
   it('covers every command a granted adapter method sends', () => {
-    const granted = new Set(CALLERS.flatMap((c) => c.actions));
+    const granted = new Set(CALLERS.flatMap((c) => allActionsFor(c.grants)));
     expect([...granted].sort()).toEqual(ADAPTER_COMMANDS.filter((a) => granted.has(a)));
     expect(granted.size).toBeGreaterThan(15);
   });
