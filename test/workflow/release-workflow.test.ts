@@ -6,9 +6,7 @@ import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith } from '../support/environments.ts';
 import { DIGEST_BLUE, DIGEST_GREEN, failFirst, REGISTRY_HOST, ReleaseWorld, throttled } from './harness.ts';
 
-const ecrSample = JSON.parse(
-  readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'),
-);
+const ecrSample = JSON.parse(readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'));
 
 const entered = (result: { events: { type: string; state?: string }[] }) =>
   result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
