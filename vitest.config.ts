@@ -1,14 +1,23 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** The suites that drive a browser: `npm test` runs them, CodeBuild's build stage (no browser there) does not. */
+export const BROWSER_SUITES = ['test/console/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Handlers and the workload log JSON on every call; show it only for a test that fails.
     silent: 'passed-only',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...BROWSER_SUITES] },
+      },
+      { extends: true, test: { name: 'browser', include: BROWSER_SUITES } },
+    ],
     coverage: {
       provider: 'v8',
       include: [

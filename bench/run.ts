@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     figures.push({
       name,
       value: round(value, 3),
-      unit: name.endsWith('_ms') ? 'ms' : name.endsWith('us_per_op') ? 'µs/op' : 'ops/s',
+      unit: name.endsWith('_ms') ? 'ms' : /us_per_op/.test(name) ? 'µs/op' : name.includes('ratio') ? '×' : 'ops/s',
     });
   }
   synthesis(figures);

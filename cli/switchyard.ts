@@ -6,6 +6,7 @@ import type { ReleaseDetail, ReleaseSummary } from '../api/release-view.ts';
 import { STRATEGY_PRESETS, strategyPreset } from '../config/traffic-plan.ts';
 import { DEFAULT_LOCAL_URL } from '../local/server-address.ts';
 import { ApiClient, type ApiResponse, ApiUnreachable } from './api-client.ts';
+import { decimalOption } from './option-values.ts';
 import { sigV4Signer } from './sigv4.ts';
 
 /** Exit codes: scripts branch on these (docs/operate.md lists them). */
@@ -121,12 +122,11 @@ function str(values: Values, name: keyof typeof OPTIONS): string | undefined {
 }
 
 function num(values: Values, name: keyof typeof OPTIONS, min: number, max: number): number | undefined {
-  const v = str(values, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
-  return n;
+  try {
+    return decimalOption(name, str(values, name), min, max);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function required(values: Values, name: keyof typeof OPTIONS, what: string): string {
@@ -248,10 +248,12 @@ class Cli {
 
   async list(): Promise<number> {
     const query = new URLSearchParams();
-    for (const name of ['env', 'status', 'limit', 'cursor'] as const) {
+    for (const name of ['env', 'status', 'cursor'] as const) {
       const v = str(this.values, name);
       if (v !== undefined) query.set(name === 'env' ? 'environment' : name, v);
     }
+    const limit = num(this.values, 'limit', 1, 100);
+    if (limit !== undefined) query.set('limit', String(limit));
     const releases: ReleaseSummary[] = [];
     let nextCursor: string | undefined;
     do {

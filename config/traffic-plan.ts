@@ -74,6 +74,7 @@ export const STRATEGY_PRESETS: Readonly<Record<'all-at-once' | 'canary' | 'linea
 export function strategyPreset(name: string | undefined): Strategy | undefined {
   if (name === undefined || name === 'config') return undefined;
   const preset = (STRATEGY_PRESETS as Record<string, Strategy>)[name];
-  if (!preset) throw new Error(`unknown strategy "${name}": use config, ${Object.keys(STRATEGY_PRESETS).join(', ')}`);
+  if (!preset)
+    throw new Error(`--strategy must be one of config, ${Object.keys(STRATEGY_PRESETS).join(', ')}; got "${name}"`);
   return preset;
 }

@@ -1,7 +1,5 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import { type AslDefinition, definitionFromTemplate } from '../state-machine/synthesize.ts';
+import { type AslDefinition, definitionFromTemplate, synthesizeTemplate } from '../state-machine/synthesize.ts';
 import { SwitchyardStack } from './switchyard-stack.ts';
 
 /** A source for synthesis only: the definition does not depend on where CodeBuild checks out from. */
@@ -13,10 +11,12 @@ const SYNTH_SOURCE = (): codebuild.ISource =>
  * with bundling skipped: the local runtime and the workflow tests run what AWS runs.
  */
 export function synthesizeServiceDefinition(): AslDefinition {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new SwitchyardStack(app, 'SwitchyardDefinition', {
-    env: { account: '123456789012', region: 'us-east-1' },
-    source: SYNTH_SOURCE(),
-  });
-  return definitionFromTemplate(Template.fromStack(stack));
+  const { template } = synthesizeTemplate(
+    (app) =>
+      new SwitchyardStack(app, 'SwitchyardDefinition', {
+        env: { account: '123456789012', region: 'us-east-1' },
+        source: SYNTH_SOURCE(),
+      }),
+  );
+  return definitionFromTemplate(template);
 }

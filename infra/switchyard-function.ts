@@ -10,6 +10,22 @@ import { Construct } from 'constructs';
 /** The repository root: entries, the lock file and esbuild resolve from here whatever the working directory. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * How every handler is bundled, by `cdk deploy` (NodejsFunction, with the locally installed esbuild) and by
+ * `npm run build` (scripts/build-handlers.ts). The AWS SDK v3 is left out: the Node.js 24 runtime provides it.
+ */
+export const HANDLER_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  format: nodejs.OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  externalModules: ['@aws-sdk/*'],
+  // Some dependencies still call require(); ESM bundles need it defined.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+} as const satisfies nodejs.BundlingOptions;
+
 export interface SwitchyardFunctionProps {
   /** The entry file, relative to the repository root (e.g. `handlers/lambda/deploy-green.ts`). */
   readonly entry: string;
@@ -86,17 +102,7 @@ export class SwitchyardFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // Some dependencies still call require(); ESM bundles need it defined.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: { forceDockerBundling: false, ...HANDLER_BUNDLING },
     });
   }
 }

@@ -71,6 +71,21 @@ function lambdaPayload(state: Record<string, unknown> | undefined, input: unknow
   return input;
 }
 
+const machines = new WeakMap<AslDefinition, StateMachine>();
+
+/**
+ * The engine's state machine for a definition. Its constructor validates the definition (asl-validator, through
+ * ajv) every time; one validated machine per definition runs all of that definition's executions.
+ */
+function machineFor(definition: AslDefinition): StateMachine {
+  let machine = machines.get(definition);
+  if (!machine) {
+    machine = new StateMachine(definition as never);
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 /**
  * Runs a synthesized definition on aws-local-stepfunctions, every Task bound to local handlers by state name.
  * This is the local runtime's only orchestration path: the ASL decides what runs.
@@ -96,7 +111,7 @@ export function startExecution(options: ExecutionOptions): RunningExecution {
     ]),
   );
 
-  const machine = new StateMachine(definition as never);
+  const machine = machineFor(definition);
   const startTime = new Date().toISOString();
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { choiceOption, decimalOption } from '../cli/option-values.ts';
+import { environments } from '../config/environments.ts';
 import { strategyPreset } from '../config/traffic-plan.ts';
 import { type RehearsalReport, rehearse } from './rehearsal.ts';
 
@@ -20,11 +22,11 @@ and runs the synthesized state machine on it.
 
 Exit codes: 0 released, 1 rolled back, 2 release failed, 3 aborted, 64 bad options.`;
 
-function numberOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
-  return n;
+/** A refusal of the command line: one line, then exit 64. */
+function refuse(error: unknown): number {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  console.error(`${message} (npm start -- --help lists the options)`);
+  return 64;
 }
 
 function summarise(report: RehearsalReport): string[] {
@@ -78,8 +80,7 @@ async function main(): Promise<number> {
       },
     }));
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 64;
+    return refuse(error);
   }
   if (values.help) {
     console.log(USAGE);
@@ -87,9 +88,9 @@ async function main(): Promise<number> {
   }
   let options: Parameters<typeof rehearse>[0];
   try {
-    const failRate = numberOption('fail-rate', values['fail-rate'] as string | undefined, 0, 1);
-    const latencyMs = numberOption('latency-ms', values['latency-ms'] as string | undefined, 0, 60_000);
-    const failAfter = numberOption('fail-after', values['fail-after'] as string | undefined, 0, 1_000_000) ?? 20;
+    const failRate = decimalOption('fail-rate', values['fail-rate'] as string | undefined, 0, 1);
+    const latencyMs = decimalOption('latency-ms', values['latency-ms'] as string | undefined, 0, 60_000);
+    const failAfter = decimalOption('fail-after', values['fail-after'] as string | undefined, 0, 1_000_000) ?? 20;
     const fault = {
       ...(failRate !== undefined ? { failRate, failAfterRequests: failAfter } : {}),
       ...(values['fail-health'] ? { failHealth: true } : {}),
@@ -97,17 +98,16 @@ async function main(): Promise<number> {
     };
     const strategy = strategyPreset(values.strategy as string | undefined);
     options = {
-      environment: String(values.env),
-      speedup: numberOption('speedup', values.speedup as string | undefined, 1, 3600) ?? 60,
-      ratePerSecond: numberOption('rate', values.rate as string | undefined, 1, 2000) ?? 200,
+      environment: choiceOption('env', String(values.env), Object.keys(environments)),
+      speedup: decimalOption('speedup', values.speedup as string | undefined, 1, 3600) ?? 60,
+      ratePerSecond: decimalOption('rate', values.rate as string | undefined, 1, 2000) ?? 200,
       ...(strategy ? { strategy } : {}),
       ...(Object.keys(fault).length > 0 ? { fault } : {}),
       ...(values['data-dir'] ? { dataDir: String(values['data-dir']) } : {}),
       ...(values.json ? {} : { print: (line: string) => console.log(line) }),
     };
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 64;
+    return refuse(error);
   }
   const report = await rehearse(options);
   if (values.json) {

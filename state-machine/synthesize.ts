@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +15,44 @@ export type AslDefinition = { StartAt: string; States: Record<string, Record<str
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
+
+export interface TemplateSynthesisOptions {
+  /**
+   * Run aws-cdk-lib's built-in CloudFormation template validation (`AppProps.builtinCloudFormationValidation`,
+   * what `cdk synth --no-validation` turns off), with its findings as errors (the feature flag
+   * `@aws-cdk/core:validateAgainstDefaultRules`, as cdk.json sets it). It guards a deploy, and `cdk synth`/`cdk deploy`
+   * keep it on; a synthesis whose template is only read (the local runtime, tests that read the ASL) skips it,
+   * since it costs more CPU than the synthesis itself.
+   * @default false
+   */
+  readonly validate?: boolean;
+}
+
+/**
+ * Synthesizes one stack in memory and returns its template. The cloud assembly is written to a folder of its own,
+ * removed as soon as the template is read, so in-process synthesis (the local runtime, the tests) leaves no
+ * `cdk.out*` folders behind in the system's temp directory. Bundling is skipped: a template is only read here.
+ */
+export function synthesizeTemplate<S extends Stack>(
+  build: (app: App) => S,
+  options: TemplateSynthesisOptions = {},
+): { stack: S; template: Template } {
+  const outdir = mkdtempSync(join(tmpdir(), 'switchyard-synth-'));
+  try {
+    const app = new App({
+      outdir,
+      builtinCloudFormationValidation: options.validate ?? false,
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        ...(options.validate ? { '@aws-cdk/core:validateAgainstDefaultRules': true } : {}),
+      },
+    });
+    const stack = build(app);
+    return { stack, template: Template.fromStack(stack) };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
 
 /** Turns a synthesized `DefinitionString` (an Fn::Join over tokens) into plain ASL, naming resources by logical id. */
 export function resolveDefinitionString(definition: unknown): AslDefinition {
@@ -48,8 +89,18 @@ export function definitionFromTemplate(template: Template): AslDefinition {
 export function synthesizeWorkflowDefinition(
   extend?: (stack: Stack) => Partial<Pick<ReleaseWorkflowProps, 'scanAndProvision'>>,
 ): AslDefinition {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'ReleaseWorkflowDefinition', { env: { account: ACCOUNT, region: REGION } });
+  const { template } = synthesizeTemplate((app) => {
+    const stack = new Stack(app, 'ReleaseWorkflowDefinition', { env: { account: ACCOUNT, region: REGION } });
+    addWorkflow(stack, extend);
+    return stack;
+  });
+  return definitionFromTemplate(template);
+}
+
+function addWorkflow(
+  stack: Stack,
+  extend?: (stack: Stack) => Partial<Pick<ReleaseWorkflowProps, 'scanAndProvision'>>,
+): void {
   const handlers = {} as Record<HandlerTask, lambda.IFunction>;
   HANDLER_TASKS.forEach((task, i) => {
     handlers[task] = new lambda.Function(stack, `Handler${i}`, {
@@ -62,5 +113,4 @@ export function synthesizeWorkflowDefinition(
   new sfn.StateMachine(stack, 'ReleaseStateMachine', {
     definitionBody: sfn.DefinitionBody.fromChainable(workflow.startState),
   });
-  return definitionFromTemplate(Template.fromStack(stack));
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { globSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allCommands, type Buildspec, loadBuildspec, PUSHED_DIGEST, runStage } from './codebuild-harness.ts';
 
@@ -63,7 +64,7 @@ describe('buildspec.yml, as a file', () => {
   });
 
   it('reports the JUnit results and Cobertura coverage that the test step writes', () => {
-    const testStep = allCommands(spec).find((c) => c.includes('vitest run')) ?? '';
+    const testStep = allCommands(spec).find((c) => c.includes('npm run test:unit')) ?? '';
     expect(testStep).toContain('--reporter=junit --outputFile.junit=test-results/junit.xml');
     expect(testStep).toContain('--coverage.reporter=cobertura');
     expect(Object.values(spec.reports)).toEqual([
@@ -97,7 +98,7 @@ describe('the build stage', () => {
       /^npm ci\b/,
       /^npm run lint$/,
       /^npm run typecheck$/,
-      /^npx vitest run --coverage .*--reporter=junit/,
+      /^npm run test:unit -- --coverage .*--reporter=junit/,
       /^npm audit --omit=dev --audit-level=high$/,
       /^trivy fs .*--exit-code 1 --severity HIGH,CRITICAL \.$/,
       new RegExp(`^docker build --platform linux/arm64 --provenance=false -f app/Dockerfile .*-t ${image} \\.$`),
@@ -230,5 +231,31 @@ describe('the stage switch', () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("SWITCHYARD_STAGE must be 'build' or 'release', got 'deploy'");
     expect(run.calls).toEqual([]);
+  });
+});
+
+describe('the suites the build stage runs', () => {
+  /** The test files a vitest project selects, as `vitest run --project NAME` would run them. */
+  async function projectFiles(project: string): Promise<string[]> {
+    const { createVitest } = await import('vitest/node');
+    const vitest = await createVitest('test', { project, watch: false });
+    try {
+      const specs = await vitest.globTestSpecifications();
+      return specs.map((s) => s.moduleId.slice(s.moduleId.indexOf('/test/') + 1)).sort();
+    } finally {
+      await vitest.close();
+    }
+  }
+
+  it('runs every suite but the browser ones, which need a browser the standard image does not have', async () => {
+    const scripts = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts;
+    expect(scripts['test:unit']).toBe('vitest run --project unit');
+    expect(allCommands(spec).some((c) => /^\s*npm run test:unit -- --coverage/m.test(c))).toBe(true);
+    const [unit, browser] = [await projectFiles('unit'), await projectFiles('browser')];
+    expect(browser.length).toBeGreaterThan(0);
+    expect(browser.every((f) => f.startsWith('test/console/'))).toBe(true);
+    expect(unit.some((f) => f.startsWith('test/console/'))).toBe(false);
+    const root = new URL('../..', import.meta.url);
+    expect([...unit, ...browser].sort()).toEqual(globSync('test/**/*.test.ts', { cwd: root }).sort());
   });
 });

@@ -221,6 +221,12 @@ describe('switchyard release', () => {
     expect((await run()).code).toBe(EXIT.usage);
     expect((await run('release', 'explode')).code).toBe(EXIT.usage);
     expect((await run('release', 'list', '--bogus')).code).toBe(EXIT.usage);
+    for (const limit of ['0x10', '1e1', '-1', '']) {
+      const bad = await run('release', 'list', '--local', '--api', api, `--limit=${limit}`);
+      expect(bad.code, limit).toBe(EXIT.usage);
+      expect(bad.stderr, limit).toContain(`--limit must be a number from 1 to`);
+    }
+    expect(seen).toHaveLength(0);
     expect((await run('release', 'list')).stderr).toContain('SWITCHYARD_API_URL');
     const down = await run('release', 'list', '--local', '--api', 'http://127.0.0.1:9');
     expect(down.code).toBe(EXIT.unavailable);

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
+import { HEADLESS_ARGS, requireBrowser } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-results/console');
 
 let server: SwitchyardServer;
@@ -15,27 +15,15 @@ let page: Page;
 let dataDir: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the console tests need Debian's Chromium (apt-get install -y --no-install-recommends chromium; .ci/run does this)`,
-    );
-  }
+  // Never skipped: without a browser this fails with one line that says how to get one.
+  const browserPath = requireBrowser().path;
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-console-'));
   server = new SwitchyardServer({ port: 0, dataDir, speedup: 120, ratePerSecond: 80, environments: ['dev', 'prod'] });
   url = await server.start();
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    executablePath: browserPath,
+    args: HEADLESS_ARGS,
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1050 } });
   await page.goto(url);

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe } from 'vitest';
@@ -19,10 +16,8 @@ describeReleaseStoreContract('DynamoDbReleaseStore over a fake table', () => {
   return new DynamoDbReleaseStore({ tableName: 'switchyard-releases', client });
 });
 
-describeReleaseStoreContract('SqliteReleaseStore (the local runtime)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-contract-'));
-  return new SqliteReleaseStore(join(dir, 'releases.sqlite'));
-});
+// An in-memory database: the same SQL as the local runtime's file, and nothing left behind in the temp directory.
+describeReleaseStoreContract('SqliteReleaseStore (the local runtime)', () => new SqliteReleaseStore(':memory:'));
 
 describe('on dynalite (an independent DynamoDB implementation)', () => {
   const opened: DynaliteTable[] = [];

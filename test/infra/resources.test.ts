@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { type App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RELEASE_TABLE } from '../../adapters/aws/dynamodb-release-store.ts';
@@ -5,11 +7,31 @@ import { APPLICATION, environments, loggingSettings } from '../../config/environ
 import { ENV_VARS, FUNCTION_GRANTS, requiredEnvVars } from '../../handlers/aws-dependencies.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
 import { TERRAFORM_OUTPUTS } from '../../infra/terraform-state.ts';
-import { resourceOf, service } from './service-stack.ts';
+import { synthesizeTemplate } from '../../state-machine/synthesize.ts';
+import { resourceOf, service, synthesizeService } from './service-stack.ts';
 
 /** The statement of a TLS-only policy: deny `action` to anyone on a connection without TLS. */
 const tlsOnly = (action: string) =>
   Match.objectLike({ Effect: 'Deny', Action: action, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+
+describe('the service stack as cdk synth builds it', () => {
+  it("passes aws-cdk-lib's built-in CloudFormation template validation, which the other tests skip", () => {
+    const { template } = synthesizeService(undefined, { validate: true });
+    expect(template.findResources('AWS::StepFunctions::StateMachine')).not.toEqual({});
+  });
+
+  it('fails a template the validation finds fault with, as cdk.json has it', () => {
+    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
+    expect(cdkJson.context['@aws-cdk/core:validateAgainstDefaultRules']).toBe(true);
+    const broken = (app: App) => {
+      const stack = new Stack(app, 'Broken');
+      new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { DelaySeconds: 'soon' } });
+      return stack;
+    };
+    expect(() => synthesizeTemplate(broken, { validate: true })).toThrow(/DelaySeconds/);
+    expect(() => synthesizeTemplate(broken)).not.toThrow();
+  });
+});
 
 describe('the image repository', () => {
   it('has immutable tags, scans on push, is encrypted and keeps only recent images', () => {

@@ -1,8 +1,8 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type { Environments } from '../../config/schema.ts';
 import { SwitchyardStack } from '../../infra/switchyard-stack.ts';
+import { synthesizeTemplate, type TemplateSynthesisOptions } from '../../state-machine/synthesize.ts';
 
 export interface SynthesizedService {
   readonly stack: SwitchyardStack;
@@ -10,13 +10,18 @@ export interface SynthesizedService {
 }
 
 /** The service stack with bundling skipped (no esbuild), env-agnostic as `cdk synth` builds it without credentials. */
-export function synthesizeService(environments?: Environments): SynthesizedService {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new SwitchyardStack(app, 'Switchyard', {
-    source: codebuild.Source.gitHub({ owner: 'acme', repo: 'switchyard', branchOrRef: 'main', webhook: false }),
-    ...(environments ? { environments } : {}),
-  });
-  return { stack, template: Template.fromStack(stack) };
+export function synthesizeService(
+  environments?: Environments,
+  options: TemplateSynthesisOptions = {},
+): SynthesizedService {
+  return synthesizeTemplate(
+    (app) =>
+      new SwitchyardStack(app, 'Switchyard', {
+        source: codebuild.Source.gitHub({ owner: 'acme', repo: 'switchyard', branchOrRef: 'main', webhook: false }),
+        ...(environments ? { environments } : {}),
+      }),
+    options,
+  );
 }
 
 let cached: SynthesizedService | undefined;

@@ -11,13 +11,24 @@ function rehearse(...args: string[]) {
 }
 
 describe('npm start options', () => {
-  it('refuses bad options with exit 64 and says what is wrong, before building anything', () => {
-    const strategy = rehearse('--strategy', 'bogus');
-    expect(strategy.status).toBe(64);
-    expect(strategy.stderr).toContain('unknown strategy "bogus": use config, all-at-once, canary, linear');
-    const rate = rehearse('--fail-rate', '2');
-    expect(rate.status).toBe(64);
-    expect(rate.stderr).toContain('--fail-rate must be a number from 0 to 1');
+  it('refuses bad options with exit 64 and one line that names the option and what it accepts', () => {
+    const refusals: [string[], string][] = [
+      [['--env', 'nope'], '--env must be one of dev, staging, prod; got "nope"'],
+      [['--strategy', 'bogus'], '--strategy must be one of config, all-at-once, canary, linear; got "bogus"'],
+      [['--fail-rate', '2'], '--fail-rate must be a number from 0 to 1, written in decimal; got "2"'],
+      [['--fail-rate', '0x1'], '--fail-rate must be a number from 0 to 1, written in decimal; got "0x1"'],
+      [['--speedup', '1e2'], '--speedup must be a number from 1 to 3600, written in decimal; got "1e2"'],
+      [['--rate', ' 5'], '--rate must be a number from 1 to 2000, written in decimal; got " 5"'],
+      [['--latency-ms=-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
+      [['--latency-ms', '-1'], "Option '--latency-ms' argument is ambiguous."],
+      [['--bogus'], "Unknown option '--bogus'"],
+    ];
+    for (const [args, message] of refusals) {
+      const run = rehearse(...args);
+      expect(run.status, args.join(' ')).toBe(64);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr, args.join(' ')).toContain(message);
+    }
   });
 
   it('names its strategy presets the way the CLI does', () => {

@@ -1,0 +1,21 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/switchyard-function.ts';
+import { buildHandlers } from '../../scripts/build-handlers.ts';
+
+// Inside the repository, so the bundle resolves the AWS SDK it leaves out from node_modules, as Lambda's runtime does.
+const out = mkdtempSync(join(PROJECT_ROOT, 'dist-test-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('npm run build', () => {
+  it('bundles a Lambda entry into one ESM file that exports its handler and leaves the AWS SDK to the runtime', async () => {
+    const [built] = await buildHandlers(out, ['handlers/lambda/check-health.ts']);
+    expect(built?.name).toBe('check-health');
+    const text = readFileSync(built?.file ?? '', 'utf8');
+    expect(text).toMatch(/from\s*"@aws-sdk\/client-cloudwatch"/);
+    const module = (await import(pathToFileURL(built?.file ?? '').href)) as { handler?: unknown };
+    expect(typeof module.handler).toBe('function');
+  });
+});
