@@ -37,9 +37,6 @@ function attributeValue(token: string, values: Values): unknown {
  */
 function matches(expression: string | undefined, item: Item | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
-  if (expression.includes(' AND ')) {
-    return expression.split(' AND ').every((term) => matches(term, item, names, values));
-  }
   return expression.split(' OR ').some((term) => {
     const exists = /^attribute_(not_)?exists\(([#\w]+)\)$/.exec(term.trim());
     if (exists) {
