@@ -76,6 +76,8 @@ describe('Step Functions payloads stay bounded, alert-only and unhealthy on ever
       expect(output.traffic.warnings).toHaveLength(MAX_WARNINGS);
       expect(output.traffic.warnings.at(-1)).toMatch(new RegExp(`^${checks - MAX_WARNINGS + 1} more warnings`));
     }
-    expect(Math.max(...sizes)).toBeLessThan(PAYLOAD_BOUND_BYTES);
+    const largest = Math.max(...sizes);
+    process.stdout.write(`Largest state payload, ${name} (${checks} checks): ${largest} bytes\n`);
+    expect(largest).toBeLessThan(PAYLOAD_BOUND_BYTES);
   });
 });
