@@ -10,7 +10,7 @@ import type {
 } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
-import type { HealthCheck, HealthVerdict, NextAction, TrafficState } from './traffic.ts';
+import { type HealthCheck, type HealthVerdict, type NextAction, type TrafficState, withWarning } from './traffic.ts';
 
 export interface CheckHealthDeps {
   readonly metrics: VersionMetrics;
@@ -109,7 +109,7 @@ export async function checkHealth(
   const judged = judgeSample(sample, release.health, firing);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
   const reasons = [...judged.reasons];
-  const warnings = [...traffic.warnings];
+  let warnings = [...traffic.warnings];
   let verdict = judged.verdict;
   let stepInconclusive = false;
 
@@ -126,7 +126,10 @@ export async function checkHealth(
         verdict = 'insufficient-data';
         stepInconclusive = true;
       } else {
-        warnings.push(`step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`);
+        warnings = withWarning(
+          warnings,
+          `step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
+        );
       }
     }
   }
@@ -163,7 +166,7 @@ export async function checkHealth(
   };
 
   if (verdict === 'unhealthy' && release.onUnhealthy === 'alert') {
-    warnings.push(`check at ${check.at} was unhealthy: ${reasons.join('; ')}`);
+    warnings = withWarning(warnings, `check at ${check.at} was unhealthy: ${reasons.join('; ')}`);
   }
   // Alert on the turn to unhealthy, not on every check that still sees the same errors.
   if (verdict === 'unhealthy' && release.onUnhealthy === 'alert' && traffic.lastCheck?.verdict !== 'unhealthy') {

@@ -90,12 +90,19 @@ export async function rollBack(
       : `${release.aliases.live} is not on this release's version (${live?.version ?? 'none'}), left as it is: ${reason}`;
   // A record the reconcile handler already closed keeps its status; the rollback is added to its history.
   const running = await stillRunning(deps.store, release.releaseId);
-  await deps.store.updateRelease(release.releaseId, running ? { status: 'rolled-back', reason, endedAt: at } : {}, {
-    at,
-    kind: 'rolled-back',
-    summary,
-    evidence,
-  });
+  try {
+    await deps.store.updateRelease(release.releaseId, running ? { status: 'rolled-back', reason, endedAt: at } : {}, {
+      at,
+      kind: 'rolled-back',
+      summary,
+      evidence,
+    });
+  } catch (error) {
+    // live is back on blue whatever the record says: a refused write must not keep the environment locked. The
+    // failed task is retried (and alerts then), and the reconcile handler closes a record that stays open.
+    await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
+    throw error;
+  }
   // The alert before the unlock: if unlocking fails, the reconcile handler frees the lock, and the alert is out.
   await notifyBestEffort(deps, {
     subject: `Switchyard: ${release.environment} release ${release.releaseId} rolled back`,

@@ -160,6 +160,7 @@ export interface ReleaseStore {
     patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
     event?: ReleaseEvent,
   ): Promise<void>;
+  /** Newest first; each record's `events` holds at least its latest event (getRelease reads the whole history). */
   listReleases(filter: ReleaseFilter): Promise<ReleasePage>;
   saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void>;
   /** Removes and returns the pending request: a task token answers once, so two approvals cannot race. */

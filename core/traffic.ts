@@ -55,3 +55,20 @@ export const TrafficStateSchema = z.object({
   fastForwarded: z.boolean().optional(),
 });
 export type TrafficState = z.infer<typeof TrafficStateSchema>;
+
+/**
+ * The most warnings a release carries in its state. An alert-only release warns on every unhealthy check, and the
+ * warnings travel in the Step Functions payload (256 KiB at most) and into the record's reason: past this many, one
+ * last entry counts the rest. Each check's own evidence stays in the release history.
+ */
+export const MAX_WARNINGS = 20;
+const MORE = /^(\d+) more warnings? \(each check's evidence is in the release history\)$/;
+
+/** `warnings` with `warning` added, never longer than MAX_WARNINGS. */
+export function withWarning(warnings: readonly string[], warning: string): string[] {
+  if (warnings.length < MAX_WARNINGS - 1) return [...warnings, warning];
+  const last = warnings[MAX_WARNINGS - 1];
+  const more = (last ? Number(MORE.exec(last)?.[1] ?? 1) : 0) + 1;
+  const note = `${more} more warning${more === 1 ? '' : 's'} (each check's evidence is in the release history)`;
+  return [...warnings.slice(0, MAX_WARNINGS - 1), note];
+}

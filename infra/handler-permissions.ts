@@ -24,8 +24,9 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     releaseLock: ['dynamodb:DeleteItem'],
     getLock: ['dynamodb:GetItem'],
     createRelease: ['dynamodb:PutItem'],
-    getRelease: ['dynamodb:GetItem'],
-    updateRelease: ['dynamodb:UpdateItem'],
+    // The release item, then its event items (one per event, under the release's key).
+    getRelease: ['dynamodb:GetItem', 'dynamodb:Query'],
+    updateRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
     listReleases: ['dynamodb:Query'],
     saveApprovalRequest: ['dynamodb:PutItem'],
     takeApprovalRequest: ['dynamodb:DeleteItem'],
@@ -35,6 +36,16 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
   registry: { digestExists: ['ecr:DescribeImages'], resolveTag: ['ecr:DescribeImages'] },
   smokeSigners: { signerFor: ['secretsmanager:GetSecretValue'] },
 };
+
+/** dynamodb:Query on the table itself: reading a release's event items (getRelease). */
+export function historyQuery(grants: PortGrants): string[] {
+  return grants.store?.includes('getRelease') ? ['dynamodb:Query'] : [];
+}
+
+/** dynamodb:Query on the listing indexes (listReleases). */
+export function listingQuery(grants: PortGrants): string[] {
+  return grants.store?.includes('listReleases') ? ['dynamodb:Query'] : [];
+}
 
 /** The actions a function's grants need, per port, sorted and without duplicates. */
 export function actionsFor(grants: PortGrants): { readonly [P in AwsPort]?: string[] } {

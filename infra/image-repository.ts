@@ -1,10 +1,19 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 export interface ImageRepositoryProps {
   /** The repository name, from the environment config (`APPLICATION.repositoryName`). */
   readonly repositoryName: string;
+  /**
+   * The application functions (unqualified ARNs and `:*`) whose images Lambda pulls from this repository. Lambda pulls
+   * with its service principal, so the repository policy must allow it: "Amazon ECR repository permissions must allow
+   * the ecr:BatchGetImage and ecr:GetDownloadUrlForLayer API actions to the Lambda service"
+   * (https://www.repost.aws/knowledge-center/lambda-ecr-image). AWS scopes that statement with `aws:sourceARN` on the
+   * function ARNs; this one also pins `aws:SourceAccount` to this account.
+   */
+  readonly pullingFunctionArns: readonly string[];
   /**
    * How many images to keep; older ones expire. Releases deploy by digest, so this bounds how far back a rollback
    * or a promotion can reach.
@@ -49,5 +58,16 @@ export class ImageRepository extends Construct {
     (this.repository.node.defaultChild as ecr.CfnRepository).addPropertyOverride('EncryptionConfiguration', {
       EncryptionType: 'AES256',
     });
+    this.repository.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'LambdaPullsApplicationImages',
+        principals: [new iam.ServicePrincipal('lambda.amazonaws.com')],
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': [...props.pullingFunctionArns] },
+        },
+      }),
+    );
   }
 }

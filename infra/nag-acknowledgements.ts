@@ -106,13 +106,9 @@ export function terraformWildcards(envs: Environments): WildcardAcknowledgement[
       reason: "Terraform manages the application's own log groups; the :* suffix covers their streams and tags",
     },
     {
-      finding: arnOf('logs', 'log-group:\\*'),
-      reason: 'logs:DescribeLogGroups lists by prefix and is authorized against the account-wide log-group ARN',
-    },
-    {
       finding: arnOf('apigateway', '/(restapis/\\*|tags/\\*|restapis/\\*/stages/\\*)'),
       reason:
-        'API Gateway REST API ids are assigned at creation, so the application APIs (and their stages and tags) cannot be named in advance',
+        'API Gateway REST API ids are assigned at creation, so the application APIs (and their stages and tags) cannot be named in advance; every change is limited to APIs tagged ManagedBy=terraform (child resources inherit the tag), and the service API is denied',
     },
     {
       finding: arnOf('wafv2', `regional/webacl/(${names})-api/\\*`),
@@ -129,12 +125,12 @@ export function terraformWildcards(envs: Environments): WildcardAcknowledgement[
     {
       finding: arnOf('kms', 'key/\\*'),
       reason:
-        'Key ids are assigned at creation; the key management actions are further limited to keys tagged ManagedBy=terraform',
+        'Key ids are assigned at creation; tagging a new key is limited to requests carrying ManagedBy=terraform, the key management actions to keys tagged ManagedBy=terraform, and the service key is denied',
     },
     {
       finding: /^Resource::\*$/,
       reason:
-        'kms:CreateKey and kms:ListAliases act before a key exists; ecr:GetAuthorizationToken accepts no resource ARN',
+        'kms:CreateKey (only with ManagedBy=terraform in its tags) and kms:ListAliases act before a key exists; logs:DescribeLogGroups and ecr:GetAuthorizationToken have no resource type in the service authorization reference',
     },
   ];
 }

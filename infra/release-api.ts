@@ -13,7 +13,7 @@ import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { STATE_MACHINE_ARN_VAR } from '../api/aws-release-operations.ts';
 import type { Environments } from '../config/schema.ts';
 import { ENV_VARS, RELEASE_API_GRANTS, requiredEnvVars } from '../handlers/aws-dependencies.ts';
-import { actionsFor } from './handler-permissions.ts';
+import { actionsFor, historyQuery, listingQuery } from './handler-permissions.ts';
 import { applicationFunctionArns } from './service-functions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
@@ -46,9 +46,16 @@ export const RELEASE_ROUTES = [
   { path: '/environments/{environment}/rollback', methods: ['POST'] },
 ] as const;
 
-/** The Step Functions actions of the release API, by the resource they act on. */
+/**
+ * The Step Functions actions of the release API, by the resource they act on. Approve and reject answer a task token:
+ * SendTaskSuccess and SendTaskFailure have no resource type in the service authorization reference (Step Functions),
+ * so they are authorized on `*` only. aws-cdk PR #8486 found the same with the IAM policy simulator: "This action does
+ * not support resource-level permissions. Policies granting access must specify "*" in the resource element."
+ * (https://github.com/aws/aws-cdk/pull/8486). test/iam checks it against AWS's own action data.
+ */
 export const RELEASE_API_STATE_MACHINE_ACTIONS = {
-  stateMachine: ['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  stateMachine: ['states:StartExecution'],
+  taskTokens: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
   executions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
 } as const;
 
@@ -101,6 +108,7 @@ export class ReleaseApiFunction extends Construct {
       ArnFormat.COLON_RESOURCE_NAME,
     ).resourceName;
     add('ReleaseExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.stateMachine, [props.stateMachine.stateMachineArn]);
+    add('AnswerApprovalTasks', RELEASE_API_STATE_MACHINE_ACTIONS.taskTokens, ['*']);
     add('ReadAndStopExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.executions, [
       stack.formatArn({
         service: 'states',
@@ -115,9 +123,10 @@ export class ReleaseApiFunction extends Construct {
       storeActions.filter((a) => a !== 'dynamodb:Query'),
       [props.table.tableArn],
     );
+    add('ReleaseHistory', historyQuery(RELEASE_API_GRANTS), [props.table.tableArn]);
     add(
       'ReleaseTableIndexes',
-      storeActions.filter((a) => a === 'dynamodb:Query'),
+      listingQuery(RELEASE_API_GRANTS),
       [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
         (index) => `${props.table.tableArn}/index/${index}`,
       ),

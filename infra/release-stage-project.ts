@@ -1,4 +1,5 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -31,6 +32,35 @@ export const STATE_KEY_PREFIX = 'switchyard/';
  */
 export class ReleaseStageProject extends Construct {
   readonly project: codebuild.Project;
+  private readonly role: iam.IRole;
+
+  /**
+   * Refuses Terraform every change to the service's own API. Its tags already keep it out of the API statements;
+   * associating a web ACL is authorized on the stage alone (wafv2's `apigateway` resource type has no condition
+   * keys), so that one needs this explicit deny.
+   */
+  keepOffApi(api: apigateway.IRestApi): void {
+    const stack = Stack.of(this);
+    const own = (path: string) =>
+      stack.formatArn({ service: 'apigateway', account: '', resource: path, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverTheServiceApi',
+        effect: iam.Effect.DENY,
+        actions: [
+          'apigateway:DELETE',
+          'apigateway:PATCH',
+          'apigateway:POST',
+          'apigateway:PUT',
+          'apigateway:SetWebACL',
+          'wafv2:AssociateWebACL',
+          'wafv2:DisassociateWebACL',
+          'wafv2:GetWebACLForResource',
+        ],
+        resources: [own(`/restapis/${api.restApiId}`), own(`/restapis/${api.restApiId}/*`)],
+      }),
+    );
+  }
 
   constructor(scope: Construct, id: string, props: ReleaseStageProjectProps) {
     super(scope, id);
@@ -49,6 +79,7 @@ export class ReleaseStageProject extends Construct {
     props.repository.grantPull(this.project);
     const role = this.project.role;
     if (!role) throw new Error('the release project has no role');
+    this.role = role;
     // Managed policies of their own: Terraform's statements would overflow the role's inline policy size, and
     // one managed policy holds at most 6,144 characters.
     const statements = terraformStatements(this, props);
@@ -91,6 +122,14 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
     stack.formatArn({ service: 'apigateway', account: '', resource: path, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
   );
   const managedByTerraform = { StringEquals: { 'aws:ResourceTag/ManagedBy': 'terraform' } };
+  // The provider's default tags (each environment's main.tf) go with every create call.
+  const taggedByTerraform = { StringEquals: { 'aws:RequestTag/ManagedBy': 'terraform' } };
+  const stages = stack.formatArn({
+    service: 'apigateway',
+    account: '',
+    resource: '/restapis/*/stages/*',
+    arnFormat: ArnFormat.NO_RESOURCE_NAME,
+  });
 
   return [
     new iam.PolicyStatement({
@@ -124,9 +163,12 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
         'lambda:GetRuntimeManagementConfig',
         'lambda:ListTags',
         'lambda:ListVersionsByFunction',
+        // `publish = true`: the provider publishes a version after every code or configuration change.
+        'lambda:PublishVersion',
         'lambda:RemovePermission',
         'lambda:TagResource',
         'lambda:UntagResource',
+        'lambda:UpdateAlias',
         'lambda:UpdateFunctionCode',
         'lambda:UpdateFunctionConfiguration',
       ],
@@ -170,10 +212,11 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       ],
       resources: logGroups,
     }),
+    // DescribeLogGroups has no resource type in the service authorization reference: it is authorized on `*` only.
     new iam.PolicyStatement({
       sid: 'DescribeLogGroups',
       actions: ['logs:DescribeLogGroups'],
-      resources: [arn('logs', 'log-group', '*')],
+      resources: ['*'],
     }),
     new iam.PolicyStatement({
       sid: 'ApplicationAlarms',
@@ -187,10 +230,41 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       ],
       resources: alarms,
     }),
+    // API ids are assigned at creation, so the application's APIs are told apart from Switchyard's own release API
+    // by the ManagedBy=terraform tag the provider sends with CreateRestApi: "IAM policies can be created that allow or
+    // disallow an operation based on tags provided in the request (request tags), or tags on the resource that is
+    // being operated on (resource tags)" (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-tagging-iam-policy.html).
+    // Child resources (resources, methods, integrations, deployments, stages) inherit the API's tags for
+    // attribute-based access control (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-tagging-supported-resources.html).
     new iam.PolicyStatement({
-      sid: 'ApplicationApis',
-      actions: ['apigateway:DELETE', 'apigateway:GET', 'apigateway:PATCH', 'apigateway:POST', 'apigateway:PUT'],
-      resources: apis,
+      sid: 'ListApisAndTags',
+      actions: ['apigateway:GET'],
+      resources: [apis[0] as string, apis[2] as string],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadApplicationApis',
+      actions: ['apigateway:GET'],
+      resources: [apis[1] as string],
+      conditions: managedByTerraform,
+    }),
+    new iam.PolicyStatement({
+      sid: 'CreateApplicationApis',
+      actions: ['apigateway:POST'],
+      resources: [apis[0] as string],
+      conditions: taggedByTerraform,
+    }),
+    new iam.PolicyStatement({
+      sid: 'ChangeApplicationApis',
+      actions: ['apigateway:DELETE', 'apigateway:PATCH', 'apigateway:POST', 'apigateway:PUT'],
+      resources: [apis[1] as string],
+      conditions: managedByTerraform,
+    }),
+    // Tag changes never touch ManagedBy (set once, at creation), so no API can be tagged into this role's reach.
+    new iam.PolicyStatement({
+      sid: 'TagApplicationApis',
+      actions: ['apigateway:DELETE', 'apigateway:PUT'],
+      resources: [apis[2] as string],
+      conditions: { 'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['ManagedBy'] } },
     }),
     new iam.PolicyStatement({
       sid: 'ApplicationWebAcls',
@@ -208,17 +282,18 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       ],
       resources: [...webAcls, arn('wafv2', 'regional/managedruleset', '*/*', ArnFormat.SLASH_RESOURCE_NAME)],
     }),
+    // Associating a web ACL is also authorized on the API stage (the wafv2 `apigateway` resource type), which has no
+    // condition keys; attaching one to a stage also takes apigateway:SetWebACL, limited to the application's stages.
+    new iam.PolicyStatement({
+      sid: 'WebAclsOnStages',
+      actions: ['wafv2:AssociateWebACL', 'wafv2:DisassociateWebACL', 'wafv2:GetWebACLForResource'],
+      resources: [stages],
+    }),
     new iam.PolicyStatement({
       sid: 'AttachWebAclToStages',
       actions: ['apigateway:SetWebACL'],
-      resources: [
-        stack.formatArn({
-          service: 'apigateway',
-          account: '',
-          resource: '/restapis/*/stages/*',
-          arnFormat: ArnFormat.NO_RESOURCE_NAME,
-        }),
-      ],
+      resources: [stages],
+      conditions: managedByTerraform,
     }),
     new iam.PolicyStatement({
       sid: 'ClientKeySecrets',
@@ -233,10 +308,40 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       ],
       resources: secrets,
     }),
-    // A new key has no ARN to scope to yet; every later call is limited to keys Terraform tagged.
+    // A new key has no ARN to scope to yet; every later call is limited to keys Terraform tagged. The provider's
+    // default tags go with CreateKey, and "To add tags when creating a KMS key, the caller must have kms:TagResource
+    // permission in an IAM policy. At a minimum, the permission must cover all KMS keys in the account and Region."
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html). A new key carries no tag yet, so
+    // that TagResource is limited by the tags in the request (aws:RequestTag), not by the key's (aws:ResourceTag).
     new iam.PolicyStatement({
       sid: 'CreateSecretKeys',
-      actions: ['kms:CreateKey', 'kms:ListAliases'],
+      actions: ['kms:CreateKey'],
+      resources: ['*'],
+      conditions: taggedByTerraform,
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagSecretKeysAtCreation',
+      actions: ['kms:TagResource'],
+      resources: [arn('kms', 'key', '*', ArnFormat.SLASH_RESOURCE_NAME)],
+      conditions: taggedByTerraform,
+    }),
+    // That tag grant could tag the service's own key into Terraform's reach: this key is never Terraform's.
+    new iam.PolicyStatement({
+      sid: 'NeverTheServiceKey',
+      effect: iam.Effect.DENY,
+      actions: [
+        'kms:CreateAlias',
+        'kms:DeleteAlias',
+        'kms:EnableKeyRotation',
+        'kms:ScheduleKeyDeletion',
+        'kms:TagResource',
+        'kms:UpdateKeyDescription',
+      ],
+      resources: [props.key.keyArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListKeyAliases',
+      actions: ['kms:ListAliases'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({
@@ -249,6 +354,7 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
         'kms:ListResourceTags',
         'kms:ScheduleKeyDeletion',
         'kms:TagResource',
+        'kms:UpdateKeyDescription',
       ],
       resources: [arn('kms', 'key', '*', ArnFormat.SLASH_RESOURCE_NAME)],
       conditions: managedByTerraform,

@@ -18,7 +18,7 @@ import {
   type ServiceFunction,
 } from '../handlers/aws-dependencies.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../state-machine/state-names.ts';
-import { actionsFor, PLATFORM_ACTIONS } from './handler-permissions.ts';
+import { actionsFor, historyQuery, listingQuery, PLATFORM_ACTIONS } from './handler-permissions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
 /**
@@ -154,13 +154,14 @@ export class ServiceFunctions extends Construct {
       ),
     );
     const storeActions = actions.store ?? [];
-    const indexActions = storeActions.filter((a) => a === 'dynamodb:Query');
     add(
       'ReleaseTable',
       storeActions.filter((a) => a !== 'dynamodb:Query'),
       [props.table.tableArn],
     );
-    add('ReleaseTableIndexes', indexActions, [`${props.table.tableArn}/index/*`]);
+    // getRelease reads a release's event items from the table; listReleases reads the indexes.
+    add('ReleaseHistory', historyQuery(grants), [props.table.tableArn]);
+    add('ReleaseTableIndexes', listingQuery(grants), [`${props.table.tableArn}/index/*`]);
     add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
     if (actions.notifier) {
       add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);

@@ -29,11 +29,24 @@ export class ServiceKey extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     // CloudWatch Logs encrypts the state machine's log group; the condition keeps it to this account's log groups.
+    // The encryption context exists only on cryptographic calls: kms:DescribeKey supports no kms:EncryptionContext key
+    // (service authorization reference, KMS), so under that condition it would always be refused. AWS's own
+    // CloudWatchLogsAPIKeyAccess policy grants DescribeKey in a statement of its own, without the encryption context
+    // (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchLogsAPIKeyAccess.html).
+    const logs = new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`);
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsDescribesThisKey',
+        principals: [logs],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+      }),
+    );
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        principals: [logs],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: {
           ArnLike: {

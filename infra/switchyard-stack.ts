@@ -23,7 +23,7 @@ import { ReleaseStateMachine } from './release-state-machine.ts';
 import { ReleaseTable } from './release-table.ts';
 import { ServiceAlarms } from './service-alarms.ts';
 import { ServiceDashboard } from './service-dashboard.ts';
-import { ServiceFunctions } from './service-functions.ts';
+import { applicationFunctionArns, ServiceFunctions } from './service-functions.ts';
 import { ServiceKey } from './service-key.ts';
 import { ServiceMetrics } from './service-metrics.ts';
 import { TerraformState } from './terraform-state.ts';
@@ -71,7 +71,10 @@ export class SwitchyardStack extends Stack {
     const logging = serviceLogging(envs);
     const key = new ServiceKey(this, 'ServiceKey').key;
 
-    this.repository = new ImageRepository(this, 'Images', { repositoryName: APPLICATION.repositoryName });
+    this.repository = new ImageRepository(this, 'Images', {
+      repositoryName: APPLICATION.repositoryName,
+      pullingFunctionArns: applicationFunctionArns(this, Object.values(envs)),
+    });
     this.table = new ReleaseTable(this, 'Releases');
     this.alerts = new AlertsTopic(this, 'Alerts', { key });
     this.terraformState = new TerraformState(this, 'TerraformState');
@@ -134,12 +137,18 @@ export class SwitchyardStack extends Stack {
       logRetention: logging.retention,
     });
     this.releaseApi = new ReleaseApi(this, 'ReleaseApi', { handler: this.releaseApiFunction.handler.function });
+    this.releaseProject.keepOffApi(this.releaseApi.api);
     // What `switchyard --api` (or SWITCHYARD_API_URL) takes: `cdk deploy` prints it, CloudFormation keeps it.
     new CfnOutput(this, 'ReleaseApiUrl', {
       value: this.releaseApi.api.url,
       description: 'The release API base URL: export SWITCHYARD_API_URL=<this> for the switchyard CLI',
     });
     acknowledgeWildcards(this.releaseApiFunction, [
+      {
+        finding: /^Resource::\*$/,
+        reason:
+          'states:SendTaskSuccess/SendTaskFailure (approve, reject) have no resource type in the service authorization reference and are authorized on * only; X-Ray accepts no resource ARN',
+      },
       ...handlerWildcards(envs),
       {
         finding: /^Resource::arn:(?:<[^>]+>|[^:<]*):states:(?:<[^>]+>|[^:<]*):(?:<[^>]+>|[^:<]*):execution:.+:\*$/,

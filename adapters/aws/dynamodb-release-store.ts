@@ -27,7 +27,9 @@ import { hasErrorName } from './error-names.ts';
  * The single table's key schema, for the CDK stack that creates it:
  * - lock: `pk = LOCK#<function>#<environment>`, `sk = LOCK`, expiring through the TTL attribute;
  * - release: `pk = RELEASE#<release id>`, `sk = RELEASE`, listed newest first per environment (`byEnvironment`)
- *   or across all environments (`byStartedAt`);
+ *   or across all environments (`byStartedAt`); it holds the summary, the event count and the latest event;
+ * - its history: one item per event, `pk = RELEASE#<release id>`, `sk = EVENT#<8-digit sequence>`, so a release
+ *   item never grows with its bake (DynamoDB refuses any item over 400 KB) and a 24-hour bake is 2,880 small items.
  * - delivery: `pk = DELIVERY#<key>`, `sk = DELIVERY`: which release an event started and its duplicate copies,
  *   expiring through the TTL attribute once no copy can arrive any more.
  */
@@ -41,6 +43,13 @@ export const RELEASE_TABLE = {
 
 const LOCK_SK = 'LOCK';
 const RELEASE_SK = 'RELEASE';
+const EVENT_SK_PREFIX = 'EVENT#';
+/**
+ * The most one event keeps: a larger one keeps its kind, time and summary, and its evidence is replaced by a note
+ * saying how large it was. Far below DynamoDB's 400 KB item limit, so an event write is never refused for its size.
+ */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
 /** The one partition of the all-releases index: a release a minute is nowhere near a hot partition. */
 const ALL_RELEASES = 'RELEASE';
 const DEFAULT_LIMIT = 20;
@@ -69,6 +78,10 @@ export { InvalidCursor };
 const lockKey = (key: string) => ({ pk: `LOCK#${key}`, sk: LOCK_SK });
 const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RELEASE_SK });
 const approvalKey = (releaseId: string) => ({ pk: `APPROVAL#${releaseId}`, sk: 'APPROVAL' });
+const eventKey = (releaseId: string, sequence: number) => ({
+  pk: `RELEASE#${releaseId}`,
+  sk: `${EVENT_SK_PREFIX}${String(sequence).padStart(8, '0')}`,
+});
 const deliveryKey = (key: string) => ({ pk: `DELIVERY#${key}`, sk: 'DELIVERY' });
 /**
  * How long a delivery is remembered: EventBridge retries a delivery for at most 24 hours (its retry policy's
@@ -101,7 +114,33 @@ function toHolder(item: Record<string, unknown>): LockHolder {
   };
 }
 
-function toRecord(item: Record<string, unknown>): ReleaseRecord {
+/** The event as stored: plain JSON, its evidence replaced by a note when the whole would exceed MAX_EVENT_BYTES. */
+export function boundedEvent(event: ReleaseEvent): ReleaseEvent {
+  const stored = plain(event);
+  const bytes = Buffer.byteLength(JSON.stringify(stored));
+  if (bytes <= MAX_EVENT_BYTES) return stored;
+  return {
+    at: stored.at,
+    kind: stored.kind,
+    summary: stored.summary.slice(0, 2048),
+    evidence: {
+      omitted: `the evidence of this event (${bytes} bytes) exceeds the ${MAX_EVENT_BYTES} bytes an event keeps`,
+    },
+  };
+}
+
+function toEvent(item: Record<string, unknown>): ReleaseEvent {
+  const evidence = item.evidence;
+  return {
+    at: str(item, 'at'),
+    kind: str(item, 'kind'),
+    summary: str(item, 'summary'),
+    ...(evidence && typeof evidence === 'object' ? { evidence: evidence as Record<string, unknown> } : {}),
+  };
+}
+
+/** A release item as listed: its history is the latest event (getRelease reads the whole). */
+function toRecord(item: Record<string, unknown>, events?: readonly ReleaseEvent[]): ReleaseRecord {
   const greenVersion = optionalStr(item, 'greenVersion');
   const reason = optionalStr(item, 'reason');
   const endedAt = optionalStr(item, 'endedAt');
@@ -119,7 +158,11 @@ function toRecord(item: Record<string, unknown>): ReleaseRecord {
     startedAt: str(item, 'startedAt'),
     ...(endedAt !== undefined ? { endedAt } : {}),
     trigger: str(item, 'trigger'),
-    events: Array.isArray(item.events) ? (item.events as ReleaseEvent[]) : [],
+    events:
+      events ??
+      (item.lastEvent && typeof item.lastEvent === 'object'
+        ? [toEvent(item.lastEvent as Record<string, unknown>)]
+        : []),
   };
 }
 
@@ -290,13 +333,18 @@ export class DynamoDbReleaseStore implements ReleaseStore {
   }
 
   async createRelease(record: ReleaseRecord): Promise<void> {
+    const { events, ...summary } = plain(record);
+    const stored = events.map(boundedEvent);
+    const lastEvent = stored.at(-1);
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...plain(record),
+            ...summary,
             ...releaseKey(record.releaseId),
+            eventCount: stored.length,
+            ...(lastEvent ? { lastEvent } : {}),
             gsi1pk: `ENV#${record.environment}`,
             gsi1sk: `${record.startedAt}#${record.releaseId}`,
             gsi2pk: ALL_RELEASES,
@@ -307,15 +355,34 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       );
     } catch (error) {
       // An earlier attempt of the same release already wrote it: keep the first record.
-      if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) return;
+      throw error;
     }
+    for (const [sequence, event] of stored.entries()) await this.putEvent(record.releaseId, sequence, event);
   }
 
   async getRelease(releaseId: string): Promise<ReleaseRecord | undefined> {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
     );
-    return out.Item ? toRecord(out.Item) : undefined;
+    if (!out.Item) return undefined;
+    const events: ReleaseEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :events)',
+          ExpressionAttributeNames: { '#pk': RELEASE_TABLE.partitionKey, '#sk': RELEASE_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': releaseKey(releaseId).pk, ':events': EVENT_SK_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      events.push(...(page.Items ?? []).map(toEvent));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return toRecord(out.Item, events);
   }
 
   async updateRelease(
@@ -332,31 +399,57 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       names[`#${field}`] = field;
       values[`:${field}`] = value;
     }
-    if (event) {
-      sets.push('#events = list_append(if_not_exists(#events, :empty), :event)');
-      names['#events'] = 'events';
-      values[':empty'] = [];
-      values[':event'] = [plain(event)];
+    if (!event) {
+      if (sets.length === 0) return;
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: releaseKey(releaseId),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            // Never create a half record from an update.
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+      } catch (error) {
+        if (hasErrorName(error, 'ConditionalCheckFailedException')) {
+          throw new Error(`release ${releaseId} has no record`);
+        }
+        throw error;
+      }
+      return;
     }
-    if (sets.length === 0) return;
+    const stored = boundedEvent(event);
+    // The patch, the latest event and the next sequence number in one conditional update (ADD is atomic, so two
+    // writers never take the same number); then the event's own item. If that second write fails, the task's retry
+    // writes the event again, and the release item already shows it as its latest.
+    let sequence: number;
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: releaseKey(releaseId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          // Never create a half record from an update.
+          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')} ADD #eventCount :one`,
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: { ...names, '#eventCount': 'eventCount', '#lastEvent': 'lastEvent' },
+          ExpressionAttributeValues: { ...values, ':one': 1, ':event': stored },
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
+      sequence = Number(out.Attributes?.eventCount ?? 1) - 1;
     } catch (error) {
-      if (hasErrorName(error, 'ConditionalCheckFailedException')) {
-        throw new Error(`release ${releaseId} has no record`);
-      }
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) throw new Error(`release ${releaseId} has no record`);
       throw error;
     }
+    await this.putEvent(releaseId, sequence, stored);
+  }
+
+  private async putEvent(releaseId: string, sequence: number, event: ReleaseEvent): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...event, ...eventKey(releaseId, sequence) } }),
+    );
   }
 
   async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
@@ -388,10 +481,12 @@ export class DynamoDbReleaseStore implements ReleaseStore {
         items.push(item);
       }
       startKey = page.LastEvaluatedKey;
-      if (!startKey) return { releases: items.map(toRecord) };
+      if (!startKey) return { releases: items.map((item) => toRecord(item)) };
       if (items.length === limit) break;
     }
-    return startKey ? { releases: items.map(toRecord), nextCursor: encodeCursor(startKey) } : this.page(items, index);
+    return startKey
+      ? { releases: items.map((item) => toRecord(item)), nextCursor: encodeCursor(startKey) }
+      : this.page(items, index);
   }
 
   private page(items: Record<string, unknown>[], index: { partitionKey: string; sortKey: string }): ReleasePage {
@@ -403,6 +498,6 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       [index.partitionKey]: last[index.partitionKey],
       [index.sortKey]: last[index.sortKey],
     };
-    return { releases: items.map(toRecord), nextCursor: encodeCursor(key) };
+    return { releases: items.map((item) => toRecord(item)), nextCursor: encodeCursor(key) };
   }
 }

@@ -172,6 +172,14 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         );
       });
 
+      it("shows each release's latest event", async () => {
+        const latest = { at: '2026-11-26T10:30:00.000Z', kind: 'deployed', summary: 'green → 8' };
+        await store.updateRelease('rel-f', { greenVersion: '8' }, latest);
+        const page = await store.listReleases({ limit: 1 });
+        expect(page.releases[0]?.releaseId).toBe('rel-f');
+        expect(page.releases[0]?.events.at(-1)).toEqual(latest);
+      });
+
       it('filters by environment and by status', async () => {
         const staging = await store.listReleases({ environment: 'staging' });
         expect(staging.releases.map((r) => r.releaseId)).toEqual(['rel-e', 'rel-b']);

@@ -356,7 +356,8 @@ describe('the commands the AWS adapters send', () => {
       ],
       getRelease: [
         async () => {
-          documents.on(GetCommand).resolves({});
+          documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', eventCount: 1 } });
+          documents.on(QueryCommand).resolves({ Items: [{ at: now.toISOString(), kind: 'validated', summary: 's' }] });
           return store().getRelease('r1');
         },
       ],
@@ -364,6 +365,11 @@ describe('the commands the AWS adapters send', () => {
         async () => {
           documents.on(UpdateCommand).resolves({});
           return store().updateRelease('r1', { status: 'released' });
+        },
+        async () => {
+          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+          documents.on(PutCommand).resolves({});
+          return store().updateRelease('r1', {}, { at: now.toISOString(), kind: 'health-check', summary: 'ok' });
         },
       ],
       listReleases: [

@@ -51,6 +51,9 @@ describe('the release API function', () => {
     const start = statements.find((s) => s.Sid === 'ReleaseExecutions');
     expect(actions(start)).toEqual([...RELEASE_API_STATE_MACHINE_ACTIONS.stateMachine].sort());
     expect(start?.Resource).toEqual({ Ref: expect.stringMatching(/^ReleaseStateMachine/) });
+    const answer = statements.find((s) => s.Sid === 'AnswerApprovalTasks');
+    expect(actions(answer)).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    expect(answer?.Resource).toBe('*');
     const executions = statements.find((s) => s.Sid === 'ReadAndStopExecutions');
     expect(actions(executions)).toEqual([...RELEASE_API_STATE_MACHINE_ACTIONS.executions].sort());
     expect(JSON.stringify(executions?.Resource)).toContain(':execution:');

@@ -32,7 +32,8 @@ function attributeValue(token: string, values: Values): unknown {
 
 /**
  * Evaluates the condition and filter forms the release store writes: `attribute_(not_)exists(a)`, `a = :v`,
- * `a < :v`, `NOT contains(list, :v)`, joined by OR. Anything else throws, so a new expression in the adapter needs a deliberate fake update.
+ * `a < :v`, `NOT contains(list, :v)`, joined by OR. Anything else throws, so a new expression in the adapter needs a
+ * deliberate fake update.
  */
 function matches(expression: string | undefined, item: Item | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
@@ -56,9 +57,21 @@ function matches(expression: string | undefined, item: Item | undefined, names: 
   });
 }
 
-/** Applies `SET #a = :a, #l = list_append(if_not_exists(#l, :empty), :more)`. */
+/** Applies `SET #a = :a, #l = list_append(if_not_exists(#l, :empty), :more)`, then `ADD #n :v`. */
 function applyUpdate(item: Item, expression: string, names: Names, values: Values): Item {
   if (!expression.startsWith('SET ')) throw new Error(`fake table: cannot apply "${expression}"`);
+  const [setPart = '', addPart] = expression.split(' ADD ');
+  const next = applySet(item, setPart, names, values);
+  if (addPart) {
+    const add = /^(#\w+) (:\w+)$/.exec(addPart.trim());
+    if (!add) throw new Error(`fake table: cannot apply "ADD ${addPart}"`);
+    const target = attributeName(add[1] ?? '', names);
+    next[target] = Number(next[target] ?? 0) + Number(attributeValue(add[2] ?? '', values));
+  }
+  return next;
+}
+
+function applySet(item: Item, expression: string, names: Names, values: Values): Item {
   const next = structuredClone(item);
   const assignment = /(#\w+) = (?:list_append\(if_not_exists\((#\w+), (:\w+)\), (:\w+)\)|(:\w+))/g;
   for (const match of expression.slice(4).matchAll(assignment)) {
@@ -120,14 +133,28 @@ export function fakeDynamoDbTable(client: DynamoDBDocumentClient, tableName: str
       throw conditionFailed();
     }
     const base = current ?? { ...input.Key };
-    items.set(
-      keyOf(input.Key),
-      applyUpdate(base, input.UpdateExpression ?? '', input.ExpressionAttributeNames, input.ExpressionAttributeValues),
+    const updated = applyUpdate(
+      base,
+      input.UpdateExpression ?? '',
+      input.ExpressionAttributeNames,
+      input.ExpressionAttributeValues,
     );
-    return {};
+    items.set(keyOf(input.Key), updated);
+    return input.ReturnValues === 'UPDATED_NEW' ? { Attributes: structuredClone(updated) } : {};
   });
   mock.on(QueryCommand).callsFake((input: QueryCommand['input']) => {
     checkTable(input.TableName);
+    if (!input.IndexName) {
+      // The history of one release: `#pk = :pk AND begins_with(#sk, :prefix)`, in sort-key order.
+      const history = /^(#\w+) = (:\w+) AND begins_with\((#\w+), (:\w+)\)$/.exec(input.KeyConditionExpression ?? '');
+      if (!history) throw new Error(`fake table: cannot query "${input.KeyConditionExpression}"`);
+      const pk = attributeValue(history[2] ?? '', input.ExpressionAttributeValues);
+      const prefix = String(attributeValue(history[4] ?? '', input.ExpressionAttributeValues));
+      const found = [...items.values()]
+        .filter((item) => item.pk === pk && String(item.sk).startsWith(prefix))
+        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+      return { Items: found.map((item) => structuredClone(item)) };
+    }
     const index = indexes.find((i) => i.indexName === input.IndexName);
     if (!index) throw new Error(`fake table: no index named ${input.IndexName}`);
     const keyCondition = /^(#\w+) = (:\w+)$/.exec(input.KeyConditionExpression ?? '');

@@ -38,6 +38,25 @@ describe('a step still in flight when its release was stopped', () => {
     expect(await world.live()).toEqual({ name: 'live', version: third.version });
     expect(await world.store.getRelease('rel-1')).toMatchObject({ status: 'aborted' });
   });
+
+  it('Roll back frees the lock even when the store refuses the record write', async () => {
+    const world = await new ReleaseWorld().seed();
+    const { release, green } = await started(world);
+    await world.functions.updateAlias(world.functionName, 'live', green.version);
+    const refusing = Object.assign(Object.create(world.store) as typeof world.store, {
+      updateRelease: async () => {
+        throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+          name: 'ValidationException',
+        });
+      },
+    });
+
+    await expect(
+      rollBack(release, green.version, undefined, { Error: 'Unhealthy' }, { ...world.deps, store: refusing }),
+    ).rejects.toThrow('Item size has exceeded');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
+  });
 });
 
 describe('health judgement', () => {

@@ -13,7 +13,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbReleaseStore, InvalidCursor, RELEASE_TABLE } from '../../../../adapters/aws/dynamodb-release-store.ts';
+import {
+  DynamoDbReleaseStore,
+  InvalidCursor,
+  MAX_EVENT_BYTES,
+  RELEASE_TABLE,
+} from '../../../../adapters/aws/dynamodb-release-store.ts';
 import type { LockHolder, ReleaseRecord } from '../../../../core/ports.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -152,13 +157,16 @@ describe('releaseLock and getLock', () => {
 });
 
 describe('createRelease', () => {
-  it('writes the record once, with the keys of both listing indexes', async () => {
+  it('writes the record once, with the keys of both listing indexes, then each event as an item of its own', async () => {
     ddb.on(PutCommand).resolves({});
     await store().createRelease(record());
+    const { events, ...summary } = record();
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
-        ...record(),
+        ...summary,
+        eventCount: 1,
+        lastEvent: events[0],
         pk: 'RELEASE#rel-1',
         sk: 'RELEASE',
         gsi1pk: 'ENV#prod',
@@ -167,6 +175,10 @@ describe('createRelease', () => {
         gsi2sk: '2026-11-26T10:00:00.000Z#rel-1',
       },
       ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(ddb.commandCalls(PutCommand)[1]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: { ...events[0], pk: 'RELEASE#rel-1', sk: 'EVENT#00000000' },
     });
   });
 
@@ -185,21 +197,39 @@ describe('createRelease', () => {
     await store().createRelease(
       record({ events: [{ at: 'now', kind: 'validated', summary: 's', evidence: { gone: undefined, kept: 1 } }] }),
     );
-    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
-    expect(item?.events).toEqual([{ at: 'now', kind: 'validated', summary: 's', evidence: { kept: 1 } }]);
+    const item = ddb.commandCalls(PutCommand)[1]?.args[0].input.Item;
+    expect(item).toMatchObject({ at: 'now', kind: 'validated', summary: 's', evidence: { kept: 1 } });
+    expect(item?.evidence).toEqual({ kept: 1 });
   });
 });
 
 describe('getRelease', () => {
-  it('returns the record without the table attributes', async () => {
+  it('returns the record without the table attributes, its history read from the event items', async () => {
+    const { events, ...summary } = record({ blueVersion: null, greenVersion: '8' });
     ddb.on(GetCommand).resolves({
-      Item: { ...record({ blueVersion: null, greenVersion: '8' }), pk: 'RELEASE#rel-1', sk: 'RELEASE', gsi1pk: 'x' },
+      Item: { ...summary, eventCount: 2, lastEvent: events[0], pk: 'RELEASE#rel-1', sk: 'RELEASE', gsi1pk: 'x' },
     });
-    expect(await store().getRelease('rel-1')).toEqual(record({ blueVersion: null, greenVersion: '8' }));
+    const later = { at: '2026-11-26T10:05:00.000Z', kind: 'deployed', summary: 'green → 8', evidence: { v: '8' } };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ ...events[0], pk: 'RELEASE#rel-1', sk: 'EVENT#00000000' }],
+        LastEvaluatedKey: { pk: 'RELEASE#rel-1', sk: 'EVENT#00000000' },
+      })
+      .resolvesOnce({ Items: [{ ...later, pk: 'RELEASE#rel-1', sk: 'EVENT#00000001' }] });
+    expect(await store().getRelease('rel-1')).toEqual(
+      record({ blueVersion: null, greenVersion: '8', events: [...events, later] }),
+    );
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
       ConsistentRead: true,
+    });
+    expect(ddb.commandCalls(QueryCommand)[1]?.args[0].input).toMatchObject({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :events)',
+      ExpressionAttributeValues: { ':pk': 'RELEASE#rel-1', ':events': 'EVENT#' },
+      ConsistentRead: true,
+      ExclusiveStartKey: { pk: 'RELEASE#rel-1', sk: 'EVENT#00000000' },
     });
   });
 
@@ -210,8 +240,9 @@ describe('getRelease', () => {
 });
 
 describe('updateRelease', () => {
-  it('sets the patched fields and appends the event', async () => {
-    ddb.on(UpdateCommand).resolves({});
+  it('sets the patched fields and the latest event, takes the next sequence number, then writes the event item', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { eventCount: 5 } });
+    ddb.on(PutCommand).resolves({});
     const event = { at: '2026-11-26T10:20:00.000Z', kind: 'released', summary: 'live → 8', evidence: { n: 1 } };
 
     await store().updateRelease('rel-1', { status: 'released', endedAt: event.at, reason: undefined }, event);
@@ -219,17 +250,32 @@ describe('updateRelease', () => {
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
-      UpdateExpression:
-        'SET #status = :status, #endedAt = :endedAt, #events = list_append(if_not_exists(#events, :empty), :event)',
+      UpdateExpression: 'SET #status = :status, #endedAt = :endedAt, #lastEvent = :event ADD #eventCount :one',
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#status': 'status', '#endedAt': 'endedAt', '#events': 'events' },
-      ExpressionAttributeValues: {
-        ':status': 'released',
-        ':endedAt': event.at,
-        ':empty': [],
-        ':event': [event],
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#endedAt': 'endedAt',
+        '#eventCount': 'eventCount',
+        '#lastEvent': 'lastEvent',
       },
+      ExpressionAttributeValues: { ':status': 'released', ':endedAt': event.at, ':one': 1, ':event': event },
+      ReturnValues: 'UPDATED_NEW',
     });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: { ...event, pk: 'RELEASE#rel-1', sk: 'EVENT#00000004' },
+    });
+  });
+
+  it('keeps an oversized event to its kind, time and summary, saying how large its evidence was', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { eventCount: 1 } });
+    ddb.on(PutCommand).resolves({});
+    const huge = { at: 'now', kind: 'health-check', summary: 'ok', evidence: { blob: 'x'.repeat(MAX_EVENT_BYTES) } };
+    await store().updateRelease('rel-1', {}, huge);
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({ at: 'now', kind: 'health-check', summary: 'ok' });
+    expect(String((item?.evidence as { omitted?: string } | undefined)?.omitted)).toMatch(/exceeds the 16384 bytes/);
+    expect(JSON.stringify(item).length).toBeLessThan(MAX_EVENT_BYTES);
   });
 
   it('sends nothing for an empty patch without an event', async () => {
@@ -264,7 +310,7 @@ describe('listReleases', () => {
 
     const page = await store().listReleases({ environment: 'prod', status: 'running', limit: 5 });
 
-    expect(page).toEqual({ releases: [record({ releaseId: 'rel-2', startedAt: '2026-11-26T11:00:00Z' })] });
+    expect(page).toEqual({ releases: [record({ releaseId: 'rel-2', startedAt: '2026-11-26T11:00:00Z', events: [] })] });
     expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       IndexName: 'byEnvironment',
