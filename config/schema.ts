@@ -83,8 +83,12 @@ export const EnvironmentConfigSchema = z
       /** Watch time at 100% before the release is final (the seed's "monitor errors 10 minutes" in prod). */
       minutes: Minutes,
       checkIntervalSeconds: z.number().int().min(10).max(3600),
-      /** Extra look-back per check, because CloudWatch data points arrive late. */
-      lookbackSeconds: z.number().int().min(0).max(900),
+      /**
+       * How long after a minute ends its CloudWatch data can be taken as complete. A check judges only complete
+       * minutes, and a step ends only once its last minute is complete: each step with a bake lasts up to this
+       * much (plus the rest of its last minute) longer.
+       */
+      metricDelaySeconds: z.number().int().min(0).max(900),
     }),
     health: z.strictObject({
       maxErrorRatePercent: z.number().min(0).max(100),

@@ -48,6 +48,34 @@ function lockedError(environment: string, holder: LockHolder): ReleaseLocked {
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
+/**
+ * Whether a release of this environment made this version (number and digest: a recreated function numbers its
+ * versions from 1 again) live after verifying it. Terraform creates the function and points the aliases at the
+ * version it publishes; that bootstrap version was never verified, so it is no blue to return to, and releasing
+ * its digest is the environment's first release, not a no-op.
+ */
+export async function verifiedLive(
+  store: ReleaseStore,
+  env: EnvironmentConfig,
+  version: string,
+  digest: string | undefined,
+): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listReleases({
+      environment: env.name,
+      status: 'released',
+      limit: 50,
+      ...(cursor ? { cursor } : {}),
+    });
+    const made = (r: (typeof page.releases)[number]) =>
+      r.functionName === env.functionName && r.greenVersion === version && r.digest === digest;
+    if (page.releases.some(made)) return true;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return false;
+}
+
 function resolveEnvironment(request: ReleaseRequest, deps: ValidateReleaseDeps) {
   try {
     return environmentNamed(request.environment, deps.environments);
@@ -110,9 +138,11 @@ export async function validateRelease(
         'finish or roll back that release first',
     );
   }
-  const blueVersion = live?.version ?? null;
+  const liveDigest = live ? await deps.functions.versionImageDigest(env.functionName, live.version) : undefined;
+  const liveVerified = live ? await verifiedLive(deps.store, env, live.version, liveDigest) : false;
+  const blueVersion = live && liveVerified ? live.version : null;
+  const unverifiedLive = live && !liveVerified ? live.version : null;
   if (blueVersion) {
-    const liveDigest = await deps.functions.versionImageDigest(env.functionName, blueVersion);
     if (liveDigest === request.imageDigest) {
       throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`);
     }
@@ -151,7 +181,7 @@ export async function validateRelease(
     blueVersion,
     plan,
     checkIntervalSeconds: env.bake.checkIntervalSeconds,
-    lookbackSeconds: env.bake.lookbackSeconds,
+    metricDelaySeconds: env.bake.metricDelaySeconds,
     health: { ...env.health, alarms: [...env.health.alarms] },
     onUnhealthy: env.onUnhealthy,
     onInsufficientData: env.onInsufficientData,
@@ -180,8 +210,11 @@ export async function validateRelease(
       {
         at: context.startedAt,
         kind: 'validated',
-        summary: `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`,
-        evidence: { plan, preexistingAlarms },
+        summary: unverifiedLive
+          ? `first release of ${request.imageDigest} into ${env.name}: ${env.aliases.live} is on version ` +
+            `${unverifiedLive}, which no release verified (the bootstrap version), so there is no blue`
+          : `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`,
+        evidence: { plan, preexistingAlarms, unverifiedLiveVersion: unverifiedLive },
       },
     ],
   });

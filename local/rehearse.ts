@@ -12,7 +12,11 @@ and runs the synthesized state machine on it.
   --fail-rate N         the new build fails this share (0..1) of requests, after its first --fail-after
   --fail-after N        requests the faulty build serves normally first (default 20: it passes verification)
   --fail-health         the new build's health check answers 503
+  --fail-at-minute N    the new build starts failing --fail-rate (default 0.5) of its requests N virtual minutes
+                        after its first one (Verify green): a fault late in the bake
   --latency-ms N        the new build answers N ms slower
+  --first-release       the environment's first release: the function is as Terraform's first apply left it
+                        (version 1 of the released image, never verified), so there is no blue
   --speedup N           virtual seconds per real second (default 60: a 10-minute bake takes 10 s)
   --rate N              load generator requests per second (default 200)
   --data-dir DIR        release history and images (default .data, or $SWITCHYARD_DATA_DIR)
@@ -39,7 +43,9 @@ function summarise(report: RehearsalReport): string[] {
     aborted: 'ABORTED',
   }[report.outcome];
   lines.push(`${title}: release ${report.releaseId} in ${report.environment}`);
-  lines.push(`  live: ${live} (blue was version ${report.blueVersion})`);
+  lines.push(
+    `  live: ${live} (${report.blueVersion === null ? 'first release: no blue' : `blue was version ${report.blueVersion}`})`,
+  );
   if (report.reason) lines.push(`  reason: ${report.reason}`);
   const check = report.lastCheck;
   if (check) {
@@ -69,6 +75,8 @@ async function main(): Promise<number> {
         'fail-rate': { type: 'string' },
         'fail-after': { type: 'string' },
         'fail-health': { type: 'boolean' },
+        'fail-at-minute': { type: 'string' },
+        'first-release': { type: 'boolean' },
         'latency-ms': { type: 'string' },
         speedup: { type: 'string' },
         rate: { type: 'string' },
@@ -87,20 +95,28 @@ async function main(): Promise<number> {
   }
   let options: Parameters<typeof rehearse>[0];
   try {
-    const failRate = numberOption('fail-rate', values['fail-rate'] as string | undefined, 0, 1);
+    const failAtMinute = numberOption('fail-at-minute', values['fail-at-minute'] as string | undefined, 0, 24 * 60);
+    const failRate =
+      numberOption('fail-rate', values['fail-rate'] as string | undefined, 0, 1) ??
+      (failAtMinute !== undefined ? 0.5 : undefined);
     const latencyMs = numberOption('latency-ms', values['latency-ms'] as string | undefined, 0, 60_000);
-    const failAfter = numberOption('fail-after', values['fail-after'] as string | undefined, 0, 1_000_000) ?? 20;
+    const failAfter =
+      numberOption('fail-after', values['fail-after'] as string | undefined, 0, 1_000_000) ??
+      (failAtMinute !== undefined ? 0 : 20);
+    const speedup = numberOption('speedup', values.speedup as string | undefined, 1, 3600) ?? 60;
     const fault = {
       ...(failRate !== undefined ? { failRate, failAfterRequests: failAfter } : {}),
+      ...(failAtMinute !== undefined ? { failAfterMs: Math.round((failAtMinute * 60_000) / speedup) } : {}),
       ...(values['fail-health'] ? { failHealth: true } : {}),
       ...(latencyMs !== undefined ? { latencyMs } : {}),
     };
     const strategy = strategyPreset(values.strategy as string | undefined);
     options = {
       environment: String(values.env),
-      speedup: numberOption('speedup', values.speedup as string | undefined, 1, 3600) ?? 60,
+      speedup,
       ratePerSecond: numberOption('rate', values.rate as string | undefined, 1, 2000) ?? 200,
       ...(strategy ? { strategy } : {}),
+      ...(values['first-release'] ? { firstRelease: true } : {}),
       ...(Object.keys(fault).length > 0 ? { fault } : {}),
       ...(values['data-dir'] ? { dataDir: String(values['data-dir']) } : {}),
       ...(values.json ? {} : { print: (line: string) => console.log(line) }),

@@ -18,6 +18,9 @@ describe('npm start options', () => {
     const rate = rehearse('--fail-rate', '2');
     expect(rate.status).toBe(64);
     expect(rate.stderr).toContain('--fail-rate must be a number from 0 to 1');
+    const onset = rehearse('--fail-at-minute', 'soon');
+    expect(onset.status).toBe(64);
+    expect(onset.stderr).toContain('--fail-at-minute must be a number from 0 to 1440');
   });
 
   it('names its strategy presets the way the CLI does', () => {
