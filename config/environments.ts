@@ -29,7 +29,7 @@ const GEO_BLOCKED_COUNTRIES = ['KP', 'IR'];
 const shared = {
   aliases: { live: 'live', green: 'green', blue: 'blue' },
   repositoryName: APPLICATION.repositoryName,
-  verification: { healthPath: '/health', timeoutMs: 3000, smoke: [...smokeRequests] },
+  verification: { healthPath: '/health', timeoutMs: 3000, firstCallTimeoutMs: 15_000, smoke: [...smokeRequests] },
   approvalTimeoutMinutes: 60,
   lockTtlMinutes: 120,
 } as const;

@@ -103,6 +103,11 @@ export const EnvironmentConfigSchema = z
     verification: z.strictObject({
       healthPath: z.string().startsWith('/'),
       timeoutMs: z.number().int().min(100).max(30_000),
+      /**
+       * The first call to a freshly published version (the health check) meets a cold start: Lambda's Init phase
+       * alone may take 10 s, so it gets this longer allowance.
+       */
+      firstCallTimeoutMs: z.number().int().min(100).max(30_000),
       smoke: z.array(SmokeRequestSchema),
     }),
     approvalRequired: z.boolean(),
@@ -128,6 +133,13 @@ export const EnvironmentConfigSchema = z
     }
     const refusal = strategyRefusal(env);
     if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+    if (env.verification.firstCallTimeoutMs < env.verification.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verification', 'firstCallTimeoutMs'],
+        message: 'the first call (a cold start) needs at least the timeout of the others',
+      });
+    }
     if (env.bake.minutes * 60 < env.bake.checkIntervalSeconds && env.bake.minutes > 0) {
       ctx.addIssue({
         code: 'custom',

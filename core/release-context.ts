@@ -32,6 +32,7 @@ export const ReleaseContextSchema = z.object({
   verification: z.object({
     healthPath: z.string(),
     timeoutMs: z.number(),
+    firstCallTimeoutMs: z.number(),
     smoke: z.array(
       z.object({
         name: z.string(),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { InvokeTimedOut } from '../../adapters/aws/lambda-function-versions.ts';
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import { requestFastForward } from '../../core/fast-forward.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
@@ -526,5 +527,39 @@ describe('the first release of an environment', () => {
     const result = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }));
     expect(result.error).toBe('ReleaseFailed');
     expect(result.cause).toContain(`${DIGEST_BLUE} is already live in prod as version 1`);
+  });
+});
+
+describe('a cold first call to the new version', () => {
+  it('gets the cold-start allowance; the smoke requests get the normal timeout', async () => {
+    const world = await new ReleaseWorld().seed();
+    const timeouts: number[] = [];
+    const functions = new Proxy(world.deps.functions, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'invoke' || typeof value !== 'function')
+          return typeof value === 'function' ? value.bind(target) : value;
+        return (fn: string, qualifier: string, payload: unknown, timeoutMs: number) => {
+          timeouts.push(timeoutMs);
+          return value.call(target, fn, qualifier, payload, timeoutMs);
+        };
+      },
+    });
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, functions }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(timeouts).toEqual([15_000, 3000, 3000, 3000]);
+  });
+
+  it('is retried when it times out, instead of failing the version for good', async () => {
+    const world = await new ReleaseWorld().seed();
+    const timedOut = () => new InvokeTimedOut('switchyard-api-prod:2 did not answer within 15000 ms');
+    const functions = failFirst(world.deps.functions, 'invoke', timedOut);
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, functions }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried').map((e) => e.state)).toEqual([STATES.verify]);
   });
 });

@@ -125,7 +125,7 @@ describe('strategy overrides keep to the environment', () => {
         world.deps,
       ),
     ).rejects.toThrow(
-      'the requested strategy cannot run in prod: it needs a 175-minute release window (bakes, approval and margin), ' +
+      'the requested strategy cannot run in prod: it needs a 205-minute release window (bakes, approval and margin), ' +
         'longer than the 120-minute lock',
     );
     expect(await world.lock()).toBeUndefined();
