@@ -17,6 +17,7 @@ export function synthesizeServiceDefinition(): AslDefinition {
   const stack = new SwitchyardStack(app, 'SwitchyardDefinition', {
     env: { account: '123456789012', region: 'us-east-1' },
     source: SYNTH_SOURCE(),
+    releaseSource: SYNTH_SOURCE(),
   });
   return definitionFromTemplate(Template.fromStack(stack));
 }

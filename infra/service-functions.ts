@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import {
@@ -160,7 +161,14 @@ export class ServiceFunctions extends Construct {
       storeActions.filter((a) => a !== 'dynamodb:Query'),
       [props.table.tableArn],
     );
-    add('ReleaseTableIndexes', indexActions, [`${props.table.tableArn}/index/*`]);
+    // Validate release reads the release history by environment (is live's version verified?): the named indexes.
+    add(
+      'ReleaseTableIndexes',
+      indexActions,
+      [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
+        (index) => `${props.table.tableArn}/index/${index}`,
+      ),
+    );
     add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
     if (actions.notifier) {
       add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);

@@ -6,9 +6,9 @@ import { ECR_PUSH_INPUT_PATHS, parseReleaseRequest } from '../../core/release-re
 import { matchesPattern, transformInput } from './event-patterns.ts';
 import { service, synthesizeService } from './service-stack.ts';
 
-const sample = JSON.parse(
-  readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'),
-) as { detail: Record<string, string> } & Record<string, unknown>;
+const sample = JSON.parse(readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8')) as {
+  detail: Record<string, string>;
+} & Record<string, unknown>;
 
 interface RuleResource {
   Properties: {

@@ -14,6 +14,7 @@ export function synthesizeService(environments?: Environments): SynthesizedServi
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new SwitchyardStack(app, 'Switchyard', {
     source: codebuild.Source.gitHub({ owner: 'acme', repo: 'switchyard', branchOrRef: 'main', webhook: false }),
+    releaseSource: codebuild.Source.gitHub({ owner: 'acme', repo: 'switchyard', branchOrRef: 'main', webhook: false }),
     ...(environments ? { environments } : {}),
   });
   return { stack, template: Template.fromStack(stack) };
