@@ -83,10 +83,14 @@ resource "aws_lambda_function" "this" {
     }
   }
 
+  # Powertools filters the application's own log lines by POWERTOOLS_LOG_LEVEL. Lambda's filter must let INFO
+  # through: "If the "level" value field is invalid or missing, Lambda will assign the log output the level INFO"
+  # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html), and the EMF lines
+  # that carry the application's 5xx metric have no level, so a WARN filter would drop every one of them.
   logging_config {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.function.name
-    application_log_level = var.log_level
+    application_log_level = var.log_level == "DEBUG" ? "DEBUG" : "INFO"
     system_log_level      = "WARN"
   }
 
