@@ -53,6 +53,13 @@ describe('the function', () => {
     expect(env('dev').logging).toBe('basic');
   });
 
+  it("refuses what prod's WAF would block: bodies over the Common Rule Set's 8 KB, with the app's own 413", () => {
+    const fn = resource(config, 'aws_lambda_function', 'this');
+    expect(block(fn, 'environment').variables).toMatchObject({ MAX_BODY_BYTES: '8192' });
+    const groups = locals(config).waf_managed_rule_groups as { name: string }[];
+    expect(groups.map((g) => g.name)).toContain('AWSManagedRulesCommonRuleSet');
+  });
+
   it('ignores its image URI, which the state machine owns', () => {
     const fn = resource(config, 'aws_lambda_function', 'this');
     expect(block(fn, 'lifecycle').ignore_changes).toEqual(['${image_uri}']);

@@ -80,6 +80,12 @@ resource "aws_lambda_function" "this" {
       POWERTOOLS_SERVICE_NAME = var.function_name
       POWERTOOLS_LOG_LEVEL    = var.log_level
       CLIENT_KEYS_SECRET_NAME = aws_secretsmanager_secret.client_keys.arn
+      # The web ACL's AWSManagedRulesCommonRuleSet (SizeRestrictions_BODY) blocks bodies over 8 KB in prod; the app
+      # refuses them itself with a precise 413 in every environment, so dev and staging (WAF counting only) show
+      # what prod's WAF would stop: "La regla SizeRestrictions_BODY … comprueba los cuerpos de las solicitudes que
+      # superan los 8 KB (8192 bytes). Los cuerpos de solicitudes superiores a 8 KB se bloquean."
+      # (https://repost.aws/es/knowledge-center/waf-http-request-body-inspection)
+      MAX_BODY_BYTES = "8192"
     }
   }
 
