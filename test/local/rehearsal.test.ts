@@ -88,11 +88,15 @@ describe('the local rehearsal (npm start)', () => {
   });
 
   it("catches a fault that starts in the bake's last minute, naming the late window", async () => {
-    // --fail-at-minute 9.5 at ×240: the build fails half its requests from 9.5 virtual minutes after Verify green.
+    // --fail-at-minute 9.5: the build fails half its requests from 9.5 virtual minutes after Verify green. The onset
+    // runs on the build's own (real) clock, so this run uses ×60: a loaded machine's delays between states then
+    // move the onset by seconds of virtual time rather than minutes.
+    const speedup = 60;
     const report = await rehearse({
       ...base,
+      speedup,
       strategy: { kind: 'all-at-once' },
-      fault: { failRate: 0.5, failAfterRequests: 0, failAfterMs: Math.round((9.5 * 60_000) / base.speedup) },
+      fault: { failRate: 0.5, failAfterRequests: 0, failAfterMs: Math.round((9.5 * 60_000) / speedup) },
     });
     expect(report.outcome).toBe('rolled-back');
     expect(report.reason).toMatch(/final window \d\d:\d\d:00–\d\d:\d\d:00: error rate [\d.]+% exceeds 1%/);
