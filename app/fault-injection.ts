@@ -16,10 +16,17 @@ export interface FaultConfig {
    * pass verification and then misbehave under live traffic, as real regressions often do.
    */
   readonly failAfterRequests?: number;
+  /**
+   * Milliseconds after the instance's first non-health request before failRate applies: an onset in time, so a
+   * rehearsal can start a fault late in the bake (`npm start -- --fail-at-minute`).
+   */
+  readonly failAfterMs?: number;
 }
 
 /** Non-health requests each instance (one set of deps) has seen, for the error onset. */
 const seenBy = new WeakMap<FaultDeps, number>();
+/** When each instance served its first non-health request (seconds), for the timed onset. */
+const firstSeenBy = new WeakMap<FaultDeps, number>();
 
 /** A 500 or 503 produced on purpose by a rehearsal build. */
 export class InjectedFault extends HttpError {
@@ -38,6 +45,7 @@ export class InjectedFault extends HttpError {
 export interface FaultDeps {
   readonly random: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  readonly nowSeconds: () => number;
 }
 
 export async function injectFault(fault: FaultConfig, routeName: string, deps: FaultDeps): Promise<void> {
@@ -49,6 +57,9 @@ export async function injectFault(fault: FaultConfig, routeName: string, deps: F
   const seen = (seenBy.get(deps) ?? 0) + 1;
   seenBy.set(deps, seen);
   if (seen <= (fault.failAfterRequests ?? 0)) return;
+  const firstSeen = firstSeenBy.get(deps) ?? deps.nowSeconds();
+  firstSeenBy.set(deps, firstSeen);
+  if ((deps.nowSeconds() - firstSeen) * 1000 < (fault.failAfterMs ?? 0)) return;
   if (fault.failRate && deps.random() < fault.failRate) {
     throw new InjectedFault(500, 'Injected fault: request failed on purpose (rehearsal build).');
   }

@@ -29,7 +29,7 @@ const GEO_BLOCKED_COUNTRIES = ['KP', 'IR'];
 const shared = {
   aliases: { live: 'live', green: 'green', blue: 'blue' },
   repositoryName: APPLICATION.repositoryName,
-  verification: { healthPath: '/health', timeoutMs: 3000, smoke: [...smokeRequests] },
+  verification: { healthPath: '/health', timeoutMs: 3000, firstCallTimeoutMs: 15_000, smoke: [...smokeRequests] },
   approvalTimeoutMinutes: 60,
   lockTtlMinutes: 120,
 } as const;
@@ -49,7 +49,7 @@ export const environments: Environments = parseEnvironments({
     logging: 'basic',
     blueGreen: false,
     strategy: { kind: 'all-at-once' },
-    bake: { minutes: 2, checkIntervalSeconds: 60, lookbackSeconds: 120 },
+    bake: { minutes: 2, checkIntervalSeconds: 60, metricDelaySeconds: 120 },
     health: { maxErrorRatePercent: 5, minInvocations: 5, maxErrors: 20, alarms: [] },
     approvalRequired: false,
     onUnhealthy: 'alert',
@@ -67,7 +67,7 @@ export const environments: Environments = parseEnvironments({
     logging: 'full',
     blueGreen: true,
     strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
-    bake: { minutes: 5, checkIntervalSeconds: 60, lookbackSeconds: 120 },
+    bake: { minutes: 5, checkIntervalSeconds: 60, metricDelaySeconds: 120 },
     health: {
       maxErrorRatePercent: 2,
       minInvocations: 20,
@@ -91,7 +91,7 @@ export const environments: Environments = parseEnvironments({
     logging: 'full',
     blueGreen: true,
     strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
-    bake: { minutes: 10, checkIntervalSeconds: 60, lookbackSeconds: 120 },
+    bake: { minutes: 10, checkIntervalSeconds: 60, metricDelaySeconds: 120 },
     health: {
       maxErrorRatePercent: 1,
       minInvocations: 50,

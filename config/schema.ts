@@ -83,8 +83,12 @@ export const EnvironmentConfigSchema = z
       /** Watch time at 100% before the release is final (the seed's "monitor errors 10 minutes" in prod). */
       minutes: Minutes,
       checkIntervalSeconds: z.number().int().min(10).max(3600),
-      /** Extra look-back per check, because CloudWatch data points arrive late. */
-      lookbackSeconds: z.number().int().min(0).max(900),
+      /**
+       * How long after a minute ends its CloudWatch data can be taken as complete. A check judges only complete
+       * minutes, and a step ends only once its last minute is complete: each step with a bake lasts up to this
+       * much (plus the rest of its last minute) longer.
+       */
+      metricDelaySeconds: z.number().int().min(0).max(900),
     }),
     health: z.strictObject({
       maxErrorRatePercent: z.number().min(0).max(100),
@@ -99,6 +103,11 @@ export const EnvironmentConfigSchema = z
     verification: z.strictObject({
       healthPath: z.string().startsWith('/'),
       timeoutMs: z.number().int().min(100).max(30_000),
+      /**
+       * The first call to a freshly published version (the health check) meets a cold start: Lambda's Init phase
+       * alone may take 10 s, so it gets this longer allowance.
+       */
+      firstCallTimeoutMs: z.number().int().min(100).max(30_000),
       smoke: z.array(SmokeRequestSchema),
     }),
     approvalRequired: z.boolean(),
@@ -124,6 +133,13 @@ export const EnvironmentConfigSchema = z
     }
     const refusal = strategyRefusal(env);
     if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+    if (env.verification.firstCallTimeoutMs < env.verification.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verification', 'firstCallTimeoutMs'],
+        message: 'the first call (a cold start) needs at least the timeout of the others',
+      });
+    }
     if (env.bake.minutes * 60 < env.bake.checkIntervalSeconds && env.bake.minutes > 0) {
       ctx.addIssue({
         code: 'custom',

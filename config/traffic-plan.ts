@@ -49,7 +49,11 @@ export function strategyRefusal(
     return { field: 'strategy', message: 'an environment without blue-green must use the all-at-once strategy' };
   }
   // The lock must outlive the release, or a second release could start while the first still bakes.
-  const bakeMinutes = trafficPlan(env, strategy).reduce((sum, step) => sum + step.bakeSeconds / 60, 0);
+  // A step with a bake ends only once its last minute's data is complete: up to a minute plus the metric delay.
+  const bakeMinutes = trafficPlan(env, strategy).reduce(
+    (sum, step) => sum + (step.bakeSeconds > 0 ? step.bakeSeconds / 60 + 1 + env.bake.metricDelaySeconds / 60 : 0),
+    0,
+  );
   const needed = Math.ceil(
     bakeMinutes + (env.approvalRequired ? env.approvalTimeoutMinutes : 0) + RELEASE_WINDOW_MARGIN_MINUTES,
   );
@@ -57,7 +61,7 @@ export function strategyRefusal(
     return {
       field: 'lockTtlMinutes',
       neededMinutes: needed,
-      message: `must be at least ${needed}: the release window (bakes, approval and ${RELEASE_WINDOW_MARGIN_MINUTES} minutes of margin)`,
+      message: `must be at least ${needed}: the release window (bakes and their wait for complete data, approval and ${RELEASE_WINDOW_MARGIN_MINUTES} minutes of margin)`,
     };
   }
   return undefined;

@@ -83,10 +83,36 @@ export function judgeSample(
   return { verdict: 'healthy', reasons: [`error rate ${rate.toFixed(2)}% over ${sample.invocations} invocations`] };
 }
 
+const MINUTE_MS = 60_000;
+
 /**
- * One turn of the bake loop. Samples the green version's metrics behind `live` since the last check (looking back
- * for late data points) and over the whole step, checks the watched alarms, and decides what happens next:
- * keep baking, move to the next step, finalize, or roll back. The returned state carries the evidence.
+ * The end of the data a check may judge: CloudWatch stamps a data point at the start of its minute and publishes it
+ * later, so a minute's data can be complete only once the minute has ended and the configured metric delay has
+ * passed. Lambda "sends metric data to CloudWatch in 1-minute intervals"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html); the application's EMF metrics travel
+ * through CloudWatch Logs first.
+ */
+export function completeDataEnd(now: Date, metricDelaySeconds: number): Date {
+  return new Date(Math.floor((now.getTime() - metricDelaySeconds * 1000) / MINUTE_MS) * MINUTE_MS);
+}
+
+/** When data up to `until` can be complete: the end of its minute plus the metric delay. */
+export function completeAt(until: Date, metricDelaySeconds: number): Date {
+  return new Date(Math.ceil(until.getTime() / MINUTE_MS) * MINUTE_MS + metricDelaySeconds * 1000);
+}
+
+const EMPTY_SAMPLE: VersionMetricsSample = { invocations: 0, errors: 0, throttles: 0, p99DurationMs: null };
+
+function hhmmss(at: Date): string {
+  return at.toISOString().slice(11, 19);
+}
+
+/**
+ * One turn of the bake loop. Judges the green version's metrics behind `live` over the window whose data has become
+ * complete since the last check (never a minute that may still be missing data points) and over the whole step,
+ * checks the watched alarms, and decides what happens next: keep baking, move to the next step, finalize, or roll
+ * back. A step ends only once the data of its last minute is complete, so the loop waits out the metric delay after
+ * the bake. The returned state carries the evidence.
  */
 export async function checkHealth(
   release: ReleaseContext,
@@ -97,10 +123,14 @@ export async function checkHealth(
   const now = deps.clock.now();
   const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
   const target = { functionName: release.functionName, alias: release.aliases.live, version: greenVersion };
-  const windowStart = new Date(Date.parse(traffic.lastCheckAt) - release.lookbackSeconds * 1000);
+  const windowStart = new Date(traffic.judgedUntil ?? traffic.stepStartedAt);
+  const dataEnd = completeDataEnd(now, release.metricDelaySeconds);
+  const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
+  const sampleOf = (start: Date) =>
+    windowEnd > start ? deps.metrics.sample({ ...target, start, end: windowEnd }) : Promise.resolve(EMPTY_SAMPLE);
   const [sample, stepSample, alarmStates, record] = await Promise.all([
-    deps.metrics.sample({ ...target, start: windowStart, end: now }),
-    deps.metrics.sample({ ...target, start: new Date(traffic.stepStartedAt), end: now }),
+    sampleOf(windowStart),
+    sampleOf(new Date(traffic.stepStartedAt)),
     release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
     deps.store.getRelease(release.releaseId),
   ]);
@@ -108,13 +138,34 @@ export async function checkHealth(
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const judged = judgeSample(sample, release.health, firing);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  const reasons = [...judged.reasons];
+  // Once the bake's time is up, what is judged is the late window: the bake's last minutes, complete only now.
+  const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
+  const reasons =
+    windowEnd > windowStart
+      ? judged.reasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
+      : [
+          ...judged.reasons.filter((r) => r.startsWith('alarm ')),
+          `no complete minute since ${hhmmss(windowStart)} yet (metric delay ${release.metricDelaySeconds} s)`,
+        ];
   let warnings = [...traffic.warnings];
   let verdict = judged.verdict;
   let stepInconclusive = false;
 
+  // The bake ended at the first check that saw it over; the step is judged once that minute's data is complete.
+  const bakeEndedAt = bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
+  const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || windowEnd >= bakeEndedAt;
+  const settleSeconds = bakeEndedAt
+    ? Math.max(1, Math.ceil((completeAt(bakeEndedAt, release.metricDelaySeconds).getTime() - now.getTime()) / 1000))
+    : 0;
+  if (!settled && verdict !== 'unhealthy') {
+    const complete = completeAt(bakeEndedAt ?? now, release.metricDelaySeconds);
+    reasons.push(
+      `bake over at ${hhmmss(bakeEndedAt ?? now)}; its last minute's data is complete at ${hhmmss(complete)} (metric delay ${release.metricDelaySeconds} s)`,
+    );
+  }
+
   // A step with no bake (a fast-forward, or a zero-minute step) has no traffic of its own to judge as a whole.
-  if (bakeOver && verdict !== 'unhealthy' && traffic.bakeSeconds > 0) {
+  if (bakeOver && settled && verdict !== 'unhealthy' && traffic.bakeSeconds > 0) {
     // The step as a whole must have been judged on enough traffic; a quiet step never passes silently.
     const step = judgeSample(stepSample, release.health, []);
     // The check windows overlap (each looks back for late data), so the step's own total is named as such.
@@ -144,7 +195,7 @@ export async function checkHealth(
     nextStepIndex = traffic.stepCount - 1;
     reasons.push(fastForward.summary);
   } else if (stepInconclusive) next = 'roll-back';
-  else if (!bakeOver) next = 'bake';
+  else if (!bakeOver || !settled) next = 'bake';
   else if (!lastStep) next = 'shift';
   else next = 'finalize';
 
@@ -152,7 +203,7 @@ export async function checkHealth(
     at: now.toISOString(),
     verdict,
     reasons,
-    window: { start: windowStart.toISOString(), end: now.toISOString() },
+    window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
     sample: withRate(sample),
     step: withRate(stepSample),
     thresholds: {
@@ -190,11 +241,16 @@ export async function checkHealth(
   );
 
   const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
+  const wait = bakeOver
+    ? Math.min(release.checkIntervalSeconds, settleSeconds)
+    : Math.min(release.checkIntervalSeconds, remaining);
   return {
     ...traffic,
     bakedSeconds,
-    waitSeconds: next === 'bake' ? Math.min(release.checkIntervalSeconds, remaining) : 0,
+    waitSeconds: next === 'bake' ? wait : 0,
     lastCheckAt: now.toISOString(),
+    judgedUntil: windowEnd.toISOString(),
+    ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
     checks: traffic.checks + 1,
     next,
     nextStepIndex: next === 'shift' ? nextStepIndex : traffic.stepIndex,

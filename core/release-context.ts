@@ -18,7 +18,8 @@ export const ReleaseContextSchema = z.object({
   blueVersion: z.string().nullable(),
   plan: z.array(z.object({ percent: z.number(), bakeSeconds: z.number() })).min(1),
   checkIntervalSeconds: z.number().int().positive(),
-  lookbackSeconds: z.number().int().nonnegative(),
+  /** How long CloudWatch data may take to be complete: a minute is judged only this long after it ended. */
+  metricDelaySeconds: z.number().int().nonnegative(),
   health: z.object({
     maxErrorRatePercent: z.number(),
     minInvocations: z.number(),
@@ -31,6 +32,7 @@ export const ReleaseContextSchema = z.object({
   verification: z.object({
     healthPath: z.string(),
     timeoutMs: z.number(),
+    firstCallTimeoutMs: z.number(),
     smoke: z.array(
       z.object({
         name: z.string(),

@@ -27,9 +27,10 @@ export async function shiftTraffic(
   }
   const { functionName, aliases, blueVersion } = release;
   const live = await deps.functions.getAlias(functionName, aliases.live);
+  // A first release (no blue) protects nothing verified: live is Terraform's bootstrap version, or missing.
   const liveIsOurs =
-    live === undefined
-      ? blueVersion === null
+    live === undefined || blueVersion === null
+      ? blueVersion === null && !live?.routing
       : (live.version === blueVersion && (!live.routing || live.routing.version === greenVersion)) ||
         (live.version === greenVersion && !live.routing);
   if (!liveIsOurs) {

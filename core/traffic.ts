@@ -46,6 +46,10 @@ export const TrafficStateSchema = z.object({
   bakedSeconds: z.number().nonnegative(),
   waitSeconds: z.number().int().nonnegative(),
   lastCheckAt: z.string(),
+  /** The end of the data already judged: the next check's window starts here (the step's start before any). */
+  judgedUntil: z.string().optional(),
+  /** When the bake's time was up: the step ends once the data up to here is complete. */
+  bakeEndedAt: z.string().optional(),
   checks: z.number().int().nonnegative(),
   next: NextActionSchema,
   nextStepIndex: z.number().int().nonnegative(),

@@ -87,6 +87,34 @@ async function refuseDuplicateDelivery(request: EcrPushRequest, execution: Execu
   );
 }
 
+/**
+ * Whether a release of this environment made this version (number and digest: a recreated function numbers its
+ * versions from 1 again) live after verifying it. Terraform creates the function and points the aliases at the
+ * version it publishes; that bootstrap version was never verified, so it is no blue to return to, and releasing
+ * its digest is the environment's first release, not a no-op.
+ */
+export async function verifiedLive(
+  store: ReleaseStore,
+  env: EnvironmentConfig,
+  version: string,
+  digest: string | undefined,
+): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listReleases({
+      environment: env.name,
+      status: 'released',
+      limit: 50,
+      ...(cursor ? { cursor } : {}),
+    });
+    const made = (r: (typeof page.releases)[number]) =>
+      r.functionName === env.functionName && r.greenVersion === version && r.digest === digest;
+    if (page.releases.some(made)) return true;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return false;
+}
+
 function resolveEnvironment(request: ReleaseRequest, deps: { environments: Environments }) {
   try {
     return environmentNamed(request.environment, deps.environments);
@@ -105,6 +133,8 @@ export interface CheckedRelease {
   readonly repositoryName: string;
   /** What `live` runs now: the version a rollback returns to (null before a first release). */
   readonly blueVersion: string | null;
+  /** On a first release, the version `live` is on that no release verified (Terraform's bootstrap version). */
+  readonly unverifiedLive: string | null;
 }
 
 /**
@@ -161,16 +191,18 @@ export async function checkRelease(
       { field: 'environment' },
     );
   }
-  const blueVersion = live?.version ?? null;
+  const liveDigest = live ? await deps.functions.versionImageDigest(env.functionName, live.version) : undefined;
+  const liveVerified = live ? await verifiedLive(deps.store, env, live.version, liveDigest) : false;
+  const blueVersion = live && liveVerified ? live.version : null;
+  const unverifiedLive = live && !liveVerified ? live.version : null;
   if (blueVersion) {
-    const liveDigest = await deps.functions.versionImageDigest(env.functionName, blueVersion);
     if (liveDigest === request.imageDigest) {
       throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`, {
         field: 'imageDigest',
       });
     }
   }
-  return { request, env, repositoryName, blueVersion };
+  return { request, env, repositoryName, blueVersion, unverifiedLive };
 }
 
 /**
@@ -186,7 +218,11 @@ export async function validateRelease(
   if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
     await refuseDuplicateDelivery(parsed, execution, deps);
   }
-  const { request, env, repositoryName, blueVersion } = await checkRelease(rawRequest, execution.name, deps);
+  const { request, env, repositoryName, blueVersion, unverifiedLive } = await checkRelease(
+    rawRequest,
+    execution.name,
+    deps,
+  );
   const now = deps.clock.now();
   const key = lockKey(env);
   const lock = await deps.store.acquireLock(
@@ -222,7 +258,7 @@ export async function validateRelease(
     blueVersion,
     plan,
     checkIntervalSeconds: env.bake.checkIntervalSeconds,
-    lookbackSeconds: env.bake.lookbackSeconds,
+    metricDelaySeconds: env.bake.metricDelaySeconds,
     health: { ...env.health, alarms: [...env.health.alarms] },
     onUnhealthy: env.onUnhealthy,
     onInsufficientData: env.onInsufficientData,
@@ -251,12 +287,16 @@ export async function validateRelease(
       {
         at: context.startedAt,
         kind: 'validated',
-        summary: `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}${
-          request.trigger === 'api' && request.retryOf ? `; retry of ${request.retryOf}` : ''
-        }`,
+        summary: `${
+          unverifiedLive
+            ? `first release of ${request.imageDigest} into ${env.name}: ${env.aliases.live} is on version ` +
+              `${unverifiedLive}, which no release verified (the bootstrap version), so there is no blue`
+            : `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`
+        }${request.trigger === 'api' && request.retryOf ? `; retry of ${request.retryOf}` : ''}`,
         evidence: {
           plan,
           preexistingAlarms,
+          unverifiedLiveVersion: unverifiedLive,
           // Why it was asked for, and the release it follows on from (a retry or a promotion).
           ...(request.trigger === 'api' && request.reason ? { requestReason: request.reason } : {}),
           ...(request.trigger === 'api' && request.retryOf ? { retryOf: request.retryOf } : {}),

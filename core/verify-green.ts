@@ -49,14 +49,20 @@ export async function verifyGreen(
   const { verification, functionName } = release;
   const checks: CheckEvidence[] = [];
 
-  const call = async (method: string, path: string, body: string, headers: Record<string, string>) => {
+  const call = async (
+    method: string,
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs = verification.timeoutMs,
+  ) => {
     const started = Date.now();
     try {
       const result = await deps.functions.invoke(
         functionName,
         greenVersion,
         restProxyEvent({ method, path, body, headers }),
-        verification.timeoutMs,
+        timeoutMs,
       );
       const response = result.functionError
         ? { statusCode: 502, headers: {}, body: `function error: ${result.functionError}` }
@@ -71,7 +77,8 @@ export async function verifyGreen(
     }
   };
 
-  const health = await call('GET', verification.healthPath, '', {});
+  // The first call to a new version meets its cold start; a timeout is retried by the state machine (transient).
+  const health = await call('GET', verification.healthPath, '', {}, verification.firstCallTimeoutMs);
   const reportedVersion = bodyField(health.response.body, 'version');
   checks.push({
     name: 'health',

@@ -44,7 +44,7 @@ export type ServiceFunction = HandlerTask | typeof RECONCILE;
 export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   [STATES.validate]: {
     registry: ['digestExists'],
-    store: ['recordDelivery', 'getRelease', 'updateRelease', 'getLock', 'acquireLock', 'createRelease'],
+    store: ['recordDelivery', 'getRelease', 'updateRelease', 'getLock', 'acquireLock', 'createRelease', 'listReleases'],
     functions: ['getAlias', 'versionImageDigest'],
     alarms: ['describe'],
   },

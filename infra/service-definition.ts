@@ -16,6 +16,7 @@ export function synthesizeServiceDefinition(): AslDefinition {
       new SwitchyardStack(app, 'SwitchyardDefinition', {
         env: { account: '123456789012', region: 'us-east-1' },
         source: SYNTH_SOURCE(),
+        releaseSource: SYNTH_SOURCE(),
       }),
   );
   return definitionFromTemplate(template);

@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import {
@@ -161,7 +162,13 @@ export class ServiceFunctions extends Construct {
     );
     // getRelease reads a release's event items from the table; listReleases reads the indexes.
     add('ReleaseHistory', historyQuery(grants), [props.table.tableArn]);
-    add('ReleaseTableIndexes', listingQuery(grants), [`${props.table.tableArn}/index/*`]);
+    add(
+      'ReleaseTableIndexes',
+      listingQuery(grants),
+      [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
+        (index) => `${props.table.tableArn}/index/${index}`,
+      ),
+    );
     add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
     if (actions.notifier) {
       add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);

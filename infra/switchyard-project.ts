@@ -64,6 +64,12 @@ export class SwitchyardProject extends Construct {
       environmentVariables: variables,
       timeout: props.timeout ?? Duration.minutes(30),
       queuedTimeout: Duration.minutes(30),
+      // The buildspec's `cache.paths` (npm, the Trivy binary and database, Terraform providers) survive between
+      // builds. "LOCAL: The build project stores a cache locally on a build host that is only available to that
+      // build host"; "CUSTOM: Caches directories you specify in the buildspec file"
+      // (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_codebuild.LocalCacheMode.html): best effort,
+      // no bucket and no permission needed, and a miss only costs the downloads.
+      cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
       logging: { cloudWatch: { logGroup: this.logGroup } },
     });
   }

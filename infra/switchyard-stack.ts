@@ -31,6 +31,8 @@ import { TerraformState } from './terraform-state.ts';
 export interface SwitchyardStackProps extends StackProps {
   /** Where the build and release stages check out the repository (and `buildspec.yml`). */
   readonly source: codebuild.ISource;
+  /** The release stage's checkout of the same repository, without a webhook (`githubSources`). */
+  readonly releaseSource: codebuild.ISource;
   /**
    * The environments the service releases into.
    * @default the validated config in config/environments.ts
@@ -95,7 +97,7 @@ export class SwitchyardStack extends Stack {
       key,
     });
     this.releaseProject = new ReleaseStageProject(this, 'ReleaseStage', {
-      source: props.source,
+      source: props.releaseSource,
       environments: envs,
       repository: this.repository.repository,
       topic: this.alerts.topic,

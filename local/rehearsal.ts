@@ -6,7 +6,7 @@ import type { AslDefinition } from '../state-machine/synthesize.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
 import { LocalGateway } from './gateway.ts';
 import { LoadGenerator, type LoadReport } from './load-generator.ts';
-import type { FaultOptions } from './local-registry.ts';
+import type { FaultOptions, LocalImage } from './local-registry.ts';
 import { LocalRuntime } from './runtime.ts';
 
 export interface RehearsalOptions {
@@ -21,6 +21,11 @@ export interface RehearsalOptions {
   readonly definition?: AslDefinition;
   /** @default the configured environments */
   readonly environments?: Environments;
+  /**
+   * Rehearse the environment's first release: the function exists only as Terraform's first apply left it (version
+   * 1 of the release's own image, never verified), so the release has no blue and goes straight to 100%.
+   */
+  readonly firstRelease?: boolean;
   /** Progress lines go here; nothing is printed when absent. */
   readonly print?: (line: string) => void;
 }
@@ -36,7 +41,8 @@ export interface RehearsalReport {
   readonly environment: string;
   readonly outcome: 'released' | 'rolled-back' | 'failed' | 'aborted';
   readonly result: ExecutionResult;
-  readonly blueVersion: string;
+  /** The verified version live was on at the start; null on a first release. */
+  readonly blueVersion: string | null;
   readonly candidateDigest: string;
   readonly live: { version: string; routing?: { version: string; weight: number } } | undefined;
   readonly lastCheck: HealthCheck | undefined;
@@ -71,7 +77,9 @@ function bakeLine(traffic: TrafficState): string | undefined {
   const filled = traffic.bakeSeconds > 0 ? Math.round((done / traffic.bakeSeconds) * width) : width;
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const rate = check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`;
-  return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}`;
+  const window = `window ${check.window.start.slice(11, 16)}–${check.window.end.slice(11, 16)}`;
+  const settling = traffic.next === 'bake' && traffic.bakeEndedAt ? ", waiting for the last minutes' data" : '';
+  return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${window}: ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}${settling}`;
 }
 
 function describeExit(event: ExecutionEvent): string | undefined {
@@ -159,11 +167,26 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     if (leftovers.length > 0) print(`Reconciled releases a stopped run left behind: ${leftovers.join(', ')}`);
 
     print(`Switchyard rehearsal: ${env.name} (${env.functionName}), time ×${options.speedup}`);
-    const base = await runtime.registry.build(env.repositoryName, { commit: 'rehearsal-base' });
-    const blueVersion = await runtime.bootstrap(env.name, base);
-    print(
-      `• Deployed the first version: ${env.functionName}:${blueVersion} from ${base.digest.slice(0, 19)}… (live, blue, green)`,
-    );
+    let blueVersion: string | null;
+    let firstImage: LocalImage | undefined;
+    if (options.firstRelease) {
+      // Terraform creates the function from the image being released: a fresh build, so no history verified it.
+      firstImage = await runtime.registry.build(env.repositoryName, {
+        commit: `rehearsal-${Date.now().toString(36)}`,
+        ...(options.fault ? { fault: options.fault } : {}),
+      });
+      const bootstrap = await runtime.provisionEnvironment(env.name, firstImage);
+      blueVersion = null;
+      print(
+        `• Terraform's first apply: ${env.functionName}:${bootstrap} from ${firstImage.digest.slice(0, 19)}… behind live, blue and green, never verified`,
+      );
+    } else {
+      const base = await runtime.registry.build(env.repositoryName, { commit: 'rehearsal-base' });
+      blueVersion = await runtime.bootstrap(env.name, base);
+      print(
+        `• Deployed the first version: ${env.functionName}:${blueVersion} from ${base.digest.slice(0, 19)}… (live, blue, green)`,
+      );
+    }
 
     const baseUrl = await gateway.start();
     load = new LoadGenerator({
@@ -176,10 +199,12 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     load.start();
     print(`• Gateway on ${baseUrl} → ${env.aliases.live}; signed load at ${options.ratePerSecond} req/s`);
 
-    const candidate = await runtime.registry.build(env.repositoryName, {
-      commit: `rehearsal-${Date.now().toString(36)}`,
-      ...(options.fault ? { fault: options.fault } : {}),
-    });
+    const candidate =
+      firstImage ??
+      (await runtime.registry.build(env.repositoryName, {
+        commit: `rehearsal-${Date.now().toString(36)}`,
+        ...(options.fault ? { fault: options.fault } : {}),
+      }));
     const faults = options.fault ? ` with rehearsal faults ${JSON.stringify(options.fault)}` : '';
     print(`• Pushed ${env.repositoryName}@${candidate.digest.slice(0, 19)}… (${candidate.tag})${faults}`);
 

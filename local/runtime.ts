@@ -51,7 +51,12 @@ export interface LocalRuntimeOptions {
    * @default false: every run starts from a first version (rehearsals)
    */
   readonly resume?: boolean;
+  /** Seconds after its minute ends that a data point becomes readable. @default LOCAL_METRIC_PUBLISH_DELAY_SECONDS */
+  readonly metricPublishDelaySeconds?: number;
 }
+
+/** The local CloudWatch's publication delay: within the configured metric delay, as it must be on AWS too. */
+export const LOCAL_METRIC_PUBLISH_DELAY_SECONDS = 90;
 
 export interface StartedRelease {
   readonly releaseId: string;
@@ -71,7 +76,7 @@ export class LocalRuntime {
   readonly dataDir: string;
   readonly clock: ScaledClock;
   readonly environments: Environments;
-  readonly metrics = new MemoryVersionMetrics();
+  readonly metrics: MemoryVersionMetrics;
   readonly alarms = new MemoryAlarms();
   readonly imageIndex = new MemoryImageRegistry();
   readonly notifier: MemoryNotifier;
@@ -98,6 +103,12 @@ export class LocalRuntime {
     // Virtual time never runs backwards across restarts, so the history stays in order.
     const resumeAt = Number(this.store.getMeta('virtualNow') ?? 0);
     this.clock = new ScaledClock(options.speedup ?? DEFAULT_SPEEDUP, Math.max(Date.now(), resumeAt));
+    this.clock = new ScaledClock(options.speedup ?? 60, Math.max(Date.now(), resumeAt));
+    // Data points appear late, as on CloudWatch, so the bake's complete-data rule is exercised locally.
+    this.metrics = new MemoryVersionMetrics({
+      clock: this.clock,
+      publishDelaySeconds: options.metricPublishDelaySeconds ?? LOCAL_METRIC_PUBLISH_DELAY_SECONDS,
+    });
     this.notifier = new MemoryNotifier(options.onNotification);
     this.registry = new LocalRegistry(this.dataDir, this.imageIndex);
 
@@ -153,8 +164,11 @@ export class LocalRuntime {
     return { smoke, load };
   }
 
-  /** Version 1 of `image` behind live, blue and green: what Terraform and a first release leave in place. */
-  async bootstrap(environment: string, image: LocalImage): Promise<string> {
+  /**
+   * What Terraform's first apply leaves: the function created from `image`, its version 1 behind live, blue and
+   * green, and no release that ever verified it. The environment's first release starts from here.
+   */
+  async provisionEnvironment(environment: string, image: LocalImage): Promise<string> {
     const env = environmentNamed(environment, this.environments);
     // A function an earlier run set up (resumed) keeps its releases: only a missing one gets the first version.
     const live = this.functions.hasFunction(env.functionName)
@@ -169,6 +183,31 @@ export class LocalRuntime {
       await this.functions.ensureAlias(env.functionName, alias, published.version);
     }
     return published.version;
+  }
+
+  /** Version 1 of `image` behind live, blue and green, verified: what Terraform and a first release leave in place. */
+  async bootstrap(environment: string, image: LocalImage): Promise<string> {
+    const env = environmentNamed(environment, this.environments);
+    const version = await this.provisionEnvironment(environment, image);
+    const at = this.clock.now().toISOString();
+    await this.store.createRelease({
+      releaseId: newReleaseId(env.name),
+      executionArn: `local:first-release:${env.name}`,
+      environment: env.name,
+      functionName: env.functionName,
+      imageUri: `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`,
+      digest: image.digest,
+      blueVersion: null,
+      greenVersion: version,
+      status: 'released',
+      startedAt: at,
+      endedAt: at,
+      trigger: 'rehearsal:first-release',
+      events: [
+        { at, kind: 'released', summary: `rehearsal set-up: version ${version} stands for a verified first release` },
+      ],
+    });
+    return version;
   }
 
   private handlers(): Record<string, TaskHandler> {

@@ -4,6 +4,7 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
+  type InvokeCommandOutput,
   LambdaClient,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
@@ -39,6 +40,17 @@ export interface LambdaFunctionVersionsOptions {
 }
 
 const DEFAULT_UPDATE_WAIT: UpdateWaitOptions = { maxWaitTime: 300, minDelay: 1, maxDelay: 10 };
+
+/**
+ * An invoke that did not answer in time. Lambda keeps running an invocation whose caller gave up, so a cold start
+ * ("the Init phase is limited to 10 seconds … Lambda retries the Init phase at the time of the first function
+ * invocation with the configured function timeout",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html) leaves a warm environment behind:
+ * the state machine retries it (it is in TRANSIENT_AWS_ERROR_NAMES) rather than failing the version for good.
+ */
+export class InvokeTimedOut extends Error {
+  override readonly name = 'InvokeTimedOut';
+}
 
 /** `…/repo@sha256:abc` → `sha256:abc`. */
 export function digestOfImageUri(imageUri: string | undefined): string | undefined {
@@ -163,14 +175,24 @@ export class LambdaFunctionVersions implements FunctionVersions {
   }
 
   async invoke(functionName: string, qualifier: string, payload: unknown, timeoutMs: number): Promise<InvokeResult> {
-    const out = await this.client.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        Qualifier: qualifier,
-        Payload: new TextEncoder().encode(JSON.stringify(payload)),
-      }),
-      { abortSignal: AbortSignal.timeout(timeoutMs) },
-    );
+    const signal = AbortSignal.timeout(timeoutMs);
+    let out: InvokeCommandOutput;
+    try {
+      out = await this.client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          Qualifier: qualifier,
+          Payload: new TextEncoder().encode(JSON.stringify(payload)),
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      // The SDK's HTTP handler reports the aborted call as an `AbortError` (its cause the signal's TimeoutError).
+      if (signal.aborted) {
+        throw new InvokeTimedOut(`${functionName}:${qualifier} did not answer within ${timeoutMs} ms`);
+      }
+      throw error;
+    }
     return {
       statusCode: out.StatusCode ?? 0,
       ...(out.FunctionError ? { functionError: out.FunctionError } : {}),

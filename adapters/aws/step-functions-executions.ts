@@ -8,6 +8,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { ExecutionNameTaken, NoPendingApproval } from '../../core/errors.ts';
+import { executionArnOf } from '../../state-machine/execution-arn.ts';
 import { hasErrorName } from './error-names.ts';
 
 let defaultClient: SFNClient | undefined;
@@ -39,7 +40,7 @@ export interface ExecutionDescription {
   readonly cause?: string;
 }
 
-/** An execution with this name already exists with different input (names stay taken for 90 days). */
+/** An execution with this name exists: running with different input, or closed (names stay taken for 90 days). */
 export { ExecutionNameTaken };
 
 function parseJson(text: string | undefined): unknown {
@@ -89,11 +90,28 @@ export class StepFunctionsExecutions {
         startedAt: (out.startDate ?? new Date()).toISOString(),
       };
     } catch (error) {
-      if (hasErrorName(error, 'ExecutionAlreadyExists')) {
-        throw new ExecutionNameTaken(`an execution named ${name} already exists with different input`);
-      }
+      if (hasErrorName(error, 'ExecutionAlreadyExists')) throw await this.nameTaken(name);
       throw error;
     }
+  }
+
+  /**
+   * Why StartExecution refused the name: "When the original execution is closed, the ExecutionAlreadyExists message
+   * is returned regardless of input"; only an open one refuses for different input (StartExecution's `name`,
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+   */
+  private async nameTaken(name: string): Promise<ExecutionNameTaken> {
+    const existing = await this.describe(executionArnOf(this.stateMachineArn, name)).catch(() => undefined);
+    if (existing && existing.status !== 'RUNNING') {
+      return new ExecutionNameTaken(
+        `an execution named ${name} already ran (${existing.status}${existing.stoppedAt ? ` at ${existing.stoppedAt}` : ''}); ` +
+          'Step Functions keeps a name taken for 90 days, so start the release under a new id',
+      );
+    }
+    if (existing) return new ExecutionNameTaken(`an execution named ${name} is running with different input`);
+    return new ExecutionNameTaken(
+      `an execution named ${name} already exists (running with different input, or closed)`,
+    );
   }
 
   /** The execution, or undefined when no execution has this ARN. */

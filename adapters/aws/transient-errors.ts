@@ -27,6 +27,8 @@ export const TRANSIENT_AWS_ERROR_NAMES = [
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  // A Lambda invoke that gave up waiting (adapters/aws/lambda-function-versions.ts): a cold start is retried.
+  'InvokeTimedOut',
 ] as const;
 
 function httpStatusOf(error: object): number | undefined {

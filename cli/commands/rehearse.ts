@@ -6,6 +6,7 @@ import type { Run } from '../context.ts';
 import { outcomeExitCode } from '../exit-codes.ts';
 import {
   dataDirOption,
+  decimal,
   environmentOption,
   type FaultFlags,
   faultFrom,
@@ -38,6 +39,19 @@ const rehearsalOptions = (): readonly { readonly option: Option; readonly into?:
   { option: environmentOption('--env <name>', 'environment to rehearse').default('prod'), into: 'environment' },
   { option: new Option('--strategy <name>', `traffic strategy: ${STRATEGIES}`).argParser(preset), into: 'strategy' },
   ...faultOptions().map((option) => ({ option })),
+  {
+    option: new Option(
+      '--fail-at-minute <n>',
+      'the new build starts failing --fail-rate (default 0.5) of its requests N virtual minutes after its first one: a fault late in the bake',
+    ).argParser(decimal('fail-at-minute', 0, 24 * 60)),
+  },
+  {
+    option: new Option(
+      '--first-release',
+      "the environment's first release: the function as Terraform's first apply left it (version 1, never verified), so no blue",
+    ),
+    into: 'firstRelease',
+  },
   { option: speedupOption().default(DEFAULT_SPEEDUP), into: 'speedup' },
   { option: rateOption('load generator requests per second').default(REHEARSAL_RATE), into: 'ratePerSecond' },
   { option: dataDirOption(), into: 'dataDir' },
@@ -49,7 +63,9 @@ function summary(out: Output, report: RehearsalReport): string[] {
     ? `version ${report.live.version}${report.live.routing ? ` (+${report.live.routing.weight * 100}% on ${report.live.routing.version})` : ''}`
     : 'none';
   lines.push(`${out.status(report.outcome)}: release ${report.releaseId} in ${report.environment}`);
-  lines.push(`  live: ${live} (blue was version ${report.blueVersion})`);
+  lines.push(
+    `  live: ${live} (${report.blueVersion === null ? 'first release: no blue' : `blue was version ${report.blueVersion}`})`,
+  );
   if (report.reason) lines.push(`  reason: ${report.reason}`);
   const check = report.lastCheck;
   if (check) {
@@ -76,7 +92,16 @@ async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
     const value = o[option.attributeName()];
     if (into && value !== undefined) settings[into] = value;
   }
-  const fault = faultFrom(o);
+  const failAtMinute = typeof o.failAtMinute === 'number' ? o.failAtMinute : undefined;
+  const speedup = typeof o.speedup === 'number' ? o.speedup : DEFAULT_SPEEDUP;
+  const late =
+    failAtMinute === undefined
+      ? undefined
+      : {
+          ...faultFrom({ ...o, failRate: o.failRate ?? 0.5 }),
+          failAfterMs: Math.round((failAtMinute * 60_000) / speedup),
+        };
+  const fault = late ?? faultFrom(o);
   const options = {
     ...settings,
     ...(fault ? { fault } : {}),

@@ -41,6 +41,18 @@ describe('rehearsal faults', () => {
     expect(statuses.slice(3)).toEqual([500, 500]);
   });
 
+  it('failAfterMs starts failRate that long after the first non-health request', async () => {
+    withFault({ failRate: 1, failAfterMs: 30_000 });
+    let now = 1_000;
+    const handler = createHandler(testDeps({ random: () => 0, nowSeconds: () => now }));
+    const statuses = [];
+    for (const at of [1_000, 1_029, 1_030, 1_031]) {
+      now = at;
+      statuses.push((await handler(restEvent({ path: '/version' }))).statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 500, 500]);
+  });
+
   it('latencyMs delays every routed request', async () => {
     withFault({ latencyMs: 250 });
     const slept: number[] = [];

@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { globSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allCommands, type Buildspec, loadBuildspec, PUSHED_DIGEST, runStage } from './codebuild-harness.ts';
 
@@ -127,6 +130,30 @@ describe('the build stage', () => {
     expect(run.stderr).toContain('FAILED [build/trivy-image]');
     expect(run.calls.some((c) => c.startsWith('docker push'))).toBe(false);
     expect(run.artifacts['trivy-image.json']).toBeDefined();
+  });
+
+  it('downloads Trivy once per build host: the verified binary is kept in the build cache', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'switchyard-codebuild-cache-'));
+    try {
+      const first = await runStage(spec, buildEnv, { cacheDir });
+      expect(first.status).toBe(0);
+      expect(first.calls.filter((c) => c.startsWith('curl ') && c.includes('aquasecurity/trivy'))).toHaveLength(2);
+      const second = await runStage(spec, buildEnv, { cacheDir });
+      expect(second.status).toBe(0);
+      expect(second.calls.some((c) => c.startsWith('curl '))).toBe(false);
+      expect(second.stdout).toContain(`trivy ${spec.env.variables.TRIVY_VERSION} from the build cache`);
+      // The scans still run, with the cached binary and its cached database.
+      expect(second.calls.filter((c) => c.startsWith('trivy image')).length).toBe(1);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('gates on fixable HIGH and CRITICAL findings; unfixed ones and accepted, unexpired ones are reported only', async () => {
+    const run = await runStage(spec, buildEnv);
+    const scan = run.calls.find((c) => c.startsWith('trivy image'));
+    expect(scan).toContain('--ignore-unfixed --ignorefile .trivyignore.yaml');
+    expect(scan).toContain('--exit-code 1 --severity HIGH,CRITICAL');
   });
 
   it('builds nothing when the filesystem scan fails', async () => {

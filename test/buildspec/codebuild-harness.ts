@@ -85,7 +85,12 @@ export const PUSHED_DIGEST = `sha256:${'ab'.repeat(32)}`;
  * Runs every command of the buildspec like CodeBuild 0.2 does (one bash, phase order, first failure ends the build),
  * in an empty source directory, with AWS, Docker, npm, Trivy, Terraform and the downloads replaced by logging stubs.
  */
-export async function runStage(spec: Buildspec, env: Record<string, string>): Promise<StageRun> {
+export async function runStage(
+  spec: Buildspec,
+  env: Record<string, string>,
+  /** A build cache kept between runs, as CodeBuild's local cache is on one build host. @default a fresh one */
+  options: { cacheDir?: string } = {},
+): Promise<StageRun> {
   const work = await mkdtemp(join(tmpdir(), 'switchyard-codebuild-'));
   try {
     const src = join(work, 'src');
@@ -125,12 +130,13 @@ export async function runStage(spec: Buildspec, env: Record<string, string>): Pr
         CODEBUILD_SRC_DIR: src,
         CODEBUILD_BUILD_ID: 'switchyard:test',
         STUB_LOG: join(work, 'calls.log'),
+        STUB_SELF: STUB_PATH,
         STUB_STATE: state,
         STUB_PUSHED_DIGEST: PUSHED_DIGEST,
         ...spec.env.variables,
-        TRIVY_CACHE_DIR: join(work, 'cache', 'trivy'),
-        TF_PLUGIN_CACHE_DIR: join(work, 'cache', 'terraform'),
-        npm_config_cache: join(work, 'cache', 'npm'),
+        TRIVY_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'trivy'),
+        TF_PLUGIN_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'terraform'),
+        npm_config_cache: join(options.cacheDir ?? join(work, 'cache'), 'npm'),
         ...env,
       },
       timeout: 30_000,

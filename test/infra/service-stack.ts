@@ -18,6 +18,12 @@ export function synthesizeService(
     (app) =>
       new SwitchyardStack(app, 'Switchyard', {
         source: codebuild.Source.gitHub({ owner: 'acme', repo: 'switchyard', branchOrRef: 'main', webhook: false }),
+        releaseSource: codebuild.Source.gitHub({
+          owner: 'acme',
+          repo: 'switchyard',
+          branchOrRef: 'main',
+          webhook: false,
+        }),
         ...(environments ? { environments } : {}),
       }),
     options,

@@ -37,8 +37,11 @@ describe('the local rehearsal (npm start)', () => {
     ]) {
       expect(entered(report)).toContain(state);
     }
-    // A 10% canary baked 5 minutes, then 100% baked 10, one check a minute: 15 checks.
-    expect(entered(report).filter((s) => s === STATES.check)).toHaveLength(15);
+    // A 10% canary baked 5 minutes, then 100% baked 10, one check a minute: 15 checks; after each bake, two or
+    // three more (the local waits are one check interval) until its last minute's data is complete.
+    const checks = entered(report).filter((s) => s === STATES.check);
+    expect(checks.length).toBeGreaterThanOrEqual(19);
+    expect(checks.length).toBeLessThanOrEqual(21);
     expect(report.live).toEqual({ version: '2' });
     expect(report.traffic.find((t) => t.version === '2')?.invocations).toBeGreaterThan(0);
     expect(report.load.byStatus['200']).toBeGreaterThan(0);
@@ -84,11 +87,46 @@ describe('the local rehearsal (npm start)', () => {
     expect(entered(report)).not.toContain(STATES.bake);
   });
 
+  it("catches a fault that starts in the bake's last minute, naming the late window", async () => {
+    // --fail-at-minute 9.5: the build fails half its requests from 9.5 virtual minutes after Verify green. The onset
+    // runs on the build's own (real) clock, so this run uses ×60: a loaded machine's delays between states then
+    // move the onset by seconds of virtual time rather than minutes.
+    const speedup = 60;
+    const report = await rehearse({
+      ...base,
+      speedup,
+      strategy: { kind: 'all-at-once' },
+      fault: { failRate: 0.5, failAfterRequests: 0, failAfterMs: Math.round((9.5 * 60_000) / speedup) },
+    });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toMatch(/final window \d\d:\d\d:00–\d\d:\d\d:00: error rate [\d.]+% exceeds 1%/);
+    expect(report.live).toEqual({ version: '1' });
+    expect(entered(report)).not.toContain(STATES.finalize);
+  });
+
+  it('rehearses the first release: no blue, the bootstrap digest released and verified', async () => {
+    const report = await rehearse({ ...base, firstRelease: true });
+    expect(report.outcome).toBe('released');
+    expect(report.blueVersion).toBeNull();
+    expect(report.live).toEqual({ version: '1' });
+    expect(entered(report)).toContain(STATES.verify);
+    expect(report.result.output).toMatchObject({ verification: { passed: true } });
+  });
+
   it('keeps the release history in the data directory across restarts', async () => {
     const store = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
     try {
       const page = await store.listReleases({ environment: 'prod', limit: 100 });
-      expect(page.releases.map((r) => r.status).sort()).toEqual(['failed', 'released', 'released', 'rolled-back']);
+      // Each rehearsal but the first-release one starts from a recorded first release of its base version.
+      const rehearsed = page.releases.filter((r) => r.trigger !== 'rehearsal:first-release');
+      expect(rehearsed.map((r) => r.status).sort()).toEqual([
+        'failed',
+        'released',
+        'released',
+        'released',
+        'rolled-back',
+        'rolled-back',
+      ]);
       expect(await store.getLock('switchyard-api-prod#prod')).toBeUndefined();
     } finally {
       store.close();

@@ -32,6 +32,10 @@ describe('npm start options', () => {
       [['--latency-ms=-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
       [['--latency-ms', '-1'], '--latency-ms must be a number from 0 to 60000, written in decimal; got "-1"'],
       [['--bogus'], "unknown option '--bogus'"],
+      [
+        ['--fail-at-minute', 'soon'],
+        '--fail-at-minute must be a number from 0 to 1440, written in decimal; got "soon"',
+      ],
       [['--fail-helth'], "unknown option '--fail-helth' (Did you mean --fail-health?)"],
     ];
     for (const [args, message] of refusals) {

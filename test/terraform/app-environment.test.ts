@@ -45,6 +45,21 @@ describe('the function', () => {
     expect(block(fn, 'logging_config').log_group).toBe('${aws_cloudwatch_log_group.function.name}');
   });
 
+  it("lets Lambda's log filter pass the level-less EMF lines that carry the 5xx metric, whatever the log level", () => {
+    const fn = resource(config, 'aws_lambda_function', 'this');
+    // Lambda gives a JSON line without "level" the level INFO; only Powertools filters by the configured level.
+    expect(block(fn, 'logging_config').application_log_level).toBe('${var.log_level == "DEBUG" ? "DEBUG" : "INFO"}');
+    expect(block(fn, 'environment').variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: '${var.log_level}' });
+    expect(env('dev').logging).toBe('basic');
+  });
+
+  it("refuses what prod's WAF would block: bodies over the Common Rule Set's 8 KB, with the app's own 413", () => {
+    const fn = resource(config, 'aws_lambda_function', 'this');
+    expect(block(fn, 'environment').variables).toMatchObject({ MAX_BODY_BYTES: '8192' });
+    const groups = locals(config).waf_managed_rule_groups as { name: string }[];
+    expect(groups.map((g) => g.name)).toContain('AWSManagedRulesCommonRuleSet');
+  });
+
   it('ignores its image URI, which the state machine owns', () => {
     const fn = resource(config, 'aws_lambda_function', 'this');
     expect(block(fn, 'lifecycle').ignore_changes).toEqual(['${image_uri}']);

@@ -56,6 +56,8 @@ export interface WorldOptions {
   readonly approvals?: 'auto' | 'manual';
   /** The smoke-test signers. @default one stand-in signer for every environment */
   readonly smokeSigners?: SmokeSigners;
+  /** Seconds after its minute ends that a data point becomes readable, as on CloudWatch. @default 0 */
+  readonly metricPublishDelaySeconds?: number;
 }
 
 function json(statusCode: number, body: unknown): InvokeResult {
@@ -68,7 +70,7 @@ function json(statusCode: number, body: unknown): InvokeResult {
  */
 export class ReleaseWorld {
   readonly clock = new ManualClock();
-  readonly metrics = new MemoryVersionMetrics();
+  readonly metrics: MemoryVersionMetrics;
   readonly alarms = new MemoryAlarms();
   readonly store = new MemoryReleaseStore();
   readonly notifier = new MemoryNotifier();
@@ -87,6 +89,10 @@ export class ReleaseWorld {
   constructor(private readonly options: WorldOptions = {}) {
     this.environments = options.environments ?? realEnvironments;
     this.env = options.environment ?? 'prod';
+    this.metrics = new MemoryVersionMetrics({
+      clock: this.clock,
+      publishDelaySeconds: options.metricPublishDelaySeconds ?? 0,
+    });
     this.functions = new MemoryFunctionVersions(async ({ version, imageUri, payload }) => {
       const digest = imageUri.split('@')[1] ?? '';
       const behaviour = options.behaviour?.[digest] ?? {};
@@ -123,8 +129,11 @@ export class ReleaseWorld {
     return env.functionName;
   }
 
-  /** Version 1 from DIGEST_BLUE behind live, blue and green, as Terraform and a first release leave it. */
-  async seed(): Promise<this> {
+  /**
+   * Version 1 from DIGEST_BLUE behind live, blue and green, as Terraform leaves it; with `verified` (the default)
+   * also the record of the first release that verified it, so version 1 is blue for the next release.
+   */
+  async seed(options: { verified?: boolean } = {}): Promise<this> {
     const fn = this.functionName;
     this.registry.push('switchyard-api', DIGEST_BLUE, 'git-1');
     this.registry.push('switchyard-api', DIGEST_GREEN, 'git-2');
@@ -132,6 +141,24 @@ export class ReleaseWorld {
     const { codeSha256 } = await this.functions.updateCodeAndWait(fn, `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`);
     const v1 = await this.functions.publishVersion(fn, 'initial', codeSha256);
     for (const alias of ['live', 'blue', 'green']) await this.functions.ensureAlias(fn, alias, v1.version);
+    if (options.verified ?? true) {
+      const at = new Date(this.clock.now().getTime() - 3_600_000).toISOString();
+      await this.store.createRelease({
+        releaseId: 'release-0',
+        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:release-0',
+        environment: this.env,
+        functionName: fn,
+        imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
+        digest: DIGEST_BLUE,
+        blueVersion: null,
+        greenVersion: v1.version,
+        status: 'released',
+        startedAt: at,
+        endedAt: at,
+        trigger: 'api:test',
+        events: [],
+      });
+    }
     return this;
   }
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { InvokeTimedOut } from '../../adapters/aws/lambda-function-versions.ts';
+import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import { requestFastForward } from '../../core/fast-forward.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import { STATES } from '../../state-machine/state-names.ts';
@@ -26,8 +28,9 @@ describe('release workflow on the synthesized state machine', () => {
     expect(record).toMatchObject({ status: 'released', blueVersion: '1', greenVersion: '2', digest: DIGEST_GREEN });
     expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'released']);
     expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
-    // Ten minutes of bake at one check a minute.
-    expect(world.checkedAt).toEqual(Array(10).fill(100));
+    // Ten minutes of bake at one check a minute, then two more until the last minute's data is complete
+    // (prod's metric delay is 120 s).
+    expect(world.checkedAt).toEqual(Array(12).fill(100));
   });
 
   it('asks the release stage (Scan & provision) to scan and provision by digest for the environment', async () => {
@@ -63,7 +66,7 @@ describe('release workflow on the synthesized state machine', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     expect(await world.shifts()).toEqual([10, 100]);
-    expect(world.checkedAt).toEqual([...Array(5).fill(10), ...Array(10).fill(100)]);
+    expect(world.checkedAt).toEqual([...Array(7).fill(10), ...Array(12).fill(100)]);
     const shiftOutputs = result.events
       .filter((e) => e.type === 'StateExited' && e.state === STATES.shift)
       .map((e) => (e.output as { traffic: { percent: number } }).traffic.percent);
@@ -141,14 +144,14 @@ describe('release workflow on the synthesized state machine', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('ReleaseRolledBack');
-    // The check window looks back two minutes for late data points: 300 invocations, 30 of them errors.
-    expect(result.cause).toContain('error rate 10.00% exceeds 1%');
-    expect(world.checkedAt).toHaveLength(4);
+    // The errors of the fourth minute are judged once that minute's data is complete: two minutes later.
+    expect(result.cause).toContain('window 10:03:00–10:04:00: error rate 30.00% exceeds 1%');
+    expect(world.checkedAt).toHaveLength(6);
     expect(await world.live()).toEqual({ name: 'live', version: '1' });
     expect(await world.lock()).toBeUndefined();
     const rollBack = result.events.find((e) => e.type === 'StateExited' && e.state === STATES.rollBack);
     expect(rollBack?.output).toMatchObject({
-      traffic: { next: 'roll-back', lastCheck: { verdict: 'unhealthy', sample: { invocations: 300, errors: 30 } } },
+      traffic: { next: 'roll-back', lastCheck: { verdict: 'unhealthy', sample: { invocations: 100, errors: 30 } } },
       rollback: { outcome: 'rolled-back', live: { version: '1' } },
     });
     expect(await world.store.getRelease('release-1')).toMatchObject({ status: 'rolled-back' });
@@ -453,5 +456,110 @@ describe('release workflow on the synthesized state machine', () => {
     expect(validated?.output).toMatchObject({
       release: { environment: 'dev', digest: sampleDigest, repositoryName: 'my-repository-name', trigger: 'ecr-push' },
     });
+  });
+});
+
+describe('verdicts on complete data only', () => {
+  it('catches a fault that starts in the last minute of the bake, though its data points arrive late', async () => {
+    // CloudWatch publishes a minute's data points 90 s after the minute ends; the fault starts in minute 10 of 10.
+    const world = await new ReleaseWorld({
+      metricPublishDelaySeconds: 90,
+      traffic: (check) => ({ invocations: 100, errors: check === 9 ? 30 : 0 }),
+    }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+
+    expect(result.error).toBe('ReleaseRolledBack');
+    expect(result.cause).toContain('final window 10:09:00–10:10:00: error rate 30.00% exceeds 1%');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    const checks = result.events
+      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
+      .map((e) => (e.output as { traffic: { next: string; bakedSeconds: number } }).traffic);
+    // The bake's ten minutes end at the tenth check; Finalize is never reached, the late window decides.
+    expect(checks[9]).toMatchObject({ next: 'bake', bakedSeconds: 600 });
+    expect(checks.at(-1)).toMatchObject({ next: 'roll-back' });
+    expect(entered(result)).not.toContain(STATES.finalize);
+  });
+
+  it("finalizes only after the data of the bake's last minute can be complete", async () => {
+    const world = await new ReleaseWorld({ metricPublishDelaySeconds: 90 }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    expect(result.status).toBe('SUCCEEDED');
+    const finalCheck = result.events
+      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
+      .map((e) => (e.output as { traffic: { lastCheck: { window: { end: string } } } }).traffic.lastCheck)
+      .at(-1);
+    // The shift happened at 10:00, the bake ended at 10:10; the last window judged reaches 10:10.
+    expect(finalCheck?.window.end).toBe('2026-11-26T10:10:00.000Z');
+  });
+});
+
+describe('the first release of an environment', () => {
+  it('releases the digest Terraform created the function from: no blue, not refused as already live', async () => {
+    const world = await new ReleaseWorld().seed({ verified: false });
+    const result = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }));
+
+    expect(result.status).toBe('SUCCEEDED');
+    const record = await world.store.getRelease('release-1');
+    expect(record).toMatchObject({ status: 'released', blueVersion: null, greenVersion: '1' });
+    expect(record?.events[0]?.summary).toContain(
+      'which no release verified (the bootstrap version), so there is no blue',
+    );
+    // No blue: straight to 100%, whatever the environment's strategy.
+    expect(await world.shifts()).toEqual([100]);
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+  });
+
+  it('can be retried after it failed verification, and the retry is judged like the first attempt', async () => {
+    const world = await new ReleaseWorld({ smokeSigners: new StaticSmokeSigners({}) }).seed({ verified: false });
+    const failed = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }), { name: 'release-1' });
+    expect(failed.error).toBe('ReleaseFailed');
+    expect(failed.cause).toContain('no smoke-test signing key is configured');
+
+    const retry = new ReleaseWorld();
+    const handlers = world.handlers({ ...world.deps, smokeSigners: retry.deps.smokeSigners });
+    const result = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }), { name: 'release-2', handlers });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await world.store.getRelease('release-2')).toMatchObject({ status: 'released', blueVersion: null });
+  });
+
+  it('refuses the digest once a release verified it live', async () => {
+    const world = await new ReleaseWorld().seed();
+    const result = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }));
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain(`${DIGEST_BLUE} is already live in prod as version 1`);
+  });
+});
+
+describe('a cold first call to the new version', () => {
+  it('gets the cold-start allowance; the smoke requests get the normal timeout', async () => {
+    const world = await new ReleaseWorld().seed();
+    const timeouts: number[] = [];
+    const functions = new Proxy(world.deps.functions, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'invoke' || typeof value !== 'function')
+          return typeof value === 'function' ? value.bind(target) : value;
+        return (fn: string, qualifier: string, payload: unknown, timeoutMs: number) => {
+          timeouts.push(timeoutMs);
+          return value.call(target, fn, qualifier, payload, timeoutMs);
+        };
+      },
+    });
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, functions }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(timeouts).toEqual([15_000, 3000, 3000, 3000]);
+  });
+
+  it('is retried when it times out, instead of failing the version for good', async () => {
+    const world = await new ReleaseWorld().seed();
+    const timedOut = () => new InvokeTimedOut('switchyard-api-prod:2 did not answer within 15000 ms');
+    const functions = failFirst(world.deps.functions, 'invoke', timedOut);
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, functions }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried').map((e) => e.state)).toEqual([STATES.verify]);
   });
 });

@@ -48,10 +48,18 @@ describe('the environment config', () => {
     expect(() => parseEnvironments(envs)).toThrow(/prod\.memoryMb: /);
   });
 
+  it('refuses a first-call timeout shorter than the others', () => {
+    const envs = valid();
+    (envs.prod as { verification: Record<string, unknown> }).verification.firstCallTimeoutMs = 1000;
+    expect(() => parseEnvironments(envs)).toThrow(
+      /prod\.verification\.firstCallTimeoutMs: the first call \(a cold start\) needs at least the timeout/,
+    );
+  });
+
   it('refuses a lock that could expire before the release ends', () => {
     const envs = valid();
     (envs.prod as Record<string, unknown>).lockTtlMinutes = 30;
-    expect(() => parseEnvironments(envs)).toThrow(/prod\.lockTtlMinutes: must be at least 90/);
+    expect(() => parseEnvironments(envs)).toThrow(/prod\.lockTtlMinutes: must be at least 96/);
   });
 
   it('refuses a step schedule that does not end at 100% or does not increase', () => {

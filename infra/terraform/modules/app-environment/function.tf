@@ -80,13 +80,23 @@ resource "aws_lambda_function" "this" {
       POWERTOOLS_SERVICE_NAME = var.function_name
       POWERTOOLS_LOG_LEVEL    = var.log_level
       CLIENT_KEYS_SECRET_NAME = aws_secretsmanager_secret.client_keys.arn
+      # The web ACL's AWSManagedRulesCommonRuleSet (SizeRestrictions_BODY) blocks bodies over 8 KB in prod; the app
+      # refuses them itself with a precise 413 in every environment, so dev and staging (WAF counting only) show
+      # what prod's WAF would stop: "La regla SizeRestrictions_BODY … comprueba los cuerpos de las solicitudes que
+      # superan los 8 KB (8192 bytes). Los cuerpos de solicitudes superiores a 8 KB se bloquean."
+      # (https://repost.aws/es/knowledge-center/waf-http-request-body-inspection)
+      MAX_BODY_BYTES = "8192"
     }
   }
 
+  # Powertools filters the application's own log lines by POWERTOOLS_LOG_LEVEL. Lambda's filter must let INFO
+  # through: "If the "level" value field is invalid or missing, Lambda will assign the log output the level INFO"
+  # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html), and the EMF lines
+  # that carry the application's 5xx metric have no level, so a WARN filter would drop every one of them.
   logging_config {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.function.name
-    application_log_level = var.log_level
+    application_log_level = var.log_level == "DEBUG" ? "DEBUG" : "INFO"
     system_log_level      = "WARN"
   }
 

@@ -16,6 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { digestOfImageUri, LambdaFunctionVersions } from '../../../../adapters/aws/lambda-function-versions.ts';
+import { isTransientAwsError } from '../../../../adapters/aws/transient-errors.ts';
 import { DeploymentFailed } from '../../../../core/errors.ts';
 
 const lambda = mockClient(LambdaClient);
@@ -284,6 +285,24 @@ describe('invoke', () => {
     expect((signal as AbortSignal).aborted).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect((signal as AbortSignal).aborted).toBe(true);
+  });
+
+  it('reports a call that outlived its timeout as InvokeTimedOut, which the state machine retries', async () => {
+    // What the SDK's HTTP handler throws when the abort signal fires: an AbortError caused by the TimeoutError.
+    lambda.on(InvokeCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      throw Object.assign(new Error('Request aborted'), { name: 'AbortError', cause: new Error('timed out') });
+    });
+    const error = await adapter()
+      .invoke(FN, '8', {}, 10)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InvokeTimedOut', message: `${FN}:8 did not answer within 10 ms` });
+    expect(isTransientAwsError(error)).toBe(true);
+  });
+
+  it('passes on an abort it did not cause', async () => {
+    lambda.on(InvokeCommand).rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    await expect(adapter().invoke(FN, '8', {}, 10_000)).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('reports a function error with its payload', async () => {

@@ -43,6 +43,31 @@ describe('StepFunctionsExecutions', () => {
     await expect(executions().start('rel-1', {})).rejects.toBeInstanceOf(ExecutionNameTaken);
   });
 
+  it('says a closed execution holds the name, not "different input"', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand, { executionArn: EXECUTION }).resolves({
+      name: 'rel-1',
+      status: 'SUCCEEDED',
+      startDate: new Date('2026-11-26T10:00:00.000Z'),
+      stopDate: new Date('2026-11-26T10:20:00.000Z'),
+      input: '{}',
+    });
+    const error = await executions()
+      .start('rel-1', {})
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecutionNameTaken);
+    expect(String(error)).toContain('an execution named rel-1 already ran (SUCCEEDED at 2026-11-26T10:20:00.000Z)');
+    expect(String(error)).not.toContain('different input');
+  });
+
+  it('says a running execution with the name has different input', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ name: 'rel-1', status: 'RUNNING', startDate: new Date(), input: '{}' });
+    await expect(executions().start('rel-1', {})).rejects.toThrow(
+      'an execution named rel-1 is running with different input',
+    );
+  });
+
   it('passes other start errors through', async () => {
     sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
     await expect(executions().start('rel-1', {})).rejects.toThrow('throttled');
