@@ -51,6 +51,33 @@ export async function reconcileStoppedExecution(
 
   let live: ReconcileResult['live'] = null;
   try {
+    if (!record && execution.status !== 'FAILED') {
+      // Stopped before Validate release recorded it, which may still be running (StopExecution does not stop a
+      // Lambda): a closed record now makes its later write a no-op, and Validate release then gives its lock back.
+      const at = deps.clock.now().toISOString();
+      const closedAs = execution.status === 'ABORTED' ? 'aborted' : 'failed';
+      const reason = `execution ${execution.status.toLowerCase().replace('_', ' ')} before Validate release recorded it`;
+      const digest =
+        execution.input && typeof execution.input === 'object'
+          ? Reflect.get(execution.input, 'imageDigest')
+          : undefined;
+      await deps.store.createRelease({
+        releaseId,
+        executionArn: execution.executionArn,
+        environment: env.name,
+        functionName: env.functionName,
+        imageUri: '',
+        digest: typeof digest === 'string' ? digest : '',
+        blueVersion: null,
+        status: closedAs,
+        reason,
+        startedAt: at,
+        endedAt: at,
+        trigger: 'reconcile',
+        events: [{ at, kind: 'reconciled', summary: reason, evidence: { status: execution.status } }],
+      });
+      actions.push(`recorded the release as ${closedAs}, so a Validate release still in flight starts nothing`);
+    }
     if (record?.status === 'running') {
       // Close the record before looking at live: a step still in flight checks it after moving an alias and takes
       // its move back, so whichever of the two runs last leaves live on the verified version.

@@ -1,6 +1,6 @@
 import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
-import { DuplicateDelivery, InvalidRelease, ReleaseLocked } from './errors.ts';
+import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from './errors.ts';
 import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
@@ -305,5 +305,14 @@ export async function validateRelease(
       },
     ],
   });
+  // An execution stopped while this ran was reconciled already: its record is closed, and this one (a no-op write)
+  // must not start anything. Give back the lock just taken and stop.
+  const recorded = await deps.store.getRelease(context.releaseId);
+  if (recorded && recorded.status !== 'running') {
+    await deps.store.releaseLock(key, context.releaseId);
+    throw new ReleaseNotRunning(
+      `release ${context.releaseId} was ${recorded.status} while Validate release ran; nothing was started`,
+    );
+  }
   return context;
 }

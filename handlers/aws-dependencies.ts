@@ -44,7 +44,16 @@ export type ServiceFunction = HandlerTask | typeof RECONCILE;
 export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   [STATES.validate]: {
     registry: ['digestExists'],
-    store: ['recordDelivery', 'getRelease', 'updateRelease', 'getLock', 'acquireLock', 'createRelease', 'listReleases'],
+    store: [
+      'recordDelivery',
+      'getRelease',
+      'updateRelease',
+      'getLock',
+      'acquireLock',
+      'releaseLock',
+      'createRelease',
+      'listReleases',
+    ],
     functions: ['getAlias', 'versionImageDigest'],
     alarms: ['describe'],
   },
@@ -77,7 +86,7 @@ export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   },
   [RECONCILE]: {
     functions: ['getAlias', 'updateAlias'],
-    store: ['getRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    store: ['getRelease', 'createRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
     notifier: ['notify'],
   },
 };

@@ -14,6 +14,7 @@ import type { Environments } from '../config/schema.ts';
 import type { Notification } from '../core/ports.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { newReleaseId } from '../core/release-id.ts';
+import { verifiedLive } from '../core/validate-release.ts';
 import { ecrEventToRequest } from '../core/release-request.ts';
 import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
@@ -189,6 +190,9 @@ export class LocalRuntime {
   async bootstrap(environment: string, image: LocalImage): Promise<string> {
     const env = environmentNamed(environment, this.environments);
     const version = await this.provisionEnvironment(environment, image);
+    // A resumed environment already has the record that made its live version verified.
+    const liveDigest = await this.functions.versionImageDigest(env.functionName, version);
+    if (await verifiedLive(this.store, env, version, liveDigest)) return version;
     const at = this.clock.now().toISOString();
     await this.store.createRelease({
       releaseId: newReleaseId(env.name),

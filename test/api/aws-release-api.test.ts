@@ -193,6 +193,22 @@ releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-
       const version = await functions.publishVersion(env.functionName, digest, codeSha256);
       await functions.ensureAlias(env.functionName, env.aliases.live, version.version);
       if (version.version === '1') await functions.ensureAlias(env.functionName, env.aliases.blue, version.version);
+      if (digest !== DIGEST) continue;
+      await store.createRelease({
+        releaseId: `rel-${env.name}-contract-live`,
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:switchyard-release:rel-${env.name}-contract-live`,
+        environment: env.name,
+        functionName: env.functionName,
+        imageUri: `$HOST/${env.repositoryName}@$DIGEST`,
+        digest: DIGEST,
+        blueVersion: '1',
+        greenVersion: version.version,
+        status: 'released',
+        startedAt: new Date(0).toISOString(),
+        endedAt: new Date(0).toISOString(),
+        trigger: 'api:contract',
+        events: [],
+      });
     }
   },
 }));

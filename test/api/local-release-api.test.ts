@@ -76,6 +76,21 @@ releaseApiContract('local runtime', () => ({
     );
     const version = await runtime.functions.publishVersion(env.functionName, 'contract', codeSha256);
     await runtime.functions.updateAlias(env.functionName, env.aliases.live, version.version);
+    await runtime.store.createRelease({
+      releaseId: `rel-${env.name}-contract-live`,
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:switchyard-release:rel-${env.name}-contract-live`,
+      environment: env.name,
+      functionName: env.functionName,
+      imageUri: `$LOCAL_REGISTRY_HOST/${env.repositoryName}@$candidate.digest`,
+      digest: candidate.digest,
+      blueVersion: '1',
+      greenVersion: version.version,
+      status: 'released',
+      startedAt: new Date(0).toISOString(),
+      endedAt: new Date(0).toISOString(),
+      trigger: 'api:contract',
+      events: [],
+    });
   },
 }));
 

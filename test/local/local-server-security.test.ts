@@ -44,7 +44,8 @@ const withToken = () => ({ ...json, [API_TOKEN_HEADER]: token });
 async function releasesListed(): Promise<unknown[]> {
   const list = await send('GET', '/releases', { [API_TOKEN_HEADER]: token });
   expect(list.status).toBe(200);
-  return list.body.releases as unknown[];
+  // The server's set-up record (version 1 standing for a verified first release) is not a release anyone started.
+  return (list.body.releases as { trigger?: string }[]).filter((r) => r.trigger !== 'rehearsal:first-release');
 }
 
 beforeAll(async () => {

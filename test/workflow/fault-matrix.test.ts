@@ -113,6 +113,18 @@ const SCENARIOS: readonly Scenario[] = [
     input: (w) => w.apiRequest({ imageDigest: DIGEST_BLUE }),
   },
   {
+    // StopExecution and its reconcile can beat a Validate release still in flight: the release must start nothing.
+    name: 'reconciled while validating',
+    options: { environments: prod },
+    input: (w) => w.apiRequest(),
+    setup: async (world) => {
+      await reconcileStoppedExecution(
+        { name: RELEASE, executionArn: 'stopped', status: 'ABORTED', input: world.apiRequest() },
+        world.deps,
+      );
+    },
+  },
+  {
     name: 'duplicate ECR push',
     options: { environment: 'dev' },
     input: () => pushInput(),

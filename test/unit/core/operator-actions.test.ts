@@ -111,8 +111,15 @@ describe('reconciling a stopped execution', () => {
       { name: 'rel-early', executionArn: 'x', status: 'ABORTED', input: { environment: 'prod' } },
       deps,
     );
-    expect(result.actions).toEqual(['freed the environment lock']);
+    expect(result.actions).toEqual([
+      'recorded the release as aborted, so a Validate release still in flight starts nothing',
+      'freed the environment lock',
+    ]);
     expect(await deps.store.getLock(LOCK)).toBeUndefined();
+    expect(await deps.store.getRelease('rel-early')).toMatchObject({
+      status: 'aborted',
+      reason: 'execution aborted before Validate release recorded it',
+    });
   });
 });
 

@@ -110,7 +110,9 @@ describe('health judgement', () => {
     expect(checked.next).toBe('finalize');
     // The evidence says what the step was judged on, apart from the quiet window.
     expect(checked.lastCheck?.reasons).toEqual([
-      '0 invocations, fewer than the 50 needed to judge',
+      expect.stringMatching(
+        /^final window \d\d:\d\d:00–\d\d:\d\d:00: 0 invocations, fewer than the 50 needed to judge$/,
+      ),
       `over the whole ${shifted.bakeSeconds / 60}-minute step: error rate 0.00% over 100 invocations`,
     ]);
   });
