@@ -41,7 +41,7 @@ export async function reconcileStoppedExecution(
 ): Promise<ReconcileResult> {
   const releaseId = execution.name;
   const actions: string[] = [];
-  const record = await deps.store.getRelease(releaseId);
+  let record = await deps.store.getRelease(releaseId);
   const envName =
     (record?.environment as EnvironmentName | undefined) ?? environmentOf(execution.input, deps.environments);
   const env = envName ? deps.environments[envName] : undefined;
@@ -76,7 +76,11 @@ export async function reconcileStoppedExecution(
         trigger: 'reconcile',
         events: [{ at, kind: 'reconciled', summary: reason, evidence: { status: execution.status } }],
       });
-      actions.push(`recorded the release as ${closedAs}, so a Validate release still in flight starts nothing`);
+      // Validate release may have recorded it between the read above and this write: then that record is closed below.
+      record = await deps.store.getRelease(releaseId);
+      if (record?.trigger === 'reconcile') {
+        actions.push(`recorded the release as ${closedAs}, so a Validate release still in flight starts nothing`);
+      }
     }
     if (record?.status === 'running') {
       // Close the record before looking at live: a step still in flight checks it after moving an alias and takes

@@ -235,7 +235,14 @@ async function invariants(
   const lock = await world.lock();
   if (lock) violations.push(`the lock is still held by ${lock.releaseId}`);
   const alerts = world.notifier.sent.filter((n) => n.releaseId === RELEASE).map((n) => n.outcome);
-  if (!record) {
+  // Stopped before Validate release recorded it: the reconcile's closed record stands in for it, and nothing moved.
+  const stoppedBeforeValidation = record?.trigger === 'reconcile';
+  if (stoppedBeforeValidation) {
+    if (record.status === 'running' || !record.reason) violations.push(`the reconcile's record is ${record.status}`);
+    if (!alerts.includes('reconciled') && !notifierFaulted)
+      violations.push('no reconciled alert for a stopped release');
+  }
+  if (!record || stoppedBeforeValidation) {
     // Refused at Validate release (or a duplicate delivery) before anything was recorded: nothing moved.
     if (JSON.stringify(live) !== JSON.stringify(run.liveBefore)) {
       violations.push(`live moved from ${JSON.stringify(run.liveBefore)} to ${JSON.stringify(live)} with no record`);
