@@ -304,15 +304,23 @@ async function fastForward(event: ProxyEvent, releaseId: string, ops: ReleaseOpe
 
 async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
   const { reason } = parseBody(AbortBody, event);
-  const record = await recordOrThrow(ops, releaseId);
-  if (record.status !== 'running') throw new ReleaseNotRunning(`release ${releaseId} has ended (${record.status})`);
+  const record = await ops.store.getRelease(releaseId);
+  // A release still in Validate release has an execution but no record yet: it is stopped all the same, and the
+  // reconcile handler records it as aborted so that Validate release starts nothing.
+  const execution = record ? undefined : await ops.describeExecution(releaseId);
+  if (!record && execution?.status !== 'RUNNING') throw new ReleaseNotFound(`no running release ${releaseId}`);
+  if (record && record.status !== 'running') {
+    throw new ReleaseNotRunning(`release ${releaseId} has ended (${record.status})`);
+  }
   const by = callerOf(event);
   const cause = `aborted by ${by}${reason ? `: ${reason}` : ''}`;
-  await ops.store.updateRelease(
-    releaseId,
-    {},
-    { at: ops.clock.now().toISOString(), kind: 'abort-requested', summary: cause, evidence: { by, reason } },
-  );
+  if (record) {
+    await ops.store.updateRelease(
+      releaseId,
+      {},
+      { at: ops.clock.now().toISOString(), kind: 'abort-requested', summary: cause, evidence: { by, reason } },
+    );
+  }
   await ops.stopExecution(releaseId, cause);
   return json(202, {
     releaseId,
