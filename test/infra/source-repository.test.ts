@@ -1,14 +1,14 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { githubSources } from '../../infra/source-repository.ts';
 import { SwitchyardStack } from '../../infra/switchyard-stack.ts';
+import { synthesizeTemplate } from '../../state-machine/synthesize.ts';
 
 describe('the CodeBuild sources as `cdk deploy` builds them', () => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const sources = githubSources('acme/switchyard', 'main');
-  const stack = new SwitchyardStack(app, 'Switchyard', { source: sources.build, releaseSource: sources.release });
-  const projects = Template.fromStack(stack).findResources('AWS::CodeBuild::Project');
+  const { template } = synthesizeTemplate(
+    (app) => new SwitchyardStack(app, 'Switchyard', { source: sources.build, releaseSource: sources.release }),
+  );
+  const projects = template.findResources('AWS::CodeBuild::Project');
   const byStage = (stage: string) =>
     Object.values(projects).find((p) => JSON.stringify(p.Properties?.Description ?? '').includes(stage));
 
