@@ -25,7 +25,7 @@ import { environmentNamed, environments, lockKey } from '../../config/environmen
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { fakeDynamoDbTable } from '../contract/aws-fakes/dynamodb-table.ts';
 import { invoke, signedEvent } from './api-events.ts';
-import { type ApiFixture, CALLER, releaseApiContract } from './release-api.contract.ts';
+import { type ApiFixture, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SwitchyardRelease';
 const DIGEST = `sha256:${'c'.repeat(64)}`;
@@ -194,21 +194,9 @@ releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-
       await functions.ensureAlias(env.functionName, env.aliases.live, version.version);
       if (version.version === '1') await functions.ensureAlias(env.functionName, env.aliases.blue, version.version);
       if (digest !== DIGEST) continue;
-      await store.createRelease({
-        releaseId: `rel-${env.name}-contract-live`,
-        executionArn: `arn:aws:states:us-east-1:123456789012:execution:switchyard-release:rel-${env.name}-contract-live`,
-        environment: env.name,
-        functionName: env.functionName,
-        imageUri: `$HOST/${env.repositoryName}@$DIGEST`,
-        digest: DIGEST,
-        blueVersion: '1',
-        greenVersion: version.version,
-        status: 'released',
-        startedAt: new Date(0).toISOString(),
-        endedAt: new Date(0).toISOString(),
-        trigger: 'api:contract',
-        events: [],
-      });
+      await store.createRelease(
+        releasedRecord(env, version.version, `${HOST}/${env.repositoryName}@${DIGEST}`, DIGEST),
+      );
     }
   },
 }));

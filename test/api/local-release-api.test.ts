@@ -8,7 +8,7 @@ import { environmentNamed } from '../../config/environments.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage } from '../../local/local-registry.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { eventually, invoke, signedEvent } from './api-events.ts';
-import { type ApiFixture, CALLER, releaseApiContract } from './release-api.contract.ts';
+import { type ApiFixture, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -76,21 +76,14 @@ releaseApiContract('local runtime', () => ({
     );
     const version = await runtime.functions.publishVersion(env.functionName, 'contract', codeSha256);
     await runtime.functions.updateAlias(env.functionName, env.aliases.live, version.version);
-    await runtime.store.createRelease({
-      releaseId: `rel-${env.name}-contract-live`,
-      executionArn: `arn:aws:states:us-east-1:123456789012:execution:switchyard-release:rel-${env.name}-contract-live`,
-      environment: env.name,
-      functionName: env.functionName,
-      imageUri: `$LOCAL_REGISTRY_HOST/${env.repositoryName}@$candidate.digest`,
-      digest: candidate.digest,
-      blueVersion: '1',
-      greenVersion: version.version,
-      status: 'released',
-      startedAt: new Date(0).toISOString(),
-      endedAt: new Date(0).toISOString(),
-      trigger: 'api:contract',
-      events: [],
-    });
+    await runtime.store.createRelease(
+      releasedRecord(
+        env,
+        version.version,
+        `${LOCAL_REGISTRY_HOST}/${env.repositoryName}@${candidate.digest}`,
+        candidate.digest,
+      ),
+    );
   },
 }));
 

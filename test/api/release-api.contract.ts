@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { EnvironmentConfig } from '../../config/schema.ts';
+import type { ReleaseRecord } from '../../core/ports.ts';
 
 export interface ApiReply {
   readonly status: number;
@@ -19,6 +21,32 @@ export interface ApiFixture {
    * that released release, which is what makes a live version verified.
    */
   liveAheadOfBlue(environment: string): Promise<void>;
+}
+
+/** The record of the release that made `version` (of `digest`) live in `env`: what makes a live version verified. */
+export function releasedRecord(
+  env: EnvironmentConfig,
+  version: string,
+  imageUri: string,
+  digest: string,
+): ReleaseRecord {
+  const releaseId = `rel-${env.name}-contract-live`;
+  const at = new Date(0).toISOString();
+  return {
+    releaseId,
+    executionArn: `arn:aws:states:us-east-1:123456789012:execution:switchyard-release:${releaseId}`,
+    environment: env.name,
+    functionName: env.functionName,
+    imageUri,
+    digest,
+    blueVersion: '1',
+    greenVersion: version,
+    status: 'released',
+    startedAt: at,
+    endedAt: at,
+    trigger: 'api:contract',
+    events: [],
+  };
 }
 
 export const CALLER = 'arn:aws:sts::123456789012:assumed-role/Operator/alice';
