@@ -12,7 +12,7 @@ import {
   ReleaseNotRunning,
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
-import type { LockHolder } from '../core/ports.ts';
+import type { LockHolder, ReleaseRecord } from '../core/ports.ts';
 import { newReleaseId } from '../core/release-id.ts';
 import { checkRelease, lockedError } from '../core/validate-release.ts';
 import { logger } from '../handlers/powertools.ts';
@@ -329,6 +329,25 @@ async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOp
   });
 }
 
+/** The start input of a release that follows on from `record` (a promotion or a retry): its digest, into `env`. */
+function followOnInput(
+  event: ProxyEvent,
+  record: ReleaseRecord,
+  env: EnvironmentConfig,
+  reason: string,
+  link: { readonly promotedFrom: string } | { readonly retryOf: string },
+): Record<string, unknown> {
+  return {
+    trigger: 'api',
+    environment: env.name,
+    imageDigest: record.digest,
+    repositoryName: env.repositoryName,
+    requestedBy: callerOf(event).slice(0, 256),
+    reason,
+    ...link,
+  };
+}
+
 async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
   const { reason, acceptWarnings, environment } = parseBody(PromoteToNextBody, event);
   const record = await recordOrThrow(ops, releaseId);
@@ -347,15 +366,9 @@ async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseO
     );
   }
   const next = environmentOrThrow(from.promotesTo, ops);
-  const input: Record<string, unknown> = {
-    trigger: 'api',
-    environment: next.name,
-    imageDigest: record.digest,
-    repositoryName: next.repositoryName,
-    requestedBy: callerOf(event).slice(0, 256),
-    reason: reason ?? `promotion of ${releaseId} from ${from.name}`,
+  const input = followOnInput(event, record, next, reason ?? `promotion of ${releaseId} from ${from.name}`, {
     promotedFrom: releaseId,
-  };
+  });
   return startNamedRelease(ops, next, promotionReleaseId(next.name, releaseId), input, true);
 }
 
@@ -369,15 +382,9 @@ async function retryRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOp
     );
   }
   const env = environmentOrThrow(record.environment, ops);
-  const input: Record<string, unknown> = {
-    trigger: 'api',
-    environment: env.name,
-    imageDigest: record.digest,
-    repositoryName: env.repositoryName,
-    requestedBy: callerOf(event).slice(0, 256),
-    reason: `retry of ${releaseId}${reason ? `: ${reason}` : ''}`,
+  const input = followOnInput(event, record, env, `retry of ${releaseId}${reason ? `: ${reason}` : ''}`, {
     retryOf: releaseId,
-  };
+  });
   return startNamedRelease(ops, env, retryReleaseId(releaseId), input, true);
 }
 
