@@ -359,8 +359,8 @@ async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseO
   if (record.status !== 'released') {
     throw new Conflict(`release ${releaseId} is ${record.status}; only a released digest is promoted`);
   }
-  const warnings = record.events.find((e) => e.kind === 'released')?.evidence?.warnings;
-  if (Array.isArray(warnings) && warnings.length > 0 && !acceptWarnings) {
+  const warnings = record.releasedWithWarnings ?? [];
+  if (warnings.length > 0 && !acceptWarnings) {
     throw new Conflict(
       `release ${releaseId} went live with warnings (${warnings.join('; ')}); send acceptWarnings: true to promote it`,
     );

@@ -1,4 +1,3 @@
-import { FAST_FORWARD_EVENT } from './fast-forward.ts';
 import type {
   AlarmState,
   Alarms,
@@ -134,7 +133,7 @@ export async function checkHealth(
     release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
     deps.store.getRelease(release.releaseId),
   ]);
-  const fastForward = record?.events.find((e) => e.kind === FAST_FORWARD_EVENT);
+  const fastForward = record?.fastForwardRequested;
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const judged = judgeSample(sample, release.health, firing);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;

@@ -1,3 +1,5 @@
+import type { ReleaseEvent, ReleaseState } from './release-events.ts';
+
 /**
  * The narrow ports the release logic needs. AWS adapters (`adapters/aws`) and in-memory adapters
  * (`adapters/memory`, used by the local runtime and the tests) implement them and pass one contract suite.
@@ -93,14 +95,13 @@ export type LockResult = { readonly acquired: true } | { readonly acquired: fals
 
 export type ReleaseStatus = 'running' | 'released' | 'rolled-back' | 'failed' | 'aborted';
 
-export interface ReleaseEvent {
-  readonly at: string;
-  readonly kind: string;
-  readonly summary: string;
-  readonly evidence?: Record<string, unknown>;
-}
+export type { ReleaseEvent, ReleaseState } from './release-events.ts';
 
-export interface ReleaseRecord {
+/**
+ * A release's summary, its history (`events`, for people) and the typed state later decisions read
+ * (`ReleaseState`), which the store sets in the same write as the event that causes it.
+ */
+export interface ReleaseRecord extends ReleaseState {
   readonly releaseId: string;
   readonly executionArn: string;
   readonly environment: string;

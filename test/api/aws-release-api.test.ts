@@ -344,7 +344,7 @@ describe('the release API on AWS sends exactly these commands', () => {
           at: new Date().toISOString(),
           kind: 'released',
           summary: 'live → version 2',
-          evidence: { warnings: ['step 1 (100%) promoted without enough traffic to judge'] },
+          evidence: { lastCheck: null, warnings: ['step 1 (100%) promoted without enough traffic to judge'] },
         },
       ],
     });
