@@ -185,6 +185,18 @@ export interface Notifier {
   notify(notification: Notification): Promise<void>;
 }
 
+/** The release workflow's executions, each named by its release id (Step Functions in the cloud, the local engine). */
+export interface ReleaseExecutions {
+  /** The ARN of the execution named `releaseId` (whether or not it exists). */
+  executionArnFor(releaseId: string): string;
+  /** StartExecution named by the release id; throws `ExecutionNameTaken` when the name is already used. */
+  startExecution(releaseId: string, input: Record<string, unknown>): Promise<{ executionArn: string }>;
+  /** The execution's status, or undefined when no execution has this name. */
+  describeExecution(releaseId: string): Promise<{ readonly executionArn: string; readonly status: string } | undefined>;
+  /** StopExecution; the reconcile rule then restores `live` and frees the lock. */
+  stopExecution(releaseId: string, cause: string): Promise<void>;
+}
+
 /** Answers a `.waitForTaskToken` state (Step Functions SendTaskSuccess / SendTaskFailure). */
 export interface TaskTokens {
   succeed(taskToken: string, output: unknown): Promise<void>;
