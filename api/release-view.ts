@@ -79,7 +79,15 @@ export interface ReleaseDetail
 }
 
 export function summarize(record: ReleaseRecord, region: string): ReleaseSummary {
-  const { events, ...rest } = record;
+  // The typed state is for decisions (and the detail's `awaitingApproval`); the list shows the record as it was.
+  const {
+    events,
+    fastForwardRequested: _fastForward,
+    awaitingApproval: _approval,
+    releasedWithWarnings: _warnings,
+    notedDuplicates: _duplicates,
+    ...rest
+  } = record;
   const last = events.at(-1);
   return {
     ...rest,

@@ -348,6 +348,10 @@ describe('the release API on AWS sends exactly these commands', () => {
         },
       ],
     });
+    // The list shows the record's summary as before: the typed state the decision reads stays out of it.
+    const listed = await call('GET', '/releases?environment=dev');
+    expect(listed.body.releases[0].releaseId).toBe('rel-dev-2');
+    expect(Object.keys(listed.body.releases[0])).not.toContain('releasedWithWarnings');
     const held = await call('POST', '/releases/rel-dev-2/promote-to-next', {});
     expect(held.status).toBe(409);
     expect(held.body.message).toContain('went live with warnings (step 1 (100%) promoted without enough traffic');
