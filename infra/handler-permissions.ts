@@ -1,4 +1,4 @@
-import type { AwsPort, PortGrants, PortMethods } from '../handlers/aws-dependencies.ts';
+import type { AwsPort, PortGrants, PortMethods } from '../contract/service-functions.ts';
 
 /**
  * The IAM actions behind each adapter method: exactly the SDK commands it sends (`GetAliasCommand` →

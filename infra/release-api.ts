@@ -10,9 +10,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
-import { STATE_MACHINE_ARN_VAR } from '../api/aws-release-operations.ts';
 import type { Environments } from '../config/schema.ts';
-import { ENV_VARS, RELEASE_API_GRANTS, requiredEnvVars } from '../handlers/aws-dependencies.ts';
+import { ENV_VARS, RELEASE_API_ENTRY, RELEASE_API_GRANTS, requiredEnvVars } from '../contract/service-functions.ts';
 import { actionsFor, historyQuery, listingQuery } from './handler-permissions.ts';
 import { applicationFunctionArns } from './service-functions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
@@ -87,14 +86,14 @@ export class ReleaseApiFunction extends Construct {
       [ENV_VARS.registryHost]: Fn.select(0, Fn.split('/', props.repository.repositoryUri)),
     };
     this.handler = new SwitchyardFunction(this, 'Handler', {
-      entry: 'handlers/lambda/release-api.ts',
+      entry: RELEASE_API_ENTRY,
       description: 'Release API: start, list, show, approve, promote, abort releases; roll back environments',
       serviceName: 'switchyard',
       logLevel: props.logLevel,
       logRetention: props.logRetention,
       environment: {
         ...Object.fromEntries(requiredEnvVars(RELEASE_API_GRANTS).map((name) => [name, values[name] ?? ''])),
-        [STATE_MACHINE_ARN_VAR]: props.stateMachine.stateMachineArn,
+        [ENV_VARS.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
     });
     const role = this.handler.role;

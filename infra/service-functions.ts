@@ -11,13 +11,14 @@ import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import {
+  ENTRY_FILES,
   ENV_VARS,
   FUNCTION_GRANTS,
   type PortGrants,
   RECONCILE,
   requiredEnvVars,
   type ServiceFunction,
-} from '../handlers/aws-dependencies.ts';
+} from '../contract/service-functions.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../state-machine/state-names.ts';
 import { actionsFor, historyQuery, listingQuery, PLATFORM_ACTIONS } from './handler-permissions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
@@ -37,20 +38,6 @@ export function applicationFunctionArns(stack: Stack, envs: readonly Environment
     return [arn, `${arn}:*`];
   });
 }
-
-/** Each service function's entry file (one thin file per function in handlers/lambda/). */
-export const ENTRY_FILES: Readonly<Record<ServiceFunction, string>> = {
-  [STATES.validate]: 'handlers/lambda/validate-release.ts',
-  [STATES.deploy]: 'handlers/lambda/deploy-green.ts',
-  [STATES.verify]: 'handlers/lambda/verify-green.ts',
-  [STATES.approval]: 'handlers/lambda/await-approval.ts',
-  [STATES.shift]: 'handlers/lambda/shift-traffic.ts',
-  [STATES.check]: 'handlers/lambda/check-health.ts',
-  [STATES.rollBack]: 'handlers/lambda/roll-back.ts',
-  [STATES.finalize]: 'handlers/lambda/finalize.ts',
-  [STATES.recordFailure]: 'handlers/lambda/record-failure.ts',
-  [RECONCILE]: 'handlers/lambda/reconcile.ts',
-};
 
 /** Construct ids, which also name the functions' log groups and roles in the template. */
 export const FUNCTION_IDS: Readonly<Record<ServiceFunction, string>> = {

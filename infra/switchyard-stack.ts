@@ -9,7 +9,7 @@ import {
   pushTargets,
 } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
-import { RECONCILE } from '../handlers/aws-dependencies.ts';
+import { RECONCILE } from '../contract/service-functions.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import { AlertsTopic } from './alerts-topic.ts';
 import { ImageBuildProject } from './image-build-project.ts';

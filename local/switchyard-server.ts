@@ -6,7 +6,6 @@ import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ImageTagAlreadyExists } from '../adapters/memory/memory-registry.ts';
-import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
 import { FaultOptionsSchema } from '../app/build.ts';
 import { environmentNamed, lockKey } from '../config/environments.ts';
@@ -21,6 +20,7 @@ import { LoadGenerator } from './load-generator.ts';
 import { IDLE_RATE, type LoadPlan, loadPlan } from './load-plan.ts';
 import { DEFAULT_LOCAL_PORT, DEFAULT_SPEEDUP } from './local-defaults.ts';
 import type { LocalImage } from './local-registry.ts';
+import { ExecutionLog, LocalReleaseOperations } from './local-release-operations.ts';
 import { LocalRuntime } from './runtime.ts';
 
 const CONSOLE_DIR = resolve(fileURLToPath(new URL('../console', import.meta.url)));

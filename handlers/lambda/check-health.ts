@@ -1,4 +1,9 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { cloudWatchAlarms, cloudWatchMetrics, dynamoDbStore, lambdaEntry, snsNotifier } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.check);
+export const handler = lambdaEntry(STATES.check, {
+  metrics: cloudWatchMetrics,
+  alarms: cloudWatchAlarms,
+  store: dynamoDbStore,
+  notifier: snsNotifier,
+});

@@ -1,4 +1,4 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { dynamoDbStore, lambdaEntry, lambdaFunctions } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.deploy);
+export const handler = lambdaEntry(STATES.deploy, { functions: lambdaFunctions, store: dynamoDbStore });

@@ -1,4 +1,8 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.finalize);
+export const handler = lambdaEntry(STATES.finalize, {
+  functions: lambdaFunctions,
+  store: dynamoDbStore,
+  notifier: snsNotifier,
+});

@@ -1,3 +1,8 @@
-import { lambdaEntry, RECONCILE } from '../aws-dependencies.ts';
+import { RECONCILE } from '../../contract/service-functions.ts';
+import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(RECONCILE);
+export const handler = lambdaEntry(RECONCILE, {
+  functions: lambdaFunctions,
+  store: dynamoDbStore,
+  notifier: snsNotifier,
+});

@@ -1,4 +1,4 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { dynamoDbStore, lambdaEntry, snsNotifier } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.recordFailure);
+export const handler = lambdaEntry(STATES.recordFailure, { store: dynamoDbStore, notifier: snsNotifier });

@@ -1,3 +1,8 @@
-import { releaseApiEntry } from '../../api/aws-release-operations.ts';
+import { dynamoDbStore, ecrRegistry, lambdaFunctions, releaseApiEntry, snsNotifier } from '../../wiring/aws.ts';
 
-export const handler = releaseApiEntry();
+export const handler = releaseApiEntry({
+  store: dynamoDbStore,
+  registry: ecrRegistry,
+  functions: lambdaFunctions,
+  notifier: snsNotifier,
+});

@@ -1,4 +1,8 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.rollBack);
+export const handler = lambdaEntry(STATES.rollBack, {
+  functions: lambdaFunctions,
+  store: dynamoDbStore,
+  notifier: snsNotifier,
+});

@@ -1,4 +1,9 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { cloudWatchAlarms, dynamoDbStore, ecrRegistry, lambdaEntry, lambdaFunctions } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.validate);
+export const handler = lambdaEntry(STATES.validate, {
+  registry: ecrRegistry,
+  store: dynamoDbStore,
+  functions: lambdaFunctions,
+  alarms: cloudWatchAlarms,
+});

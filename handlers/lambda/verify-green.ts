@@ -1,4 +1,8 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { lambdaEntry } from '../aws-dependencies.ts';
+import { dynamoDbStore, lambdaEntry, lambdaFunctions, secretsManagerSmokeSigners } from '../../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.verify);
+export const handler = lambdaEntry(STATES.verify, {
+  functions: lambdaFunctions,
+  store: dynamoDbStore,
+  smokeSigners: secretsManagerSmokeSigners,
+});

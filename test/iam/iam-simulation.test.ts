@@ -5,7 +5,7 @@ import {
   RECONCILE,
   RELEASE_API_GRANTS,
   type ServiceFunction,
-} from '../../handlers/aws-dependencies.ts';
+} from '../../contract/service-functions.ts';
 import { ADAPTER_ACTIONS, allActionsFor } from '../../infra/handler-permissions.ts';
 import { RELEASE_API_STATE_MACHINE_ACTIONS } from '../../infra/release-api.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';

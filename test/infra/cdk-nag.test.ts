@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { RECONCILE } from '../../handlers/aws-dependencies.ts';
+import { RECONCILE } from '../../contract/service-functions.ts';
 import { service, synthesizeService } from './service-stack.ts';
 
 function acknowledgements(scope: IConstruct): Array<{ path: string; id: string; reason: string }> {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FUNCTION_GRANTS,
-  MissingEnvironmentVariable,
-  PortNotGranted,
-  RECONCILE,
-  restrictToGrants,
-  type ServiceFunction,
-  serviceHandler,
-} from '../../handlers/aws-dependencies.ts';
+import { FUNCTION_GRANTS, RECONCILE, type ServiceFunction } from '../../contract/service-functions.ts';
 import { reconcileHandler } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../../state-machine/state-names.ts';
+import { MissingEnvironmentVariable, PortNotGranted, restrictToGrants, serviceHandler } from '../../wiring/aws.ts';
 import { DIGEST_GREEN, ReleaseWorld } from '../workflow/harness.ts';
 
 /**

@@ -36,9 +36,9 @@ import { LambdaFunctionVersions } from '../../adapters/aws/lambda-function-versi
 import { SecretsManagerSmokeSigners } from '../../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
 import { environments } from '../../config/environments.ts';
-import { FUNCTION_GRANTS, type ServiceFunction } from '../../handlers/aws-dependencies.ts';
+import { ENTRY_FILES, FUNCTION_GRANTS, type ServiceFunction } from '../../contract/service-functions.ts';
 import { ADAPTER_ACTIONS, allActionsFor, PLATFORM_ACTIONS } from '../../infra/handler-permissions.ts';
-import { ENTRY_FILES, FUNCTION_IDS } from '../../infra/service-functions.ts';
+import { FUNCTION_IDS } from '../../infra/service-functions.ts';
 import { resourceOf, service } from './service-stack.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

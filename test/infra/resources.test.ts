@@ -4,7 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RELEASE_TABLE } from '../../adapters/aws/dynamodb-release-store.ts';
 import { APPLICATION, environments, loggingSettings } from '../../config/environments.ts';
-import { ENV_VARS, FUNCTION_GRANTS, requiredEnvVars } from '../../handlers/aws-dependencies.ts';
+import { ENV_VARS, FUNCTION_GRANTS, requiredEnvVars } from '../../contract/service-functions.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
 import { TERRAFORM_OUTPUTS } from '../../infra/terraform-state.ts';
 import { synthesizeTemplate } from '../../state-machine/synthesize.ts';

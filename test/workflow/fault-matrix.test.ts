@@ -1,9 +1,9 @@
 import { readFileSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { environments as configured } from '../../config/environments.ts';
+import { AWS_PORTS, type AwsPort, FUNCTION_GRANTS, RECONCILE } from '../../contract/service-functions.ts';
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
-import { AWS_PORTS, type AwsPort, FUNCTION_GRANTS, RECONCILE } from '../../handlers/aws-dependencies.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { startExecution } from '../../local/engine.ts';

@@ -1,39 +1,21 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import type { Context } from 'aws-lambda';
-import { hasErrorName } from '../adapters/aws/error-names.ts';
-import { StepFunctionsExecutions } from '../adapters/aws/step-functions-executions.ts';
-import { SystemClock } from '../adapters/memory/clocks.ts';
-import { environments as configuredEnvironments } from '../config/environments.ts';
-import type { Environments } from '../config/schema.ts';
-import { rollbackEnvironment } from '../core/environment-rollback.ts';
-import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../core/ports.ts';
-import {
-  awsReleaseDependencies,
-  MissingEnvironmentVariable,
-  RELEASE_API_GRANTS,
-  restrictToGrants,
-} from '../handlers/aws-dependencies.ts';
-import { logger } from '../handlers/powertools.ts';
-import { releaseApiHandler } from './release-api.ts';
 import {
   type ExecutionStatus,
   type ExecutionStep,
   type ExecutionView,
   executionArnOf,
   type ReleaseOperations,
-} from './release-operations.ts';
-
-/** The variable the release API function reads besides the ones its port grants need. */
-export const STATE_MACHINE_ARN_VAR = 'STATE_MACHINE_ARN';
+} from '../../api/release-operations.ts';
+import { environments as configuredEnvironments } from '../../config/environments.ts';
+import type { Environments } from '../../config/schema.ts';
+import { rollbackEnvironment } from '../../core/environment-rollback.ts';
+import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../../core/ports.ts';
+import { SystemClock } from '../memory/clocks.ts';
+import { hasErrorName } from './error-names.ts';
+import { StepFunctionsExecutions } from './step-functions-executions.ts';
 
 /** History pages read per describe (1,000 events each): a release's history is a few hundred events. */
 const MAX_HISTORY_PAGES = 5;
-
-let defaultClient: SFNClient | undefined;
-function sfnClient(): SFNClient {
-  defaultClient ??= new SFNClient({});
-  return defaultClient;
-}
 
 export interface AwsReleaseOperationsOptions {
   readonly stateMachineArn: string;
@@ -45,7 +27,7 @@ export interface AwsReleaseOperationsOptions {
   readonly environments?: Environments;
   /** @default the system clock */
   readonly clock?: Clock;
-  /** @default one `SFNClient` per module */
+  /** The one Step Functions client of these operations: starting, reading, stopping and answering share it. @default a new `SFNClient` */
   readonly client?: SFNClient;
 }
 
@@ -132,7 +114,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
     this.registry = options.registry;
     this.functions = options.functions;
     this.clock = options.clock ?? new SystemClock();
-    this.client = options.client ?? sfnClient();
+    this.client = options.client ?? new SFNClient({});
     this.executions = new StepFunctionsExecutions({ stateMachineArn: options.stateMachineArn, client: this.client });
     this.tasks = {
       succeed: (token, output) => this.executions.approve(token, output),
@@ -192,33 +174,4 @@ export class AwsReleaseOperations implements ReleaseOperations {
       clock: this.clock,
     });
   }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** The release API's operations on AWS, from the function's environment and limited to its grants. */
-export function awsReleaseOperationsFromEnv(env: Env = process.env): AwsReleaseOperations {
-  const stateMachineArn = env[STATE_MACHINE_ARN_VAR];
-  if (!stateMachineArn)
-    throw new MissingEnvironmentVariable(`environment variable ${STATE_MACHINE_ARN_VAR} is not set`);
-  const deps = restrictToGrants(awsReleaseDependencies(env, RELEASE_API_GRANTS), RELEASE_API_GRANTS, 'Release API');
-  return new AwsReleaseOperations({
-    stateMachineArn,
-    store: deps.store,
-    registry: deps.registry,
-    functions: deps.functions,
-    notifier: deps.notifier,
-    environments: deps.environments,
-    clock: deps.clock,
-  });
-}
-
-/** The Lambda entry: operations built on the first request, so a missing variable fails that request by name. */
-export function releaseApiEntry(env: Env = process.env): (event: unknown, context?: Context) => Promise<unknown> {
-  let handle: ((event: unknown) => Promise<unknown>) | undefined;
-  return async (event, context) => {
-    if (context) logger.addContext(context);
-    handle ??= releaseApiHandler(awsReleaseOperationsFromEnv(env));
-    return handle(event);
-  };
 }

@@ -1,7 +1,3 @@
-import { rollbackEnvironment } from '../core/environment-rollback.ts';
-import type { ExecutionEvent, ExecutionResult } from '../local/engine.ts';
-import { LOCAL_STATE_MACHINE_ARN } from '../local/engine.ts';
-import type { LocalRuntime, StartedRelease } from '../local/runtime.ts';
 import {
   ExecutionNameTaken,
   type ExecutionStatus,
@@ -9,7 +5,11 @@ import {
   type ExecutionView,
   executionArnOf,
   type ReleaseOperations,
-} from './release-operations.ts';
+} from '../api/release-operations.ts';
+import { rollbackEnvironment } from '../core/environment-rollback.ts';
+import type { ExecutionEvent, ExecutionResult } from './engine.ts';
+import { LOCAL_STATE_MACHINE_ARN } from './engine.ts';
+import type { LocalRuntime, StartedRelease } from './runtime.ts';
 
 type MutableStep = { -readonly [K in keyof ExecutionStep]: ExecutionStep[K] };
 

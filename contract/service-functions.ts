@@ -1,0 +1,159 @@
+import type {
+  Alarms,
+  FunctionVersions,
+  ImageRegistry,
+  Notifier,
+  ReleaseStore,
+  SmokeSigners,
+  VersionMetrics,
+} from '../core/ports.ts';
+import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
+
+/**
+ * The deploy/run contract between the CDK stack (infra/) and the code it deploys (wiring/, handlers/lambda/): which
+ * functions exist, which entry file each runs, which port methods each may call and which environment variables it
+ * reads. A leaf: it imports only the ports' types and the state names, so both sides can depend on it.
+ */
+
+/** The ports an AWS adapter backs; each one needs its own IAM actions (infra/handler-permissions.ts). */
+export const AWS_PORTS = ['functions', 'metrics', 'alarms', 'store', 'notifier', 'registry', 'smokeSigners'] as const;
+export type AwsPort = (typeof AWS_PORTS)[number];
+
+/** The methods of each port, as the core logic calls them. */
+export interface PortMethods {
+  readonly functions: keyof FunctionVersions;
+  readonly metrics: keyof VersionMetrics;
+  readonly alarms: keyof Alarms;
+  readonly store: keyof ReleaseStore;
+  readonly notifier: keyof Notifier;
+  readonly registry: keyof ImageRegistry;
+  readonly smokeSigners: keyof SmokeSigners;
+}
+
+/** Which port methods a function may call: the one place its IAM policy and its adapters are derived from. */
+export type PortGrants = { readonly [P in AwsPort]?: readonly PortMethods[P][] };
+
+/** The Lambda functions of the service: one per handler-backed Task state, plus the reconcile handler. */
+export const RECONCILE = 'Reconcile' as const;
+export type ServiceFunction = HandlerTask | typeof RECONCILE;
+
+/**
+ * What each function's core logic calls (core/validate-release.ts, deploy-green.ts, …). A call outside its grant
+ * fails with `PortNotGranted` (wiring/aws.ts), before AWS would refuse it; test/infra proves the grants cover the
+ * workflow.
+ */
+const GRANTS = {
+  [STATES.validate]: {
+    registry: ['digestExists'],
+    store: [
+      'recordDelivery',
+      'getRelease',
+      'updateRelease',
+      'getLock',
+      'acquireLock',
+      'releaseLock',
+      'createRelease',
+      'listReleases',
+    ],
+    functions: ['getAlias', 'versionImageDigest'],
+    alarms: ['describe'],
+  },
+  [STATES.deploy]: {
+    functions: ['versionImageDigest', 'findVersionByDescription', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
+    store: ['updateRelease'],
+  },
+  [STATES.verify]: { functions: ['invoke'], store: ['updateRelease'], smokeSigners: ['signerFor'] },
+  [STATES.approval]: { store: ['saveApprovalRequest', 'updateRelease'], notifier: ['notify'] },
+  [STATES.shift]: { functions: ['getAlias', 'updateAlias', 'ensureAlias'], store: ['getRelease', 'updateRelease'] },
+  [STATES.check]: {
+    metrics: ['sample'],
+    alarms: ['describe'],
+    store: ['getRelease', 'updateRelease'],
+    notifier: ['notify'],
+  },
+  [STATES.rollBack]: {
+    functions: ['getAlias', 'updateAlias'],
+    store: ['getRelease', 'updateRelease', 'releaseLock'],
+    notifier: ['notify'],
+  },
+  [STATES.finalize]: {
+    functions: ['ensureAlias'],
+    store: ['getRelease', 'updateRelease', 'releaseLock'],
+    notifier: ['notify'],
+  },
+  [STATES.recordFailure]: {
+    store: ['getRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    notifier: ['notify'],
+  },
+  [RECONCILE]: {
+    functions: ['getAlias', 'updateAlias'],
+    store: ['getRelease', 'createRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    notifier: ['notify'],
+  },
+} as const satisfies Readonly<Record<ServiceFunction, PortGrants>>;
+export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = GRANTS;
+
+/** The ports a service function is granted: the adapters its entry must bring (wiring/aws.ts checks it). */
+export type GrantedPorts<F extends ServiceFunction> = keyof (typeof GRANTS)[F] & AwsPort;
+
+/**
+ * What the release API function's operations call: the lock check and history reads, approvals, fast-forward and
+ * abort events, tag resolution, and the instant environment rollback (aliases, the rollback record, the alert).
+ * Its Step Functions actions (start, describe, history, stop, task answers) are granted on the state machine by
+ * infra/release-api.ts.
+ */
+const API_GRANTS = {
+  store: [
+    'getLock',
+    'acquireLock',
+    'releaseLock',
+    'getRelease',
+    'createRelease',
+    'updateRelease',
+    'listReleases',
+    'takeApprovalRequest',
+    'saveApprovalRequest',
+  ],
+  registry: ['resolveTag', 'digestExists'],
+  functions: ['getAlias', 'updateAlias', 'versionImageDigest'],
+  notifier: ['notify'],
+} as const satisfies PortGrants;
+export const RELEASE_API_GRANTS: PortGrants = API_GRANTS;
+
+/** The ports the release API function is granted. */
+export type ReleaseApiPorts = keyof typeof API_GRANTS;
+
+/** Environment variables the deployed code reads; the CDK stack sets exactly the ones a function needs. */
+export const ENV_VARS = {
+  tableName: 'RELEASE_TABLE_NAME',
+  topicArn: 'ALERTS_TOPIC_ARN',
+  registryHost: 'REGISTRY_HOST',
+  /** The release API's state machine, besides the variables its port grants need. */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+} as const;
+
+/** The variables a function with these grants reads. */
+export function requiredEnvVars(grants: PortGrants): string[] {
+  const vars: string[] = [];
+  if (grants.store) vars.push(ENV_VARS.tableName);
+  if (grants.notifier) vars.push(ENV_VARS.topicArn);
+  if (grants.registry) vars.push(ENV_VARS.registryHost);
+  return vars;
+}
+
+/** Each service function's entry file (one thin file per function in handlers/lambda/). */
+export const ENTRY_FILES: Readonly<Record<ServiceFunction, string>> = {
+  [STATES.validate]: 'handlers/lambda/validate-release.ts',
+  [STATES.deploy]: 'handlers/lambda/deploy-green.ts',
+  [STATES.verify]: 'handlers/lambda/verify-green.ts',
+  [STATES.approval]: 'handlers/lambda/await-approval.ts',
+  [STATES.shift]: 'handlers/lambda/shift-traffic.ts',
+  [STATES.check]: 'handlers/lambda/check-health.ts',
+  [STATES.rollBack]: 'handlers/lambda/roll-back.ts',
+  [STATES.finalize]: 'handlers/lambda/finalize.ts',
+  [STATES.recordFailure]: 'handlers/lambda/record-failure.ts',
+  [RECONCILE]: 'handlers/lambda/reconcile.ts',
+};
+
+/** The release API function's entry file. */
+export const RELEASE_API_ENTRY = 'handlers/lambda/release-api.ts';
