@@ -11,7 +11,7 @@ import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalGateway } from '../local/gateway.ts';
 import { LoadGenerator } from '../local/load-generator.ts';
 import { rehearse } from '../local/rehearsal.ts';
-import { LocalRuntime } from '../local/runtime.ts';
+import { openLocalRuntime } from '../wiring/local.ts';
 import { benchApp } from './app.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,7 +36,7 @@ async function rehearsals(figures: Figure[]): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   try {
     // What `npm start` runs: prod, its canary plan and 10-minute bake, time ×60, 200 req/s.
-    const happy = await rehearse({ environment: 'prod', speedup: 60, ratePerSecond: 200, dataDir });
+    const happy = await rehearse({ environment: 'prod', speedup: 60, ratePerSecond: 200, dataDir }, openLocalRuntime);
     if (happy.outcome !== 'released') throw new Error(`happy-path rehearsal ended ${happy.outcome}: ${happy.reason}`);
     figures.push({ name: 'rehearsal wall time, happy path (npm start)', value: round(happy.wallMs / 1000), unit: 's' });
     const checks = happy.result.events.filter((e) => e.type === 'StateEntered' && e.state === 'Check health').length;
@@ -53,13 +53,16 @@ async function rehearsals(figures: Figure[]): Promise<void> {
       note: '$0.025 per 1,000 transitions (Standard)',
     });
 
-    const rollback = await rehearse({
-      environment: 'prod',
-      speedup: 60,
-      ratePerSecond: 200,
-      dataDir,
-      fault: { failRate: 0.5, failAfterRequests: 20 },
-    });
+    const rollback = await rehearse(
+      {
+        environment: 'prod',
+        speedup: 60,
+        ratePerSecond: 200,
+        dataDir,
+        fault: { failRate: 0.5, failAfterRequests: 20 },
+      },
+      openLocalRuntime,
+    );
     if (rollback.outcome !== 'rolled-back') {
       throw new Error(`rollback rehearsal ended ${rollback.outcome}: ${rollback.reason}`);
     }
@@ -83,7 +86,7 @@ async function rehearsals(figures: Figure[]): Promise<void> {
 
 async function gatewayThroughput(figures: Figure[]): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  const runtime = new LocalRuntime({ dataDir });
+  const runtime = openLocalRuntime({ dataDir });
   const gateway = new LocalGateway({
     functions: runtime.functions,
     functionName: 'switchyard-api-prod',

@@ -7,7 +7,7 @@ import type { ExecutionEvent, ExecutionResult } from './engine.ts';
 import { LocalGateway } from './gateway.ts';
 import { LoadGenerator, type LoadReport } from './load-generator.ts';
 import type { FaultOptions, LocalImage } from './local-registry.ts';
-import { LocalRuntime } from './runtime.ts';
+import type { OpenLocalRuntime } from './runtime.ts';
 
 export interface RehearsalOptions {
   readonly environment: string;
@@ -138,13 +138,13 @@ export function progressPrinter(print: (line: string) => void): (event: Executio
  * A whole release on one machine: deploy a first version, send signed traffic through the local gateway, push a new
  * build, and let the synthesized state machine take it to Released, Rolled back or Release failed.
  */
-export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocalRuntime): Promise<RehearsalReport> {
   const started = performance.now();
   const print = options.print ?? (() => undefined);
   const env = environmentNamed(options.environment, options.environments);
   const events: ExecutionEvent[] = [];
   const onProgress = progressPrinter(print);
-  const runtime = new LocalRuntime({
+  const runtime = openRuntime({
     speedup: options.speedup,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.definition ? { definition: options.definition } : {}),

@@ -1,34 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ScaledClock } from '../adapters/memory/clocks.ts';
-import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
-import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
-import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
-import { MemoryNotifier } from '../adapters/memory/memory-notifier.ts';
-import { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
-import { StaticSmokeSigners } from '../adapters/memory/static-smoke-signers.ts';
-import { HmacRequestSigner } from '../app/signing-client.ts';
-import { environments as configuredEnvironments, environmentNamed, pushTargets } from '../config/environments.ts';
+import type { ScaledClock } from '../adapters/memory/clocks.ts';
+import type { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
+import type { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
+import type { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
+import type { MemoryNotifier } from '../adapters/memory/memory-notifier.ts';
+import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
+import type { HmacRequestSigner } from '../app/signing-client.ts';
+import { environmentNamed, pushTargets } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import type { Notification } from '../core/ports.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { newReleaseId } from '../core/release-id.ts';
 import { ecrEventToRequest } from '../core/release-request.ts';
 import { verifiedLive } from '../core/validate-release.ts';
-import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
-import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
-import { LocalApprovalGate } from './approval-gate.ts';
+import type { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
-import { DEFAULT_SPEEDUP, dataDirFrom } from './local-defaults.ts';
-import { LocalLambda } from './local-lambda.ts';
-import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
-import { localTaskHandlers } from './local-task-handlers.ts';
+import type { LocalLambda } from './local-lambda.ts';
+import { LOCAL_REGISTRY_HOST, type LocalImage, type LocalRegistry } from './local-registry.ts';
 import type { ReleaseStageRequest } from './release-stage.ts';
-import { SqliteReleaseStore } from './sqlite-release-store.ts';
+import type { SqliteReleaseStore } from './sqlite-release-store.ts';
 
 export interface LocalRuntimeOptions {
   /** Release history, images and keys live here. @default `.data` in the repository, or $SWITCHYARD_DATA_DIR */
@@ -65,21 +57,48 @@ export interface StartedRelease {
   readonly result: Promise<ExecutionResult>;
 }
 
-const SMOKE_CLIENT = { apiKey: 'smoke-tests-key', clientId: 'smoke-tests' };
-const LOAD_CLIENT = { apiKey: 'rehearsal-load-key', clientId: 'rehearsal-load' };
-
 /**
- * Switchyard on one machine: the synthesized state machine on aws-local-stepfunctions, the real handlers, and local
- * stand-ins for Lambda (worker per version), ECR (content-addressed builds), CloudWatch (per-version metrics),
- * DynamoDB (SQLite) and SNS (printed notifications).
+ * What the local runtime runs on: the local stand-ins for Lambda (worker per version), ECR (content-addressed
+ * builds), CloudWatch (per-version metrics), DynamoDB (SQLite) and SNS (printed notifications), the release
+ * dependencies over them, and the synthesized definition. Built by the local composition root (wiring/local.ts).
  */
-export class LocalRuntime {
+export interface LocalWorld {
   readonly dataDir: string;
   readonly clock: ScaledClock;
   readonly environments: Environments;
   readonly metrics: MemoryVersionMetrics;
-  readonly alarms = new MemoryAlarms();
-  readonly imageIndex = new MemoryImageRegistry();
+  readonly alarms: MemoryAlarms;
+  readonly imageIndex: MemoryImageRegistry;
+  readonly notifier: MemoryNotifier;
+  readonly store: SqliteReleaseStore;
+  readonly registry: LocalRegistry;
+  readonly lambda: LocalLambda;
+  readonly functions: MemoryFunctionVersions;
+  readonly deps: ReleaseDependencies;
+  readonly definition: AslDefinition;
+  readonly approvals: LocalApprovalGate;
+  /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
+  readonly provisionRequests: Map<string, ReleaseStageRequest>;
+  readonly smokeSigner: HmacRequestSigner;
+  readonly loadSigner: HmacRequestSigner;
+  /** Every Task state of the definition bound to the release handlers and the local stand-ins. */
+  readonly taskHandlers: () => Record<string, TaskHandler>;
+}
+
+/** Opens a local runtime on a data directory: the local composition root's `openLocalRuntime` (wiring/local.ts). */
+export type OpenLocalRuntime = (options?: LocalRuntimeOptions) => LocalRuntime;
+
+/**
+ * Switchyard on one machine: the synthesized state machine on aws-local-stepfunctions, the real handlers, and the
+ * local stand-ins of its world.
+ */
+export class LocalRuntime implements LocalWorld {
+  readonly dataDir: string;
+  readonly clock: ScaledClock;
+  readonly environments: Environments;
+  readonly metrics: MemoryVersionMetrics;
+  readonly alarms: MemoryAlarms;
+  readonly imageIndex: MemoryImageRegistry;
   readonly notifier: MemoryNotifier;
   readonly store: SqliteReleaseStore;
   readonly registry: LocalRegistry;
@@ -88,81 +107,34 @@ export class LocalRuntime {
   readonly deps: ReleaseDependencies;
   readonly definition: AslDefinition;
   readonly executions = new Map<string, RunningExecution>();
-  /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
-  readonly provisionRequests = new Map<string, ReleaseStageRequest>();
+  readonly provisionRequests: Map<string, ReleaseStageRequest>;
   readonly approvals: LocalApprovalGate;
   readonly smokeSigner: HmacRequestSigner;
   readonly loadSigner: HmacRequestSigner;
+  readonly taskHandlers: () => Record<string, TaskHandler>;
 
-  constructor(private readonly options: LocalRuntimeOptions = {}) {
-    this.dataDir = dataDirFrom(options.dataDir, process.env);
-    // The console view is the progress display here; handlers' per-state INFO lines would drown it.
-    if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
-    mkdirSync(this.dataDir, { recursive: true });
-    this.environments = options.environments ?? configuredEnvironments;
-    this.store = new SqliteReleaseStore(join(this.dataDir, 'releases.sqlite'));
-    // Virtual time never runs backwards across restarts, so the history stays in order.
-    const resumeAt = Number(this.store.getMeta('virtualNow') ?? 0);
-    this.clock = new ScaledClock(options.speedup ?? DEFAULT_SPEEDUP, Math.max(Date.now(), resumeAt));
-    this.clock = new ScaledClock(options.speedup ?? 60, Math.max(Date.now(), resumeAt));
-    // Data points appear late, as on CloudWatch, so the bake's complete-data rule is exercised locally.
-    this.metrics = new MemoryVersionMetrics({
-      clock: this.clock,
-      publishDelaySeconds: options.metricPublishDelaySeconds ?? LOCAL_METRIC_PUBLISH_DELAY_SECONDS,
-    });
-    this.notifier = new MemoryNotifier(options.onNotification);
-    this.registry = new LocalRegistry(this.dataDir, this.imageIndex);
-
-    const keys = this.writeClientKeys();
-    this.smokeSigner = new HmacRequestSigner({ apiKey: SMOKE_CLIENT.apiKey, secret: keys.smoke });
-    this.loadSigner = new HmacRequestSigner({ apiKey: LOAD_CLIENT.apiKey, secret: keys.load });
-    this.lambda = new LocalLambda({
-      imageFor: (uri) => this.registry.imageFor(uri),
-      metrics: this.metrics,
-      clock: this.clock,
-      environment: {
-        SWITCHYARD_CLIENT_KEYS_FILE: join(this.dataDir, 'client-keys.json'),
-        POWERTOOLS_SERVICE_NAME: 'switchyard-app',
-        POWERTOOLS_METRICS_NAMESPACE: 'Switchyard/App',
-      },
-      logFile: join(this.dataDir, 'lambda.log'),
-    });
-    this.functions = new MemoryFunctionVersions(this.lambda.invoker());
-    // Versions and aliases as an earlier process left them, so reconciling it sees what it really did to live.
-    const functions = options.resume ? this.store.getMeta('functions') : undefined;
-    if (functions) this.functions.restore(functions);
-    this.deps = {
-      environments: this.environments,
-      functions: this.functions,
-      metrics: this.metrics,
-      alarms: this.alarms,
-      store: this.store,
-      notifier: this.notifier,
-      registry: this.imageIndex,
-      clock: this.clock,
-      registryHost: LOCAL_REGISTRY_HOST,
-      smokeSigners: new StaticSmokeSigners({ all: this.smokeSigner }),
-    };
-    this.definition = options.definition ?? synthesizeServiceDefinition();
-    this.approvals = new LocalApprovalGate(
-      { store: this.store, clock: this.clock },
-      options.approvals ?? 'manual',
-      this.clock.speedup,
-    );
-  }
-
-  /** Fresh per data directory: the local Secrets Manager stand-in (a keys file, never logged). */
-  private writeClientKeys(): { smoke: string; load: string } {
-    const smoke = randomBytes(32).toString('hex');
-    const load = randomBytes(32).toString('hex');
-    const document = {
-      clients: {
-        [SMOKE_CLIENT.apiKey]: { clientId: SMOKE_CLIENT.clientId, secrets: [smoke] },
-        [LOAD_CLIENT.apiKey]: { clientId: LOAD_CLIENT.clientId, secrets: [load] },
-      },
-    };
-    writeFileSync(join(this.dataDir, 'client-keys.json'), JSON.stringify(document, null, 2), { mode: 0o600 });
-    return { smoke, load };
+  constructor(
+    world: LocalWorld,
+    private readonly options: LocalRuntimeOptions = {},
+  ) {
+    this.dataDir = world.dataDir;
+    this.clock = world.clock;
+    this.environments = world.environments;
+    this.metrics = world.metrics;
+    this.alarms = world.alarms;
+    this.imageIndex = world.imageIndex;
+    this.notifier = world.notifier;
+    this.store = world.store;
+    this.registry = world.registry;
+    this.lambda = world.lambda;
+    this.functions = world.functions;
+    this.deps = world.deps;
+    this.definition = world.definition;
+    this.provisionRequests = world.provisionRequests;
+    this.approvals = world.approvals;
+    this.smokeSigner = world.smokeSigner;
+    this.loadSigner = world.loadSigner;
+    this.taskHandlers = world.taskHandlers;
   }
 
   /**
@@ -215,7 +187,7 @@ export class LocalRuntime {
   }
 
   private handlers(): Record<string, TaskHandler> {
-    return { ...localTaskHandlers(this.deps, this), ...this.options.extraHandlers };
+    return { ...this.taskHandlers(), ...this.options.extraHandlers };
   }
 
   /** Starts an execution named by the release id, as StartExecution does. */

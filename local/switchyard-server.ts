@@ -21,7 +21,7 @@ import { IDLE_RATE, type LoadPlan, loadPlan } from './load-plan.ts';
 import { DEFAULT_LOCAL_PORT, DEFAULT_SPEEDUP } from './local-defaults.ts';
 import type { LocalImage } from './local-registry.ts';
 import { ExecutionLog, LocalReleaseOperations } from './local-release-operations.ts';
-import { LocalRuntime } from './runtime.ts';
+import type { LocalRuntime, OpenLocalRuntime } from './runtime.ts';
 
 const CONSOLE_DIR = resolve(fileURLToPath(new URL('../console', import.meta.url)));
 const STATIC: Record<string, string> = {
@@ -95,12 +95,16 @@ export class SwitchyardServer {
   private token = '';
   private port = 0;
 
-  constructor(private readonly options: ServeOptions = {}) {}
+  constructor(
+    private readonly options: ServeOptions,
+    /** The local composition root's runtime (wiring/local.ts). */
+    private readonly openRuntime: OpenLocalRuntime,
+  ) {}
 
   async start(): Promise<string> {
     const print = this.options.print ?? (() => undefined);
     this.definition = this.options.definition ?? synthesizeServiceDefinition();
-    const runtime = new LocalRuntime({
+    const runtime = this.openRuntime({
       ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
       speedup: this.options.speedup ?? DEFAULT_SPEEDUP,
       definition: this.definition,

@@ -32,6 +32,7 @@ interface ServeOptions {
 
 async function serve(run: Run, o: ServeOptions): Promise<number> {
   const { SwitchyardServer } = await import('../../local/switchyard-server.ts');
+  const { openLocalRuntime } = await import('../../wiring/local.ts');
   const envs = o.envs
     ?.split(',')
     .map((e) => e.trim())
@@ -43,14 +44,17 @@ async function serve(run: Run, o: ServeOptions): Promise<number> {
       EXIT.usage,
     );
   }
-  const server = new SwitchyardServer({
-    port: o.port,
-    ...(o.speedup !== undefined ? { speedup: o.speedup } : {}),
-    ...(o.rate !== undefined ? { ratePerSecond: o.rate } : {}),
-    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-    ...(envs ? { environments: envs as EnvironmentName[] } : {}),
-    print: (line) => run.out.line(line),
-  });
+  const server = new SwitchyardServer(
+    {
+      port: o.port,
+      ...(o.speedup !== undefined ? { speedup: o.speedup } : {}),
+      ...(o.rate !== undefined ? { ratePerSecond: o.rate } : {}),
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(envs ? { environments: envs as EnvironmentName[] } : {}),
+      print: (line) => run.out.line(line),
+    },
+    openLocalRuntime,
+  );
   let url: string;
   try {
     url = await server.start();

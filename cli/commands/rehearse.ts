@@ -87,6 +87,7 @@ function summary(out: Output, report: RehearsalReport): string[] {
 
 async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
   const { rehearse } = await import('../../local/rehearsal.ts');
+  const { openLocalRuntime } = await import('../../wiring/local.ts');
   const settings: Record<string, unknown> = {};
   for (const { option, into } of rehearsalOptions()) {
     const value = o[option.attributeName()];
@@ -107,7 +108,7 @@ async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
     ...(fault ? { fault } : {}),
     ...(run.out.json ? {} : { print: (line: string) => run.out.line(line) }),
   } as RehearsalOptions;
-  const report = await rehearse(options);
+  const report = await rehearse(options, openLocalRuntime);
   if (run.out.json) {
     const { result, load, ...rest } = report;
     run.out.data({

@@ -6,7 +6,8 @@ import { releaseApiHandler } from '../../api/release-api.ts';
 import { environmentNamed } from '../../config/environments.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage } from '../../local/local-registry.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../../local/local-release-operations.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 import { eventually, invoke, signedEvent } from './api-events.ts';
 import { type ApiFixture, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
@@ -43,7 +44,7 @@ async function parkForApproval(): Promise<string> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-api-'));
   const log = new ExecutionLog();
-  runtime = new LocalRuntime({ dataDir, speedup: 1200, approvals: 'manual', onEvent: (id, e) => log.record(id, e) });
+  runtime = openLocalRuntime({ dataDir, speedup: 1200, approvals: 'manual', onEvent: (id, e) => log.record(id, e) });
   ops = new LocalReleaseOperations(runtime, log);
   handler = releaseApiHandler(ops);
   const base = await runtime.registry.build('switchyard-api', { commit: 'base' });

@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 import { HEADLESS_ARGS, requireBrowser } from '../support/browser.ts';
 import { crossings } from '../unit/console/geometry.ts';
 
@@ -26,7 +27,10 @@ beforeAll(async () => {
   const browserPath = requireBrowser().path;
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-console-'));
-  server = new SwitchyardServer({ port: 0, dataDir, speedup: 120, ratePerSecond: 80, environments: ['dev', 'prod'] });
+  server = new SwitchyardServer(
+    { port: 0, dataDir, speedup: 120, ratePerSecond: 80, environments: ['dev', 'prod'] },
+    openLocalRuntime,
+  );
   url = await server.start();
   browser = await chromium.launch({
     executablePath: browserPath,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../app/signing-client.ts';
 import { LocalGateway } from '../../local/gateway.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -16,7 +17,7 @@ let smoke: { apiKey: string; secret: string };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-gateway-'));
-  runtime = new LocalRuntime({ dataDir, speedup: 600 });
+  runtime = openLocalRuntime({ dataDir, speedup: 600 });
   const image = await runtime.registry.build('switchyard-api', { commit: 'gateway' });
   await runtime.bootstrap('dev', image);
   gateway = new LocalGateway({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 import { eventually } from '../api/api-events.ts';
 
 let server: SwitchyardServer;
@@ -50,7 +51,10 @@ async function releasesListed(): Promise<unknown[]> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-security-'));
-  server = new SwitchyardServer({ port: 0, dataDir, speedup: 600, ratePerSecond: 5, environments: ['dev'] });
+  server = new SwitchyardServer(
+    { port: 0, dataDir, speedup: 600, ratePerSecond: 5, environments: ['dev'] },
+    openLocalRuntime,
+  );
   base = new URL(await server.start());
   token = readFileSync(join(dataDir, API_TOKEN_FILE), 'utf8').trim();
   const pushed = await send(

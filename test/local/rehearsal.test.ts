@@ -6,6 +6,7 @@ import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
 import { rehearse } from '../../local/rehearsal.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { STATES } from '../../state-machine/state-names.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 import { environmentsWith } from '../support/environments.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-rehearsal-'));
@@ -20,7 +21,7 @@ const entered = (report: Awaited<ReturnType<typeof rehearse>>) =>
 
 describe('the local rehearsal (npm start)', () => {
   it('runs every state of the synthesized definition and ends Released with live on the new version', async () => {
-    const report = await rehearse(base);
+    const report = await rehearse(base, openLocalRuntime);
     expect(report.outcome).toBe('released');
     expect(report.result.status).toBe('SUCCEEDED');
     for (const state of [
@@ -50,7 +51,7 @@ describe('the local rehearsal (npm start)', () => {
   it('rolls a failing build back at the canary: it never serves more than its share, and live returns to blue', async () => {
     // The onset comes after Verify green's three smoke requests, so the fault is live from the canary's first call
     // however little traffic a loaded machine gets through in a virtual minute.
-    const report = await rehearse({ ...base, fault: { failRate: 0.5, failAfterRequests: 3 } });
+    const report = await rehearse({ ...base, fault: { failRate: 0.5, failAfterRequests: 3 } }, openLocalRuntime);
     expect(report.outcome).toBe('rolled-back');
     expect(report.result.error).toBe('ReleaseRolledBack');
     expect(report.live).toEqual({ version: '1' });
@@ -70,7 +71,7 @@ describe('the local rehearsal (npm start)', () => {
   });
 
   it('fails a build whose health check fails, before any traffic moves', async () => {
-    const report = await rehearse({ ...base, fault: { failHealth: true } });
+    const report = await rehearse({ ...base, fault: { failHealth: true } }, openLocalRuntime);
     expect(report.outcome).toBe('failed');
     expect(report.reason).toContain('health (expected 200 reporting version 2, got 503');
     expect(report.live).toEqual({ version: '1' });
@@ -84,7 +85,7 @@ describe('the local rehearsal (npm start)', () => {
     if (!shift) throw new Error('no Shift traffic state');
     // Send Shift traffic straight to Finalize: no Bake, no Check health.
     definition.States[STATES.shift] = { ...shift, Next: STATES.finalize };
-    const report = await rehearse({ ...base, definition, strategy: { kind: 'all-at-once' } });
+    const report = await rehearse({ ...base, definition, strategy: { kind: 'all-at-once' } }, openLocalRuntime);
     expect(report.outcome).toBe('released');
     expect(entered(report)).not.toContain(STATES.check);
     expect(entered(report)).not.toContain(STATES.bake);
@@ -95,12 +96,15 @@ describe('the local rehearsal (npm start)', () => {
     // runs on the build's own (real) clock, so this run uses ×60: a loaded machine's delays between states then
     // move the onset by seconds of virtual time rather than minutes.
     const speedup = 60;
-    const report = await rehearse({
-      ...base,
-      speedup,
-      strategy: { kind: 'all-at-once' },
-      fault: { failRate: 0.5, failAfterRequests: 0, failAfterMs: Math.round((9.5 * 60_000) / speedup) },
-    });
+    const report = await rehearse(
+      {
+        ...base,
+        speedup,
+        strategy: { kind: 'all-at-once' },
+        fault: { failRate: 0.5, failAfterRequests: 0, failAfterMs: Math.round((9.5 * 60_000) / speedup) },
+      },
+      openLocalRuntime,
+    );
     expect(report.outcome).toBe('rolled-back');
     expect(report.reason).toMatch(/final window \d\d:\d\d:00–\d\d:\d\d:00: error rate [\d.]+% exceeds 1%/);
     expect(report.live).toEqual({ version: '1' });
@@ -108,7 +112,7 @@ describe('the local rehearsal (npm start)', () => {
   });
 
   it('rehearses the first release: no blue, the bootstrap digest released and verified', async () => {
-    const report = await rehearse({ ...base, firstRelease: true });
+    const report = await rehearse({ ...base, firstRelease: true }, openLocalRuntime);
     expect(report.outcome).toBe('released');
     expect(report.blueVersion).toBeNull();
     expect(report.live).toEqual({ version: '1' });

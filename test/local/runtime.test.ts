@@ -4,15 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restProxyEvent } from '../../core/api-gateway-event.ts';
 import { LocalGateway } from '../../local/gateway.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.ts';
 import { STATES } from '../../state-machine/state-names.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 
 const opened: { runtime: LocalRuntime; dir: string }[] = [];
-function runtime(
-  options: ConstructorParameters<typeof LocalRuntime>[0] = {},
-  dir = mkdtempSync(join(tmpdir(), 'sy-')),
-) {
-  const rt = new LocalRuntime({ dataDir: dir, speedup: 600, ...options });
+function runtime(options: LocalRuntimeOptions = {}, dir = mkdtempSync(join(tmpdir(), 'sy-'))) {
+  const rt = openLocalRuntime({ dataDir: dir, speedup: 600, ...options });
   opened.push({ runtime: rt, dir });
   return rt;
 }

@@ -13,12 +13,12 @@ import type { InvokeResult, SmokeSigners } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
-import { LocalApprovalGate } from '../../local/approval-gate.ts';
+import type { LocalApprovalGate } from '../../local/approval-gate.ts';
 import { type ExecutionResult, startExecution } from '../../local/engine.ts';
-import { localTaskHandlers } from '../../local/local-task-handlers.ts';
 import type { ReleaseStageRequest } from '../../local/release-stage.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
+import { type LocalReleaseWorld, localReleaseWorld } from '../../wiring/local.ts';
 
 export const DIGEST_BLUE = `sha256:${'b'.repeat(64)}`;
 export const DIGEST_GREEN = `sha256:${'9'.repeat(64)}`;
@@ -83,7 +83,8 @@ export class ReleaseWorld {
   readonly checkedAt: number[] = [];
   readonly approvals: LocalApprovalGate;
   /** The release-stage builds "Scan & provision" asked CodeBuild for, by release id. */
-  readonly provisionRequests = new Map<string, ReleaseStageRequest>();
+  readonly provisionRequests: Map<string, ReleaseStageRequest>;
+  private readonly world: LocalReleaseWorld;
   private checks = 0;
 
   constructor(private readonly options: WorldOptions = {}) {
@@ -105,22 +106,27 @@ export class ReleaseWorld {
       if (event.path === '/orders' && !event.headers['x-signature']) return json(401, { message: 'unsigned' });
       return json(200, { ok: true });
     });
-    this.deps = {
-      environments: this.environments,
-      functions: this.functions,
-      metrics: this.metrics,
-      alarms: this.alarms,
-      store: this.store,
-      notifier: this.notifier,
-      registry: this.registry,
-      clock: this.clock,
-      registryHost: REGISTRY_HOST,
-      smokeSigners:
-        options.smokeSigners ??
-        new StaticSmokeSigners({ all: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) } }),
-      isTransient: isTransientAwsError,
-    };
-    this.approvals = new LocalApprovalGate({ store: this.store, clock: this.clock }, options.approvals ?? 'auto');
+    this.world = localReleaseWorld(
+      {
+        environments: this.environments,
+        functions: this.functions,
+        metrics: this.metrics,
+        alarms: this.alarms,
+        store: this.store,
+        notifier: this.notifier,
+        registry: this.registry,
+        clock: this.clock,
+        registryHost: REGISTRY_HOST,
+        smokeSigners:
+          options.smokeSigners ??
+          new StaticSmokeSigners({ all: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) } }),
+        isTransient: isTransientAwsError,
+      },
+      { approvals: options.approvals ?? 'auto' },
+    );
+    this.deps = this.world.deps;
+    this.approvals = this.world.approvals;
+    this.provisionRequests = this.world.provisionRequests;
   }
 
   get functionName(): string {
@@ -164,7 +170,7 @@ export class ReleaseWorld {
 
   /** The real handlers, with Check health seeing the traffic that arrived (and the time that passed) during Bake. */
   handlers(deps: ReleaseDependencies = this.deps): Record<string, TaskHandler> {
-    const handlers = localTaskHandlers(deps, this);
+    const handlers = this.world.taskHandlers(deps);
     const check = handlers[STATES.check];
     if (!check) throw new Error('no Check health handler');
     handlers[STATES.check] = async (input) => {
