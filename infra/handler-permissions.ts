@@ -1,4 +1,19 @@
-import type { AwsPort, PortGrants, PortMethods } from '../contract/service-functions.ts';
+import { ArnFormat, Fn, type Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
+import { clientKeysSecretName } from '../config/environments.ts';
+import type { EnvironmentConfig, Environments } from '../config/schema.ts';
+import {
+  type AwsPort,
+  ENV_VARS,
+  type PortGrants,
+  type PortMethods,
+  requiredEnvVars,
+} from '../contract/service-functions.ts';
 
 /**
  * The IAM actions behind each adapter method: exactly the SDK commands it sends (`GetAliasCommand` →
@@ -75,3 +90,118 @@ export const PLATFORM_ACTIONS = {
   topicKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
   secretKey: ['kms:Decrypt'],
 } as const;
+
+/** What a function's grants act on in this stack: the configured environments and the service's own resources. */
+export interface GrantResources {
+  /** Every configured environment: functions act on exactly these environments' functions, alarms and secrets. */
+  readonly environments: Environments;
+  readonly table: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  /** The alerts topic's KMS key: publishers need to generate data keys with it. */
+  readonly topicKey: kms.IKey;
+  readonly repository: ecr.IRepository;
+}
+
+/**
+ * The application's functions in every configured environment, unqualified and qualified: versions and aliases
+ * are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
+ */
+export function applicationFunctionArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
+  return envs.flatMap((env) => {
+    const arn = stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: env.functionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return [arn, `${arn}:*`];
+  });
+}
+
+/** `<account>.dkr.ecr.<region>.<suffix>`, the host part of the repository URI. */
+export function registryHost(repository: ecr.IRepository): string {
+  return Fn.select(0, Fn.split('/', repository.repositoryUri));
+}
+
+/** The environment variables a function with these grants reads (contract/service-functions.ts), with their values. */
+export function grantEnvironment(grants: PortGrants, resources: GrantResources): Record<string, string> {
+  const values: Record<string, string> = {
+    [ENV_VARS.tableName]: resources.table.tableName,
+    [ENV_VARS.topicArn]: resources.topic.topicArn,
+    [ENV_VARS.registryHost]: registryHost(resources.repository),
+  };
+  return Object.fromEntries(requiredEnvVars(grants).map((name) => [name, values[name] ?? '']));
+}
+
+/**
+ * The one IAM-statement builder of the service's functions: exactly the actions `grants` needs (ADAPTER_ACTIONS),
+ * each on the narrowest resources the service supports, and the KMS use those actions imply.
+ */
+export function grantStatements(stack: Stack, grants: PortGrants, resources: GrantResources): iam.PolicyStatement[] {
+  const envs = Object.values(resources.environments);
+  const actions = actionsFor(grants);
+  const statements: iam.PolicyStatement[] = [];
+  const add = (sid: string, granted: readonly string[] | undefined, arns: string[], conditions?: iam.Conditions) => {
+    if (granted && granted.length > 0 && arns.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({ sid, actions: [...granted], resources: arns, ...(conditions ? { conditions } : {}) }),
+      );
+    }
+  };
+  const { table, topic, topicKey, repository } = resources;
+  add('ApplicationFunctions', actions.functions, applicationFunctionArns(stack, envs));
+  // GetMetricData has no resource-level permissions.
+  add('ReadVersionMetrics', actions.metrics, ['*']);
+  add(
+    'ReadWatchedAlarms',
+    actions.alarms,
+    [...new Set(envs.flatMap((env) => env.health.alarms))].map((name) =>
+      stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ),
+  );
+  add(
+    'ReleaseTable',
+    (actions.store ?? []).filter((a) => a !== 'dynamodb:Query'),
+    [table.tableArn],
+  );
+  // getRelease reads a release's event items from the table; listReleases reads the two listing indexes, by name.
+  add('ReleaseHistory', historyQuery(grants), [table.tableArn]);
+  add(
+    'ReleaseTableIndexes',
+    listingQuery(grants),
+    [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
+      (index) => `${table.tableArn}/index/${index}`,
+    ),
+  );
+  add('PublishAlerts', actions.notifier, [topic.topicArn]);
+  if (actions.notifier) add('EncryptAlerts', PLATFORM_ACTIONS.topicKey, [topicKey.keyArn]);
+  add('ReadImages', actions.registry, [repository.repositoryArn]);
+  if (actions.smokeSigners) {
+    // Terraform's `<functionName>/client-keys`; Secrets Manager appends six random characters to a secret's ARN.
+    const secrets = envs.map((env) =>
+      stack.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${clientKeysSecretName(env)}-*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    add('ReadClientKeys', actions.smokeSigners, secrets);
+    // The secrets' key is Terraform's (its id is unknown here): usable only through Secrets Manager, for them.
+    add(
+      'DecryptClientKeys',
+      PLATFORM_ACTIONS.secretKey,
+      [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        StringLike: { 'kms:EncryptionContext:SecretARN': secrets },
+      },
+    );
+  }
+  return statements;
+}

@@ -1,19 +1,12 @@
-import { ArnFormat, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
-import type { Environments } from '../config/schema.ts';
-import { ENV_VARS, RELEASE_API_ENTRY, RELEASE_API_GRANTS, requiredEnvVars } from '../contract/service-functions.ts';
-import { actionsFor, historyQuery, listingQuery } from './handler-permissions.ts';
-import { applicationFunctionArns } from './service-functions.ts';
+import { ENV_VARS, RELEASE_API_ENTRY, RELEASE_API_GRANTS } from '../contract/service-functions.ts';
+import type { GrantResources } from './handler-permissions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
 export interface ReleaseApiProps {
@@ -58,13 +51,8 @@ export const RELEASE_API_STATE_MACHINE_ACTIONS = {
   executions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
 } as const;
 
-export interface ReleaseApiFunctionProps {
-  readonly environments: Environments;
+export interface ReleaseApiFunctionProps extends GrantResources {
   readonly stateMachine: sfn.IStateMachine;
-  readonly table: dynamodb.ITable;
-  readonly topic: sns.ITopic;
-  readonly topicKey: kms.IKey;
-  readonly repository: ecr.IRepository;
   readonly logLevel: string;
   readonly logRetention: logs.RetentionDays;
 }
@@ -80,28 +68,18 @@ export class ReleaseApiFunction extends Construct {
   constructor(scope: Construct, id: string, props: ReleaseApiFunctionProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const values: Record<string, string> = {
-      [ENV_VARS.tableName]: props.table.tableName,
-      [ENV_VARS.topicArn]: props.topic.topicArn,
-      [ENV_VARS.registryHost]: Fn.select(0, Fn.split('/', props.repository.repositoryUri)),
-    };
     this.handler = new SwitchyardFunction(this, 'Handler', {
       entry: RELEASE_API_ENTRY,
       description: 'Release API: start, list, show, approve, promote, abort releases; roll back environments',
       serviceName: 'switchyard',
       logLevel: props.logLevel,
       logRetention: props.logRetention,
-      environment: {
-        ...Object.fromEntries(requiredEnvVars(RELEASE_API_GRANTS).map((name) => [name, values[name] ?? ''])),
-        [ENV_VARS.stateMachineArn]: props.stateMachine.stateMachineArn,
-      },
+      access: { grants: RELEASE_API_GRANTS, resources: props },
+      environment: { [ENV_VARS.stateMachineArn]: props.stateMachine.stateMachineArn },
     });
     const role = this.handler.role;
-    const actions = actionsFor(RELEASE_API_GRANTS);
-    const add = (sid: string, granted: readonly string[] | undefined, resources: string[]) => {
-      if (granted && granted.length > 0)
-        role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions: [...granted], resources }));
-    };
+    const add = (sid: string, actions: readonly string[], resources: string[]) =>
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions: [...actions], resources }));
     const stateMachineName = stack.splitArn(
       props.stateMachine.stateMachineArn,
       ArnFormat.COLON_RESOURCE_NAME,
@@ -116,24 +94,6 @@ export class ReleaseApiFunction extends Construct {
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
     ]);
-    const storeActions = actions.store ?? [];
-    add(
-      'ReleaseTable',
-      storeActions.filter((a) => a !== 'dynamodb:Query'),
-      [props.table.tableArn],
-    );
-    add('ReleaseHistory', historyQuery(RELEASE_API_GRANTS), [props.table.tableArn]);
-    add(
-      'ReleaseTableIndexes',
-      listingQuery(RELEASE_API_GRANTS),
-      [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
-        (index) => `${props.table.tableArn}/index/${index}`,
-      ),
-    );
-    add('ReadImages', actions.registry, [props.repository.repositoryArn]);
-    add('ApplicationFunctions', actions.functions, applicationFunctionArns(stack, Object.values(props.environments)));
-    add('PublishAlerts', actions.notifier, [props.topic.topicArn]);
-    add('EncryptAlerts', ['kms:Decrypt', 'kms:GenerateDataKey'], [props.topicKey.keyArn]);
   }
 }
 

@@ -1,11 +1,13 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { PortGrants } from '../contract/service-functions.ts';
+import { type GrantResources, grantEnvironment, grantStatements, PLATFORM_ACTIONS } from './handler-permissions.ts';
 
 /** The repository root: entries, the lock file and esbuild resolve from here whatever the working directory. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,7 +39,13 @@ export interface SwitchyardFunctionProps {
   /** Retention of the function's own log group, from the environment config's logging settings. */
   readonly logRetention: logs.RetentionDays;
   /**
-   * Variables the handler reads, on top of the Powertools ones.
+   * The port methods the function may call and the stack's resources they act on: its role gets exactly the
+   * statements `grantStatements` builds for them, and the function the variables those grants read.
+   * @default - no grants
+   */
+  readonly access?: { readonly grants: PortGrants; readonly resources: GrantResources };
+  /**
+   * Variables the handler reads, on top of the Powertools ones and those of its grants.
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
@@ -77,7 +85,7 @@ export class SwitchyardFunction extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        actions: [...PLATFORM_ACTIONS.logs],
         resources: [this.logGroup.logGroupArn],
       }),
     );
@@ -100,9 +108,15 @@ export class SwitchyardFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         POWERTOOLS_METRICS_NAMESPACE: 'Switchyard',
         NODE_OPTIONS: '--enable-source-maps',
+        ...(props.access ? grantEnvironment(props.access.grants, props.access.resources) : {}),
         ...props.environment,
       },
       bundling: { forceDockerBundling: false, ...HANDLER_BUNDLING },
     });
+    if (props.access) {
+      const statements = grantStatements(Stack.of(this), props.access.grants, props.access.resources);
+      if (statements.length === 0) throw new Error(`${id} is granted nothing: check its grants`);
+      for (const statement of statements) this.role.addToPrincipalPolicy(statement);
+    }
   }
 }
