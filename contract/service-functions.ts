@@ -1,12 +1,4 @@
-import type {
-  Alarms,
-  FunctionVersions,
-  ImageRegistry,
-  Notifier,
-  ReleaseStore,
-  SmokeSigners,
-  VersionMetrics,
-} from '../core/ports.ts';
+import type * as ports from '../core/ports.ts';
 import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
 
 /**
@@ -21,13 +13,13 @@ export type AwsPort = (typeof AWS_PORTS)[number];
 
 /** The methods of each port, as the core logic calls them. */
 export interface PortMethods {
-  readonly functions: keyof FunctionVersions;
-  readonly metrics: keyof VersionMetrics;
-  readonly alarms: keyof Alarms;
-  readonly store: keyof ReleaseStore;
-  readonly notifier: keyof Notifier;
-  readonly registry: keyof ImageRegistry;
-  readonly smokeSigners: keyof SmokeSigners;
+  readonly functions: keyof ports.FunctionVersions;
+  readonly metrics: keyof ports.VersionMetrics;
+  readonly alarms: keyof ports.Alarms;
+  readonly store: keyof ports.ReleaseStore;
+  readonly notifier: keyof ports.Notifier;
+  readonly registry: keyof ports.ImageRegistry;
+  readonly smokeSigners: keyof ports.SmokeSigners;
 }
 
 /** Which port methods a function may call: the one place its IAM policy and its adapters are derived from. */

@@ -57,33 +57,33 @@ export interface StartedRelease {
   readonly result: Promise<ExecutionResult>;
 }
 
+/** The parts of the runtime the local composition root builds (wiring/local.ts). */
+type WorldPart =
+  | 'dataDir'
+  | 'clock'
+  | 'environments'
+  | 'metrics'
+  | 'alarms'
+  | 'imageIndex'
+  | 'notifier'
+  | 'store'
+  | 'registry'
+  | 'lambda'
+  | 'functions'
+  | 'deps'
+  | 'definition'
+  | 'approvals'
+  | 'provisionRequests'
+  | 'smokeSigner'
+  | 'loadSigner'
+  | 'taskHandlers';
+
 /**
  * What the local runtime runs on: the local stand-ins for Lambda (worker per version), ECR (content-addressed
  * builds), CloudWatch (per-version metrics), DynamoDB (SQLite) and SNS (printed notifications), the release
- * dependencies over them, and the synthesized definition. Built by the local composition root (wiring/local.ts).
+ * dependencies over them, and the synthesized definition.
  */
-export interface LocalWorld {
-  readonly dataDir: string;
-  readonly clock: ScaledClock;
-  readonly environments: Environments;
-  readonly metrics: MemoryVersionMetrics;
-  readonly alarms: MemoryAlarms;
-  readonly imageIndex: MemoryImageRegistry;
-  readonly notifier: MemoryNotifier;
-  readonly store: SqliteReleaseStore;
-  readonly registry: LocalRegistry;
-  readonly lambda: LocalLambda;
-  readonly functions: MemoryFunctionVersions;
-  readonly deps: ReleaseDependencies;
-  readonly definition: AslDefinition;
-  readonly approvals: LocalApprovalGate;
-  /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
-  readonly provisionRequests: Map<string, ReleaseStageRequest>;
-  readonly smokeSigner: HmacRequestSigner;
-  readonly loadSigner: HmacRequestSigner;
-  /** Every Task state of the definition bound to the release handlers and the local stand-ins. */
-  readonly taskHandlers: () => Record<string, TaskHandler>;
-}
+export type LocalWorld = Pick<LocalRuntime, WorldPart>;
 
 /** Opens a local runtime on a data directory: the local composition root's `openLocalRuntime` (wiring/local.ts). */
 export type OpenLocalRuntime = (options?: LocalRuntimeOptions) => LocalRuntime;
@@ -92,49 +92,34 @@ export type OpenLocalRuntime = (options?: LocalRuntimeOptions) => LocalRuntime;
  * Switchyard on one machine: the synthesized state machine on aws-local-stepfunctions, the real handlers, and the
  * local stand-ins of its world.
  */
-export class LocalRuntime implements LocalWorld {
-  readonly dataDir: string;
-  readonly clock: ScaledClock;
-  readonly environments: Environments;
-  readonly metrics: MemoryVersionMetrics;
-  readonly alarms: MemoryAlarms;
-  readonly imageIndex: MemoryImageRegistry;
-  readonly notifier: MemoryNotifier;
-  readonly store: SqliteReleaseStore;
-  readonly registry: LocalRegistry;
-  readonly lambda: LocalLambda;
-  readonly functions: MemoryFunctionVersions;
-  readonly deps: ReleaseDependencies;
-  readonly definition: AslDefinition;
+export class LocalRuntime {
+  declare readonly dataDir: string;
+  declare readonly clock: ScaledClock;
+  declare readonly environments: Environments;
+  declare readonly metrics: MemoryVersionMetrics;
+  declare readonly alarms: MemoryAlarms;
+  declare readonly imageIndex: MemoryImageRegistry;
+  declare readonly notifier: MemoryNotifier;
+  declare readonly store: SqliteReleaseStore;
+  declare readonly registry: LocalRegistry;
+  declare readonly lambda: LocalLambda;
+  declare readonly functions: MemoryFunctionVersions;
+  declare readonly deps: ReleaseDependencies;
+  declare readonly definition: AslDefinition;
+  declare readonly approvals: LocalApprovalGate;
+  /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
+  declare readonly provisionRequests: Map<string, ReleaseStageRequest>;
+  declare readonly smokeSigner: HmacRequestSigner;
+  declare readonly loadSigner: HmacRequestSigner;
+  /** Every Task state of the definition bound to the release handlers and the local stand-ins. */
+  declare readonly taskHandlers: () => Record<string, TaskHandler>;
   readonly executions = new Map<string, RunningExecution>();
-  readonly provisionRequests: Map<string, ReleaseStageRequest>;
-  readonly approvals: LocalApprovalGate;
-  readonly smokeSigner: HmacRequestSigner;
-  readonly loadSigner: HmacRequestSigner;
-  readonly taskHandlers: () => Record<string, TaskHandler>;
 
   constructor(
     world: LocalWorld,
     private readonly options: LocalRuntimeOptions = {},
   ) {
-    this.dataDir = world.dataDir;
-    this.clock = world.clock;
-    this.environments = world.environments;
-    this.metrics = world.metrics;
-    this.alarms = world.alarms;
-    this.imageIndex = world.imageIndex;
-    this.notifier = world.notifier;
-    this.store = world.store;
-    this.registry = world.registry;
-    this.lambda = world.lambda;
-    this.functions = world.functions;
-    this.deps = world.deps;
-    this.definition = world.definition;
-    this.provisionRequests = world.provisionRequests;
-    this.approvals = world.approvals;
-    this.smokeSigner = world.smokeSigner;
-    this.loadSigner = world.loadSigner;
-    this.taskHandlers = world.taskHandlers;
+    Object.assign(this, world);
   }
 
   /**
