@@ -18,6 +18,8 @@ class TaskFailure extends Error {
  */
 export class LocalApprovalGate {
   private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Approval windows still open, so close() can stop them before the store they write to closes. */
+  private readonly windows = new Set<ReturnType<typeof setTimeout>>();
 
   /** SendTaskSuccess / SendTaskFailure for local tokens. */
   readonly taskTokens: TaskTokens = {
@@ -54,18 +56,30 @@ export class LocalApprovalGate {
       if (this.policy === 'auto') await this.decide(release.releaseId, { approved: true, by: 'rehearsal (automatic)' });
       const window = setTimeout(
         () => {
+          this.windows.delete(window);
           // What the state's timeout does in the cloud: States.Timeout, caught as a failure before traffic moves.
-          void this.deps.store.takeApprovalRequest(release.releaseId);
-          void this.taskTokens.fail(taskToken, 'States.Timeout', 'nobody answered the approval in time');
+          // The token fails whether or not the stored request could be taken, so the execution never hangs.
+          void this.deps.store
+            .takeApprovalRequest(release.releaseId)
+            .catch(() => undefined)
+            .finally(() => this.taskTokens.fail(taskToken, 'States.Timeout', 'nobody answered the approval in time'));
         },
         (release.approvalTimeoutSeconds * 1000) / this.speedup,
       );
+      this.windows.add(window);
       try {
         return await answered;
       } finally {
         clearTimeout(window);
+        this.windows.delete(window);
       }
     };
+  }
+
+  /** Stops every open approval window: the runtime is shutting down and its store is about to close. */
+  close(): void {
+    for (const window of this.windows) clearTimeout(window);
+    this.windows.clear();
   }
 
   decide(releaseId: string, decision: ApprovalDecision) {

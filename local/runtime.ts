@@ -269,6 +269,7 @@ export class LocalRuntime {
   async close(): Promise<void> {
     this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
     this.store.setMeta('functions', this.functions.snapshot());
+    this.approvals.close();
     await this.lambda.close();
     this.store.close();
   }
