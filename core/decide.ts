@@ -97,6 +97,8 @@ interface Judgement {
   readonly verdict: HealthVerdict;
   readonly reasons: string[];
   readonly comparison?: ErrorRateComparison | undefined;
+  /** Under `both`, green is unhealthy only on the thresholds: blue was compared and green was not worse. */
+  readonly thresholdsOnly?: boolean;
 }
 
 /** One window (or step) under the policy's judge mode. */
@@ -125,7 +127,14 @@ export function judgeWindow(
       comparison,
     };
   }
-  if (policy.judge === 'both') return { ...absolute, reasons: [...absolute.reasons, ...relative.reasons], comparison };
+  if (policy.judge === 'both') {
+    return {
+      ...absolute,
+      reasons: [...absolute.reasons, ...relative.reasons],
+      comparison,
+      thresholdsOnly: absolute.verdict === 'unhealthy' && firing.length === 0,
+    };
+  }
   // Relative alone: green no worse than blue passes, but a watched alarm still fails it and a quiet green is no proof.
   if (firing.length > 0) {
     return { verdict: 'unhealthy', reasons: firing.map((a) => `alarm ${a} is firing`), comparison };
@@ -149,7 +158,31 @@ export function judgeWindow(
  * test/unit/core/decide.test.ts.
  */
 export function decide(window: JudgedWindow, policy: DecisionPolicy): Decision {
-  const judged = judgeWindow(window.green, window.blue, window.firingAlarms, policy);
+  let judged = judgeWindow(window.green, window.blue, window.firingAlarms, policy);
+  // A short window holds few requests: a few background errors can push its rate over a threshold by chance. With
+  // blue as the control and green no worse than it, a window's breach counts once the step so far breaches too.
+  if (judged.thresholdsOnly && judgeSample(window.greenStep, policy.thresholds, []).verdict !== 'unhealthy') {
+    judged = {
+      verdict: 'healthy',
+      reasons: [
+        ...judged.reasons,
+        'not blamed yet: green is no worse than blue, and the step so far is within the thresholds',
+      ],
+      comparison: judged.comparison,
+    };
+  }
+  // The step so far, green against blue: both versions share its span, so the comparison gains power with every
+  // check instead of being diluted, and a regression too small for one short window still shows.
+  if (policy.judge !== 'absolute' && judged.verdict !== 'unhealthy' && window.blueStep !== undefined) {
+    const toDate = judgeRelative(window.greenStep, window.blueStep, policy.relative, policy.thresholds.minInvocations);
+    if (toDate.finding === 'green-worse') {
+      judged = {
+        verdict: 'unhealthy',
+        reasons: [...judged.reasons, ...toDate.reasons.map((r) => `step so far: ${r}`)],
+        comparison: toDate.errorRates,
+      };
+    }
+  }
   let verdict = judged.verdict;
   const stepReasons: string[] = [];
   let stepInconclusive = false;

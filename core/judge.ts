@@ -62,6 +62,12 @@ function clampProbability(p: number): number {
   return Math.min(1, Math.max(0, p));
 }
 
+/**
+ * A p99 rests on the slowest 1% of requests: under 5 of them (500 invocations) it is one or two requests and swings
+ * by tens of percent between two samples of one version, so the latency comparison waits for that much traffic.
+ */
+export const MIN_INVOCATIONS_FOR_P99 = 500;
+
 /** What comparing green with blue over one window found. */
 export type RelativeFinding =
   /** Blue served too little in the window to compare with (a 100% step, or a first release with no blue). */
@@ -106,9 +112,13 @@ export function judgeRelative(
       : `error rate ${rates}: no significant difference (${errorRates.test}, p=${formatP(errorRates.pValue)})`,
   );
   let latencyWorse = false;
-  if (green.p99DurationMs !== null && blue.p99DurationMs !== null) {
+  if (
+    green.p99DurationMs !== null &&
+    blue.p99DurationMs !== null &&
+    Math.min(green.invocations, blue.invocations) >= MIN_INVOCATIONS_FOR_P99
+  ) {
     const limit = blue.p99DurationMs * (1 + rules.latencyTolerancePercent / 100);
-    latencyWorse = green.invocations >= minInvocations && green.p99DurationMs > limit;
+    latencyWorse = green.p99DurationMs > limit;
     reasons.push(
       `p99 green ${Math.round(green.p99DurationMs)} ms vs blue ${Math.round(blue.p99DurationMs)} ms ${
         latencyWorse ? 'exceeds' : 'within'

@@ -214,6 +214,36 @@ describe('decide: the relative judge', () => {
   });
 });
 
+describe('decide: short windows and the step so far', () => {
+  it('does not blame green for a window whose few background errors cross the threshold by chance', () => {
+    // 3 errors in 236 requests is 1.27%, over prod's 1%; blue errs alike and the step so far is at 0.1%.
+    const w = { green: sample(236, 3), greenStep: sample(2360, 3), blue: sample(1829, 3), blueStep: sample(18290, 18) };
+    const d = decide({ ...w, firingAlarms: [] }, base);
+    expect(d.verdict).toBe('healthy');
+    expect(d.windowReasons.at(-1)).toBe(
+      'not blamed yet: green is no worse than blue, and the step so far is within the thresholds',
+    );
+    // The same window judged on thresholds alone rolls back.
+    expect(decide({ ...w, firingAlarms: [] }, { ...base, judge: 'absolute' }).next).toBe('roll-back');
+  });
+
+  it('blames the window once the step so far breaches the threshold too', () => {
+    const w = { green: sample(236, 3), greenStep: sample(472, 6), blue: sample(1829, 3), blueStep: sample(3658, 6) };
+    expect(decide({ ...w, firingAlarms: [] }, base).verdict).toBe('unhealthy');
+  });
+
+  it('blames green on the step so far when one window is too small to show a regression', () => {
+    // One window: 2/200 against 2/1800 is not significant; the step so far, 10/1000 against 9/9000, is.
+    const w = { green: sample(200, 2), greenStep: sample(1000, 10), blue: sample(1800, 2), blueStep: sample(9000, 9) };
+    const d = decide(
+      { ...w, firingAlarms: [] },
+      { ...base, thresholds: { ...base.thresholds, maxErrorRatePercent: 5 } },
+    );
+    expect(d.verdict).toBe('unhealthy');
+    expect(d.windowReasons.some((r) => r.startsWith('step so far: error rate green 1.00% (10/1000)'))).toBe(true);
+  });
+});
+
 describe('compareErrorRates', () => {
   it("uses Fisher's exact test at low counts: 3/10 against 0/10 is p = C(10,3)/C(20,3)", () => {
     const c = compareErrorRates(sample(10, 3), sample(10, 0));
