@@ -1,23 +1,25 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
+import { environmentNamed, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
+import { abortRelease } from '../core/abort.ts';
 import { decideApproval } from '../core/approval.ts';
 import {
   InvalidCursor,
   InvalidRelease,
   NoPendingApproval,
+  ReleaseConflict,
   ReleaseLocked,
   ReleaseNotFound,
   ReleaseNotRunning,
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
-import type { LockHolder, ReleaseRecord } from '../core/ports.ts';
-import { newReleaseId } from '../core/release-id.ts';
-import { checkRelease, lockedError } from '../core/validate-release.ts';
+import { promoteToNext } from '../core/promotion.ts';
+import { idempotentReleaseId, newReleaseId } from '../core/release-id.ts';
+import { retryRelease } from '../core/retry.ts';
+import { type StartedRelease, type StartInput, startNamedRelease } from '../core/start-release.ts';
 import { logger } from '../handlers/powertools.ts';
 import { environmentStatuses } from './environment-status.ts';
-import { ExecutionNameTaken, executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
+import { executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
 import { releaseDetail, summarize } from './release-view.ts';
 import {
   AbortBody,
@@ -78,11 +80,6 @@ class NotFound extends Error {
   override readonly name = 'NotFound';
 }
 
-/** A 409 the API itself decides (a promotion the config does not allow, a release that has not finished). */
-class Conflict extends Error {
-  override readonly name = 'Conflict';
-}
-
 function parseBody<T>(schema: z.ZodType<T>, event: ProxyEvent): T {
   const raw = event.body
     ? event.isBase64Encoded
@@ -118,26 +115,6 @@ function callerOf(event: ProxyEvent): string {
   return identity?.userArn || identity?.caller || 'unknown-caller';
 }
 
-/** The release id an idempotency key stands for: the same key in the same environment is the same release. */
-export function idempotentReleaseId(environment: string, key: string): string {
-  const hash = createHash('sha256').update(`${environment}\n${key}`).digest('hex').slice(0, 20);
-  return `rel-${environment}-idem-${hash}`;
-}
-
-/** The release that retries `sourceId`: retrying twice is one release (retry the retry to go again). */
-export function retryReleaseId(sourceId: string): string {
-  const readable = `${sourceId}-retry`;
-  if (readable.length <= 80) return readable;
-  return `rel-retry-${createHash('sha256').update(sourceId).digest('hex').slice(0, 20)}`;
-}
-
-/** The release that promotes `sourceId`'s digest into `environment`: promoting twice is one release. */
-export function promotionReleaseId(environment: string, sourceId: string): string {
-  const readable = `${sourceId}-to-${environment}`;
-  if (readable.length <= 80 && /^[A-Za-z0-9_-]+$/.test(readable)) return readable;
-  return `rel-${environment}-promo-${createHash('sha256').update(sourceId).digest('hex').slice(0, 20)}`;
-}
-
 interface Route {
   readonly method: string;
   readonly pattern: RegExp;
@@ -150,62 +127,17 @@ async function recordOrThrow(ops: ReleaseOperations, releaseId: string) {
   return record;
 }
 
-function started(ops: ReleaseOperations, releaseId: string, executionArn: string, extra: Record<string, unknown>) {
-  return { releaseId, executionArn, consoleUrl: executionConsoleUrl(ops.region, executionArn), ...extra };
-}
-
-/**
- * How long the lock the API takes before StartExecution lasts: Validate release re-takes it (same release id) for
- * the whole release within seconds; if the execution never starts, the lock frees itself soon.
- */
-const START_LOCK_MINUTES = 15;
-
-/**
- * Starts the execution named `releaseId`, unless it exists: a retry (same idempotency key) gets the release it
- * started the first time. Validate release's own checks run first (one function, so a start it would refuse is a
- * 400 or 409 here), then the environment lock is taken with a conditional write before StartExecution, so of two
- * simultaneous starts exactly one gets 202 and the other 409.
- */
-async function startNamedRelease(
-  ops: ReleaseOperations,
-  env: EnvironmentConfig,
-  releaseId: string,
-  input: Record<string, unknown>,
-  replayable: boolean,
-): Promise<ProxyResult> {
-  const summary = { environment: env.name, imageDigest: input.imageDigest };
-  const replay = (executionArn: string) =>
-    json(200, started(ops, releaseId, executionArn, { ...summary, replayed: true }));
-  if (replayable) {
-    const existing = (await ops.store.getRelease(releaseId)) ?? (await ops.describeExecution(releaseId));
-    if (existing) return replay(existing.executionArn);
-  }
-  await checkRelease(input, releaseId, ops);
-  const key = lockKey(env);
-  const now = ops.clock.now();
-  const holder = (minutes: number): LockHolder => ({
+/** 202 for a release started now; 200 for one that existed already (the same key, promotion or retry). */
+function startedReply(ops: ReleaseOperations, release: StartedRelease): ProxyResult {
+  const { releaseId, executionArn, environment, imageDigest, replayed } = release;
+  return json(replayed ? 200 : 202, {
     releaseId,
-    executionArn: ops.executionArnFor(releaseId),
-    acquiredAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + minutes * 60_000).toISOString(),
+    executionArn,
+    consoleUrl: executionConsoleUrl(ops.region, executionArn),
+    environment,
+    imageDigest,
+    ...(replayed ? { replayed: true } : {}),
   });
-  const lock = await ops.store.acquireLock(key, holder(START_LOCK_MINUTES), now);
-  if (!lock.acquired) throw lockedError(env.name, lock.holder);
-  try {
-    const { executionArn } = await ops.startExecution(releaseId, input);
-    return json(202, started(ops, releaseId, executionArn, summary));
-  } catch (error) {
-    if (error instanceof ExecutionNameTaken) {
-      // A concurrent retry with the same key started it: a running execution keeps its lock for the whole
-      // release, an ended one needs none.
-      const execution = await ops.describeExecution(releaseId);
-      if (execution?.status === 'RUNNING') await ops.store.acquireLock(key, holder(env.lockTtlMinutes), now);
-      else await ops.store.releaseLock(key, releaseId);
-      return replay(ops.executionArnFor(releaseId));
-    }
-    await ops.store.releaseLock(key, releaseId);
-    throw error;
-  }
 }
 
 async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
@@ -232,7 +164,7 @@ async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<
     }
   }
   const releaseId = idempotencyKey ? idempotentReleaseId(env.name, idempotencyKey) : newReleaseId(env.name);
-  const input: Record<string, unknown> = {
+  const input: StartInput = {
     trigger: 'api',
     environment: env.name,
     imageDigest,
@@ -242,7 +174,7 @@ async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<
     requestedBy: callerOf(event).slice(0, 256),
     ...(body.reason ? { reason: body.reason } : {}),
   };
-  return startNamedRelease(ops, env, releaseId, input, idempotencyKey !== undefined);
+  return startedReply(ops, await startNamedRelease(env, releaseId, input, idempotencyKey !== undefined, ops));
 }
 
 async function listReleases(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
@@ -302,26 +234,9 @@ async function fastForward(event: ProxyEvent, releaseId: string, ops: ReleaseOpe
   });
 }
 
-async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function abort(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
   const { reason } = parseBody(AbortBody, event);
-  const record = await ops.store.getRelease(releaseId);
-  // A release still in Validate release has an execution but no record yet: it is stopped all the same, and the
-  // reconcile handler records it as aborted so that Validate release starts nothing.
-  const execution = record ? undefined : await ops.describeExecution(releaseId);
-  if (!record && execution?.status !== 'RUNNING') throw new ReleaseNotFound(`no running release ${releaseId}`);
-  if (record && record.status !== 'running') {
-    throw new ReleaseNotRunning(`release ${releaseId} has ended (${record.status})`);
-  }
-  const by = callerOf(event);
-  const cause = `aborted by ${by}${reason ? `: ${reason}` : ''}`;
-  if (record) {
-    await ops.store.updateRelease(
-      releaseId,
-      {},
-      { at: ops.clock.now().toISOString(), kind: 'abort-requested', summary: cause, evidence: { by, reason } },
-    );
-  }
-  await ops.stopExecution(releaseId, cause);
+  const { by } = await abortRelease({ releaseId, by: callerOf(event), reason }, ops);
   return json(202, {
     releaseId,
     by,
@@ -329,63 +244,15 @@ async function abortRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOp
   });
 }
 
-/** The start input of a release that follows on from `record` (a promotion or a retry): its digest, into `env`. */
-function followOnInput(
-  event: ProxyEvent,
-  record: ReleaseRecord,
-  env: EnvironmentConfig,
-  reason: string,
-  link: { readonly promotedFrom: string } | { readonly retryOf: string },
-): Record<string, unknown> {
-  return {
-    trigger: 'api',
-    environment: env.name,
-    imageDigest: record.digest,
-    repositoryName: env.repositoryName,
-    requestedBy: callerOf(event).slice(0, 256),
-    reason,
-    ...link,
-  };
-}
-
-async function promoteToNext(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function promote(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
   const { reason, acceptWarnings, environment } = parseBody(PromoteToNextBody, event);
-  const record = await recordOrThrow(ops, releaseId);
-  const from = environmentOrThrow(record.environment, ops);
-  if (!from.promotesTo) throw new Conflict(`${from.name} promotes to no other environment`);
-  if (environment !== undefined && environment !== from.promotesTo) {
-    throw new Conflict(`${from.name} promotes to ${from.promotesTo}, not ${environment}`);
-  }
-  if (record.status !== 'released') {
-    throw new Conflict(`release ${releaseId} is ${record.status}; only a released digest is promoted`);
-  }
-  const warnings = record.events.find((e) => e.kind === 'released')?.evidence?.warnings;
-  if (Array.isArray(warnings) && warnings.length > 0 && !acceptWarnings) {
-    throw new Conflict(
-      `release ${releaseId} went live with warnings (${warnings.join('; ')}); send acceptWarnings: true to promote it`,
-    );
-  }
-  const next = environmentOrThrow(from.promotesTo, ops);
-  const input = followOnInput(event, record, next, reason ?? `promotion of ${releaseId} from ${from.name}`, {
-    promotedFrom: releaseId,
-  });
-  return startNamedRelease(ops, next, promotionReleaseId(next.name, releaseId), input, true);
+  const request = { releaseId, by: callerOf(event), reason, acceptWarnings, environment };
+  return startedReply(ops, await promoteToNext(request, ops));
 }
 
-/** A new release of the same digest into the same environment, for a release that failed, rolled back or stopped. */
-async function retryRelease(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function retry(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
   const { reason } = parseBody(RetryBody, event);
-  const record = await recordOrThrow(ops, releaseId);
-  if (record.status === 'running' || record.status === 'released') {
-    throw new Conflict(
-      `release ${releaseId} is ${record.status}; only a failed, rolled-back or aborted release is retried`,
-    );
-  }
-  const env = environmentOrThrow(record.environment, ops);
-  const input = followOnInput(event, record, env, `retry of ${releaseId}${reason ? `: ${reason}` : ''}`, {
-    retryOf: releaseId,
-  });
-  return startNamedRelease(ops, env, retryReleaseId(releaseId), input, true);
+  return startedReply(ops, await retryRelease({ releaseId, by: callerOf(event), reason }, ops));
 }
 
 async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOperations) {
@@ -425,17 +292,17 @@ const ROUTES: readonly Route[] = [
   {
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/promote-to-next$`),
-    run: (e, [id], ops) => promoteToNext(e, id ?? '', ops),
+    run: (e, [id], ops) => promote(e, id ?? '', ops),
   },
   {
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/retry$`),
-    run: (e, [id], ops) => retryRelease(e, id ?? '', ops),
+    run: (e, [id], ops) => retry(e, id ?? '', ops),
   },
   {
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/abort$`),
-    run: (e, [id], ops) => abortRelease(e, id ?? '', ops),
+    run: (e, [id], ops) => abort(e, id ?? '', ops),
   },
   {
     method: 'GET',
@@ -459,7 +326,9 @@ function errorResponse(error: unknown): ProxyResult {
     const field = typeof error.details.field === 'string' ? error.details.field : '(body)';
     return json(400, { message: error.message, errors: [{ field, message: error.message }] });
   }
-  if (error instanceof ReleaseNotFound || error instanceof NotFound) return json(404, { message: error.message });
+  if (error instanceof ReleaseNotFound || error instanceof NotFound || error instanceof UnknownEnvironment) {
+    return json(404, { message: error.message });
+  }
   if (error instanceof ReleaseLocked) {
     return json(409, {
       message: error.message,
@@ -468,9 +337,11 @@ function errorResponse(error: unknown): ProxyResult {
       ...(error.details.executionArn ? { executionArn: error.details.executionArn } : {}),
     });
   }
-  if (error instanceof NoPendingApproval || error instanceof ReleaseNotRunning || error instanceof Conflict) {
+  if (error instanceof NoPendingApproval || error instanceof ReleaseNotRunning) {
     return json(409, { message: error.message, error: error.name });
   }
+  // The name the API has always answered a refused promotion or retry with.
+  if (error instanceof ReleaseConflict) return json(409, { message: error.message, error: 'Conflict' });
   logger.error('release API request failed', { error: error instanceof Error ? error : String(error) });
   return json(500, { message: 'internal error; see the release API logs' });
 }

@@ -79,7 +79,15 @@ export interface ReleaseDetail
 }
 
 export function summarize(record: ReleaseRecord, region: string): ReleaseSummary {
-  const { events, ...rest } = record;
+  // The typed state is for decisions (and the detail's `awaitingApproval`); the list shows the record as it was.
+  const {
+    events,
+    fastForwardRequested: _fastForward,
+    awaitingApproval: _approval,
+    releasedWithWarnings: _warnings,
+    notedDuplicates: _duplicates,
+    ...rest
+  } = record;
   const last = events.at(-1);
   return {
     ...rest,
@@ -117,16 +125,16 @@ export function healthDecisions(events: readonly ReleaseEvent[]): HealthDecision
 export function rolloutProgress(events: readonly ReleaseEvent[]): RolloutProgress | null {
   const shiftIndex = events.findLastIndex((e) => e.kind === 'traffic-shifted');
   const shift = events[shiftIndex];
-  if (!shift) return null;
-  const evidence = shift.evidence ?? {};
+  if (shift?.kind !== 'traffic-shifted') return null;
+  const evidence = shift.evidence;
   const number = (v: unknown) => (typeof v === 'number' ? v : null);
-  const bakeSeconds = number(evidence.bakeSeconds) ?? 0;
+  const bakeSeconds = number(evidence?.bakeSeconds) ?? 0;
   const lastCheck = healthDecisions(events.slice(shiftIndex + 1)).at(-1) ?? null;
   const baked = lastCheck ? Math.max(0, (Date.parse(lastCheck.at) - Date.parse(shift.at)) / 1000) : 0;
   return {
-    stepIndex: number(evidence.stepIndex) ?? 0,
-    stepCount: number(evidence.stepCount),
-    percent: number(evidence.percent) ?? 0,
+    stepIndex: number(evidence?.stepIndex) ?? 0,
+    stepCount: number(evidence?.stepCount),
+    percent: number(evidence?.percent) ?? 0,
     bakeSeconds,
     bakedSeconds: Math.min(bakeSeconds, baked),
     shiftedAt: shift.at,
@@ -136,14 +144,8 @@ export function rolloutProgress(events: readonly ReleaseEvent[]): RolloutProgres
 
 /** The pending approval, if the release is parked at "Await approval" and nobody has answered yet. */
 export function pendingApproval(record: ReleaseRecord): ReleaseDetail['awaitingApproval'] {
-  if (record.status !== 'running') return null;
-  const requested = record.events.findLastIndex((e) => e.kind === 'approval-requested');
-  if (requested < 0) return null;
-  const answered = record.events.slice(requested + 1).some((e) => e.kind === 'approved' || e.kind === 'rejected');
-  if (answered) return null;
-  const event = record.events[requested];
-  const expiresAt = event?.evidence?.expiresAt;
-  return { requestedAt: event?.at ?? '', expiresAt: typeof expiresAt === 'string' ? expiresAt : null };
+  if (record.status !== 'running' || !record.awaitingApproval) return null;
+  return { requestedAt: record.awaitingApproval.requestedAt, expiresAt: record.awaitingApproval.expiresAt };
 }
 
 /** Everything known about one release: its record (if Validate release wrote it) and its execution. */

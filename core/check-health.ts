@@ -1,5 +1,4 @@
 import { decide } from './decide.ts';
-import { FAST_FORWARD_EVENT } from './fast-forward.ts';
 import type {
   AlarmState,
   Alarms,
@@ -117,7 +116,7 @@ export async function checkHealth(
     release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
     deps.store.getRelease(release.releaseId),
   ]);
-  const fastForward = record?.events.find((e) => e.kind === FAST_FORWARD_EVENT);
+  const fastForward = record?.fastForwardRequested;
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
   // The bake ended at the first check that saw it over; the step is judged once that minute's data is complete.

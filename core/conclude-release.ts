@@ -75,7 +75,7 @@ export async function rollBack(
     await deps.functions.updateAlias(release.functionName, release.aliases.live, release.blueVersion);
     restored = release.blueVersion;
   }
-  const evidence: Record<string, unknown> = {
+  const evidence = {
     greenVersion: greenVersion ?? null,
     stepIndex: traffic?.stepIndex ?? null,
     percent: traffic?.percent ?? null,

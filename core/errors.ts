@@ -65,6 +65,14 @@ export class ReleaseNotRunning extends ReleaseError {
   override readonly name = 'ReleaseNotRunning';
 }
 
+/**
+ * The release is in a state the operation does not allow: promoting a release that is not released (or went live
+ * with warnings nobody accepted), promoting into an environment the config does not name, retrying a running one.
+ */
+export class ReleaseConflict extends ReleaseError {
+  override readonly name = 'ReleaseConflict';
+}
+
 /** An execution with this name already exists (Step Functions keeps names for 90 days): a start is a replay. */
 export class ExecutionNameTaken extends Error {
   override readonly name = 'ExecutionNameTaken';

@@ -1,3 +1,5 @@
+import type { ReleaseEvent, ReleaseState } from './release-events.ts';
+
 /**
  * The narrow ports the release logic needs. AWS adapters (`adapters/aws`) and in-memory adapters
  * (`adapters/memory`, used by the local runtime and the tests) implement them and pass one contract suite.
@@ -93,14 +95,13 @@ export type LockResult = { readonly acquired: true } | { readonly acquired: fals
 
 export type ReleaseStatus = 'running' | 'released' | 'rolled-back' | 'failed' | 'aborted';
 
-export interface ReleaseEvent {
-  readonly at: string;
-  readonly kind: string;
-  readonly summary: string;
-  readonly evidence?: Record<string, unknown>;
-}
+export type { ReleaseEvent, ReleaseState } from './release-events.ts';
 
-export interface ReleaseRecord {
+/**
+ * A release's summary, its history (`events`, for people) and the typed state later decisions read
+ * (`ReleaseState`), which the store sets in the same write as the event that causes it.
+ */
+export interface ReleaseRecord extends ReleaseState {
   readonly releaseId: string;
   readonly executionArn: string;
   readonly environment: string;
@@ -182,6 +183,18 @@ export interface Notification {
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+}
+
+/** The release workflow's executions, each named by its release id (Step Functions in the cloud, the local engine). */
+export interface ReleaseExecutions {
+  /** The ARN of the execution named `releaseId` (whether or not it exists). */
+  executionArnFor(releaseId: string): string;
+  /** StartExecution named by the release id; throws `ExecutionNameTaken` when the name is already used. */
+  startExecution(releaseId: string, input: Record<string, unknown>): Promise<{ executionArn: string }>;
+  /** The execution's status, or undefined when no execution has this name. */
+  describeExecution(releaseId: string): Promise<{ readonly executionArn: string; readonly status: string } | undefined>;
+  /** StopExecution; the reconcile rule then restores `live` and frees the lock. */
+  stopExecution(releaseId: string, cause: string): Promise<void>;
 }
 
 /** Answers a `.waitForTaskToken` state (Step Functions SendTaskSuccess / SendTaskFailure). */

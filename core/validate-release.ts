@@ -68,7 +68,7 @@ async function refuseDuplicateDelivery(request: EcrPushRequest, execution: Execu
   );
   if (delivery.releaseId === execution.name) return;
   const first = await deps.store.getRelease(delivery.releaseId);
-  const noted = first?.events.some((e) => e.kind === 'duplicate-delivery' && e.evidence?.execution === execution.name);
+  const noted = first?.notedDuplicates?.includes(execution.name) ?? false;
   if (first && !noted) {
     await deps.store.updateRelease(
       delivery.releaseId,

@@ -11,6 +11,7 @@ import type {
   ReleaseRecord,
   ReleaseStore,
 } from '../core/ports.ts';
+import { applyStateChange, withInitialState } from '../core/release-events.ts';
 
 const MAX_LIMIT = 100;
 
@@ -70,10 +71,21 @@ export class SqliteReleaseStore implements ReleaseStore {
       .prepare(
         'INSERT OR IGNORE INTO releases (release_id, environment, status, started_at, record) VALUES (?, ?, ?, ?, ?)',
       )
-      .run(record.releaseId, record.environment, record.status, record.startedAt, JSON.stringify(record));
+      .run(
+        record.releaseId,
+        record.environment,
+        record.status,
+        record.startedAt,
+        JSON.stringify(withInitialState(record)),
+      );
   }
 
   async getRelease(releaseId: string): Promise<ReleaseRecord | undefined> {
+    return this.readRelease(releaseId);
+  }
+
+  /** Synchronous, so an update reads and writes its row with no other write in between. */
+  private readRelease(releaseId: string): ReleaseRecord | undefined {
     const row = this.db.prepare('SELECT record FROM releases WHERE release_id = ?').get(releaseId) as
       | { record: string }
       | undefined;
@@ -85,9 +97,13 @@ export class SqliteReleaseStore implements ReleaseStore {
     patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
     event?: ReleaseEvent,
   ): Promise<void> {
-    const record = await this.getRelease(releaseId);
+    const record = this.readRelease(releaseId);
     if (!record) throw new Error(`release ${releaseId} has no record`);
-    const updated: ReleaseRecord = { ...record, ...patch, events: event ? [...record.events, event] : record.events };
+    // One row holds the record, its history and its typed state: the event and the state it sets are one write.
+    const patched: ReleaseRecord = { ...record, ...patch };
+    const updated: ReleaseRecord = event
+      ? { ...applyStateChange(patched, event), events: [...record.events, event] }
+      : patched;
     this.db
       .prepare('UPDATE releases SET status = ?, record = ? WHERE release_id = ?')
       .run(updated.status, JSON.stringify(updated), releaseId);

@@ -18,9 +18,11 @@ import type {
   ReleaseFilter,
   ReleasePage,
   ReleaseRecord,
+  ReleaseState,
   ReleaseStatus,
   ReleaseStore,
 } from '../../core/ports.ts';
+import { type FastForwardRequestedEvent, stateChange, withInitialState } from '../../core/release-events.ts';
 import { hasErrorName } from './error-names.ts';
 
 /**
@@ -119,23 +121,46 @@ export function boundedEvent(event: ReleaseEvent): ReleaseEvent {
   const stored = plain(event);
   const bytes = Buffer.byteLength(JSON.stringify(stored));
   if (bytes <= MAX_EVENT_BYTES) return stored;
+  const omitted = `the evidence of this event (${bytes} bytes) exceeds the ${MAX_EVENT_BYTES} bytes an event keeps`;
+  // The kind stays what it was; only its evidence is replaced, which every kind's type allows (`EvidenceOmitted`).
   return {
     at: stored.at,
     kind: stored.kind,
     summary: stored.summary.slice(0, 2048),
-    evidence: {
-      omitted: `the evidence of this event (${bytes} bytes) exceeds the ${MAX_EVENT_BYTES} bytes an event keeps`,
-    },
-  };
+    evidence: { omitted },
+  } as ReleaseEvent;
 }
 
+/** An event as this store wrote it (its kind and evidence are read back as written, not re-checked). */
 function toEvent(item: Record<string, unknown>): ReleaseEvent {
   const evidence = item.evidence;
   return {
     at: str(item, 'at'),
     kind: str(item, 'kind'),
     summary: str(item, 'summary'),
-    ...(evidence && typeof evidence === 'object' ? { evidence: evidence as Record<string, unknown> } : {}),
+    ...(evidence && typeof evidence === 'object' ? { evidence } : {}),
+  } as ReleaseEvent;
+}
+
+function strings(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.map(String) : undefined;
+}
+
+/** The typed state a release item holds; an item written before a field existed reads as its default (absent). */
+function toState(item: Record<string, unknown>): ReleaseState {
+  const fastForward = item.fastForwardRequested;
+  const approval = item.awaitingApproval as Record<string, unknown> | undefined;
+  const warnings = strings(item.releasedWithWarnings);
+  const noted = strings(item.notedDuplicates);
+  return {
+    ...(fastForward && typeof fastForward === 'object'
+      ? { fastForwardRequested: toEvent(fastForward as Record<string, unknown>) as FastForwardRequestedEvent }
+      : {}),
+    ...(approval && typeof approval === 'object'
+      ? { awaitingApproval: { requestedAt: str(approval, 'requestedAt'), expiresAt: str(approval, 'expiresAt') } }
+      : {}),
+    ...(warnings ? { releasedWithWarnings: warnings } : {}),
+    ...(noted ? { notedDuplicates: noted } : {}),
   };
 }
 
@@ -145,6 +170,7 @@ function toRecord(item: Record<string, unknown>, events?: readonly ReleaseEvent[
   const reason = optionalStr(item, 'reason');
   const endedAt = optionalStr(item, 'endedAt');
   return {
+    ...toState(item),
     releaseId: str(item, 'releaseId'),
     executionArn: str(item, 'executionArn'),
     environment: str(item, 'environment'),
@@ -333,7 +359,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
   }
 
   async createRelease(record: ReleaseRecord): Promise<void> {
-    const { events, ...summary } = plain(record);
+    const { events, ...summary } = plain(withInitialState(record));
     const stored = events.map(boundedEvent);
     const lastEvent = stored.at(-1);
     try {
@@ -422,16 +448,40 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       return;
     }
     const stored = boundedEvent(event);
-    // The patch, the latest event and the next sequence number in one conditional update (ADD is atomic, so two
-    // writers never take the same number); then the event's own item. If that second write fails, the task's retry
-    // writes the event again, and the release item already shows it as its latest.
+    // The typed state the event sets, in the same update as the event: a reader never sees one without the other.
+    const change = stateChange(event);
+    const removes: string[] = [];
+    for (const [field, value] of Object.entries(change.set)) {
+      sets.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = plain(value);
+    }
+    for (const [field, value] of Object.entries(change.setOnce)) {
+      sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = plain(value);
+    }
+    if (change.append.notedDuplicates) {
+      sets.push('#notedDuplicates = list_append(if_not_exists(#notedDuplicates, :noneNoted), :notedDuplicates)');
+      names['#notedDuplicates'] = 'notedDuplicates';
+      values[':noneNoted'] = [];
+      values[':notedDuplicates'] = [...change.append.notedDuplicates];
+    }
+    for (const field of change.clear) {
+      removes.push(`#${field}`);
+      names[`#${field}`] = field;
+    }
+    const remove = removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : '';
+    // The patch, the state, the latest event and the next sequence number in one conditional update (ADD is atomic,
+    // so two writers never take the same number); then the event's own item. If that second write fails, the task's
+    // retry writes the event again, and the release item already shows it as its latest.
     let sequence: number;
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: releaseKey(releaseId),
-          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')} ADD #eventCount :one`,
+          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')}${remove} ADD #eventCount :one`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { ...names, '#eventCount': 'eventCount', '#lastEvent': 'lastEvent' },
           ExpressionAttributeValues: { ...values, ':one': 1, ':event': stored },

@@ -10,6 +10,7 @@ import type {
   ReleaseRecord,
   ReleaseStore,
 } from '../../core/ports.ts';
+import { applyStateChange, withInitialState } from '../../core/release-events.ts';
 
 /** The lock and release records in memory, with DynamoDB's conditional-write semantics. */
 export class MemoryReleaseStore implements ReleaseStore {
@@ -41,7 +42,7 @@ export class MemoryReleaseStore implements ReleaseStore {
 
   async createRelease(record: ReleaseRecord): Promise<void> {
     if (this.releases.has(record.releaseId)) return;
-    this.releases.set(record.releaseId, structuredClone(record));
+    this.releases.set(record.releaseId, withInitialState(structuredClone(record)));
     this.persist();
   }
 
@@ -57,11 +58,12 @@ export class MemoryReleaseStore implements ReleaseStore {
   ): Promise<void> {
     const record = this.releases.get(releaseId);
     if (!record) throw new Error(`release ${releaseId} has no record`);
-    this.releases.set(releaseId, {
-      ...record,
-      ...patch,
-      events: event ? [...record.events, structuredClone(event)] : record.events,
-    });
+    // The typed state changes with its event in the same write: no reader sees one without the other.
+    const patched = { ...record, ...patch };
+    this.releases.set(
+      releaseId,
+      event ? { ...applyStateChange(patched, event), events: [...record.events, structuredClone(event)] } : patched,
+    );
     this.persist();
   }
 

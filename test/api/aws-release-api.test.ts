@@ -344,10 +344,14 @@ describe('the release API on AWS sends exactly these commands', () => {
           at: new Date().toISOString(),
           kind: 'released',
           summary: 'live → version 2',
-          evidence: { warnings: ['step 1 (100%) promoted without enough traffic to judge'] },
+          evidence: { lastCheck: null, warnings: ['step 1 (100%) promoted without enough traffic to judge'] },
         },
       ],
     });
+    // The list shows the record's summary as before: the typed state the decision reads stays out of it.
+    const listed = await call('GET', '/releases?environment=dev');
+    expect(listed.body.releases[0].releaseId).toBe('rel-dev-2');
+    expect(Object.keys(listed.body.releases[0])).not.toContain('releasedWithWarnings');
     const held = await call('POST', '/releases/rel-dev-2/promote-to-next', {});
     expect(held.status).toBe(409);
     expect(held.body.message).toContain('went live with warnings (step 1 (100%) promoted without enough traffic');

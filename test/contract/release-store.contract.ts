@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LockHolder, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
+import type { LockHolder, ReleaseEvent, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
+import type { HealthCheck } from '../../core/traffic.ts';
 
 const KEY = 'orders-api-prod#prod';
 const NOW = new Date('2026-11-26T10:00:00.000Z');
@@ -26,11 +27,43 @@ function release(releaseId: string, overrides: Partial<ReleaseRecord> = {}): Rel
     startedAt: '2026-11-26T10:00:00.000Z',
     trigger: 'api:alice',
     events: [
-      { at: '2026-11-26T10:00:00.000Z', kind: 'validated', summary: 'validated', evidence: { plan: [10, 100] } },
+      {
+        at: '2026-11-26T10:00:00.000Z',
+        kind: 'validated',
+        summary: 'validated',
+        evidence: {
+          plan: [
+            { percent: 10, bakeSeconds: 300 },
+            { percent: 100, bakeSeconds: 0 },
+          ],
+          preexistingAlarms: [],
+          unverifiedLiveVersion: null,
+        },
+      },
     ],
     ...overrides,
   };
 }
+
+const CHECK: HealthCheck = {
+  at: '2026-11-26T10:05:00.000Z',
+  verdict: 'healthy',
+  reasons: [],
+  window: { start: '2026-11-26T10:02:00.000Z', end: '2026-11-26T10:03:00.000Z' },
+  sample: { invocations: 120, errors: 0, throttles: 0, p99DurationMs: null, errorRatePercent: 0 },
+  step: { invocations: 120, errors: 0, throttles: 0, p99DurationMs: null, errorRatePercent: 0 },
+  thresholds: { maxErrorRatePercent: 1, minInvocations: 50, maxErrors: 5, maxP99DurationMs: null },
+  firingAlarms: [],
+  ignoredAlarms: [],
+};
+
+const at = (minute: number) => `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000Z`;
+const fastForward = (by: string, minute: number): ReleaseEvent => ({
+  at: at(minute),
+  kind: 'fast-forward-requested',
+  summary: `fast-forward requested by ${by}: hotfix`,
+  evidence: { by, reason: 'hotfix' },
+});
 
 /** What the release logic relies on from the lock and the release records, for every ReleaseStore. */
 export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore> | ReleaseStore) {
@@ -105,21 +138,21 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
 
       it('applies a patch and appends events in order, with their evidence', async () => {
         await store.createRelease(release('rel-1'));
-        const deployed = {
+        const deployed: ReleaseEvent = {
           at: '2026-11-26T10:01:00.000Z',
           kind: 'deployed',
           summary: 'green → 8',
-          evidence: { v: '8' },
+          evidence: { version: '8', codeSha256: 'abc', reused: false },
         };
-        const released = {
+        const released: ReleaseEvent = {
           at: '2026-11-26T10:20:00.000Z',
           kind: 'released',
           summary: 'live → 8',
-          evidence: { lastCheck: { verdict: 'healthy', sample: { invocations: 120, p99DurationMs: null } } },
+          evidence: { lastCheck: CHECK, warnings: [] },
         };
 
         await store.updateRelease('rel-1', { greenVersion: '8' }, deployed);
-        await store.updateRelease('rel-1', {}, { at: '2026-11-26T10:05:00.000Z', kind: 'health-check', summary: 'ok' });
+        await store.updateRelease('rel-1', {}, { at: CHECK.at, kind: 'health-check', summary: 'ok' });
         await store.updateRelease('rel-1', { status: 'released', endedAt: released.at, reason: 'warned' }, released);
 
         const record = await store.getRelease('rel-1');
@@ -134,15 +167,125 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         expect(await store.getRelease('rel-1')).toEqual(release('rel-1', { status: 'failed', reason: 'no' }));
       });
 
+      it('reads an event written with no evidence back without any', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease('rel-1', {}, { at: at(2), kind: 'approved', summary: 'approved by bob' });
+        expect((await store.getRelease('rel-1'))?.events[1]).toEqual({
+          at: at(2),
+          kind: 'approved',
+          summary: 'approved by bob',
+        });
+      });
+
       it('refuses to update a release that was never created', async () => {
         await expect(store.updateRelease('rel-ghost', { status: 'failed' })).rejects.toThrow();
         expect(await store.getRelease('rel-ghost')).toBeUndefined();
       });
     });
 
+    describe('the typed state decisions read (set with the event that causes it)', () => {
+      it('a record with no such event reads as the defaults: nothing requested, pending or warned', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease(
+          'rel-1',
+          { greenVersion: '8' },
+          { at: at(1), kind: 'deployed', summary: 'green → 8' },
+        );
+        const record = await store.getRelease('rel-1');
+        expect(record?.fastForwardRequested).toBeUndefined();
+        expect(record?.awaitingApproval).toBeUndefined();
+        expect(record?.releasedWithWarnings).toBeUndefined();
+        expect(record?.notedDuplicates).toBeUndefined();
+      });
+
+      it('keeps the first fast-forward request, and its evidence, however many follow', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease('rel-1', {}, fastForward('alice', 3));
+        await store.updateRelease('rel-1', {}, fastForward('bob', 4));
+        const record = await store.getRelease('rel-1');
+        expect(record?.fastForwardRequested).toEqual(fastForward('alice', 3));
+        expect(record?.events.map((e) => e.kind)).toEqual([
+          'validated',
+          'fast-forward-requested',
+          'fast-forward-requested',
+        ]);
+      });
+
+      it('holds a pending approval from its request until it is answered', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease(
+          'rel-1',
+          {},
+          { at: at(2), kind: 'approval-requested', summary: 'waiting', evidence: { expiresAt: at(50) } },
+        );
+        expect((await store.getRelease('rel-1'))?.awaitingApproval).toEqual({ requestedAt: at(2), expiresAt: at(50) });
+        await store.updateRelease('rel-1', {}, { at: at(3), kind: 'rejected', summary: 'rejected by bob: no' });
+        expect((await store.getRelease('rel-1'))?.awaitingApproval).toBeUndefined();
+      });
+
+      it('drops a pending approval when the release ends without an answer', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease(
+          'rel-1',
+          {},
+          { at: at(2), kind: 'approval-requested', summary: 'waiting', evidence: { expiresAt: at(50) } },
+        );
+        await store.updateRelease(
+          'rel-1',
+          { status: 'failed', reason: 'approval timed out', endedAt: at(51) },
+          {
+            at: at(51),
+            kind: 'failed',
+            summary: 'approval timed out',
+            evidence: { error: { Error: 'States.Timeout' } },
+          },
+        );
+        const record = await store.getRelease('rel-1');
+        expect(record?.awaitingApproval).toBeUndefined();
+        expect(record?.status).toBe('failed');
+      });
+
+      it('records the warnings a release went live with, in the same write as the release', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.createRelease(release('rel-2'));
+        const warnings = ['step 1 (10%) promoted without enough traffic to judge'];
+        await store.updateRelease(
+          'rel-1',
+          { status: 'released', endedAt: at(20), reason: warnings.join('; ') },
+          { at: at(20), kind: 'released', summary: 'live → 8', evidence: { lastCheck: CHECK, warnings } },
+        );
+        await store.updateRelease(
+          'rel-2',
+          { status: 'released', endedAt: at(20) },
+          { at: at(20), kind: 'released', summary: 'live → 9', evidence: { lastCheck: null, warnings: [] } },
+        );
+        expect((await store.getRelease('rel-1'))?.releasedWithWarnings).toEqual(warnings);
+        expect((await store.getRelease('rel-2'))?.releasedWithWarnings).toBeUndefined();
+        const listed = await store.listReleases({ status: 'released' });
+        expect(listed.releases.find((r) => r.releaseId === 'rel-1')?.releasedWithWarnings).toEqual(warnings);
+      });
+
+      it('notes each duplicate delivery on the first release', async () => {
+        await store.createRelease(release('rel-1'));
+        for (const execution of ['copy-a', 'copy-b']) {
+          await store.updateRelease(
+            'rel-1',
+            {},
+            { at: at(1), kind: 'duplicate-delivery', summary: 'ignored', evidence: { eventId: 'e-1', execution } },
+          );
+        }
+        expect((await store.getRelease('rel-1'))?.notedDuplicates).toEqual(['copy-a', 'copy-b']);
+      });
+
+      it('sets the state of the events a record is created with', async () => {
+        const created = release('rel-1', { events: [...release('rel-1').events, fastForward('alice', 1)] });
+        await store.createRelease(created);
+        expect((await store.getRelease('rel-1'))?.fastForwardRequested).toEqual(fastForward('alice', 1));
+      });
+    });
+
     describe('listing releases', () => {
       beforeEach(async () => {
-        const at = (minute: number) => `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000Z`;
         await store.createRelease(release('rel-a', { startedAt: at(1), status: 'released' }));
         await store.createRelease(release('rel-b', { startedAt: at(2), environment: 'staging', status: 'released' }));
         await store.createRelease(release('rel-c', { startedAt: at(3), status: 'rolled-back' }));
@@ -173,7 +316,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
 
       it("shows each release's latest event", async () => {
-        const latest = { at: '2026-11-26T10:30:00.000Z', kind: 'deployed', summary: 'green → 8' };
+        const latest: ReleaseEvent = { at: '2026-11-26T10:30:00.000Z', kind: 'deployed', summary: 'green → 8' };
         await store.updateRelease('rel-f', { greenVersion: '8' }, latest);
         const page = await store.listReleases({ limit: 1 });
         expect(page.releases[0]?.releaseId).toBe('rel-f');

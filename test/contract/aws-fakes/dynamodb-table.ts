@@ -57,11 +57,19 @@ function matches(expression: string | undefined, item: Item | undefined, names: 
   });
 }
 
-/** Applies `SET #a = :a, #l = list_append(if_not_exists(#l, :empty), :more)`, then `ADD #n :v`. */
+/**
+ * Applies `SET #a = :a, #o = if_not_exists(#o, :o), #l = list_append(if_not_exists(#l, :empty), :more)`, then
+ * `REMOVE #r, #s`, then `ADD #n :v`.
+ */
 function applyUpdate(item: Item, expression: string, names: Names, values: Values): Item {
   if (!expression.startsWith('SET ')) throw new Error(`fake table: cannot apply "${expression}"`);
-  const [setPart = '', addPart] = expression.split(' ADD ');
+  const [setAndRemove = '', addPart] = expression.split(' ADD ');
+  const [setPart = '', removePart] = setAndRemove.split(' REMOVE ');
   const next = applySet(item, setPart, names, values);
+  for (const token of removePart?.split(', ') ?? []) {
+    if (!/^#\w+$/.test(token.trim())) throw new Error(`fake table: cannot apply "REMOVE ${removePart}"`);
+    delete next[attributeName(token.trim(), names)];
+  }
   if (addPart) {
     const add = /^(#\w+) (:\w+)$/.exec(addPart.trim());
     if (!add) throw new Error(`fake table: cannot apply "ADD ${addPart}"`);
@@ -73,11 +81,14 @@ function applyUpdate(item: Item, expression: string, names: Names, values: Value
 
 function applySet(item: Item, expression: string, names: Names, values: Values): Item {
   const next = structuredClone(item);
-  const assignment = /(#\w+) = (?:list_append\(if_not_exists\((#\w+), (:\w+)\), (:\w+)\)|(:\w+))/g;
+  const assignment =
+    /(#\w+) = (?:list_append\(if_not_exists\((#\w+), (:\w+)\), (:\w+)\)|if_not_exists\((#\w+), (:\w+)\)|(:\w+))/g;
   for (const match of expression.slice(4).matchAll(assignment)) {
     const target = attributeName(match[1] ?? '', names);
-    if (match[5]) {
-      next[target] = structuredClone(attributeValue(match[5], values));
+    if (match[7]) {
+      next[target] = structuredClone(attributeValue(match[7], values));
+    } else if (match[6]) {
+      next[target] = next[attributeName(match[5] ?? '', names)] ?? structuredClone(attributeValue(match[6], values));
     } else {
       const existing = next[attributeName(match[2] ?? '', names)] ?? attributeValue(match[3] ?? '', values);
       next[target] = [

@@ -19,7 +19,7 @@ import {
   MAX_EVENT_BYTES,
   RELEASE_TABLE,
 } from '../../../../adapters/aws/dynamodb-release-store.ts';
-import type { LockHolder, ReleaseRecord } from '../../../../core/ports.ts';
+import type { LockHolder, ReleaseEvent, ReleaseRecord } from '../../../../core/ports.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const TABLE = 'switchyard-releases';
@@ -194,12 +194,13 @@ describe('createRelease', () => {
 
   it('drops undefined evidence values DynamoDB cannot store', async () => {
     ddb.on(PutCommand).resolves({});
-    await store().createRelease(
-      record({ events: [{ at: 'now', kind: 'validated', summary: 's', evidence: { gone: undefined, kept: 1 } }] }),
-    );
+    const evidence = { plan: [], preexistingAlarms: [], unverifiedLiveVersion: null, requestReason: undefined };
+    await store().createRelease(record({ events: [{ at: 'now', kind: 'validated', summary: 's', evidence }] }));
     const item = ddb.commandCalls(PutCommand)[1]?.args[0].input.Item;
-    expect(item).toMatchObject({ at: 'now', kind: 'validated', summary: 's', evidence: { kept: 1 } });
-    expect(item?.evidence).toEqual({ kept: 1 });
+    const kept = { plan: [], preexistingAlarms: [], unverifiedLiveVersion: null };
+    expect(item).toMatchObject({ at: 'now', kind: 'validated', summary: 's', evidence: kept });
+    expect(item?.evidence).toEqual(kept);
+    expect(Object.keys(item?.evidence ?? {})).not.toContain('requestReason');
   });
 });
 
@@ -209,7 +210,12 @@ describe('getRelease', () => {
     ddb.on(GetCommand).resolves({
       Item: { ...summary, eventCount: 2, lastEvent: events[0], pk: 'RELEASE#rel-1', sk: 'RELEASE', gsi1pk: 'x' },
     });
-    const later = { at: '2026-11-26T10:05:00.000Z', kind: 'deployed', summary: 'green → 8', evidence: { v: '8' } };
+    const later: ReleaseEvent = {
+      at: '2026-11-26T10:05:00.000Z',
+      kind: 'deployed',
+      summary: 'green → 8',
+      evidence: { version: '8', codeSha256: 'abc', reused: false },
+    };
     ddb
       .on(QueryCommand)
       .resolvesOnce({
@@ -243,18 +249,26 @@ describe('updateRelease', () => {
   it('sets the patched fields and the latest event, takes the next sequence number, then writes the event item', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { eventCount: 5 } });
     ddb.on(PutCommand).resolves({});
-    const event = { at: '2026-11-26T10:20:00.000Z', kind: 'released', summary: 'live → 8', evidence: { n: 1 } };
+    const event: ReleaseEvent = {
+      at: '2026-11-26T10:20:00.000Z',
+      kind: 'released',
+      summary: 'live → 8',
+      evidence: { lastCheck: null, warnings: [] },
+    };
 
     await store().updateRelease('rel-1', { status: 'released', endedAt: event.at, reason: undefined }, event);
 
+    // A release ends any wait for approval: its typed state goes in the same update.
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
-      UpdateExpression: 'SET #status = :status, #endedAt = :endedAt, #lastEvent = :event ADD #eventCount :one',
+      UpdateExpression:
+        'SET #status = :status, #endedAt = :endedAt, #lastEvent = :event REMOVE #awaitingApproval ADD #eventCount :one',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: {
         '#status': 'status',
         '#endedAt': 'endedAt',
+        '#awaitingApproval': 'awaitingApproval',
         '#eventCount': 'eventCount',
         '#lastEvent': 'lastEvent',
       },
@@ -267,13 +281,86 @@ describe('updateRelease', () => {
     });
   });
 
+  it('sets the typed state an event causes in the same update as the event', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+    ddb.on(PutCommand).resolves({});
+    const warnings = ['step 1 (10%) promoted without enough traffic to judge'];
+    const released: ReleaseEvent = {
+      at: '2026-11-26T10:20:00.000Z',
+      kind: 'released',
+      summary: 'live → 8',
+      evidence: { lastCheck: null, warnings },
+    };
+    const fastForward: ReleaseEvent = {
+      at: '2026-11-26T10:10:00.000Z',
+      kind: 'fast-forward-requested',
+      summary: 'fast-forward requested by bob: hotfix',
+      evidence: { by: 'bob', reason: 'hotfix' },
+    };
+
+    await store().updateRelease('rel-1', {}, fastForward);
+    await store().updateRelease('rel-1', { status: 'released', endedAt: released.at }, released);
+
+    const [first, second] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(first).toMatchObject({
+      UpdateExpression:
+        'SET #fastForwardRequested = if_not_exists(#fastForwardRequested, :fastForwardRequested), ' +
+        '#lastEvent = :event ADD #eventCount :one',
+      ExpressionAttributeValues: { ':fastForwardRequested': fastForward, ':event': fastForward },
+    });
+    expect(second).toMatchObject({
+      UpdateExpression:
+        'SET #status = :status, #endedAt = :endedAt, #releasedWithWarnings = :releasedWithWarnings, ' +
+        '#lastEvent = :event REMOVE #awaitingApproval ADD #eventCount :one',
+      ExpressionAttributeNames: {
+        '#releasedWithWarnings': 'releasedWithWarnings',
+        '#awaitingApproval': 'awaitingApproval',
+      },
+      ExpressionAttributeValues: { ':releasedWithWarnings': warnings },
+    });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(2);
+  });
+
+  it('reads the typed state back from the release item, and an item without it as the defaults', async () => {
+    const { events, ...summary } = record();
+    const item = { ...summary, eventCount: 1, lastEvent: events[0], pk: 'RELEASE#rel-1', sk: 'RELEASE' };
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: item })
+      .resolvesOnce({
+        Item: {
+          ...item,
+          awaitingApproval: { requestedAt: 'a', expiresAt: 'b' },
+          releasedWithWarnings: ['w'],
+          notedDuplicates: ['copy-a'],
+        },
+      });
+    const old = await store().getRelease('rel-1');
+    expect(old).toEqual(record({ events: [] }));
+    expect(await store().getRelease('rel-1')).toMatchObject({
+      awaitingApproval: { requestedAt: 'a', expiresAt: 'b' },
+      releasedWithWarnings: ['w'],
+      notedDuplicates: ['copy-a'],
+    });
+  });
+
   it('keeps an oversized event to its kind, time and summary, saying how large its evidence was', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { eventCount: 1 } });
     ddb.on(PutCommand).resolves({});
-    const huge = { at: 'now', kind: 'health-check', summary: 'ok', evidence: { blob: 'x'.repeat(MAX_EVENT_BYTES) } };
+    const huge: ReleaseEvent = {
+      at: 'now',
+      kind: 'verified',
+      summary: 'ok',
+      evidence: {
+        checks: [
+          { name: 'health', passed: true, expected: '200', observed: 'x'.repeat(MAX_EVENT_BYTES), durationMs: 1 },
+        ],
+      },
+    };
     await store().updateRelease('rel-1', {}, huge);
     const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
-    expect(item).toMatchObject({ at: 'now', kind: 'health-check', summary: 'ok' });
+    expect(item).toMatchObject({ at: 'now', kind: 'verified', summary: 'ok' });
     expect(String((item?.evidence as { omitted?: string } | undefined)?.omitted)).toMatch(/exceeds the 16384 bytes/);
     expect(JSON.stringify(item).length).toBeLessThan(MAX_EVENT_BYTES);
   });
