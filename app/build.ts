@@ -17,6 +17,7 @@ export const FaultOptionsSchema = z.strictObject({
   latencyMs: z.int().min(0).max(60_000).optional(),
   failAfterRequests: z.int().min(0).max(1_000_000).optional(),
   failAfterMs: z.int().min(0).max(3_600_000).optional(),
+  downstreamOutage: z.strictObject({ flagPath: z.string().min(1), failRate: z.number().min(0).max(1) }).optional(),
 });
 
 /** Rehearsal faults a build can carry (app/fault-injection.ts applies them); never in a production build. */

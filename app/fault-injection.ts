@@ -2,6 +2,7 @@
  * Rehearsal faults. Only a bundle built with `buildApp({ fault })` reaches this module: the production build defines
  * __SWITCHYARD_FAULT__ as false, the call site folds away, and this code is not in the bundle at all.
  */
+import { existsSync } from 'node:fs';
 import { HttpError } from './errors.ts';
 
 export interface FaultConfig {
@@ -21,6 +22,11 @@ export interface FaultConfig {
    * rehearsal can start a fault late in the bake (`npm start -- --fail-at-minute`).
    */
   readonly failAfterMs?: number;
+  /**
+   * A downstream dependency every version calls is down while `flagPath` exists: `failRate` of non-health requests
+   * fail, whichever version serves them. Built into blue and green alike, so the fault lies in the environment.
+   */
+  readonly downstreamOutage?: { readonly flagPath: string; readonly failRate: number };
 }
 
 /** Non-health requests each instance (one set of deps) has seen, for the error onset. */
@@ -54,6 +60,10 @@ export async function injectFault(fault: FaultConfig, routeName: string, deps: F
   if (isHealth && fault.failHealth)
     throw new InjectedFault(503, 'Injected fault: health check failing (rehearsal build).');
   if (isHealth) return;
+  const outage = fault.downstreamOutage;
+  if (outage && existsSync(outage.flagPath) && deps.random() < outage.failRate) {
+    throw new InjectedFault(500, 'Injected fault: downstream dependency unavailable (rehearsal build).');
+  }
   const seen = (seenBy.get(deps) ?? 0) + 1;
   seenBy.set(deps, seen);
   if (seen <= (fault.failAfterRequests ?? 0)) return;

@@ -1,6 +1,6 @@
 /** Powertools, configured once for the whole app; everything else imports these instances. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'switchyard-app';
@@ -25,14 +25,15 @@ export interface RequestMeasurement {
 }
 
 export function recordRequest(measurement: RequestMeasurement): void {
-  metrics.addMetric('Requests', MetricUnit.Count, 1);
-  metrics.addMetric('Errors', MetricUnit.Count, measurement.statusCode >= 500 ? 1 : 0);
+  // High resolution (EMF StorageResolution 1): Check health reads these in 10-second periods (docs/verdicts.md).
+  metrics.addMetric('Requests', MetricUnit.Count, 1, MetricResolution.High);
+  metrics.addMetric('Errors', MetricUnit.Count, measurement.statusCode >= 500 ? 1 : 0, MetricResolution.High);
   metrics.addMetric(
     'ClientErrors',
     MetricUnit.Count,
     measurement.statusCode >= 400 && measurement.statusCode < 500 ? 1 : 0,
   );
-  metrics.addMetric('Latency', MetricUnit.Milliseconds, measurement.latencyMs);
+  metrics.addMetric('Latency', MetricUnit.Milliseconds, measurement.latencyMs, MetricResolution.High);
   // Tells an operator when every client has moved to the current secret and the previous one can go.
   if (measurement.usedPreviousSecret) metrics.addMetric('PreviousSecretUsed', MetricUnit.Count, 1);
   metrics.publishStoredMetrics();

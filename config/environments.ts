@@ -54,6 +54,7 @@ export const environments: Environments = parseEnvironments({
     approvalRequired: false,
     onUnhealthy: 'alert',
     onInsufficientData: 'promote-with-warning',
+    judge: { mode: 'both', confidence: 0.99, latencyTolerancePercent: 50, onEnvironmentUnhealthy: 'alert' },
     promotesTo: 'staging',
     scanAndProvision: true,
   },
@@ -78,6 +79,7 @@ export const environments: Environments = parseEnvironments({
     approvalRequired: false,
     onUnhealthy: 'alert',
     onInsufficientData: 'roll-back',
+    judge: { mode: 'both', confidence: 0.99, latencyTolerancePercent: 50, onEnvironmentUnhealthy: 'alert' },
     promotesTo: 'prod',
     scanAndProvision: true,
   },
@@ -102,6 +104,7 @@ export const environments: Environments = parseEnvironments({
     approvalRequired: true,
     onUnhealthy: 'roll-back',
     onInsufficientData: 'roll-back',
+    judge: { mode: 'both', confidence: 0.999, latencyTolerancePercent: 25, onEnvironmentUnhealthy: 'alert' },
     scanAndProvision: true,
   },
 });

@@ -118,6 +118,17 @@ export const EnvironmentConfigSchema = z
       .max(7 * 24 * 60),
     onUnhealthy: z.enum(['roll-back', 'alert']),
     onInsufficientData: z.enum(['roll-back', 'promote-with-warning']),
+    /** How Check health judges green (docs/verdicts.md). */
+    judge: z.strictObject({
+      /** `absolute`: the thresholds above; `relative`: green against blue over the same window; `both`. */
+      mode: z.enum(['absolute', 'relative', 'both']),
+      /** One-sided confidence that green errs more than blue before the relative judge blames it. */
+      confidence: z.number().min(0.5).max(0.999999),
+      /** Green's p99 may exceed blue's by this share. */
+      latencyTolerancePercent: z.number().min(0).max(1000),
+      /** Blue fails as badly as green: hold the step, alert and carry on, or roll back anyway. */
+      onEnvironmentUnhealthy: z.enum(['hold', 'alert', 'roll-back']),
+    }),
     promotesTo: EnvironmentNameSchema.optional(),
     /** Run the CodeBuild release stage (image scan by digest + Terraform apply) before deploying. */
     scanAndProvision: z.boolean(),

@@ -1,3 +1,4 @@
+import { decide } from './decide.ts';
 import type {
   AlarmState,
   Alarms,
@@ -9,7 +10,7 @@ import type {
 } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
-import { type HealthCheck, type HealthVerdict, type NextAction, type TrafficState, withWarning } from './traffic.ts';
+import { type HealthCheck, type TrafficState, withWarning } from './traffic.ts';
 
 export interface CheckHealthDeps {
   readonly metrics: VersionMetrics;
@@ -19,7 +20,13 @@ export interface CheckHealthDeps {
   readonly clock: Clock;
 }
 
-type Thresholds = ReleaseContext['health'];
+/** A release started before the relative judge existed is judged on thresholds alone, as when it started. */
+const DEFAULT_JUDGE: NonNullable<ReleaseContext['judge']> = {
+  mode: 'absolute',
+  confidence: 0.99,
+  latencyTolerancePercent: 0,
+  onEnvironmentUnhealthy: 'alert',
+};
 
 function withRate(sample: VersionMetricsSample) {
   return {
@@ -44,43 +51,7 @@ export function firingAlarms(
   return { firing, ignored };
 }
 
-/** The verdict on one sample, with every reason that led to it. */
-export function judgeSample(
-  sample: VersionMetricsSample,
-  thresholds: Thresholds,
-  firing: readonly string[],
-): { verdict: HealthVerdict; reasons: string[] } {
-  const reasons: string[] = [];
-  const enough = sample.invocations >= thresholds.minInvocations;
-  const rate = sample.invocations > 0 ? (sample.errors / sample.invocations) * 100 : 0;
-  // The absolute limit guards low traffic, where a rate means little; with enough traffic the rate decides, so a
-  // busy service's normal background errors never add up to a rollback.
-  if (!enough && sample.errors >= thresholds.maxErrors) {
-    reasons.push(
-      `${sample.errors} errors reach the limit of ${thresholds.maxErrors} on too little traffic to judge a rate`,
-    );
-  }
-  if (enough && rate > thresholds.maxErrorRatePercent) {
-    reasons.push(`error rate ${rate.toFixed(2)}% exceeds ${thresholds.maxErrorRatePercent}%`);
-  }
-  if (
-    enough &&
-    thresholds.maxP99DurationMs !== undefined &&
-    sample.p99DurationMs !== null &&
-    sample.p99DurationMs > thresholds.maxP99DurationMs
-  ) {
-    reasons.push(`p99 duration ${Math.round(sample.p99DurationMs)} ms exceeds ${thresholds.maxP99DurationMs} ms`);
-  }
-  for (const alarm of firing) reasons.push(`alarm ${alarm} is firing`);
-  if (reasons.length > 0) return { verdict: 'unhealthy', reasons };
-  if (!enough) {
-    return {
-      verdict: 'insufficient-data',
-      reasons: [`${sample.invocations} invocations, fewer than the ${thresholds.minInvocations} needed to judge`],
-    };
-  }
-  return { verdict: 'healthy', reasons: [`error rate ${rate.toFixed(2)}% over ${sample.invocations} invocations`] };
-}
+export { judgeSample } from './decide.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -127,76 +98,83 @@ export async function checkHealth(
   const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
   const sampleOf = (start: Date) =>
     windowEnd > start ? deps.metrics.sample({ ...target, start, end: windowEnd }) : Promise.resolve(EMPTY_SAMPLE);
-  const [sample, stepSample, alarmStates, record] = await Promise.all([
+  // The relative judge reads blue by its own version over the same window, while blue still serves a share.
+  const judge = release.judge ?? DEFAULT_JUDGE;
+  const blueTarget =
+    judge.mode !== 'absolute' && release.blueVersion !== null && traffic.percent < 100
+      ? { ...target, version: release.blueVersion }
+      : undefined;
+  const blueSampleOf = (start: Date) =>
+    blueTarget && windowEnd > start
+      ? deps.metrics.sample({ ...blueTarget, start, end: windowEnd })
+      : Promise.resolve(EMPTY_SAMPLE);
+  const [sample, stepSample, blueSample, blueStepSample, alarmStates, record] = await Promise.all([
     sampleOf(windowStart),
     sampleOf(new Date(traffic.stepStartedAt)),
+    blueSampleOf(windowStart),
+    blueSampleOf(new Date(traffic.stepStartedAt)),
     release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
     deps.store.getRelease(release.releaseId),
   ]);
   const fastForward = record?.fastForwardRequested;
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
-  const judged = judgeSample(sample, release.health, firing);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  // Once the bake's time is up, what is judged is the late window: the bake's last minutes, complete only now.
-  const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
-  const reasons =
-    windowEnd > windowStart
-      ? judged.reasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
-      : [
-          ...judged.reasons.filter((r) => r.startsWith('alarm ')),
-          `no complete minute since ${hhmmss(windowStart)} yet (metric delay ${release.metricDelaySeconds} s)`,
-        ];
-  let warnings = [...traffic.warnings];
-  let verdict = judged.verdict;
-  let stepInconclusive = false;
-
   // The bake ended at the first check that saw it over; the step is judged once that minute's data is complete.
   const bakeEndedAt = bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
   const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || windowEnd >= bakeEndedAt;
   const settleSeconds = bakeEndedAt
     ? Math.max(1, Math.ceil((completeAt(bakeEndedAt, release.metricDelaySeconds).getTime() - now.getTime()) / 1000))
     : 0;
+  const decision = decide(
+    {
+      green: sample,
+      greenStep: stepSample,
+      blue: blueTarget ? blueSample : undefined,
+      blueStep: blueTarget ? blueStepSample : undefined,
+      firingAlarms: firing,
+    },
+    {
+      thresholds: release.health,
+      onUnhealthy: release.onUnhealthy,
+      onInsufficientData: release.onInsufficientData,
+      judge: judge.mode,
+      relative: judge,
+      onEnvironmentUnhealthy: judge.onEnvironmentUnhealthy,
+      bakeOver,
+      settled,
+      stepHasBake: traffic.bakeSeconds > 0,
+      lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
+      fastForward: fastForward !== undefined,
+    },
+  );
+  const { verdict, next } = decision;
+  // Once the bake's time is up, what is judged is the late window: the bake's last minutes, complete only now.
+  const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
+  const reasons =
+    windowEnd > windowStart
+      ? decision.windowReasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
+      : [
+          ...decision.windowReasons.filter((r) => r.startsWith('alarm ')),
+          `no complete minute since ${hhmmss(windowStart)} yet (metric delay ${release.metricDelaySeconds} s)`,
+        ];
+  let warnings = [...traffic.warnings];
   if (!settled && verdict !== 'unhealthy') {
     const complete = completeAt(bakeEndedAt ?? now, release.metricDelaySeconds);
     reasons.push(
       `bake over at ${hhmmss(bakeEndedAt ?? now)}; its last minute's data is complete at ${hhmmss(complete)} (metric delay ${release.metricDelaySeconds} s)`,
     );
   }
-
-  // A step with no bake (a fast-forward, or a zero-minute step) has no traffic of its own to judge as a whole.
-  if (bakeOver && settled && verdict !== 'unhealthy' && traffic.bakeSeconds > 0) {
-    // The step as a whole must have been judged on enough traffic; a quiet step never passes silently.
-    const step = judgeSample(stepSample, release.health, []);
-    // The check windows overlap (each looks back for late data), so the step's own total is named as such.
-    const overStep = `over the whole ${traffic.bakeSeconds / 60}-minute step`;
-    reasons.push(...step.reasons.map((r) => `${overStep}: ${r}`));
-    if (step.verdict === 'unhealthy') verdict = 'unhealthy';
-    else if (step.verdict === 'insufficient-data') {
-      if (release.onInsufficientData === 'roll-back') {
-        verdict = 'insufficient-data';
-        stepInconclusive = true;
-      } else {
-        warnings = withWarning(
-          warnings,
-          `step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
-        );
-      }
-    }
+  // The check windows overlap (each looks back for late data), so the step's own total is named as such.
+  const overStep = `over the whole ${traffic.bakeSeconds / 60}-minute step`;
+  reasons.push(...decision.stepReasons.map((r) => `${overStep}: ${r}`));
+  if (decision.promotedWithoutData) {
+    warnings = withWarning(
+      warnings,
+      `step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
+    );
   }
-
-  let next: NextAction;
-  let nextStepIndex = traffic.stepIndex + 1;
-  const lastStep = traffic.stepIndex + 1 >= traffic.stepCount;
-  if (verdict === 'unhealthy' && release.onUnhealthy === 'roll-back') next = 'roll-back';
-  else if (fastForward) {
-    // An operator chose to skip the rest of the bake: straight to 100%, then finalize; a failing check still wins.
-    next = lastStep ? 'finalize' : 'shift';
-    nextStepIndex = traffic.stepCount - 1;
-    reasons.push(fastForward.summary);
-  } else if (stepInconclusive) next = 'roll-back';
-  else if (!bakeOver || !settled) next = 'bake';
-  else if (!lastStep) next = 'shift';
-  else next = 'finalize';
+  if (fastForward) reasons.push(fastForward.summary);
+  const nextStepIndex = decision.skipToLastStep ? traffic.stepCount - 1 : traffic.stepIndex + 1;
 
   const check: HealthCheck = {
     at: now.toISOString(),
@@ -205,6 +183,11 @@ export async function checkHealth(
     window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
     sample: withRate(sample),
     step: withRate(stepSample),
+    judge: judge.mode,
+    ...(blueTarget
+      ? { blue: { version: blueTarget.version, sample: withRate(blueSample), step: withRate(blueStepSample) } }
+      : {}),
+    ...(decision.comparison ? { comparison: { ...decision.comparison, confidence: judge.confidence } } : {}),
     thresholds: {
       maxErrorRatePercent: release.health.maxErrorRatePercent,
       minInvocations: release.health.minInvocations,
@@ -215,16 +198,18 @@ export async function checkHealth(
     ignoredAlarms: ignored,
   };
 
-  if (verdict === 'unhealthy' && release.onUnhealthy === 'alert') {
-    warnings = withWarning(warnings, `check at ${check.at} was unhealthy: ${reasons.join('; ')}`);
+  if (decision.alert) {
+    warnings = withWarning(warnings, `check at ${check.at} was ${verdict}: ${reasons.join('; ')}`);
   }
   // Alert on the turn to unhealthy, not on every check that still sees the same errors.
-  if (verdict === 'unhealthy' && release.onUnhealthy === 'alert' && traffic.lastCheck?.verdict !== 'unhealthy') {
+  if (decision.alert && traffic.lastCheck?.verdict !== verdict) {
+    const what =
+      verdict === 'environment-unhealthy' ? 'sees an unhealthy environment (blue fails alike)' : 'is unhealthy';
     await notifyBestEffort(deps, {
-      subject: `Switchyard: ${release.environment} release ${release.releaseId} is unhealthy (alert only)`,
+      subject: `Switchyard: ${release.environment} release ${release.releaseId} ${what} (alert only)`,
       releaseId: release.releaseId,
       environment: release.environment,
-      outcome: 'unhealthy-alert',
+      outcome: verdict === 'environment-unhealthy' ? 'environment-unhealthy-alert' : 'unhealthy-alert',
       detail: { check },
     });
   }
@@ -240,8 +225,11 @@ export async function checkHealth(
   );
 
   const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
+  // A step held over an unhealthy environment after its bake checks again at the usual interval.
   const wait = bakeOver
-    ? Math.min(release.checkIntervalSeconds, settleSeconds)
+    ? settled
+      ? release.checkIntervalSeconds
+      : Math.min(release.checkIntervalSeconds, settleSeconds)
     : Math.min(release.checkIntervalSeconds, remaining);
   return {
     ...traffic,

@@ -29,6 +29,18 @@ export const ReleaseContextSchema = z.object({
   }),
   onUnhealthy: z.enum(['roll-back', 'alert']),
   onInsufficientData: z.enum(['roll-back', 'promote-with-warning']),
+  /**
+   * How green is judged (config `judge`). Optional: a release started before the relative judge existed carries
+   * none and is judged on thresholds alone, as it was when it started.
+   */
+  judge: z
+    .object({
+      mode: z.enum(['absolute', 'relative', 'both']),
+      confidence: z.number(),
+      latencyTolerancePercent: z.number(),
+      onEnvironmentUnhealthy: z.enum(['hold', 'alert', 'roll-back']),
+    })
+    .optional(),
   verification: z.object({
     healthPath: z.string(),
     timeoutMs: z.number(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const HealthVerdictSchema = z.enum(['healthy', 'unhealthy', 'insufficient-data']);
+/** `environment-unhealthy`: blue fails as badly as green, so the fault lies in the environment, not the release. */
+export const HealthVerdictSchema = z.enum(['healthy', 'unhealthy', 'insufficient-data', 'environment-unhealthy']);
 export type HealthVerdict = z.infer<typeof HealthVerdictSchema>;
 
 /** What the "Healthy?" choice routes on. */
@@ -22,6 +23,20 @@ export const HealthCheckSchema = z.object({
   window: z.object({ start: z.string(), end: z.string() }),
   sample: SampleSchema,
   step: SampleSchema,
+  /** How green was judged; absent on checks recorded before the relative judge existed. */
+  judge: z.enum(['absolute', 'relative', 'both']).optional(),
+  /** Blue's numbers over the same window and step, side by side with green's (relative judge). */
+  blue: z.object({ version: z.string(), sample: SampleSchema, step: SampleSchema }).optional(),
+  /** The relative judge's error-rate test for the window. */
+  comparison: z
+    .object({
+      test: z.string(),
+      pValue: z.number(),
+      confidence: z.number(),
+      greenRatePercent: z.number(),
+      blueRatePercent: z.number(),
+    })
+    .optional(),
   thresholds: z.object({
     maxErrorRatePercent: z.number(),
     minInvocations: z.number(),

@@ -262,6 +262,7 @@ export async function validateRelease(
     health: { ...env.health, alarms: [...env.health.alarms] },
     onUnhealthy: env.onUnhealthy,
     onInsufficientData: env.onInsufficientData,
+    judge: { ...env.judge },
     verification: { ...env.verification, smoke: env.verification.smoke.map((s) => ({ ...s })) },
     approvalRequired: env.approvalRequired,
     approvalTimeoutSeconds: env.approvalTimeoutMinutes * 60,

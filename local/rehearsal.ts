@@ -1,3 +1,5 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { environmentNamed } from '../config/environments.ts';
 import type { Environments, Strategy } from '../config/schema.ts';
 import type { HealthCheck, TrafficState } from '../core/traffic.ts';
@@ -26,6 +28,11 @@ export interface RehearsalOptions {
    * 1 of the release's own image, never verified), so the release has no blue and goes straight to 100%.
    */
   readonly firstRelease?: boolean;
+  /**
+   * A downstream dependency of both versions fails `failRate` of requests for `minutes` virtual minutes from the
+   * first traffic shift: blue and green err alike, so the verdict names the environment, not the release.
+   */
+  readonly downstreamOutage?: { readonly failRate: number; readonly minutes: number };
   /** Progress lines go here; nothing is printed when absent. */
   readonly print?: (line: string) => void;
 }
@@ -151,11 +158,27 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     ...(options.environments ? { environments: options.environments } : {}),
     onEvent: (_id, event) => {
       events.push(event);
+      if (event.type === 'StateEntered' && event.state === STATES.shift) startOutage();
       onProgress(event);
     },
     onNotification: (n) => print(`  ✉ ${n.subject}`),
     approvals: 'auto',
   });
+  // The shared outage's switch: a file both versions' rehearsal builds look for (app/fault-injection.ts).
+  const outage = options.downstreamOutage;
+  const outageFlag = outage ? join(runtime.dataDir, 'downstream-outage') : undefined;
+  if (outageFlag) rmSync(outageFlag, { force: true });
+  const sharedFault =
+    outage && outageFlag ? { downstreamOutage: { flagPath: outageFlag, failRate: outage.failRate } } : undefined;
+  let outageTimer: NodeJS.Timeout | undefined;
+  function startOutage(): void {
+    if (!outage || !outageFlag || outageTimer) return;
+    writeFileSync(outageFlag, '');
+    print(
+      `• Downstream outage: both versions fail ${outage.failRate * 100}% of requests for ${outage.minutes} virtual minutes`,
+    );
+    outageTimer = setTimeout(() => rmSync(outageFlag, { force: true }), (outage.minutes * 60_000) / options.speedup);
+  }
   const gateway = new LocalGateway({
     functions: runtime.functions,
     functionName: env.functionName,
@@ -173,7 +196,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
       // Terraform creates the function from the image being released: a fresh build, so no history verified it.
       firstImage = await runtime.registry.build(env.repositoryName, {
         commit: `rehearsal-${Date.now().toString(36)}`,
-        ...(options.fault ? { fault: options.fault } : {}),
+        ...(options.fault || sharedFault ? { fault: { ...options.fault, ...sharedFault } } : {}),
       });
       const bootstrap = await runtime.provisionEnvironment(env.name, firstImage);
       blueVersion = null;
@@ -181,7 +204,10 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
         `• Terraform's first apply: ${env.functionName}:${bootstrap} from ${firstImage.digest.slice(0, 19)}… behind live, blue and green, never verified`,
       );
     } else {
-      const base = await runtime.registry.build(env.repositoryName, { commit: 'rehearsal-base' });
+      const base = await runtime.registry.build(env.repositoryName, {
+        // A base carrying the outage switch is another image: its own tag, so the immutable base tag stays put.
+        ...(sharedFault ? { commit: 'rehearsal-base-downstream', fault: sharedFault } : { commit: 'rehearsal-base' }),
+      });
       blueVersion = await runtime.bootstrap(env.name, base);
       print(
         `• Deployed the first version: ${env.functionName}:${blueVersion} from ${base.digest.slice(0, 19)}… (live, blue, green)`,
@@ -203,7 +229,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
       firstImage ??
       (await runtime.registry.build(env.repositoryName, {
         commit: `rehearsal-${Date.now().toString(36)}`,
-        ...(options.fault ? { fault: options.fault } : {}),
+        ...(options.fault || sharedFault ? { fault: { ...options.fault, ...sharedFault } } : {}),
       }));
     const faults = options.fault ? ` with rehearsal faults ${JSON.stringify(options.fault)}` : '';
     print(`• Pushed ${env.repositoryName}@${candidate.digest.slice(0, 19)}… (${candidate.tag})${faults}`);
@@ -292,6 +318,8 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
       wallMs: performance.now() - started,
     };
   } finally {
+    clearTimeout(outageTimer);
+    if (outageFlag) rmSync(outageFlag, { force: true });
     await load?.stop();
     await gateway.stop();
     await runtime.close();

@@ -47,6 +47,17 @@ const rehearsalOptions = (): readonly { readonly option: Option; readonly into?:
   },
   {
     option: new Option(
+      '--downstream-fail-rate <share>',
+      'a downstream dependency of both versions fails this share (0..1) of requests from the first traffic shift: the environment is unhealthy, not the release',
+    ).argParser(decimal('downstream-fail-rate', 0, 1)),
+  },
+  {
+    option: new Option('--downstream-minutes <n>', 'virtual minutes the downstream outage lasts')
+      .argParser(decimal('downstream-minutes', 0, 24 * 60))
+      .default(3),
+  },
+  {
+    option: new Option(
       '--first-release',
       "the environment's first release: the function as Terraform's first apply left it (version 1, never verified), so no blue",
     ),
@@ -103,9 +114,14 @@ async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
           failAfterMs: Math.round((failAtMinute * 60_000) / speedup),
         };
   const fault = late ?? faultFrom(o);
+  const downstream =
+    typeof o.downstreamFailRate === 'number'
+      ? { failRate: o.downstreamFailRate, minutes: typeof o.downstreamMinutes === 'number' ? o.downstreamMinutes : 3 }
+      : undefined;
   const options = {
     ...settings,
     ...(fault ? { fault } : {}),
+    ...(downstream ? { downstreamOutage: downstream } : {}),
     ...(run.out.json ? {} : { print: (line: string) => run.out.line(line) }),
   } as RehearsalOptions;
   const report = await rehearse(options, openLocalRuntime);

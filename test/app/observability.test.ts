@@ -108,7 +108,14 @@ describe('logs and metrics', () => {
   it('publish EMF request, error and latency metrics with the function version as a dimension', async () => {
     await createHandler(testDeps())(restEvent({ path: '/health' }));
     const emf = logLines().find((line) => '_aws' in line) as
-      | { _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } }
+      | {
+          _aws: {
+            CloudWatchMetrics: Array<{
+              Dimensions: string[][];
+              Metrics: Array<{ Name: string; StorageResolution?: number }>;
+            }>;
+          };
+        }
       | undefined;
     const directive = emf?._aws.CloudWatchMetrics[0];
     expect(directive?.Dimensions[0]).toContain('FunctionVersion');
@@ -116,6 +123,9 @@ describe('logs and metrics', () => {
       expect.arrayContaining(['Requests', 'Errors', 'ClientErrors', 'Latency']),
     );
     expect(emf).toMatchObject({ FunctionVersion: '42', Requests: 1, Errors: 0 });
+    // Check health's 10-second periods need 1-second storage; the other metrics stay standard (60).
+    const resolution = Object.fromEntries(directive?.Metrics.map((m) => [m.Name, m.StorageResolution ?? 60]) ?? []);
+    expect(resolution).toMatchObject({ Requests: 1, Errors: 1, Latency: 1, ClientErrors: 60 });
   });
 
   it('add the Lambda context to log lines when invoked with one', async () => {

@@ -37,6 +37,14 @@ describe('npm start options', () => {
         '--fail-at-minute must be a number from 0 to 1440, written in decimal; got "soon"',
       ],
       [['--fail-helth'], "unknown option '--fail-helth' (Did you mean --fail-health?)"],
+      [
+        ['--downstream-fail-rate', '1.5'],
+        '--downstream-fail-rate must be a number from 0 to 1, written in decimal; got "1.5"',
+      ],
+      [
+        ['--downstream-minutes', 'x'],
+        '--downstream-minutes must be a number from 0 to 1440, written in decimal; got "x"',
+      ],
     ];
     for (const [args, message] of refusals) {
       const run = rehearse(...args);
