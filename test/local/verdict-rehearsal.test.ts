@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { HealthCheck } from '../../core/traffic.ts';
 import { rehearse } from '../../local/rehearsal.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
+import { openLocalRuntime } from '../../wiring/local.ts';
 import { environmentsWith } from '../support/environments.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-verdicts-'));
@@ -29,14 +30,17 @@ describe('rehearsed verdicts with blue as the control', () => {
   it('rolls a 2% regression back at the canary, with blue numbers beside green in the evidence', async () => {
     // ×15 gives the 5-minute canary 20 real seconds: at 150 req/s green serves about 300 requests there, so the
     // chance that a 2% fault shows no error at all before the 100% step is about 0.2%, even on a slow machine.
-    const report = await rehearse({
-      environment: 'prod',
-      environments,
-      speedup: 15,
-      ratePerSecond: 150,
-      dataDir,
-      fault: { failRate: 0.02, failAfterRequests: 3 },
-    });
+    const report = await rehearse(
+      {
+        environment: 'prod',
+        environments,
+        speedup: 15,
+        ratePerSecond: 150,
+        dataDir,
+        fault: { failRate: 0.02, failAfterRequests: 3 },
+      },
+      openLocalRuntime,
+    );
     expect(report.outcome).toBe('rolled-back');
     expect(report.live).toEqual({ version: '1' });
     const check = report.lastCheck;
@@ -51,14 +55,17 @@ describe('rehearsed verdicts with blue as the control', () => {
   it('does not blame the release for a downstream outage that fails both versions alike', async () => {
     // ×60: the 3-minute outage lasts 3 real seconds from the first shift and the canary bakes 5; a timer firing a
     // second late on a loaded machine still ends the outage minutes before the 100% step, where blue serves nothing.
-    const report = await rehearse({
-      environment: 'prod',
-      environments,
-      speedup: 60,
-      ratePerSecond: 150,
-      dataDir,
-      downstreamOutage: { failRate: 0.3, minutes: 3 },
-    });
+    const report = await rehearse(
+      {
+        environment: 'prod',
+        environments,
+        speedup: 60,
+        ratePerSecond: 150,
+        dataDir,
+        downstreamOutage: { failRate: 0.3, minutes: 3 },
+      },
+      openLocalRuntime,
+    );
     expect(report.outcome).toBe('released');
     expect(report.live).toEqual({ version: '2' });
     // Both versions served errors, and the checks that saw them named the environment.
