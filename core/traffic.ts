@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const HealthVerdictSchema = z.enum(['healthy', 'unhealthy', 'insufficient-data']);
 export type HealthVerdict = z.infer<typeof HealthVerdictSchema>;

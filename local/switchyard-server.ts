@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ImageTagAlreadyExists } from '../adapters/memory/memory-registry.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../api/local-release-operations.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
