@@ -8,9 +8,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { SystemClock } from '../adapters/memory/clocks.ts';
+import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
+import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalGateway } from '../local/gateway.ts';
 import { LoadGenerator } from '../local/load-generator.ts';
+import { LocalLambda } from '../local/local-lambda.ts';
 import { rehearse } from '../local/rehearsal.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import { buildHandlers } from '../scripts/build-handlers.ts';
@@ -142,51 +146,85 @@ async function serverCpuPerRequest(baseUrl: string, requests: number): Promise<n
   return (used.user + used.system) / requests;
 }
 
+/** The local gateway and Lambda in front of a function that answers at once: the gateway's own cost, no app's. */
+async function gatewayOverNoopFunction(dir: string): Promise<{ gateway: LocalGateway; close: () => Promise<void> }> {
+  const bundlePath = join(dir, 'noop.mjs');
+  writeFileSync(
+    bundlePath,
+    `export const handler = async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });\n`,
+  );
+  const lambda = new LocalLambda({
+    imageFor: async () => ({ bundlePath, environment: {} }),
+    metrics: new MemoryVersionMetrics(),
+    clock: new SystemClock(),
+    logFile: join(dir, 'noop.log'),
+  });
+  const functions = new MemoryFunctionVersions(lambda.invoker());
+  functions.createFunction('noop');
+  const { codeSha256 } = await functions.updateCodeAndWait('noop', `local/noop@sha256:${'0'.repeat(64)}`);
+  const { version } = await functions.publishVersion('noop', 'bench', codeSha256);
+  await functions.ensureAlias('noop', 'live', version);
+  const gateway = new LocalGateway({ functions, functionName: 'noop', alias: 'live' });
+  return { gateway, close: () => lambda.close() };
+}
+
 /**
- * The gateway's CPU per request (the whole process: HTTP, event, worker hop, the app's /health handler, its log and
- * EMF lines) beside the transport floor (HTTP plus one worker round trip), warm and interleaved, 5 rounds each.
+ * CPU per request, warm and interleaved (5 rounds of 2000 each, the client in its own process), of: the local
+ * gateway with the app (HTTP, event, worker hop, the app's /health handler with its log and EMF lines); the same
+ * gateway in front of a function that answers at once (the gateway's own cost); and the transport floor (HTTP plus
+ * one worker round trip, nothing else).
  */
 async function gatewayCpu(figures: Figure[]): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const runtime = new LocalRuntime({ dataDir });
-  const gateway = new LocalGateway({
+  const withApp = new LocalGateway({
     functions: runtime.functions,
     functionName: 'switchyard-api-prod',
     alias: 'live',
   });
+  const noop = await gatewayOverNoopFunction(dataDir);
   const floor = new TransportFloor();
   try {
     const image = await runtime.registry.build('switchyard-api', { commit: 'bench' });
     await runtime.bootstrap('prod', image);
-    const [gatewayUrl, floorUrl] = [await gateway.start(), await floor.start()];
-    await serverCpuPerRequest(gatewayUrl, 500);
-    await serverCpuPerRequest(floorUrl, 500);
-    const [viaGateway, viaFloor]: [number[], number[]] = [[], []];
+    const urls = { app: await withApp.start(), gateway: await noop.gateway.start(), floor: await floor.start() };
+    const samples = { app: [] as number[], gateway: [] as number[], floor: [] as number[] };
+    for (const url of Object.values(urls)) await serverCpuPerRequest(url, 500);
     for (let round = 0; round < 5; round++) {
-      viaGateway.push(await serverCpuPerRequest(gatewayUrl, 2000));
-      viaFloor.push(await serverCpuPerRequest(floorUrl, 2000));
+      for (const key of ['app', 'gateway', 'floor'] as const)
+        samples[key].push(await serverCpuPerRequest(urls[key], 2000));
     }
+    const [app, gateway, transport] = [median(samples.app), median(samples.gateway), median(samples.floor)];
     figures.push({
-      name: 'local gateway CPU per request (GET /health)',
-      value: round(median(viaGateway), 0),
+      name: 'local gateway CPU per request, with the app (GET /health)',
+      value: round(app, 0),
       unit: 'µs',
-      note: `min ${round(Math.min(...viaGateway), 0)}; 5 rounds of 2000, client in its own process`,
+      note: `min ${round(Math.min(...samples.app), 0)}; includes the app's own handler, log and EMF`,
+    });
+    figures.push({
+      name: 'local gateway CPU per request, function answering at once',
+      value: round(gateway, 0),
+      unit: 'µs',
+      note: `min ${round(Math.min(...samples.gateway), 0)}`,
     });
     figures.push({
       name: 'transport floor CPU per request (http + one worker hop)',
-      value: round(median(viaFloor), 0),
+      value: round(transport, 0),
       unit: 'µs',
-      note: `min ${round(Math.min(...viaFloor), 0)}`,
+      note: `min ${round(Math.min(...samples.floor), 0)}`,
     });
     figures.push({
       name: 'local gateway CPU ÷ transport floor',
-      value: round(median(viaGateway) / median(viaFloor)),
+      value: round(gateway / transport),
       unit: '×',
       note: 'target ≤ 2',
     });
+    figures.push({ name: 'local gateway with the app ÷ transport floor', value: round(app / transport), unit: '×' });
   } finally {
-    await gateway.stop();
+    await withApp.stop();
+    await noop.gateway.stop();
     await floor.stop();
+    await noop.close();
     await runtime.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
