@@ -252,7 +252,7 @@ describe('the release stage', () => {
     const planFile = /-out=(\S+)/.exec(call(plan))?.[1] ?? '';
     expect(planFile).toMatch(/\/out\/release\/prod\/tfplan$/);
     expect(call(plan)).toContain('-detailed-exitcode');
-    expect(call(plan)).toContain('-var-file=../environments/prod.tfvars.json');
+    expect(call(plan)).toMatch(/ -var-file=\S*\/infra\/terraform\/environments\/prod\.tfvars\.json /);
     expect(call(plan)).toContain(`-var=image_uri=${releaseEnv.IMAGE_URI}`);
     expect(call(plan)).toContain(`-var=alerts_topic_arn=${releaseEnv.ALERTS_TOPIC_ARN}`);
     expect(call(apply)).toBe(`terraform apply -input=false -lock-timeout=5m ${planFile}`);
@@ -294,7 +294,7 @@ describe('the release stage', () => {
     const init = run.calls.find((c) => c.startsWith('terraform init')) ?? '';
     const plan = run.calls.find((c) => c.startsWith('terraform plan')) ?? '';
     expect(init).toContain(`-backend-config=key=switchyard/${name}/terraform.tfstate`);
-    expect(plan).toContain(`-var-file=../environments/${name}.tfvars.json`);
+    expect(plan).toContain(`/infra/terraform/environments/${name}.tfvars.json `);
     expect(plan).toContain(`/out/release/${name}/tfplan`);
   });
 
