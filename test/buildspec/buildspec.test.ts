@@ -172,6 +172,18 @@ describe('the build stage', () => {
     });
   });
 
+  it('still succeeds when the scan record cannot be written: the image is pushed, the release scans it instead', async () => {
+    await withS3(async (s3Dir) => {
+      const run = await runStage(spec, { ...buildEnv, STUB_S3_PUT_EXIT: '1' }, { s3Dir });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toContain(
+        `WARNING [build/scan-record]: the passing scan of ${PUSHED_DIGEST} was not recorded`,
+      );
+      expect(existsSync(recordPath(s3Dir, PUSHED_DIGEST))).toBe(false);
+      expect(run.exported.IMAGE_DIGEST).toBe(PUSHED_DIGEST);
+    });
+  });
+
   it('refuses to build without the bucket that keeps scan records', async () => {
     const run = await runStage(spec, { ...buildEnv, SCAN_RECORDS_BUCKET: '' });
     expect(run.status).not.toBe(0);
@@ -392,6 +404,15 @@ describe('the release stage', () => {
         const release = await runStage(spec, pushed, { s3Dir, trivyignore: accepted });
         expect(release.status).toBe(0);
         expect(release.calls.filter((c) => c.startsWith('trivy image'))).toHaveLength(1);
+      });
+    });
+
+    it('goes on to Terraform after a passing scan it could not record', async () => {
+      await withS3(async (s3Dir) => {
+        const run = await runStage(spec, { ...releaseEnv, STUB_S3_PUT_EXIT: '1' }, { s3Dir });
+        expect(run.status).toBe(0);
+        expect(run.stderr).toContain('WARNING [release/scan-record]');
+        expect(run.calls.some((c) => c.startsWith('terraform apply'))).toBe(true);
       });
     });
 

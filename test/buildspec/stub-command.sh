@@ -3,7 +3,8 @@
 # run buildspec.yml: logs "<name> <args>" to $STUB_LOG and fakes just enough output for the next command.
 # STUB_TRIVY_IMAGE_EXIT / STUB_TRIVY_FS_EXIT make a scan fail; $STUB_STATE/pushed marks a pushed image;
 # STUB_TERRAFORM_PLAN_EXIT is plan's -detailed-exitcode (default 2, changes); `aws s3 cp` reads and writes
-# s3://<bucket>/<key> as $STUB_S3_DIR/<bucket>/<key>, and fails like the CLI when the object is not there.
+# s3://<bucket>/<key> as $STUB_S3_DIR/<bucket>/<key>, and fails like the CLI when the object is not there
+# (STUB_S3_PUT_EXIT makes every upload fail).
 name="$(basename "$0")"
 printf '%s %s\n' "$name" "$*" >> "$STUB_LOG"
 args=" $* "
@@ -49,7 +50,10 @@ case "$name" in
       *" s3 cp "*)
         from="${@: -2:1}" to="${@: -1}"
         case "$from" in s3://*) from="${STUB_S3_DIR}/${from#s3://}" ;; esac
-        case "$to" in s3://*) to="${STUB_S3_DIR}/${to#s3://}"; mkdir -p "$(dirname "$to")" ;; esac
+        case "$to" in s3://*)
+          [ -n "${STUB_S3_PUT_EXIT:-}" ] && { echo "upload failed: An error occurred (AccessDenied)" >&2; exit "$STUB_S3_PUT_EXIT"; }
+          to="${STUB_S3_DIR}/${to#s3://}"; mkdir -p "$(dirname "$to")" ;;
+        esac
         [ -f "$from" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 1; }
         cp "$from" "$to" ;;
       *" ecr describe-images "*)
