@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { environmentNamed, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
 import { abortRelease } from '../core/abort.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StrategySchema } from '../config/schema.ts';
 import { DIGEST_PATTERN } from '../core/release-request.ts';
 

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FaultOptionsSchema = z.strictObject({
   failRate: z.number().min(0).max(1).optional(),

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KeySourceNotConfigured, KeyStoreUnavailable } from './errors.ts';
 
 /** What an API key resolves to. `secrets[0]` is current; `secrets[1]`, when present, is the previous one. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MalformedRequest, UnsupportedEvent } from './errors.ts';
 
 /** One HTTP request, whichever API Gateway payload version carried it. Header names are lower-case. */

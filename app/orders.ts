@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The demo domain: orders. Stateless by design: each Lambda instance keeps its own bounded in-memory book, seeded with

@@ -2,17 +2,24 @@
  * `npm run bench`: measures what the tests never time. Prints a table and writes the figures as JSON to
  * bench/results/ (latest.json plus a timestamped copy).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { SystemClock } from '../adapters/memory/clocks.ts';
+import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
+import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalGateway } from '../local/gateway.ts';
 import { LoadGenerator } from '../local/load-generator.ts';
+import { LocalLambda } from '../local/local-lambda.ts';
 import { rehearse } from '../local/rehearsal.ts';
+import { buildHandlers } from '../scripts/build-handlers.ts';
 import { openLocalRuntime } from '../wiring/local.ts';
 import { benchApp } from './app.ts';
+import { TransportFloor } from './transport-floor.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Step Functions Standard: $0.025 per 1,000 state transitions. */
@@ -125,6 +132,151 @@ async function gatewayThroughput(figures: Figure[]): Promise<void> {
   }
 }
 
+const run = promisify(execFile);
+const median = (values: readonly number[]) => percentile(values, 50);
+
+/** CPU µs this process spends per request while a client in another process sends `requests` to `baseUrl`. */
+async function serverCpuPerRequest(baseUrl: string, requests: number): Promise<number> {
+  const before = process.cpuUsage();
+  const { stdout } = await run(process.execPath, [
+    join(ROOT, 'bench', 'http-client.mjs'),
+    `${baseUrl}/health`,
+    String(requests),
+    '8',
+  ]);
+  const used = process.cpuUsage(before);
+  if (Number(stdout.trim()) !== requests) throw new Error(`only ${stdout.trim()} of ${requests} requests answered 2xx`);
+  return (used.user + used.system) / requests;
+}
+
+/** The local gateway and Lambda in front of a function that answers at once: the gateway's own cost, no app's. */
+async function gatewayOverNoopFunction(dir: string): Promise<{ gateway: LocalGateway; close: () => Promise<void> }> {
+  const bundlePath = join(dir, 'noop.mjs');
+  writeFileSync(
+    bundlePath,
+    `export const handler = async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });\n`,
+  );
+  const lambda = new LocalLambda({
+    imageFor: async () => ({ bundlePath, environment: {} }),
+    metrics: new MemoryVersionMetrics(),
+    clock: new SystemClock(),
+    logFile: join(dir, 'noop.log'),
+  });
+  const functions = new MemoryFunctionVersions(lambda.invoker());
+  functions.createFunction('noop');
+  const { codeSha256 } = await functions.updateCodeAndWait('noop', `local/noop@sha256:${'0'.repeat(64)}`);
+  const { version } = await functions.publishVersion('noop', 'bench', codeSha256);
+  await functions.ensureAlias('noop', 'live', version);
+  const gateway = new LocalGateway({ functions, functionName: 'noop', alias: 'live' });
+  return { gateway, close: () => lambda.close() };
+}
+
+/**
+ * CPU per request, warm and interleaved (5 rounds of 2000 each, the client in its own process), of: the local
+ * gateway with the app (HTTP, event, worker hop, the app's /health handler with its log and EMF lines); the same
+ * gateway in front of a function that answers at once (the gateway's own cost); and the transport floor (HTTP plus
+ * one worker round trip, nothing else).
+ */
+async function gatewayCpu(figures: Figure[]): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const runtime = openLocalRuntime({ dataDir });
+  const withApp = new LocalGateway({
+    functions: runtime.functions,
+    functionName: 'switchyard-api-prod',
+    alias: 'live',
+  });
+  const noop = await gatewayOverNoopFunction(dataDir);
+  const floor = new TransportFloor();
+  try {
+    const image = await runtime.registry.build('switchyard-api', { commit: 'bench' });
+    await runtime.bootstrap('prod', image);
+    const urls = { app: await withApp.start(), gateway: await noop.gateway.start(), floor: await floor.start() };
+    const samples = { app: [] as number[], gateway: [] as number[], floor: [] as number[] };
+    for (const url of Object.values(urls)) await serverCpuPerRequest(url, 500);
+    for (let round = 0; round < 5; round++) {
+      for (const key of ['app', 'gateway', 'floor'] as const)
+        samples[key].push(await serverCpuPerRequest(urls[key], 2000));
+    }
+    const [app, gateway, transport] = [median(samples.app), median(samples.gateway), median(samples.floor)];
+    figures.push({
+      name: 'local gateway CPU per request, with the app (GET /health)',
+      value: round(app, 0),
+      unit: 'µs',
+      note: `min ${round(Math.min(...samples.app), 0)}; includes the app's own handler, log and EMF`,
+    });
+    figures.push({
+      name: 'local gateway CPU per request, function answering at once',
+      value: round(gateway, 0),
+      unit: 'µs',
+      note: `min ${round(Math.min(...samples.gateway), 0)}`,
+    });
+    figures.push({
+      name: 'transport floor CPU per request (http + one worker hop)',
+      value: round(transport, 0),
+      unit: 'µs',
+      note: `min ${round(Math.min(...samples.floor), 0)}`,
+    });
+    figures.push({
+      name: 'local gateway CPU ÷ transport floor',
+      value: round(gateway / transport),
+      unit: '×',
+      note: 'target ≤ 2',
+    });
+    figures.push({ name: 'local gateway with the app ÷ transport floor', value: round(app / transport), unit: '×' });
+  } finally {
+    await withApp.stop();
+    await noop.gateway.stop();
+    await floor.stop();
+    await noop.close();
+    await runtime.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Milliseconds to import `file` in a fresh Node process (the module graph only, not Node's own start-up). */
+async function coldImportMs(file: string): Promise<number> {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_REGION: 'eu-west-1', POWERTOOLS_TRACE_ENABLED: 'false' },
+  });
+  return Number(stdout);
+}
+
+/** Each Lambda bundle as `npm run build` makes it: its size and its cold import, beside an empty module's. */
+async function handlerBundles(figures: Figure[]): Promise<void> {
+  // Inside the repository, so the bundles resolve the AWS SDK they leave out, as Lambda's runtime provides it.
+  const out = mkdtempSync(join(ROOT, 'dist-bench-'));
+  try {
+    const built = await buildHandlers(out);
+    const empty = join(out, 'empty.mjs');
+    writeFileSync(empty, 'export {};\n');
+    const largest = built.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    figures.push({
+      name: 'largest handler bundle',
+      value: round(largest.bytes / 1024, 0),
+      unit: 'KB',
+      note: `${largest.name}; zod ${round((largest.packages.zod ?? 0) / 1024, 0)} KB of it; target ≤ 300`,
+    });
+    const imports: { name: string; ms: number }[] = [];
+    for (const b of built) {
+      const samples: number[] = [];
+      for (let i = 0; i < 3; i++) samples.push(await coldImportMs(b.file));
+      imports.push({ name: b.name, ms: median(samples) });
+    }
+    const slowest = imports.reduce((a, b) => (b.ms > a.ms ? b : a));
+    const emptyMs = median(await Promise.all([0, 1, 2].map(() => coldImportMs(empty))));
+    figures.push({
+      name: 'slowest handler cold import',
+      value: round(slowest.ms, 0),
+      unit: 'ms',
+      note: `${slowest.name}, median of 3 fresh processes; an empty module: ${round(emptyMs, 1)} ms; target ≤ 150`,
+    });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 function synthesis(figures: Figure[]): void {
   const started = performance.now();
   synthesizeServiceDefinition();
@@ -147,19 +299,38 @@ function synthesis(figures: Figure[]): void {
   }
 }
 
+const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'synth'] as const;
+
+/** `npm run bench -- --only bundles,gateway-cpu` runs some sections; the default is all of them. */
+function sectionsToRun(args: readonly string[]): Set<string> {
+  const at = args.indexOf('--only');
+  if (at < 0) return new Set(SECTIONS);
+  const asked = (args[at + 1] ?? '').split(',').filter(Boolean);
+  const unknown = asked.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (asked.length === 0 || unknown.length > 0) {
+    throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}; got '${args[at + 1] ?? ''}'`);
+  }
+  return new Set(asked);
+}
+
 async function main(): Promise<void> {
   const figures: Figure[] = [];
-  await rehearsals(figures);
-  await gatewayThroughput(figures);
-  const app = await benchApp();
-  for (const [name, value] of Object.entries(app)) {
-    figures.push({
-      name,
-      value: round(value, 3),
-      unit: name.endsWith('_ms') ? 'ms' : /us_per_op/.test(name) ? 'µs/op' : name.includes('ratio') ? '×' : 'ops/s',
-    });
+  const sections = sectionsToRun(process.argv.slice(2));
+  if (sections.has('rehearsal')) await rehearsals(figures);
+  if (sections.has('throughput')) await gatewayThroughput(figures);
+  if (sections.has('gateway-cpu')) await gatewayCpu(figures);
+  if (sections.has('bundles')) await handlerBundles(figures);
+  if (sections.has('app')) {
+    const app = await benchApp();
+    for (const [name, value] of Object.entries(app)) {
+      figures.push({
+        name,
+        value: round(value, 3),
+        unit: name.endsWith('_ms') ? 'ms' : /us_per_op/.test(name) ? 'µs/op' : name.includes('ratio') ? '×' : 'ops/s',
+      });
+    }
   }
-  synthesis(figures);
+  if (sections.has('synth')) synthesis(figures);
 
   const width = Math.max(...figures.map((f) => f.name.length));
   console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(10)}  unit`);
@@ -171,6 +342,7 @@ async function main(): Promise<void> {
   const document = {
     at: new Date().toISOString(),
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    sections: [...sections],
     figures,
   };
   const json = `${JSON.stringify(document, null, 2)}\n`;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `environment-unhealthy`: blue fails as badly as green, so the fault lies in the environment, not the release. */
 export const HealthVerdictSchema = z.enum(['healthy', 'unhealthy', 'insufficient-data', 'environment-unhealthy']);

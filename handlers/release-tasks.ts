@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestApproval } from '../core/approval.ts';
 import { checkHealth } from '../core/check-health.ts';
 import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';

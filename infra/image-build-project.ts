@@ -2,19 +2,24 @@ import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SwitchyardProject } from './switchyard-project.ts';
+import { SCAN_RECORDS_PREFIX } from './terraform-state.ts';
 
 export interface ImageBuildProjectProps {
   /** The repository, built on every push to its branch. */
   readonly source: codebuild.ISource;
   readonly repository: ecr.IRepository;
   readonly key: kms.IKey;
+  /** The bucket whose `image-scans/` the passing image scan is recorded in, by digest (buildspec.yml). */
+  readonly scanRecords: s3.IBucket;
 }
 
 /**
  * The build stage: lint, tests, scans, `docker build` and a push of the immutable `git-<sha>` tag. Its role may push
- * to this one repository and read its images, nothing else (ecr:GetAuthorizationToken takes no resource).
+ * to this one repository and read its images (ecr:GetAuthorizationToken takes no resource), and write scan records
+ * under `image-scans/` of one bucket, nothing else.
  */
 export class ImageBuildProject extends Construct {
   readonly project: codebuild.Project;
@@ -27,7 +32,10 @@ export class ImageBuildProject extends Construct {
       source: props.source,
       key: props.key,
       privileged: true,
-      environment: { ECR_REPOSITORY_URI: props.repository.repositoryUri },
+      environment: {
+        ECR_REPOSITORY_URI: props.repository.repositoryUri,
+        SCAN_RECORDS_BUCKET: props.scanRecords.bucketName,
+      },
     });
     this.project = built.project;
     props.repository.grantPullPush(this.project);
@@ -36,6 +44,14 @@ export class ImageBuildProject extends Construct {
         sid: 'FindPushedDigest',
         actions: ['ecr:DescribeImages'],
         resources: [props.repository.repositoryArn],
+      }),
+    );
+    // Write only: the build stage never reads a record, and nothing outside image-scans/ (Terraform's state).
+    this.project.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordImageScans',
+        actions: ['s3:PutObject'],
+        resources: [props.scanRecords.arnForObjects(`${SCAN_RECORDS_PREFIX}*`)],
       }),
     );
   }

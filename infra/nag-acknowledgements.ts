@@ -86,6 +86,15 @@ export const CODEBUILD_WILDCARDS: readonly WildcardAcknowledgement[] = [
   },
 ];
 
+/** Both CodeBuild stages record a passing image scan per digest; digests are not known when the stack is made. */
+export const SCAN_RECORD_WILDCARDS: readonly WildcardAcknowledgement[] = [
+  {
+    finding: /^Resource::<[A-Za-z0-9]+\.Arn>\/image-scans\/\*$/,
+    reason:
+      'Image scan records, one object per image digest (image-scans/<sha256:...>.json) in the state bucket; the digest is known only after the push',
+  },
+];
+
 /** The wildcards of Terraform's application-environment permissions (release stage). */
 export function terraformWildcards(envs: Environments): WildcardAcknowledgement[] {
   const names = Object.values(envs)
@@ -202,7 +211,11 @@ export interface ServiceScopes {
 export function acknowledgeFindings(scopes: ServiceScopes): void {
   acknowledgeWildcards(scopes.handlers, handlerWildcards(scopes.environments));
   acknowledgeWildcards(scopes.stateMachine, STATE_MACHINE_WILDCARDS);
-  acknowledgeWildcards(scopes.buildProject, CODEBUILD_WILDCARDS);
-  acknowledgeWildcards(scopes.releaseProject, [...terraformWildcards(scopes.environments), ...CODEBUILD_WILDCARDS]);
+  acknowledgeWildcards(scopes.buildProject, [...CODEBUILD_WILDCARDS, ...SCAN_RECORD_WILDCARDS]);
+  acknowledgeWildcards(scopes.releaseProject, [
+    ...terraformWildcards(scopes.environments),
+    ...CODEBUILD_WILDCARDS,
+    ...SCAN_RECORD_WILDCARDS,
+  ]);
   for (const rule of scopes.rules) Validations.of(rule.scope).acknowledge({ id: rule.id, reason: rule.reason });
 }

@@ -10,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Environments } from '../config/schema.ts';
 import { SwitchyardProject } from './switchyard-project.ts';
+import { SCAN_RECORDS_PREFIX } from './terraform-state.ts';
 
 export interface ReleaseStageProjectProps {
   readonly source: codebuild.ISource;
@@ -26,8 +27,9 @@ export interface ReleaseStageProjectProps {
 export const STATE_KEY_PREFIX = 'switchyard/';
 
 /**
- * The release stage, run by the state machine's "Scan & provision" step: Trivy scans the image by digest, then
- * Terraform plans and applies the environment's application stack. Its role reaches the state bucket and lock
+ * The release stage, run by the state machine's "Scan & provision" step: Trivy scans the image by digest (or reuses
+ * a recorded pass of that digest), then Terraform plans the environment's application stack from the one root and
+ * applies the plan when it changes something. Its role reaches the state bucket and lock
  * table, pulls from the one repository, and manages only resources named after the configured functions.
  */
 export class ReleaseStageProject extends Construct {
@@ -73,6 +75,7 @@ export class ReleaseStageProject extends Construct {
         ALERTS_TOPIC_ARN: props.topic.topicArn,
         TF_STATE_BUCKET: props.stateBucket.bucketName,
         TF_LOCK_TABLE: props.lockTable.tableName,
+        SCAN_RECORDS_BUCKET: props.stateBucket.bucketName,
       },
     });
     this.project = built.project;
@@ -122,7 +125,7 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
     stack.formatArn({ service: 'apigateway', account: '', resource: path, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
   );
   const managedByTerraform = { StringEquals: { 'aws:ResourceTag/ManagedBy': 'terraform' } };
-  // The provider's default tags (each environment's main.tf) go with every create call.
+  // The provider's default tags (infra/terraform/root/main.tf) go with every create call.
   const taggedByTerraform = { StringEquals: { 'aws:RequestTag/ManagedBy': 'terraform' } };
   const stages = stack.formatArn({
     service: 'apigateway',
@@ -136,6 +139,13 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       sid: 'TerraformStateObjects',
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       resources: [props.stateBucket.arnForObjects(`${STATE_KEY_PREFIX}*`)],
+    }),
+    // A passing scan of the digest is read instead of scanning again, and a fresh scan's pass is recorded for the
+    // next environment; never Terraform's state objects, which have their own prefix.
+    new iam.PolicyStatement({
+      sid: 'ImageScanRecords',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [props.stateBucket.arnForObjects(`${SCAN_RECORDS_PREFIX}*`)],
     }),
     new iam.PolicyStatement({
       sid: 'TerraformStateBucket',

@@ -96,6 +96,7 @@ export class SwitchyardStack extends Stack {
       source: props.source,
       repository: this.repository.repository,
       key,
+      scanRecords: this.terraformState.bucket,
     });
     this.releaseProject = new ReleaseStageProject(this, 'ReleaseStage', {
       source: props.releaseSource,

@@ -3,6 +3,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
+/**
+ * Where both CodeBuild stages record a passing image scan, by digest: `image-scans/<sha256:…>.json` in the state
+ * bucket. The build stage writes it after the push; the release stage reads it and writes one when it scans again.
+ */
+export const SCAN_RECORDS_PREFIX = 'image-scans/';
+
 /** Output names the buildspec's Terraform backend configuration reads (buildspec.yml, release stage). */
 export const TERRAFORM_OUTPUTS = {
   bucket: 'TerraformStateBucketName',

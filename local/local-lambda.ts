@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { VersionInvoker } from '../adapters/memory/memory-functions.ts';
 import type { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
@@ -33,15 +32,8 @@ interface VersionWorker {
  */
 export class LocalLambda {
   private readonly workers = new Map<string, Promise<VersionWorker>>();
-  private log: WriteStream | undefined;
 
   constructor(private readonly options: LocalLambdaOptions) {}
-
-  /** Opened with the first worker, so a runtime that never invokes anything leaves no file handle behind. */
-  private logStream(): WriteStream | undefined {
-    if (!this.log && this.options.logFile) this.log = createWriteStream(this.options.logFile, { flags: 'a' });
-    return this.log;
-  }
 
   /** The invoker the in-memory Lambda hands each call to. */
   invoker(): VersionInvoker {
@@ -60,7 +52,8 @@ export class LocalLambda {
   private async startWorker(functionName: string, version: string, imageUri: string): Promise<VersionWorker> {
     const image = await this.options.imageFor(imageUri);
     const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
-      workerData: { bundlePath: image.bundlePath },
+      // Each worker appends its own logs to the file (lambda-worker.mjs), so no log line crosses threads.
+      workerData: { bundlePath: image.bundlePath, logFile: this.options.logFile },
       env: {
         ...this.options.environment,
         ...image.environment,
@@ -71,25 +64,24 @@ export class LocalLambda {
       stdout: true,
       stderr: true,
     });
-    const log = this.logStream();
-    if (log) {
-      // Copied chunk by chunk: piping every worker into the one log stream would add listeners to it per worker.
-      const copy = (chunk: Buffer) => {
-        if (!log.writableEnded) log.write(chunk);
-      };
-      worker.stdout.on('data', copy);
-      worker.stderr.on('data', copy);
-    } else {
-      worker.stdout.resume();
-      worker.stderr.resume();
-    }
+    // Anything written past the worker's own capture (a native module, say) is drained, never left to back up.
+    worker.stdout.resume();
+    worker.stderr.resume();
     const pending = new Map<string, Pending>();
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.on(
         'message',
-        (message: { ready?: boolean; id?: string; payload?: unknown; error?: unknown; durationMs?: number }) => {
+        (message: {
+          ready?: boolean;
+          closed?: boolean;
+          id?: string;
+          payload?: unknown;
+          error?: unknown;
+          durationMs?: number;
+        }) => {
           if (message.ready) return resolve();
+          if (message.closed) return;
           const waiting = message.id ? pending.get(message.id) : undefined;
           if (!waiting || !message.id) return;
           pending.delete(message.id);
@@ -150,12 +142,28 @@ export class LocalLambda {
     return invokeResult;
   }
 
+  /** Each worker writes what it still holds and closes its log file before it is stopped. */
   async close(): Promise<void> {
     const workers = await Promise.all(this.workers.values());
-    await Promise.all(workers.map((w) => w.worker.terminate()));
+    await Promise.all(
+      workers.map(async ({ worker, ready }) => {
+        const closed = ready.then(
+          () =>
+            new Promise<void>((resolve) => {
+              const onMessage = (message: { closed?: boolean }) => {
+                if (!message.closed) return;
+                worker.off('message', onMessage);
+                resolve();
+              };
+              worker.on('message', onMessage);
+              worker.postMessage({ close: true });
+            }),
+        );
+        // A worker that never became ready, or does not answer within a second, is stopped all the same.
+        await Promise.race([closed.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+        await worker.terminate();
+      }),
+    );
     this.workers.clear();
-    const log = this.log;
-    if (log) await new Promise<void>((resolve) => log.end(resolve));
-    this.log = undefined;
   }
 }

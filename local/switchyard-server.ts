@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ImageTagAlreadyExists } from '../adapters/memory/memory-registry.ts';
 import { type ProxyResult, releaseApiHandler } from '../api/release-api.ts';
 import { FaultOptionsSchema } from '../app/build.ts';

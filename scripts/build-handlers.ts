@@ -1,6 +1,7 @@
 /**
  * `npm run build`: bundles every Lambda entry in handlers/lambda/ the way `cdk deploy` does (HANDLER_BUNDLING,
- * with the locally installed esbuild) into dist/handlers/<name>/index.mjs, and prints each bundle's size.
+ * with the locally installed esbuild) into dist/handlers/<name>/index.mjs, and prints each bundle's size with the
+ * packages that weigh most in it (from esbuild's metafile).
  * Usage: tsx scripts/build-handlers.ts [--out DIR]
  */
 import { globSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +14,18 @@ export interface BuiltHandler {
   readonly name: string;
   readonly file: string;
   readonly bytes: number;
+  /** Bytes in the output by package (`zod`, `@aws-lambda-powertools/logger`, …; `(project)` for our own code). */
+  readonly packages: Readonly<Record<string, number>>;
+  /** The bundled input modules, as esbuild's metafile names them (paths relative to the repository). */
+  readonly inputs: readonly string[];
+}
+
+/** The package a bundled input path belongs to: the last `node_modules/<name>` or `<@scope/name>` in it. */
+export function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return '(project)';
+  const [first = '', second = ''] = input.slice(at + 'node_modules/'.length).split('/');
+  return first.startsWith('@') ? `${first}/${second}` : first;
 }
 
 /** Bundles each entry (@default every file in handlers/lambda/) into `outDir/<name>/index.mjs`. */
@@ -26,7 +39,7 @@ export async function buildHandlers(
     const name = basename(entry, '.ts');
     const file = join(outDir, name, 'index.mjs');
     mkdirSync(join(outDir, name), { recursive: true });
-    await build({
+    const result = await build({
       entryPoints: [join(PROJECT_ROOT, entry)],
       outfile: file,
       bundle: true,
@@ -40,8 +53,14 @@ export async function buildHandlers(
       external: [...HANDLER_BUNDLING.externalModules],
       banner: { js: HANDLER_BUNDLING.banner },
       logLevel: 'warning',
+      metafile: true,
     });
-    built.push({ name, file, bytes: statSync(file).size });
+    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('index.mjs'))?.[1];
+    const packages: Record<string, number> = {};
+    for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+      packages[packageOf(input)] = (packages[packageOf(input)] ?? 0) + bytesInOutput;
+    }
+    built.push({ name, file, bytes: statSync(file).size, packages, inputs: Object.keys(output?.inputs ?? {}) });
   }
   return built;
 }
@@ -51,5 +70,13 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     options: { out: { type: 'string', default: join(PROJECT_ROOT, 'dist', 'handlers') } },
   });
   const built = await buildHandlers(String(values.out));
-  for (const b of built) console.log(`${b.name.padEnd(18)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KB  ${b.file}`);
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KB`;
+  for (const b of built) {
+    const heaviest = Object.entries(b.packages)
+      .sort(([, x], [, y]) => y - x)
+      .slice(0, 4)
+      .map(([pkg, bytes]) => `${pkg} ${(bytes / 1024).toFixed(0)}`)
+      .join(', ');
+    console.log(`${b.name.padEnd(18)} ${kb(b.bytes)}  ${b.file}  (KB: ${heaviest})`);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Writes each environment's Terraform variables from the one environment config, so Terraform restates nothing.
  *
- *   npx tsx scripts/generate-tfvars.ts           # (re)write infra/terraform/environments/<env>/terraform.tfvars.json
+ *   npx tsx scripts/generate-tfvars.ts           # (re)write infra/terraform/environments/<env>.tfvars.json
  *   npx tsx scripts/generate-tfvars.ts --check   # exit 1 and name the files that drifted from config/environments.ts
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -31,7 +31,7 @@ export interface AlarmVariable {
   readonly evaluation_periods: number;
 }
 
-/** Exactly the variables that `infra/terraform/environments/<env>/variables.tf` declares without a default. */
+/** Exactly the variables that `infra/terraform/root/variables.tf` declares without a default. */
 export interface TerraformVariables {
   readonly environment: EnvironmentName;
   readonly application: string;
@@ -91,7 +91,7 @@ export function terraformVariables(env: EnvironmentConfig): TerraformVariables {
 }
 
 export function tfvarsPath(name: EnvironmentName): string {
-  return join(TERRAFORM_ROOT, 'environments', name, 'terraform.tfvars.json');
+  return join(TERRAFORM_ROOT, 'environments', `${name}.tfvars.json`);
 }
 
 /** The exact bytes committed for an environment (two-space JSON with a trailing newline). */

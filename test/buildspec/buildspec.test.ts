@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { globSync, readFileSync } from 'node:fs';
+import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ const buildEnv = {
   SWITCHYARD_STAGE: 'build',
   CODEBUILD_RESOLVED_SOURCE_VERSION: COMMIT,
   ECR_REPOSITORY_URI: REPOSITORY,
+  SCAN_RECORDS_BUCKET: 'scan-records',
 };
 
 /** What the state machine's "Scan & provision" step passes, plus what the CDK stack sets on the project. */
@@ -35,7 +36,30 @@ const releaseEnv = {
   ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:switchyard-alerts',
   TF_STATE_BUCKET: 'state-bucket',
   TF_LOCK_TABLE: 'lock-table',
+  SCAN_RECORDS_BUCKET: 'scan-records',
 };
+
+/** A fresh S3 stand-in kept across runs, removed after `use`. */
+async function withS3<T>(use: (s3Dir: string) => Promise<T>): Promise<T> {
+  const s3Dir = await mkdtemp(join(tmpdir(), 'switchyard-codebuild-s3-'));
+  try {
+    return await use(s3Dir);
+  } finally {
+    await rm(s3Dir, { recursive: true, force: true });
+  }
+}
+
+const recordPath = (s3Dir: string, digest: string) => join(s3Dir, 'scan-records', 'image-scans', `${digest}.json`);
+
+interface ScanRecord {
+  digest: string;
+  passed: boolean;
+  trivyVersion: string;
+  gate: string;
+  ignorefileSha256: string;
+  scannedAt: number;
+  scannedBy: string;
+}
 
 /** The index of the first call matching each pattern; -1 where none does. */
 function positions(calls: string[], patterns: RegExp[]): number[] {
@@ -76,12 +100,13 @@ describe('buildspec.yml, as a file', () => {
     ]);
   });
 
-  it('caches the npm cache, the Trivy database and the Terraform plugin cache where the tools look', () => {
+  it('caches the npm cache, the Trivy database, the Terraform providers and binary where the tools look', () => {
     const vars = spec.env.variables;
     expect(spec.cache.paths).toEqual([
       `${vars.npm_config_cache}/**/*`,
       `${vars.TRIVY_CACHE_DIR}/**/*`,
       `${vars.TF_PLUGIN_CACHE_DIR}/**/*`,
+      `${vars.TERRAFORM_CACHE_DIR}/**/*`,
     ]);
   });
 
@@ -122,6 +147,48 @@ describe('the build stage', () => {
       commit: COMMIT,
     });
     expect(run.exported).toEqual({ IMAGE_DIGEST: PUSHED_DIGEST, IMAGE_URI: `${REPOSITORY}@${PUSHED_DIGEST}` });
+  });
+
+  it('records the passing image scan by the pushed digest, with what the release stage needs to trust it', async () => {
+    await withS3(async (s3Dir) => {
+      const before = Math.floor(Date.now() / 1000);
+      const run = await runStage(spec, buildEnv, { s3Dir });
+      expect(run.status).toBe(0);
+      const record = JSON.parse(readFileSync(recordPath(s3Dir, PUSHED_DIGEST), 'utf8')) as ScanRecord;
+      expect(record).toMatchObject({
+        digest: PUSHED_DIGEST,
+        passed: true,
+        trivyVersion: spec.env.variables.TRIVY_VERSION,
+        gate: 'HIGH,CRITICAL',
+      });
+      expect(record.ignorefileSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(record.scannedAt).toBeGreaterThanOrEqual(before);
+      expect(run.artifacts['image-scan.json']).toBe(readFileSync(recordPath(s3Dir, PUSHED_DIGEST), 'utf8'));
+      const [push, upload] = positions(run.calls, [
+        /^docker push /,
+        /^aws s3 cp .* s3:\/\/scan-records\/image-scans\//,
+      ]);
+      expect(upload).toBeGreaterThan(push ?? Number.POSITIVE_INFINITY);
+    });
+  });
+
+  it('still succeeds when the scan record cannot be written: the image is pushed, the release scans it instead', async () => {
+    await withS3(async (s3Dir) => {
+      const run = await runStage(spec, { ...buildEnv, STUB_S3_PUT_EXIT: '1' }, { s3Dir });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toContain(
+        `WARNING [build/scan-record]: the passing scan of ${PUSHED_DIGEST} was not recorded`,
+      );
+      expect(existsSync(recordPath(s3Dir, PUSHED_DIGEST))).toBe(false);
+      expect(run.exported.IMAGE_DIGEST).toBe(PUSHED_DIGEST);
+    });
+  });
+
+  it('refuses to build without the bucket that keeps scan records', async () => {
+    const run = await runStage(spec, { ...buildEnv, SCAN_RECORDS_BUCKET: '' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('FAILED [build/docker-build]: SCAN_RECORDS_BUCKET is empty');
+    expect(run.calls.some((c) => c.startsWith('docker build'))).toBe(false);
   });
 
   it('pushes nothing when the image scan finds HIGH or CRITICAL vulnerabilities', async () => {
@@ -190,11 +257,14 @@ describe('the release stage', () => {
         `--image-src remote .*--exit-code 1 --severity HIGH,CRITICAL ${releaseEnv.IMAGE_URI.replace(/[.]/g, '\\.')}$`,
       ),
     );
+    expect(call(init)).toContain('-reconfigure -backend-config=key=switchyard/prod/terraform.tfstate');
     expect(call(init)).toContain('-backend-config=bucket=state-bucket');
     expect(call(init)).toContain('-backend-config=dynamodb_table=lock-table');
     expect(call(init)).toContain('-backend-config=region=eu-west-1');
     const planFile = /-out=(\S+)/.exec(call(plan))?.[1] ?? '';
     expect(planFile).toMatch(/\/out\/release\/prod\/tfplan$/);
+    expect(call(plan)).toContain('-detailed-exitcode');
+    expect(call(plan)).toMatch(/ -var-file=\S*\/infra\/terraform\/environments\/prod\.tfvars\.json /);
     expect(call(plan)).toContain(`-var=image_uri=${releaseEnv.IMAGE_URI}`);
     expect(call(plan)).toContain(`-var=alerts_topic_arn=${releaseEnv.ALERTS_TOPIC_ARN}`);
     expect(call(apply)).toBe(`terraform apply -input=false -lock-timeout=5m ${planFile}`);
@@ -206,8 +276,10 @@ describe('the release stage', () => {
         'release/prod/plan.json',
         'release/prod/trivy-image.json',
         'release/prod/outputs.json',
+        'release/prod/image-scan.json',
       ]),
     );
+    expect(run.artifacts['release/prod/plan-changes.txt']).toBe('some\n');
     expect(JSON.parse(run.artifacts['release/prod/release.json'] ?? '{}')).toEqual({
       releaseId: 'rel-42',
       environment: 'prod',
@@ -228,6 +300,133 @@ describe('the release stage', () => {
     expect(init).toContain('-backend-config=dynamodb_table=stack-lock-table');
   });
 
+  it.each(['dev', 'staging', 'prod'])('plans %s from the one root with its own state key and tfvars', async (name) => {
+    const run = await runStage(spec, { ...releaseEnv, SWITCHYARD_ENVIRONMENT: name });
+    expect(run.status).toBe(0);
+    const init = run.calls.find((c) => c.startsWith('terraform init')) ?? '';
+    const plan = run.calls.find((c) => c.startsWith('terraform plan')) ?? '';
+    expect(init).toContain(`-backend-config=key=switchyard/${name}/terraform.tfstate`);
+    expect(plan).toContain(`/infra/terraform/environments/${name}.tfvars.json `);
+    expect(plan).toContain(`/out/release/${name}/tfplan`);
+  });
+
+  it('skips apply when the plan reports no changes (exit 0), and still records the outputs', async () => {
+    const run = await runStage(spec, { ...releaseEnv, STUB_TERRAFORM_PLAN_EXIT: '0' });
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.status).toBe(0);
+    expect(run.calls.some((c) => c.startsWith('terraform plan'))).toBe(true);
+    expect(run.calls.some((c) => c.startsWith('terraform apply'))).toBe(false);
+    expect(run.calls).toContain('terraform output -json');
+    expect(run.stdout).toContain('the plan for prod has no changes: apply skipped');
+    expect(run.artifacts['release/prod/plan-changes.txt']).toBe('none\n');
+    expect(run.artifacts['release/prod/outputs.json']).toBeDefined();
+  });
+
+  it('fails, applying nothing, when the plan errors (exit 1)', async () => {
+    const run = await runStage(spec, { ...releaseEnv, STUB_TERRAFORM_PLAN_EXIT: '1' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('FAILED [release/terraform-plan]: terraform plan exited 1; nothing was applied');
+    expect(run.calls.some((c) => c.startsWith('terraform apply'))).toBe(false);
+  });
+
+  it('downloads Terraform once per build host: the verified binary is kept in the build cache', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'switchyard-codebuild-cache-'));
+    try {
+      const first = await runStage(spec, releaseEnv, { cacheDir });
+      expect(first.status).toBe(0);
+      expect(first.calls.filter((c) => c.startsWith('curl ') && c.includes('releases.hashicorp.com'))).toHaveLength(2);
+      const second = await runStage(spec, releaseEnv, { cacheDir });
+      expect(second.status).toBe(0);
+      expect(second.calls.some((c) => c.startsWith('curl '))).toBe(false);
+      expect(second.stdout).toContain(`terraform ${spec.env.variables.TERRAFORM_VERSION} from the build cache`);
+      expect(second.calls.some((c) => c.startsWith('terraform plan'))).toBe(true);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  describe('scans each digest once', () => {
+    const pushed = { ...releaseEnv, IMAGE_DIGEST: PUSHED_DIGEST, IMAGE_URI: `${REPOSITORY}@${PUSHED_DIGEST}` };
+
+    it("reuses the build stage's passing scan of the same digest instead of scanning again", async () => {
+      await withS3(async (s3Dir) => {
+        expect((await runStage(spec, buildEnv, { s3Dir })).status).toBe(0);
+        const release = await runStage(spec, pushed, { s3Dir });
+        expect(release.stderr).not.toContain('FAILED');
+        expect(release.status).toBe(0);
+        expect(release.calls.some((c) => c.startsWith('trivy image'))).toBe(false);
+        expect(release.stdout).toContain(`reusing the passing scan of ${PUSHED_DIGEST} from build`);
+        expect(JSON.parse(release.artifacts['release/prod/image-scan.json'] ?? '{}')).toMatchObject({
+          digest: PUSHED_DIGEST,
+          scannedBy: expect.stringMatching(/^build /),
+        });
+        expect(release.calls.some((c) => c.startsWith('terraform apply'))).toBe(true);
+      });
+    });
+
+    it('scans a digest it has no record for, records the pass, and the next environment reuses it', async () => {
+      await withS3(async (s3Dir) => {
+        const staging = await runStage(spec, { ...releaseEnv, SWITCHYARD_ENVIRONMENT: 'staging' }, { s3Dir });
+        expect(staging.status).toBe(0);
+        expect(staging.stdout).toContain(`no scan record for ${RELEASE_DIGEST}: scanning`);
+        expect(staging.calls.filter((c) => c.startsWith('trivy image'))).toHaveLength(1);
+        const record = JSON.parse(readFileSync(recordPath(s3Dir, RELEASE_DIGEST), 'utf8')) as ScanRecord;
+        expect(record.scannedBy).toMatch(/^release staging /);
+        const prod = await runStage(spec, releaseEnv, { s3Dir });
+        expect(prod.status).toBe(0);
+        expect(prod.calls.some((c) => c.startsWith('trivy image'))).toBe(false);
+      });
+    });
+
+    it.each([
+      ['older than SCAN_REUSE_HOURS', (r: ScanRecord) => ({ ...r, scannedAt: r.scannedAt - 25 * 3600 })],
+      ['made by another Trivy version', (r: ScanRecord) => ({ ...r, trivyVersion: '0.1.0' })],
+      ['made against another ignore file', (r: ScanRecord) => ({ ...r, ignorefileSha256: '0'.repeat(64) })],
+      ['made with another gate', (r: ScanRecord) => ({ ...r, gate: 'CRITICAL' })],
+      ['for another digest', (r: ScanRecord) => ({ ...r, digest: RELEASE_DIGEST })],
+      ['not a pass', (r: ScanRecord) => ({ ...r, passed: false })],
+    ])('scans again when the record is %s', async (_case, change) => {
+      await withS3(async (s3Dir) => {
+        expect((await runStage(spec, buildEnv, { s3Dir })).status).toBe(0);
+        const path = recordPath(s3Dir, PUSHED_DIGEST);
+        writeFileSync(path, JSON.stringify(change(JSON.parse(readFileSync(path, 'utf8')) as ScanRecord)));
+        const release = await runStage(spec, pushed, { s3Dir });
+        expect(release.status).toBe(0);
+        expect(release.stdout).toContain('is stale or was made with other inputs: scanning');
+        expect(release.calls.filter((c) => c.startsWith('trivy image'))).toHaveLength(1);
+      });
+    });
+
+    it('scans again when .trivyignore.yaml changed since the recorded scan', async () => {
+      await withS3(async (s3Dir) => {
+        expect((await runStage(spec, buildEnv, { s3Dir })).status).toBe(0);
+        const accepted = 'vulnerabilities:\n  - id: CVE-2026-0001\n    expired_at: 2027-01-01\n';
+        const release = await runStage(spec, pushed, { s3Dir, trivyignore: accepted });
+        expect(release.status).toBe(0);
+        expect(release.calls.filter((c) => c.startsWith('trivy image'))).toHaveLength(1);
+      });
+    });
+
+    it('goes on to Terraform after a passing scan it could not record', async () => {
+      await withS3(async (s3Dir) => {
+        const run = await runStage(spec, { ...releaseEnv, STUB_S3_PUT_EXIT: '1' }, { s3Dir });
+        expect(run.status).toBe(0);
+        expect(run.stderr).toContain('WARNING [release/scan-record]');
+        expect(run.calls.some((c) => c.startsWith('terraform apply'))).toBe(true);
+      });
+    });
+
+    it('still gates on a fresh scan, changing nothing and recording nothing when it fails', async () => {
+      await withS3(async (s3Dir) => {
+        const run = await runStage(spec, { ...releaseEnv, STUB_TRIVY_IMAGE_EXIT: '1' }, { s3Dir });
+        expect(run.status).not.toBe(0);
+        expect(run.stderr).toContain('FAILED [release/trivy-image]');
+        expect(existsSync(recordPath(s3Dir, RELEASE_DIGEST))).toBe(false);
+        expect(run.calls.some((c) => /^terraform (init|plan|apply) /.test(c))).toBe(false);
+      });
+    });
+  });
+
   it('changes nothing when the image scan fails', async () => {
     const run = await runStage(spec, { ...releaseEnv, STUB_TRIVY_IMAGE_EXIT: '1' });
     expect(run.status).not.toBe(0);
@@ -244,6 +443,8 @@ describe('the release stage', () => {
     ['an unknown environment', { SWITCHYARD_ENVIRONMENT: 'qa' }, 'SWITCHYARD_ENVIRONMENT must be dev, staging or prod'],
     ['a malformed digest', { IMAGE_DIGEST: 'sha256:abc' }, 'IMAGE_DIGEST must be sha256:<64 hex>'],
     ['no state bucket', { TF_STATE_BUCKET: '' }, 'no state bucket'],
+    ['no scan records bucket', { SCAN_RECORDS_BUCKET: '' }, 'SCAN_RECORDS_BUCKET is empty'],
+    ['a malformed reuse window', { SCAN_REUSE_HOURS: '1d' }, 'SCAN_REUSE_HOURS must be a whole number of hours'],
   ])('refuses %s before scanning anything', async (_case, override, message) => {
     const run = await runStage(spec, { ...releaseEnv, ...override });
     expect(run.status).not.toBe(0);

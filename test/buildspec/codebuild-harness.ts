@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { REPOSITORY_ROOT } from '../../scripts/generate-tfvars.ts';
 
 const PhaseSchema = z.strictObject({
@@ -88,8 +88,14 @@ export const PUSHED_DIGEST = `sha256:${'ab'.repeat(32)}`;
 export async function runStage(
   spec: Buildspec,
   env: Record<string, string>,
-  /** A build cache kept between runs, as CodeBuild's local cache is on one build host. @default a fresh one */
-  options: { cacheDir?: string } = {},
+  options: {
+    /** A build cache kept between runs, as CodeBuild's local cache is on one build host. @default a fresh one */
+    cacheDir?: string;
+    /** S3 kept between runs (`s3://<bucket>/<key>` is `<s3Dir>/<bucket>/<key>`). @default a fresh, empty one */
+    s3Dir?: string;
+    /** The committed `.trivyignore.yaml`. @default an empty list */
+    trivyignore?: string;
+  } = {},
 ): Promise<StageRun> {
   const work = await mkdtemp(join(tmpdir(), 'switchyard-codebuild-'));
   try {
@@ -97,9 +103,8 @@ export async function runStage(
     const bin = join(work, 'bin');
     const state = join(work, 'state');
     await Promise.all([mkdir(bin), mkdir(state), mkdir(join(src, 'app'), { recursive: true })]);
-    for (const name of ['dev', 'staging', 'prod']) {
-      await mkdir(join(src, 'infra', 'terraform', 'environments', name), { recursive: true });
-    }
+    await mkdir(join(src, 'infra', 'terraform', 'root'), { recursive: true });
+    await writeFile(join(src, '.trivyignore.yaml'), options.trivyignore ?? 'vulnerabilities: []\n');
     const stub = await readFile(STUB_PATH, 'utf8');
     for (const name of STUBBED) {
       await writeFile(join(bin, name), stub);
@@ -133,9 +138,11 @@ export async function runStage(
         STUB_SELF: STUB_PATH,
         STUB_STATE: state,
         STUB_PUSHED_DIGEST: PUSHED_DIGEST,
+        STUB_S3_DIR: options.s3Dir ?? join(work, 's3'),
         ...spec.env.variables,
         TRIVY_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'trivy'),
-        TF_PLUGIN_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'terraform'),
+        TF_PLUGIN_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'terraform-plugins'),
+        TERRAFORM_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'terraform'),
         npm_config_cache: join(options.cacheDir ?? join(work, 'cache'), 'npm'),
         ...env,
       },

@@ -326,3 +326,32 @@ describe("the release stage's Terraform role", () => {
     ).not.toBe('Allowed');
   });
 });
+
+describe('image scan records, by digest, in the state bucket', () => {
+  const bucket = t.name(t.id('AWS::S3::Bucket', 'TerraformStateBucket'));
+  const record = `arn:aws:s3:::${bucket}/image-scans/sha256:${'ab'.repeat(32)}.json`;
+  const state = `arn:aws:s3:::${bucket}/switchyard/prod/terraform.tfstate`;
+  const build = roleId('ImageBuildProjectRole');
+  const release = roleId('ReleaseStageReleaseProjectRole');
+
+  it('the build stage writes a record and can neither read one nor touch Terraform state', async () => {
+    expect(await ask(build, 's3:PutObject', record)).toBe('Allowed');
+    expect(await ask(build, 's3:GetObject', record)).toBe('ImplicitlyDenied');
+    expect(await ask(build, 's3:DeleteObject', record)).toBe('ImplicitlyDenied');
+    expect(await ask(build, 's3:PutObject', state)).toBe('ImplicitlyDenied');
+    expect(await ask(build, 's3:GetObject', state)).toBe('ImplicitlyDenied');
+  });
+
+  it('the release stage reads a record and records its own scan, but deletes none', async () => {
+    expect(await ask(release, 's3:GetObject', record)).toBe('Allowed');
+    expect(await ask(release, 's3:PutObject', record)).toBe('Allowed');
+    expect(await ask(release, 's3:DeleteObject', record)).toBe('ImplicitlyDenied');
+  });
+
+  it('no service function can read or write a record', async () => {
+    for (const caller of CALLERS) {
+      expect(await ask(caller.role, 's3:GetObject', record), caller.name).toBe('ImplicitlyDenied');
+      expect(await ask(caller.role, 's3:PutObject', record), caller.name).toBe('ImplicitlyDenied');
+    }
+  });
+});

@@ -18,4 +18,11 @@ describe('npm run build', () => {
     const module = (await import(pathToFileURL(built?.file ?? '').href)) as { handler?: unknown };
     expect(typeof module.handler).toBe('function');
   });
+
+  it("bundles zod's English messages only, not its other locales (zod is imported as a namespace everywhere)", async () => {
+    const [built] = await buildHandlers(out, ['handlers/lambda/validate-release.ts']);
+    const locales = (built?.inputs ?? []).filter((input) => /node_modules\/zod\/.*\/locales\//.test(input));
+    expect(locales.map((input) => input.replace(/^.*\/locales\//, ''))).toEqual(['en.js']);
+    expect(built?.packages.zod).toBeGreaterThan(0);
+  });
 });

@@ -211,6 +211,16 @@ describe('the CodeBuild projects', () => {
     }
   });
 
+  it('hand the build stage the bucket it records image scans in, by reference', () => {
+    const project = resourceOf(service().template, 'AWS::CodeBuild::Project', 'ImageBuildProject') as {
+      Properties: { Environment: { EnvironmentVariables: Array<{ Name: string; Value: unknown }> } };
+    };
+    const variables = Object.fromEntries(
+      project.Properties.Environment.EnvironmentVariables.map((v) => [v.Name, v.Value]),
+    );
+    expect(variables.SCAN_RECORDS_BUCKET).toEqual({ Ref: expect.stringMatching(/^TerraformStateBucket/) });
+  });
+
   it('hand the release stage the backend and topic it needs, by reference', () => {
     const project = resourceOf(service().template, 'AWS::CodeBuild::Project', 'ReleaseStageReleaseProject') as {
       Properties: { Environment: { EnvironmentVariables: Array<{ Name: string; Value: unknown }> } };
@@ -223,6 +233,7 @@ describe('the CodeBuild projects', () => {
       ALERTS_TOPIC_ARN: { Ref: expect.stringMatching(/^AlertsTopic/) },
       TF_STATE_BUCKET: { Ref: expect.stringMatching(/^TerraformStateBucket/) },
       TF_LOCK_TABLE: { Ref: expect.stringMatching(/^TerraformStateLockTable/) },
+      SCAN_RECORDS_BUCKET: { Ref: expect.stringMatching(/^TerraformStateBucket/) },
     });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,6 +60,29 @@ describe('the local Lambda', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  }, 60_000);
+
+  it("writes each invocation's log and EMF lines to the log file before its reply, per version, none lost", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-'));
+    const rt = runtime({}, dir);
+    const fn = await twoVersions(rt);
+    const health = restProxyEvent({ method: 'GET', path: '/health', body: '', query: {}, headers: {} });
+    const emfVersions = () =>
+      readFileSync(join(dir, 'lambda.log'), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"CloudWatchMetrics"'))
+        .map((line) => (JSON.parse(line) as { FunctionVersion: string }).FunctionVersion);
+    for (const version of ['1', '2', '1']) {
+      expect((await rt.functions.invoke(fn, version, health, 10_000)).statusCode).toBe(200);
+    }
+    // Read right after the replies, with no wait: each reply comes after its lines are written.
+    expect(emfVersions()).toEqual(['1', '2', '1']);
+    const served = readFileSync(join(dir, 'lambda.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"request served"'));
+    expect(served).toHaveLength(3);
+    await rt.close();
+    expect(emfVersions()).toEqual(['1', '2', '1']);
   }, 60_000);
 
   it('runs each version in its own worker: module state never leaks between versions', async () => {

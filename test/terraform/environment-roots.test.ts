@@ -1,16 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, type EnvironmentName, environments, loggingSettings } from '../../config/environments.ts';
 import {
   driftedTfvarsFiles,
   renderTfvars,
+  TERRAFORM_ROOT,
   type TerraformVariables,
   terraformVariables,
   tfvarsPath,
   UnmappedAlarm,
 } from '../../scripts/generate-tfvars.ts';
 import { environmentsWith } from '../support/environments.ts';
-import { type Body, block, environmentDir, field, loadModule, MODULE_DIR } from './terraform-config.ts';
+import { type Body, block, field, loadModule, MODULE_DIR, ROOT_DIR } from './terraform-config.ts';
 
 function env(name: EnvironmentName) {
   const found = environments[name];
@@ -88,35 +90,44 @@ describe('the generated terraform.tfvars.json files', () => {
   });
 });
 
-describe.each(ENVIRONMENT_NAMES)('the %s root', (name) => {
+describe('the one Terraform root', () => {
   let root: Body;
 
   beforeAll(async () => {
-    root = await loadModule(environmentDir(name));
+    root = await loadModule(ROOT_DIR);
   });
 
-  it('keeps state in S3 with its own key, encrypted, locked by the lock file and the DynamoDB table', () => {
+  it('keeps state in S3, encrypted and locked, with the key, bucket and table all given at init', () => {
     const backend = block(field(block(root, 'terraform'), 'backend'), 's3');
-    expect(backend).toEqual({ key: `switchyard/${name}/terraform.tfstate`, encrypt: true, use_lockfile: true });
-    // The bucket and the DynamoDB table come from the CDK stack at init (see buildspec.test.ts), never hard-coded.
-    expect(backend).not.toHaveProperty('bucket');
-    expect(backend).not.toHaveProperty('dynamodb_table');
+    expect(backend).toEqual({ encrypt: true, use_lockfile: true });
+    // The state key per environment and the bucket and table from the CDK stack come from -backend-config at init
+    // (see buildspec.test.ts), so one root serves every environment and nothing names one of them here.
     expect(block(root, 'terraform').required_version).toBe('>= 1.11.0');
   });
 
-  it('declares exactly the generated variables plus those passed at plan time', async () => {
-    const declared = Object.keys(field(root, 'variable')).sort();
-    const generated = Object.keys(await committedTfvars(name));
-    expect(declared).toEqual([...generated, ...PASSED_AT_PLAN].sort());
-  });
+  it.each(ENVIRONMENT_NAMES)(
+    'declares exactly the variables generated for %s plus those passed at plan time',
+    async (name) => {
+      const declared = Object.keys(field(root, 'variable')).sort();
+      const generated = Object.keys(await committedTfvars(name));
+      expect(declared).toEqual([...generated, ...PASSED_AT_PLAN].sort());
+    },
+  );
 
   it('passes every variable to the app-environment module unchanged', async () => {
     const call = block(field(root, 'module'), 'app');
-    expect(call.source).toBe('../../modules/app-environment');
+    expect(call.source).toBe('../modules/app-environment');
     const moduleVariables = Object.keys(field(await loadModule(MODULE_DIR), 'variable'));
     for (const variable of Object.keys(field(root, 'variable'))) {
       expect(moduleVariables).toContain(variable);
       expect(call[variable], variable).toBe(`\${var.${variable}}`);
     }
+  });
+
+  it('is the only root: the environments directory holds one generated tfvars file per environment and no Terraform', async () => {
+    const files = (await readdir(join(TERRAFORM_ROOT, 'environments'), { recursive: true })).sort();
+    expect(files).toEqual(ENVIRONMENT_NAMES.map((name) => `${name}.tfvars.json`).sort());
+    const tf = (await readdir(TERRAFORM_ROOT, { recursive: true })).filter((f) => f.endsWith('.tf'));
+    expect(tf.every((f) => f.startsWith('root/') || f.startsWith('modules/'))).toBe(true);
   });
 });

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
-import type { EnvironmentName } from '../../config/environments.ts';
 import { TERRAFORM_ROOT } from '../../scripts/generate-tfvars.ts';
 
 /** One HCL body as `@cdktf/hcl2json` renders it: blocks are arrays of bodies, expressions are `${...}` strings. */
@@ -8,9 +7,8 @@ export type Body = Record<string, unknown>;
 
 export const MODULE_DIR = join(TERRAFORM_ROOT, 'modules', 'app-environment');
 
-export function environmentDir(name: EnvironmentName): string {
-  return join(TERRAFORM_ROOT, 'environments', name);
-}
+/** The one Terraform root every environment is planned from (its state key and tfvars chosen at init and plan). */
+export const ROOT_DIR = join(TERRAFORM_ROOT, 'root');
 
 /** Every `.tf` file of one Terraform module directory, merged. */
 export async function loadModule(dir: string): Promise<Body> {

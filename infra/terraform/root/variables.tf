@@ -1,4 +1,4 @@
-# Generated into terraform.tfvars.json from config/environments.ts: do not set by hand.
+# Generated into ../environments/<env>.tfvars.json from config/environments.ts: do not set by hand.
 
 variable "environment" {
   type = string

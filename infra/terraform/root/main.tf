@@ -1,6 +1,10 @@
-# The dev application environment. Variables come from terraform.tfvars.json,
-# generated from config/environments.ts by scripts/generate-tfvars.ts; image_uri
-# and alerts_topic_arn are passed by CodeBuild's release stage.
+# The one root for every application environment of this account. The environment
+# is chosen at init and plan, never by a copy of this directory:
+#   terraform init -reconfigure -backend-config="key=switchyard/<env>/terraform.tfstate" ...
+#   terraform plan -var-file=../environments/<env>.tfvars.json ...
+# The tfvars files are generated from config/environments.ts by
+# scripts/generate-tfvars.ts; image_uri and alerts_topic_arn are passed by
+# CodeBuild's release stage.
 
 terraform {
   required_version = ">= 1.11.0"
@@ -12,11 +16,12 @@ terraform {
     }
   }
 
-  # Partial configuration: bucket, dynamodb_table and region are given at init,
-  # from the CDK stack outputs TerraformStateBucketName and TerraformLockTableName:
-  #   terraform init -backend-config="bucket=..." -backend-config="dynamodb_table=..." -backend-config="region=..."
+  # Partial configuration: key (one state per environment), bucket,
+  # dynamodb_table and region are given at init, the bucket and table from the
+  # CDK stack outputs TerraformStateBucketName and TerraformLockTableName:
+  #   terraform init -backend-config="key=switchyard/<env>/terraform.tfstate" \
+  #     -backend-config="bucket=..." -backend-config="dynamodb_table=..." -backend-config="region=..."
   backend "s3" {
-    key          = "switchyard/dev/terraform.tfstate"
     encrypt      = true
     use_lockfile = true
   }
@@ -34,7 +39,7 @@ provider "aws" {
 }
 
 module "app" {
-  source = "../../modules/app-environment"
+  source = "../modules/app-environment"
 
   environment                  = var.environment
   application                  = var.application
