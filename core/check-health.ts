@@ -1,3 +1,4 @@
+import { heldTraffic, holdForPause } from './pause.ts';
 import type {
   AlarmState,
   Alarms,
@@ -134,6 +135,8 @@ export async function checkHealth(
     deps.store.getRelease(release.releaseId),
   ]);
   const fastForward = record?.fastForwardRequested;
+  // A paused bake (core/pause.ts): the lock is renewed and the step holds; past its limit it rolls back.
+  const pause = await holdForPause(release, record, now, deps.store);
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const judged = judgeSample(sample, release.health, firing);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
@@ -188,7 +191,10 @@ export async function checkHealth(
   let nextStepIndex = traffic.stepIndex + 1;
   const lastStep = traffic.stepIndex + 1 >= traffic.stepCount;
   if (verdict === 'unhealthy' && release.onUnhealthy === 'roll-back') next = 'roll-back';
-  else if (fastForward) {
+  else if (pause.held || pause.expired) {
+    next = pause.held ? 'bake' : 'roll-back';
+    reasons.push(pause.reason);
+  } else if (fastForward) {
     // An operator chose to skip the rest of the bake: straight to 100%, then finalize; a failing check still wins.
     next = lastStep ? 'finalize' : 'shift';
     nextStepIndex = traffic.stepCount - 1;
@@ -243,7 +249,7 @@ export async function checkHealth(
   const wait = bakeOver
     ? Math.min(release.checkIntervalSeconds, settleSeconds)
     : Math.min(release.checkIntervalSeconds, remaining);
-  return {
+  const checked: TrafficState = {
     ...traffic,
     bakedSeconds,
     waitSeconds: next === 'bake' ? wait : 0,
@@ -257,4 +263,5 @@ export async function checkHealth(
     warnings,
     ...(fastForward ? { fastForwarded: true } : {}),
   };
+  return pause.held ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
 }

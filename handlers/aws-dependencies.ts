@@ -67,7 +67,8 @@ export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   [STATES.check]: {
     metrics: ['sample'],
     alarms: ['describe'],
-    store: ['getRelease', 'updateRelease'],
+    // renewLock: a paused bake keeps its environment lock (core/pause.ts).
+    store: ['getRelease', 'updateRelease', 'renewLock'],
     notifier: ['notify'],
   },
   [STATES.rollBack]: {
