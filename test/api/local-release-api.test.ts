@@ -8,7 +8,7 @@ import { environmentNamed } from '../../config/environments.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage } from '../../local/local-registry.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { eventually, invoke, signedEvent } from './api-events.ts';
-import { type ApiFixture, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
+import { type ApiFixture, bakingEvents, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -68,6 +68,9 @@ releaseApiContract('local runtime', () => ({
     return candidate.tag;
   },
   parkForApproval,
+  async markBaking(releaseId) {
+    for (const event of bakingEvents()) await runtime.store.updateRelease(releaseId, {}, event);
+  },
   async liveAheadOfBlue(environment) {
     const env = environmentNamed(environment);
     const { codeSha256 } = await runtime.functions.updateCodeAndWait(
