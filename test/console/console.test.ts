@@ -211,7 +211,6 @@ describe('the local console', () => {
       /^Paused since \d\d:\d\d:\d\d by local:.* \(schema migration\): checks go on, the step holds\.$/,
     );
     expect(await page.textContent('#pause')).toBe('Resume');
-    const checks = () => page.locator('#timeline li.health-check').count();
     const held = () => page.locator('#timeline li.health-check', { hasText: 'the step holds' }).count();
     // Two held checks (each renews the lock), however long the machine takes to run them; the release still runs.
     // Margin: prod's 60-minute pause limit is 30 s of wall time at ×120, against about 1 s for two checks.
@@ -225,7 +224,6 @@ describe('the local console', () => {
     );
     expect(await page.textContent('#status')).toBe('Running');
     expect(await held()).toBeGreaterThanOrEqual(2);
-    expect(await checks()).toBeGreaterThan(await held());
     await page.click('#pause');
     await page.locator('#paused-banner').waitFor({ state: 'hidden', timeout: 30_000 });
     await waitForStatus('Released');
