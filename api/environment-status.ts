@@ -14,7 +14,13 @@ export interface EnvironmentStatus {
   readonly approvalRequired: boolean;
   readonly promotesTo: string | null;
   /** The release holding the environment's lock, while its lease has not expired. */
-  readonly runningRelease: { readonly releaseId: string; readonly executionArn: string; readonly since: string } | null;
+  readonly runningRelease: {
+    readonly releaseId: string;
+    readonly executionArn: string;
+    readonly since: string;
+    /** Set while an operator holds its bake. */
+    readonly paused?: { readonly pausedAt: string; readonly by: string };
+  } | null;
 }
 
 async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Date): Promise<EnvironmentStatus> {
@@ -25,6 +31,7 @@ async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Dat
     ops.store.getLock(lockKey(env)),
   ]);
   const held = lock && Date.parse(lock.expiresAt) > now.getTime() ? lock : undefined;
+  const paused = held ? (await ops.store.getRelease(held.releaseId))?.paused : undefined;
   return {
     name: env.name,
     functionName: env.functionName,
@@ -34,7 +41,12 @@ async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Dat
     approvalRequired: env.approvalRequired,
     promotesTo: env.promotesTo ?? null,
     runningRelease: held
-      ? { releaseId: held.releaseId, executionArn: held.executionArn, since: held.acquiredAt }
+      ? {
+          releaseId: held.releaseId,
+          executionArn: held.executionArn,
+          since: held.acquiredAt,
+          ...(paused ? { paused: { pausedAt: paused.pausedAt, by: paused.by } } : {}),
+        }
       : null,
   };
 }

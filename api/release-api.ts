@@ -13,6 +13,7 @@ import {
   ReleaseNotRunning,
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
+import { pauseRelease, resumeRelease } from '../core/pause.ts';
 import { promoteToNext } from '../core/promotion.ts';
 import { idempotentReleaseId, newReleaseId } from '../core/release-id.ts';
 import { retryRelease } from '../core/retry.ts';
@@ -27,9 +28,11 @@ import {
   type FieldError,
   fieldErrors,
   ListQuery,
+  PauseBody,
   PromoteToNextBody,
   ReasonBody,
   RejectBody,
+  ResumeBody,
   RetryBody,
   StartReleaseBody,
 } from './request-schemas.ts';
@@ -244,6 +247,21 @@ async function abort(event: ProxyEvent, releaseId: string, ops: ReleaseOperation
   });
 }
 
+async function pause(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  const { reason } = parseBody(PauseBody, event);
+  const outcome = await pauseRelease({ releaseId, by: callerOf(event), reason }, ops);
+  return json(202, {
+    ...outcome,
+    message: `the bake holds from the next Check health (checks go on; an unhealthy one still rolls back); rolled back at ${outcome.rollsBackAfter} unless resumed`,
+  });
+}
+
+async function resume(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+  parseBody(ResumeBody, event);
+  const outcome = await resumeRelease({ releaseId, by: callerOf(event) }, ops);
+  return json(200, { ...outcome, message: 'the bake goes on from the next Check health' });
+}
+
 async function promote(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
   const { reason, acceptWarnings, environment } = parseBody(PromoteToNextBody, event);
   const request = { releaseId, by: callerOf(event), reason, acceptWarnings, environment };
@@ -298,6 +316,16 @@ const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: new RegExp(`^/releases/${ID}/retry$`),
     run: (e, [id], ops) => retry(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/pause$`),
+    run: (e, [id], ops) => pause(e, id ?? '', ops),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/releases/${ID}/resume$`),
+    run: (e, [id], ops) => resume(e, id ?? '', ops),
   },
   {
     method: 'POST',

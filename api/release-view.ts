@@ -67,6 +67,8 @@ export interface ReleaseDetail
   readonly executionStatus: ExecutionStatus | null;
   readonly currentState: string | null;
   readonly awaitingApproval: { readonly requestedAt: string; readonly expiresAt: string | null } | null;
+  /** Set while an operator holds the bake (`POST /releases/{id}/pause`), until it is resumed or the release ends. */
+  readonly paused: { readonly pausedAt: string; readonly by: string; readonly reason: string | null } | null;
   /** The states the execution went through, in order. */
   readonly steps: readonly ExecutionStep[];
   /** The release record's history: each step's outcome and each decision, with evidence. */
@@ -86,6 +88,8 @@ export function summarize(record: ReleaseRecord, region: string): ReleaseSummary
     awaitingApproval: _approval,
     releasedWithWarnings: _warnings,
     notedDuplicates: _duplicates,
+    currentStep: _step,
+    paused: _paused,
     ...rest
   } = record;
   const last = events.at(-1);
@@ -177,6 +181,10 @@ export function releaseDetail(
     executionStatus: execution?.status ?? null,
     currentState: execution?.currentState ?? null,
     awaitingApproval: record ? pendingApproval(record) : null,
+    paused:
+      record?.status === 'running' && record.paused
+        ? { pausedAt: record.paused.pausedAt, by: record.paused.by, reason: record.paused.reason ?? null }
+        : null,
     // Each state's input and output are served apart (GET /releases/{id}/steps): they would swell every poll.
     steps: (execution?.steps ?? []).map(({ input: _input, output: _output, ...step }) => step),
     events,

@@ -31,6 +31,8 @@ export const ApproveBody = z.strictObject({ comment: z.string().max(1024).option
 export const RejectBody = z.strictObject({ reason: Reason });
 export const ReasonBody = z.strictObject({ reason: Reason });
 export const AbortBody = z.strictObject({ reason: z.string().max(1024).optional() });
+export const PauseBody = z.strictObject({ reason: z.string().max(1024).optional() });
+export const ResumeBody = z.strictObject({});
 export const RetryBody = z.strictObject({ reason: z.string().max(1024).optional() });
 export const PromoteToNextBody = z.strictObject({
   /** The environment the caller expects to promote into; refused unless it is the configured next one. */

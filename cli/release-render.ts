@@ -38,6 +38,12 @@ function stepLine(detail: ReleaseDetail): string | undefined {
   return `step ${p.stepIndex + 1}${of} at ${p.percent}%  ${bake}`;
 }
 
+/** "paused since …", with who paused it and how to resume. */
+export function pausedLine(paused: NonNullable<ReleaseDetail['paused']>, releaseId: string, virtual: boolean): string {
+  const why = paused.reason ? ` (${paused.reason})` : '';
+  return `⏸ paused since ${clockTime(paused.pausedAt, virtual)} by ${paused.by}${why}: switchyard release resume ${releaseId}`;
+}
+
 /** The live view `watch` redraws on a terminal: Argo's `get rollout --watch`, for one release. */
 export function watchFrame(out: Output, detail: ReleaseDetail, link: string, virtual: boolean): string[] {
   const lines = [
@@ -58,6 +64,8 @@ export function watchFrame(out: Output, detail: ReleaseDetail, link: string, vir
       ),
     );
   }
+  if (detail.paused)
+    lines.push(out.c.yellow(`  paused    ${pausedLine(detail.paused, detail.releaseId, virtual).slice(2)}`));
   if (detail.reason) lines.push(`  reason    ${detail.reason}`);
   const last = detail.events.at(-1);
   if (last) lines.push(out.c.dim(`  last      ${clockTime(last.at, virtual)} ${last.kind}: ${last.summary}`));
@@ -118,8 +126,13 @@ export function statusLines(
     ),
   ];
   for (const e of environments) {
+    const paused = e.runningRelease?.paused
+      ? out.c.yellow(
+          `, paused since ${clockTime(e.runningRelease.paused.pausedAt, virtual)} by ${e.runningRelease.paused.by}`,
+        )
+      : '';
     const flight = e.runningRelease
-      ? `${out.c.cyan(e.runningRelease.releaseId)} since ${clockTime(e.runningRelease.since, virtual)}`
+      ? `${out.c.cyan(e.runningRelease.releaseId)} since ${clockTime(e.runningRelease.since, virtual)}${paused}`
       : out.c.dim('none');
     lines.push(
       `${e.name.padEnd(9)}${live(e).padEnd(20)}${(e.blue ?? '—').padEnd(6)}${(e.green ?? '—').padEnd(7)}${(e.promotesTo ?? '—').padEnd(9)}${flight}`,

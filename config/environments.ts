@@ -32,6 +32,7 @@ const shared = {
   verification: { healthPath: '/health', timeoutMs: 3000, firstCallTimeoutMs: 15_000, smoke: [...smokeRequests] },
   approvalTimeoutMinutes: 60,
   lockTtlMinutes: 120,
+  maxPauseMinutes: 60,
 } as const;
 
 /**
@@ -132,7 +133,7 @@ export function loggingSettings(env: EnvironmentConfig): { logLevel: 'WARN' | 'I
 }
 
 /** The lock and record key: one release per function and environment at a time. */
-export function lockKey(env: EnvironmentConfig): string {
+export function lockKey(env: Pick<EnvironmentConfig, 'functionName' | 'name'>): string {
   return `${env.functionName}#${env.name}`;
 }
 

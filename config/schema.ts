@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { strategyRefusal } from './traffic-plan.ts';
+import { historyRefusal, strategyRefusal } from './traffic-plan.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export const EnvironmentNameSchema = z.enum(ENVIRONMENT_NAMES);
@@ -137,6 +137,16 @@ export const EnvironmentConfigSchema = z
       .int()
       .min(5)
       .max(24 * 60),
+    /**
+     * How long an operator may hold a bake (`release pause`); past it, the next check rolls the release back. The
+     * lock is renewed at each check while paused. Absent or 0: this environment refuses a pause.
+     */
+    maxPauseMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.promotesTo === env.name) {
@@ -144,6 +154,8 @@ export const EnvironmentConfigSchema = z
     }
     const refusal = strategyRefusal(env);
     if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+    const history = historyRefusal(env);
+    if (history) ctx.addIssue({ code: 'custom', path: ['maxPauseMinutes'], message: history });
     if (env.verification.firstCallTimeoutMs < env.verification.timeoutMs) {
       ctx.addIssue({
         code: 'custom',

@@ -9,6 +9,7 @@ export interface PlannedStep {
 type PlanSettings = Pick<EnvironmentConfig, 'bake' | 'strategy'>;
 type WindowSettings = PlanSettings &
   Pick<EnvironmentConfig, 'blueGreen' | 'approvalRequired' | 'approvalTimeoutMinutes' | 'lockTtlMinutes'>;
+type PauseSettings = WindowSettings & Pick<EnvironmentConfig, 'maxPauseMinutes'>;
 
 /** Minutes the lock must outlast a release by: scan, deploy, verify and the checks themselves take time too. */
 export const RELEASE_WINDOW_MARGIN_MINUTES = 15;
@@ -65,6 +66,40 @@ export function strategyRefusal(
     };
   }
   return undefined;
+}
+
+/**
+ * Step Functions fails a Standard execution whose history reaches 25,000 events ("Maximum execution history size",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). A bake loop turn is Bake (Wait: 2
+ * events), Check health (Task with its Lambda: 5) and Healthy? (Choice: 2); 10 per turn leaves room for retries.
+ */
+export const EXECUTION_HISTORY_LIMIT = 25_000;
+export const HISTORY_EVENTS_PER_CHECK = 10;
+/** The states outside the bake loop, with their retries: well under this many events. */
+const HISTORY_EVENTS_OUTSIDE_BAKE = 200;
+
+/**
+ * The longest a release of this environment can run, in minutes: its release window (what the lock is sized to) and
+ * the longest pause. The state machine's execution timeout is the longest of these among the environments.
+ */
+export function longestReleaseMinutes(env: Pick<EnvironmentConfig, 'lockTtlMinutes' | 'maxPauseMinutes'>): number {
+  return env.lockTtlMinutes + (env.maxPauseMinutes ?? 0);
+}
+
+/**
+ * Why an environment's checks could outgrow the execution history, or undefined when they cannot: the bakes' checks
+ * (each step's bake, its wait for complete data, one check per interval) and a pause held to its limit.
+ */
+export function historyRefusal(env: PauseSettings, strategy: Strategy = env.strategy): string | undefined {
+  const interval = env.bake.checkIntervalSeconds;
+  const bakeChecks = trafficPlan(env, strategy).reduce(
+    (sum, step) => sum + 1 + Math.ceil((step.bakeSeconds + 60 + env.bake.metricDelaySeconds) / interval),
+    0,
+  );
+  const pauseChecks = Math.ceil(((env.maxPauseMinutes ?? 0) * 60) / interval);
+  const events = HISTORY_EVENTS_OUTSIDE_BAKE + (bakeChecks + pauseChecks) * HISTORY_EVENTS_PER_CHECK;
+  if (events <= EXECUTION_HISTORY_LIMIT) return undefined;
+  return `with a check every ${interval} s, the bakes and a ${env.maxPauseMinutes ?? 0}-minute pause need about ${events} execution history events, more than Step Functions' ${EXECUTION_HISTORY_LIMIT}`;
 }
 
 /** Strategies by name, for command-line options (`--strategy canary`); `config` means the environment's own. */

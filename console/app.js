@@ -347,11 +347,19 @@ function showDetail(release) {
   $('release-meta').textContent = `${release.digest ?? ''}${release.trigger ? ` · by ${release.trigger}` : ''}`;
   showSummary(release);
   $('approval-banner').hidden = !release.awaitingApproval;
+  const paused = release.paused;
+  $('paused-banner').hidden = !paused;
+  $('paused-banner').textContent = paused
+    ? `Paused since ${paused.pausedAt.slice(11, 19)} by ${paused.by}${paused.reason ? ` (${paused.reason})` : ''}: checks go on, the step holds.`
+    : '';
   const running = release.status === 'running' || release.status === 'starting';
   $('approve').disabled = !release.awaitingApproval;
   $('reject').disabled = !release.awaitingApproval;
   $('promote').disabled = !running;
   $('abort').disabled = !running;
+  // A pause holds a bake: offered once traffic has moved and no approval is pending; a paused release offers resume.
+  $('pause').disabled = !running || (!paused && (!release.progress || release.awaitingApproval));
+  $('pause').textContent = paused ? 'Resume' : 'Pause';
   const next = environments.find((e) => e.name === release.environment)?.promotesTo;
   $('promote-next').disabled = release.status !== 'released' || !next;
   $('promote-next').textContent = next ? `Promote to ${next}` : 'No next environment';
@@ -490,6 +498,9 @@ async function init() {
   $('reject').addEventListener('click', () => act('reject', { reason: reason() }));
   $('promote').addEventListener('click', () => act('promote', { reason: reason() }));
   $('abort').addEventListener('click', () => act('abort', reason() ? { reason: reason() } : {}));
+  $('pause').addEventListener('click', () =>
+    current?.paused ? act('resume', {}) : act('pause', reason() ? { reason: reason() } : {}),
+  );
   $('promote-next').addEventListener('click', () => act('promote-to-next', reason() ? { reason: reason() } : {}));
   if (location.hash.length > 1) selected = decodeURIComponent(location.hash.slice(1));
   await refresh();

@@ -60,7 +60,8 @@ const GRANTS = {
   [STATES.check]: {
     metrics: ['sample'],
     alarms: ['describe'],
-    store: ['getRelease', 'updateRelease'],
+    // renewLock: a paused bake keeps its environment lock (core/pause.ts).
+    store: ['getRelease', 'updateRelease', 'renewLock'],
     notifier: ['notify'],
   },
   [STATES.rollBack]: {

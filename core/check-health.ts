@@ -1,4 +1,5 @@
 import { decide } from './decide.ts';
+import { heldTraffic, holdForPause } from './pause.ts';
 import type {
   AlarmState,
   Alarms,
@@ -117,6 +118,8 @@ export async function checkHealth(
     deps.store.getRelease(release.releaseId),
   ]);
   const fastForward = record?.fastForwardRequested;
+  // A paused bake (core/pause.ts): the lock is renewed and the step holds; past its limit it rolls back.
+  const pause = await holdForPause(release, record, now, deps.store);
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
   // The bake ended at the first check that saw it over; the step is judged once that minute's data is complete.
@@ -147,7 +150,7 @@ export async function checkHealth(
       fastForward: fastForward !== undefined,
     },
   );
-  const { verdict, next } = decision;
+  const { verdict } = decision;
   // Once the bake's time is up, what is judged is the late window: the bake's last minutes, complete only now.
   const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
   const reasons =
@@ -175,6 +178,10 @@ export async function checkHealth(
   }
   if (fastForward) reasons.push(fastForward.summary);
   const nextStepIndex = decision.skipToLastStep ? traffic.stepCount - 1 : traffic.stepIndex + 1;
+  // A paused bake holds its step (or, past the pause limit, rolls back); only a health verdict's rollback wins over it.
+  const healthRollBack = decision.next === 'roll-back' && verdict !== 'insufficient-data';
+  const next = (pause.held || pause.expired) && !healthRollBack ? (pause.held ? 'bake' : 'roll-back') : decision.next;
+  if (pause.held || pause.expired) reasons.push(pause.reason);
 
   const check: HealthCheck = {
     at: now.toISOString(),
@@ -231,7 +238,7 @@ export async function checkHealth(
       ? release.checkIntervalSeconds
       : Math.min(release.checkIntervalSeconds, settleSeconds)
     : Math.min(release.checkIntervalSeconds, remaining);
-  return {
+  const checked: TrafficState = {
     ...traffic,
     bakedSeconds,
     waitSeconds: next === 'bake' ? wait : 0,
@@ -245,4 +252,5 @@ export async function checkHealth(
     warnings,
     ...(fastForward ? { fastForwarded: true } : {}),
   };
+  return pause.held ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
 }

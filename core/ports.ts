@@ -153,6 +153,11 @@ export interface ReleaseStore {
   /** Releases the lock only if `releaseId` holds it; returns whether it did. */
   releaseLock(key: string, releaseId: string): Promise<boolean>;
   getLock(key: string): Promise<LockHolder | undefined>;
+  /**
+   * Conditional update: moves the lock's expiry to `expiresAt` only if `releaseId` holds it, keeping the holder;
+   * returns whether it did. A paused bake renews its lock at each check so the lock outlasts the pause.
+   */
+  renewLock(key: string, releaseId: string, expiresAt: string): Promise<boolean>;
   /** Creates the record; a retry with the same release id leaves the first one in place. */
   createRelease(record: ReleaseRecord): Promise<void>;
   getRelease(releaseId: string): Promise<ReleaseRecord | undefined>;

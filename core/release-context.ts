@@ -64,6 +64,10 @@ export const ReleaseContextSchema = z.object({
   startedAt: z.string(),
   trigger: z.string(),
   promotesTo: EnvironmentNameSchema.nullable(),
+  /** How long a pause may hold a bake; absent (a release validated before pauses existed) or 0: none is held. */
+  maxPauseSeconds: z.number().int().nonnegative().optional(),
+  /** The lock's lifetime: a paused bake renews the lock to this long after each check. */
+  lockTtlMinutes: z.number().int().positive().optional(),
 });
 export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
 

@@ -65,6 +65,10 @@ export type FastForwardRequestedEvent = EventOf<
   { readonly by: string; readonly reason: string }
 >;
 export type AbortRequestedEvent = EventOf<'abort-requested', { readonly by: string; readonly reason?: string }>;
+/** An operator holds the bake: checks go on (an unhealthy one still rolls back), the step does not advance. */
+export type PauseRequestedEvent = EventOf<'pause-requested', { readonly by: string; readonly reason?: string }>;
+/** An operator lets a paused bake go on from where it was held. */
+export type ResumedEvent = EventOf<'resumed', { readonly by: string; readonly pausedSeconds: number }>;
 /** Finalize's record; a rehearsal's set-up record of a first release carries no evidence. */
 export type ReleasedEvent = EventOf<
   'released',
@@ -98,6 +102,8 @@ export type ReleaseEvent =
   | HealthCheckEvent
   | FastForwardRequestedEvent
   | AbortRequestedEvent
+  | PauseRequestedEvent
+  | ResumedEvent
   | ReleasedEvent
   | RolledBackEvent
   | FailedEvent
@@ -110,6 +116,21 @@ export type ReleaseEventKind = ReleaseEvent['kind'];
 export interface PendingApproval {
   readonly requestedAt: string;
   readonly expiresAt: string;
+}
+
+/** The traffic step a release is on, from its first shift until it ends: what "baking" means to a pause. */
+export interface CurrentStep {
+  readonly stepIndex: number;
+  readonly stepCount: number;
+  readonly percent: number;
+  readonly shiftedAt: string;
+}
+
+/** A bake an operator holds (`pause-requested`), until it is resumed or the release ends. */
+export interface Pause {
+  readonly pausedAt: string;
+  readonly by: string;
+  readonly reason?: string;
 }
 
 /**
@@ -125,6 +146,10 @@ export interface ReleaseState {
   readonly releasedWithWarnings?: readonly string[];
   /** The executions of duplicate deliveries already noted on this (the first) release, each once. */
   readonly notedDuplicates?: readonly string[];
+  /** The step traffic is on; absent before the first shift and after the release ends. */
+  readonly currentStep?: CurrentStep;
+  /** Set while an operator holds the bake. */
+  readonly paused?: Pause;
 }
 
 export type ReleaseStateField = keyof ReleaseState;
@@ -142,6 +167,9 @@ export interface StateChange {
 }
 
 const NO_CHANGE: StateChange = { set: {}, setOnce: {}, clear: [], append: {} };
+
+/** The events that end a release: nobody waits for an approval, no step bakes, nothing is paused any more. */
+const ENDS_RELEASE: ReadonlySet<ReleaseEventKind> = new Set(['released', 'rolled-back', 'failed', 'reconciled']);
 
 /** The events after which nobody waits for an approval any more. */
 const ENDS_APPROVAL: ReadonlySet<ReleaseEventKind> = new Set([
@@ -170,16 +198,38 @@ export function stateChange(event: ReleaseEvent): StateChange {
       return hasEvidence(event.evidence)
         ? { ...NO_CHANGE, append: { notedDuplicates: [event.evidence.execution] } }
         : NO_CHANGE;
+    case 'traffic-shifted':
+      return hasEvidence(event.evidence)
+        ? {
+            ...NO_CHANGE,
+            set: {
+              currentStep: {
+                stepIndex: event.evidence.stepIndex,
+                stepCount: event.evidence.stepCount,
+                percent: event.evidence.percent,
+                shiftedAt: event.at,
+              },
+            },
+          }
+        : NO_CHANGE;
+    case 'pause-requested': {
+      const reason = hasEvidence(event.evidence) ? event.evidence.reason : undefined;
+      const by = hasEvidence(event.evidence) ? event.evidence.by : 'unknown';
+      return { ...NO_CHANGE, setOnce: { paused: { pausedAt: event.at, by, ...(reason ? { reason } : {}) } } };
+    }
+    case 'resumed':
+      return { ...NO_CHANGE, clear: ['paused'] };
     case 'released': {
       const warnings =
         hasEvidence(event.evidence) && Array.isArray(event.evidence.warnings) ? event.evidence.warnings : [];
       return {
         ...NO_CHANGE,
         ...(warnings.length > 0 ? { set: { releasedWithWarnings: [...warnings] } } : {}),
-        clear: ['awaitingApproval'],
+        clear: ['awaitingApproval', 'currentStep', 'paused'],
       };
     }
     default:
+      if (ENDS_RELEASE.has(event.kind)) return { ...NO_CHANGE, clear: ['awaitingApproval', 'currentStep', 'paused'] };
       return ENDS_APPROVAL.has(event.kind) ? { ...NO_CHANGE, clear: ['awaitingApproval'] } : NO_CHANGE;
   }
 }

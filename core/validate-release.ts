@@ -271,6 +271,8 @@ export async function validateRelease(
     startedAt: now.toISOString(),
     trigger: request.trigger,
     promotesTo: env.promotesTo ?? null,
+    maxPauseSeconds: (env.maxPauseMinutes ?? 0) * 60,
+    lockTtlMinutes: env.lockTtlMinutes,
   };
 
   await deps.store.createRelease({

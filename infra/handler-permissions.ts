@@ -37,6 +37,7 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
   store: {
     acquireLock: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     releaseLock: ['dynamodb:DeleteItem'],
+    renewLock: ['dynamodb:UpdateItem'],
     getLock: ['dynamodb:GetItem'],
     createRelease: ['dynamodb:PutItem'],
     // The release item, then its event items (one per event, under the release's key).

@@ -32,6 +32,8 @@ export const RELEASE_ROUTES = [
   { path: '/releases/{releaseId}/reject', methods: ['POST'] },
   { path: '/releases/{releaseId}/promote', methods: ['POST'] },
   { path: '/releases/{releaseId}/promote-to-next', methods: ['POST'] },
+  { path: '/releases/{releaseId}/pause', methods: ['POST'] },
+  { path: '/releases/{releaseId}/resume', methods: ['POST'] },
   { path: '/releases/{releaseId}/abort', methods: ['POST'] },
   { path: '/releases/{releaseId}/retry', methods: ['POST'] },
   { path: '/environments', methods: ['GET'] },

@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Environments } from '../config/schema.ts';
+import { longestReleaseMinutes } from '../config/traffic-plan.ts';
 import { ReleaseWorkflow } from '../state-machine/release-workflow.ts';
 import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
 
@@ -36,7 +37,8 @@ export interface ReleaseStateMachineProps {
 /**
  * The release workflow as a Standard state machine: the definition from `state-machine/` with the release stage
  * as its "Scan & provision" step, every event logged to an encrypted log group, X-Ray tracing,
- * and an execution timeout equal to the longest lock lifetime, after which reconcile cleans up.
+ * and an execution timeout equal to the longest release (lock lifetime plus the longest pause), after which reconcile
+ * cleans up.
  */
 export class ReleaseStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -44,7 +46,8 @@ export class ReleaseStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: ReleaseStateMachineProps) {
     super(scope, id);
-    const ttls = Object.values(props.environments).map((env) => env.lockTtlMinutes);
+    // The longest release: its lock's lifetime plus the longest pause it may be held for (the lock is renewed then).
+    const ttls = Object.values(props.environments).map(longestReleaseMinutes);
     if (ttls.length === 0) throw new Error('ReleaseStateMachine needs at least one environment');
 
     const scan = new tasks.CodeBuildStartBuild(this, 'ScanAndProvision', {

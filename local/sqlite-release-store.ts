@@ -55,6 +55,16 @@ export class SqliteReleaseStore implements ReleaseStore {
     return Number(result.changes) > 0;
   }
 
+  async renewLock(key: string, releaseId: string, expiresAt: string): Promise<boolean> {
+    const result = this.db
+      .prepare(
+        `UPDATE locks SET expires_at = ?, holder = json_set(holder, '$.expiresAt', ?)
+         WHERE key = ? AND release_id = ?`,
+      )
+      .run(expiresAt, expiresAt, key, releaseId);
+    return Number(result.changes) > 0;
+  }
+
   async getLock(key: string): Promise<LockHolder | undefined> {
     const row = this.db.prepare('SELECT holder FROM locks WHERE key = ?').get(key) as { holder: string } | undefined;
     return row ? (JSON.parse(row.holder) as LockHolder) : undefined;

@@ -152,6 +152,9 @@ function toState(item: Record<string, unknown>): ReleaseState {
   const approval = item.awaitingApproval as Record<string, unknown> | undefined;
   const warnings = strings(item.releasedWithWarnings);
   const noted = strings(item.notedDuplicates);
+  const step = item.currentStep as Record<string, unknown> | undefined;
+  const paused = item.paused as Record<string, unknown> | undefined;
+  const pauseReason = paused && typeof paused === 'object' ? optionalStr(paused, 'reason') : undefined;
   return {
     ...(fastForward && typeof fastForward === 'object'
       ? { fastForwardRequested: toEvent(fastForward as Record<string, unknown>) as FastForwardRequestedEvent }
@@ -161,6 +164,25 @@ function toState(item: Record<string, unknown>): ReleaseState {
       : {}),
     ...(warnings ? { releasedWithWarnings: warnings } : {}),
     ...(noted ? { notedDuplicates: noted } : {}),
+    ...(step && typeof step === 'object'
+      ? {
+          currentStep: {
+            stepIndex: Number(step.stepIndex),
+            stepCount: Number(step.stepCount),
+            percent: Number(step.percent),
+            shiftedAt: str(step, 'shiftedAt'),
+          },
+        }
+      : {}),
+    ...(paused && typeof paused === 'object'
+      ? {
+          paused: {
+            pausedAt: str(paused, 'pausedAt'),
+            by: str(paused, 'by'),
+            ...(pauseReason ? { reason: pauseReason } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -260,6 +282,33 @@ export class DynamoDbReleaseStore implements ReleaseStore {
           Key: lockKey(key),
           ConditionExpression: 'releaseId = :releaseId',
           ExpressionAttributeValues: { ':releaseId': releaseId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  async renewLock(key: string, releaseId: string, expiresAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: lockKey(key),
+          UpdateExpression: 'SET #expiresAt = :expiresAt, #expiresAtEpoch = :expiresAtEpoch',
+          ConditionExpression: '#releaseId = :releaseId',
+          ExpressionAttributeNames: {
+            '#expiresAt': 'expiresAt',
+            '#expiresAtEpoch': 'expiresAtEpoch',
+            '#releaseId': 'releaseId',
+          },
+          ExpressionAttributeValues: {
+            ':expiresAt': expiresAt,
+            ':expiresAtEpoch': epochSeconds(new Date(expiresAt)),
+            ':releaseId': releaseId,
+          },
         }),
       );
       return true;

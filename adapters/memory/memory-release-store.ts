@@ -35,6 +35,14 @@ export class MemoryReleaseStore implements ReleaseStore {
     return true;
   }
 
+  async renewLock(key: string, releaseId: string, expiresAt: string): Promise<boolean> {
+    const current = this.locks.get(key);
+    if (current?.releaseId !== releaseId) return false;
+    this.locks.set(key, { ...current, expiresAt });
+    this.persist();
+    return true;
+  }
+
   async getLock(key: string): Promise<LockHolder | undefined> {
     const lock = this.locks.get(key);
     return lock ? { ...lock } : undefined;

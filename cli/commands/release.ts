@@ -5,7 +5,7 @@ import type { Connection, Run } from '../context.ts';
 import { CliFailure, EXIT, outcomeExitCode, UsageError } from '../exit-codes.ts';
 import { decimal, environmentOption, intervalOption, statusOption, strategyOption, timeoutOption } from '../options.ts';
 import { clockTime } from '../output.ts';
-import { checkLine, detailLines, releaseTable, watchFrame } from '../release-render.ts';
+import { checkLine, detailLines, pausedLine, releaseTable, watchFrame } from '../release-render.ts';
 import type { Bind } from './binding.ts';
 
 const id = (releaseId: string) => `/releases/${encodeURIComponent(releaseId)}`;
@@ -40,6 +40,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
   let printedSteps = 0;
   let printedEvents = 0;
   let approvalShown = false;
+  let pauseShown: string | undefined;
   for (;;) {
     const detail = await detailOf(connection, releaseId);
     const link = connection.consoleLink(releaseId, detail.consoleUrl);
@@ -71,6 +72,9 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
         out.line(`  ⏸ waiting for approval: switchyard release approve ${releaseId}`);
         approvalShown = true;
       }
+      if (detail.paused && detail.paused.pausedAt !== pauseShown)
+        out.line(`  ${pausedLine(detail.paused, releaseId, virtual)}`);
+      pauseShown = detail.paused?.pausedAt;
     }
     if (ended) {
       if (!out.json && !out.tty) {
@@ -348,6 +352,41 @@ export function registerReleaseCommands(program: Command, bind: Bind): void {
         }
         return o.watch ? watchRelease(run, retryId, o) : EXIT.ok;
       }),
+    );
+
+  release
+    .command('pause')
+    .description('hold a baking release: checks go on (an unhealthy one still rolls back), the step does not advance')
+    .argument('<release-id>')
+    .option('--reason <text>', 'recorded with the release')
+    .action(
+      bind((run, [releaseId], o: { reason?: string }) =>
+        act(
+          run,
+          releaseId ?? '',
+          'pause',
+          o.reason ? { reason: o.reason } : {},
+          (r, connection) =>
+            `Paused ${String(r.releaseId)}: the bake holds; rolled back at ${clockTime(String(r.rollsBackAfter), connection.local)} unless resumed (switchyard release resume ${String(r.releaseId)})`,
+        ),
+      ),
+    );
+
+  release
+    .command('resume')
+    .description('let a paused release bake on from where it was held')
+    .argument('<release-id>')
+    .action(
+      bind((run, [releaseId]) =>
+        act(
+          run,
+          releaseId ?? '',
+          'resume',
+          {},
+          (r) =>
+            `Resumed ${String(r.releaseId)} after ${Math.round(Number(r.pausedSeconds) / 60)} min paused: the bake goes on`,
+        ),
+      ),
     );
 
   release

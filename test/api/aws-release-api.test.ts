@@ -25,7 +25,7 @@ import { environmentNamed, environments, lockKey } from '../../config/environmen
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { fakeDynamoDbTable } from '../contract/aws-fakes/dynamodb-table.ts';
 import { invoke, signedEvent } from './api-events.ts';
-import { type ApiFixture, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
+import { type ApiFixture, bakingEvents, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SwitchyardRelease';
 const DIGEST = `sha256:${'c'.repeat(64)}`;
@@ -182,6 +182,9 @@ releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-
   digest: DIGEST,
   tag: TAG,
   parkForApproval,
+  async markBaking(releaseId) {
+    for (const event of bakingEvents()) await store.updateRelease(releaseId, {}, event);
+  },
   async liveAheadOfBlue(environment) {
     const env = environmentNamed(environment);
     functions.createFunction(env.functionName);

@@ -9,7 +9,7 @@ import { ExecutionLog, LocalReleaseOperations } from '../../local/local-release-
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
 import { eventually, invoke, signedEvent } from './api-events.ts';
-import { type ApiFixture, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
+import { type ApiFixture, bakingEvents, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -69,6 +69,9 @@ releaseApiContract('local runtime', () => ({
     return candidate.tag;
   },
   parkForApproval,
+  async markBaking(releaseId) {
+    for (const event of bakingEvents()) await runtime.store.updateRelease(releaseId, {}, event);
+  },
   async liveAheadOfBlue(environment) {
     const env = environmentNamed(environment);
     const { codeSha256 } = await runtime.functions.updateCodeAndWait(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig } from '../../config/schema.ts';
-import type { ReleaseRecord } from '../../core/ports.ts';
+import type { ReleaseEvent, ReleaseRecord } from '../../core/ports.ts';
 
 export interface ApiReply {
   readonly status: number;
@@ -21,6 +21,25 @@ export interface ApiFixture {
    * that released release, which is what makes a live version verified.
    */
   liveAheadOfBlue(environment: string): Promise<void>;
+  /**
+   * Records, for a release parked at "Await approval", what its approval and first Shift traffic record: the
+   * release is then baking as far as its record says (the execution itself stays parked).
+   */
+  markBaking(releaseId: string): Promise<void>;
+}
+
+/** The events an approved release's first Shift traffic leaves on its record. */
+export function bakingEvents(): ReleaseEvent[] {
+  const at = new Date().toISOString();
+  return [
+    { at, kind: 'approved', summary: 'approved by contract' },
+    {
+      at,
+      kind: 'traffic-shifted',
+      summary: 'live → 10% on the new version',
+      evidence: { stepIndex: 0, stepCount: 2, percent: 10, bakeSeconds: 300 },
+    },
+  ];
 }
 
 /** The record of the release that made `version` (of `digest`) live in `env`: what makes a live version verified. */
@@ -88,6 +107,8 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       expect((await f.call('POST', `/releases/${id}/promote`, { reason: 'hurry' })).status).toBe(404);
       expect((await f.call('POST', `/releases/${id}/promote-to-next`, {})).status).toBe(404);
       expect((await f.call('POST', `/releases/${id}/abort`, {})).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/pause`, {})).status).toBe(404);
+      expect((await f.call('POST', `/releases/${id}/resume`, {})).status).toBe(404);
       expect((await f.call('POST', '/environments/qa/rollback', { reason: 'x' })).status).toBe(404);
       expect((await f.call('GET', '/nowhere')).status).toBe(404);
       expect((await f.call('DELETE', '/releases')).status).toBe(405);
@@ -223,6 +244,43 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       const event = shown.body.events.find((e: { kind: string }) => e.kind === 'fast-forward-requested');
       expect(event.summary).toContain('hotfix for incident 7');
       await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+    });
+
+    it('pauses only a baking release and resumes only a paused one, each refusal a 409 that says why', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const early = await f.call('POST', `/releases/${id}/pause`, {});
+      expect([early.status, early.body.error]).toEqual([409, 'Conflict']);
+      expect(early.body.message).toBe(
+        `release ${id} is waiting for approval, not baking: approve or reject it (a pause holds a bake)`,
+      );
+      const notPaused = await f.call('POST', `/releases/${id}/resume`, {});
+      expect([notPaused.status, notPaused.body.message]).toEqual([409, `release ${id} is not paused`]);
+      const badBody = await f.call('POST', `/releases/${id}/pause`, { reason: 7 });
+      expect([badBody.status, fieldsOf(badBody)]).toEqual([400, ['reason']]);
+
+      await f.markBaking(id);
+      const paused = await f.call('POST', `/releases/${id}/pause`, { reason: 'schema migration' });
+      expect(paused.status).toBe(202);
+      expect(paused.body).toMatchObject({ releaseId: id, by: CALLER, maxPauseMinutes: 60 });
+      expect(Date.parse(paused.body.rollsBackAfter) - Date.parse(paused.body.pausedAt)).toBe(60 * 60_000);
+      const shown = await f.call('GET', `/releases/${id}`);
+      expect(shown.body.paused).toEqual({ pausedAt: paused.body.pausedAt, by: CALLER, reason: 'schema migration' });
+      const twice = await f.call('POST', `/releases/${id}/pause`, {});
+      expect([twice.status, twice.body.message]).toEqual([
+        409,
+        `release ${id} is already paused since ${paused.body.pausedAt} by ${CALLER}`,
+      ]);
+
+      const resumed = await f.call('POST', `/releases/${id}/resume`, {});
+      expect(resumed.status).toBe(200);
+      expect(resumed.body).toMatchObject({ releaseId: id, by: CALLER, pausedSeconds: expect.any(Number) });
+      expect((await f.call('GET', `/releases/${id}`)).body.paused).toBeNull();
+
+      // Paused again, the release can still be aborted.
+      expect((await f.call('POST', `/releases/${id}/pause`, {})).status).toBe(202);
+      const aborted = await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      expect(aborted.status).toBe(202);
     });
 
     it('aborts a running release and refuses to promote a digest that has not been released', async () => {

@@ -408,6 +408,18 @@ describe('switchyard status and the live watch view', () => {
     },
   ];
 
+  it('status says when the release in flight was paused, and by whom', async () => {
+    const [dev, prod] = environments;
+    const paused = {
+      ...prod,
+      runningRelease: { ...prod?.runningRelease, paused: { pausedAt: '2026-01-01T00:10:00Z', by: 'dana' } },
+    };
+    routes['GET /environments'] = { status: 200, body: { environments: [dev, paused] } };
+    const r = await run('status', '--local', '--api', api);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/prod\s+.*rel-prod-1 since 00:00:00 virtual, paused since 00:10:00 virtual by dana/);
+  });
+
   it('status lists live (with its split), blue, green and the release in flight, with the local console link', async () => {
     routes['GET /environments'] = { status: 200, body: { environments } };
     const r = await run('status', '--local', '--api', api);
@@ -462,6 +474,55 @@ describe('switchyard status and the live watch view', () => {
     const red = `${ESC}[31m${'x'.repeat(10)}${ESC}[39m`;
     expect(terminalRows([red, 'y'.repeat(25), ''], 10)).toBe(1 + 3 + 1);
     expect(terminalRows(['a'.repeat(500)], undefined)).toBe(1);
+  });
+
+  it('pause and resume call their routes; a refusal exits 5 with the reason in one line', async () => {
+    routes['POST /releases/rel-prod-1/pause'] = [
+      {
+        status: 202,
+        body: {
+          releaseId: 'rel-prod-1',
+          by: 'me',
+          pausedAt: '2026-01-01T00:10:00.000Z',
+          rollsBackAfter: '2026-01-01T01:10:00.000Z',
+          maxPauseMinutes: 60,
+        },
+      },
+      { status: 409, body: { message: 'release rel-prod-1 is already paused since 2026-01-01T00:10:00.000Z by me' } },
+    ];
+    routes['POST /releases/rel-prod-1/resume'] = { status: 200, body: { releaseId: 'rel-prod-1', pausedSeconds: 300 } };
+    const paused = await run('release', 'pause', 'rel-prod-1', '--reason', 'db work', '--local', '--api', api);
+    expect(paused.code).toBe(0);
+    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-prod-1/pause', body: { reason: 'db work' } });
+    expect(paused.stdout).toBe(
+      'Paused rel-prod-1: the bake holds; rolled back at 01:10:00 virtual unless resumed (switchyard release resume rel-prod-1)',
+    );
+    const again = await run('release', 'pause', 'rel-prod-1', '--local', '--api', api);
+    expect(again.code).toBe(EXIT.conflict);
+    expect(again.stderr).toBe(
+      'switchyard: error 409: release rel-prod-1 is already paused since 2026-01-01T00:10:00.000Z by me',
+    );
+    const resumed = await run('release', 'resume', 'rel-prod-1', '--local', '--api', api);
+    expect([resumed.code, resumed.stdout]).toEqual([0, 'Resumed rel-prod-1 after 5 min paused: the bake goes on']);
+    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-prod-1/resume', body: {} });
+  });
+
+  it('watch and show say since when and by whom a release is paused, and how to resume it', async () => {
+    const paused = { pausedAt: '2026-01-01T00:10:00Z', by: 'dana', reason: 'db work' };
+    routes['GET /releases/rel-prod-1'] = [
+      { status: 200, body: inFlight({ paused }) },
+      { status: 200, body: inFlight({ paused }) },
+      { status: 200, body: detail('released', { paused: null }) },
+    ];
+    const watched = await run('release', 'watch', 'rel-prod-1', '--interval', '50', '--local', '--api', api);
+    expect(watched.code).toBe(0);
+    const line = '⏸ paused since 00:10:00 virtual by dana (db work): switchyard release resume rel-prod-1';
+    expect(watched.stdout.split('\n').filter((l) => l.includes(line))).toHaveLength(1);
+    routes['GET /releases/rel-prod-1'] = { status: 200, body: inFlight({ paused }) };
+    const shown = await run('release', 'show', 'rel-prod-1', '--local', '--api', api);
+    expect(shown.stdout).toContain(
+      '  paused    paused since 00:10:00 virtual by dana (db work): switchyard release resume rel-prod-1',
+    );
   });
 
   it('watch without a terminal appends states, shifts and checks as lines, with no control codes', async () => {

@@ -198,6 +198,42 @@ describe('the local console', () => {
     await page.screenshot({ path: join(DOCS, 'console-insufficient-data.png'), fullPage: true });
   });
 
+  it('pauses a baking release from the page: the bake holds while checks go on, and resume takes it to Released', async () => {
+    await startFromPage({ env: 'prod', strategy: 'all-at-once' });
+    await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
+    // Nothing bakes yet: a pause is not offered while the release waits for approval.
+    expect(await page.isDisabled('#pause')).toBe(true);
+    await page.click('#approve');
+    await page.waitForFunction(() => !(document.querySelector('#pause') as HTMLButtonElement | null)?.disabled, null, {
+      timeout: 30_000,
+      polling: 25,
+    });
+    await page.fill('#reason', 'schema migration');
+    await page.click('#pause');
+    await page.locator('#paused-banner').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.textContent('#paused-banner')).toMatch(
+      /^Paused since \d\d:\d\d:\d\d by local:.* \(schema migration\): checks go on, the step holds\.$/,
+    );
+    expect(await page.textContent('#pause')).toBe('Resume');
+    const held = () => page.locator('#timeline li.health-check', { hasText: 'the step holds' }).count();
+    // Two held checks (each renews the lock), however long the machine takes to run them; the release still runs.
+    // Margin: prod's 60-minute pause limit is 30 s of wall time at ×120, against about 1 s for two checks.
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#timeline li.health-check')).filter((li) =>
+          li.textContent?.includes('the step holds'),
+        ).length >= 2,
+      null,
+      { timeout: 30_000, polling: 25 },
+    );
+    expect(await page.textContent('#status')).toBe('Running');
+    expect(await held()).toBeGreaterThanOrEqual(2);
+    await page.click('#pause');
+    await page.locator('#paused-banner').waitFor({ state: 'hidden', timeout: 30_000 });
+    await waitForStatus('Released');
+    expect(await page.locator('#timeline li.resumed').count()).toBe(1);
+  });
+
   it('an aborted release shows its reason; prod offers no promotion to a next environment', async () => {
     await startFromPage({ env: 'prod', strategy: 'all-at-once' });
     await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });

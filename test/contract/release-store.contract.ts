@@ -114,6 +114,24 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         expect(await store.acquireLock(KEY, holder('rel-2'), NOW)).toEqual({ acquired: true });
       });
 
+      it('is renewed by its holder: a later expiry, the same holder', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.renewLock(KEY, 'rel-1', '2026-11-26T13:30:00.000Z')).toBe(true);
+        expect(await store.getLock(KEY)).toEqual(holder('rel-1', '2026-11-26T13:30:00.000Z'));
+        // Renewed past its first expiry, the lock still keeps another release out.
+        const later = new Date('2026-11-26T12:30:00.000Z');
+        const refused = await store.acquireLock(KEY, holder('rel-2', '2026-11-26T14:00:00.000Z'), later);
+        expect(refused).toEqual({ acquired: false, holder: holder('rel-1', '2026-11-26T13:30:00.000Z') });
+      });
+
+      it('is not renewed by a release that does not hold it, nor when nobody does', async () => {
+        await store.acquireLock(KEY, holder('rel-1'), NOW);
+        expect(await store.renewLock(KEY, 'rel-2', '2026-11-26T13:30:00.000Z')).toBe(false);
+        expect(await store.getLock(KEY)).toEqual(holder('rel-1'));
+        expect(await store.renewLock('orders-api-staging#staging', 'rel-1', '2026-11-26T13:30:00.000Z')).toBe(false);
+        expect(await store.getLock('orders-api-staging#staging')).toBeUndefined();
+      });
+
       it('is one per key', async () => {
         await store.acquireLock(KEY, holder('rel-1'), NOW);
         expect(await store.acquireLock('orders-api-staging#staging', holder('rel-2'), NOW)).toEqual({
@@ -209,6 +227,53 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
           'fast-forward-requested',
           'fast-forward-requested',
         ]);
+      });
+
+      it('holds the step traffic is on, and a pause until it is resumed', async () => {
+        await store.createRelease(release('rel-1'));
+        await store.updateRelease(
+          'rel-1',
+          {},
+          {
+            at: at(2),
+            kind: 'traffic-shifted',
+            summary: '10%',
+            evidence: { stepIndex: 0, stepCount: 2, percent: 10, bakeSeconds: 300 },
+          },
+        );
+        await store.updateRelease(
+          'rel-1',
+          {},
+          { at: at(3), kind: 'pause-requested', summary: 'paused', evidence: { by: 'alice', reason: 'db work' } },
+        );
+        await store.updateRelease(
+          'rel-1',
+          {},
+          { at: at(4), kind: 'pause-requested', summary: 'paused', evidence: { by: 'bob' } },
+        );
+        let record = await store.getRelease('rel-1');
+        expect(record?.currentStep).toEqual({ stepIndex: 0, stepCount: 2, percent: 10, shiftedAt: at(2) });
+        expect(record?.paused).toEqual({ pausedAt: at(3), by: 'alice', reason: 'db work' });
+        await store.updateRelease(
+          'rel-1',
+          {},
+          { at: at(5), kind: 'resumed', summary: 'resumed', evidence: { by: 'alice', pausedSeconds: 120 } },
+        );
+        expect((await store.getRelease('rel-1'))?.paused).toBeUndefined();
+        await store.updateRelease(
+          'rel-1',
+          {},
+          { at: at(6), kind: 'pause-requested', summary: 'paused', evidence: { by: 'bob' } },
+        );
+        expect((await store.getRelease('rel-1'))?.paused).toEqual({ pausedAt: at(6), by: 'bob' });
+        await store.updateRelease(
+          'rel-1',
+          { status: 'rolled-back', endedAt: at(7) },
+          { at: at(7), kind: 'rolled-back', summary: 'rolled back' },
+        );
+        record = await store.getRelease('rel-1');
+        expect(record?.paused).toBeUndefined();
+        expect(record?.currentStep).toBeUndefined();
       });
 
       it('holds a pending approval from its request until it is answered', async () => {

@@ -9,6 +9,7 @@ import {
 import { ADAPTER_ACTIONS, allActionsFor } from '../../infra/handler-permissions.ts';
 import { RELEASE_API_STATE_MACHINE_ACTIONS } from '../../infra/release-api.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
+import { STATES } from '../../state-machine/state-names.ts';
 import { adapterResources, ENVIRONMENTS, foreignResources } from './adapter-requests.ts';
 import { ACCOUNT, deployedTemplate, REGION } from './deployed-template.ts';
 import { decide, tally } from './simulator.ts';
@@ -106,6 +107,22 @@ describe('every adapter command, for every role, on the resource AWS authorizes 
     const granted = new Set(CALLERS.flatMap((c) => allActionsFor(c.grants)));
     expect(ADAPTER_COMMANDS.filter((a) => !granted.has(a))).toEqual([]);
     expect(new Set(ADAPTER_REQUESTS.map((r) => r.action))).toEqual(new Set(ADAPTER_COMMANDS));
+  });
+});
+
+describe('a paused bake renews its lock from Check health', () => {
+  const role = fnRole(STATES.check);
+
+  it('may send the renewal (UpdateItem on the release table), which its grants list', async () => {
+    expect(FUNCTION_GRANTS[STATES.check].store).toContain('renewLock');
+    expect(ADAPTER_ACTIONS.store.renewLock).toEqual(['dynamodb:UpdateItem']);
+    expect(await ask(role, 'dynamodb:UpdateItem', svc.table)).toBe('Allowed');
+  });
+
+  it('may not take or free a lock, nor touch the Terraform state lock table', async () => {
+    expect(await ask(role, 'dynamodb:DeleteItem', svc.table)).toBe('ImplicitlyDenied');
+    expect(await ask(role, 'dynamodb:UpdateItem', svc.lockTable)).toBe('ImplicitlyDenied');
+    expect(await ask(role, 'dynamodb:GetItem', svc.lockTable)).toBe('ImplicitlyDenied');
   });
 });
 

@@ -330,6 +330,16 @@ describe('the commands the AWS adapters send', () => {
           return store().releaseLock('k', 'r1');
         },
       ],
+      renewLock: [
+        async () => {
+          documents.on(UpdateCommand).resolves({});
+          return store().renewLock('k', 'r1', now.toISOString());
+        },
+        async () => {
+          documents.on(UpdateCommand).rejects(conditionFailed());
+          return store().renewLock('k', 'r1', now.toISOString());
+        },
+      ],
       getLock: [
         async () => {
           documents.on(GetCommand).resolves({});

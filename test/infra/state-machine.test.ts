@@ -41,8 +41,9 @@ describe('the release state machine', () => {
     });
   });
 
-  it('times out after the longest lock lifetime, when reconcile takes over', () => {
-    const longest = Math.max(...Object.values(environments).map((e) => e.lockTtlMinutes));
+  it('times out after the longest release (lock lifetime plus the longest pause), when reconcile takes over', () => {
+    const longest = Math.max(...Object.values(environments).map((e) => e.lockTtlMinutes + (e.maxPauseMinutes ?? 0)));
+    expect(longest).toBe(180);
     expect(asl().TimeoutSeconds).toBe(longest * 60);
   });
 

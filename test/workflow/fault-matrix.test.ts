@@ -2,11 +2,13 @@ import { readFileSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { environments as configured } from '../../config/environments.ts';
 import { AWS_PORTS, type AwsPort, FUNCTION_GRANTS, RECONCILE } from '../../contract/service-functions.ts';
+import { pauseRelease } from '../../core/pause.ts';
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { startExecution } from '../../local/engine.ts';
+import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 import { environmentsWith } from '../support/environments.ts';
 import {
@@ -57,6 +59,8 @@ interface Scenario {
   readonly seed?: (world: ReleaseWorld) => Promise<void>;
   /** Runs before the faulted execution, with no fault. */
   readonly setup?: (world: ReleaseWorld, run: (input: unknown, name: string) => Promise<unknown>) => Promise<void>;
+  /** An operator's act before Check health number `check` (0-based) runs, however that state is bound. */
+  readonly beforeCheck?: (world: ReleaseWorld, check: number) => Promise<void>;
 }
 
 /**
@@ -122,6 +126,15 @@ const SCENARIOS: readonly Scenario[] = [
         { name: RELEASE, executionArn: 'stopped', status: 'ABORTED', input: world.apiRequest() },
         world.deps,
       );
+    },
+  },
+  {
+    // Paused at the second check and never resumed: each held check renews the lock, then the pause limit rolls back.
+    name: 'paused past its limit',
+    options: { environments: environmentsWith('prod', { ...SHORT_BAKES, maxPauseMinutes: 3 }) },
+    input: (w) => w.apiRequest(),
+    beforeCheck: async (world, check) => {
+      if (check === 1) await pauseRelease({ releaseId: RELEASE, by: 'ops' }, world.deps);
     },
   },
   {
@@ -321,6 +334,14 @@ async function runInWorld(
   const handlers = world.handlers();
   let abort: () => void = () => undefined;
   bind(world, handlers, () => abort());
+  const check = handlers[STATES.check];
+  if (scenario.beforeCheck && check) {
+    let checks = 0;
+    handlers[STATES.check] = async (input) => {
+      await scenario.beforeCheck?.(world, checks++);
+      return check(input);
+    };
+  }
   const result = await execute(scenario.input(world), RELEASE, handlers, (a) => {
     abort = a;
   });

@@ -62,6 +62,18 @@ describe('the environment config', () => {
     expect(() => parseEnvironments(envs)).toThrow(/prod\.lockTtlMinutes: must be at least 96/);
   });
 
+  it('refuses a pause whose checks would outgrow the execution history (25,000 events)', () => {
+    const envs = valid();
+    const prod = envs.prod as Record<string, unknown>;
+    prod.maxPauseMinutes = 24 * 60;
+    (prod.bake as Record<string, unknown>).checkIntervalSeconds = 10;
+    expect(() => parseEnvironments(envs)).toThrow(
+      /prod\.maxPauseMinutes: with a check every 10 s, the bakes and a 1440-minute pause need about \d+ execution history events, more than Step Functions' 25000/,
+    );
+    (prod.bake as Record<string, unknown>).checkIntervalSeconds = 60;
+    expect(parseEnvironments(envs).prod?.maxPauseMinutes).toBe(24 * 60);
+  });
+
   it('refuses a step schedule that does not end at 100% or does not increase', () => {
     const envs = valid();
     (envs.prod as Record<string, unknown>).strategy = {

@@ -51,22 +51,37 @@ describe('the typed state each event sets', () => {
     [
       'a release with warnings records them and closes any approval',
       released(['quiet step']),
-      { set: { releasedWithWarnings: ['quiet step'] }, setOnce: {}, clear: ['awaitingApproval'], append: {} },
+      {
+        set: { releasedWithWarnings: ['quiet step'] },
+        setOnce: {},
+        clear: ['awaitingApproval', 'currentStep', 'paused'],
+        append: {},
+      },
     ],
     [
       'a release without warnings records none',
       released([]),
-      { set: {}, setOnce: {}, clear: ['awaitingApproval'], append: {} },
+      { set: {}, setOnce: {}, clear: ['awaitingApproval', 'currentStep', 'paused'], append: {} },
     ],
     [
       'a release set up without evidence records none',
       { at: AT, kind: 'released', summary: 'rehearsal set-up' },
-      { set: {}, setOnce: {}, clear: ['awaitingApproval'], append: {} },
+      { set: {}, setOnce: {}, clear: ['awaitingApproval', 'currentStep', 'paused'], append: {} },
     ],
     [
-      'a failure closes any approval',
+      'a failure closes any approval, step and pause',
       { at: AT, kind: 'failed', summary: 'timed out', evidence: { error: { Error: 'States.Timeout' } } },
-      { set: {}, setOnce: {}, clear: ['awaitingApproval'], append: {} },
+      { set: {}, setOnce: {}, clear: ['awaitingApproval', 'currentStep', 'paused'], append: {} },
+    ],
+    [
+      'a pause request holds the bake, the first one wins',
+      { at: AT, kind: 'pause-requested', summary: 'paused', evidence: { by: 'dana', reason: 'db work' } },
+      { set: {}, setOnce: { paused: { pausedAt: AT, by: 'dana', reason: 'db work' } }, clear: [], append: {} },
+    ],
+    [
+      'a resume lets it go on',
+      { at: AT, kind: 'resumed', summary: 'resumed', evidence: { by: 'dana', pausedSeconds: 60 } },
+      { set: {}, setOnce: {}, clear: ['paused'], append: {} },
     ],
     [
       'a duplicate delivery is noted by its execution',
@@ -74,14 +89,19 @@ describe('the typed state each event sets', () => {
       { set: {}, setOnce: {}, clear: [], append: { notedDuplicates: ['copy-a'] } },
     ],
     [
-      'a traffic shift changes nothing (its history is for people)',
+      'a traffic shift records the step traffic is on (what a pause needs to see a bake)',
       {
         at: AT,
         kind: 'traffic-shifted',
         summary: '10%',
         evidence: { stepIndex: 0, stepCount: 2, percent: 10, bakeSeconds: 300 },
       },
-      { set: {}, setOnce: {}, clear: [], append: {} },
+      {
+        set: { currentStep: { stepIndex: 0, stepCount: 2, percent: 10, shiftedAt: AT } },
+        setOnce: {},
+        clear: [],
+        append: {},
+      },
     ],
   ])('%s', (_name, event, change) => {
     expect(stateChange(event)).toEqual(change);

@@ -263,12 +263,14 @@ describe('updateRelease', () => {
       TableName: TABLE,
       Key: { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
       UpdateExpression:
-        'SET #status = :status, #endedAt = :endedAt, #lastEvent = :event REMOVE #awaitingApproval ADD #eventCount :one',
+        'SET #status = :status, #endedAt = :endedAt, #lastEvent = :event REMOVE #awaitingApproval, #currentStep, #paused ADD #eventCount :one',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: {
         '#status': 'status',
         '#endedAt': 'endedAt',
         '#awaitingApproval': 'awaitingApproval',
+        '#currentStep': 'currentStep',
+        '#paused': 'paused',
         '#eventCount': 'eventCount',
         '#lastEvent': 'lastEvent',
       },
@@ -311,7 +313,7 @@ describe('updateRelease', () => {
     expect(second).toMatchObject({
       UpdateExpression:
         'SET #status = :status, #endedAt = :endedAt, #releasedWithWarnings = :releasedWithWarnings, ' +
-        '#lastEvent = :event REMOVE #awaitingApproval ADD #eventCount :one',
+        '#lastEvent = :event REMOVE #awaitingApproval, #currentStep, #paused ADD #eventCount :one',
       ExpressionAttributeNames: {
         '#releasedWithWarnings': 'releasedWithWarnings',
         '#awaitingApproval': 'awaitingApproval',
