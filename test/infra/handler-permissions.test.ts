@@ -267,17 +267,19 @@ describe('the commands the AWS adapters send', () => {
       ],
       updateAlias: [
         async () => {
+          lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '1', RevisionId: 'r' });
           lambda.on(UpdateAliasCommand).resolves({});
           return functions().updateAlias(fn, 'live', '2');
         },
       ],
       ensureAlias: [
         async () => {
+          lambda.on(GetAliasCommand).resolves({ Name: 'blue', FunctionVersion: '1', RevisionId: 'r' });
           lambda.on(UpdateAliasCommand).resolves({});
           return functions().ensureAlias(fn, 'blue', '1');
         },
         async () => {
-          lambda.on(UpdateAliasCommand).rejects(notFound());
+          lambda.on(GetAliasCommand).rejects(notFound());
           return functions().ensureAlias(fn, 'blue', '1');
         },
       ],
