@@ -7,6 +7,7 @@ import { LambdaFunctionVersions } from '../adapters/aws/lambda-function-versions
 import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
+import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { environments } from '../config/environments.ts';
 import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
@@ -207,6 +208,11 @@ export function awsReleaseDependencies(
     smokeSigners: wants('smokeSigners')
       ? new SecretsManagerSmokeSigners({ environments })
       : (NOT_CONFIGURED as ReleaseDependencies['smokeSigners']),
+    // A public HTTPS call, so no IAM grant: the URL comes from the config (Terraform's green_stage_url output).
+    frontDoor: new HttpFrontDoor({
+      greenStageUrl: (name) => Object.values(environments).find((e) => e.name === name)?.verification.greenStageUrl,
+      whereToConfigure: "verification.greenStageUrl in the config, from Terraform's green_stage_url output",
+    }),
     clock: new SystemClock(),
     isTransient: isTransientAwsError,
   };

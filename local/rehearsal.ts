@@ -4,7 +4,6 @@ import type { HealthCheck, TrafficState } from '../core/traffic.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
-import { LocalGateway } from './gateway.ts';
 import { LoadGenerator, type LoadReport } from './load-generator.ts';
 import type { FaultOptions, LocalImage } from './local-registry.ts';
 import { LocalRuntime } from './runtime.ts';
@@ -156,11 +155,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     onNotification: (n) => print(`  ✉ ${n.subject}`),
     approvals: 'auto',
   });
-  const gateway = new LocalGateway({
-    functions: runtime.functions,
-    functionName: env.functionName,
-    alias: env.aliases.live,
-  });
+  const gateway = runtime.gatewayFor(env.name);
   let load: LoadGenerator | undefined;
   try {
     const leftovers = await runtime.reconcileLeftovers();
@@ -189,6 +184,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     }
 
     const baseUrl = await gateway.start();
+    runtime.openGreenStage(env.name, baseUrl);
     load = new LoadGenerator({
       baseUrl,
       signer: runtime.loadSigner,

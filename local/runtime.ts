@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { ScaledClock } from '../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
 import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
@@ -23,6 +24,7 @@ import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
+import { GREEN_STAGE, LocalGateway } from './gateway.ts';
 import { DEFAULT_SPEEDUP, dataDirFrom } from './local-defaults.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage, LocalRegistry } from './local-registry.ts';
@@ -86,6 +88,10 @@ export class LocalRuntime {
   readonly lambda: LocalLambda;
   readonly functions: MemoryFunctionVersions;
   readonly deps: ReleaseDependencies;
+  /** Each environment's green stage on its local gateway (`<gateway>/green`). */
+  private readonly greenStageUrls = new Map<string, Promise<string>>();
+  /** Gateways the runtime started itself, for an environment nobody opened one for. */
+  private readonly ownGateways: LocalGateway[] = [];
   readonly definition: AslDefinition;
   readonly executions = new Map<string, RunningExecution>();
   /** The CodeBuild release-stage requests "Scan & provision" made, by release id (nothing is scanned locally). */
@@ -142,6 +148,10 @@ export class LocalRuntime {
       clock: this.clock,
       registryHost: LOCAL_REGISTRY_HOST,
       smokeSigners: new StaticSmokeSigners({ all: this.smokeSigner }),
+      frontDoor: new HttpFrontDoor({
+        greenStageUrl: (environment) => this.greenStageUrl(environment),
+        whereToConfigure: 'the environment is not configured locally',
+      }),
     };
     this.definition = options.definition ?? synthesizeServiceDefinition();
     this.approvals = new LocalApprovalGate(
@@ -169,6 +179,37 @@ export class LocalRuntime {
    * What Terraform's first apply leaves: the function created from `image`, its version 1 behind live, blue and
    * green, and no release that ever verified it. The environment's first release starts from here.
    */
+  /**
+   * The environment's API as Terraform shapes it: the default stage on `live` at the root, the `green` stage on
+   * the green alias under `/green`. Once it runs, `openGreenStage` points Verify green's front-door checks at it.
+   */
+  gatewayFor(environment: string): LocalGateway {
+    const env = environmentNamed(environment, this.environments);
+    return new LocalGateway({
+      functions: this.functions,
+      functionName: env.functionName,
+      alias: env.aliases.live,
+      stages: { [GREEN_STAGE]: env.aliases.green },
+    });
+  }
+
+  /** Verify green sends its front-door checks to `<gatewayUrl>/green`. */
+  openGreenStage(environment: string, gatewayUrl: string): void {
+    this.greenStageUrls.set(environment, Promise.resolve(`${gatewayUrl}/${GREEN_STAGE}`));
+  }
+
+  /** The environment's green stage; without a gateway of the caller's, the runtime starts one of its own. */
+  private greenStageUrl(environment: string): Promise<string | undefined> {
+    const open = this.greenStageUrls.get(environment);
+    if (open) return open;
+    if (!Object.values(this.environments).some((e) => e.name === environment)) return Promise.resolve(undefined);
+    const gateway = this.gatewayFor(environment);
+    this.ownGateways.push(gateway);
+    const url = gateway.start().then((base) => `${base}/${GREEN_STAGE}`);
+    this.greenStageUrls.set(environment, url);
+    return url;
+  }
+
   async provisionEnvironment(environment: string, image: LocalImage): Promise<string> {
     const env = environmentNamed(environment, this.environments);
     // A function an earlier run set up (resumed) keeps its releases: only a missing one gets the first version.
@@ -310,6 +351,7 @@ export class LocalRuntime {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.ownGateways.splice(0).map((g) => g.stop()));
     this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
     this.store.setMeta('functions', this.functions.snapshot());
     await this.lambda.close();
