@@ -242,4 +242,18 @@ export interface FrontDoor {
 export interface ImageRegistry {
   digestExists(repositoryName: string, digest: string): Promise<boolean>;
   resolveTag(repositoryName: string, tag: string): Promise<string | undefined>;
+  /**
+   * The source commit the image was built from: the build stage pushes every image with the immutable tag
+   * `git-<commit>`. Undefined when the digest carries no such tag (or does not exist).
+   */
+  sourceCommit(repositoryName: string, digest: string): Promise<string | undefined>;
+}
+
+/** `git-<commit>` → `<commit>`: the build stage's immutable tag names the commit an image was built from. */
+export function commitOfImageTags(tags: readonly string[]): string | undefined {
+  for (const tag of tags) {
+    const match = /^git-([0-9A-Za-z][0-9A-Za-z._-]{0,99})$/.exec(tag);
+    if (match?.[1]) return match[1];
+  }
+  return undefined;
 }

@@ -44,7 +44,7 @@ export type ServiceFunction = HandlerTask | typeof RECONCILE;
  */
 export const FUNCTION_GRANTS: Readonly<Record<ServiceFunction, PortGrants>> = {
   [STATES.validate]: {
-    registry: ['digestExists'],
+    registry: ['digestExists', 'sourceCommit'],
     store: [
       'recordDelivery',
       'getRelease',
@@ -110,7 +110,7 @@ export const RELEASE_API_GRANTS: PortGrants = {
     'takeApprovalRequest',
     'saveApprovalRequest',
   ],
-  registry: ['resolveTag', 'digestExists'],
+  registry: ['resolveTag', 'digestExists', 'sourceCommit'],
   functions: ['getAlias', 'updateAlias', 'versionImageDigest'],
   notifier: ['notify'],
 };

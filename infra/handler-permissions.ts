@@ -34,7 +34,11 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     recordDelivery: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
   notifier: { notify: ['sns:Publish'] },
-  registry: { digestExists: ['ecr:DescribeImages'], resolveTag: ['ecr:DescribeImages'] },
+  registry: {
+    digestExists: ['ecr:DescribeImages'],
+    resolveTag: ['ecr:DescribeImages'],
+    sourceCommit: ['ecr:DescribeImages'],
+  },
   smokeSigners: { signerFor: ['secretsmanager:GetSecretValue'] },
 };
 

@@ -439,6 +439,12 @@ describe('the commands the AWS adapters send', () => {
           return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).resolveTag('r', 'git-1');
         },
       ],
+      sourceCommit: [
+        async () => {
+          ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: 'sha256:a', imageTags: ['git-1'] }] });
+          return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).sourceCommit('r', 'sha256:a');
+        },
+      ],
     },
     smokeSigners: {
       signerFor: [
