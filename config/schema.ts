@@ -109,6 +109,13 @@ export const EnvironmentConfigSchema = z
        */
       firstCallTimeoutMs: z.number().int().min(100).max(30_000),
       smoke: z.array(SmokeRequestSchema),
+      /**
+       * The application API's `green` stage (Terraform's `green_stage_url` output): Verify green sends its health
+       * check and smoke requests through it too (API Gateway + WAF to the green alias). Without it that check fails.
+       */
+      greenStageUrl: z
+        .url({ protocol: /^https$/, error: 'must be an https:// URL (Terraform output green_stage_url)' })
+        .optional(),
     }),
     approvalRequired: z.boolean(),
     approvalTimeoutMinutes: z

@@ -36,7 +36,7 @@ export type ServiceFunction = HandlerTask | typeof RECONCILE;
  */
 const GRANTS = {
   [STATES.validate]: {
-    registry: ['digestExists'],
+    registry: ['digestExists', 'sourceCommit'],
     store: [
       'recordDelivery',
       'getRelease',
@@ -107,7 +107,7 @@ const API_GRANTS = {
     'takeApprovalRequest',
     'saveApprovalRequest',
   ],
-  registry: ['resolveTag', 'digestExists'],
+  registry: ['resolveTag', 'digestExists', 'sourceCommit'],
   functions: ['getAlias', 'updateAlias', 'versionImageDigest'],
   notifier: ['notify'],
 } as const satisfies PortGrants;

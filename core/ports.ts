@@ -231,8 +231,47 @@ export interface SmokeSigners {
   signerFor(environment: string): Promise<RequestSigner | undefined>;
 }
 
+/** A request as a client sends it to the application's public API. */
+export interface FrontDoorRequest {
+  readonly method: string;
+  /** The resource path (`/orders`), without the stage. */
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface FrontDoorResponse {
+  readonly statusCode: number;
+  readonly body: string;
+  /** Where the request went, for the evidence. */
+  readonly url: string;
+}
+
+/**
+ * The application's front door for the green version: API Gateway's `green` stage, its integration bound to the
+ * `green` alias and the environment's WAF web ACL associated, so a request meets what live traffic meets.
+ */
+export interface FrontDoor {
+  /** Sends the request to the environment's green stage; throws when the environment has none configured. */
+  sendToGreen(environment: string, request: FrontDoorRequest, timeoutMs: number): Promise<FrontDoorResponse>;
+}
+
 /** ECR: does the digest exist, and which digest does a tag name. */
 export interface ImageRegistry {
   digestExists(repositoryName: string, digest: string): Promise<boolean>;
   resolveTag(repositoryName: string, tag: string): Promise<string | undefined>;
+  /**
+   * The source commit the image was built from: the build stage pushes every image with the immutable tag
+   * `git-<commit>`. Undefined when the digest carries no such tag (or does not exist).
+   */
+  sourceCommit(repositoryName: string, digest: string): Promise<string | undefined>;
+}
+
+/** `git-<commit>` → `<commit>`: the build stage's immutable tag names the commit an image was built from. */
+export function commitOfImageTags(tags: readonly string[]): string | undefined {
+  for (const tag of tags) {
+    const match = /^git-([0-9A-Za-z][0-9A-Za-z._-]{0,99})$/.exec(tag);
+    if (match?.[1]) return match[1];
+  }
+  return undefined;
 }

@@ -59,6 +59,8 @@ export const ReleaseContextSchema = z.object({
   approvalRequired: z.boolean(),
   approvalTimeoutSeconds: z.number().int().positive(),
   scanAndProvision: z.boolean(),
+  /** The commit the image was built from ("Scan & provision" checks it out); set whenever scanAndProvision is. */
+  sourceCommit: z.string().min(1).optional(),
   /** Watched alarms already in ALARM at the start: they do not fail this release (it may be their fix). */
   preexistingAlarms: z.array(z.string()),
   startedAt: z.string(),

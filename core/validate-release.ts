@@ -135,6 +135,8 @@ export interface CheckedRelease {
   readonly blueVersion: string | null;
   /** On a first release, the version `live` is on that no release verified (Terraform's bootstrap version). */
   readonly unverifiedLive: string | null;
+  /** The commit the image was built from (its `git-<commit>` tag); set where "Scan & provision" runs. */
+  readonly sourceCommit: string | null;
 }
 
 /**
@@ -167,6 +169,17 @@ export async function checkRelease(
     throw new InvalidRelease(`image ${repositoryName}@${request.imageDigest} does not exist in the registry`, {
       field: 'imageDigest',
     });
+  }
+  // "Scan & provision" applies the Terraform of the commit the image was built from, never the branch tip.
+  const sourceCommit = env.scanAndProvision
+    ? await deps.registry.sourceCommit(repositoryName, request.imageDigest)
+    : undefined;
+  if (env.scanAndProvision && !sourceCommit) {
+    throw new InvalidRelease(
+      `image ${repositoryName}@${request.imageDigest} has no git-<commit> tag, so "Scan & provision" cannot apply ` +
+        `the commit it was built from; ${env.name} releases only images the build stage pushed`,
+      { field: 'imageDigest' },
+    );
   }
 
   const requested = request.trigger === 'api' ? request.strategy : undefined;
@@ -202,7 +215,7 @@ export async function checkRelease(
       });
     }
   }
-  return { request, env, repositoryName, blueVersion, unverifiedLive };
+  return { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit: sourceCommit ?? null };
 }
 
 /**
@@ -218,7 +231,7 @@ export async function validateRelease(
   if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
     await refuseDuplicateDelivery(parsed, execution, deps);
   }
-  const { request, env, repositoryName, blueVersion, unverifiedLive } = await checkRelease(
+  const { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit } = await checkRelease(
     rawRequest,
     execution.name,
     deps,
@@ -267,6 +280,7 @@ export async function validateRelease(
     approvalRequired: env.approvalRequired,
     approvalTimeoutSeconds: env.approvalTimeoutMinutes * 60,
     scanAndProvision: env.scanAndProvision,
+    ...(sourceCommit ? { sourceCommit } : {}),
     preexistingAlarms,
     startedAt: now.toISOString(),
     trigger: request.trigger,

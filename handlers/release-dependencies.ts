@@ -2,6 +2,7 @@ import type { Environments } from '../config/schema.ts';
 import type {
   Alarms,
   Clock,
+  FrontDoor,
   FunctionVersions,
   ImageRegistry,
   Notifier,
@@ -23,5 +24,7 @@ export interface ReleaseDependencies {
   readonly registryHost: string;
   /** The smoke-test client's signer per environment, for Verify green's signed smoke requests. */
   readonly smokeSigners: SmokeSigners;
+  /** The application API's green stage, for Verify green's requests through API Gateway and the WAF. */
+  readonly frontDoor: FrontDoor;
   readonly isTransient?: (error: unknown) => boolean;
 }

@@ -28,8 +28,9 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     findVersionByDescription: ['lambda:ListVersionsByFunction'],
     updateCodeAndWait: ['lambda:UpdateFunctionCode', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration'],
     publishVersion: ['lambda:PublishVersion'],
-    updateAlias: ['lambda:UpdateAlias'],
-    ensureAlias: ['lambda:UpdateAlias', 'lambda:CreateAlias'],
+    // The alias is read for its RevisionId, then updated with it (a change in between is refused, not overwritten).
+    updateAlias: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+    ensureAlias: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:CreateAlias'],
     invoke: ['lambda:InvokeFunction'],
   },
   metrics: { sample: ['cloudwatch:GetMetricData'] },
@@ -49,7 +50,11 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     recordDelivery: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
   notifier: { notify: ['sns:Publish'] },
-  registry: { digestExists: ['ecr:DescribeImages'], resolveTag: ['ecr:DescribeImages'] },
+  registry: {
+    digestExists: ['ecr:DescribeImages'],
+    resolveTag: ['ecr:DescribeImages'],
+    sourceCommit: ['ecr:DescribeImages'],
+  },
   smokeSigners: { signerFor: ['secretsmanager:GetSecretValue'] },
 };
 

@@ -35,6 +35,27 @@ export interface ReleaseStateMachineProps {
 }
 
 /**
+ * StartBuild at the image's own commit: `SourceVersion` is "the version of the build input to be built, for this
+ * build only. If not specified, the latest version is used … For GitHub: the commit ID, pull request ID, branch
+ * name, or tag name" (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_StartBuild.html). CDK's
+ * CodeBuildStartBuild has no such property, so this adds the parameter to what it renders; the `.sync` integration
+ * passes StartBuild's parameters through. Validate release sets `$.release.sourceCommit` from the image's
+ * `git-<commit>` tag wherever this state runs.
+ */
+class StartBuildAtImageCommit extends tasks.CodeBuildStartBuild {
+  protected override _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): Record<string, unknown> {
+    const rendered = super._renderTask(topLevelQueryLanguage) as { Parameters?: Record<string, unknown> };
+    return {
+      ...rendered,
+      Parameters: { ...rendered.Parameters, 'SourceVersion.$': SOURCE_VERSION_PATH },
+    };
+  }
+}
+
+/** Where "Scan & provision" reads the commit to check out. */
+export const SOURCE_VERSION_PATH = '$.release.sourceCommit';
+
+/**
  * The release workflow as a Standard state machine: the definition from `state-machine/` with the release stage
  * as its "Scan & provision" step, every event logged to an encrypted log group, X-Ray tracing,
  * and an execution timeout equal to the longest release (lock lifetime plus the longest pause), after which reconcile
@@ -50,7 +71,7 @@ export class ReleaseStateMachine extends Construct {
     const ttls = Object.values(props.environments).map(longestReleaseMinutes);
     if (ttls.length === 0) throw new Error('ReleaseStateMachine needs at least one environment');
 
-    const scan = new tasks.CodeBuildStartBuild(this, 'ScanAndProvision', {
+    const scan = new StartBuildAtImageCommit(this, 'ScanAndProvision', {
       stateName: STATES.scan,
       comment: 'Scans the image by digest (Trivy) and applies Terraform for the environment, in CodeBuild.',
       project: props.releaseProject,

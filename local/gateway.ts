@@ -9,10 +9,18 @@ export interface GatewayOptions {
   readonly functionName: string;
   /** The alias API Gateway's integration targets. */
   readonly alias: string;
+  /**
+   * Stages besides the default one, by base path: `{ green: 'green' }` serves `/green/…` from the green alias, as
+   * the Terraform module's `green` stage does (its stage variable names the alias).
+   */
+  readonly stages?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly port?: number;
 }
+
+/** The base path of the stage bound to the green alias (Terraform's `green` stage). */
+export const GREEN_STAGE = 'green';
 
 /** Past this many bytes an oversized body is no longer drained: the connection is dropped instead. */
 const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
@@ -63,7 +71,7 @@ export class LocalGateway {
   constructor(private readonly options: GatewayOptions) {}
 
   async start(): Promise<string> {
-    const { functions, functionName, alias } = this.options;
+    const { functions, functionName, alias, stages } = this.options;
     const timeoutMs = this.options.timeoutMs ?? 29_000;
     const limit = this.options.maxBodyBytes ?? 10 * 1024 * 1024;
     this.server = createServer(async (req, res) => {
@@ -73,7 +81,17 @@ export class LocalGateway {
           res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
           return;
         }
-        const result = await functions.invoke(functionName, alias, proxyEventFor(req, body), timeoutMs);
+        let target = alias;
+        if (stages) {
+          // API Gateway strips the stage from the path the function sees.
+          const stage = /^\/([^/?]+)(.*)$/.exec(req.url ?? '/');
+          const stageAlias = stage?.[1] === undefined ? undefined : stages[stage[1]];
+          if (stage && stageAlias) {
+            target = stageAlias;
+            req.url = stage[2]?.startsWith('/') ? stage[2] : `/${stage[2] ?? ''}`;
+          }
+        }
+        const result = await functions.invoke(functionName, target, proxyEventFor(req, body), timeoutMs);
         if (result.functionError) {
           res.writeHead(502, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
           return;

@@ -6,7 +6,6 @@ import type { HealthCheck, TrafficState } from '../core/traffic.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
-import { LocalGateway } from './gateway.ts';
 import { LoadGenerator, type LoadReport } from './load-generator.ts';
 import type { FaultOptions, LocalImage } from './local-registry.ts';
 import type { OpenLocalRuntime } from './runtime.ts';
@@ -179,11 +178,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     );
     outageTimer = setTimeout(() => rmSync(outageFlag, { force: true }), (outage.minutes * 60_000) / options.speedup);
   }
-  const gateway = new LocalGateway({
-    functions: runtime.functions,
-    functionName: env.functionName,
-    alias: env.aliases.live,
-  });
+  const gateway = runtime.gatewayFor(env.name);
   let load: LoadGenerator | undefined;
   try {
     const leftovers = await runtime.reconcileLeftovers();
@@ -215,6 +210,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     }
 
     const baseUrl = await gateway.start();
+    runtime.openGreenStage(env.name, baseUrl);
     load = new LoadGenerator({
       baseUrl,
       signer: runtime.loadSigner,

@@ -3,6 +3,8 @@ import type { TaskHandler } from '../handlers/task-handler.ts';
 export interface ReleaseStageRequest {
   readonly projectName: string;
   readonly environment: Record<string, string>;
+  /** The commit the build checks out (StartBuild's SourceVersion). */
+  readonly sourceVersion?: string;
 }
 
 /**
@@ -12,10 +14,18 @@ export interface ReleaseStageRequest {
  */
 export function localReleaseStage(requests: Map<string, ReleaseStageRequest>): TaskHandler {
   return async (input) => {
-    const params = input as { ProjectName?: string; EnvironmentVariablesOverride?: { Name: string; Value: string }[] };
+    const params = input as {
+      ProjectName?: string;
+      SourceVersion?: string;
+      EnvironmentVariablesOverride?: { Name: string; Value: string }[];
+    };
     const environment = Object.fromEntries((params.EnvironmentVariablesOverride ?? []).map((v) => [v.Name, v.Value]));
     const releaseId = environment.RELEASE_ID ?? 'unknown';
-    requests.set(releaseId, { projectName: params.ProjectName ?? 'unknown', environment });
+    requests.set(releaseId, {
+      projectName: params.ProjectName ?? 'unknown',
+      environment,
+      ...(params.SourceVersion ? { sourceVersion: params.SourceVersion } : {}),
+    });
     return { Build: { Id: `${params.ProjectName}:local-${releaseId}`, BuildStatus: 'SUCCEEDED' } };
   };
 }

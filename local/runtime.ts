@@ -17,6 +17,8 @@ import type { TaskHandler } from '../handlers/task-handler.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import type { LocalApprovalGate } from './approval-gate.ts';
 import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
+import type { LocalGateway } from './gateway.ts';
+import type { LocalGreenStages } from './green-stages.ts';
 import type { LocalLambda } from './local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, type LocalImage, type LocalRegistry } from './local-registry.ts';
 import type { ReleaseStageRequest } from './release-stage.ts';
@@ -76,7 +78,8 @@ type WorldPart =
   | 'provisionRequests'
   | 'smokeSigner'
   | 'loadSigner'
-  | 'taskHandlers';
+  | 'taskHandlers'
+  | 'greenStages';
 
 /**
  * What the local runtime runs on: the local stand-ins for Lambda (worker per version), ECR (content-addressed
@@ -113,6 +116,8 @@ export class LocalRuntime {
   declare readonly loadSigner: HmacRequestSigner;
   /** Every Task state of the definition bound to the release handlers and the local stand-ins. */
   declare readonly taskHandlers: () => Record<string, TaskHandler>;
+  /** Each environment's green stage, where Verify green's front-door checks go. */
+  declare readonly greenStages: LocalGreenStages;
   readonly executions = new Map<string, RunningExecution>();
 
   constructor(
@@ -120,6 +125,16 @@ export class LocalRuntime {
     private readonly options: LocalRuntimeOptions = {},
   ) {
     Object.assign(this, world);
+  }
+
+  /** The environment's API gateway: `live` at the root and the `green` stage under `/green`. */
+  gatewayFor(environment: string): LocalGateway {
+    return this.greenStages.gatewayFor(environment);
+  }
+
+  /** Points Verify green's front-door checks at `<gatewayUrl>/green`, a gateway from gatewayFor() that is running. */
+  openGreenStage(environment: string, gatewayUrl: string): void {
+    this.greenStages.open(environment, gatewayUrl);
   }
 
   /**
@@ -267,6 +282,7 @@ export class LocalRuntime {
   }
 
   async close(): Promise<void> {
+    await this.greenStages.close();
     this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
     this.store.setMeta('functions', this.functions.snapshot());
     this.approvals.close();

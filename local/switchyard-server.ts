@@ -15,7 +15,7 @@ import type { Notification } from '../core/ports.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
-import { LocalGateway, proxyEventFor, readBody } from './gateway.ts';
+import { type LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { IDLE_RATE, type LoadPlan, loadPlan } from './load-plan.ts';
 import { DEFAULT_LOCAL_PORT, DEFAULT_SPEEDUP } from './local-defaults.ts';
@@ -132,12 +132,9 @@ export class SwitchyardServer {
     for (const name of names) {
       const env = environmentNamed(name, runtime.environments);
       const version = await runtime.bootstrap(env.name, base);
-      const gateway = new LocalGateway({
-        functions: runtime.functions,
-        functionName: env.functionName,
-        alias: env.aliases.live,
-      });
+      const gateway = runtime.gatewayFor(env.name);
       const url = await gateway.start();
+      runtime.openGreenStage(env.name, url);
       this.gateways.push(gateway);
       const plan = loadPlan(env, runtime.clock.speedup);
       this.plans.set(env.name, plan);

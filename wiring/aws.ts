@@ -8,6 +8,7 @@ import { AwsReleaseOperations } from '../adapters/aws/release-operations.ts';
 import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
+import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { releaseApiHandler } from '../api/release-api.ts';
 import { environments } from '../config/environments.ts';
@@ -140,6 +141,11 @@ function grantedDependencies(env: Env, grants: PortGrants, adapters: AwsAdapters
     registry: build('registry'),
     registryHost: grants.registry ? required(env, ENV_VARS.registryHost) : '',
     smokeSigners: build('smokeSigners'),
+    // A public HTTPS call, so no IAM grant: the URL comes from the config (Terraform's green_stage_url output).
+    frontDoor: new HttpFrontDoor({
+      greenStageUrl: (name) => Object.values(environments).find((e) => e.name === name)?.verification.greenStageUrl,
+      whereToConfigure: "verification.greenStageUrl in the config, from Terraform's green_stage_url output",
+    }),
     clock: new SystemClock(),
     isTransient: isTransientAwsError,
   };

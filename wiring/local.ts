@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { ScaledClock } from '../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
 import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
@@ -15,6 +16,7 @@ import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalApprovalGate } from '../local/approval-gate.ts';
+import { LocalGreenStages } from '../local/green-stages.ts';
 import { DEFAULT_SPEEDUP, dataDirFrom } from '../local/local-defaults.ts';
 import { LocalLambda } from '../local/local-lambda.ts';
 import { LOCAL_REGISTRY_HOST, LocalRegistry } from '../local/local-registry.ts';
@@ -123,6 +125,7 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     logFile: join(dataDir, 'lambda.log'),
   });
   const functions = new MemoryFunctionVersions(lambda.invoker());
+  const greenStages = new LocalGreenStages({ functions, environments });
   // Versions and aliases as an earlier process left them, so reconciling it sees what it really did to live.
   const saved = options.resume ? store.getMeta('functions') : undefined;
   if (saved) functions.restore(saved);
@@ -138,6 +141,10 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
       clock,
       registryHost: LOCAL_REGISTRY_HOST,
       smokeSigners: new StaticSmokeSigners({ all: smokeSigner }),
+      frontDoor: new HttpFrontDoor({
+        greenStageUrl: (environment) => greenStages.url(environment),
+        whereToConfigure: 'the environment is not configured locally',
+      }),
     },
     { approvals: options.approvals ?? 'manual', speedup: clock.speedup },
   );
@@ -160,6 +167,7 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     smokeSigner,
     loadSigner,
     taskHandlers: () => world.taskHandlers(),
+    greenStages,
   };
 }
 

@@ -1,5 +1,5 @@
 import { DescribeImagesCommand, ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
-import type { ImageRegistry } from '../../core/ports.ts';
+import { commitOfImageTags, type ImageRegistry } from '../../core/ports.ts';
 import { hasErrorName } from './error-names.ts';
 
 let defaultClient: ECRClient | undefined;
@@ -36,6 +36,12 @@ export class EcrImageRegistry implements ImageRegistry {
   async resolveTag(repositoryName: string, tag: string): Promise<string | undefined> {
     const images = await this.describe(repositoryName, { imageTag: tag });
     return images.find((image) => image.imageDigest)?.imageDigest;
+  }
+
+  /** DescribeImages by digest returns the image's tags (`imageTags`); the build stage's `git-<sha>` names its commit. */
+  async sourceCommit(repositoryName: string, digest: string): Promise<string | undefined> {
+    const images = await this.describe(repositoryName, { imageDigest: digest });
+    return commitOfImageTags(images.find((image) => image.imageDigest === digest)?.imageTags ?? []);
   }
 
   private async describe(repositoryName: string, imageId: ImageIdentifier) {

@@ -12,7 +12,7 @@ import {
   UpdateFunctionCodeCommand,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
-import { DeploymentFailed } from '../../core/errors.ts';
+import { AliasConflict, DeploymentFailed } from '../../core/errors.ts';
 import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, PublishedVersion } from '../../core/ports.ts';
 import { hasErrorName } from './error-names.ts';
 
@@ -151,16 +151,38 @@ export class LambdaFunctionVersions implements FunctionVersions {
     };
   }
 
+  /**
+   * Reads the alias's RevisionId, then updates it with that id, so a change made to the alias in between (by hand,
+   * or by another process) is refused rather than overwritten: UpdateAlias's `RevisionId` means "Only update the
+   * alias if the revision ID matches the ID that's specified. Use this option to avoid modifying an alias that has
+   * changed since you last read it", and a mismatch answers `PreconditionFailedException` ("The RevisionId provided
+   * does not match the latest RevisionId for the Lambda function or alias … Call GetFunction or GetAlias to retrieve
+   * the latest RevisionId", https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html). That refusal is
+   * AliasConflict: not a transient error, so the state machine does not retry it over someone's change; the state's
+   * Catch ends the release (Record failure before traffic moved, Roll back after).
+   */
   async updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void> {
-    await this.client.send(
-      new UpdateAliasCommand({
-        FunctionName: functionName,
-        Name: alias,
-        FunctionVersion: version,
-        // An empty map is how Lambda clears routing; leaving RoutingConfig out would keep the old split.
-        RoutingConfig: { AdditionalVersionWeights: routing ? { [routing.version]: routing.weight } : {} },
-      }),
-    );
+    const current = await this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+    try {
+      await this.client.send(
+        new UpdateAliasCommand({
+          FunctionName: functionName,
+          Name: alias,
+          FunctionVersion: version,
+          // An empty map is how Lambda clears routing; leaving RoutingConfig out would keep the old split.
+          RoutingConfig: { AdditionalVersionWeights: routing ? { [routing.version]: routing.weight } : {} },
+          ...(current.RevisionId ? { RevisionId: current.RevisionId } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!hasErrorName(error, 'PreconditionFailedException')) throw error;
+      throw new AliasConflict(
+        `alias ${alias} of ${functionName} changed while it was being moved to version ${version} ` +
+          `(it was at version ${current.FunctionVersion ?? 'unknown'}, revision ${current.RevisionId ?? 'unknown'}); ` +
+          'the other change was kept, not overwritten: check the alias before starting again',
+        { functionName, alias, targetVersion: version, readVersion: current.FunctionVersion ?? null },
+      );
+    }
   }
 
   async ensureAlias(functionName: string, alias: string, version: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ImageRegistry } from '../../core/ports.ts';
+import { commitOfImageTags, type ImageRegistry } from '../../core/ports.ts';
 
 /** A tag that already names another digest: ECR's ImageTagAlreadyExistsException on an immutable repository. */
 export class ImageTagAlreadyExists extends Error {
@@ -31,5 +31,10 @@ export class MemoryImageRegistry implements ImageRegistry {
 
   async resolveTag(repositoryName: string, tag: string): Promise<string | undefined> {
     return this.repositories.get(repositoryName)?.tags.get(tag);
+  }
+
+  async sourceCommit(repositoryName: string, digest: string): Promise<string | undefined> {
+    const tags = [...(this.repositories.get(repositoryName)?.tags ?? new Map<string, string>())];
+    return commitOfImageTags(tags.filter(([, d]) => d === digest).map(([tag]) => tag));
   }
 }

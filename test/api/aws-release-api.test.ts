@@ -213,9 +213,11 @@ describe('the release API on AWS sends exactly these commands', () => {
       reason: 'CI build 42',
     });
     expect(reply.status).toBe(202);
-    // The tag resolved once; then the digest checked as Validate release checks it (the same function).
+    // The tag resolved once; then the digest checked as Validate release checks it (the same function), and its
+    // git-<commit> tag read for "Scan & provision".
     expect(ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input)).toEqual([
       { repositoryName: 'switchyard-api', imageIds: [{ imageTag: TAG }] },
+      { repositoryName: 'switchyard-api', imageIds: [{ imageDigest: DIGEST }] },
       { repositoryName: 'switchyard-api', imageIds: [{ imageDigest: DIGEST }] },
     ]);
     const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);

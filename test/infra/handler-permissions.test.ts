@@ -267,17 +267,19 @@ describe('the commands the AWS adapters send', () => {
       ],
       updateAlias: [
         async () => {
+          lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '1', RevisionId: 'r' });
           lambda.on(UpdateAliasCommand).resolves({});
           return functions().updateAlias(fn, 'live', '2');
         },
       ],
       ensureAlias: [
         async () => {
+          lambda.on(GetAliasCommand).resolves({ Name: 'blue', FunctionVersion: '1', RevisionId: 'r' });
           lambda.on(UpdateAliasCommand).resolves({});
           return functions().ensureAlias(fn, 'blue', '1');
         },
         async () => {
-          lambda.on(UpdateAliasCommand).rejects(notFound());
+          lambda.on(GetAliasCommand).rejects(notFound());
           return functions().ensureAlias(fn, 'blue', '1');
         },
       ],
@@ -445,6 +447,12 @@ describe('the commands the AWS adapters send', () => {
         async () => {
           ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
           return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).resolveTag('r', 'git-1');
+        },
+      ],
+      sourceCommit: [
+        async () => {
+          ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: 'sha256:a', imageTags: ['git-1'] }] });
+          return new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) }).sourceCommit('r', 'sha256:a');
         },
       ],
     },

@@ -94,6 +94,8 @@ describe('the release state machine', () => {
         { Name: 'RELEASE_ID', Type: 'PLAINTEXT', 'Value.$': '$.release.releaseId' },
         { Name: 'SWITCHYARD_STAGE', Type: 'PLAINTEXT', Value: 'release' },
       ],
+      // The image's own commit (its git-<commit> tag, set by Validate release), never the branch tip.
+      'SourceVersion.$': '$.release.sourceCommit',
     });
     expect(scan.ResultSelector).toEqual({ 'buildId.$': '$.Build.Id', 'buildStatus.$': '$.Build.BuildStatus' });
     expect(scan.ResultPath).toBe('$.provision');

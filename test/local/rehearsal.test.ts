@@ -46,12 +46,19 @@ describe('the local rehearsal (npm start)', () => {
     expect(report.live).toEqual({ version: '2' });
     expect(report.traffic.find((t) => t.version === '2')?.invocations).toBeGreaterThan(0);
     expect(report.load.byStatus['200']).toBeGreaterThan(0);
+    // Verify green went through the local gateway's green stage too, as it goes through API Gateway and the WAF.
+    const verified = report.result.events.find((e) => e.type === 'StateExited' && e.state === STATES.verify);
+    const output = verified?.output as { verification: { checks: { name: string; observed: string }[] } } | undefined;
+    const verification = output?.verification ?? { checks: [] };
+    expect(verification.checks.find((c) => c.name === 'front-door:list-orders')?.observed).toMatch(
+      /^200 via http:\/\/127\.0\.0\.1:\d+\/green\/orders$/,
+    );
   });
 
   it('rolls a failing build back at the canary: it never serves more than its share, and live returns to blue', async () => {
-    // The onset comes after Verify green's three smoke requests, so the fault is live from the canary's first call
-    // however little traffic a loaded machine gets through in a virtual minute.
-    const report = await rehearse({ ...base, fault: { failRate: 0.5, failAfterRequests: 3 } }, openLocalRuntime);
+    // The onset comes after Verify green's six smoke requests (three direct, three through the green stage), so the
+    // fault is live from the canary's first call however little traffic a loaded machine gets through in a minute.
+    const report = await rehearse({ ...base, fault: { failRate: 0.5, failAfterRequests: 6 } }, openLocalRuntime);
     expect(report.outcome).toBe('rolled-back');
     expect(report.result.error).toBe('ReleaseRolledBack');
     expect(report.live).toEqual({ version: '1' });

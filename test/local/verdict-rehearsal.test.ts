@@ -37,7 +37,7 @@ describe('rehearsed verdicts with blue as the control', () => {
         speedup: 15,
         ratePerSecond: 150,
         dataDir,
-        fault: { failRate: 0.02, failAfterRequests: 3 },
+        fault: { failRate: 0.02, failAfterRequests: 6 },
       },
       openLocalRuntime,
     );

@@ -108,26 +108,55 @@ describe('the API', () => {
     }
   });
 
-  it('proxies every path and the root to the live alias, not the unqualified function', () => {
+  it("proxies every path and the root to the stage's alias (a stage variable), never the unqualified function", () => {
     expect(locals(config).live_alias).toBe('${aws_lambda_alias.this["live"]}');
+    expect(locals(config).green_alias).toBe('${aws_lambda_alias.this["green"]}');
+    expect(String(locals(config).alias_invoke_uri)).toMatch(
+      /lambda:path\/.*2015-03-31\/functions\/\$\{aws_lambda_function\.this\.arn\}:\$\$\{stageVariables\.alias\}\/invocations/s,
+    );
     const integrations = field(config, 'resource', 'aws_api_gateway_integration');
     expect(Object.keys(integrations).sort()).toEqual(['proxy', 'root']);
     for (const name of ['proxy', 'root']) {
       expect(block(integrations, name)).toMatchObject({
         type: 'AWS_PROXY',
         integration_http_method: 'POST',
-        uri: '${local.live_alias.invoke_arn}',
+        uri: '${local.alias_invoke_uri}',
       });
     }
     expect(resource(config, 'aws_api_gateway_resource', 'proxy').path_part).toBe('{proxy+}');
   });
 
-  it('lets API Gateway invoke only the live qualifier', () => {
+  it("serves the environment's stage from live and a green stage from green, on one deployment", () => {
+    const live = resource(config, 'aws_api_gateway_stage', 'this');
+    const green = resource(config, 'aws_api_gateway_stage', 'green');
+    expect(live).toMatchObject({ stage_name: '${var.environment}', variables: { alias: '${local.live_alias.name}' } });
+    expect(green).toMatchObject({ stage_name: 'green', variables: { alias: '${local.green_alias.name}' } });
+    expect(green.deployment_id).toBe(live.deployment_id);
+    expect(resource(config, 'aws_api_gateway_method_settings', 'green').stage_name).toBe(
+      '${aws_api_gateway_stage.green.stage_name}',
+    );
+    const outputs = field(config, 'output');
+    expect(block(outputs, 'green_stage_url').value).toBe('${aws_api_gateway_stage.green.invoke_url}');
+  });
+
+  it('redeploys when an integration URI changes', () => {
+    const triggers = JSON.stringify(resource(config, 'aws_api_gateway_deployment', 'this').triggers);
+    expect(triggers).toContain('aws_api_gateway_integration.proxy.uri');
+    expect(triggers).toContain('aws_api_gateway_integration.root.uri');
+  });
+
+  it('lets API Gateway invoke each alias only from its own stage', () => {
     expect(resource(config, 'aws_lambda_permission', 'api_invokes_live')).toMatchObject({
       action: 'lambda:InvokeFunction',
       principal: 'apigateway.amazonaws.com',
       qualifier: '${local.live_alias.name}',
-      source_arn: '${aws_api_gateway_rest_api.this.execution_arn}/*/*',
+      source_arn: '${aws_api_gateway_rest_api.this.execution_arn}/${var.environment}/*/*',
+    });
+    expect(resource(config, 'aws_lambda_permission', 'api_invokes_green')).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      principal: 'apigateway.amazonaws.com',
+      qualifier: '${local.green_alias.name}',
+      source_arn: '${aws_api_gateway_rest_api.this.execution_arn}/green/*/*',
     });
   });
 
@@ -145,10 +174,14 @@ describe('the API', () => {
 });
 
 describe('the web ACL', () => {
-  it('is regional and associated with the API stage', () => {
+  it('is regional and associated with both API stages, live and green', () => {
     expect(resource(config, 'aws_wafv2_web_acl', 'this').scope).toBe('REGIONAL');
     expect(resource(config, 'aws_wafv2_web_acl_association', 'api_stage')).toMatchObject({
       resource_arn: '${aws_api_gateway_stage.this.arn}',
+      web_acl_arn: '${aws_wafv2_web_acl.this.arn}',
+    });
+    expect(resource(config, 'aws_wafv2_web_acl_association', 'api_green_stage')).toMatchObject({
+      resource_arn: '${aws_api_gateway_stage.green.arn}',
       web_acl_arn: '${aws_wafv2_web_acl.this.arn}',
     });
   });

@@ -114,6 +114,13 @@ describe('the one Terraform root', () => {
     },
   );
 
+  it('re-exports every output of the app-environment module (Verify green needs green_stage_url)', async () => {
+    const moduleOutputs = Object.keys(field(await loadModule(MODULE_DIR), 'output')).sort();
+    const rootOutputs = field(root, 'output');
+    expect(Object.keys(rootOutputs).sort()).toEqual(moduleOutputs);
+    for (const name of moduleOutputs) expect(block(rootOutputs, name).value, name).toBe(`\${module.app.${name}}`);
+  });
+
   it('passes every variable to the app-environment module unchanged', async () => {
     const call = block(field(root, 'module'), 'app');
     expect(call.source).toBe('../modules/app-environment');

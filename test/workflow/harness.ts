@@ -1,6 +1,7 @@
 import { isTransientAwsError } from '../../adapters/aws/transient-errors.ts';
 import { ManualClock } from '../../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../../adapters/memory/memory-alarms.ts';
+import { MemoryFrontDoor } from '../../adapters/memory/memory-front-door.ts';
 import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
 import { MemoryVersionMetrics } from '../../adapters/memory/memory-metrics.ts';
 import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
@@ -9,7 +10,7 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import { environments as realEnvironments } from '../../config/environments.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
-import type { InvokeResult, SmokeSigners } from '../../core/ports.ts';
+import type { FrontDoor, InvokeResult, SmokeSigners } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
@@ -56,6 +57,8 @@ export interface WorldOptions {
   readonly approvals?: 'auto' | 'manual';
   /** The smoke-test signers. @default one stand-in signer for every environment */
   readonly smokeSigners?: SmokeSigners;
+  /** The green stage. @default the green alias reached in memory (the stage's mapping, no WAF) */
+  readonly frontDoor?: (world: ReleaseWorld) => FrontDoor;
   /** Seconds after its minute ends that a data point becomes readable, as on CloudWatch. @default 0 */
   readonly metricPublishDelaySeconds?: number;
 }
@@ -120,6 +123,7 @@ export class ReleaseWorld {
         smokeSigners:
           options.smokeSigners ??
           new StaticSmokeSigners({ all: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) } }),
+        frontDoor: options.frontDoor?.(this) ?? new MemoryFrontDoor(this.functions, this.environments),
         isTransient: isTransientAwsError,
       },
       { approvals: options.approvals ?? 'auto' },

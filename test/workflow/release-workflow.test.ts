@@ -448,7 +448,7 @@ describe('release workflow on the synthesized state machine', () => {
   it('maps the real ECR sample event to a release input that passes validation', async () => {
     const world = await new ReleaseWorld({ environment: 'dev' }).seed();
     const sampleDigest = ecrSample.detail['image-digest'] as string;
-    world.registry.push('my-repository-name', sampleDigest, 'latest');
+    world.registry.push('my-repository-name', sampleDigest, 'git-0123abc');
     const environments = environmentsWith('dev', { repositoryName: 'my-repository-name' });
     const handlers = world.handlers({ ...world.deps, environments });
     const result = await world.run(ecrEventToRequest(ecrSample, 'dev'), { handlers });
@@ -456,6 +456,27 @@ describe('release workflow on the synthesized state machine', () => {
     expect(validated?.output).toMatchObject({
       release: { environment: 'dev', digest: sampleDigest, repositoryName: 'my-repository-name', trigger: 'ecr-push' },
     });
+  });
+});
+
+describe('Scan & provision at the image commit', () => {
+  it("asks CodeBuild for the commit of the image's git-<commit> tag, not the branch tip", async () => {
+    const world = await new ReleaseWorld({ environment: 'dev' }).seed();
+    const result = await world.run(world.apiRequest());
+    expect(result.status).toBe('SUCCEEDED');
+    // The harness pushes DIGEST_GREEN as git-2.
+    expect(world.provisionRequests.get('release-1')?.sourceVersion).toBe('2');
+  });
+
+  it('refuses an image with no git-<commit> tag before anything runs', async () => {
+    const world = await new ReleaseWorld({ environment: 'dev' }).seed();
+    const untagged = `sha256:${'7'.repeat(64)}`;
+    world.registry.push('switchyard-api', untagged, 'latest');
+    const result = await world.run(world.apiRequest({ imageDigest: untagged }));
+    expect(result.error).toBe('ReleaseFailed');
+    expect(result.cause).toContain(`image switchyard-api@${untagged} has no git-<commit> tag`);
+    expect(world.provisionRequests.size).toBe(0);
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
   });
 });
 

@@ -2,6 +2,10 @@ output "function_name" {
   value = module.app.function_name
 }
 
+output "function_arn" {
+  value = module.app.function_arn
+}
+
 output "alias_arns" {
   value = module.app.alias_arns
 }
@@ -20,4 +24,9 @@ output "client_keys_secret_arn" {
 
 output "alarm_names" {
   value = module.app.alarm_names
+}
+
+output "green_stage_url" {
+  description = "The API's green stage (served by the green alias): Verify green's front-door checks go here"
+  value       = module.app.green_stage_url
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateAliasCommand,
   GetAliasCommand,
@@ -9,6 +9,7 @@ import {
   type InvokeCommandOutput,
   type LambdaClient,
   ListVersionsByFunctionCommand,
+  PreconditionFailedException,
   PublishVersionCommand,
   ResourceConflictException,
   ResourceNotFoundException,
@@ -29,7 +30,8 @@ interface FakeFunction {
   /** GetFunction polls left before an update reports Successful, as Lambda takes a moment. */
   pollsUntilUpdated: number;
   readonly versions: Version[];
-  readonly aliases: Map<string, { FunctionVersion: string; weights: Record<string, number> }>;
+  /** Each alias's RevisionId changes on every update, as Lambda's does. */
+  readonly aliases: Map<string, { FunctionVersion: string; weights: Record<string, number>; RevisionId: string }>;
 }
 
 /** Versions listed per ListVersionsByFunction page: small, so the adapter's pagination is exercised. */
@@ -135,6 +137,7 @@ export function fakeLambdaService(client: LambdaClient, functionNames: readonly 
     return {
       Name: input.Name,
       FunctionVersion: alias.FunctionVersion,
+      RevisionId: alias.RevisionId,
       ...(Object.keys(alias.weights).length > 0 ? { RoutingConfig: { AdditionalVersionWeights: alias.weights } } : {}),
     };
   });
@@ -142,12 +145,19 @@ export function fakeLambdaService(client: LambdaClient, functionNames: readonly 
     const f = fn(input.FunctionName);
     const alias = f.aliases.get(input.Name ?? '');
     if (!alias) throw notFound(`Alias not found: ${input.Name}`);
+    if (input.RevisionId !== undefined && input.RevisionId !== alias.RevisionId) {
+      throw new PreconditionFailedException({
+        message: 'The Revision Id provided does not match the latest Revision Id.',
+        $metadata: { httpStatusCode: 412 },
+      });
+    }
     const target = input.FunctionVersion ?? alias.FunctionVersion;
     // Leaving RoutingConfig out keeps the old split; an empty weight map clears it.
     const weights = input.RoutingConfig ? { ...input.RoutingConfig.AdditionalVersionWeights } : alias.weights;
     checkWeights(f, target, weights);
-    f.aliases.set(input.Name ?? '', { FunctionVersion: target, weights });
-    return { Name: input.Name, FunctionVersion: target };
+    const RevisionId = randomUUID();
+    f.aliases.set(input.Name ?? '', { FunctionVersion: target, weights, RevisionId });
+    return { Name: input.Name, FunctionVersion: target, RevisionId };
   });
   mock.on(CreateAliasCommand).callsFake((input: CreateAliasCommand['input']) => {
     const f = fn(input.FunctionName);
@@ -156,7 +166,11 @@ export function fakeLambdaService(client: LambdaClient, functionNames: readonly 
     }
     const weights = { ...input.RoutingConfig?.AdditionalVersionWeights };
     checkWeights(f, input.FunctionVersion ?? '', weights);
-    f.aliases.set(input.Name ?? '', { FunctionVersion: input.FunctionVersion ?? '', weights });
+    f.aliases.set(input.Name ?? '', {
+      FunctionVersion: input.FunctionVersion ?? '',
+      weights,
+      RevisionId: randomUUID(),
+    });
     return { Name: input.Name, FunctionVersion: input.FunctionVersion };
   });
   mock.on(InvokeCommand).callsFake((input: InvokeCommand['input']) => {

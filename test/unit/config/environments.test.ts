@@ -56,6 +56,19 @@ describe('the environment config', () => {
     );
   });
 
+  it('takes an https green stage URL and refuses anything else, naming the Terraform output', () => {
+    const envs = valid();
+    const verification = (envs.prod as { verification: Record<string, unknown> }).verification;
+    verification.greenStageUrl = 'https://abc123.execute-api.eu-west-1.amazonaws.com/green';
+    expect(parseEnvironments(envs).prod.verification.greenStageUrl).toBe(
+      'https://abc123.execute-api.eu-west-1.amazonaws.com/green',
+    );
+    verification.greenStageUrl = 'http://abc123.execute-api.eu-west-1.amazonaws.com/green';
+    expect(() => parseEnvironments(envs)).toThrow(
+      'prod.verification.greenStageUrl: must be an https:// URL (Terraform output green_stage_url)',
+    );
+  });
+
   it('refuses a lock that could expire before the release ends', () => {
     const envs = valid();
     (envs.prod as Record<string, unknown>).lockTtlMinutes = 30;

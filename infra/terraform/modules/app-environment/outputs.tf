@@ -18,6 +18,11 @@ output "api_url" {
   value       = aws_api_gateway_stage.this.invoke_url
 }
 
+output "green_stage_url" {
+  description = "Invoke URL of the green stage (served by the green alias, same WAF): Verify green's verification.greenStageUrl."
+  value       = aws_api_gateway_stage.green.invoke_url
+}
+
 output "web_acl_arn" {
   description = "The WAF web ACL on the API stage."
   value       = aws_wafv2_web_acl.this.arn

@@ -124,7 +124,16 @@ resource "aws_wafv2_web_acl" "this" {
   }
 }
 
+# A web ACL is associated per stage ("For an Amazon API Gateway stage: arn:aws:apigateway:region::/restapis/api-id/
+# stages/stage-name", AssociateWebACL's ResourceArn, https://docs.aws.amazon.com/waf/latest/APIReference/
+# API_AssociateWebACL.html), so the green stage gets its own association with the same web ACL: a rule that would
+# block the app's requests blocks Verify green's front-door requests first.
 resource "aws_wafv2_web_acl_association" "api_stage" {
   resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = aws_wafv2_web_acl.this.arn
+}
+
+resource "aws_wafv2_web_acl_association" "api_green_stage" {
+  resource_arn = aws_api_gateway_stage.green.arn
   web_acl_arn  = aws_wafv2_web_acl.this.arn
 }

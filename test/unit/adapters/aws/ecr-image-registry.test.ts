@@ -70,3 +70,25 @@ describe('resolveTag', () => {
     expect(await registry().resolveTag('orders-api', 'nope')).toBeUndefined();
   });
 });
+
+describe('sourceCommit', () => {
+  it("reads the commit from the digest's git-<commit> tag", async () => {
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [
+        { imageDigest: 'sha256:abc', imageTags: ['latest', 'git-0123456789abcdef0123456789abcdef01234567'] },
+      ],
+    });
+    const registry = new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) });
+    expect(await registry.sourceCommit('repo', 'sha256:abc')).toBe('0123456789abcdef0123456789abcdef01234567');
+    expect(ecr.commandCalls(DescribeImagesCommand)[0]?.args[0].input).toEqual({
+      repositoryName: 'repo',
+      imageIds: [{ imageDigest: 'sha256:abc' }],
+    });
+  });
+
+  it('is undefined for an image without such a tag', async () => {
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: 'sha256:abc', imageTags: ['latest'] }] });
+    const registry = new EcrImageRegistry({ client: new ECRClient({ region: 'us-east-1' }) });
+    expect(await registry.sourceCommit('repo', 'sha256:abc')).toBeUndefined();
+  });
+});

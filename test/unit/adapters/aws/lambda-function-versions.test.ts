@@ -7,6 +7,7 @@ import {
   type InvokeCommandOutput,
   LambdaClient,
   ListVersionsByFunctionCommand,
+  PreconditionFailedException,
   PublishVersionCommand,
   ResourceConflictException,
   ResourceNotFoundException,
@@ -17,7 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { digestOfImageUri, LambdaFunctionVersions } from '../../../../adapters/aws/lambda-function-versions.ts';
 import { isTransientAwsError } from '../../../../adapters/aws/transient-errors.ts';
-import { DeploymentFailed } from '../../../../core/errors.ts';
+import { AliasConflict, DeploymentFailed } from '../../../../core/errors.ts';
 
 const lambda = mockClient(LambdaClient);
 const FN = 'orders-api-prod';
@@ -204,18 +205,22 @@ describe('publishVersion', () => {
 });
 
 describe('updateAlias', () => {
-  it('sends the weighted second version', async () => {
+  it('sends the weighted second version with the RevisionId it read', async () => {
+    lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '7', RevisionId: 'rev-1' });
     lambda.on(UpdateAliasCommand).resolves({});
     await adapter().updateAlias(FN, 'live', '7', { version: '8', weight: 0.1 });
+    expect(lambda.commandCalls(GetAliasCommand)[0]?.args[0].input).toEqual({ FunctionName: FN, Name: 'live' });
     expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input).toEqual({
       FunctionName: FN,
       Name: 'live',
       FunctionVersion: '7',
       RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
+      RevisionId: 'rev-1',
     });
   });
 
   it('clears routing with an empty weight map', async () => {
+    lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '7', RevisionId: 'rev-2' });
     lambda.on(UpdateAliasCommand).resolves({});
     await adapter().updateAlias(FN, 'live', '8');
     expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input).toEqual({
@@ -223,22 +228,83 @@ describe('updateAlias', () => {
       Name: 'live',
       FunctionVersion: '8',
       RoutingConfig: { AdditionalVersionWeights: {} },
+      RevisionId: 'rev-2',
     });
+  });
+
+  /**
+   * Lambda's alias revisions as the API documents them: every update gives a new RevisionId, and an UpdateAlias
+   * whose RevisionId is not the latest answers PreconditionFailedException. `between` runs after the adapter's read
+   * and before its write: a change made by hand in that gap.
+   */
+  function aliasWithRevisions(between: () => void = () => undefined) {
+    const alias = { version: '7', revision: 1 };
+    lambda.on(GetAliasCommand).callsFake(() => {
+      const answer = { Name: 'live', FunctionVersion: alias.version, RevisionId: `rev-${alias.revision}` };
+      between();
+      return answer;
+    });
+    lambda.on(UpdateAliasCommand).callsFake((input: UpdateAliasCommand['input']) => {
+      if (input.RevisionId !== `rev-${alias.revision}`) {
+        throw new PreconditionFailedException({
+          message: 'The Revision Id provided does not match the latest Revision Id.',
+          $metadata: { httpStatusCode: 412 },
+        });
+      }
+      alias.version = input.FunctionVersion ?? alias.version;
+      alias.revision += 1;
+      return { Name: 'live', FunctionVersion: alias.version, RevisionId: `rev-${alias.revision}` };
+    });
+    return alias;
+  }
+
+  it('refuses to overwrite a change made between its read and its write, naming it, then passes once re-read', async () => {
+    let manualChanges = 1;
+    const alias = aliasWithRevisions(() => {
+      if (manualChanges-- > 0) {
+        alias.version = '5';
+        alias.revision += 1;
+      }
+    });
+
+    const error = await adapter()
+      .updateAlias(FN, 'live', '8')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AliasConflict);
+    expect(String(error)).toContain(`alias live of ${FN} changed while it was being moved to version 8`);
+    expect(String(error)).toContain('the other change was kept, not overwritten');
+    // Not retried by the state machine as if it were throttling.
+    expect(isTransientAwsError(error)).toBe(false);
+    expect(alias.version).toBe('5');
+
+    // No change in between this time: the same call succeeds against the new revision.
+    await adapter().updateAlias(FN, 'live', '8');
+    expect(alias.version).toBe('8');
+    expect(lambda.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId)).toEqual(['rev-1', 'rev-2']);
+  });
+
+  it('passes other update errors through', async () => {
+    lambda.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '7', RevisionId: 'rev-1' });
+    lambda.on(UpdateAliasCommand).rejects(new ResourceConflictException({ message: 'busy', $metadata: {} }));
+    await expect(adapter().updateAlias(FN, 'live', '8')).rejects.toThrow('busy');
   });
 });
 
 describe('ensureAlias', () => {
-  it('updates an existing alias and creates nothing', async () => {
+  it('updates an existing alias with its RevisionId and creates nothing', async () => {
+    lambda.on(GetAliasCommand).resolves({ Name: 'blue', FunctionVersion: '6', RevisionId: 'rev-9' });
     lambda.on(UpdateAliasCommand).resolves({});
     await adapter().ensureAlias(FN, 'blue', '7');
-    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(1);
+    expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input.RevisionId).toBe('rev-9');
     expect(lambda.commandCalls(CreateAliasCommand)).toHaveLength(0);
   });
 
   it('creates the alias when it does not exist', async () => {
+    lambda.on(GetAliasCommand).rejects(notFound());
     lambda.on(UpdateAliasCommand).rejects(notFound());
     lambda.on(CreateAliasCommand).resolves({});
     await adapter().ensureAlias(FN, 'blue', '7');
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
     expect(lambda.commandCalls(CreateAliasCommand)[0]?.args[0].input).toEqual({
       FunctionName: FN,
       Name: 'blue',
@@ -247,6 +313,7 @@ describe('ensureAlias', () => {
   });
 
   it('does not hide other errors', async () => {
+    lambda.on(GetAliasCommand).resolves({ Name: 'blue', FunctionVersion: '6', RevisionId: 'rev-9' });
     lambda
       .on(UpdateAliasCommand)
       .rejects(new ResourceConflictException({ message: 'update in progress', $metadata: {} }));
