@@ -36,13 +36,13 @@ export function recordingExecutions() {
   };
 }
 
-/** Every environment's function (no release yet), the digest in the registry, and in-memory records and executions. */
+/** Every environment's function (no release yet), the digest in the registry with its build's git-<commit> tag, and in-memory records and executions. */
 export function releaseWorld() {
   const functions = new MemoryFunctionVersions();
   const registry = new MemoryImageRegistry();
   for (const env of Object.values(environments)) {
     functions.createFunction(env.functionName);
-    registry.push(env.repositoryName, DIGEST);
+    registry.push(env.repositoryName, DIGEST, 'git-c0ffee1');
   }
   return {
     environments,
