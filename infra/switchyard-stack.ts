@@ -2,12 +2,13 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { environments as configuredEnvironments, loggingSettings, pushTargets } from '../config/environments.ts';
 import {
-  APPLICATION,
-  environments as configuredEnvironments,
-  loggingSettings,
-  pushTargets,
-} from '../config/environments.ts';
+  applyEnvironmentOverrides,
+  ENVIRONMENT_OVERRIDES_VARIABLE,
+  type EnvironmentOverrides,
+  sharedRepositoryName,
+} from '../config/overrides.ts';
 import type { Environments } from '../config/schema.ts';
 import { RECONCILE } from '../contract/service-functions.ts';
 import { STATES } from '../state-machine/state-names.ts';
@@ -39,6 +40,11 @@ export interface SwitchyardStackProps extends StackProps {
    * @default the validated config in config/environments.ts
    */
   readonly environments?: Environments;
+  /**
+   * Names of existing functions, repository and aliases merged over config/environments.ts ("bring your own
+   * function"); every handler gets them too (`SWITCHYARD_ENVIRONMENT_OVERRIDES`). Not with `environments`.
+   */
+  readonly environmentOverrides?: EnvironmentOverrides;
 }
 
 /** The handlers log at the most detailed level and keep logs as long as the most demanding environment asks. */
@@ -70,12 +76,17 @@ export class SwitchyardStack extends Stack {
 
   constructor(scope: Construct, id: string, props: SwitchyardStackProps) {
     super(scope, id, props);
-    const envs = props.environments ?? configuredEnvironments;
+    if (props.environments && props.environmentOverrides) {
+      throw new Error('SwitchyardStack takes environments or environmentOverrides, not both');
+    }
+    const envs = props.environmentOverrides
+      ? applyEnvironmentOverrides(configuredEnvironments, props.environmentOverrides)
+      : (props.environments ?? configuredEnvironments);
     const logging = serviceLogging(envs);
     const key = new ServiceKey(this, 'ServiceKey').key;
 
     this.repository = new ImageRepository(this, 'Images', {
-      repositoryName: APPLICATION.repositoryName,
+      repositoryName: sharedRepositoryName(envs),
       pullingFunctionArns: applicationFunctionArns(this, Object.values(envs)),
     });
     this.table = new ReleaseTable(this, 'Releases');
@@ -140,6 +151,13 @@ export class SwitchyardStack extends Stack {
       logLevel: logging.logLevel,
       logRetention: logging.retention,
     });
+    if (props.environmentOverrides) {
+      // The handlers read config/environments.ts at run time: the same overrides reach them, applied at cold start.
+      const overrides = JSON.stringify(props.environmentOverrides);
+      for (const fn of [...Object.values(this.functions.functions), this.releaseApiFunction.handler]) {
+        fn.function.addEnvironment(ENVIRONMENT_OVERRIDES_VARIABLE, overrides);
+      }
+    }
     this.releaseApi = new ReleaseApi(this, 'ReleaseApi', { handler: this.releaseApiFunction.handler.function });
     this.releaseProject.keepOffApi(this.releaseApi.api);
     // What `switchyard --api` (or SWITCHYARD_API_URL) takes: `cdk deploy` prints it, CloudFormation keeps it.
