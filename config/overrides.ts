@@ -37,6 +37,11 @@ const EnvironmentOverrideSchema = z.strictObject({
   greenStageUrl: nonEmpty.optional(),
   /** CloudWatch alarms Check health watches; the defaults are named after the shipped function. */
   alarms: z.array(nonEmpty).optional(),
+  /**
+   * The release stage applies this repository's Terraform (infra/terraform/environments/<env>.tfvars.json, generated
+   * from config/environments.ts, not from overrides): turn it off for a function Terraform here does not manage.
+   */
+  scanAndProvision: z.boolean().optional(),
 });
 export type EnvironmentOverride = z.infer<typeof EnvironmentOverrideSchema>;
 
@@ -91,6 +96,7 @@ export function applyEnvironmentOverrides(base: Environments, overrides: Environ
         ...(override.greenStageUrl === undefined ? {} : { greenStageUrl: override.greenStageUrl }),
       },
       health: { ...env.health, ...(override.alarms === undefined ? {} : { alarms: override.alarms }) },
+      ...(override.scanAndProvision === undefined ? {} : { scanAndProvision: override.scanAndProvision }),
     };
   }
   return parseEnvironments(merged);

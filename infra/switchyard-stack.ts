@@ -9,7 +9,7 @@ import {
   type EnvironmentOverrides,
   sharedRepositoryName,
 } from '../config/overrides.ts';
-import type { Environments } from '../config/schema.ts';
+import { type Environments, InvalidConfig } from '../config/schema.ts';
 import { RECONCILE } from '../contract/service-functions.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import { AlertsTopic } from './alerts-topic.ts';
@@ -46,6 +46,9 @@ export interface SwitchyardStackProps extends StackProps {
    */
   readonly environmentOverrides?: EnvironmentOverrides;
 }
+
+/** The overrides ride in one handler environment variable; Lambda allows 4 KB for all of a function's variables. */
+const MAX_OVERRIDES_CHARACTERS = 2048;
 
 /** The handlers log at the most detailed level and keep logs as long as the most demanding environment asks. */
 function serviceLogging(envs: Environments): { logLevel: string; retention: logs.RetentionDays } {
@@ -154,6 +157,13 @@ export class SwitchyardStack extends Stack {
     if (props.environmentOverrides) {
       // The handlers read config/environments.ts at run time: the same overrides reach them, applied at cold start.
       const overrides = JSON.stringify(props.environmentOverrides);
+      // Lambda caps a function's environment variables at 4 KB in aggregate (Lambda quotas,
+      // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); half is left to the others.
+      if (overrides.length > MAX_OVERRIDES_CHARACTERS) {
+        throw new InvalidConfig(
+          `invalid environment overrides: ${overrides.length} characters of JSON, more than the ${MAX_OVERRIDES_CHARACTERS} a handler's environment variable may hold`,
+        );
+      }
       for (const fn of [...Object.values(this.functions.functions), this.releaseApiFunction.handler]) {
         fn.function.addEnvironment(ENVIRONMENT_OVERRIDES_VARIABLE, overrides);
       }

@@ -45,6 +45,7 @@ const OVERRIDES = {
     aliases: { live: 'current', green: 'candidate', blue: 'previous' },
     greenStageUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/green',
     alarms: ['orders-prod-5xx'],
+    scanAndProvision: false,
   },
 };
 
@@ -100,6 +101,7 @@ describe('bring your own function: names from CDK context', () => {
         aliases: { live: 'current', green: 'candidate', blue: 'previous' },
         verification: { greenStageUrl: OVERRIDES.prod.greenStageUrl },
         health: { alarms: ['orders-prod-5xx'] },
+        scanAndProvision: false,
       });
       // What is not overridden keeps the shipped config.
       expect(deps.environments.prod?.strategy).toEqual(environments.prod.strategy);
@@ -128,6 +130,11 @@ describe('bad overrides fail synth with the field named', () => {
       'prod.verification.greenStageUrl: must be an https:// URL',
     ],
     [{ prod: { repositoryName: 'orders' } }, 'repositoryName: every environment must use the same repository'],
+    [{ prod: { scanAndProvision: 'no' } }, 'prod.scanAndProvision:'],
+    [
+      { prod: { alarms: Array.from({ length: 40 }, (_, i) => `orders-api-prod-alarm-${i}-${'x'.repeat(40)}`) } },
+      "more than the 2048 a handler's environment variable may hold",
+    ],
     ['{ not json', 'not JSON'],
   ])('%j', (content, message) => {
     expect(refusal(content)).toThrow(message);
