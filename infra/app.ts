@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENVIRONMENT_OVERRIDES_CONTEXT, environmentOverridesFromContext } from './environment-overrides.ts';
 import { githubSources } from './source-repository.ts';
 import { SwitchyardStack } from './switchyard-stack.ts';
 
@@ -8,6 +9,8 @@ export const CONTEXT = {
   sourceRepository: 'switchyard:sourceRepository',
   sourceBranch: 'switchyard:sourceBranch',
   stackName: 'switchyard:stackName',
+  /** A JSON file of per-environment names (function, repository, aliases, green stage URL, alarms). */
+  environmentOverrides: ENVIRONMENT_OVERRIDES_CONTEXT,
 } as const;
 
 function contextString(app: App, key: string, fallback: string): string {
@@ -18,6 +21,7 @@ function contextString(app: App, key: string, fallback: string): string {
 }
 
 const app = new App();
+const environmentOverrides = environmentOverridesFromContext(app);
 const branch = contextString(app, CONTEXT.sourceBranch, 'main');
 const sources = githubSources(
   contextString(app, CONTEXT.sourceRepository, 'your-github-org/switchyard'),
@@ -32,6 +36,7 @@ new SwitchyardStack(app, contextString(app, CONTEXT.stackName, 'Switchyard'), {
     : {}),
   source: sources.build,
   releaseSource: sources.release,
+  ...(environmentOverrides ? { environmentOverrides } : {}),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

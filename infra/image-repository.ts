@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 export interface ImageRepositoryProps {
-  /** The repository name, from the environment config (`APPLICATION.repositoryName`). */
+  /** The repository name, from the environment config (the one `repositoryName` every environment shares). */
   readonly repositoryName: string;
   /**
    * The application functions (unqualified ARNs and `:*`) whose images Lambda pulls from this repository. Lambda pulls

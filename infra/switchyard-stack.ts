@@ -2,13 +2,14 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { environments as configuredEnvironments, loggingSettings, pushTargets } from '../config/environments.ts';
 import {
-  APPLICATION,
-  environments as configuredEnvironments,
-  loggingSettings,
-  pushTargets,
-} from '../config/environments.ts';
-import type { Environments } from '../config/schema.ts';
+  applyEnvironmentOverrides,
+  ENVIRONMENT_OVERRIDES_VARIABLE,
+  type EnvironmentOverrides,
+  sharedRepositoryName,
+} from '../config/overrides.ts';
+import { type Environments, InvalidConfig } from '../config/schema.ts';
 import { RECONCILE } from '../contract/service-functions.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import { AlertsTopic } from './alerts-topic.ts';
@@ -39,7 +40,15 @@ export interface SwitchyardStackProps extends StackProps {
    * @default the validated config in config/environments.ts
    */
   readonly environments?: Environments;
+  /**
+   * Names of existing functions, repository and aliases merged over config/environments.ts ("bring your own
+   * function"); every handler gets them too (`SWITCHYARD_ENVIRONMENT_OVERRIDES`). Not with `environments`.
+   */
+  readonly environmentOverrides?: EnvironmentOverrides;
 }
+
+/** The overrides ride in one handler environment variable; Lambda allows 4 KB for all of a function's variables. */
+const MAX_OVERRIDES_CHARACTERS = 2048;
 
 /** The handlers log at the most detailed level and keep logs as long as the most demanding environment asks. */
 function serviceLogging(envs: Environments): { logLevel: string; retention: logs.RetentionDays } {
@@ -70,12 +79,17 @@ export class SwitchyardStack extends Stack {
 
   constructor(scope: Construct, id: string, props: SwitchyardStackProps) {
     super(scope, id, props);
-    const envs = props.environments ?? configuredEnvironments;
+    if (props.environments && props.environmentOverrides) {
+      throw new Error('SwitchyardStack takes environments or environmentOverrides, not both');
+    }
+    const envs = props.environmentOverrides
+      ? applyEnvironmentOverrides(configuredEnvironments, props.environmentOverrides)
+      : (props.environments ?? configuredEnvironments);
     const logging = serviceLogging(envs);
     const key = new ServiceKey(this, 'ServiceKey').key;
 
     this.repository = new ImageRepository(this, 'Images', {
-      repositoryName: APPLICATION.repositoryName,
+      repositoryName: sharedRepositoryName(envs),
       pullingFunctionArns: applicationFunctionArns(this, Object.values(envs)),
     });
     this.table = new ReleaseTable(this, 'Releases');
@@ -140,6 +154,20 @@ export class SwitchyardStack extends Stack {
       logLevel: logging.logLevel,
       logRetention: logging.retention,
     });
+    if (props.environmentOverrides) {
+      // The handlers read config/environments.ts at run time: the same overrides reach them, applied at cold start.
+      const overrides = JSON.stringify(props.environmentOverrides);
+      // Lambda caps a function's environment variables at 4 KB in aggregate (Lambda quotas,
+      // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); half is left to the others.
+      if (overrides.length > MAX_OVERRIDES_CHARACTERS) {
+        throw new InvalidConfig(
+          `invalid environment overrides: ${overrides.length} characters of JSON, more than the ${MAX_OVERRIDES_CHARACTERS} a handler's environment variable may hold`,
+        );
+      }
+      for (const fn of [...Object.values(this.functions.functions), this.releaseApiFunction.handler]) {
+        fn.function.addEnvironment(ENVIRONMENT_OVERRIDES_VARIABLE, overrides);
+      }
+    }
     this.releaseApi = new ReleaseApi(this, 'ReleaseApi', { handler: this.releaseApiFunction.handler.function });
     this.releaseProject.keepOffApi(this.releaseApi.api);
     // What `switchyard --api` (or SWITCHYARD_API_URL) takes: `cdk deploy` prints it, CloudFormation keeps it.

@@ -11,7 +11,7 @@ import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
 import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { releaseApiHandler } from '../api/release-api.ts';
-import { environments } from '../config/environments.ts';
+import { environmentsFromVariables } from '../config/overrides.ts';
 import {
   AWS_PORTS,
   type AwsPort,
@@ -63,8 +63,8 @@ export const dynamoDbStore: AwsAdapter<'store'> = (env) =>
 export const snsNotifier: AwsAdapter<'notifier'> = (env) =>
   new SnsNotifier({ topicArn: required(env, ENV_VARS.topicArn) });
 export const ecrRegistry: AwsAdapter<'registry'> = () => new EcrImageRegistry();
-export const secretsManagerSmokeSigners: AwsAdapter<'smokeSigners'> = () =>
-  new SecretsManagerSmokeSigners({ environments });
+export const secretsManagerSmokeSigners: AwsAdapter<'smokeSigners'> = (env) =>
+  new SecretsManagerSmokeSigners({ environments: environmentsFromVariables(env) });
 
 export type AwsAdapters = { readonly [P in AwsPort]?: AwsAdapter<P> };
 
@@ -131,6 +131,8 @@ function port<P extends AwsPort>(
  */
 function grantedDependencies(env: Env, grants: PortGrants, adapters: AwsAdapters, owner: string): ReleaseDependencies {
   const build = <P extends AwsPort>(name: P) => port(name, grants, adapters, env, owner);
+  // The config the stack deployed: config/environments.ts with the overrides it set, if any (config/overrides.ts).
+  const environments = environmentsFromVariables(env);
   return {
     environments,
     functions: build('functions'),
