@@ -53,13 +53,14 @@ describe('rehearsed verdicts with blue as the control', () => {
   });
 
   it('does not blame the release for a downstream outage that fails both versions alike', async () => {
-    // ×60: the 3-minute outage lasts 3 real seconds from the first shift and the canary bakes 5; a timer firing a
-    // second late on a loaded machine still ends the outage minutes before the 100% step, where blue serves nothing.
+    // ×30: the 3-minute outage lasts 6 real seconds from the first shift and the canary bakes 10; a timer firing a
+    // second late on a loaded machine still ends the outage minutes before the 100% step, where blue serves nothing,
+    // and each virtual minute gets twice the requests it would at ×60, so both versions stay above the minimum calls.
     const report = await rehearse(
       {
         environment: 'prod',
         environments,
-        speedup: 60,
+        speedup: 30,
         ratePerSecond: 150,
         dataDir,
         downstreamOutage: { failRate: 0.3, minutes: 3 },
