@@ -26,6 +26,9 @@ async function checksOf(releaseId: string): Promise<HealthCheck[]> {
   }
 }
 
+/** A budget, not a speed check: a whole prod rehearsal at ×30 takes about 40 s idle and 50 s on a loaded machine. */
+const REHEARSAL_BUDGET_MS = 180_000;
+
 describe('rehearsed verdicts with blue as the control', () => {
   it('rolls a 2% regression back at the canary, with blue numbers beside green in the evidence', async () => {
     // ×15 gives the 5-minute canary 20 real seconds: at 150 req/s green serves about 300 requests there, so the
@@ -50,7 +53,7 @@ describe('rehearsed verdicts with blue as the control', () => {
     expect(check?.blue?.sample.invocations).toBeGreaterThan(0);
     expect(check?.comparison?.confidence).toBe(0.999);
     expect(check?.reasons.some((r) => r.includes('vs blue'))).toBe(true);
-  });
+  }, REHEARSAL_BUDGET_MS);
 
   it('does not blame the release for a downstream outage that fails both versions alike', async () => {
     // ×30: the 3-minute outage lasts 6 real seconds from the first shift and the canary bakes 10; a timer firing a
@@ -77,5 +80,5 @@ describe('rehearsed verdicts with blue as the control', () => {
     expect(environmentChecks.length).toBeGreaterThan(0);
     expect(environmentChecks[0]?.reasons.join('; ')).toContain('the environment is unhealthy, not the release');
     expect(checks.some((c) => c.verdict === 'unhealthy')).toBe(false);
-  });
+  }, REHEARSAL_BUDGET_MS);
 });
