@@ -510,7 +510,19 @@ describe('the chart beside blue (relative judge)', () => {
       );
       expect(await summary('verdict')).toMatch(/^environment unhealthy: blue fails as badly as green/);
       await page.screenshot({ path: join(ARTIFACTS, 'console-blue-green.png'), fullPage: true });
+      // Both series and the longer legend still fit a 900 px window.
+      await page.setViewportSize({ width: 900, height: 1000 });
+      await page.waitForTimeout(300);
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        chart: document.querySelector('#chart svg.rate')?.getBoundingClientRect().width ?? 0,
+        legend: document.querySelector('#chart .legend')?.getBoundingClientRect().right ?? 0,
+      }));
+      expect(widths.page).toBeLessThanOrEqual(900);
+      expect(widths.legend).toBeLessThanOrEqual(900);
+      expect(widths.chart).toBeGreaterThan(300);
     } finally {
+      await page.setViewportSize({ width: 1400, height: 1050 });
       await page.unroute(route);
     }
   });
