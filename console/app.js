@@ -149,17 +149,68 @@ function niceAxis(value) {
 
 const judged = (c) => c.verdict !== 'insufficient-data' && c.errorRatePercent !== null;
 
-/** Error rate per check against the limit; checks with too few calls are marked as such, never drawn as 0%. */
+/** Blue's numbers over the same window, when the relative judge read them (null on absolute-only checks). */
+const blueOf = (c) => c.evidence.blue ?? null;
+/** Blue is drawn as a rate only where it had the minimum calls, as green is. */
+const blueJudged = (c) => {
+  const blue = blueOf(c);
+  return (
+    blue !== null &&
+    blue.sample.errorRatePercent !== null &&
+    blue.sample.invocations >= c.evidence.thresholds.minInvocations
+  );
+};
+
+const ENVIRONMENT_UNHEALTHY = 'environment unhealthy: blue fails as badly as green (not a release failure)';
+
+/** The relative judge's test for a check, in words; empty when the check had no comparison. */
+function comparisonText(c) {
+  const k = c.evidence.comparison;
+  if (!k) return '';
+  return `${k.test}: green ${k.greenRatePercent}% vs blue ${k.blueRatePercent}%, p = ${k.pValue} (confidence ${k.confidence * 100}%)`;
+}
+
+function checkTitle(c) {
+  const blue = blueOf(c);
+  const parts = [
+    `${c.at}: ${c.verdict === 'environment-unhealthy' ? ENVIRONMENT_UNHEALTHY : c.verdict} at ${c.percent ?? '?'}% traffic`,
+    judged(c)
+      ? `green ${c.invocations} calls, ${c.errors} errors, rate ${c.errorRatePercent}%`
+      : `green: too few calls to judge (${c.invocations} of ${c.evidence.thresholds.minInvocations})`,
+  ];
+  if (blue) {
+    parts.push(
+      `blue ${blue.version}: ${blue.sample.invocations} calls, ${blue.sample.errors} errors, rate ${blue.sample.errorRatePercent ?? '—'}%`,
+    );
+  }
+  const comparison = comparisonText(c);
+  if (comparison) parts.push(comparison);
+  return `${parts.join('; ')} → ${c.next}`;
+}
+
+/**
+ * Error rate per check against the limit: green, and blue beside it (a dashed series) once the relative judge read
+ * blue. Checks with too few calls are marked as such, never drawn as 0%.
+ */
 function rateChart(checks) {
   const W = 460;
   const H = 170;
   const pad = { l: 48, r: 70, t: 12, b: 22 };
   const threshold = checks.at(-1).maxErrorRatePercent;
-  const rates = checks.filter(judged).map((c) => c.errorRatePercent);
+  const rates = [
+    ...checks.filter(judged).map((c) => c.errorRatePercent),
+    ...checks.filter(blueJudged).map((c) => blueOf(c).sample.errorRatePercent),
+  ];
   const { top, step } = niceAxis(Math.max(threshold * 2, ...rates.map((r) => r * 1.1)));
-  const x = (i) => pad.l + ((i + 0.5) * (W - pad.l - pad.r)) / checks.length;
+  const slot = (W - pad.l - pad.r) / checks.length;
+  const x = (i) => pad.l + (i + 0.5) * slot;
+  // Blue sits just right of green in the same slot.
+  const bx = (i) => x(i) + Math.min(6, slot / 4);
   const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / top);
-  const crossed = checks.some((c) => judged(c) && c.errorRatePercent > c.maxErrorRatePercent);
+  // A release failure is green over the limit; an unhealthy environment (blue fails alike) is drawn apart.
+  const failing = (c) =>
+    judged(c) && c.verdict !== 'environment-unhealthy' && c.errorRatePercent > c.maxErrorRatePercent;
+  const crossed = checks.some(failing);
   const root = svg('svg', {
     viewBox: `0 0 ${W} ${H}`,
     class: `rate${crossed ? ' crossed' : ''}`,
@@ -174,75 +225,119 @@ function rateChart(checks) {
   root.append(svg('line', { class: 'axis', x1: pad.l, y1: pad.t, x2: pad.l, y2: H - pad.b }));
   root.append(svg('line', { class: 'threshold', x1: pad.l, y1: y(threshold), x2: W - pad.r, y2: y(threshold) }));
   root.append(svg('text', { class: 'threshold-label', x: W - pad.r + 4, y: y(threshold) + 3 }, `limit ${threshold}%`));
-  // The line joins judged checks only: a gap where a check had too few calls to judge.
-  let segment = [];
-  const flush = () => {
-    if (segment.length > 1) root.append(svg('polyline', { class: 'line', points: segment.join(' ') }));
-    segment = [];
+  // Each line joins judged checks only: a gap where a check had too few calls to judge.
+  const series = (className, isJudged, at, rate) => {
+    let segment = [];
+    const flush = () => {
+      if (segment.length > 1) root.append(svg('polyline', { class: className, points: segment.join(' ') }));
+      segment = [];
+    };
+    checks.forEach((c, i) => {
+      if (isJudged(c)) segment.push(`${at(i)},${y(rate(c))}`);
+      else flush();
+    });
+    flush();
   };
+  series('line', judged, x, (c) => c.errorRatePercent);
+  series('blue-line', blueJudged, bx, (c) => blueOf(c).sample.errorRatePercent);
   checks.forEach((c, i) => {
+    const blue = blueOf(c);
+    if (blue && blueJudged(c)) {
+      const rate = blue.sample.errorRatePercent;
+      const mark = svg('rect', {
+        class: `blue-point${rate > c.maxErrorRatePercent ? ' over' : ''}`,
+        x: bx(i) - 3,
+        y: y(rate) - 3,
+        width: 6,
+        height: 6,
+        'data-check': i,
+        'data-rate': rate,
+      });
+      mark.append(svg('title', {}, checkTitle(c)));
+      root.append(mark);
+    } else if (blue) {
+      // On the floor beside green's, as green's: a check blue had too few calls for, not a 0% rate.
+      const at = x(i) + Math.min(11, slot / 3);
+      const mark = svg('g', { class: 'blue-point insufficient-data', 'data-check': i, 'data-rate': '' });
+      mark.append(svg('rect', { x: at - 4, y: H - pad.b - 13, width: 8, height: 8 }));
+      mark.append(svg('text', { class: 'na', x: at, y: H - pad.b - 6, 'text-anchor': 'middle' }, '?'));
+      mark.append(svg('title', {}, checkTitle(c)));
+      root.append(mark);
+    }
     if (!judged(c)) {
-      flush();
-      const mark = svg('g', { class: 'point insufficient-data', 'data-rate': '' });
+      const mark = svg('g', { class: 'point insufficient-data', 'data-check': i, 'data-rate': '' });
       mark.append(svg('rect', { x: x(i) - 5, y: H - pad.b - 14, width: 10, height: 10 }));
       mark.append(svg('text', { class: 'na', x: x(i), y: H - pad.b - 6, 'text-anchor': 'middle' }, '?'));
-      mark.append(
-        svg(
-          'title',
-          {},
-          `${c.at}: too few calls to judge (${c.invocations} of ${c.evidence.thresholds.minInvocations}) → ${c.next}`,
-        ),
-      );
+      mark.append(svg('title', {}, checkTitle(c)));
       root.append(mark);
       return;
     }
-    segment.push(`${x(i)},${y(c.errorRatePercent)}`);
-    const over = c.errorRatePercent > c.maxErrorRatePercent;
+    const over = failing(c);
     const point = svg('circle', {
       class: `point ${c.verdict}${over ? ' over' : ''}`,
       cx: x(i),
       cy: y(c.errorRatePercent),
       r: 4,
+      'data-check': i,
       'data-rate': c.errorRatePercent,
     });
-    point.append(
-      svg(
-        'title',
-        {},
-        `${c.at}: ${c.verdict} at ${c.percent ?? '?'}% traffic, ${c.invocations} calls, ${c.errors} errors, rate ${c.errorRatePercent}% → ${c.next}`,
-      ),
-    );
+    point.append(svg('title', {}, checkTitle(c)));
     root.append(point);
+    // The environment, not the release, is failing: said on the chart, not coloured as a release failure.
+    if (c.verdict === 'environment-unhealthy') {
+      root.append(
+        svg(
+          'text',
+          { class: 'env-label', x: x(i), y: Math.max(pad.t + 8, y(c.errorRatePercent) - 7), 'text-anchor': 'middle' },
+          'env',
+        ),
+      );
+    }
   });
-  flush();
   return root;
 }
 
-/** Calls per check against the minimum the verdict needs. */
+/** Calls per check against the minimum the verdict needs: green's bar, and blue's beside it when blue was read. */
 function callsChart(checks) {
   const W = 460;
   const H = 110;
   const pad = { l: 48, r: 70, t: 10, b: 18 };
   const min = checks.at(-1).evidence.thresholds.minInvocations;
-  const { top, step } = niceAxis(Math.max(min * 1.5, ...checks.map((c) => c.invocations)));
+  const blueCalls = checks.filter((c) => blueOf(c)).map((c) => blueOf(c).sample.invocations);
+  const { top, step } = niceAxis(Math.max(min * 1.5, ...checks.map((c) => c.invocations), ...blueCalls));
   const slot = (W - pad.l - pad.r) / checks.length;
+  const paired = blueCalls.length > 0;
+  const width = Math.max(1, Math.min(24, slot * (paired ? 0.4 : 0.7)));
   const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / top);
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'calls', 'data-min': min });
   for (let v = 0; v <= top + step / 1000; v += step) {
     root.append(svg('text', { class: 'tick', x: pad.l - 4, y: y(v) + 3, 'text-anchor': 'end' }, String(Math.round(v))));
   }
   root.append(svg('line', { class: 'axis', x1: pad.l, y1: pad.t, x2: pad.l, y2: H - pad.b }));
-  checks.forEach((c, i) => {
-    const bar = svg('rect', {
-      class: `bar${c.invocations < min ? ' short' : ''}`,
-      x: pad.l + i * slot + (slot - Math.max(1, Math.min(24, slot * 0.7))) / 2,
-      y: y(c.invocations),
-      width: Math.max(1, Math.min(24, slot * 0.7)),
-      height: H - pad.b - y(c.invocations),
-      'data-calls': c.invocations,
+  const bar = (className, left, calls, title) => {
+    const rect = svg('rect', {
+      class: `${className}${calls < min ? ' short' : ''}`,
+      x: left,
+      y: y(calls),
+      width,
+      height: H - pad.b - y(calls),
+      'data-calls': calls,
     });
-    bar.append(svg('title', {}, `${c.invocations} calls (minimum ${min})`));
-    root.append(bar);
+    rect.append(svg('title', {}, title));
+    root.append(rect);
+  };
+  checks.forEach((c, i) => {
+    const centre = pad.l + (i + 0.5) * slot;
+    const left = paired ? centre - width : centre - width / 2;
+    bar('bar', left, c.invocations, `green: ${c.invocations} calls (minimum ${min})`);
+    const blue = blueOf(c);
+    if (blue)
+      bar(
+        'blue-bar',
+        centre,
+        blue.sample.invocations,
+        `blue ${blue.version}: ${blue.sample.invocations} calls (minimum ${min})`,
+      );
   });
   root.append(svg('line', { class: 'minimum', x1: pad.l, y1: y(min), x2: W - pad.r, y2: y(min) }));
   root.append(svg('text', { class: 'minimum-label', x: W - pad.r + 4, y: y(min) + 3 }, `min ${min} calls`));
@@ -257,22 +352,38 @@ function drawChart(release) {
     return;
   }
   const short = checks.filter((c) => !judged(c)).length;
+  const blueVersion = checks.findLast((c) => blueOf(c))?.evidence.blue.version;
   const legend = el('p', { class: 'legend' });
   legend.append(
     el('span', { class: 'key point' }),
-    document.createTextNode(' error rate of a check '),
+    el('span', { class: 'series', 'data-series': 'green' }, ` green ${release.greenVersion ?? '(new version)'} `),
+  );
+  if (blueVersion !== undefined) {
+    legend.append(
+      el('span', { class: 'key blue' }),
+      el('span', { class: 'series', 'data-series': 'blue' }, ` blue ${blueVersion} (same window) `),
+    );
+  }
+  legend.append(
     el('span', { class: 'key over' }),
     document.createTextNode(' over the limit '),
     el('span', { class: 'key na' }, '?'),
     document.createTextNode(' too few calls to judge'),
   );
-  box.replaceChildren(
+  if (checks.some((c) => c.verdict === 'environment-unhealthy')) {
+    legend.append(el('span', { class: 'key env' }, 'env'), document.createTextNode(` ${ENVIRONMENT_UNHEALTHY}`));
+  }
+  const last = checks.findLast((c) => c.evidence.comparison);
+  const parts = [
     el('h4', {}, `Error rate per check (${checks.length} checks${short ? `, ${short} with too few calls` : ''})`),
     rateChart(checks),
     el('h4', {}, 'Calls per check against the minimum'),
     callsChart(checks),
     legend,
-  );
+  ];
+  if (last)
+    parts.push(el('p', { class: 'comparison' }, `Last comparison, green against blue: ${comparisonText(last)}`));
+  box.replaceChildren(...parts);
 }
 
 function drawTimeline(release) {
@@ -302,6 +413,9 @@ function verdictOf(release) {
     return { kind: release.status, text: `${label}${release.reason ? `: ${release.reason}` : ''}` };
   }
   if (release.awaitingApproval) return { kind: 'waiting', text: 'waiting for approval' };
+  if (check?.verdict === 'environment-unhealthy') {
+    return { kind: check.verdict, text: `${ENVIRONMENT_UNHEALTHY}: ${check.reasons.join('; ')}` };
+  }
   if (check) return { kind: check.verdict, text: `${check.verdict}: ${check.reasons.join('; ')}` };
   return { kind: release.status, text: label };
 }

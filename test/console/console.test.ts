@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReleaseDetail } from '../../api/release-view.ts';
+import { type HealthCheck, HealthCheckSchema } from '../../core/traffic.ts';
 import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
@@ -312,6 +314,216 @@ describe('the console at a glance', () => {
       await page.screenshot({ path: join(DOCS, 'console-900px.png'), fullPage: true });
     } finally {
       await page.setViewportSize({ width: 1400, height: 1050 });
+    }
+  });
+});
+
+/** The release API as the console reads it, with the local server's token. */
+async function releaseDetail(id: string): Promise<ReleaseDetail> {
+  const token = readFileSync(join(dataDir, API_TOKEN_FILE), 'utf8').trim();
+  const response = await fetch(`${url}/releases/${encodeURIComponent(id)}`, { headers: { [API_TOKEN_HEADER]: token } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as ReleaseDetail;
+}
+
+/** Where the rate chart drew each check's marks, green's and blue's, in the chart's own coordinates. */
+function rateMarks() {
+  return page.evaluate(() => {
+    const rate = document.querySelector('#chart svg.rate') as SVGSVGElement;
+    const mark = (n: Element) => {
+      const box = (n as SVGGraphicsElement).getBBox();
+      return {
+        check: Number(n.getAttribute('data-check')),
+        short: n.classList.contains('insufficient-data'),
+        x: box.x + box.width / 2,
+        y: box.y + box.height / 2,
+      };
+    };
+    return {
+      top: Number(rate.getAttribute('data-top')),
+      height: rate.viewBox.baseVal.height,
+      blue: Array.from(rate.querySelectorAll('.blue-point'), mark),
+      green: Array.from(rate.querySelectorAll('.point'), mark),
+      blueLines: rate.querySelectorAll('.blue-line').length,
+      blueBars: Array.from(document.querySelectorAll('#chart svg.calls .blue-bar'), (b) =>
+        Number(b.getAttribute('data-calls')),
+      ),
+    };
+  });
+}
+
+type Sample = HealthCheck['sample'];
+const sampleOf = (invocations: number, errors: number): Sample => ({
+  invocations,
+  errors,
+  throttles: 0,
+  p99DurationMs: 20,
+  errorRatePercent: Number(((errors / invocations) * 100).toFixed(3)),
+});
+
+describe('the chart beside blue (relative judge)', () => {
+  let canaryId = '';
+
+  it('draws a blue mark beside green for each check that read blue, and names both versions', async () => {
+    // prod judges green against blue ('both') and a canary leaves blue serving 90%, so each check reads blue too.
+    canaryId = await startFromPage({ env: 'prod', strategy: 'canary' });
+    await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.click('#approve');
+    await page.waitForFunction(
+      () => !['Running', 'Starting'].includes(document.querySelector('#status')?.textContent ?? ''),
+      null,
+      { timeout: 60_000, polling: 50 },
+    );
+    const detail = await releaseDetail(canaryId);
+    const withBlue = detail.healthChecks.flatMap((c, i) => (c.evidence.blue ? [i] : []));
+    expect(withBlue.length).toBeGreaterThan(0);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#chart svg.rate .blue-point').length === n,
+      withBlue.length,
+      { timeout: 10_000, polling: 50 },
+    );
+    const drawn = await rateMarks();
+    // One blue mark per check that read blue, none elsewhere; its calls beside green's against the minimum.
+    expect(drawn.blue.map((b) => b.check)).toEqual(withBlue);
+    expect(drawn.blueBars).toEqual(withBlue.map((i) => detail.healthChecks[i]?.evidence.blue?.sample.invocations));
+    const min = detail.healthChecks[0]?.evidence.thresholds.minInvocations ?? 0;
+    for (const mark of drawn.blue) {
+      const blue = detail.healthChecks[mark.check]?.evidence.blue;
+      const green = drawn.green.find((g) => g.check === mark.check);
+      // In the same check's slot, just right of green's mark.
+      expect(mark.x - (green?.x ?? Number.POSITIVE_INFINITY)).toBeGreaterThan(0);
+      expect(mark.x - (green?.x ?? 0)).toBeLessThanOrEqual(11);
+      // Blue with too few calls is marked as such, as green is, never drawn as a 0% rate.
+      expect(mark.short).toBe((blue?.sample.invocations ?? 0) < min || blue?.sample.errorRatePercent === null);
+    }
+    const legend = await page.locator('#chart .legend').textContent();
+    expect(legend).toContain(`green ${detail.greenVersion}`);
+    expect(legend).toContain(`blue ${detail.blueVersion}`);
+    const title = await page.locator(`#chart svg.rate .blue-point[data-check="${withBlue[0]}"] title`).textContent();
+    expect(title).toContain(`blue ${detail.blueVersion}:`);
+  });
+
+  it("plots blue's error rate on the axis, shows the comparison, and labels an unhealthy environment apart", async () => {
+    // The local server cannot make blue fail (its faults ride on the pushed image, green), so the console is served
+    // the canary's own record with its last checks as the relative judge writes them: blue judged, compared, and
+    // finally failing as badly as green (each check parsed by the evidence schema, so the shape is the real one).
+    const real = await releaseDetail(canaryId);
+    const blueVersion = real.blueVersion ?? '';
+    const count = real.healthChecks.length;
+    const healthy = (green: Sample, blue: Sample, pValue: number) => ({
+      verdict: 'healthy' as const,
+      green,
+      blue,
+      comparison: {
+        test: 'two-proportion z-test',
+        pValue,
+        confidence: 0.999,
+        greenRatePercent: green.errorRatePercent ?? 0,
+        blueRatePercent: blue.errorRatePercent ?? 0,
+      },
+    });
+    const rewritten = [
+      healthy(sampleOf(60, 0), sampleOf(540, 1), 0.83),
+      healthy(sampleOf(120, 1), sampleOf(560, 3), 0.31),
+      { ...healthy(sampleOf(70, 7), sampleOf(600, 60), 0.5), verdict: 'environment-unhealthy' as const },
+    ];
+    const checks = real.healthChecks.map((c, i) => {
+      const change = rewritten[i - (count - rewritten.length)];
+      if (!change) return c;
+      const evidence = HealthCheckSchema.parse({
+        ...c.evidence,
+        verdict: change.verdict,
+        judge: 'both',
+        sample: change.green,
+        blue: { version: blueVersion, sample: change.blue, step: change.blue },
+        comparison: change.comparison,
+        reasons: [`green ${change.green.errorRatePercent}% against blue ${change.blue.errorRatePercent}%`],
+      });
+      return {
+        ...c,
+        verdict: evidence.verdict,
+        invocations: change.green.invocations,
+        errors: change.green.errors,
+        errorRatePercent: change.green.errorRatePercent,
+        reasons: evidence.reasons,
+        next: 'bake',
+        evidence,
+      };
+    });
+    const last = checks.at(-1);
+    const served = {
+      ...real,
+      status: 'running',
+      executionStatus: 'RUNNING',
+      currentState: 'Bake',
+      healthChecks: checks,
+      progress: real.progress ? { ...real.progress, lastCheck: last } : null,
+    };
+    const route = `${url}/releases/${encodeURIComponent(canaryId)}`;
+    await page.route(route, (r) => r.fulfill({ json: served }));
+    try {
+      await page.click(`#releases tr[data-release-id="${canaryId}"]`);
+      await page.waitForFunction(
+        () => document.querySelector('#chart svg.rate .point.environment-unhealthy') !== null,
+        null,
+        { timeout: 10_000, polling: 50 },
+      );
+      const drawn = await rateMarks();
+      const judgedBlue = drawn.blue.filter((b) => !b.short);
+      // Blue is a rate where it had the minimum calls (the three rewritten checks, and any real window that did).
+      const min = real.healthChecks[0]?.evidence.thresholds.minInvocations ?? 0;
+      const blueJudged = checks.flatMap((c, i) => {
+        const blue = c.evidence.blue?.sample;
+        return blue && blue.errorRatePercent !== null && blue.invocations >= min ? [i] : [];
+      });
+      expect(blueJudged).toEqual(expect.arrayContaining([count - 3, count - 2, count - 1]));
+      expect(judgedBlue.map((b) => b.check)).toEqual(blueJudged);
+      for (const mark of judgedBlue) {
+        const rate = checks[mark.check]?.evidence.blue?.sample.errorRatePercent ?? Number.NaN;
+        // Its height is its rate on the chart's axis (12 px padding above, 22 px below the plot).
+        expect(mark.y).toBeCloseTo(12 + (drawn.height - 34) * (1 - rate / drawn.top), 1);
+      }
+      expect(drawn.blueLines).toBeGreaterThanOrEqual(1);
+      // The axis reaches blue's 10% as well as green's.
+      expect(drawn.top).toBeGreaterThanOrEqual(10);
+      // The comparison: under the chart for the last check, and in each compared check's tooltip.
+      expect(await page.textContent('#chart .comparison')).toBe(
+        'Last comparison, green against blue: two-proportion z-test: green 10% vs blue 10%, p = 0.5 (confidence 99.9%)',
+      );
+      const tooltip = await page.locator(`#chart svg.rate circle.point[data-check="${count - 2}"] title`).textContent();
+      expect(tooltip).toContain(`blue ${blueVersion}: 560 calls, 3 errors`);
+      expect(tooltip).toContain('two-proportion z-test: green 0.833% vs blue 0.536%, p = 0.31');
+      // An unhealthy environment is labelled as such, not drawn as a release failure over the limit.
+      const unhealthy = page.locator('#chart svg.rate .point.environment-unhealthy');
+      expect(await unhealthy.count()).toBe(1);
+      expect(await unhealthy.getAttribute('class')).not.toContain('over');
+      expect(await page.locator('#chart svg.rate').getAttribute('class')).not.toContain('crossed');
+      expect(await page.locator('#chart svg.rate .env-label').textContent()).toBe('env');
+      expect(await unhealthy.locator('title').textContent()).toContain(
+        'environment unhealthy: blue fails as badly as green (not a release failure)',
+      );
+      expect(await page.locator('#chart .legend').textContent()).toContain(
+        'env environment unhealthy: blue fails as badly as green (not a release failure)',
+      );
+      expect(await page.locator('#summary [data-field="verdict"]').getAttribute('data-verdict')).toBe(
+        'environment-unhealthy',
+      );
+      expect(await summary('verdict')).toMatch(/^environment unhealthy: blue fails as badly as green/);
+      await page.screenshot({ path: join(ARTIFACTS, 'console-blue-green.png'), fullPage: true });
+      // Both series and the longer legend still fit a 900 px window.
+      await page.setViewportSize({ width: 900, height: 1000 });
+      await page.waitForTimeout(300);
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        chart: document.querySelector('#chart svg.rate')?.getBoundingClientRect().width ?? 0,
+        legend: document.querySelector('#chart .legend')?.getBoundingClientRect().right ?? 0,
+      }));
+      expect(widths.page).toBeLessThanOrEqual(900);
+      expect(widths.legend).toBeLessThanOrEqual(900);
+      expect(widths.chart).toBeGreaterThan(300);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1050 });
+      await page.unroute(route);
     }
   });
 });
