@@ -248,7 +248,7 @@ function run(traffic: Traffic, scenario: Scenario, rule: () => RuleStep): Outcom
 
 /** Switchyard: checks every `interval` s on `period`-s buckets complete after `delay`, through the real decide. */
 function switchyard(
-  policy: Omit<DecisionPolicy, 'bakeOver' | 'settled' | 'stepHasBake' | 'lastStep' | 'fastForward'>,
+  policy: Omit<DecisionPolicy, 'bakeOver' | 'settled' | 'stepHasBake' | 'lastStep' | 'fastForward' | 'pause'>,
   interval: number,
   period: number,
   delay: number,
@@ -280,6 +280,7 @@ function switchyard(
           stepHasBake: true,
           lastStep: step.index + 1 >= PLAN.length,
           fastForward: false,
+          pause: 'none',
         },
       );
       judgedUntil = windowEnd;

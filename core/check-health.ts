@@ -148,9 +148,10 @@ export async function checkHealth(
       stepHasBake: traffic.bakeSeconds > 0,
       lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
       fastForward: fastForward !== undefined,
+      pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
     },
   );
-  const { verdict } = decision;
+  const { verdict, next } = decision;
   // Once the bake's time is up, what is judged is the late window: the bake's last minutes, complete only now.
   const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
   const reasons =
@@ -178,9 +179,6 @@ export async function checkHealth(
   }
   if (fastForward) reasons.push(fastForward.summary);
   const nextStepIndex = decision.skipToLastStep ? traffic.stepCount - 1 : traffic.stepIndex + 1;
-  // A paused bake holds its step (or, past the pause limit, rolls back); only a health verdict's rollback wins over it.
-  const healthRollBack = decision.next === 'roll-back' && verdict !== 'insufficient-data';
-  const next = (pause.held || pause.expired) && !healthRollBack ? (pause.held ? 'bake' : 'roll-back') : decision.next;
   if (pause.held || pause.expired) reasons.push(pause.reason);
 
   const check: HealthCheck = {

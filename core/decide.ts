@@ -74,6 +74,11 @@ export interface DecisionPolicy {
   readonly lastStep: boolean;
   /** An operator asked to skip the rest of the bake. */
   readonly fastForward: boolean;
+  /**
+   * An operator paused the bake (core/pause.ts): `held` keeps the step where it is, `expired` (paused past the
+   * limit, or the lock lost) rolls back. Only a health verdict's rollback comes before it.
+   */
+  readonly pause: 'none' | 'held' | 'expired';
 }
 
 export interface Decision {
@@ -206,6 +211,7 @@ export function decide(window: JudgedWindow, policy: DecisionPolicy): Decision {
   let next: NextAction;
   if (verdict === 'unhealthy' && policy.onUnhealthy === 'roll-back') next = 'roll-back';
   else if (environmentAct === 'roll-back') next = 'roll-back';
+  else if (policy.pause !== 'none') next = policy.pause === 'held' ? 'bake' : 'roll-back';
   else if (policy.fastForward) next = policy.lastStep ? 'finalize' : 'shift';
   else if (stepInconclusive) next = 'roll-back';
   // Hold: the step does not pass on while blue fails alike; it proceeds once a check sees the environment recover.
@@ -219,7 +225,7 @@ export function decide(window: JudgedWindow, policy: DecisionPolicy): Decision {
     next,
     windowReasons: judged.reasons,
     stepReasons,
-    promotedWithoutData: promotedWithoutData && next !== 'roll-back',
+    promotedWithoutData: promotedWithoutData && (next === 'shift' || next === 'finalize'),
     alert:
       (verdict === 'unhealthy' && policy.onUnhealthy === 'alert') ||
       (verdict === 'environment-unhealthy' && environmentAct !== 'roll-back'),

@@ -22,6 +22,7 @@ const base: DecisionPolicy = {
   stepHasBake: true,
   lastStep: false,
   fastForward: false,
+  pause: 'none',
 };
 
 /** Samples (window and step alike) that produce each verdict under the `both` judge, blue as the control. */
@@ -70,12 +71,13 @@ type Row = {
   position: (typeof bakePositions)[number];
   lastStep: boolean;
   fastForward: boolean;
+  pause: DecisionPolicy['pause'];
   next: string;
 };
 
 /**
  * The policy matrix as docs/verdicts.md states it, in order of precedence: a failing verdict whose policy is to
- * roll back wins; then a fast-forward; then an inconclusive step under `roll-back`; then a hold; then the bake's
+ * roll back wins; then a pause (held: keep baking; expired: roll back); then a fast-forward; then an inconclusive step under `roll-back`; then a hold; then the bake's
  * progression (bake until over and settled, then shift, or finalize on the last step).
  */
 function matrixRows(): Row[] {
@@ -86,42 +88,45 @@ function matrixRows(): Row[] {
         for (const onEnvironmentUnhealthy of ['hold', 'alert', 'roll-back'] as const)
           for (const position of bakePositions)
             for (const lastStep of [false, true])
-              for (const fastForward of [false, true]) {
-                const stepJudged = position.bakeOver && position.settled;
-                const progression = !stepJudged ? 'bake' : lastStep ? 'finalize' : 'shift';
-                const skipped = lastStep ? 'finalize' : 'shift';
-                let next: string;
-                if (verdict === 'unhealthy' && onUnhealthy === 'roll-back') next = 'roll-back';
-                else if (verdict === 'environment-unhealthy' && onEnvironmentUnhealthy === 'roll-back')
-                  next = 'roll-back';
-                else if (fastForward) next = skipped;
-                else if (verdict === 'insufficient-data' && stepJudged && onInsufficientData === 'roll-back')
-                  next = 'roll-back';
-                else if (verdict === 'environment-unhealthy' && onEnvironmentUnhealthy === 'hold') next = 'bake';
-                else next = progression;
-                rows.push({
-                  verdict,
-                  onUnhealthy,
-                  onInsufficientData,
-                  onEnvironmentUnhealthy,
-                  position,
-                  lastStep,
-                  fastForward,
-                  next,
-                });
-              }
+              for (const fastForward of [false, true])
+                for (const pause of ['none', 'held', 'expired'] as const) {
+                  const stepJudged = position.bakeOver && position.settled;
+                  const progression = !stepJudged ? 'bake' : lastStep ? 'finalize' : 'shift';
+                  const skipped = lastStep ? 'finalize' : 'shift';
+                  let next: string;
+                  if (verdict === 'unhealthy' && onUnhealthy === 'roll-back') next = 'roll-back';
+                  else if (verdict === 'environment-unhealthy' && onEnvironmentUnhealthy === 'roll-back')
+                    next = 'roll-back';
+                  else if (pause !== 'none') next = pause === 'held' ? 'bake' : 'roll-back';
+                  else if (fastForward) next = skipped;
+                  else if (verdict === 'insufficient-data' && stepJudged && onInsufficientData === 'roll-back')
+                    next = 'roll-back';
+                  else if (verdict === 'environment-unhealthy' && onEnvironmentUnhealthy === 'hold') next = 'bake';
+                  else next = progression;
+                  rows.push({
+                    verdict,
+                    onUnhealthy,
+                    onInsufficientData,
+                    onEnvironmentUnhealthy,
+                    position,
+                    lastStep,
+                    fastForward,
+                    pause,
+                    next,
+                  });
+                }
   return rows;
 }
 
 describe('decide: the policy matrix', () => {
   const rows = matrixRows();
 
-  it('covers every combination (4 verdicts × 2 × 2 × 3 × 3 bake positions × last step × fast-forward)', () => {
-    expect(rows).toHaveLength(4 * 2 * 2 * 3 * 3 * 2 * 2);
+  it('covers every combination (4 verdicts × 2 × 2 × 3 × 3 bake positions × last step × fast-forward × pause)', () => {
+    expect(rows).toHaveLength(4 * 2 * 2 * 3 * 3 * 2 * 2 * 3);
   });
 
   it.each(rows)(
-    '$verdict, onUnhealthy $onUnhealthy, onInsufficientData $onInsufficientData, environment $onEnvironmentUnhealthy, $position.name, last step $lastStep, fast-forward $fastForward → $next',
+    '$verdict, onUnhealthy $onUnhealthy, onInsufficientData $onInsufficientData, environment $onEnvironmentUnhealthy, $position.name, last step $lastStep, fast-forward $fastForward, pause $pause → $next',
     (row) => {
       const window = windows[row.verdict] as JudgedWindow;
       const decision = decide(window, {
@@ -133,6 +138,7 @@ describe('decide: the policy matrix', () => {
         settled: row.position.settled,
         lastStep: row.lastStep,
         fastForward: row.fastForward,
+        pause: row.pause,
       });
       expect(decision.verdict).toBe(row.verdict);
       expect(decision.next).toBe(row.next);
@@ -143,7 +149,10 @@ describe('decide: the policy matrix', () => {
       expect(decision.alert).toBe(alerting);
       const stepJudged = row.position.bakeOver && row.position.settled;
       expect(decision.promotedWithoutData).toBe(
-        row.verdict === 'insufficient-data' && stepJudged && row.onInsufficientData === 'promote-with-warning',
+        row.verdict === 'insufficient-data' &&
+          stepJudged &&
+          row.onInsufficientData === 'promote-with-warning' &&
+          (row.next === 'shift' || row.next === 'finalize'),
       );
     },
   );
