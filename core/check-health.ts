@@ -250,5 +250,6 @@ export async function checkHealth(
     warnings,
     ...(fastForward ? { fastForwarded: true } : {}),
   };
-  return pause.held ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
+  // A held step keeps its bake where it was; a check that decided to roll back goes on to Roll back as decided.
+  return pause.held && next === 'bake' ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
 }

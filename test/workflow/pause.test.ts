@@ -87,6 +87,12 @@ describe('pausing a bake on the synthesized state machine', () => {
     const record = await world.store.getRelease('release-1');
     expect(record).toMatchObject({ status: 'rolled-back' });
     expect(record?.paused).toBeUndefined();
+    // The first unhealthy check rolls back at once: the pause does not keep a failing build serving until its limit.
+    const checks = record?.events.filter((e) => e.kind === 'health-check') ?? [];
+    const firstUnhealthy = checks.findIndex((e) => e.summary.startsWith('unhealthy'));
+    expect(firstUnhealthy).toBeGreaterThan(0);
+    expect(firstUnhealthy).toBe(checks.length - 1);
+    expect(result.cause).not.toContain('pause limit');
   });
 
   it('rolls back a pause nobody resumed once it outlasts maxPauseMinutes, saying why', async () => {
