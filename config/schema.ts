@@ -89,6 +89,18 @@ export const EnvironmentConfigSchema = z
        * much (plus the rest of its last minute) longer.
        */
       metricDelaySeconds: z.number().int().min(0).max(900),
+      /**
+       * The application's high-resolution metrics (`Requests`, `Errors`, `Latency` by `FunctionVersion`, 1-second
+       * storage) as the first source, read in `periodSeconds` periods and judged once a period is
+       * `metricDelaySeconds` old. Lambda's 1-minute metrics (the delay above) stay as the second source. Absent: the
+       * 1-minute source alone.
+       */
+      highResolution: z
+        .strictObject({
+          periodSeconds: z.union([z.literal(1), z.literal(5), z.literal(10), z.literal(20), z.literal(30)]),
+          metricDelaySeconds: z.number().int().min(0).max(900),
+        })
+        .optional(),
     }),
     health: z.strictObject({
       maxErrorRatePercent: z.number().min(0).max(100),

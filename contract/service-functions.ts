@@ -58,7 +58,7 @@ const GRANTS = {
   [STATES.approval]: { store: ['saveApprovalRequest', 'updateRelease'], notifier: ['notify'] },
   [STATES.shift]: { functions: ['getAlias', 'updateAlias', 'ensureAlias'], store: ['getRelease', 'updateRelease'] },
   [STATES.check]: {
-    metrics: ['sample'],
+    metrics: ['sampleAll'],
     alarms: ['describe'],
     // renewLock: a paused bake keeps its environment lock (core/pause.ts).
     store: ['getRelease', 'updateRelease', 'renewLock'],

@@ -4,6 +4,8 @@ import type {
   AlarmState,
   Alarms,
   Clock,
+  MetricSource,
+  MetricWindow,
   Notifier,
   ReleaseStore,
   VersionMetrics,
@@ -11,7 +13,14 @@ import type {
 } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
-import { type HealthCheck, type TrafficState, withWarning } from './traffic.ts';
+import {
+  type HealthCheck,
+  type HealthVerdict,
+  type NextAction,
+  type SourceCheck,
+  type TrafficState,
+  withWarning,
+} from './traffic.ts';
 
 export interface CheckHealthDeps {
   readonly metrics: VersionMetrics;
@@ -57,19 +66,21 @@ export { judgeSample } from './decide.ts';
 const MINUTE_MS = 60_000;
 
 /**
- * The end of the data a check may judge: CloudWatch stamps a data point at the start of its minute and publishes it
- * later, so a minute's data can be complete only once the minute has ended and the configured metric delay has
+ * The end of the data a check may judge: CloudWatch stamps a data point at the start of its period and publishes it
+ * later, so a period's data can be complete only once the period has ended and the configured metric delay has
  * passed. Lambda "sends metric data to CloudWatch in 1-minute intervals"
  * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html); the application's EMF metrics travel
- * through CloudWatch Logs first.
+ * through CloudWatch Logs first, in 1-second storage read in 10-second periods.
  */
-export function completeDataEnd(now: Date, metricDelaySeconds: number): Date {
-  return new Date(Math.floor((now.getTime() - metricDelaySeconds * 1000) / MINUTE_MS) * MINUTE_MS);
+export function completeDataEnd(now: Date, metricDelaySeconds: number, periodSeconds = 60): Date {
+  const periodMs = periodSeconds * 1000;
+  return new Date(Math.floor((now.getTime() - metricDelaySeconds * 1000) / periodMs) * periodMs);
 }
 
-/** When data up to `until` can be complete: the end of its minute plus the metric delay. */
-export function completeAt(until: Date, metricDelaySeconds: number): Date {
-  return new Date(Math.ceil(until.getTime() / MINUTE_MS) * MINUTE_MS + metricDelaySeconds * 1000);
+/** When data up to `until` can be complete: the end of its period plus the metric delay. */
+export function completeAt(until: Date, metricDelaySeconds: number, periodSeconds = 60): Date {
+  const periodMs = periodSeconds * 1000;
+  return new Date(Math.ceil(until.getTime() / periodMs) * periodMs + metricDelaySeconds * 1000);
 }
 
 const EMPTY_SAMPLE: VersionMetricsSample = { invocations: 0, errors: 0, throttles: 0, p99DurationMs: null };
@@ -78,12 +89,64 @@ function hhmmss(at: Date): string {
   return at.toISOString().slice(11, 19);
 }
 
+/** A metric source as a release reads it: its period, its delay and where its last check stopped. */
+interface SourcePlan {
+  readonly source: MetricSource;
+  readonly periodSeconds: number;
+  readonly metricDelaySeconds: number;
+  readonly judgedUntil: string | undefined;
+}
+
+/**
+ * The sources a release judges, first the one it trusts soonest: the application's high-resolution metrics when the
+ * release has them (config `bake.highResolution`), then Lambda's 1-minute metrics, which alone see a request that
+ * crashed the function. A release validated before high resolution existed reads the 1-minute source alone.
+ */
+export function metricSources(release: ReleaseContext, traffic: TrafficState): SourcePlan[] {
+  const lambda: SourcePlan = {
+    source: 'lambda',
+    periodSeconds: 60,
+    metricDelaySeconds: release.metricDelaySeconds,
+    judgedUntil: traffic.judgedUntil,
+  };
+  if (!release.highResolution) return [lambda];
+  return [
+    {
+      source: 'high-resolution',
+      periodSeconds: release.highResolution.periodSeconds,
+      metricDelaySeconds: release.highResolution.metricDelaySeconds,
+      judgedUntil: traffic.highResolutionJudgedUntil,
+    },
+    lambda,
+  ];
+}
+
+function sourceLabel(plan: SourcePlan): string {
+  return plan.source === 'lambda' ? '1-minute Lambda metrics' : `high-resolution ${plan.periodSeconds} s metrics`;
+}
+
+function periodName(plan: SourcePlan): string {
+  return plan.periodSeconds === 60 ? 'minute' : `${plan.periodSeconds}-second period`;
+}
+
+function latest(a: Date, b: Date): Date {
+  return a > b ? a : b;
+}
+
+const SEVERITY: Record<HealthVerdict, number> = {
+  healthy: 0,
+  'insufficient-data': 1,
+  'environment-unhealthy': 2,
+  unhealthy: 3,
+};
+
 /**
  * One turn of the bake loop. Judges the green version's metrics behind `live` over the window whose data has become
- * complete since the last check (never a minute that may still be missing data points) and over the whole step,
- * checks the watched alarms, and decides what happens next: keep baking, move to the next step, finalize, or roll
- * back. A step ends only once the data of its last minute is complete, so the loop waits out the metric delay after
- * the bake. The returned state carries the evidence.
+ * complete since the last check (never a period that may still be missing data points) and over the whole step,
+ * for each metric source, checks the watched alarms, and decides what happens next: keep baking, move to the next
+ * step, finalize, or roll back. Either source's rollback rolls back; a step ends only once every source's data up to
+ * the end of its bake is complete. All windows of all sources are read in one `sampleAll`. The returned state
+ * carries the evidence, naming the source and window each verdict used.
  */
 export async function checkHealth(
   release: ReleaseContext,
@@ -94,84 +157,138 @@ export async function checkHealth(
   const now = deps.clock.now();
   const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
   const target = { functionName: release.functionName, alias: release.aliases.live, version: greenVersion };
-  const windowStart = new Date(traffic.judgedUntil ?? traffic.stepStartedAt);
-  const dataEnd = completeDataEnd(now, release.metricDelaySeconds);
-  const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
-  const sampleOf = (start: Date) =>
-    windowEnd > start ? deps.metrics.sample({ ...target, start, end: windowEnd }) : Promise.resolve(EMPTY_SAMPLE);
+  const stepStart = new Date(traffic.stepStartedAt);
   // The relative judge reads blue by its own version over the same window, while blue still serves a share.
   const judge = release.judge ?? DEFAULT_JUDGE;
-  const blueTarget =
+  const blueVersion =
     judge.mode !== 'absolute' && release.blueVersion !== null && traffic.percent < 100
-      ? { ...target, version: release.blueVersion }
+      ? release.blueVersion
       : undefined;
-  const blueSampleOf = (start: Date) =>
-    blueTarget && windowEnd > start
-      ? deps.metrics.sample({ ...blueTarget, start, end: windowEnd })
-      : Promise.resolve(EMPTY_SAMPLE);
-  const [sample, stepSample, blueSample, blueStepSample, alarmStates, record] = await Promise.all([
-    sampleOf(windowStart),
-    sampleOf(new Date(traffic.stepStartedAt)),
-    blueSampleOf(windowStart),
-    blueSampleOf(new Date(traffic.stepStartedAt)),
+  const plans = metricSources(release, traffic);
+  const windows: MetricWindow[] = [];
+  // Index of each window in the one batched read, or -1 for a window with no complete data (an empty sample).
+  const read = (version: string, plan: SourcePlan, start: Date, end: Date): number => {
+    if (end <= start) return -1;
+    const window: MetricWindow = {
+      ...target,
+      version,
+      start,
+      end,
+      ...(plan.source === 'high-resolution' ? { source: plan.source, periodSeconds: plan.periodSeconds } : {}),
+    };
+    windows.push(window);
+    return windows.length - 1;
+  };
+  const planned = plans.map((plan) => {
+    // Blue served all of live's traffic until the shift: a period that straddles it would count that traffic as
+    // blue's and dilute blue's rate against green's, so blue is read from the first whole period of the step.
+    const periodMs = plan.periodSeconds * 1000;
+    const blueFrom = new Date(Math.ceil(stepStart.getTime() / periodMs) * periodMs);
+    const windowStart = new Date(plan.judgedUntil ?? traffic.stepStartedAt);
+    const dataEnd = completeDataEnd(now, plan.metricDelaySeconds, plan.periodSeconds);
+    const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
+    return {
+      plan,
+      windowStart,
+      windowEnd,
+      green: read(greenVersion, plan, windowStart, windowEnd),
+      greenStep: read(greenVersion, plan, stepStart, windowEnd),
+      blue: blueVersion ? read(blueVersion, plan, latest(windowStart, blueFrom), windowEnd) : -1,
+      blueStep: blueVersion ? read(blueVersion, plan, blueFrom, windowEnd) : -1,
+    };
+  });
+  const [samples, alarmStates, record] = await Promise.all([
+    windows.length > 0 ? deps.metrics.sampleAll(windows) : Promise.resolve([]),
     release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
     deps.store.getRelease(release.releaseId),
   ]);
+  const sampleAt = (index: number) => (index >= 0 ? (samples[index] ?? EMPTY_SAMPLE) : EMPTY_SAMPLE);
   const fastForward = record?.fastForwardRequested;
   // A paused bake (core/pause.ts): the lock is renewed and the step holds; past its limit it rolls back.
   const pause = await holdForPause(release, record, now, deps.store);
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  // The bake ended at the first check that saw it over; the step is judged once that minute's data is complete.
+  // The bake ended at the first check that saw it over; the step is judged once that period's data is complete.
   const bakeEndedAt = bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
-  const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || windowEnd >= bakeEndedAt;
-  const settleSeconds = bakeEndedAt
-    ? Math.max(1, Math.ceil((completeAt(bakeEndedAt, release.metricDelaySeconds).getTime() - now.getTime()) / 1000))
-    : 0;
-  const decision = decide(
-    {
-      green: sample,
-      greenStep: stepSample,
-      blue: blueTarget ? blueSample : undefined,
-      blueStep: blueTarget ? blueStepSample : undefined,
-      firingAlarms: firing,
-    },
-    {
-      thresholds: release.health,
-      onUnhealthy: release.onUnhealthy,
-      onInsufficientData: release.onInsufficientData,
-      judge: judge.mode,
-      relative: judge,
-      onEnvironmentUnhealthy: judge.onEnvironmentUnhealthy,
-      bakeOver,
-      settled,
-      stepHasBake: traffic.bakeSeconds > 0,
-      lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
-      fastForward: fastForward !== undefined,
-      pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
-    },
-  );
-  const { verdict, next } = decision;
-  // Once the bake's time is up, what is judged is the late window: the bake's last minutes, complete only now.
-  const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
-  const reasons =
-    windowEnd > windowStart
-      ? decision.windowReasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
-      : [
-          ...decision.windowReasons.filter((r) => r.startsWith('alarm ')),
-          `no complete minute since ${hhmmss(windowStart)} yet (metric delay ${release.metricDelaySeconds} s)`,
-        ];
-  let warnings = [...traffic.warnings];
-  if (!settled && verdict !== 'unhealthy') {
-    const complete = completeAt(bakeEndedAt ?? now, release.metricDelaySeconds);
-    reasons.push(
-      `bake over at ${hhmmss(bakeEndedAt ?? now)}; its last minute's data is complete at ${hhmmss(complete)} (metric delay ${release.metricDelaySeconds} s)`,
+  const multiple = planned.length > 1;
+  const judged = planned.map((p, index) => {
+    const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || p.windowEnd >= bakeEndedAt;
+    const blue = blueVersion ? { sample: sampleAt(p.blue), step: sampleAt(p.blueStep) } : undefined;
+    const decision = decide(
+      {
+        green: sampleAt(p.green),
+        greenStep: sampleAt(p.greenStep),
+        blue: blue?.sample,
+        blueStep: blue?.step,
+        // The alarms are judged once, with the first source.
+        firingAlarms: index === 0 ? firing : [],
+      },
+      {
+        thresholds: release.health,
+        onUnhealthy: release.onUnhealthy,
+        onInsufficientData: release.onInsufficientData,
+        judge: judge.mode,
+        relative: judge,
+        onEnvironmentUnhealthy: judge.onEnvironmentUnhealthy,
+        bakeOver,
+        settled,
+        stepHasBake: traffic.bakeSeconds > 0,
+        lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
+        fastForward: fastForward !== undefined,
+        pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
+      },
     );
-  }
-  // The check windows overlap (each looks back for late data), so the step's own total is named as such.
-  const overStep = `over the whole ${traffic.bakeSeconds / 60}-minute step`;
-  reasons.push(...decision.stepReasons.map((r) => `${overStep}: ${r}`));
-  if (decision.promotedWithoutData) {
+    const label = multiple ? `${sourceLabel(p.plan)}, ` : '';
+    // Once the bake's time is up, what is judged is the late window: the bake's last periods, complete only now.
+    const windowName = `${label}${bakeOver ? 'final window' : 'window'} ${hhmmss(p.windowStart)}–${hhmmss(p.windowEnd)}`;
+    const reasons =
+      p.windowEnd > p.windowStart
+        ? decision.windowReasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
+        : [
+            ...decision.windowReasons.filter((r) => r.startsWith('alarm ')),
+            `${label}no complete ${periodName(p.plan)} since ${hhmmss(p.windowStart)} yet (metric delay ${p.plan.metricDelaySeconds} s)`,
+          ];
+    if (!settled && decision.verdict !== 'unhealthy') {
+      const complete = completeAt(bakeEndedAt ?? now, p.plan.metricDelaySeconds, p.plan.periodSeconds);
+      reasons.push(
+        `${label}bake over at ${hhmmss(bakeEndedAt ?? now)}; its last ${periodName(p.plan)}'s data is complete at ${hhmmss(complete)} (metric delay ${p.plan.metricDelaySeconds} s)`,
+      );
+    }
+    // The check windows overlap (each looks back for late data), so the step's own total is named as such.
+    const overStep = `${label}over the whole ${traffic.bakeSeconds / 60}-minute step`;
+    reasons.push(...decision.stepReasons.map((r) => `${overStep}: ${r}`));
+    const settleSeconds = bakeEndedAt
+      ? Math.max(
+          1,
+          Math.ceil(
+            (completeAt(bakeEndedAt, p.plan.metricDelaySeconds, p.plan.periodSeconds).getTime() - now.getTime()) / 1000,
+          ),
+        )
+      : 0;
+    return { ...p, blue, decision, settled, reasons, settleSeconds, fresh: p.windowEnd > p.windowStart };
+  });
+  // Either source's rollback rolls back; an alert is reported over a plain verdict; otherwise the worst verdict on
+  // fresh data, the first source on a tie. The step moves on only when every source lets it.
+  const rollback = judged.find((j) => j.decision.next === 'roll-back');
+  const alerting = judged.filter((j) => j.decision.alert);
+  const fresh = judged.filter((j) => j.fresh);
+  const candidates = rollback ? [rollback] : alerting.length > 0 ? alerting : fresh.length > 0 ? fresh : judged;
+  const deciding = candidates.reduce((worst, j) =>
+    SEVERITY[j.decision.verdict] > SEVERITY[worst.decision.verdict] ? j : worst,
+  );
+  const decision = deciding.decision;
+  const next: NextAction = rollback
+    ? 'roll-back'
+    : judged.some((j) => j.decision.next === 'bake')
+      ? 'bake'
+      : decision.next;
+  const verdict = decision.verdict;
+  const settled = judged.every((j) => j.settled);
+  const settleSeconds = Math.max(...judged.filter((j) => !j.settled).map((j) => j.settleSeconds), 0);
+  // The deciding source's reasons first, then the others'.
+  const reasons = [deciding, ...judged.filter((j) => j !== deciding)].flatMap((j) => j.reasons);
+  let warnings = [...traffic.warnings];
+  if (judged.some((j) => j.decision.promotedWithoutData) && (next === 'shift' || next === 'finalize')) {
     warnings = withWarning(
       warnings,
       `step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
@@ -180,18 +297,37 @@ export async function checkHealth(
   if (fastForward) reasons.push(fastForward.summary);
   const nextStepIndex = decision.skipToLastStep ? traffic.stepCount - 1 : traffic.stepIndex + 1;
   if (pause.held || pause.expired) reasons.push(pause.reason);
+  const blueEvidence = (j: (typeof judged)[number]) =>
+    blueVersion && j.blue
+      ? { blue: { version: blueVersion, sample: withRate(j.blue.sample), step: withRate(j.blue.step) } }
+      : {};
+  const windowOf = (j: (typeof judged)[number]) => ({
+    start: j.windowStart.toISOString(),
+    end: j.windowEnd.toISOString(),
+  });
+  const sources: SourceCheck[] = judged.map((j) => ({
+    source: j.plan.source,
+    periodSeconds: j.plan.periodSeconds,
+    metricDelaySeconds: j.plan.metricDelaySeconds,
+    window: windowOf(j),
+    verdict: j.decision.verdict,
+    next: j.decision.next,
+    sample: withRate(sampleAt(j.green)),
+    step: withRate(sampleAt(j.greenStep)),
+    ...blueEvidence(j),
+  }));
 
   const check: HealthCheck = {
     at: now.toISOString(),
     verdict,
     reasons,
-    window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
-    sample: withRate(sample),
-    step: withRate(stepSample),
+    source: deciding.plan.source,
+    window: windowOf(deciding),
+    sample: withRate(sampleAt(deciding.green)),
+    step: withRate(sampleAt(deciding.greenStep)),
     judge: judge.mode,
-    ...(blueTarget
-      ? { blue: { version: blueTarget.version, sample: withRate(blueSample), step: withRate(blueStepSample) } }
-      : {}),
+    ...blueEvidence(deciding),
+    ...(multiple ? { sources } : {}),
     ...(decision.comparison ? { comparison: { ...decision.comparison, confidence: judge.confidence } } : {}),
     thresholds: {
       maxErrorRatePercent: release.health.maxErrorRatePercent,
@@ -204,7 +340,7 @@ export async function checkHealth(
   };
 
   if (decision.alert) {
-    warnings = withWarning(warnings, `check at ${check.at} was ${verdict}: ${reasons.join('; ')}`);
+    warnings = withWarning(warnings, `check at ${check.at} was ${verdict}: ${deciding.reasons.join('; ')}`);
   }
   // Alert on the turn to unhealthy, not on every check that still sees the same errors.
   if (decision.alert && traffic.lastCheck?.verdict !== verdict) {
@@ -241,7 +377,12 @@ export async function checkHealth(
     bakedSeconds,
     waitSeconds: next === 'bake' ? wait : 0,
     lastCheckAt: now.toISOString(),
-    judgedUntil: windowEnd.toISOString(),
+    ...Object.fromEntries(
+      judged.map((j) => [
+        j.plan.source === 'lambda' ? 'judgedUntil' : 'highResolutionJudgedUntil',
+        j.windowEnd.toISOString(),
+      ]),
+    ),
     ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
     checks: traffic.checks + 1,
     next,

@@ -47,12 +47,26 @@ export interface FunctionVersions {
   invoke(functionName: string, qualifier: string, payload: unknown, timeoutMs: number): Promise<InvokeResult>;
 }
 
+/**
+ * Where a window's numbers come from. `lambda`: Lambda's own 1-minute per-version metrics (FunctionName + Resource +
+ * ExecutedVersion) plus the application's 5xx count. `high-resolution`: the application's own `Requests`, `Errors`
+ * and `Latency` by `FunctionVersion`, stored at 1-second resolution and read in short periods.
+ */
+export type MetricSource = 'lambda' | 'high-resolution';
+
+/** Periods CloudWatch allows below a minute for high-resolution metrics (MetricStat.Period). */
+export const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 20, 30] as const;
+
 export interface MetricWindow {
   readonly functionName: string;
   readonly alias: string;
   readonly version: string;
   readonly start: Date;
   readonly end: Date;
+  /** @default 'lambda' */
+  readonly source?: MetricSource;
+  /** The period of a high-resolution read, one of HIGH_RESOLUTION_PERIODS. @default 10 */
+  readonly periodSeconds?: number;
 }
 
 export interface VersionMetricsSample {
@@ -67,9 +81,34 @@ export interface VersionMetricsSample {
   readonly p99DurationMs: number | null;
 }
 
+/** A window no metrics backend can read: an unknown source, or a period CloudWatch does not allow for it. */
+export class InvalidMetricWindow extends Error {
+  override readonly name = 'InvalidMetricWindow';
+}
+
+/** The period a window is read in: 60 s for Lambda's 1-minute metrics, the window's own for high resolution. */
+export function metricPeriodSeconds(window: Pick<MetricWindow, 'source' | 'periodSeconds'>): number {
+  const source = window.source ?? 'lambda';
+  if (source === 'lambda') return 60;
+  if (source !== 'high-resolution') throw new InvalidMetricWindow(`unknown metric source "${String(source)}"`);
+  const period = window.periodSeconds ?? 10;
+  if (!(HIGH_RESOLUTION_PERIODS as readonly number[]).includes(period)) {
+    throw new InvalidMetricWindow(
+      `a high-resolution period must be one of ${HIGH_RESOLUTION_PERIODS.join(', ')} seconds, not ${period}`,
+    );
+  }
+  return period;
+}
+
 /** CloudWatch per-version metrics (Lambda's FunctionName + Resource + ExecutedVersion, the app's FunctionVersion). */
 export interface VersionMetrics {
   sample(window: MetricWindow): Promise<VersionMetricsSample>;
+  /**
+   * Every window's sample, in the windows' order, read in as few requests as the backend allows (CloudWatch: one
+   * GetMetricData call per 500 distinct metrics). Check health reads all its windows this way; a fleet reads every
+   * member's.
+   */
+  sampleAll(windows: readonly MetricWindow[]): Promise<VersionMetricsSample[]>;
 }
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';

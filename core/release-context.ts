@@ -20,6 +20,14 @@ export const ReleaseContextSchema = z.object({
   checkIntervalSeconds: z.number().int().positive(),
   /** How long CloudWatch data may take to be complete: a minute is judged only this long after it ended. */
   metricDelaySeconds: z.number().int().nonnegative(),
+  /**
+   * The high-resolution source (config `bake.highResolution`), judged first; Lambda's 1-minute metrics (the delay
+   * above) are the second source. Absent (a release validated before it existed, or an environment without it): the
+   * 1-minute source alone, as before.
+   */
+  highResolution: z
+    .object({ periodSeconds: z.number().int().positive(), metricDelaySeconds: z.number().int().nonnegative() })
+    .optional(),
   health: z.object({
     maxErrorRatePercent: z.number(),
     minInvocations: z.number(),

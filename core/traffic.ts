@@ -16,8 +16,31 @@ const SampleSchema = z.object({
   errorRatePercent: z.number().nullable(),
 });
 
+const WindowSchema = z.object({ start: z.string(), end: z.string() });
+
+/** One metric source's own judgement within a check (core/check-health.ts reads each source it is configured with). */
+const SourceCheckSchema = z.object({
+  source: z.enum(['high-resolution', 'lambda']),
+  periodSeconds: z.number(),
+  metricDelaySeconds: z.number(),
+  window: WindowSchema,
+  verdict: HealthVerdictSchema,
+  next: NextActionSchema,
+  sample: SampleSchema,
+  step: SampleSchema,
+  blue: z.object({ version: z.string(), sample: SampleSchema, step: SampleSchema }).optional(),
+});
+export type SourceCheck = z.infer<typeof SourceCheckSchema>;
+
 export const HealthCheckSchema = z.object({
   at: z.string(),
+  /**
+   * The metric source whose verdict, window and numbers this check reports: the application's high-resolution
+   * metrics or Lambda's 1-minute ones. Absent on checks recorded before sources were named (Lambda's).
+   */
+  source: z.enum(['high-resolution', 'lambda']).optional(),
+  /** Every source's own verdict, window and numbers, when the release reads more than one. */
+  sources: z.array(SourceCheckSchema).optional(),
   verdict: HealthVerdictSchema,
   reasons: z.array(z.string()),
   window: z.object({ start: z.string(), end: z.string() }),
@@ -63,6 +86,8 @@ export const TrafficStateSchema = z.object({
   lastCheckAt: z.string(),
   /** The end of the data already judged: the next check's window starts here (the step's start before any). */
   judgedUntil: z.string().optional(),
+  /** The same for the high-resolution source, which completes its data sooner (absent: none read yet). */
+  highResolutionJudgedUntil: z.string().optional(),
   /** When the bake's time was up: the step ends once the data up to here is complete. */
   bakeEndedAt: z.string().optional(),
   checks: z.number().int().nonnegative(),

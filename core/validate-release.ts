@@ -272,6 +272,7 @@ export async function validateRelease(
     plan,
     checkIntervalSeconds: env.bake.checkIntervalSeconds,
     metricDelaySeconds: env.bake.metricDelaySeconds,
+    ...(env.bake.highResolution ? { highResolution: { ...env.bake.highResolution } } : {}),
     health: { ...env.health, alarms: [...env.health.alarms] },
     onUnhealthy: env.onUnhealthy,
     onInsufficientData: env.onInsufficientData,

@@ -33,7 +33,7 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     ensureAlias: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:CreateAlias'],
     invoke: ['lambda:InvokeFunction'],
   },
-  metrics: { sample: ['cloudwatch:GetMetricData'] },
+  metrics: { sample: ['cloudwatch:GetMetricData'], sampleAll: ['cloudwatch:GetMetricData'] },
   alarms: { describe: ['cloudwatch:DescribeAlarms'] },
   store: {
     acquireLock: ['dynamodb:PutItem', 'dynamodb:GetItem'],
@@ -156,7 +156,8 @@ export function grantStatements(stack: Stack, grants: PortGrants, resources: Gra
   };
   const { table, topic, topicKey, repository } = resources;
   add('ApplicationFunctions', actions.functions, applicationFunctionArns(stack, envs));
-  // GetMetricData has no resource-level permissions.
+  // GetMetricData has no resource type in the service authorization reference ("Actions, resources, and condition
+  // keys for Amazon CloudWatch": its Resource types column is empty, so the policy must name "*").
   add('ReadVersionMetrics', actions.metrics, ['*']);
   add(
     'ReadWatchedAlarms',

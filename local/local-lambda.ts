@@ -137,6 +137,7 @@ export class LocalLambda {
       durationMs: result.durationMs ?? performance.now() - started,
       error: result.functionError !== undefined || (typeof status === 'number' && status >= 500),
       throttled: false,
+      functionError: result.functionError !== undefined,
     });
     const { durationMs: _duration, ...invokeResult } = result;
     return invokeResult;

@@ -83,9 +83,16 @@ function bakeLine(traffic: TrafficState): string | undefined {
   const filled = traffic.bakeSeconds > 0 ? Math.round((done / traffic.bakeSeconds) * width) : width;
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const rate = check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`;
-  const window = `window ${check.window.start.slice(11, 16)}–${check.window.end.slice(11, 16)}`;
-  const settling = traffic.next === 'bake' && traffic.bakeEndedAt ? ", waiting for the last minutes' data" : '';
-  return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${window}: ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}${settling}`;
+  const source = check.sources?.find((s) => s.source === check.source);
+  // Which metrics the verdict used: the application's high-resolution periods or Lambda's 1-minute data.
+  const from = source
+    ? source.source === 'high-resolution'
+      ? ` (high-resolution ${source.periodSeconds} s)`
+      : ' (1-minute Lambda)'
+    : '';
+  const window = `window ${check.window.start.slice(11, 19)}–${check.window.end.slice(11, 19)}${from}`;
+  const settling = traffic.next === 'bake' && traffic.bakeEndedAt ? ", waiting for the last periods' data" : '';
+  return `${bar} ${Number((done / 60).toFixed(2))}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${window}: ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}${settling}`;
 }
 
 function describeExit(event: ExecutionEvent): string | undefined {

@@ -52,6 +52,8 @@ export interface LocalRuntimeOptions {
 
 /** The local CloudWatch's publication delay: within the configured metric delay, as it must be on AWS too. */
 export const LOCAL_METRIC_PUBLISH_DELAY_SECONDS = 90;
+/** The same for the application's high-resolution metrics: after each 10-second period, within prod's 15 s. */
+export const LOCAL_HIGH_RESOLUTION_PUBLISH_DELAY_SECONDS = 10;
 
 export interface StartedRelease {
   readonly releaseId: string;

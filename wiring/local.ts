@@ -23,6 +23,7 @@ import { LOCAL_REGISTRY_HOST, LocalRegistry } from '../local/local-registry.ts';
 import { localTaskHandlers } from '../local/local-task-handlers.ts';
 import type { ReleaseStageRequest } from '../local/release-stage.ts';
 import {
+  LOCAL_HIGH_RESOLUTION_PUBLISH_DELAY_SECONDS,
   LOCAL_METRIC_PUBLISH_DELAY_SECONDS,
   LocalRuntime,
   type LocalRuntimeOptions,
@@ -105,6 +106,7 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
   const metrics = new MemoryVersionMetrics({
     clock,
     publishDelaySeconds: options.metricPublishDelaySeconds ?? LOCAL_METRIC_PUBLISH_DELAY_SECONDS,
+    highResolutionPublishDelaySeconds: LOCAL_HIGH_RESOLUTION_PUBLISH_DELAY_SECONDS,
   });
   const alarms = new MemoryAlarms();
   const imageIndex = new MemoryImageRegistry();

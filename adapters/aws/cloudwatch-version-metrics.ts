@@ -1,5 +1,15 @@
-import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { MetricWindow, VersionMetrics, VersionMetricsSample } from '../../core/ports.ts';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricStat,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  type MetricWindow,
+  metricPeriodSeconds,
+  type VersionMetrics,
+  type VersionMetricsSample,
+} from '../../core/ports.ts';
 
 let defaultClient: CloudWatchClient | undefined;
 function cloudWatchClient(): CloudWatchClient {
@@ -28,77 +38,111 @@ export interface CloudWatchVersionMetricsOptions {
   readonly application?: ApplicationMetricsSource;
 }
 
+/**
+ * "A single GetMetricData call can include as many as 500 MetricDataQuery structures", with "a total of as many as
+ * 100,800 data points" per page; more pages come through NextToken
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+ */
+export const MAX_QUERIES_PER_CALL = 500;
+
 const MINUTE_MS = 60_000;
 
-/** Lambda's own per-version metrics (namespace AWS/Lambda). */
-const LAMBDA_QUERIES = [
-  { id: 'invocations', metric: 'Invocations', stat: 'Sum' },
-  { id: 'functionErrors', metric: 'Errors', stat: 'Sum' },
-  { id: 'throttles', metric: 'Throttles', stat: 'Sum' },
-  { id: 'p99duration', metric: 'Duration', stat: 'p99' },
-] as const;
+/** What a sample is made of; each is one CloudWatch metric statistic per window. */
+type Field = 'invocations' | 'functionErrors' | 'throttles' | 'p99' | 'applicationErrors';
 
-/** The application's count of responses >= 500, which Lambda's `Errors` (function errors only) never sees. */
-const APPLICATION_ERRORS = 'applicationErrors';
-
-type QueryId = (typeof LAMBDA_QUERIES)[number]['id'] | typeof APPLICATION_ERRORS;
-
-/**
- * The time range and period for a window: the start aligned down to its minute (data points are stamped at the
- * start of their minute), the end up to the next one, and one period spanning it all so a sample is one data point.
- */
-export function metricRange(window: Pick<MetricWindow, 'start' | 'end'>): { start: Date; end: Date; period: number } {
-  const start = Math.floor(window.start.getTime() / MINUTE_MS) * MINUTE_MS;
-  const end = Math.max(start + MINUTE_MS, Math.ceil(window.end.getTime() / MINUTE_MS) * MINUTE_MS);
-  return { start: new Date(start), end: new Date(end), period: (end - start) / 1000 };
+interface FieldStat {
+  readonly field: Field;
+  readonly stat: MetricStat;
 }
 
+/** Lambda's own per-version metrics (namespace AWS/Lambda). */
+const LAMBDA_STATS = [
+  { field: 'invocations', metric: 'Invocations', stat: 'Sum' },
+  { field: 'functionErrors', metric: 'Errors', stat: 'Sum' },
+  { field: 'throttles', metric: 'Throttles', stat: 'Sum' },
+  { field: 'p99', metric: 'Duration', stat: 'p99' },
+] as const;
+
+/** The application's high-resolution metrics (app/observability.ts). */
+const HIGH_RESOLUTION_STATS = [
+  { field: 'invocations', metric: 'Requests', stat: 'Sum' },
+  { field: 'applicationErrors', metric: 'Errors', stat: 'Sum' },
+  { field: 'p99', metric: 'Latency', stat: 'p99' },
+] as const;
+
 /**
- * The GetMetricData queries for one version behind one alias (DESIGN decision 7), plus the application's 5xx count
- * for that version (dimensions `service` + `FunctionVersion`, as Powertools publishes them).
+ * The metric statistics one window needs. Lambda's source (DESIGN decision 7): the version behind the alias, plus
+ * the application's 5xx count for that version (dimensions `service` + `FunctionVersion`, as Powertools publishes
+ * them), which Lambda's `Errors` (function errors only) never sees. The high-resolution source: the application's
+ * `Requests`, `Errors` and `Latency` for the version, in the window's short period. A request that crashes the
+ * function publishes no application metric, so only Lambda's source sees it: it stays as the second source.
  */
-export function versionMetricQueries(
+export function windowStats(
   window: MetricWindow,
-  period: number,
   application: ApplicationMetricsSource = APPLICATION_METRICS,
-): MetricDataQuery[] {
-  const dimensions = [
+): FieldStat[] {
+  const period = metricPeriodSeconds(window);
+  const applicationDimensions = [
+    { Name: 'service', Value: application.service ?? window.functionName },
+    { Name: 'FunctionVersion', Value: window.version },
+  ];
+  const applicationStat = (metric: string, stat: string): MetricStat => ({
+    Metric: { Namespace: application.namespace, MetricName: metric, Dimensions: applicationDimensions },
+    Period: period,
+    Stat: stat,
+  });
+  if (window.source === 'high-resolution') {
+    return HIGH_RESOLUTION_STATS.map((s) => ({ field: s.field, stat: applicationStat(s.metric, s.stat) }));
+  }
+  const lambdaDimensions = [
     { Name: 'FunctionName', Value: window.functionName },
     { Name: 'Resource', Value: `${window.functionName}:${window.alias}` },
     { Name: 'ExecutedVersion', Value: window.version },
   ];
-  const lambda: MetricDataQuery[] = LAMBDA_QUERIES.map((q) => ({
-    Id: q.id,
-    MetricStat: {
-      Metric: { Namespace: 'AWS/Lambda', MetricName: q.metric, Dimensions: dimensions },
-      Period: period,
-      Stat: q.stat,
-    },
-    ReturnData: true,
-  }));
-  const applicationErrors: MetricDataQuery = {
-    Id: APPLICATION_ERRORS,
-    MetricStat: {
-      Metric: {
-        Namespace: application.namespace,
-        MetricName: 'Errors',
-        Dimensions: [
-          { Name: 'service', Value: application.service ?? window.functionName },
-          { Name: 'FunctionVersion', Value: window.version },
-        ],
+  return [
+    ...LAMBDA_STATS.map((s) => ({
+      field: s.field,
+      stat: {
+        Metric: { Namespace: 'AWS/Lambda', MetricName: s.metric, Dimensions: lambdaDimensions },
+        Period: period,
+        Stat: s.stat,
       },
-      Period: period,
-      Stat: 'Sum',
-    },
-    ReturnData: true,
-  };
-  return [...lambda, applicationErrors];
+    })),
+    { field: 'applicationErrors', stat: applicationStat('Errors', 'Sum') },
+  ];
 }
 
 /**
- * Per-version metrics from CloudWatch `GetMetricData`: Lambda's invocations, throttles and duration, and as errors
- * its function errors plus the 5xx responses the application reports. A handler that answers 500 without throwing
- * is no Lambda error, and an invocation that crashes publishes no application metric, so the two never overlap.
+ * The data points a window covers: CloudWatch stamps a data point at the start of its period, so the start is aligned
+ * down to the period, the end up to the next one, and a window covers at least one period.
+ */
+export function periodRange(window: MetricWindow): { start: number; end: number; period: number } {
+  const period = metricPeriodSeconds(window);
+  const ms = period * 1000;
+  const start = Math.floor(window.start.getTime() / ms) * ms;
+  const end = Math.max(start + ms, Math.ceil(window.end.getTime() / ms) * ms);
+  return { start, end, period };
+}
+
+interface Series {
+  readonly id: string;
+  readonly stat: MetricStat;
+  start: number;
+  end: number;
+}
+
+type Points = Map<number, number>;
+
+/**
+ * Per-version metrics from CloudWatch `GetMetricData`: invocations, errors (function errors plus the 5xx responses
+ * the application reports), throttles and p99 latency, from Lambda's 1-minute metrics or the application's
+ * high-resolution ones. A handler that answers 500 without throwing is no Lambda error, and an invocation that
+ * crashes publishes no application metric, so the two never overlap.
+ *
+ * `sampleAll` reads each distinct metric statistic once (a window and its whole step read the same series, split by
+ * timestamp), packs up to 500 of them into one call, and sums each window's periods. A percentile cannot be combined
+ * exactly across periods: a window of several periods reads the invocation-weighted mean of their p99s (a window of
+ * one period, as a 10-second check's is, reads its p99 exactly).
  */
 export class CloudWatchVersionMetrics implements VersionMetrics {
   private readonly client: CloudWatchClient;
@@ -110,35 +154,103 @@ export class CloudWatchVersionMetrics implements VersionMetrics {
   }
 
   async sample(window: MetricWindow): Promise<VersionMetricsSample> {
-    const range = metricRange(window);
-    const queries = versionMetricQueries(window, range.period, this.application);
-    const values = new Map<QueryId, number[]>(queries.map((q) => [q.Id as QueryId, []]));
+    const [sample] = await this.sampleAll([window]);
+    if (!sample) throw new Error('GetMetricData returned no sample for the window');
+    return sample;
+  }
+
+  async sampleAll(windows: readonly MetricWindow[]): Promise<VersionMetricsSample[]> {
+    const series = new Map<string, Series>();
+    const plans = windows.map((window) => {
+      const range = periodRange(window);
+      const fields = windowStats(window, this.application).map(({ field, stat }) => {
+        const key = JSON.stringify(stat);
+        let entry = series.get(key);
+        if (!entry) {
+          entry = { id: `m${series.size}`, stat, start: range.start, end: range.end };
+          series.set(key, entry);
+        }
+        entry.start = Math.min(entry.start, range.start);
+        entry.end = Math.max(entry.end, range.end);
+        return { field, id: entry.id };
+      });
+      return { range, fields };
+    });
+    // Over 500, series that start together share a call, so each call's time range stays tight.
+    const all = [...series.values()];
+    const ordered = all.length > MAX_QUERIES_PER_CALL ? all.sort((a, b) => a.start - b.start) : all;
+    const calls: Series[][] = [];
+    for (let i = 0; i < ordered.length; i += MAX_QUERIES_PER_CALL) {
+      calls.push(ordered.slice(i, i + MAX_QUERIES_PER_CALL));
+    }
+    const points = new Map<string, Points>();
+    for (const batch of calls) await this.read(batch, points);
+
+    return plans.map(({ range, fields }) => {
+      const of = (field: Field): [number, number][] => {
+        const id = fields.find((f) => f.field === field)?.id;
+        const byTime = id ? points.get(id) : undefined;
+        return [...(byTime ?? new Map<number, number>())].filter(([t]) => t >= range.start && t < range.end);
+      };
+      const sum = (field: Field) => of(field).reduce((total, [, v]) => total + v, 0);
+      const invocations = new Map(of('invocations'));
+      const p99s = of('p99');
+      let weighted = 0;
+      let weight = 0;
+      for (const [t, p99] of p99s) {
+        const w = invocations.get(t) ?? 0;
+        weighted += p99 * w;
+        weight += w;
+      }
+      const p99DurationMs =
+        p99s.length === 0
+          ? null
+          : weight > 0
+            ? weighted / weight
+            : p99s.reduce((total, [, v]) => total + v, 0) / p99s.length;
+      return {
+        invocations: sum('invocations'),
+        errors: sum('functionErrors') + sum('applicationErrors'),
+        throttles: sum('throttles'),
+        p99DurationMs,
+      };
+    });
+  }
+
+  /** One GetMetricData request (all its pages) for up to 500 series over the span they cover. */
+  private async read(batch: readonly Series[], points: Map<string, Points>): Promise<void> {
+    // CloudWatch rounds a start time under 15 days old down to the minute (GetMetricData StartTime), so the call
+    // starts on a minute: every period of 1 to 60 seconds then starts where the windows' periods do.
+    const start = Math.floor(Math.min(...batch.map((s) => s.start)) / MINUTE_MS) * MINUTE_MS;
+    const end = Math.max(...batch.map((s) => s.end));
+    const queries: MetricDataQuery[] = batch.map((s) => ({ Id: s.id, MetricStat: s.stat, ReturnData: true }));
     let nextToken: string | undefined;
     do {
       const page = await this.client.send(
         new GetMetricDataCommand({
           MetricDataQueries: queries,
-          StartTime: range.start,
-          EndTime: range.end,
+          StartTime: new Date(start),
+          EndTime: new Date(end),
           ScanBy: 'TimestampAscending',
           NextToken: nextToken,
         }),
       );
       for (const result of page.MetricDataResults ?? []) {
-        const bucket = values.get(result.Id as QueryId);
-        if (bucket) bucket.push(...(result.Values ?? []));
+        if (!result.Id) continue;
+        let byTime = points.get(result.Id);
+        if (!byTime) {
+          byTime = new Map();
+          points.set(result.Id, byTime);
+        }
+        const values = result.Values ?? [];
+        const timestamps = result.Timestamps ?? [];
+        values.forEach((value, i) => {
+          const at = timestamps[i];
+          // A data point without its timestamp cannot be placed in a window; CloudWatch always sends both.
+          if (at) byTime.set(new Date(at).getTime(), value);
+        });
       }
       nextToken = page.NextToken;
     } while (nextToken);
-
-    const sum = (id: QueryId) => (values.get(id) ?? []).reduce((total, v) => total + v, 0);
-    const durations = values.get('p99duration') ?? [];
-    return {
-      invocations: sum('invocations'),
-      errors: sum('functionErrors') + sum(APPLICATION_ERRORS),
-      throttles: sum('throttles'),
-      // Percentiles of several periods cannot be combined exactly; the worst one is the safe reading.
-      p99DurationMs: durations.length > 0 ? Math.max(...durations) : null,
-    };
   }
 }

@@ -1,4 +1,10 @@
-import type { Clock, MetricWindow, VersionMetrics, VersionMetricsSample } from '../../core/ports.ts';
+import {
+  type Clock,
+  type MetricWindow,
+  metricPeriodSeconds,
+  type VersionMetrics,
+  type VersionMetricsSample,
+} from '../../core/ports.ts';
 
 export interface InvocationPoint {
   readonly functionName: string;
@@ -9,6 +15,11 @@ export interface InvocationPoint {
   readonly durationMs: number;
   readonly error: boolean;
   readonly throttled: boolean;
+  /**
+   * The function itself failed (threw, timed out): the application published no metric for the request, so only
+   * Lambda's source counts it. @default false
+   */
+  readonly functionError?: boolean;
 }
 
 export interface MemoryVersionMetricsOptions {
@@ -19,11 +30,18 @@ export interface MemoryVersionMetricsOptions {
    * 1-minute intervals, some time after the invocation they are stamped with. @default 0
    */
   readonly publishDelaySeconds?: number;
+  /**
+   * Seconds after its period ends that a high-resolution data point (the application's EMF metrics) becomes
+   * visible. @default 0
+   */
+  readonly highResolutionPublishDelaySeconds?: number;
 }
 
-const MINUTE_MS = 60_000;
-
-/** Lambda's per-version metrics: one data point per invocation, read back in CloudWatch's 1-minute buckets. */
+/**
+ * Per-version metrics: one data point per invocation, read back in CloudWatch's buckets, 1-minute ones for Lambda's
+ * source and the window's own period (10 s by default) for the application's high-resolution source, each published
+ * after its own delay.
+ */
 export class MemoryVersionMetrics implements VersionMetrics {
   private readonly points: InvocationPoint[] = [];
 
@@ -37,18 +55,27 @@ export class MemoryVersionMetrics implements VersionMetrics {
     return this.points;
   }
 
+  async sampleAll(windows: readonly MetricWindow[]): Promise<VersionMetricsSample[]> {
+    return Promise.all(windows.map((window) => this.sample(window)));
+  }
+
   async sample(window: MetricWindow): Promise<VersionMetricsSample> {
-    // CloudWatch timestamps a data point at the start of its minute, and GetMetricData returns whole periods.
-    const start = Math.floor(window.start.getTime() / MINUTE_MS) * MINUTE_MS;
+    // CloudWatch timestamps a data point at the start of its period, and GetMetricData returns whole periods.
+    const highResolution = window.source === 'high-resolution';
+    const periodMs = metricPeriodSeconds(window) * 1000;
+    const start = Math.floor(window.start.getTime() / periodMs) * periodMs;
     const end = window.end.getTime();
     const now = this.options.clock?.now().getTime();
-    const delayMs = (this.options.publishDelaySeconds ?? 0) * 1000;
+    const delayMs =
+      ((highResolution ? this.options.highResolutionPublishDelaySeconds : this.options.publishDelaySeconds) ?? 0) *
+      1000;
     const published = (p: InvocationPoint) =>
-      now === undefined || (Math.floor(p.at.getTime() / MINUTE_MS) + 1) * MINUTE_MS + delayMs <= now;
+      now === undefined || (Math.floor(p.at.getTime() / periodMs) + 1) * periodMs + delayMs <= now;
     const matching = this.points.filter(
       (p) =>
         p.functionName === window.functionName &&
-        p.resource === window.alias &&
+        // The application's metrics carry the version, not the alias it was called through.
+        (highResolution ? !p.functionError && !p.throttled : p.resource === window.alias) &&
         p.version === window.version &&
         p.at.getTime() >= start &&
         p.at.getTime() < end &&

@@ -305,6 +305,14 @@ describe('the commands the AWS adapters send', () => {
           });
         },
       ],
+      sampleAll: [
+        async () => {
+          cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+          return new CloudWatchVersionMetrics({ client: new CloudWatchClient({ region: 'us-east-1' }) }).sampleAll([
+            { functionName: fn, alias: 'live', version: '2', start: now, end: now, source: 'high-resolution' },
+          ]);
+        },
+      ],
     },
     alarms: {
       describe: [

@@ -20,3 +20,16 @@ export function environmentsWith(name: EnvironmentName, patch: EnvPatch): Enviro
   } as EnvironmentConfig;
   return parseEnvironments(base);
 }
+
+/** A bake on the 1-minute path alone: checks every 60 s on Lambda's 1-minute metrics, no high-resolution source. */
+export const ONE_MINUTE_BAKE = { checkIntervalSeconds: 60, highResolution: undefined } as const;
+
+/**
+ * The real config with every environment on the 1-minute path: what a release validated before the high-resolution
+ * source existed runs on, and what an environment without `bake.highResolution` runs on today.
+ */
+export function oneMinuteEnvironments(): Environments {
+  const base = structuredClone(environments);
+  for (const env of Object.values(base)) env.bake = { ...env.bake, ...ONE_MINUTE_BAKE };
+  return parseEnvironments(base);
+}

@@ -8,7 +8,6 @@ import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
-import { environments as realEnvironments } from '../../config/environments.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
 import type { FrontDoor, InvokeResult, SmokeSigners } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
@@ -20,6 +19,7 @@ import type { ReleaseStageRequest } from '../../local/release-stage.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 import { type LocalReleaseWorld, localReleaseWorld } from '../../wiring/local.ts';
+import { oneMinuteEnvironments } from '../support/environments.ts';
 
 export const DIGEST_BLUE = `sha256:${'b'.repeat(64)}`;
 export const DIGEST_GREEN = `sha256:${'9'.repeat(64)}`;
@@ -45,6 +45,8 @@ export interface TrafficSample {
   readonly invocations: number;
   readonly errors: number;
   readonly durationMs?: number;
+  /** The errors crash the function (Lambda function errors): the application publishes no metric for them. */
+  readonly crashes?: boolean;
 }
 
 export interface WorldOptions {
@@ -91,7 +93,8 @@ export class ReleaseWorld {
   private checks = 0;
 
   constructor(private readonly options: WorldOptions = {}) {
-    this.environments = options.environments ?? realEnvironments;
+    // Most workflow tests pin the 1-minute path's cadence; test/workflow/high-resolution.test.ts runs the real config.
+    this.environments = options.environments ?? oneMinuteEnvironments();
     this.env = options.environment ?? 'prod';
     this.metrics = new MemoryVersionMetrics({
       clock: this.clock,
@@ -202,6 +205,7 @@ export class ReleaseWorld {
         durationMs: sample.durationMs ?? 40,
         error: i < sample.errors,
         throttled: false,
+        ...(sample.crashes && i < sample.errors ? { functionError: true } : {}),
       });
     }
     this.clock.advance(seconds);

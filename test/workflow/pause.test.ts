@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pauseRelease, resumeRelease } from '../../core/pause.ts';
 import { STATES } from '../../state-machine/state-names.ts';
-import { environmentsWith } from '../support/environments.ts';
+import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
 import { ReleaseWorld } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -96,7 +96,9 @@ describe('pausing a bake on the synthesized state machine', () => {
   });
 
   it('rolls back a pause nobody resumed once it outlasts maxPauseMinutes, saying why', async () => {
-    const world = await new ReleaseWorld({ environments: environmentsWith('prod', { maxPauseMinutes: 5 }) }).seed();
+    const world = await new ReleaseWorld({
+      environments: environmentsWith('prod', { maxPauseMinutes: 5, bake: ONE_MINUTE_BAKE }),
+    }).seed();
     const { result } = await pausedRun(world, 1);
 
     expect(result.status).toBe('FAILED');

@@ -5,7 +5,7 @@ import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.t
 import { requestFastForward } from '../../core/fast-forward.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import { STATES } from '../../state-machine/state-names.ts';
-import { environmentsWith } from '../support/environments.ts';
+import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
 import { DIGEST_BLUE, DIGEST_GREEN, failFirst, REGISTRY_HOST, ReleaseWorld, throttled } from './harness.ts';
 
 const ecrSample = JSON.parse(readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'));
@@ -178,7 +178,10 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('promotes a quiet release only with a recorded warning where the environment allows it', async () => {
-    const environments = environmentsWith('prod', { onInsufficientData: 'promote-with-warning' });
+    const environments = environmentsWith('prod', {
+      onInsufficientData: 'promote-with-warning',
+      bake: ONE_MINUTE_BAKE,
+    });
     const world = await new ReleaseWorld({ environments, traffic: () => ({ invocations: 1, errors: 0 }) }).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
     expect(result.status).toBe('SUCCEEDED');
@@ -192,7 +195,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('alerts instead of rolling back where auto-rollback is off', async () => {
-    const environments = environmentsWith('prod', { onUnhealthy: 'alert' });
+    const environments = environmentsWith('prod', { onUnhealthy: 'alert', bake: ONE_MINUTE_BAKE });
     const world = await new ReleaseWorld({
       environments,
       traffic: (check) => ({ invocations: 100, errors: check === 2 ? 8 : 0 }),
@@ -233,7 +236,7 @@ describe('release workflow on the synthesized state machine', () => {
       ['Deploy green', 'functions', 'publishVersion'],
       ['Verify green', 'functions', 'invoke'],
       ['Shift traffic', 'functions', 'updateAlias'],
-      ['Check health', 'metrics', 'sample'],
+      ['Check health', 'metrics', 'sampleAll'],
       ['Finalize', 'functions', 'ensureAlias'],
     ] as const;
     it.each(cases)('%s: %s.%s throttled once', async (_state, port, method) => {
@@ -296,7 +299,7 @@ describe('release workflow on the synthesized state machine', () => {
 
   it('a permanent failure after traffic moved ends Rolled back', async () => {
     const world = await new ReleaseWorld().seed();
-    const metrics = failFirst(world.deps.metrics, 'sample', () => new Error('AccessDenied: not authorized'), 1000);
+    const metrics = failFirst(world.deps.metrics, 'sampleAll', () => new Error('AccessDenied: not authorized'), 1000);
     const result = await world.run(world.apiRequest(), { handlers: world.handlers({ ...world.deps, metrics }) });
     expect(result.error).toBe('ReleaseRolledBack');
     expect(result.cause).toContain('AccessDenied');

@@ -43,3 +43,63 @@ describe('the local CloudWatch metrics', () => {
     expect((await metrics.sample(window)).invocations).toBe(0);
   });
 });
+
+describe('the local CloudWatch per resolution', () => {
+  const point = (at: string, extra: { resource?: string; functionError?: boolean; error?: boolean } = {}) => ({
+    functionName: 'fn',
+    resource: extra.resource ?? 'live',
+    version: '2',
+    at: new Date(at),
+    durationMs: 30,
+    error: extra.error ?? false,
+    throttled: false,
+    ...(extra.functionError !== undefined ? { functionError: extra.functionError } : {}),
+  });
+  const highResolution = {
+    ...window,
+    start: new Date('2026-11-26T10:00:10.000Z'),
+    end: new Date('2026-11-26T10:00:30.000Z'),
+    source: 'high-resolution' as const,
+    periodSeconds: 10,
+  };
+
+  it('publishes a high-resolution point once its 10-second period has ended and its own delay has passed', async () => {
+    const clock = new ManualClock('2026-11-26T10:00:00.000Z');
+    const metrics = new MemoryVersionMetrics({ clock, publishDelaySeconds: 90, highResolutionPublishDelaySeconds: 10 });
+    metrics.record(point('2026-11-26T10:00:12.000Z', { error: true }));
+    clock.advance(29); // 10:00:29: the period ended at 10:00:20, published at 10:00:30
+    expect(await metrics.sample(highResolution)).toMatchObject({ invocations: 0 });
+    clock.advance(1);
+    expect(await metrics.sample(highResolution)).toMatchObject({ invocations: 1, errors: 1 });
+    // Lambda's 1-minute source still has nothing: its minute publishes at 10:02:30.
+    expect(await metrics.sample({ ...window, end: new Date('2026-11-26T10:01:00.000Z') })).toMatchObject({
+      invocations: 0,
+    });
+  });
+
+  it("reads the application's metrics by version whatever the alias, and without the requests that crashed", async () => {
+    const metrics = new MemoryVersionMetrics();
+    metrics.record(point('2026-11-26T10:00:12.000Z'));
+    metrics.record(point('2026-11-26T10:00:13.000Z', { resource: 'green' }));
+    metrics.record(point('2026-11-26T10:00:14.000Z', { functionError: true, error: true }));
+    // Before the window's first period, and in the period at its end: not counted.
+    metrics.record(point('2026-11-26T10:00:09.000Z'));
+    metrics.record(point('2026-11-26T10:00:30.000Z'));
+
+    expect(await metrics.sample(highResolution)).toMatchObject({ invocations: 2, errors: 0 });
+    expect(
+      await metrics.sample({
+        ...window,
+        start: new Date('2026-11-26T10:00:00.000Z'),
+        end: new Date('2026-11-26T10:01:00.000Z'),
+      }),
+    ).toMatchObject({ invocations: 4, errors: 1 });
+  });
+
+  it('samples many windows at once, in order', async () => {
+    const metrics = new MemoryVersionMetrics();
+    metrics.record(point('2026-11-26T10:00:12.000Z'));
+    const samples = await metrics.sampleAll([highResolution, { ...highResolution, version: '3' }, window]);
+    expect(samples.map((s) => s.invocations)).toEqual([1, 0, 1]);
+  });
+});
