@@ -63,6 +63,8 @@ export interface WorldOptions {
   readonly frontDoor?: (world: ReleaseWorld) => FrontDoor;
   /** Seconds after its minute ends that a data point becomes readable, as on CloudWatch. @default 0 */
   readonly metricPublishDelaySeconds?: number;
+  /** The same for the application's high-resolution data points, after their 10-second period. @default 0 */
+  readonly highResolutionPublishDelaySeconds?: number;
 }
 
 function json(statusCode: number, body: unknown): InvokeResult {
@@ -99,6 +101,7 @@ export class ReleaseWorld {
     this.metrics = new MemoryVersionMetrics({
       clock: this.clock,
       publishDelaySeconds: options.metricPublishDelaySeconds ?? 0,
+      highResolutionPublishDelaySeconds: options.highResolutionPublishDelaySeconds ?? 0,
     });
     this.functions = new MemoryFunctionVersions(async ({ version, imageUri, payload }) => {
       const digest = imageUri.split('@')[1] ?? '';

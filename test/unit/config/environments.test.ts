@@ -87,6 +87,21 @@ describe('the environment config', () => {
     expect(parseEnvironments(envs).prod?.maxPauseMinutes).toBe(24 * 60);
   });
 
+  it('reads a high-resolution source only in periods CloudWatch allows, and checks no more often than every 10 s', () => {
+    const envs = valid();
+    const bake = (envs.prod as { bake: Record<string, unknown> }).bake;
+    bake.highResolution = { periodSeconds: 15, metricDelaySeconds: 15 };
+    bake.checkIntervalSeconds = 5;
+    expect(() => parseEnvironments(envs)).toThrow(/prod\.bake\.highResolution\.periodSeconds: /);
+    expect(() => parseEnvironments(envs)).toThrow(/prod\.bake\.checkIntervalSeconds: /);
+    bake.highResolution = { periodSeconds: 10, metricDelaySeconds: 15 };
+    bake.checkIntervalSeconds = 10;
+    expect(parseEnvironments(envs).prod?.bake.highResolution).toEqual({ periodSeconds: 10, metricDelaySeconds: 15 });
+    // Without it, the environment reads Lambda's 1-minute metrics alone, as before.
+    delete bake.highResolution;
+    expect(parseEnvironments(envs).prod?.bake.highResolution).toBeUndefined();
+  });
+
   it('refuses a step schedule that does not end at 100% or does not increase', () => {
     const envs = valid();
     (envs.prod as Record<string, unknown>).strategy = {
