@@ -63,8 +63,6 @@ export function firingAlarms(
 
 export { judgeSample } from './decide.ts';
 
-const MINUTE_MS = 60_000;
-
 /**
  * The end of the data a check may judge: CloudWatch stamps a data point at the start of its period and publishes it
  * later, so a period's data can be complete only once the period has ended and the configured metric delay has
@@ -180,21 +178,21 @@ export async function checkHealth(
     return windows.length - 1;
   };
   const planned = plans.map((plan) => {
-    // Blue served all of live's traffic until the shift: a period that straddles it would count that traffic as
-    // blue's and dilute blue's rate against green's, so blue is read from the first whole period of the step.
+    // A step is judged from its first whole period: a period that straddles the shift holds the traffic of before
+    // it (blue served all of it), which would dilute blue's rate against green's.
     const periodMs = plan.periodSeconds * 1000;
-    const blueFrom = new Date(Math.ceil(stepStart.getTime() / periodMs) * periodMs);
-    const windowStart = new Date(plan.judgedUntil ?? traffic.stepStartedAt);
+    const stepFrom = new Date(Math.ceil(stepStart.getTime() / periodMs) * periodMs);
+    const windowStart = latest(new Date(plan.judgedUntil ?? stepFrom.toISOString()), stepFrom);
     const dataEnd = completeDataEnd(now, plan.metricDelaySeconds, plan.periodSeconds);
-    const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
+    const windowEnd = latest(dataEnd, windowStart);
     return {
       plan,
       windowStart,
       windowEnd,
       green: read(greenVersion, plan, windowStart, windowEnd),
-      greenStep: read(greenVersion, plan, stepStart, windowEnd),
-      blue: blueVersion ? read(blueVersion, plan, latest(windowStart, blueFrom), windowEnd) : -1,
-      blueStep: blueVersion ? read(blueVersion, plan, blueFrom, windowEnd) : -1,
+      greenStep: read(greenVersion, plan, stepFrom, windowEnd),
+      blue: blueVersion ? read(blueVersion, plan, windowStart, windowEnd) : -1,
+      blueStep: blueVersion ? read(blueVersion, plan, stepFrom, windowEnd) : -1,
     };
   });
   const [samples, alarmStates, record] = await Promise.all([

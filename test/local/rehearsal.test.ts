@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TrafficState } from '../../core/traffic.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
 import { rehearse } from '../../local/rehearsal.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
@@ -38,11 +39,24 @@ describe('the local rehearsal (npm start)', () => {
     ]) {
       expect(entered(report)).toContain(state);
     }
-    // A 10% canary baked 5 minutes, then 100% baked 10, one check a minute: 15 checks; after each bake, two or
-    // three more (the local waits are one check interval) until its last minute's data is complete.
-    const checks = entered(report).filter((s) => s === STATES.check);
-    expect(checks.length).toBeGreaterThanOrEqual(19);
-    expect(checks.length).toBeLessThanOrEqual(21);
+    // A 10% canary baked 5 minutes, then 100% baked 10, one check every 10 s: the bake is over at the 30th and the
+    // 60th check of its step. After each bake come the checks that wait until both sources' data up to its end is
+    // complete: Lambda's last minute takes up to 60 + 120 s, so at most 18 checks of 10 s (fewer when a loaded
+    // machine lets virtual time run ahead between checks, never more).
+    const traffic = report.result.events
+      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
+      .map((e) => (e.output as { traffic: TrafficState }).traffic);
+    const baking = traffic.filter((t) => t.bakeEndedAt === undefined);
+    expect(baking.filter((t) => t.percent === 10)).toHaveLength(29);
+    expect(baking.filter((t) => t.percent === 100)).toHaveLength(59);
+    for (const percent of [10, 100]) {
+      const settling = traffic.filter((t) => t.percent === percent && t.bakeEndedAt !== undefined);
+      expect(settling.length).toBeGreaterThanOrEqual(1);
+      expect(settling.length).toBeLessThanOrEqual(19);
+    }
+    // Every verdict says which source and window it used.
+    expect(traffic.every((t) => t.lastCheck?.source !== undefined)).toBe(true);
+    expect(traffic.at(-1)?.lastCheck?.sources?.map((s) => s.source)).toEqual(['high-resolution', 'lambda']);
     expect(report.live).toEqual({ version: '2' });
     expect(report.traffic.find((t) => t.version === '2')?.invocations).toBeGreaterThan(0);
     expect(report.load.byStatus['200']).toBeGreaterThan(0);
@@ -113,7 +127,11 @@ describe('the local rehearsal (npm start)', () => {
       openLocalRuntime,
     );
     expect(report.outcome).toBe('rolled-back');
-    expect(report.reason).toMatch(/final window \d\d:\d\d:00–\d\d:\d\d:00: error rate [\d.]+% exceeds 1%/);
+    // The high-resolution source sees a 10-second period 15 s after it ends: the fault is caught in the bake's last
+    // window or, when the onset comes late on a loaded machine, in the final window judged after it.
+    expect(report.reason).toMatch(
+      /(high-resolution 10 s|1-minute Lambda) metrics, (final )?window \d\d:\d\d:\d\d–\d\d:\d\d:\d\d: error rate [\d.]+% exceeds 1%/,
+    );
     expect(report.live).toEqual({ version: '1' });
     expect(entered(report)).not.toContain(STATES.finalize);
   });
