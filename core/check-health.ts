@@ -1,4 +1,4 @@
-import { decide } from './decide.ts';
+import { combineSources, decide } from './decide.ts';
 import { heldTraffic, holdForPause } from './pause.ts';
 import type {
   AlarmState,
@@ -13,14 +13,7 @@ import type {
 } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
-import {
-  type HealthCheck,
-  type HealthVerdict,
-  type NextAction,
-  type SourceCheck,
-  type TrafficState,
-  withWarning,
-} from './traffic.ts';
+import { type HealthCheck, type SourceCheck, type TrafficState, withWarning } from './traffic.ts';
 
 export interface CheckHealthDeps {
   readonly metrics: VersionMetrics;
@@ -130,13 +123,6 @@ function periodName(plan: SourcePlan): string {
 function latest(a: Date, b: Date): Date {
   return a > b ? a : b;
 }
-
-const SEVERITY: Record<HealthVerdict, number> = {
-  healthy: 0,
-  'insufficient-data': 1,
-  'environment-unhealthy': 2,
-  unhealthy: 3,
-};
 
 /**
  * One turn of the bake loop. Judges the green version's metrics behind `live` over the window whose data has become
@@ -265,21 +251,11 @@ export async function checkHealth(
       : 0;
     return { ...p, blue, decision, settled, reasons, settleSeconds, fresh: p.windowEnd > p.windowStart };
   });
-  // Either source's rollback rolls back; an alert is reported over a plain verdict; otherwise the worst verdict on
-  // fresh data, the first source on a tie. The step moves on only when every source lets it.
-  const rollback = judged.find((j) => j.decision.next === 'roll-back');
-  const alerting = judged.filter((j) => j.decision.alert);
-  const fresh = judged.filter((j) => j.fresh);
-  const candidates = rollback ? [rollback] : alerting.length > 0 ? alerting : fresh.length > 0 ? fresh : judged;
-  const deciding = candidates.reduce((worst, j) =>
-    SEVERITY[j.decision.verdict] > SEVERITY[worst.decision.verdict] ? j : worst,
-  );
+  const combined = combineSources(judged);
+  const deciding = judged[combined.deciding] ?? judged[0];
+  if (!deciding) throw new Error('no metric source was judged');
   const decision = deciding.decision;
-  const next: NextAction = rollback
-    ? 'roll-back'
-    : judged.some((j) => j.decision.next === 'bake')
-      ? 'bake'
-      : decision.next;
+  const next = combined.next;
   const verdict = decision.verdict;
   const settled = judged.every((j) => j.settled);
   const settleSeconds = Math.max(...judged.filter((j) => !j.settled).map((j) => j.settleSeconds), 0);

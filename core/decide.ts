@@ -233,3 +233,39 @@ export function decide(window: JudgedWindow, policy: DecisionPolicy): Decision {
     comparison: judged.comparison,
   };
 }
+
+/** One metric source's decision within a check, and whether the source judged data new to this check. */
+export interface SourceDecision {
+  readonly decision: Decision;
+  readonly fresh: boolean;
+}
+
+const SEVERITY: Readonly<Record<HealthVerdict, number>> = {
+  healthy: 0,
+  'insufficient-data': 1,
+  'environment-unhealthy': 2,
+  unhealthy: 3,
+};
+
+/**
+ * Several metric sources' decisions on one check as one: either source's roll-back rolls back; otherwise an alert is
+ * reported over a plain verdict, then the worse verdict on fresh data (the earlier source on a tie). The step moves
+ * on only when every source lets it. Returns the index of the source whose verdict stands, and what happens next.
+ */
+export function combineSources(sources: readonly SourceDecision[]): { deciding: number; next: NextAction } {
+  if (sources.length === 0) throw new Error('combineSources needs at least one source');
+  const indexed = sources.map((source, index) => ({ ...source, index }));
+  const rollback = indexed.find((s) => s.decision.next === 'roll-back');
+  const alerting = indexed.filter((s) => s.decision.alert);
+  const fresh = indexed.filter((s) => s.fresh);
+  const candidates = rollback ? [rollback] : alerting.length > 0 ? alerting : fresh.length > 0 ? fresh : indexed;
+  const deciding = candidates.reduce((worst, s) =>
+    SEVERITY[s.decision.verdict] > SEVERITY[worst.decision.verdict] ? s : worst,
+  );
+  const next: NextAction = rollback
+    ? 'roll-back'
+    : indexed.some((s) => s.decision.next === 'bake')
+      ? 'bake'
+      : deciding.decision.next;
+  return { deciding: deciding.index, next };
+}
