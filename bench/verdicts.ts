@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environments } from '../config/environments.ts';
-import { type DecisionPolicy, decide } from '../core/decide.ts';
+import { combineSources, type DecisionPolicy, decide } from '../core/decide.ts';
 import type { VersionMetricsSample } from '../core/ports.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,6 +17,8 @@ const HORIZON_S = 22 * 60;
 /** Modelled publishing delays: high-resolution EMF metrics, and Lambda's 1-minute metrics (as the local CloudWatch). */
 const HIGH_RES_DELAY_S = 15;
 const ONE_MINUTE_DELAY_S = 90;
+/** Switchyard judges Lambda's 1-minute metrics once this much older than their minute (prod's bake.metricDelaySeconds). */
+const ONE_MINUTE_CONFIG_DELAY_S = environments.prod.bake.metricDelaySeconds;
 
 /** Deterministic PRNG (mulberry32) so every rule sees exactly the same requests. */
 function rng(seed: number): () => number {
@@ -246,51 +248,65 @@ function run(traffic: Traffic, scenario: Scenario, rule: () => RuleStep): Outcom
   return { rolledBackAtS: null, exposed };
 }
 
-/** Switchyard: checks every `interval` s on `period`-s buckets complete after `delay`, through the real decide. */
+/** A metric source as Check health reads it: `period`-s buckets, complete `delay` s after they end. */
+interface BenchSource {
+  readonly period: number;
+  readonly delay: number;
+}
+
+/**
+ * Switchyard: checks every `interval` s, each source judged on its own complete buckets through the real decide, the
+ * sources' decisions made one by the real combineSources, as core/check-health.ts does.
+ */
 function switchyard(
   policy: Omit<DecisionPolicy, 'bakeOver' | 'settled' | 'stepHasBake' | 'lastStep' | 'fastForward' | 'pause'>,
   interval: number,
-  period: number,
-  delay: number,
+  sources: readonly BenchSource[],
 ): () => RuleStep {
   return () => {
-    let judgedUntil = 0;
+    const judgedUntil = sources.map(() => 0);
     let bakeEndedAt: number | undefined;
     return (t, seconds, step) => {
       if ((t - step.startedS) % interval !== 0) return undefined;
-      const windowStart = Math.max(judgedUntil, step.startedS);
-      const dataEnd = Math.floor((t - delay) / period) * period;
-      const windowEnd = Math.max(dataEnd, windowStart);
       const bakeOver = t - step.startedS >= (PLAN[step.index]?.bakeS ?? 0);
       if (bakeOver) bakeEndedAt ??= t;
-      const settled = bakeEndedAt === undefined || windowEnd >= bakeEndedAt;
       const blueServes = (PLAN[step.index]?.percent ?? 100) < 100;
-      const decision = decide(
-        {
-          green: sampleOf(seconds, 'green', windowStart, windowEnd),
-          greenStep: sampleOf(seconds, 'green', step.startedS, windowEnd),
-          blue: blueServes ? sampleOf(seconds, 'blue', windowStart, windowEnd) : undefined,
-          blueStep: blueServes ? sampleOf(seconds, 'blue', step.startedS, windowEnd) : undefined,
-          firingAlarms: [],
-        },
-        {
-          ...policy,
-          bakeOver,
-          settled,
-          stepHasBake: true,
-          lastStep: step.index + 1 >= PLAN.length,
-          fastForward: false,
-          pause: 'none',
-        },
-      );
-      judgedUntil = windowEnd;
-      if (decision.next === 'roll-back') return 'roll-back';
-      if (decision.next === 'shift') {
+      const judged = sources.map(({ period, delay }, i) => {
+        // A step is judged from its first whole bucket of each source.
+        const stepFrom = Math.ceil(step.startedS / period) * period;
+        const windowStart = Math.max(judgedUntil[i] ?? 0, stepFrom);
+        const dataEnd = Math.floor((t - delay) / period) * period;
+        const windowEnd = Math.max(dataEnd, windowStart);
+        const settled = bakeEndedAt === undefined || windowEnd >= bakeEndedAt;
+        judgedUntil[i] = windowEnd;
+        const decision = decide(
+          {
+            green: sampleOf(seconds, 'green', windowStart, windowEnd),
+            greenStep: sampleOf(seconds, 'green', stepFrom, windowEnd),
+            blue: blueServes ? sampleOf(seconds, 'blue', windowStart, windowEnd) : undefined,
+            blueStep: blueServes ? sampleOf(seconds, 'blue', stepFrom, windowEnd) : undefined,
+            firingAlarms: [],
+          },
+          {
+            ...policy,
+            bakeOver,
+            settled,
+            stepHasBake: true,
+            lastStep: step.index + 1 >= PLAN.length,
+            fastForward: false,
+            pause: 'none',
+          },
+        );
+        return { decision, fresh: windowEnd > windowStart };
+      });
+      const { next } = combineSources(judged);
+      if (next === 'roll-back') return 'roll-back';
+      if (next === 'shift') {
         bakeEndedAt = undefined;
-        judgedUntil = t;
+        judgedUntil.fill(t);
         return 'shift';
       }
-      if (decision.next === 'finalize') return 'finish';
+      if (next === 'finalize') return 'finish';
       return undefined;
     };
   };
@@ -353,12 +369,20 @@ const prodPolicy = {
 
 const RULES: { name: string; make: () => () => RuleStep }[] = [
   {
-    name: `Switchyard prod (${prod.judge.mode}, 10 s high-res, delay ${HIGH_RES_DELAY_S} s)`,
-    make: () => switchyard(prodPolicy, 10, 10, HIGH_RES_DELAY_S),
+    name: `Switchyard prod (${prod.judge.mode}, 10 s high-res delay ${HIGH_RES_DELAY_S} s + 1-min delay ${ONE_MINUTE_CONFIG_DELAY_S} s)`,
+    make: () =>
+      switchyard(prodPolicy, prod.bake.checkIntervalSeconds, [
+        { period: 10, delay: HIGH_RES_DELAY_S },
+        { period: 60, delay: ONE_MINUTE_CONFIG_DELAY_S },
+      ]),
+  },
+  {
+    name: `Switchyard prod, high-res source alone (${prod.judge.mode}, 10 s, delay ${HIGH_RES_DELAY_S} s)`,
+    make: () => switchyard(prodPolicy, 10, [{ period: 10, delay: HIGH_RES_DELAY_S }]),
   },
   {
     name: 'Switchyard absolute on 1-min metrics (before this change)',
-    make: () => switchyard({ ...prodPolicy, judge: 'absolute' }, 60, 60, 120),
+    make: () => switchyard({ ...prodPolicy, judge: 'absolute' }, 60, [{ period: 60, delay: 120 }]),
   },
   { name: 'CodeDeploy alarm (Errors > 0, 2 of 2 min)', make: codeDeploy },
   { name: 'aws-lambda-deploy (Errors > 0 in last 60 s)', make: anyError },
