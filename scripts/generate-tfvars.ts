@@ -58,7 +58,10 @@ function alarmFor(env: EnvironmentConfig, alarmName: string): AlarmVariable {
       `${env.name}: alarm "${alarmName}" must be named "${env.functionName}-<metric>" with <metric> one of ${ALARM_METRICS.join(', ')}`,
     );
   }
-  const period_seconds = env.bake.checkIntervalSeconds;
+  // The alarms watch standard-resolution metrics (Lambda's and API Gateway's), whose period "can be as short as one
+  // minute (60 seconds) and must be a multiple of 60" (CloudWatch MetricStat): a check interval under a minute (prod's
+  // 10 s on the application's high-resolution metrics) keeps 60-second alarms, standard ones, not high-resolution.
+  const period_seconds = Math.max(60, Math.ceil(env.bake.checkIntervalSeconds / 60) * 60);
   switch (metric) {
     case '5xx':
       // Two periods in a row, so one unlucky minute of a small sample does not page.
