@@ -14,8 +14,9 @@ import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalGateway } from '../local/gateway.ts';
 import { LoadGenerator } from '../local/load-generator.ts';
+import { REHEARSAL_SPEEDUP, rehearsalRate } from '../local/local-defaults.ts';
 import { LocalLambda } from '../local/local-lambda.ts';
-import { rehearse } from '../local/rehearsal.ts';
+import { type RehearsalReport, rehearse } from '../local/rehearsal.ts';
 import { buildHandlers } from '../scripts/build-handlers.ts';
 import { openLocalRuntime } from '../wiring/local.ts';
 import { benchApp } from './app.ts';
@@ -39,13 +40,59 @@ function percentile(values: readonly number[], p: number): number {
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/**
+ * The baseline of the rehearsal speed target: `npm start` as it ran before its defaults followed REHEARSAL_SPEEDUP,
+ * prod at ×60 and 200 req/s. It runs with today's code, so set-up savings shorten it too: the ratio counts only
+ * what separates today's `npm start` from that one.
+ */
+const NPM_START_BASELINE = { speedup: 60, ratePerSecond: 200 } as const;
+/** What `npm start` runs today: prod, its canary plan and 10-minute bake, at the rehearsal's defaults. */
+const NPM_START = { speedup: REHEARSAL_SPEEDUP, ratePerSecond: rehearsalRate(REHEARSAL_SPEEDUP) } as const;
+const REHEARSAL_ROUNDS = 3;
+
 async function rehearsals(figures: Figure[]): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const dataDirs: string[] = [];
+  const freshDataDir = () => {
+    dataDirs.push(mkdtempSync(join(tmpdir(), 'switchyard-bench-')));
+    return dataDirs.at(-1) as string;
+  };
   try {
-    // What `npm start` runs: prod, its canary plan and 10-minute bake, time ×60, 200 req/s.
-    const happy = await rehearse({ environment: 'prod', speedup: 60, ratePerSecond: 200, dataDir }, openLocalRuntime);
-    if (happy.outcome !== 'released') throw new Error(`happy-path rehearsal ended ${happy.outcome}: ${happy.reason}`);
-    figures.push({ name: 'rehearsal wall time, happy path (npm start)', value: round(happy.wallMs / 1000), unit: 's' });
+    // Interleaved rounds, each run on a fresh data directory: a busy moment on the shared machine hits both.
+    const wall = { baseline: [] as number[], npmStart: [] as number[] };
+    let happy: RehearsalReport | undefined;
+    for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
+      for (const [key, settings] of [
+        ['baseline', NPM_START_BASELINE],
+        ['npmStart', NPM_START],
+      ] as const) {
+        const report = await rehearse({ environment: 'prod', ...settings, dataDir: freshDataDir() }, openLocalRuntime);
+        if (report.outcome !== 'released') {
+          throw new Error(`happy-path rehearsal (×${settings.speedup}) ended ${report.outcome}: ${report.reason}`);
+        }
+        wall[key].push(report.wallMs / 1000);
+        if (key === 'npmStart') happy = report;
+      }
+    }
+    if (!happy) throw new Error('no happy-path rehearsal ran');
+    const [baseline, npmStart] = [median(wall.baseline), median(wall.npmStart)];
+    figures.push({
+      name: 'rehearsal wall time, happy path (npm start)',
+      value: round(npmStart),
+      unit: 's',
+      note: `×${NPM_START.speedup}, ${NPM_START.ratePerSecond} req/s; median of ${REHEARSAL_ROUNDS}, min ${round(Math.min(...wall.npmStart))}`,
+    });
+    figures.push({
+      name: 'rehearsal wall time, happy path (baseline: ×60, 200 req/s)',
+      value: round(baseline),
+      unit: 's',
+      note: `median of ${REHEARSAL_ROUNDS}, min ${round(Math.min(...wall.baseline))}`,
+    });
+    figures.push({
+      name: 'npm start rehearsal speedup over the baseline',
+      value: round(baseline / npmStart),
+      unit: '×',
+      note: 'medians, interleaved in this run; target ≥ 1.5',
+    });
     const checks = happy.result.events.filter((e) => e.type === 'StateEntered' && e.state === 'Check health').length;
     figures.push({
       name: 'state transitions per release',
@@ -61,13 +108,7 @@ async function rehearsals(figures: Figure[]): Promise<void> {
     });
 
     const rollback = await rehearse(
-      {
-        environment: 'prod',
-        speedup: 60,
-        ratePerSecond: 200,
-        dataDir,
-        fault: { failRate: 0.5, failAfterRequests: 20 },
-      },
+      { environment: 'prod', ...NPM_START, dataDir: freshDataDir(), fault: { failRate: 0.5, failAfterRequests: 20 } },
       openLocalRuntime,
     );
     if (rollback.outcome !== 'rolled-back') {
@@ -87,7 +128,7 @@ async function rehearsals(figures: Figure[]): Promise<void> {
       note: `configured canary weight: 10%; highest in one virtual minute ${round(rollback.candidateMaxShare * 100, 1)}%`,
     });
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
