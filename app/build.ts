@@ -36,6 +36,8 @@ export interface BuiltApp {
   readonly file: string;
   /** Hex SHA-256 of the bundle bytes. */
   readonly sha256: string;
+  /** Every file esbuild read to make it (absolute paths, from its metafile): what a cached copy depends on. */
+  readonly inputs: readonly string[];
 }
 
 const appDir = dirname(fileURLToPath(import.meta.url));
@@ -46,7 +48,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
   const fault = options.fault === undefined ? undefined : FaultOptionsSchema.parse(options.fault);
   const file = resolve(options.outFile ?? join(options.outDir ?? DEFAULT_OUT_DIR, BUNDLE_NAME));
   await mkdir(dirname(file), { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [join(appDir, 'index.ts')],
     outfile: file,
     bundle: true,
@@ -58,6 +60,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
     sourcemap: 'linked',
     legalComments: 'none',
     logLevel: 'silent',
+    metafile: true,
     mainFields: ['module', 'main'],
     define: { __SWITCHYARD_FAULT__: fault ? JSON.stringify(fault) : 'false' },
     // Some CommonJS dependencies (the X-Ray SDK) call require() at run time; ESM has no require of its own.
@@ -66,11 +69,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
     },
   });
   const bytes = await readFile(file);
-  return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+  // esbuild names inputs relative to its working directory.
+  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+  return { file, sha256: createHash('sha256').update(bytes).digest('hex'), inputs };
 }
 
 /** `node app/build.ts [--out-dir DIR] [--fail-rate 0.2] [--fail-health] [--latency-ms 500]` */
-export async function runBuildCli(args: string[]): Promise<BuiltApp & { readonly fault: boolean }> {
+export async function runBuildCli(args: string[]): Promise<Omit<BuiltApp, 'inputs'> & { readonly fault: boolean }> {
   const { values } = parseArgs({
     args,
     options: {
@@ -91,7 +96,7 @@ export async function runBuildCli(args: string[]): Promise<BuiltApp & { readonly
         }
       : undefined,
   });
-  return { ...built, fault: !!faulty };
+  return { file: built.file, sha256: built.sha256, fault: !!faulty };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
 import { buildApp, type FaultOptions } from '../app/build.ts';
@@ -23,6 +23,38 @@ interface ImageConfig {
 }
 
 export const LOCAL_REGISTRY_HOST = '000000000000.dkr.ecr.local.amazonaws.com';
+
+/** The SHA-256 of each file, by path; a file that cannot be read has none. */
+export async function hashFiles(paths: readonly string[]): Promise<Record<string, string | null>> {
+  const hashes: Record<string, string | null> = {};
+  for (const path of paths) {
+    hashes[path] = await readFile(path).then(
+      (bytes) => createHash('sha256').update(bytes).digest('hex'),
+      () => null,
+    );
+  }
+  return hashes;
+}
+
+/** Whether every file still has the hash `recorded` holds for it (a missing or unreadable file never matches). */
+export async function filesUnchanged(recorded: Readonly<Record<string, string | null>>): Promise<boolean> {
+  const now = await hashFiles(Object.keys(recorded));
+  return Object.entries(recorded).every(([path, hash]) => hash !== null && now[path] === hash);
+}
+
+/** A finished build of `app/`: its output files and the hashes of every input it read. */
+interface CachedBuild {
+  readonly files: ReadonlyMap<string, Buffer>;
+  readonly sha256: string;
+  readonly inputs: Readonly<Record<string, string | null>>;
+}
+
+/**
+ * This process's builds of `app/`, by their rehearsal faults. A rehearsal builds a base and a candidate, most often
+ * from the same sources and faults: the second reuses the first's bytes when no input file changed, instead of
+ * running esbuild again. Staging folders sit at the same depth, so the source map's relative paths hold.
+ */
+const builds = new Map<string, CachedBuild>();
 
 /**
  * A content-addressed image store standing in for ECR: an image is the esbuild bundle of `app/` plus its config
@@ -57,7 +89,7 @@ export class LocalRegistry {
     options: { commit: string; tag?: string; fault?: FaultOptions },
   ): Promise<LocalImage> {
     const staging = join(this.dataDir, 'build', randomUUID());
-    const built = await buildApp({ outDir: staging, ...(options.fault ? { fault: options.fault } : {}) });
+    const built = await this.buildOrReuse(staging, options.fault);
     const config: ImageConfig = {
       cmd: 'index.handler',
       env: { SWITCHYARD_COMMIT: options.commit },
@@ -76,6 +108,22 @@ export class LocalRegistry {
     mkdirSync(join(this.dataDir, 'images'), { recursive: true });
     appendFileSync(this.indexFile, `${JSON.stringify({ repositoryName, digest, tag })}\n`);
     return { repositoryName, digest, tag, commit: options.commit, ...(options.fault ? { fault: options.fault } : {}) };
+  }
+
+  /** Builds `app/` into `staging`, or writes the bytes of an earlier build whose input files are all unchanged. */
+  private async buildOrReuse(staging: string, fault: FaultOptions | undefined): Promise<{ sha256: string }> {
+    const key = JSON.stringify(fault ?? null);
+    const cached = builds.get(key);
+    if (cached && (await filesUnchanged(cached.inputs))) {
+      await mkdir(staging, { recursive: true });
+      for (const [name, bytes] of cached.files) await writeFile(join(staging, name), bytes);
+      return cached;
+    }
+    const built = await buildApp({ outDir: staging, ...(fault ? { fault } : {}) });
+    const files = new Map<string, Buffer>();
+    for (const name of await readdir(staging)) files.set(name, await readFile(join(staging, name)));
+    builds.set(key, { files, sha256: built.sha256, inputs: await hashFiles(built.inputs) });
+    return built;
   }
 
   /** Where a pushed image's bundle lives, and the environment its config sets. */

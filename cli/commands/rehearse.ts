@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
-import { DEFAULT_SPEEDUP } from '../../local/local-defaults.ts';
+import { REHEARSAL_SPEEDUP, rehearsalRate } from '../../local/local-defaults.ts';
 import type { RehearsalOptions, RehearsalReport } from '../../local/rehearsal.ts';
 import type { Run } from '../context.ts';
 import { outcomeExitCode } from '../exit-codes.ts';
@@ -17,9 +17,6 @@ import {
 } from '../options.ts';
 import { clockTime, type Output } from '../output.ts';
 import type { Bind } from './binding.ts';
-
-/** Load generator requests per second in a rehearsal: one environment, so it can afford more than `local serve`. */
-export const REHEARSAL_RATE = 200;
 
 type Parsed = FaultFlags & Record<string, unknown>;
 
@@ -63,8 +60,14 @@ const rehearsalOptions = (): readonly { readonly option: Option; readonly into?:
     ),
     into: 'firstRelease',
   },
-  { option: speedupOption().default(DEFAULT_SPEEDUP), into: 'speedup' },
-  { option: rateOption('load generator requests per second').default(REHEARSAL_RATE), into: 'ratePerSecond' },
+  { option: speedupOption().default(REHEARSAL_SPEEDUP), into: 'speedup' },
+  {
+    // No fixed default: the rate follows the speedup (rehearsalRate), one environment affords more than `local serve`.
+    option: rateOption(
+      'load generator requests per second (default: 200, and 200 a virtual minute above ×60: 400 at ×120)',
+    ),
+    into: 'ratePerSecond',
+  },
   { option: dataDirOption(), into: 'dataDir' },
 ];
 
@@ -105,7 +108,7 @@ async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
     if (into && value !== undefined) settings[into] = value;
   }
   const failAtMinute = typeof o.failAtMinute === 'number' ? o.failAtMinute : undefined;
-  const speedup = typeof o.speedup === 'number' ? o.speedup : DEFAULT_SPEEDUP;
+  const speedup = typeof o.speedup === 'number' ? o.speedup : REHEARSAL_SPEEDUP;
   const late =
     failAtMinute === undefined
       ? undefined
@@ -119,6 +122,7 @@ async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
       ? { failRate: o.downstreamFailRate, minutes: typeof o.downstreamMinutes === 'number' ? o.downstreamMinutes : 3 }
       : undefined;
   const options = {
+    ratePerSecond: rehearsalRate(speedup),
     ...settings,
     ...(fault ? { fault } : {}),
     ...(downstream ? { downstreamOutage: downstream } : {}),

@@ -19,6 +19,14 @@ describe('npm run build', () => {
     expect(typeof module.handler).toBe('function');
   });
 
+  it("leaves out Tracer's X-Ray SDK: Lambda's active tracing records the segment and no handler annotates it", async () => {
+    const [built] = await buildHandlers(out, ['handlers/lambda/verify-green.ts']);
+    expect((built?.inputs ?? []).filter((input) => /aws-xray-sdk|@aws-lambda-powertools\/tracer/.test(input))).toEqual(
+      [],
+    );
+    expect(built?.bytes).toBeLessThanOrEqual(300 * 1024);
+  });
+
   it("bundles zod's English messages only, not its other locales (zod is imported as a namespace everywhere)", async () => {
     const [built] = await buildHandlers(out, ['handlers/lambda/validate-release.ts']);
     const locales = (built?.inputs ?? []).filter((input) => /node_modules\/zod\/.*\/locales\//.test(input));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
 import { STRATEGY_PRESETS, trafficPlan } from '../../config/traffic-plan.ts';
 import { IDLE_RATE, LOAD_MARGIN, loadPlan } from '../../local/load-plan.ts';
-import { DEFAULT_SPEEDUP } from '../../local/local-defaults.ts';
+import { DEFAULT_SPEEDUP, REHEARSAL_SPEEDUP, rehearsalRate } from '../../local/local-defaults.ts';
 
 describe('the local server load plan', () => {
   it('gives every environment enough calls on the new version in every step, at the default speed', () => {
@@ -26,5 +26,16 @@ describe('the local server load plan', () => {
     expect(prod.reason).toBe('a 5-minute step at 10% needs 50 calls: 50 ÷ 10% ÷ 5 s (at ×60) = 100 req/s, ×1.5 margin');
     // Twice the speed halves the real time of a step, so twice the rate.
     expect(loadPlan(environments.prod, 120).releaseRate).toBe(300);
+  });
+});
+
+describe("the rehearsal's load (npm start)", () => {
+  it('keeps at least 200 req/s and at least the ×60 traffic per virtual minute, up to what --rate accepts', () => {
+    expect(rehearsalRate(15)).toBe(200);
+    expect(rehearsalRate(60)).toBe(200);
+    expect(rehearsalRate(120)).toBe(400);
+    expect(rehearsalRate(3600)).toBe(2000);
+    // Requests a virtual minute at npm start's speedup: as many as ×60 at 200 req/s gave the checks.
+    expect((rehearsalRate(REHEARSAL_SPEEDUP) * 60) / REHEARSAL_SPEEDUP).toBeGreaterThanOrEqual(200);
   });
 });
