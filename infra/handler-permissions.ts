@@ -44,6 +44,10 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     // The release item, then its event items (one per event, under the release's key).
     getRelease: ['dynamodb:GetItem', 'dynamodb:Query'],
     updateRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // A document-path update of the member and its event item; a refused write reads the record to say why.
+    updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    // Read, change, conditional write back (the fleet's revision), and the event item.
+    updateFleet: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     listReleases: ['dynamodb:Query'],
     saveApprovalRequest: ['dynamodb:PutItem'],
     takeApprovalRequest: ['dynamodb:DeleteItem'],
