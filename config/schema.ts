@@ -1,4 +1,12 @@
 import * as z from 'zod';
+import {
+  fleetHistoryRefusal,
+  fleetReleaseMinutes,
+  MAX_DEPLOY_CONCURRENCY,
+  MAX_FLEET_MEMBERS,
+  MAX_FLEET_WAVES,
+  wavesRefusal,
+} from './fleet.ts';
 import { historyRefusal, strategyRefusal } from './traffic-plan.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -60,16 +68,71 @@ const AliasNamesSchema = z
   })
   .refine((a) => new Set([a.live, a.green, a.blue]).size === 3, { message: 'alias names must differ' });
 
+const MemoryMbSchema = z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048)]);
+const FunctionNameSchema = z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/);
+
+const FleetMemberSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes, 1–32 long'),
+  functionName: FunctionNameSchema,
+  /** @default the environment's aliases */
+  aliases: AliasNamesSchema.optional(),
+  memoryMb: MemoryMbSchema.optional(),
+  /** Thresholds for a member whose traffic differs (a low-traffic worker); the rest come from the environment. */
+  health: z
+    .strictObject({
+      maxErrorRatePercent: z.number().min(0).max(100),
+      minInvocations: z.number().int().min(1),
+      maxErrors: z.number().int().min(1),
+      maxP99DurationMs: z.number().int().min(1),
+    })
+    .partial()
+    .optional(),
+});
+
+/**
+ * Several functions released as one unit from one image (docs/fleet.md): one lock, one record, Deploy & Verify of
+ * every member in a Map state, then traffic in waves; any unhealthy member halts the fleet and rolls back every
+ * member that moved.
+ */
+const FleetSchema = z.strictObject({
+  /** Members deployed and verified at once (the Map's MaxConcurrency), bounded by Lambda's control-plane quota. */
+  deployConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(
+      MAX_DEPLOY_CONCURRENCY,
+      `at most ${MAX_DEPLOY_CONCURRENCY}: Lambda allows 15 control-plane requests a second per account and Region (UpdateFunctionCode, PublishVersion, UpdateAlias, …), and each member deploying makes about one a second`,
+    ),
+  /** The cumulative share of members moved by the end of each wave; the last reaches every member. */
+  waves: z
+    .array(
+      z.union([
+        z.strictObject({ members: z.number().int().min(1) }),
+        z.strictObject({ percent: z.number().min(1).max(100) }),
+      ]),
+    )
+    .min(1)
+    .max(MAX_FLEET_WAVES),
+  members: z
+    .array(FleetMemberSchema)
+    .min(1)
+    .max(
+      MAX_FLEET_MEMBERS,
+      `at most ${MAX_FLEET_MEMBERS} members: the design keeps every payload and the execution history well inside Step Functions' limits up to there (docs/fleet.md)`,
+    ),
+});
+
 export const EnvironmentConfigSchema = z
   .strictObject({
     name: EnvironmentNameSchema,
     /** The application's Lambda function; Terraform creates it, the state machine owns its versions. */
-    functionName: z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/),
+    functionName: FunctionNameSchema,
     aliases: AliasNamesSchema,
     /** ECR repository whose pushes release into this environment (when `releaseOnPush`). */
     repositoryName: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/),
     releaseOnPush: z.boolean(),
-    memoryMb: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048)]),
+    memoryMb: MemoryMbSchema,
     waf: z.strictObject({
       mode: z.enum(['count', 'block']),
       rateLimitPer5Minutes: z.number().int().min(100),
@@ -166,8 +229,11 @@ export const EnvironmentConfigSchema = z
       .min(0)
       .max(24 * 60)
       .optional(),
+    /** Release several functions built from the same image as one unit (docs/fleet.md). */
+    fleet: FleetSchema.optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.fleet) fleetRefusals(env, env.fleet, ctx);
     if (env.promotesTo === env.name) {
       ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
     }
@@ -192,6 +258,46 @@ export const EnvironmentConfigSchema = z
   });
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
 
+type Fleet = z.infer<typeof FleetSchema>;
+
+/** The fleets that cannot work, each naming its field. */
+function fleetRefusals(env: z.infer<typeof EnvironmentConfigSchema>, fleet: Fleet, ctx: z.RefinementCtx): void {
+  const names = new Map<string, number>();
+  const functions = new Map<string, number>();
+  for (const [index, member] of fleet.members.entries()) {
+    const sameName = names.get(member.name);
+    if (sameName !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'members', index, 'name'],
+        message: `duplicate member "${member.name}" (also members.${sameName})`,
+      });
+    }
+    names.set(member.name, index);
+    const sameFunction = functions.get(member.functionName);
+    if (sameFunction !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'members', index, 'functionName'],
+        message: `function ${member.functionName} is already member ${fleet.members[sameFunction]?.name}`,
+      });
+    }
+    functions.set(member.functionName, index);
+  }
+  const waves = wavesRefusal(fleet);
+  if (waves) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: waves });
+  const history = fleetHistoryRefusal(env as EnvironmentConfig, fleet);
+  if (history) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: history });
+  const needed = fleetReleaseMinutes(env as EnvironmentConfig, fleet);
+  if (needed > env.lockTtlMinutes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lockTtlMinutes'],
+      message: `must be at least ${needed} for this fleet: deploying ${fleet.members.length} members ${fleet.deployConcurrency} at a time, ${fleet.waves.length} waves of the whole traffic plan (bakes and their wait for complete data), approval and margin`,
+    });
+  }
+}
+
 export const EnvironmentsSchema = z.record(EnvironmentNameSchema, EnvironmentConfigSchema).superRefine((envs, ctx) => {
   for (const [key, env] of Object.entries(envs)) {
     if (env.name !== key) {
@@ -204,6 +310,22 @@ export const EnvironmentsSchema = z.record(EnvironmentNameSchema, EnvironmentCon
   const functions = Object.values(envs).map((e) => e.functionName);
   if (new Set(functions).size !== functions.length) {
     ctx.addIssue({ code: 'custom', path: [], message: 'each environment needs its own function' });
+  }
+  // A fleet member's function belongs to its fleet alone: another environment releasing it would race this one.
+  const owners = new Map<string, string>();
+  for (const env of Object.values(envs)) owners.set(env.functionName, `${env.name}.functionName`);
+  for (const env of Object.values(envs)) {
+    for (const [index, member] of (env.fleet?.members ?? []).entries()) {
+      const owner = owners.get(member.functionName);
+      if (owner && owner !== `${env.name}.functionName`) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [env.name, 'fleet', 'members', index, 'functionName'],
+          message: `function ${member.functionName} is already ${owner}`,
+        });
+      }
+      if (!owner) owners.set(member.functionName, `${env.name}.fleet.members.${index}`);
+    }
   }
 });
 export type Environments = z.infer<typeof EnvironmentsSchema>;

@@ -155,6 +155,52 @@ export interface ReleaseRecord extends ReleaseState {
   readonly endedAt?: string;
   readonly trigger: string;
   readonly events: readonly ReleaseEvent[];
+  /** A fleet release's members, each set in the same store write as its event (docs/fleet.md). */
+  readonly fleet?: FleetState;
+}
+
+export type FleetMemberPhase =
+  | 'pending'
+  | 'deployed'
+  | 'verified'
+  | 'shifting'
+  | 'baking'
+  | 'live'
+  | 'rolled-back'
+  | 'failed';
+
+export interface FleetMemberState {
+  readonly name: string;
+  readonly functionName: string;
+  /** 0-based. */
+  readonly wave: number;
+  readonly blueVersion: string | null;
+  readonly greenVersion?: string;
+  readonly phase: FleetMemberPhase;
+  /** Share of this member's live traffic on green now (0..100). */
+  readonly percent: number;
+  /** The member's last verdict with its evidence summary. */
+  readonly verdict?: { readonly healthy: boolean; readonly reason: string; readonly at: string };
+}
+
+export interface FleetState {
+  readonly waveCount: number;
+  /** The wave whose traffic is moving; null before the first shift and after the release ends. */
+  readonly currentWave: number | null;
+  readonly members: readonly FleetMemberState[];
+  /** The member whose verdict halted the fleet. */
+  readonly trippedBy?: string;
+}
+
+/** What one write changes of one member (its name, function and wave never change). */
+export type FleetMemberChange = Partial<Pick<FleetMemberState, 'greenVersion' | 'phase' | 'percent' | 'verdict'>>;
+
+/** What one write changes of the fleet as a whole. */
+export interface FleetChange {
+  readonly currentWave?: number | null;
+  readonly trippedBy?: string;
+  /** Members' changes, each applied to that member only. */
+  readonly members?: Readonly<Record<string, FleetMemberChange>>;
 }
 
 export interface ReleaseFilter {
@@ -205,6 +251,17 @@ export interface ReleaseStore {
     patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
     event?: ReleaseEvent,
   ): Promise<void>;
+  /**
+   * Changes one fleet member and appends its event in one write, leaving every other member as it is: the Map's
+   * concurrent iterations each write their own member and never lose each other's. Throws when the release or the
+   * member does not exist.
+   */
+  updateFleetMember(releaseId: string, name: string, change: FleetMemberChange, event?: ReleaseEvent): Promise<void>;
+  /**
+   * Changes the fleet as a whole (the wave, the member that tripped) and any number of members, with the event, in one
+   * write. Only the fleet-level states call it (Shift traffic, Check health, Roll back, Finalize), one at a time.
+   */
+  updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void>;
   /** Newest first; each record's `events` holds at least its latest event (getRelease reads the whole history). */
   listReleases(filter: ReleaseFilter): Promise<ReleasePage>;
   saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void>;

@@ -46,20 +46,64 @@ export type DuplicateDeliveryEvent = EventOf<
   'duplicate-delivery',
   { readonly eventId: string; readonly execution: string }
 >;
+/** A fleet member's own event names the member (docs/fleet.md); a single function's events carry none. */
+interface OfMember {
+  readonly member?: string;
+}
+
 export type DeployedEvent = EventOf<
   'deployed',
-  { readonly version: string; readonly codeSha256: string; readonly reused: boolean }
+  { readonly version: string; readonly codeSha256: string; readonly reused: boolean } & OfMember
 >;
-export type VerifiedEvent = EventOf<'verified', { readonly checks: readonly CheckEvidence[] }>;
-export type VerificationFailedEvent = EventOf<'verification-failed', { readonly checks: readonly CheckEvidence[] }>;
+export type VerifiedEvent = EventOf<'verified', { readonly checks: readonly CheckEvidence[] } & OfMember>;
+export type VerificationFailedEvent = EventOf<
+  'verification-failed',
+  { readonly checks: readonly CheckEvidence[] } & OfMember
+>;
 export type ApprovalRequestedEvent = EventOf<'approval-requested', { readonly expiresAt: string }>;
 export type ApprovedEvent = BareEvent<'approved'>;
 export type RejectedEvent = BareEvent<'rejected'>;
+/** A fleet's shift names its wave and the members it moved. */
+export interface FleetShift {
+  readonly wave: number;
+  readonly waveCount: number;
+  readonly members: readonly string[];
+}
+
 export type TrafficShiftedEvent = EventOf<
   'traffic-shifted',
-  { readonly stepIndex: number; readonly stepCount: number; readonly percent: number; readonly bakeSeconds: number }
+  {
+    readonly stepIndex: number;
+    readonly stepCount: number;
+    readonly percent: number;
+    readonly bakeSeconds: number;
+    readonly fleet?: FleetShift;
+  }
 >;
-export type HealthCheckEvent = EventOf<'health-check', { readonly check: HealthCheck; readonly next: NextAction }>;
+/** A fleet's check: the member it names is the worst one judged (the one that tripped, if any), with the tally. */
+export type HealthCheckEvent = EventOf<
+  'health-check',
+  {
+    readonly check: HealthCheck;
+    readonly next: NextAction;
+    readonly member?: string;
+    readonly fleet?: { readonly judged: number; readonly healthy: number; readonly unhealthy: readonly string[] };
+  }
+>;
+/** Any unhealthy member halts the whole fleet: the evidence names it and its verdict. */
+export type FleetHaltedEvent = EventOf<
+  'fleet-halted',
+  { readonly trippedBy: string; readonly check: HealthCheck; readonly wave: number }
+>;
+/** Every member that moved, back on its blue. */
+export type FleetRolledBackEvent = EventOf<
+  'fleet-rolled-back',
+  {
+    readonly restored: readonly { readonly member: string; readonly version: string }[];
+    readonly untouched: readonly string[];
+    readonly trippedBy: string | null;
+  }
+>;
 export type FastForwardRequestedEvent = EventOf<
   'fast-forward-requested',
   { readonly by: string; readonly reason: string }
@@ -100,6 +144,8 @@ export type ReleaseEvent =
   | RejectedEvent
   | TrafficShiftedEvent
   | HealthCheckEvent
+  | FleetHaltedEvent
+  | FleetRolledBackEvent
   | FastForwardRequestedEvent
   | AbortRequestedEvent
   | PauseRequestedEvent

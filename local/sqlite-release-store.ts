@@ -1,8 +1,11 @@
 import { DatabaseSync } from 'node:sqlite';
 import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
+import { withFleetChange, withMemberChange } from '../core/fleet-state.ts';
 import type {
   ApprovalRequest,
   DeliveryRecord,
+  FleetChange,
+  FleetMemberChange,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -117,6 +120,41 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.db
       .prepare('UPDATE releases SET status = ?, record = ? WHERE release_id = ?')
       .run(updated.status, JSON.stringify(updated), releaseId);
+  }
+
+  async updateFleetMember(
+    releaseId: string,
+    name: string,
+    change: FleetMemberChange,
+    event?: ReleaseEvent,
+  ): Promise<void> {
+    this.changeFleet(releaseId, (record) => withMemberChange(releaseId, record.fleet, name, change), event);
+  }
+
+  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
+    this.changeFleet(releaseId, (record) => withFleetChange(releaseId, record.fleet, change), event);
+  }
+
+  /** Reads and writes the row in one immediate transaction: no other writer (another process too) comes between. */
+  private changeFleet(
+    releaseId: string,
+    change: (record: ReleaseRecord) => ReleaseRecord['fleet'],
+    event: ReleaseEvent | undefined,
+  ): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const record = this.readRelease(releaseId);
+      if (!record) throw new Error(`release ${releaseId} has no record`);
+      const patched: ReleaseRecord = { ...record, fleet: change(record) };
+      const updated: ReleaseRecord = event
+        ? { ...applyStateChange(patched, event), events: [...record.events, event] }
+        : patched;
+      this.db.prepare('UPDATE releases SET record = ? WHERE release_id = ?').run(JSON.stringify(updated), releaseId);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {

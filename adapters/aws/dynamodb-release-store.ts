@@ -9,9 +9,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
+import { UnknownFleetMember, withFleetChange } from '../../core/fleet-state.ts';
 import type {
   ApprovalRequest,
   DeliveryRecord,
+  FleetChange,
+  FleetMemberChange,
+  FleetMemberState,
+  FleetState,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -72,6 +77,14 @@ export interface DynamoDbReleaseStoreOptions {
   readonly tableName: string;
   /** @default one `DynamoDBDocumentClient` per module, dropping undefined values. */
   readonly client?: DynamoDBDocumentClient;
+}
+
+/** A fleet write's condition failed: the release, the member or the revision it read is not there (any more). */
+class MissingRelease extends Error {
+  override readonly name = 'MissingRelease';
+  constructor(releaseId: string) {
+    super(`release ${releaseId}: the fleet write's condition failed`);
+  }
 }
 
 /** A cursor this store did not issue (or one that was edited). */
@@ -186,6 +199,49 @@ function toState(item: Record<string, unknown>): ReleaseState {
   };
 }
 
+/**
+ * A fleet is kept as `fleet` (the wave, the member that tripped) and `fleetMembers`, a map from member name to its
+ * state with its place in the list (`order`): one member's change is a document-path update of its own entry
+ * (`SET fleetMembers.<name>.phase = …`), so concurrent Map iterations never overwrite each other.
+ */
+function fleetItem(fleet: FleetState): Record<string, unknown> {
+  const { members, ...summary } = fleet;
+  return {
+    fleet: summary,
+    fleetMembers: Object.fromEntries(members.map((m, order) => [m.name, { ...m, order }])),
+  };
+}
+
+function fleetOf(item: Record<string, unknown>): { fleet?: FleetState } {
+  const summary = item.fleet as Record<string, unknown> | undefined;
+  const byName = item.fleetMembers as Record<string, Record<string, unknown>> | undefined;
+  if (!summary || typeof summary !== 'object' || !byName || typeof byName !== 'object') return {};
+  const members = Object.values(byName)
+    .sort((a, b) => Number(a.order) - Number(b.order))
+    .map(({ order: _order, ...member }) => member as unknown as FleetMemberState);
+  const trippedBy = optionalStr(summary, 'trippedBy');
+  const wave = summary.currentWave;
+  return {
+    fleet: {
+      waveCount: Number(summary.waveCount),
+      currentWave: typeof wave === 'number' ? wave : null,
+      members,
+      ...(trippedBy ? { trippedBy } : {}),
+    },
+  };
+}
+
+/** How many times updateFleet re-reads a fleet another write changed between its read and its write. */
+const FLEET_WRITE_ATTEMPTS = 5;
+
+/** The parts of one UpdateItem on a release item. */
+interface ReleaseWrite {
+  readonly sets: string[];
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+  readonly condition: string;
+}
+
 /** A release item as listed: its history is the latest event (getRelease reads the whole). */
 function toRecord(item: Record<string, unknown>, events?: readonly ReleaseEvent[]): ReleaseRecord {
   const greenVersion = optionalStr(item, 'greenVersion');
@@ -206,6 +262,7 @@ function toRecord(item: Record<string, unknown>, events?: readonly ReleaseEvent[
     startedAt: str(item, 'startedAt'),
     ...(endedAt !== undefined ? { endedAt } : {}),
     trigger: str(item, 'trigger'),
+    ...fleetOf(item),
     events:
       events ??
       (item.lastEvent && typeof item.lastEvent === 'object'
@@ -408,7 +465,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
   }
 
   async createRelease(record: ReleaseRecord): Promise<void> {
-    const { events, ...summary } = plain(withInitialState(record));
+    const { events, fleet, ...summary } = plain(withInitialState(record));
     const stored = events.map(boundedEvent);
     const lastEvent = stored.at(-1);
     try {
@@ -417,6 +474,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
           TableName: this.tableName,
           Item: {
             ...summary,
+            ...(fleet ? { ...fleetItem(fleet), fleetRevision: 0 } : {}),
             ...releaseKey(record.releaseId),
             eventCount: stored.length,
             ...(lastEvent ? { lastEvent } : {}),
@@ -496,6 +554,93 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       }
       return;
     }
+    await this.writeWithEvent(releaseId, { sets, names, values, condition: 'attribute_exists(pk)' }, event);
+  }
+
+  async updateFleetMember(
+    releaseId: string,
+    name: string,
+    change: FleetMemberChange,
+    event?: ReleaseEvent,
+  ): Promise<void> {
+    const names: Record<string, string> = { '#fleetMembers': 'fleetMembers', '#member': name };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(plain(change))) {
+      sets.push(`#fleetMembers.#member.#m_${field} = :m_${field}`);
+      names[`#m_${field}`] = field;
+      values[`:m_${field}`] = value;
+    }
+    const write = { sets, names, values, condition: 'attribute_exists(#fleetMembers.#member)' };
+    try {
+      if (event) await this.writeWithEvent(releaseId, write, event);
+      else if (sets.length > 0) await this.write(releaseId, write);
+    } catch (error) {
+      if (error instanceof MissingRelease) {
+        const out = await this.client.send(
+          new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+        );
+        if (!out.Item) throw new Error(`release ${releaseId} has no record`);
+        throw new UnknownFleetMember(`release ${releaseId} has no fleet member "${name}"`);
+      }
+      throw error;
+    }
+  }
+
+  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
+    // Read, change, and write back only if no other write came between (the revision every fleet write adds to).
+    for (let attempt = 0; attempt < FLEET_WRITE_ATTEMPTS; attempt++) {
+      const out = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+      );
+      if (!out.Item) throw new Error(`release ${releaseId} has no record`);
+      const fleet = withFleetChange(releaseId, fleetOf(out.Item).fleet, change);
+      const item = plain(fleetItem(fleet));
+      const write: ReleaseWrite = {
+        sets: ['#fleet = :fleet', '#fleetMembers = :fleetMembers'],
+        names: { '#fleet': 'fleet', '#fleetMembers': 'fleetMembers', '#fleetRevision': 'fleetRevision' },
+        values: { ':fleet': item.fleet, ':fleetMembers': item.fleetMembers, ':revision': out.Item.fleetRevision ?? 0 },
+        condition: '#fleetRevision = :revision',
+      };
+      try {
+        if (event) await this.writeWithEvent(releaseId, write, event);
+        else await this.write(releaseId, write);
+        return;
+      } catch (error) {
+        if (!(error instanceof MissingRelease)) throw error;
+      }
+    }
+    throw new TransientFailure(`the fleet of release ${releaseId} kept changing while it was being written`);
+  }
+
+  /** One conditional update without an event; it adds to the fleet's revision, as every fleet write does. */
+  private async write(releaseId: string, write: ReleaseWrite): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: releaseKey(releaseId),
+          UpdateExpression: `SET ${write.sets.join(', ')} ADD #fleetRevision :one`,
+          ConditionExpression: write.condition,
+          ExpressionAttributeNames: { ...write.names, '#fleetRevision': 'fleetRevision' },
+          ExpressionAttributeValues: { ...write.values, ':one': 1 },
+        }),
+      );
+    } catch (error) {
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) throw new MissingRelease(releaseId);
+      throw error;
+    }
+  }
+
+  /**
+   * The write, the state its event sets, the latest event and the next sequence number in one conditional update
+   * (ADD is atomic, so two writers never take the same number); then the event's own item. If that second write
+   * fails, the task's retry writes the event again, and the release item already shows it as its latest.
+   */
+  private async writeWithEvent(releaseId: string, write: ReleaseWrite, event: ReleaseEvent): Promise<void> {
+    const sets = [...write.sets];
+    const names = { ...write.names };
+    const values = { ...write.values };
     const stored = boundedEvent(event);
     // The typed state the event sets, in the same update as the event: a reader never sees one without the other.
     const change = stateChange(event);
@@ -521,25 +666,32 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       names[`#${field}`] = field;
     }
     const remove = removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : '';
-    // The patch, the state, the latest event and the next sequence number in one conditional update (ADD is atomic,
-    // so two writers never take the same number); then the event's own item. If that second write fails, the task's
-    // retry writes the event again, and the release item already shows it as its latest.
+    // Fleet writes add to the fleet's revision too, so a read-change-write of the whole fleet sees them.
+    const fleetWrite = write.condition !== 'attribute_exists(pk)';
     let sequence: number;
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: releaseKey(releaseId),
-          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')}${remove} ADD #eventCount :one`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { ...names, '#eventCount': 'eventCount', '#lastEvent': 'lastEvent' },
+          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')}${remove} ADD #eventCount :one${fleetWrite ? ', #fleetRevision :one' : ''}`,
+          ConditionExpression: write.condition,
+          ExpressionAttributeNames: {
+            ...names,
+            '#eventCount': 'eventCount',
+            '#lastEvent': 'lastEvent',
+            ...(fleetWrite ? { '#fleetRevision': 'fleetRevision' } : {}),
+          },
           ExpressionAttributeValues: { ...values, ':one': 1, ':event': stored },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
       sequence = Number(out.Attributes?.eventCount ?? 1) - 1;
     } catch (error) {
-      if (hasErrorName(error, 'ConditionalCheckFailedException')) throw new Error(`release ${releaseId} has no record`);
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) {
+        if (!fleetWrite) throw new Error(`release ${releaseId} has no record`);
+        throw new MissingRelease(releaseId);
+      }
       throw error;
     }
     await this.putEvent(releaseId, sequence, stored);

@@ -1,7 +1,10 @@
 import { InvalidCursor } from '../../core/errors.ts';
+import { withFleetChange, withMemberChange } from '../../core/fleet-state.ts';
 import type {
   ApprovalRequest,
   DeliveryRecord,
+  FleetChange,
+  FleetMemberChange,
   LockHolder,
   LockResult,
   ReleaseEvent,
@@ -70,6 +73,32 @@ export class MemoryReleaseStore implements ReleaseStore {
     const patched = { ...record, ...patch };
     this.releases.set(
       releaseId,
+      event ? { ...applyStateChange(patched, event), events: [...record.events, structuredClone(event)] } : patched,
+    );
+    this.persist();
+  }
+
+  async updateFleetMember(
+    releaseId: string,
+    name: string,
+    change: FleetMemberChange,
+    event?: ReleaseEvent,
+  ): Promise<void> {
+    const record = this.releases.get(releaseId);
+    if (!record) throw new Error(`release ${releaseId} has no record`);
+    this.setFleet(record, withMemberChange(releaseId, record.fleet, name, change), event);
+  }
+
+  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
+    const record = this.releases.get(releaseId);
+    if (!record) throw new Error(`release ${releaseId} has no record`);
+    this.setFleet(record, withFleetChange(releaseId, record.fleet, change), event);
+  }
+
+  private setFleet(record: ReleaseRecord, fleet: ReleaseRecord['fleet'], event: ReleaseEvent | undefined): void {
+    const patched = { ...record, fleet };
+    this.releases.set(
+      record.releaseId,
       event ? { ...applyStateChange(patched, event), events: [...record.events, structuredClone(event)] } : patched,
     );
     this.persist();

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LockHolder, ReleaseEvent, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
+import type { FleetState, LockHolder, ReleaseEvent, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
 import type { HealthCheck } from '../../core/traffic.ts';
 
 const KEY = 'orders-api-prod#prod';
@@ -64,6 +64,34 @@ const fastForward = (by: string, minute: number): ReleaseEvent => ({
   summary: `fast-forward requested by ${by}: hotfix`,
   evidence: { by, reason: 'hotfix' },
 });
+
+const MEMBERS = ['orders', 'payments', 'search', 'carts', 'users', 'stock', 'mail', 'audit', 'rates', 'tax'];
+
+/** A 10-member fleet in 3 waves, every member pending on its blue. */
+function fleetOf(count = MEMBERS.length): FleetState {
+  return {
+    waveCount: 3,
+    currentWave: null,
+    members: MEMBERS.slice(0, count).map((name, index) => ({
+      name,
+      functionName: `shop-${name}-prod`,
+      wave: index === 0 ? 0 : index < 4 ? 1 : 2,
+      blueVersion: String(index + 3),
+      phase: 'pending' as const,
+      percent: 0,
+    })),
+  };
+}
+
+const memberEvent = (member: string, kind: 'deployed' | 'verified', minute: number): ReleaseEvent =>
+  kind === 'deployed'
+    ? {
+        at: at(minute),
+        kind,
+        summary: `${member}: green → version 9`,
+        evidence: { version: '9', codeSha256: 'abc', reused: false, member },
+      }
+    : { at: at(minute), kind, summary: `${member}: verified`, evidence: { checks: [], member } };
 
 /** What the release logic relies on from the lock and the release records, for every ReleaseStore. */
 export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore> | ReleaseStore) {
@@ -478,6 +506,108 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       it('keeps deliveries apart by key', async () => {
         await store.recordDelivery(EVENT, 'rel-1', AT);
         expect(await store.recordDelivery(`${EVENT}-other`, 'rel-2', AT)).toMatchObject({ releaseId: 'rel-2' });
+      });
+    });
+
+    describe('fleet members (one record, per-member state)', () => {
+      it('keeps the fleet a release was created with, members in their order', async () => {
+        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
+        const record = await store.getRelease('fleet-1');
+        expect(record?.fleet).toEqual(fleetOf());
+        const listed = await store.listReleases({ environment: 'prod' });
+        expect(listed.releases[0]?.fleet?.members.map((m) => m.name)).toEqual(MEMBERS);
+      });
+
+      it('changes one member with its event in one write, and no other member', async () => {
+        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
+        await store.updateFleetMember(
+          'fleet-1',
+          'search',
+          { phase: 'deployed', greenVersion: '9' },
+          memberEvent('search', 'deployed', 1),
+        );
+        const record = await store.getRelease('fleet-1');
+        const expected = fleetOf().members.map((m) =>
+          m.name === 'search' ? { ...m, phase: 'deployed', greenVersion: '9' } : m,
+        );
+        expect(record?.fleet?.members).toEqual(expected);
+        expect(record?.events.at(-1)).toEqual(memberEvent('search', 'deployed', 1));
+        expect(record?.events).toHaveLength(2);
+      });
+
+      it('loses none of the members written at once (the Map runs them concurrently)', async () => {
+        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
+        await Promise.all(
+          MEMBERS.map((name, i) =>
+            store.updateFleetMember(
+              'fleet-1',
+              name,
+              { phase: 'verified', greenVersion: String(20 + i) },
+              memberEvent(name, 'verified', 2),
+            ),
+          ),
+        );
+        const record = await store.getRelease('fleet-1');
+        expect(record?.fleet?.members.map((m) => [m.name, m.phase, m.greenVersion])).toEqual(
+          MEMBERS.map((name, i) => [name, 'verified', String(20 + i)]),
+        );
+        expect(record?.events).toHaveLength(1 + MEMBERS.length);
+      });
+
+      it('changes the wave, the member that tripped and several members in one write with the event', async () => {
+        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
+        await store.updateFleetMember('fleet-1', 'orders', { phase: 'verified', greenVersion: '9' });
+        const halted: ReleaseEvent = {
+          at: at(7),
+          kind: 'health-check',
+          summary: 'payments unhealthy → roll-back',
+          evidence: { check: CHECK, next: 'roll-back', member: 'payments' },
+        };
+        await store.updateFleet(
+          'fleet-1',
+          {
+            currentWave: 1,
+            trippedBy: 'payments',
+            members: {
+              orders: { phase: 'baking', percent: 100 },
+              payments: { phase: 'baking', percent: 10, verdict: { healthy: false, reason: '12% errors', at: at(7) } },
+            },
+          },
+          halted,
+        );
+        const record = await store.getRelease('fleet-1');
+        expect(record?.fleet?.currentWave).toBe(1);
+        expect(record?.fleet?.trippedBy).toBe('payments');
+        expect(record?.fleet?.members[0]).toEqual({
+          ...fleetOf().members[0],
+          phase: 'baking',
+          percent: 100,
+          greenVersion: '9',
+        });
+        expect(record?.fleet?.members[1]).toMatchObject({
+          phase: 'baking',
+          percent: 10,
+          verdict: { healthy: false, reason: '12% errors', at: at(7) },
+        });
+        expect(record?.fleet?.members.slice(2)).toEqual(fleetOf().members.slice(2));
+        expect(record?.events.at(-1)).toEqual(halted);
+        await store.updateFleet('fleet-1', { currentWave: null });
+        expect((await store.getRelease('fleet-1'))?.fleet).toMatchObject({ currentWave: null, trippedBy: 'payments' });
+      });
+
+      it('refuses a member the fleet does not have, and a release that is no fleet, changing nothing', async () => {
+        await store.createRelease(release('fleet-1', { fleet: fleetOf(3) }));
+        await store.createRelease(release('single-1'));
+        await expect(store.updateFleetMember('fleet-1', 'nobody', { phase: 'deployed' })).rejects.toThrow(/nobody/);
+        await expect(store.updateFleet('fleet-1', { members: { nobody: { phase: 'live' } } })).rejects.toThrow(
+          /nobody/,
+        );
+        await expect(store.updateFleetMember('single-1', 'orders', { phase: 'deployed' })).rejects.toThrow(
+          /not a fleet|no fleet member/,
+        );
+        await expect(store.updateFleetMember('missing', 'orders', { phase: 'deployed' })).rejects.toThrow(/missing/);
+        expect((await store.getRelease('fleet-1'))?.fleet).toEqual(fleetOf(3));
+        expect((await store.getRelease('fleet-1'))?.events).toHaveLength(1);
       });
     });
   });

@@ -392,6 +392,54 @@ describe('the commands the AWS adapters send', () => {
           return store().updateRelease('r1', {}, { at: now.toISOString(), kind: 'health-check', summary: 'ok' });
         },
       ],
+      updateFleetMember: [
+        async () => {
+          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+          documents.on(PutCommand).resolves({});
+          return store().updateFleetMember(
+            'r1',
+            'orders',
+            { phase: 'deployed' },
+            { at: now.toISOString(), kind: 'deployed', summary: 'ok' },
+          );
+        },
+        async () => {
+          documents.on(UpdateCommand).rejects(conditionFailed());
+          documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', eventCount: 1 } });
+          return store()
+            .updateFleetMember('r1', 'orders', { phase: 'deployed' })
+            .catch((error: unknown) => error);
+        },
+      ],
+      updateFleet: [
+        async () => {
+          documents.on(GetCommand).resolves({
+            Item: {
+              releaseId: 'r1',
+              fleetRevision: 2,
+              fleet: { waveCount: 1, currentWave: null },
+              fleetMembers: {
+                orders: {
+                  name: 'orders',
+                  functionName: 'f',
+                  wave: 0,
+                  blueVersion: '1',
+                  phase: 'verified',
+                  percent: 0,
+                  order: 0,
+                },
+              },
+            },
+          });
+          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+          documents.on(PutCommand).resolves({});
+          return store().updateFleet(
+            'r1',
+            { currentWave: 0, members: { orders: { phase: 'shifting', percent: 10 } } },
+            { at: now.toISOString(), kind: 'traffic-shifted', summary: 'ok' },
+          );
+        },
+      ],
       listReleases: [
         async () => {
           documents.on(QueryCommand).resolves({ Items: [] });

@@ -25,6 +25,30 @@ function attributeName(token: string, names: Names): string {
   return name;
 }
 
+/** A document path `#a.#b.#c` as its attribute names. */
+function pathNames(token: string, names: Names): string[] {
+  return token.split('.').map((part) => attributeName(part, names));
+}
+
+function readPath(item: Item | undefined, path: readonly string[]): unknown {
+  let current: unknown = item;
+  for (const part of path) {
+    if (!current || typeof current !== 'object') return undefined;
+    current = (current as Item)[part];
+  }
+  return current;
+}
+
+/** Sets a nested attribute; as in DynamoDB, every map on the way must exist already. */
+function writePath(item: Item, path: readonly string[], value: unknown): void {
+  const parents = path.slice(0, -1);
+  const parent = readPath(item, parents);
+  if (!parent || typeof parent !== 'object') {
+    throw new Error('ValidationException: The document path provided in the update expression is invalid for update');
+  }
+  (parent as Item)[path.at(-1) ?? ''] = value;
+}
+
 function attributeValue(token: string, values: Values): unknown {
   if (!values || !(token in values)) throw new Error(`fake table: ${token} is not in ExpressionAttributeValues`);
   return values[token];
@@ -38,9 +62,9 @@ function attributeValue(token: string, values: Values): unknown {
 function matches(expression: string | undefined, item: Item | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
   return expression.split(' OR ').some((term) => {
-    const exists = /^attribute_(not_)?exists\(([#\w]+)\)$/.exec(term.trim());
+    const exists = /^attribute_(not_)?exists\(([#\w.]+)\)$/.exec(term.trim());
     if (exists) {
-      const present = item !== undefined && attributeName(exists[2] ?? '', names) in item;
+      const present = readPath(item, pathNames(exists[2] ?? '', names)) !== undefined;
       return exists[1] ? !present : present;
     }
     const notContains = /^NOT contains\(([#\w]+), (:\w+)\)$/.exec(term.trim());
@@ -70,8 +94,8 @@ function applyUpdate(item: Item, expression: string, names: Names, values: Value
     if (!/^#\w+$/.test(token.trim())) throw new Error(`fake table: cannot apply "REMOVE ${removePart}"`);
     delete next[attributeName(token.trim(), names)];
   }
-  if (addPart) {
-    const add = /^(#\w+) (:\w+)$/.exec(addPart.trim());
+  for (const term of addPart?.split(', ') ?? []) {
+    const add = /^(#\w+) (:\w+)$/.exec(term.trim());
     if (!add) throw new Error(`fake table: cannot apply "ADD ${addPart}"`);
     const target = attributeName(add[1] ?? '', names);
     next[target] = Number(next[target] ?? 0) + Number(attributeValue(add[2] ?? '', values));
@@ -82,11 +106,12 @@ function applyUpdate(item: Item, expression: string, names: Names, values: Value
 function applySet(item: Item, expression: string, names: Names, values: Values): Item {
   const next = structuredClone(item);
   const assignment =
-    /(#\w+) = (?:list_append\(if_not_exists\((#\w+), (:\w+)\), (:\w+)\)|if_not_exists\((#\w+), (:\w+)\)|(:\w+))/g;
+    /(#[\w.#]+) = (?:list_append\(if_not_exists\((#\w+), (:\w+)\), (:\w+)\)|if_not_exists\((#\w+), (:\w+)\)|(:\w+))/g;
   for (const match of expression.slice(4).matchAll(assignment)) {
-    const target = attributeName(match[1] ?? '', names);
+    const targetPath = pathNames(match[1] ?? '', names);
+    const target = targetPath[0] ?? '';
     if (match[7]) {
-      next[target] = structuredClone(attributeValue(match[7], values));
+      writePath(next, targetPath, structuredClone(attributeValue(match[7], values)));
     } else if (match[6]) {
       next[target] = next[attributeName(match[5] ?? '', names)] ?? structuredClone(attributeValue(match[6], values));
     } else {
