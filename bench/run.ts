@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
 import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
+import { environmentNamed, trafficPlan } from '../config/environments.ts';
+import { waveSizes } from '../config/fleet.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalGateway } from '../local/gateway.ts';
 import { LoadGenerator } from '../local/load-generator.ts';
@@ -19,11 +21,21 @@ import { rehearse } from '../local/rehearsal.ts';
 import { buildHandlers } from '../scripts/build-handlers.ts';
 import { openLocalRuntime } from '../wiring/local.ts';
 import { benchApp } from './app.ts';
+import {
+  type EnteredState,
+  exampleWaves,
+  fleetCheckBytes,
+  fleetSnapshotBytes,
+  LIMITS,
+  largestPayload,
+  metricCallsPerCheck,
+  modelFleetRelease,
+  releaseShape,
+  USD_PER_TRANSITION,
+} from './fleet-scale.ts';
 import { TransportFloor } from './transport-floor.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Step Functions Standard: $0.025 per 1,000 state transitions. */
-const USD_PER_TRANSITION = 0.025 / 1000;
 
 interface Figure {
   readonly name: string;
@@ -299,7 +311,160 @@ function synthesis(figures: Figure[]): void {
   }
 }
 
-const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'synth'] as const;
+/** One row of the fleet scale table (docs/fleet-bench.md). */
+interface FleetScaleRow {
+  readonly members: number;
+  readonly waves: number;
+  readonly transitions: number;
+  readonly transitionsSource: 'measured' | 'modelled';
+  readonly costUsd: number;
+  readonly historyEvents: number;
+  readonly historyEventsSource: 'measured' | 'modelled';
+  readonly metricSeriesPerCheck: number;
+  readonly getMetricDataPerCheck: number;
+  readonly getMetricDataPerCheckUnbatched: number;
+  readonly dataPointsPerCall: number;
+  readonly largestPayloadBytes: number;
+  readonly largestPayloadSource: 'measured' | 'modelled';
+  readonly largestWave: number;
+  readonly wallSeconds: number | null;
+}
+
+const FLEET_SIZES = [1, 5, 20, 100] as const;
+
+/**
+ * The fleet's scale at N = 1, 5, 20 and 100 members against AWS's limits. The single-function prod release is run
+ * on the local engine and measured (the states it enters, their ASL, its largest state payload); the fleet figures
+ * are that run's states with the Map's iterations and one traffic plan per wave added (bench/fleet-scale.ts).
+ */
+async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  try {
+    const run = await rehearse({ environment: 'prod', speedup: 60, ratePerSecond: 200, dataDir }, openLocalRuntime);
+    if (run.outcome !== 'released') throw new Error(`prod rehearsal ended ${run.outcome}: ${run.reason}`);
+    const asl = synthesizeServiceDefinition();
+    const entered: EnteredState[] = run.result.events
+      .filter((e) => e.type === 'StateEntered' && e.state !== undefined)
+      .map((e) => {
+        const state = asl.States[e.state ?? ''] as { Type?: string; Resource?: string } | undefined;
+        return {
+          name: e.state ?? '',
+          type: state?.Type ?? e.stateType ?? 'Unknown',
+          ...(state?.Resource ? { resource: state.Resource } : {}),
+        };
+      });
+    const shape = releaseShape(entered);
+    const single = largestPayload(run.result.events);
+    const prod = environmentNamed('prod');
+    const bakeMinutes = Math.max(...trafficPlan(prod).map((step) => step.bakeSeconds / 60));
+    // A check's range: the step's bake, the rest of its last minute and the metric delay.
+    const stepMinutes = bakeMinutes + 1 + prod.bake.metricDelaySeconds / 60;
+    figures.push({
+      name: 'single-function prod release: states entered (measured)',
+      value: entered.length,
+      unit: 'transitions',
+      note: `${shape.trafficPlan.length} in one traffic plan; largest payload ${single.bytes} B at ${single.state}`,
+    });
+    const rows = FLEET_SIZES.map((members): FleetScaleRow => {
+      const waves = exampleWaves(members);
+      const model = modelFleetRelease(shape, members, waves.length);
+      // The worst check: every member moved is judged, green and blue while blue still serves a share.
+      const calls = metricCallsPerCheck(members, true, stepMinutes);
+      const cumulative = waveSizes(waves, members);
+      const sizes = cumulative.map((size, i) => size - (cumulative[i - 1] ?? 0));
+      return {
+        members,
+        waves: waves.length,
+        transitions: model.transitions,
+        transitionsSource: 'modelled',
+        costUsd: model.transitions * USD_PER_TRANSITION,
+        historyEvents: model.historyEvents,
+        historyEventsSource: 'modelled',
+        metricSeriesPerCheck: calls.series,
+        getMetricDataPerCheck: calls.batched,
+        getMetricDataPerCheckUnbatched: calls.unbatched,
+        dataPointsPerCall: calls.dataPointsPerCall,
+        largestPayloadBytes: single.bytes + fleetSnapshotBytes(members) + fleetCheckBytes(members),
+        largestPayloadSource: 'modelled',
+        largestWave: Math.max(...sizes),
+        wallSeconds: null,
+      };
+    });
+    for (const row of rows) {
+      const n = `fleet N=${row.members}`;
+      figures.push(
+        {
+          name: `${n}: state transitions per release`,
+          value: row.transitions,
+          unit: 'transitions',
+          note: `${row.transitionsSource}; ${row.waves} waves`,
+        },
+        { name: `${n}: Step Functions cost per release`, value: round(row.costUsd, 5), unit: 'USD' },
+        {
+          name: `${n}: execution history events`,
+          value: row.historyEvents,
+          unit: 'events',
+          note: `${row.historyEventsSource}; limit ${LIMITS.historyEvents}`,
+        },
+        {
+          name: `${n}: GetMetricData calls per check`,
+          value: row.getMetricDataPerCheck,
+          unit: 'calls',
+          note: `${row.metricSeriesPerCheck} series, 500 a call; ${row.getMetricDataPerCheckUnbatched} unbatched`,
+        },
+        {
+          name: `${n}: largest state payload`,
+          value: row.largestPayloadBytes,
+          unit: 'bytes',
+          note: `${row.largestPayloadSource}; limit ${LIMITS.payloadBytes}`,
+        },
+      );
+    }
+    // Where each limit is reached: every figure grows linearly in members (the waves fixed at three).
+    const at = (n: number) => rows.find((r) => r.members === n);
+    const [small, large] = [at(20), at(100)];
+    if (small && large) {
+      const reach = (value: (r: FleetScaleRow) => number, limit: number) =>
+        Math.floor(
+          large.members + (limit - value(large)) / ((value(large) - value(small)) / (large.members - small.members)),
+        );
+      figures.push(
+        {
+          name: 'fleet members at which the history reaches 25,000 events',
+          value: reach((r) => r.historyEvents, LIMITS.historyEvents),
+          unit: 'members',
+          note: 'modelled, three waves, no retries',
+        },
+        {
+          name: 'fleet members at which the largest payload reaches 256 KiB',
+          value: reach((r) => r.largestPayloadBytes, LIMITS.payloadBytes),
+          unit: 'members',
+          note: 'modelled, every name at its longest',
+        },
+      );
+    }
+    return rows;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The fleet table as docs/fleet-bench.md shows it. */
+function fleetTable(rows: readonly FleetScaleRow[]): string[] {
+  const pct = (value: number, limit: number) => `${round((value / limit) * 100, 1)}%`;
+  const lines = [
+    "| N | waves | transitions | cost | history events (of 25,000) | GetMetricData per check (unbatched) | largest payload (of 256 KiB) | largest wave's UpdateAlias at 15/s | rehearsal wall time |",
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.members} | ${r.waves} | ${r.transitions} (${r.transitionsSource}) | $${r.costUsd.toFixed(5)} | ${r.historyEvents} (${pct(r.historyEvents, LIMITS.historyEvents)}, ${r.historyEventsSource}) | ${r.getMetricDataPerCheck} (${r.getMetricDataPerCheckUnbatched}) | ${round(r.largestPayloadBytes / 1024, 1)} KiB (${pct(r.largestPayloadBytes, LIMITS.payloadBytes)}, ${r.largestPayloadSource}) | ${r.largestWave} call${r.largestWave === 1 ? '' : 's'}, ${round(r.largestWave / LIMITS.lambdaControlPlaneRps, 1)} s | ${r.wallSeconds === null ? 'not measured' : `${round(r.wallSeconds, 1)} s`} |`,
+    );
+  }
+  return lines;
+}
+
+const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'synth', 'fleet'] as const;
 
 /** `npm run bench -- --only bundles,gateway-cpu` runs some sections; the default is all of them. */
 function sectionsToRun(args: readonly string[]): Set<string> {
@@ -331,11 +496,16 @@ async function main(): Promise<void> {
     }
   }
   if (sections.has('synth')) synthesis(figures);
+  const fleet = sections.has('fleet') ? await fleetScale(figures) : undefined;
 
   const width = Math.max(...figures.map((f) => f.name.length));
   console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(10)}  unit`);
   for (const f of figures) {
     console.log(`${f.name.padEnd(width)}  ${String(f.value).padStart(10)}  ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+  }
+  if (fleet) {
+    console.log('\nfleet scale (docs/fleet-bench.md):');
+    for (const line of fleetTable(fleet)) console.log(line);
   }
   const results = join(ROOT, 'bench', 'results');
   mkdirSync(results, { recursive: true });
@@ -344,6 +514,7 @@ async function main(): Promise<void> {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     sections: [...sections],
     figures,
+    ...(fleet ? { fleet } : {}),
   };
   const json = `${JSON.stringify(document, null, 2)}\n`;
   writeFileSync(join(results, 'latest.json'), json);
