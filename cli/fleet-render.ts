@@ -1,3 +1,4 @@
+import type { EnvironmentStatus } from '../api/environment-status.ts';
 import type { FleetView } from '../api/release-view.ts';
 import type { FleetMemberState } from '../core/ports.ts';
 import type { Output } from './output.ts';
@@ -117,5 +118,29 @@ export function fleetLines(
       lines.push(out.c.dim(`${INDENT}… ${flagged.length - LISTED_MEMBERS} more that need a look`));
   }
   lines.push(out.c.dim(`${INDENT}every member: switchyard release show ${releaseId} --members`));
+  return lines;
+}
+
+/**
+ * `switchyard status` for a fleet environment: how many members run their blue, and the ones that do not (moved
+ * to another version, split mid-step, or with no alias yet), at most 10 named.
+ */
+export function fleetStatusLines(out: Output, env: EnvironmentStatus): string[] {
+  const members = env.fleet?.members ?? [];
+  if (members.length === 0) return [];
+  const apart = members.filter((m) => !m.live || m.live.routing || m.live.version !== m.blue);
+  const onBlue = members.length - apart.length;
+  const lines = [
+    `  ${env.name} fleet: ${plural(members.length, 'member')}, ${onBlue} on blue${apart.length > 0 ? `, ${apart.length} not` : ''}`,
+  ];
+  for (const m of apart.slice(0, LISTED_MEMBERS)) {
+    const live = !m.live
+      ? out.c.yellow('none')
+      : m.live.routing
+        ? `${m.live.version} + ${Math.round(m.live.routing.weight * 1000) / 10}% on ${m.live.routing.version}`
+        : m.live.version;
+    lines.push(`${INDENT}${m.name} (wave ${m.wave + 1}): live ${live}, blue ${m.blue ?? '—'}`);
+  }
+  if (apart.length > LISTED_MEMBERS) lines.push(out.c.dim(`${INDENT}… ${apart.length - LISTED_MEMBERS} more`));
   return lines;
 }

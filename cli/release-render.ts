@@ -1,6 +1,6 @@
 import type { EnvironmentStatus } from '../api/environment-status.ts';
 import type { HealthDecision, ReleaseDetail, ReleaseSummary } from '../api/release-view.ts';
-import { fleetLines, fleetVersionsLine } from './fleet-render.ts';
+import { fleetLines, fleetStatusLines, fleetVersionsLine } from './fleet-render.ts';
 import { clockTime, minutes, type Output, progressBar } from './output.ts';
 
 /** A check's evidence in one line: verdict, calls against the minimum, errors, rate against the limit. */
@@ -154,6 +154,7 @@ export function statusLines(
       `${e.name.padEnd(9)}${live(e).padEnd(20)}${(e.blue ?? '—').padEnd(6)}${(e.green ?? '—').padEnd(7)}${(e.promotesTo ?? '—').padEnd(9)}${flight}`,
     );
   }
+  for (const e of environments) lines.push(...fleetStatusLines(out, e));
   for (const e of environments) {
     if (e.runningRelease) lines.push(`  ${e.name}: ${link(e.runningRelease.releaseId)}`);
   }

@@ -750,6 +750,47 @@ describe('switchyard release on a fleet', () => {
     for (const frame of frames) expect(terminalRows(frame.split('\n'), 100)).toBeLessThan(25);
   });
 
+  it('status counts a fleet environment’s members on blue and names those that are not', async () => {
+    const member = (i: number, live: Record<string, unknown> | null, blue: string | null = '1') => ({
+      name: memberName(i),
+      functionName: `api-${memberName(i)}`,
+      wave: i === 0 ? 0 : 1,
+      live,
+      blue,
+    });
+    const fleetEnv = {
+      name: 'staging',
+      functionName: 'switchyard-api-staging',
+      live: { name: 'live', version: '1' },
+      blue: '1',
+      green: '1',
+      approvalRequired: false,
+      promotesTo: 'prod',
+      runningRelease: null,
+      fleet: {
+        members: [
+          member(0, { name: 'live', version: '2' }),
+          member(1, { name: 'live', version: '1', routing: { version: '2', weight: 0.1 } }),
+          member(2, null, null),
+          ...Array.from({ length: 30 }, (_, i) => member(i + 3, { name: 'live', version: '1' })),
+        ],
+      },
+    };
+    routes['GET /environments'] = {
+      status: 200,
+      body: { environments: [{ ...fleetEnv, name: 'dev', fleet: null }, fleetEnv] },
+    };
+    const r = await run('status', '--local', '--api', api);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('  staging fleet: 33 members, 30 on blue, 3 not');
+    expect(lines).toContain('    svc-001 (wave 1): live 2, blue 1');
+    expect(lines).toContain('    svc-002 (wave 2): live 1 + 10% on 2, blue 1');
+    expect(lines).toContain('    svc-003 (wave 2): live none, blue —');
+    expect(r.stdout).not.toContain('svc-004');
+    expect(r.stdout).not.toContain('dev fleet');
+  });
+
   it('watch without a terminal counts members instead of a line per deploy, and ends with the grid', async () => {
     routes['GET /releases/rel-prod-fleet'] = [
       {
