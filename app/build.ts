@@ -18,6 +18,8 @@ export const FaultOptionsSchema = z.strictObject({
   failAfterRequests: z.int().min(0).max(1_000_000).optional(),
   failAfterMs: z.int().min(0).max(3_600_000).optional(),
   downstreamOutage: z.strictObject({ flagPath: z.string().min(1), failRate: z.number().min(0).max(1) }).optional(),
+  /** Only the function of this name misbehaves: one fleet member of several built from the same image. */
+  onlyFunction: z.string().min(1).optional(),
 });
 
 /** Rehearsal faults a build can carry (app/fault-injection.ts applies them); never in a production build. */

@@ -27,6 +27,11 @@ export interface FaultConfig {
    * fail, whichever version serves them. Built into blue and green alike, so the fault lies in the environment.
    */
   readonly downstreamOutage?: { readonly flagPath: string; readonly failRate: number };
+  /**
+   * Only the function of this name (Lambda's AWS_LAMBDA_FUNCTION_NAME) misbehaves: a fleet shares one image, and a
+   * rehearsal faults one member of it.
+   */
+  readonly onlyFunction?: string;
 }
 
 /** Non-health requests each instance (one set of deps) has seen, for the error onset. */
@@ -55,6 +60,7 @@ export interface FaultDeps {
 }
 
 export async function injectFault(fault: FaultConfig, routeName: string, deps: FaultDeps): Promise<void> {
+  if (fault.onlyFunction && process.env.AWS_LAMBDA_FUNCTION_NAME !== fault.onlyFunction) return;
   if (fault.latencyMs && fault.latencyMs > 0) await deps.sleep(fault.latencyMs);
   const isHealth = routeName === 'GET /health';
   if (isHealth && fault.failHealth)

@@ -1,5 +1,10 @@
 import type { EnvironmentConfig } from './schema.ts';
-import { RELEASE_WINDOW_MARGIN_MINUTES, trafficPlan } from './traffic-plan.ts';
+import {
+  EXECUTION_HISTORY_LIMIT,
+  HISTORY_EVENTS_PER_CHECK,
+  RELEASE_WINDOW_MARGIN_MINUTES,
+  trafficPlan,
+} from './traffic-plan.ts';
 
 /**
  * Lambda's control-plane quota: "Remainder of the control plane API requests (excludes invocation, GetFunction, and
@@ -75,4 +80,37 @@ export function fleetReleaseMinutes(env: EnvironmentConfig, fleet: FleetConfig):
       (env.approvalRequired ? env.approvalTimeoutMinutes : 0) +
       RELEASE_WINDOW_MARGIN_MINUTES,
   );
+}
+
+/**
+ * Execution history events per member in the Map: MapIterationStarted and MapIterationSucceeded, and two Task states
+ * of five events each (entered, scheduled, started, succeeded, exited).
+ */
+export const HISTORY_EVENTS_PER_MEMBER = 12;
+/** The states outside the Map and the bake loop, with their retries. */
+const HISTORY_EVENTS_OUTSIDE = 200;
+
+/**
+ * The execution history a fleet release needs at most: every member through the Map, and one bake loop for the
+ * whole fleet (each wave runs the plan; each step's checks until its last minute's data is complete).
+ */
+export function fleetHistoryEvents(env: EnvironmentConfig, fleet: FleetConfig): number {
+  const interval = env.bake.checkIntervalSeconds;
+  const checksPerPlan = trafficPlan(env).reduce(
+    (sum, step) => sum + 1 + Math.ceil((step.bakeSeconds + 60 + env.bake.metricDelaySeconds) / interval),
+    0,
+  );
+  const pauseChecks = Math.ceil(((env.maxPauseMinutes ?? 0) * 60) / interval);
+  return (
+    HISTORY_EVENTS_OUTSIDE +
+    fleet.members.length * HISTORY_EVENTS_PER_MEMBER +
+    (fleet.waves.length * checksPerPlan + pauseChecks) * HISTORY_EVENTS_PER_CHECK
+  );
+}
+
+/** Why the fleet's release could outgrow Step Functions' execution history, or undefined. */
+export function fleetHistoryRefusal(env: EnvironmentConfig, fleet: FleetConfig): string | undefined {
+  const events = fleetHistoryEvents(env, fleet);
+  if (events <= EXECUTION_HISTORY_LIMIT) return undefined;
+  return `${fleet.members.length} members in ${fleet.waves.length} waves of this plan need about ${events} execution history events, more than Step Functions' ${EXECUTION_HISTORY_LIMIT}`;
 }

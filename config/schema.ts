@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import {
+  fleetHistoryRefusal,
   fleetReleaseMinutes,
   MAX_DEPLOY_CONCURRENCY,
   MAX_FLEET_MEMBERS,
@@ -273,6 +274,8 @@ function fleetRefusals(env: z.infer<typeof EnvironmentConfigSchema>, fleet: Flee
   }
   const waves = wavesRefusal(fleet);
   if (waves) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: waves });
+  const history = fleetHistoryRefusal(env as EnvironmentConfig, fleet);
+  if (history) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: history });
   const needed = fleetReleaseMinutes(env as EnvironmentConfig, fleet);
   if (needed > env.lockTtlMinutes) {
     ctx.addIssue({

@@ -52,26 +52,34 @@ const GRANTS = {
   },
   [STATES.deploy]: {
     functions: ['versionImageDigest', 'findVersionByDescription', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
-    store: ['updateRelease'],
+    // updateFleetMember: "Deploy member", a fleet's Map iteration, runs on this function.
+    store: ['updateRelease', 'updateFleetMember'],
   },
-  [STATES.verify]: { functions: ['invoke'], store: ['updateRelease'], smokeSigners: ['signerFor'] },
+  [STATES.verify]: {
+    functions: ['invoke'],
+    store: ['updateRelease', 'updateFleetMember'],
+    smokeSigners: ['signerFor'],
+  },
   [STATES.approval]: { store: ['saveApprovalRequest', 'updateRelease'], notifier: ['notify'] },
-  [STATES.shift]: { functions: ['getAlias', 'updateAlias', 'ensureAlias'], store: ['getRelease', 'updateRelease'] },
+  [STATES.shift]: {
+    functions: ['getAlias', 'updateAlias', 'ensureAlias'],
+    store: ['getRelease', 'updateRelease', 'updateFleet'],
+  },
   [STATES.check]: {
     metrics: ['sample'],
     alarms: ['describe'],
     // renewLock: a paused bake keeps its environment lock (core/pause.ts).
-    store: ['getRelease', 'updateRelease', 'renewLock'],
+    store: ['getRelease', 'updateRelease', 'renewLock', 'updateFleet'],
     notifier: ['notify'],
   },
   [STATES.rollBack]: {
     functions: ['getAlias', 'updateAlias'],
-    store: ['getRelease', 'updateRelease', 'releaseLock'],
+    store: ['getRelease', 'updateRelease', 'releaseLock', 'updateFleet'],
     notifier: ['notify'],
   },
   [STATES.finalize]: {
     functions: ['ensureAlias'],
-    store: ['getRelease', 'updateRelease', 'releaseLock'],
+    store: ['getRelease', 'updateRelease', 'releaseLock', 'updateFleet'],
     notifier: ['notify'],
   },
   [STATES.recordFailure]: {

@@ -34,7 +34,7 @@ export async function requestApproval(
     {
       at: now.toISOString(),
       kind: 'approval-requested',
-      summary: `version ${greenVersion} passed verification; waiting for approval until ${expiresAt}`,
+      summary: `${release.fleet ? `all ${release.fleet.members.length} fleet members` : `version ${greenVersion}`} passed verification; waiting for approval until ${expiresAt}`,
       evidence: { expiresAt },
     },
   );

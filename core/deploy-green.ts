@@ -1,4 +1,5 @@
 import { DeploymentFailed } from './errors.ts';
+import { memberOf, memberPrefix } from './fleet-member.ts';
 import type { FunctionVersions, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 
@@ -41,15 +42,21 @@ export async function deployGreen(release: ReleaseContext, deps: DeployGreenDeps
     throw new DeploymentFailed(`publishing ${release.digest} returned the live version ${green.version}`);
   }
   await deps.functions.updateAlias(functionName, release.aliases.green, green.version);
-  await deps.store.updateRelease(
-    release.releaseId,
-    { greenVersion: green.version },
-    {
-      at: deps.clock.now().toISOString(),
-      kind: 'deployed',
-      summary: `${release.aliases.green} → version ${green.version}${green.reused ? ' (found from an earlier attempt)' : ''}`,
-      evidence: { ...green },
-    },
-  );
+  const event = {
+    at: deps.clock.now().toISOString(),
+    kind: 'deployed' as const,
+    summary: `${memberPrefix(release)}${release.aliases.green} → version ${green.version}${green.reused ? ' (found from an earlier attempt)' : ''}`,
+    evidence: { ...green, ...memberOf(release) },
+  };
+  if (release.member) {
+    await deps.store.updateFleetMember(
+      release.releaseId,
+      release.member,
+      { greenVersion: green.version, phase: 'deployed' },
+      event,
+    );
+  } else {
+    await deps.store.updateRelease(release.releaseId, { greenVersion: green.version }, event);
+  }
   return green;
 }

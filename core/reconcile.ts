@@ -1,6 +1,7 @@
 import { lockKey } from '../config/environments.ts';
 import type { EnvironmentName, Environments } from '../config/schema.ts';
-import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
+import type { Clock, FunctionVersions, Notifier, ReleaseRecord, ReleaseStore } from './ports.ts';
 import { notifyBestEffort } from './release-guard.ts';
 
 export interface ReconcileDeps {
@@ -29,6 +30,26 @@ export interface ReconcileResult {
 function environmentOf(input: unknown, envs: Environments): EnvironmentName | undefined {
   const env = input && typeof input === 'object' ? Reflect.get(input, 'environment') : undefined;
   return typeof env === 'string' && env in envs ? (env as EnvironmentName) : undefined;
+}
+
+/** Every fleet member this release moved, back on its blue (bounded parallel alias updates). */
+async function restoreFleet(record: ReleaseRecord, deps: ReconcileDeps): Promise<string[]> {
+  const env = deps.environments[record.environment as EnvironmentName];
+  const members = record.fleet?.members ?? [];
+  const restored = await forEachBounded(members, FLEET_CALL_CONCURRENCY, async (member) => {
+    const aliases = env?.fleet?.members.find((m) => m.name === member.name)?.aliases ?? env?.aliases;
+    if (!aliases || !member.greenVersion || !member.blueVersion) return undefined;
+    const alias = await deps.functions.getAlias(member.functionName, aliases.live);
+    const onGreen =
+      alias !== undefined && (alias.version === member.greenVersion || alias.routing?.version === member.greenVersion);
+    if (!onGreen) return undefined;
+    await deps.functions.updateAlias(member.functionName, aliases.live, member.blueVersion);
+    return `${member.name} → ${member.blueVersion}`;
+  });
+  const names = restored.filter((r): r is string => r !== undefined);
+  return names.length > 0
+    ? [`restored fleet members to their verified versions: ${names.join(', ')}`]
+    : ['no fleet member was moved by this release'];
 }
 
 /**
@@ -91,7 +112,10 @@ export async function reconcileStoppedExecution(
       await deps.store.updateRelease(releaseId, { status: closedAs, reason, endedAt: at });
       actions.push(`closed the release record as ${closedAs}`);
 
-      const alias = await deps.functions.getAlias(env.functionName, env.aliases.live);
+      if (record.fleet) {
+        actions.push(...(await restoreFleet(record, deps)));
+      }
+      const alias = record.fleet ? undefined : await deps.functions.getAlias(env.functionName, env.aliases.live);
       const green = record.greenVersion;
       // Only undo what this release did: live on green, or routing part of live's traffic to green.
       const onGreen =
@@ -101,7 +125,7 @@ export async function reconcileStoppedExecution(
         const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
         actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
         live = { version: record.blueVersion, routing: false };
-      } else {
+      } else if (!record.fleet) {
         live = alias ? { version: alias.version, routing: alias.routing !== undefined } : null;
         actions.push(
           onGreen

@@ -5,12 +5,37 @@ import { EnvironmentNameSchema } from '../config/schema.ts';
  * The release as Validate release fixes it: every later state reads this, never the live config, so a config
  * change mid-release cannot change the rules of a running release.
  */
+const HealthSchema = z.object({
+  maxErrorRatePercent: z.number(),
+  minInvocations: z.number(),
+  maxErrors: z.number(),
+  maxP99DurationMs: z.number().optional(),
+  alarms: z.array(z.string()),
+});
+const AliasesSchema = z.object({ live: z.string(), green: z.string(), blue: z.string() });
+
+/**
+ * One fleet member as the release fixed it. Its keys are the release context's own (`functionName`, `aliases`,
+ * `blueVersion`, `health`), so the Map's ItemSelector merges it over the fleet's context
+ * (`States.JsonMerge($.release, $$.Map.Item.Value, false)`) and Deploy green / Verify green run on the member.
+ */
+export const FleetMemberContextSchema = z.object({
+  member: z.string().min(1),
+  functionName: z.string().min(1),
+  aliases: AliasesSchema,
+  blueVersion: z.string().nullable(),
+  wave: z.number().int().nonnegative(),
+  /** The member's whole health policy where it overrides the environment's thresholds (a low-traffic member). */
+  health: HealthSchema.optional(),
+});
+export type FleetMemberContext = z.infer<typeof FleetMemberContextSchema>;
+
 export const ReleaseContextSchema = z.object({
   releaseId: z.string().min(1),
   executionArn: z.string().min(1),
   environment: EnvironmentNameSchema,
   functionName: z.string().min(1),
-  aliases: z.object({ live: z.string(), green: z.string(), blue: z.string() }),
+  aliases: AliasesSchema,
   repositoryName: z.string(),
   digest: z.string(),
   imageUri: z.string(),
@@ -20,13 +45,7 @@ export const ReleaseContextSchema = z.object({
   checkIntervalSeconds: z.number().int().positive(),
   /** How long CloudWatch data may take to be complete: a minute is judged only this long after it ended. */
   metricDelaySeconds: z.number().int().nonnegative(),
-  health: z.object({
-    maxErrorRatePercent: z.number(),
-    minInvocations: z.number(),
-    maxErrors: z.number(),
-    maxP99DurationMs: z.number().optional(),
-    alarms: z.array(z.string()),
-  }),
+  health: HealthSchema,
   onUnhealthy: z.enum(['roll-back', 'alert']),
   onInsufficientData: z.enum(['roll-back', 'promote-with-warning']),
   /**
@@ -70,6 +89,20 @@ export const ReleaseContextSchema = z.object({
   maxPauseSeconds: z.number().int().nonnegative().optional(),
   /** The lock's lifetime: a paused bake renews the lock to this long after each check. */
   lockTtlMinutes: z.number().int().positive().optional(),
+  /**
+   * A fleet release (docs/fleet.md): its members and waves. Deploy & verify runs once per member; the traffic states
+   * move the members wave by wave, as one unit.
+   */
+  fleet: z
+    .object({
+      waves: z.number().int().positive(),
+      /** The Map's MaxConcurrency (MaxConcurrencyPath). */
+      deployConcurrency: z.number().int().positive(),
+      members: z.array(FleetMemberContextSchema).min(1),
+    })
+    .optional(),
+  /** Set in one Map iteration's context: the fleet member this state acts on (its function, aliases and blue). */
+  member: z.string().min(1).optional(),
 });
 export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
 

@@ -1,6 +1,7 @@
 import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from './errors.ts';
+import { type CheckedFleet, checkFleet, initialFleetState } from './fleet-release.ts';
 import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
@@ -137,6 +138,8 @@ export interface CheckedRelease {
   readonly unverifiedLive: string | null;
   /** The commit the image was built from (its `git-<commit>` tag); set where "Scan & provision" runs. */
   readonly sourceCommit: string | null;
+  /** A fleet environment's members, each with its blue (docs/fleet.md). */
+  readonly fleet?: CheckedFleet;
 }
 
 /**
@@ -196,6 +199,20 @@ export async function checkRelease(
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
   await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
 
+  if (env.fleet) {
+    // A fleet's blues are its members' lives; the environment's own function is released only as a member.
+    const fleet = await checkFleet(env, request.imageDigest, deps);
+    return {
+      request,
+      env,
+      repositoryName,
+      blueVersion: null,
+      unverifiedLive: null,
+      sourceCommit: sourceCommit ?? null,
+      fleet,
+    };
+  }
+
   const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
   if (live?.routing) {
     throw new InvalidRelease(
@@ -231,7 +248,7 @@ export async function validateRelease(
   if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
     await refuseDuplicateDelivery(parsed, execution, deps);
   }
-  const { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit } = await checkRelease(
+  const { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit, fleet } = await checkRelease(
     rawRequest,
     execution.name,
     deps,
@@ -255,9 +272,10 @@ export async function validateRelease(
   const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];
   const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
   // Without a previous version there is nothing to split traffic with: the first release goes straight to 100%.
-  const plan = blueVersion
-    ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined)
-    : [{ percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) }];
+  const plan =
+    blueVersion || fleet
+      ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined)
+      : [{ percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) }];
   const imageUri = `${deps.registryHost}/${repositoryName}@${request.imageDigest}`;
   const context: ReleaseContext = {
     releaseId: execution.name,
@@ -287,7 +305,17 @@ export async function validateRelease(
     promotesTo: env.promotesTo ?? null,
     maxPauseSeconds: (env.maxPauseMinutes ?? 0) * 60,
     lockTtlMinutes: env.lockTtlMinutes,
+    ...(fleet && env.fleet
+      ? {
+          fleet: {
+            waves: env.fleet.waves.length,
+            deployConcurrency: env.fleet.deployConcurrency,
+            members: fleet.members.map((m) => ({ ...m })),
+          },
+        }
+      : {}),
   };
+  const fleetState = initialFleetState(context);
 
   await deps.store.createRelease({
     releaseId: context.releaseId,
@@ -300,15 +328,18 @@ export async function validateRelease(
     status: 'running',
     startedAt: context.startedAt,
     trigger: request.trigger === 'api' ? `api:${request.requestedBy}` : `ecr-push:${request.eventId}`,
+    ...(fleetState ? { fleet: fleetState } : {}),
     events: [
       {
         at: context.startedAt,
         kind: 'validated',
         summary: `${
-          unverifiedLive
-            ? `first release of ${request.imageDigest} into ${env.name}: ${env.aliases.live} is on version ` +
-              `${unverifiedLive}, which no release verified (the bootstrap version), so there is no blue`
-            : `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`
+          fleet
+            ? `fleet release of ${request.imageDigest} into ${env.name}: ${fleet.members.length} members in ${env.fleet?.waves.length ?? 1} waves${fleet.unverified.length > 0 ? `; no blue (first release) for ${fleet.unverified.join(', ')}` : ''}`
+            : unverifiedLive
+              ? `first release of ${request.imageDigest} into ${env.name}: ${env.aliases.live} is on version ` +
+                `${unverifiedLive}, which no release verified (the bootstrap version), so there is no blue`
+              : `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`
         }${request.trigger === 'api' && request.retryOf ? `; retry of ${request.retryOf}` : ''}`,
         evidence: {
           plan,

@@ -1,5 +1,6 @@
 import { parseProxyResponse, restProxyEvent } from './api-gateway-event.ts';
 import { errorMessage, VerificationFailed } from './errors.ts';
+import { memberOf, memberPrefix, recordMemberOrRelease } from './fleet-member.ts';
 import type { FrontDoor, FunctionVersions, ReleaseStore, RequestSigner, SmokeSigners } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 
@@ -166,7 +167,8 @@ export async function verifyGreen(
     await smokeRequests('', async (method, path, body, headers) => call(method, path, body, headers));
   }
 
-  if (checks.every((c) => c.passed)) {
+  // The environment's green stage fronts the environment's function; a fleet member is verified directly.
+  if (checks.every((c) => c.passed) && !release.member) {
     const health = await viaFrontDoor('GET', verification.healthPath, '', {});
     const reported = bodyField(health.response.body, 'version');
     checks.push({
@@ -186,27 +188,19 @@ export async function verifyGreen(
   const at = deps.clock.now().toISOString();
   if (failed.length > 0) {
     const names = failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.observed})`).join(', ');
-    await deps.store.updateRelease(
-      release.releaseId,
-      {},
-      {
-        at,
-        kind: 'verification-failed',
-        summary: `green version ${greenVersion} failed: ${names}`,
-        evidence: { checks },
-      },
-    );
+    await recordMemberOrRelease(deps.store, release, 'failed', {
+      at,
+      kind: 'verification-failed',
+      summary: `${memberPrefix(release)}green version ${greenVersion} failed: ${names}`,
+      evidence: { checks, ...memberOf(release) },
+    });
     throw new VerificationFailed(`verification of version ${greenVersion} failed: ${names}`, { checks });
   }
-  await deps.store.updateRelease(
-    release.releaseId,
-    {},
-    {
-      at,
-      kind: 'verified',
-      summary: `green version ${greenVersion} passed ${checks.length} checks`,
-      evidence: { checks },
-    },
-  );
+  await recordMemberOrRelease(deps.store, release, 'verified', {
+    at,
+    kind: 'verified',
+    summary: `${memberPrefix(release)}green version ${greenVersion} passed ${checks.length} checks`,
+    evidence: { checks, ...memberOf(release) },
+  });
   return { passed: true, qualifier: greenVersion, checks };
 }

@@ -3,6 +3,7 @@ import { requestApproval } from '../core/approval.ts';
 import { checkHealth } from '../core/check-health.ts';
 import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';
 import { deployGreen } from '../core/deploy-green.ts';
+import { checkFleetHealth, finalizeFleet, rollBackFleet, shiftFleet } from '../core/fleet-traffic.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { ReleaseContextSchema, WorkflowStateSchema } from '../core/release-context.ts';
 import { shiftTraffic } from '../core/shift-traffic.ts';
@@ -65,25 +66,37 @@ export function releaseTaskHandlers(deps: ReleaseDependencies): Record<HandlerTa
     [STATES.shift]: taskHandler(
       STATES.shift,
       GreenState.extend({ traffic: TrafficStateSchema.optional() }),
-      (s) => shiftTraffic(s.release, s.green.version, s.traffic?.nextStepIndex ?? 0, s.traffic, deps),
+      (s) =>
+        s.release.fleet
+          ? shiftFleet(s.release, s.traffic?.nextStepIndex ?? 0, s.traffic, deps)
+          : shiftTraffic(s.release, s.green.version, s.traffic?.nextStepIndex ?? 0, s.traffic, deps),
       opts,
     ),
     [STATES.check]: taskHandler(
       STATES.check,
       TrafficLoopState,
-      (s) => checkHealth(s.release, s.green.version, s.traffic, deps),
+      (s) =>
+        s.release.fleet
+          ? checkFleetHealth(s.release, s.traffic, deps)
+          : checkHealth(s.release, s.green.version, s.traffic, deps),
       opts,
     ),
     [STATES.rollBack]: taskHandler(
       STATES.rollBack,
       RollBackInput,
-      (s) => rollBack(s.release, s.green?.version, s.traffic, s.error, deps),
+      (s) =>
+        s.release.fleet
+          ? rollBackFleet(s.release, s.traffic, s.error, deps)
+          : rollBack(s.release, s.green?.version, s.traffic, s.error, deps),
       opts,
     ),
     [STATES.finalize]: taskHandler(
       STATES.finalize,
       TrafficLoopState,
-      (s) => finalize(s.release, s.green.version, s.traffic, deps),
+      (s) =>
+        s.release.fleet
+          ? finalizeFleet(s.release, s.traffic, deps)
+          : finalize(s.release, s.green.version, s.traffic, deps),
       opts,
     ),
     [STATES.recordFailure]: taskHandler(

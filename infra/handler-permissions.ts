@@ -44,8 +44,8 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     // The release item, then its event items (one per event, under the release's key).
     getRelease: ['dynamodb:GetItem', 'dynamodb:Query'],
     updateRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
-    // A document-path update of the member and its event item; a refused write reads the record to say why.
-    updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    // A document-path update of the member and its event item; a refused write reads the release item to say why.
+    updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
     // Read, change, conditional write back (the fleet's revision), and the event item.
     updateFleet: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     listReleases: ['dynamodb:Query'],
@@ -113,15 +113,19 @@ export interface GrantResources {
 }
 
 /**
- * The application's functions in every configured environment, unqualified and qualified: versions and aliases
- * are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
+ * The application's functions in every configured environment (fleet members included), unqualified and qualified:
+ * versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
  */
 export function applicationFunctionArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
-  return envs.flatMap((env) => {
+  // A fleet's members are released (and verified, and rolled back) like the environment's own function.
+  const names = [
+    ...new Set(envs.flatMap((env) => [env.functionName, ...(env.fleet?.members ?? []).map((m) => m.functionName)])),
+  ];
+  return names.flatMap((functionName) => {
     const arn = stack.formatArn({
       service: 'lambda',
       resource: 'function',
-      resourceName: env.functionName,
+      resourceName: functionName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     return [arn, `${arn}:*`];

@@ -34,6 +34,20 @@ export interface RehearsalOptions {
   readonly downstreamOutage?: { readonly failRate: number; readonly minutes: number };
   /** Progress lines go here; nothing is printed when absent. */
   readonly print?: (line: string) => void;
+  /**
+   * Rehearse the environment as a fleet of this many member functions (docs/fleet.md) with the fault (by default half
+   * its requests failing) in one member of the second wave.
+   */
+  readonly fleet?: { readonly members: number };
+}
+
+/** A fleet rehearsal's members as it ended. */
+export interface FleetRehearsalMember {
+  readonly name: string;
+  readonly wave: number;
+  readonly phase: string;
+  readonly live: { version: string; routing?: { version: string; weight: number } } | undefined;
+  readonly blueVersion: string | null;
 }
 
 export interface VersionShare {
@@ -64,6 +78,12 @@ export interface RehearsalReport {
   readonly errorToRestoreSeconds: number | null;
   readonly load: LoadReport;
   readonly wallMs: number;
+  /** A fleet rehearsal's members, the one that tripped the fleet and the one the fault was in. */
+  readonly fleet?: {
+    readonly members: readonly FleetRehearsalMember[];
+    readonly trippedBy?: string;
+    readonly faultyMember: string;
+  };
 }
 
 interface StateOutput {
@@ -88,12 +108,17 @@ function bakeLine(traffic: TrafficState): string | undefined {
   return `${bar} ${done / 60}/${traffic.bakeSeconds / 60} min at ${traffic.percent}%: ${check.verdict}, ${window}: ${check.sample.invocations} calls, error rate ${rate} → ${traffic.next}${settling}`;
 }
 
+function planLine(plan: readonly { percent: number; bakeSeconds: number }[]): string {
+  return plan.map((s) => `${s.percent}% for ${s.bakeSeconds / 60} min`).join(' → ');
+}
+
 function describeExit(event: ExecutionEvent): string | undefined {
   const out = (event.output ?? {}) as StateOutput;
   switch (event.state) {
     case STATES.validate:
+      if (out.release && 'fleet' in out.release) return `plan per wave: ${planLine(out.release.plan)}`;
       return out.release
-        ? `blue is version ${out.release.blueVersion ?? 'none'}; plan: ${out.release.plan.map((s) => `${s.percent}% for ${s.bakeSeconds / 60} min`).join(' → ')}`
+        ? `blue is version ${out.release.blueVersion ?? 'none'}; plan: ${planLine(out.release.plan)}`
         : undefined;
     case STATES.scan:
       return 'release stage requested with the digest and environment (trivy and terraform do not run locally)';
@@ -108,8 +133,11 @@ function describeExit(event: ExecutionEvent): string | undefined {
     case STATES.check:
       return out.traffic ? bakeLine(out.traffic) : undefined;
     case STATES.rollBack:
+      if (out.release && 'fleet' in out.release) return out.rollback?.reason;
       return out.rollback ? `live back on version ${out.rollback.live.version}: ${out.rollback.reason}` : undefined;
     case STATES.finalize:
+      if (out.release && 'fleet' in out.release)
+        return out.outcome ? `${out.outcome.outcome}: every member live on its green` : undefined;
       return out.outcome ? `${out.outcome.outcome}: live on version ${out.outcome.live.version}` : undefined;
     default:
       return undefined;
@@ -145,6 +173,10 @@ export function progressPrinter(print: (line: string) => void): (event: Executio
  * build, and let the synthesized state machine take it to Released, Rolled back or Release failed.
  */
 export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocalRuntime): Promise<RehearsalReport> {
+  if (options.fleet) {
+    const { rehearseFleet } = await import('./fleet-rehearsal.ts');
+    return rehearseFleet({ ...options, fleet: options.fleet }, openRuntime);
+  }
   const started = performance.now();
   const print = options.print ?? (() => undefined);
   const env = environmentNamed(options.environment, options.environments);

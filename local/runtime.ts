@@ -186,6 +186,56 @@ export class LocalRuntime {
     return version;
   }
 
+  /**
+   * A fleet environment's members as a first fleet release leaves them: each member function created from the shared
+   * image, its version 1 behind its live, blue and green, and one released fleet record that verified them all.
+   */
+  async bootstrapFleet(environment: string, image: LocalImage): Promise<Record<string, string>> {
+    const env = environmentNamed(environment, this.environments);
+    const uri = `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`;
+    const versions: Record<string, string> = {};
+    for (const member of env.fleet?.members ?? []) {
+      const aliases = member.aliases ?? env.aliases;
+      this.functions.createFunction(member.functionName);
+      const { codeSha256 } = await this.functions.updateCodeAndWait(member.functionName, uri);
+      const published = await this.functions.publishVersion(member.functionName, 'bootstrap', codeSha256);
+      for (const alias of Object.values(aliases)) {
+        await this.functions.ensureAlias(member.functionName, alias, published.version);
+      }
+      versions[member.name] = published.version;
+    }
+    const at = this.clock.now().toISOString();
+    const members = env.fleet?.members ?? [];
+    await this.store.createRelease({
+      releaseId: newReleaseId(env.name),
+      executionArn: `local:first-release:${env.name}`,
+      environment: env.name,
+      functionName: env.functionName,
+      imageUri: uri,
+      digest: image.digest,
+      blueVersion: null,
+      status: 'released',
+      startedAt: at,
+      endedAt: at,
+      trigger: 'rehearsal:first-release',
+      events: [{ at, kind: 'released', summary: `rehearsal set-up: ${members.length} fleet members on version 1` }],
+      fleet: {
+        waveCount: 1,
+        currentWave: null,
+        members: members.map((m) => ({
+          name: m.name,
+          functionName: m.functionName,
+          wave: 0,
+          blueVersion: null,
+          greenVersion: versions[m.name] ?? '1',
+          phase: 'live' as const,
+          percent: 100,
+        })),
+      },
+    });
+    return versions;
+  }
+
   private handlers(): Record<string, TaskHandler> {
     return { ...this.taskHandlers(), ...this.options.extraHandlers };
   }

@@ -5,7 +5,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { longestApprovalWindowSeconds } from '../config/environments.ts';
 import { RETRYABLE_ERRORS } from '../core/errors.ts';
-import { type HandlerTask, STATES } from './state-names.ts';
+import { type HandlerTask, MEMBER_TASKS, STATES } from './state-names.ts';
 
 /** Errors a retry can fix: Lambda's own transient faults, throttling, and the handlers' TransientFailure. */
 export const TRANSIENT_ERRORS = [
@@ -68,6 +68,10 @@ interface TaskSpec {
   readonly resultSelector?: Record<string, unknown>;
   readonly timeout: Duration;
   readonly attempts: number;
+  /** The state's name when it differs from the task (a member state bound to the task's function). */
+  readonly stateName?: string;
+  /** Keeps only this part of the state's output (a Map iteration's result). */
+  readonly outputPath?: string;
 }
 
 /**
@@ -81,14 +85,16 @@ export class ReleaseWorkflow extends Construct {
     super(scope, id);
     const attempts = props.maxAttempts ?? 5;
     const invoke = (spec: TaskSpec) => {
-      const state = new tasks.LambdaInvoke(this, spec.task, {
-        stateName: spec.task,
+      const name = spec.stateName ?? spec.task;
+      const state = new tasks.LambdaInvoke(this, name, {
+        stateName: name,
         comment: spec.comment,
         lambdaFunction: props.handlers[spec.task],
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         ...(spec.payload ? { payload: spec.payload } : {}),
         resultPath: spec.resultPath,
+        ...(spec.outputPath ? { outputPath: spec.outputPath } : {}),
         ...(spec.resultSelector ? { resultSelector: spec.resultSelector } : {}),
         taskTimeout: sfn.Timeout.duration(spec.timeout),
       });
@@ -233,21 +239,68 @@ export class ReleaseWorkflow extends Construct {
 
     approval.addCatch(recordFailure, beforeTraffic);
     approval.next(shift);
-    verify.next(
-      new sfn.Choice(this, STATES.approvalNeeded, { stateName: STATES.approvalNeeded })
-        .when(sfn.Condition.booleanEquals('$.release.approvalRequired', true), approval)
-        .otherwise(shift),
-    );
+    const approvalNeeded = new sfn.Choice(this, STATES.approvalNeeded, { stateName: STATES.approvalNeeded })
+      .when(sfn.Condition.booleanEquals('$.release.approvalRequired', true), approval)
+      .otherwise(shift);
+    verify.next(approvalNeeded);
 
-    let toDeploy: sfn.IChainable = deploy;
+    let toDeploy: sfn.IChainable;
+    props.scanAndProvision?.addCatch(recordFailure, beforeTraffic);
+    deploy.next(verify);
+
+    // A fleet: Deploy green and Verify green once per member, in a Map bounded by the fleet's deployConcurrency; each
+    // iteration's context is the fleet's with the member's function, aliases and blue merged over it. An iteration
+    // that fails fails the Map, and the release fails before any traffic moved.
+    const deployMember = invoke({
+      task: MEMBER_TASKS[STATES.deployMember],
+      stateName: STATES.deployMember,
+      comment: "Deploy green for one member: its function's new version behind its green alias.",
+      resultPath: '$.green',
+      timeout: Duration.minutes(15),
+      attempts,
+    });
+    const verifyMember = invoke({
+      task: MEMBER_TASKS[STATES.verifyMember],
+      stateName: STATES.verifyMember,
+      comment: 'Verify green for one member: its health check and smoke requests, with evidence.',
+      resultPath: '$.verification',
+      // An iteration hands back only its green version: the Map's result stays small at 100 members.
+      outputPath: '$.green',
+      timeout: Duration.minutes(3),
+      attempts,
+    });
+    deployMember.next(verifyMember);
+    const members = new sfn.Map(this, STATES.deployMembers, {
+      stateName: STATES.deployMembers,
+      comment: 'Deploys and verifies every fleet member, at most deployConcurrency at once; live is not touched.',
+      itemsPath: '$.release.fleet.members',
+      maxConcurrencyPath: '$.release.fleet.deployConcurrency',
+      itemSelector: {
+        'release.$': 'States.JsonMerge($.release, $$.Map.Item.Value, false)',
+      },
+      // The traffic states read each member's green from the release record; $.green says the fleet is deployed.
+      resultSelector: { version: 'fleet', codeSha256: 'per member', reused: false },
+      resultPath: '$.green',
+    });
+    members.itemProcessor(deployMember);
+    members.addCatch(recordFailure, beforeTraffic);
+    members.next(approvalNeeded);
+    const fleetOrSingle = new sfn.Choice(this, STATES.isFleet, {
+      stateName: STATES.isFleet,
+      comment: 'A fleet release deploys and verifies its members in a Map; a single function goes straight on.',
+    })
+      // The single function first, so the definition (and the console's graph) reads its main path first. Not
+      // IsPresent rather than IsPresent: false, which aws-local-stepfunctions 3.x evaluates as false either way.
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.release.fleet')), deploy)
+      .otherwise(members);
     if (props.scanAndProvision) {
-      props.scanAndProvision.addCatch(recordFailure, beforeTraffic);
-      props.scanAndProvision.next(deploy);
+      props.scanAndProvision.next(fleetOrSingle);
       toDeploy = new sfn.Choice(this, STATES.scanEnabled, { stateName: STATES.scanEnabled })
         .when(sfn.Condition.booleanEquals('$.release.scanAndProvision', true), props.scanAndProvision)
-        .otherwise(deploy);
+        .otherwise(fleetOrSingle);
+    } else {
+      toDeploy = fleetOrSingle;
     }
-    deploy.next(verify);
     validate.next(toDeploy);
     receive.next(validate);
     this.startState = receive;

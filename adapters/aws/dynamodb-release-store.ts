@@ -577,8 +577,10 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       else if (sets.length > 0) await this.write(releaseId, write);
     } catch (error) {
       if (error instanceof MissingRelease) {
-        const record = await this.getRelease(releaseId);
-        if (!record) throw new Error(`release ${releaseId} has no record`);
+        const out = await this.client.send(
+          new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+        );
+        if (!out.Item) throw new Error(`release ${releaseId} has no record`);
         throw new UnknownFleetMember(`release ${releaseId} has no fleet member "${name}"`);
       }
       throw error;

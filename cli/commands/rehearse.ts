@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
+import { MAX_REHEARSAL_FLEET } from '../../local/fleet-limits.ts';
 import { DEFAULT_SPEEDUP } from '../../local/local-defaults.ts';
 import type { RehearsalOptions, RehearsalReport } from '../../local/rehearsal.ts';
 import type { Run } from '../context.ts';
@@ -63,6 +64,13 @@ const rehearsalOptions = (): readonly { readonly option: Option; readonly into?:
     ),
     into: 'firstRelease',
   },
+  {
+    option: new Option(
+      '--fleet <members>',
+      `rehearse the environment as a fleet of N member functions (1-${MAX_REHEARSAL_FLEET}) released in waves, with the fault (default --fail-rate 0.5) in one member: it ends ROLLED BACK, every member back on blue`,
+    ).argParser((value: string) => ({ members: decimal('fleet', 1, MAX_REHEARSAL_FLEET, 'integer')(value) })),
+    into: 'fleet',
+  },
   { option: speedupOption().default(DEFAULT_SPEEDUP), into: 'speedup' },
   { option: rateOption('load generator requests per second').default(REHEARSAL_RATE), into: 'ratePerSecond' },
   { option: dataDirOption(), into: 'dataDir' },
@@ -74,9 +82,21 @@ function summary(out: Output, report: RehearsalReport): string[] {
     ? `version ${report.live.version}${report.live.routing ? ` (+${report.live.routing.weight * 100}% on ${report.live.routing.version})` : ''}`
     : 'none';
   lines.push(`${out.status(report.outcome)}: release ${report.releaseId} in ${report.environment}`);
-  lines.push(
-    `  live: ${live} (${report.blueVersion === null ? 'first release: no blue' : `blue was version ${report.blueVersion}`})`,
-  );
+  if (report.fleet) {
+    lines.push(
+      `  fleet: ${report.fleet.members.length} members; the fault was in ${report.fleet.faultyMember}${report.fleet.trippedBy ? `; halted by ${report.fleet.trippedBy}` : ''}`,
+    );
+    for (const m of report.fleet.members) {
+      const on = m.live
+        ? `version ${m.live.version}${m.live.routing ? ` (+${m.live.routing.weight * 100}% on ${m.live.routing.version})` : ''}`
+        : 'none';
+      lines.push(`    ${m.name} (wave ${m.wave + 1}): live on ${on}, blue ${m.blueVersion ?? 'none'}, ${m.phase}`);
+    }
+  } else {
+    lines.push(
+      `  live: ${live} (${report.blueVersion === null ? 'first release: no blue' : `blue was version ${report.blueVersion}`})`,
+    );
+  }
   if (report.reason) lines.push(`  reason: ${report.reason}`);
   const check = report.lastCheck;
   if (check) {

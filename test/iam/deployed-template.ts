@@ -1,3 +1,4 @@
+import type { Template } from 'aws-cdk-lib/assertions';
 import { service } from '../infra/service-stack.ts';
 
 /** The account and region the synthesized (environment-agnostic) template is resolved into. */
@@ -136,10 +137,13 @@ export interface DeployedTemplate {
 
 let cached: DeployedTemplate | undefined;
 
-/** The service stack's template as CloudFormation would deploy it into ACCOUNT/REGION. */
-export function deployedTemplate(): DeployedTemplate {
-  if (cached) return cached;
-  const raw = service().template.toJSON() as { Resources: Record<string, CfnResource> };
+/**
+ * The service stack's template as CloudFormation would deploy it into ACCOUNT/REGION: the real config's, or the one
+ * given (a stack synthesized from another config).
+ */
+export function deployedTemplate(template?: Template): DeployedTemplate {
+  if (cached && !template) return cached;
+  const raw = (template ?? service().template).toJSON() as { Resources: Record<string, CfnResource> };
   const resources = raw.Resources;
   const rolePolicies: Record<string, Json[]> = {};
   const documents: { where: string; kind: 'identity' | 'resource'; document: Json }[] = [];
@@ -199,6 +203,6 @@ export function deployedTemplate(): DeployedTemplate {
       return only;
     },
   };
-  cached = model;
+  if (!template) cached = model;
   return model;
 }

@@ -10,6 +10,8 @@ import { ADAPTER_ACTIONS, allActionsFor } from '../../infra/handler-permissions.
 import { RELEASE_API_STATE_MACHINE_ACTIONS } from '../../infra/release-api.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
 import { STATES } from '../../state-machine/state-names.ts';
+import { synthesizeService } from '../infra/service-stack.ts';
+import { environmentsWith } from '../support/environments.ts';
 import { adapterResources, ENVIRONMENTS, foreignResources } from './adapter-requests.ts';
 import { ACCOUNT, deployedTemplate, REGION } from './deployed-template.ts';
 import { decide, tally } from './simulator.ts';
@@ -151,6 +153,49 @@ describe("the release API's Step Functions calls", () => {
     const api = roleId('ReleaseApiFunctionHandlerRole');
     expect(await ask(api, 'states:SendTaskSuccess', '*')).toBe('Allowed');
     expect(await ask(api, 'states:SendTaskFailure', '*')).toBe('Allowed');
+  });
+});
+
+describe('a fleet: its member functions enter the Lambda grants, and only they', () => {
+  // The real config with a 3-member fleet on prod; the same stack code, synthesized once here.
+  const envs = environmentsWith('prod', {
+    lockTtlMinutes: 6 * 60,
+    fleet: {
+      deployConcurrency: 2,
+      waves: [{ members: 1 }, { percent: 100 }],
+      members: ['orders', 'payments', 'search'].map((name) => ({ name, functionName: `shop-${name}-prod` })),
+    },
+  });
+  const fleet = deployedTemplate(synthesizeService(envs).template);
+  const fleetRole = (fn: ServiceFunction) => fleet.id('AWS::IAM::Role', `Handlers${FUNCTION_IDS[fn]}Role`);
+  const askFleet = (role: string, action: string, resource: string) =>
+    decide({ principal: fleet.arn(role), action, resource, identityPolicies: fleet.rolePolicies[role] ?? [] });
+  const member = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:shop-payments-prod`;
+
+  it('lets each state act on a member function as on the environment function, qualified or not', async () => {
+    const cases: [ServiceFunction, string, string][] = [
+      [STATES.validate, 'lambda:GetAlias', `${member}:live`],
+      [STATES.validate, 'lambda:GetFunction', `${member}:7`],
+      [STATES.deploy, 'lambda:UpdateFunctionCode', member],
+      [STATES.deploy, 'lambda:PublishVersion', member],
+      [STATES.deploy, 'lambda:UpdateAlias', `${member}:green`],
+      [STATES.verify, 'lambda:InvokeFunction', `${member}:8`],
+      [STATES.shift, 'lambda:UpdateAlias', `${member}:live`],
+      [STATES.rollBack, 'lambda:UpdateAlias', `${member}:live`],
+      [STATES.finalize, 'lambda:CreateAlias', `${member}:blue`],
+    ];
+    for (const [fn, action, resource] of cases) {
+      expect(await askFleet(fleetRole(fn), action, resource), `${fn}: ${action} on ${resource}`).toBe('Allowed');
+    }
+  });
+
+  it('grants nothing new to a state that never acts on functions, nor on a function outside the fleet', async () => {
+    expect(await askFleet(fleetRole(STATES.check), 'lambda:UpdateAlias', `${member}:live`)).toBe('ImplicitlyDenied');
+    expect(await askFleet(fleetRole(STATES.deploy), 'lambda:InvokeFunction', `${member}:8`)).toBe('ImplicitlyDenied');
+    const outsider = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:shop-other-prod`;
+    expect(await askFleet(fleetRole(STATES.shift), 'lambda:UpdateAlias', `${outsider}:live`)).toBe('ImplicitlyDenied');
+    // The real config has no fleet: there, the member's function is out of reach.
+    expect(await ask(fnRole(STATES.shift), 'lambda:UpdateAlias', `${member}:live`)).toBe('ImplicitlyDenied');
   });
 });
 

@@ -398,7 +398,6 @@ describe('the commands the AWS adapters send', () => {
         async () => {
           documents.on(UpdateCommand).rejects(conditionFailed());
           documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', eventCount: 1 } });
-          documents.on(QueryCommand).resolves({ Items: [] });
           return store()
             .updateFleetMember('r1', 'orders', { phase: 'deployed' })
             .catch((error: unknown) => error);

@@ -99,7 +99,39 @@ describe('the release state machine', () => {
     });
     expect(scan.ResultSelector).toEqual({ 'buildId.$': '$.Build.Id', 'buildStatus.$': '$.Build.BuildStatus' });
     expect(scan.ResultPath).toBe('$.provision');
-    expect(scan.Next).toBe(STATES.deploy);
+    expect(scan.Next).toBe(STATES.isFleet);
+  });
+
+  it('sends a fleet release to the members Map, and a single function straight to Deploy green', () => {
+    expect(state(STATES.isFleet)).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Not: { Variable: '$.release.fleet', IsPresent: true }, Next: STATES.deploy }],
+      Default: STATES.deployMembers,
+    });
+    const map = state(STATES.deployMembers) as Record<string, unknown> & {
+      ItemProcessor: {
+        StartAt: string;
+        ProcessorConfig: { Mode: string };
+        States: Record<string, { Next?: string; Resource?: unknown }>;
+      };
+    };
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.release.fleet.members',
+      MaxConcurrencyPath: '$.release.fleet.deployConcurrency',
+      ItemSelector: { 'release.$': 'States.JsonMerge($.release, $$.Map.Item.Value, false)' },
+      ResultPath: '$.green',
+      Next: STATES.approvalNeeded,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATES.recordFailure }],
+    });
+    expect(map.ItemProcessor.StartAt).toBe(STATES.deployMember);
+    expect(map.ItemProcessor.States[STATES.deployMember]?.Next).toBe(STATES.verifyMember);
+    // The member states invoke the same functions as Deploy green and Verify green: no new functions.
+    expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('INLINE');
+    const functionOf = (s: Record<string, unknown> | undefined) => JSON.stringify(s?.Resource);
+    expect(functionOf(map.ItemProcessor.States[STATES.deployMember])).toBe(functionOf(state(STATES.deploy)));
+    expect(functionOf(map.ItemProcessor.States[STATES.verifyMember])).toBe(functionOf(state(STATES.verify)));
+    expect(functionOf(state(STATES.deploy))).not.toBe(functionOf(state(STATES.verify)));
   });
 
   it('runs Scan & provision only for environments that ask for it', () => {
@@ -107,7 +139,7 @@ describe('the release state machine', () => {
     expect(state(STATES.scanEnabled)).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.release.scanAndProvision', BooleanEquals: true, Next: STATES.scan }],
-      Default: STATES.deploy,
+      Default: STATES.isFleet,
     });
   });
 

@@ -8,9 +8,10 @@ import { ecrEventToRequest } from '../../core/release-request.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { startExecution } from '../../local/engine.ts';
-import { STATES } from '../../state-machine/state-names.ts';
+import { MEMBER_TASKS, STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 import { environmentsWith } from '../support/environments.ts';
+import { FleetWorld } from './fleet-harness.ts';
 import {
   DIGEST_BLUE,
   DIGEST_GREEN,
@@ -40,20 +41,27 @@ const pushInput = () => ({
   imageDigest: DIGEST_GREEN,
 });
 
-/** The synthesized definition with every Task's timeout scaled down; nothing else changes. */
+/** The synthesized definition with every Task's timeout scaled down, inside the fleet's Map too; nothing else changes. */
 function scaledDefinition(): AslDefinition {
   const copy = structuredClone(definition());
-  for (const state of Object.values(copy.States)) {
-    if (state.Type === 'Task' && typeof state.TimeoutSeconds === 'number') {
-      state.TimeoutSeconds = SCALED_TASK_TIMEOUT_SECONDS;
+  const scale = (states: AslDefinition['States']) => {
+    for (const state of Object.values(states)) {
+      if (state.Type === 'Task' && typeof state.TimeoutSeconds === 'number') {
+        state.TimeoutSeconds = SCALED_TASK_TIMEOUT_SECONDS;
+      }
+      const processor = (state as { ItemProcessor?: { States: AslDefinition['States'] } }).ItemProcessor;
+      if (processor) scale(processor.States);
     }
-  }
+  };
+  scale(copy.States);
   return copy;
 }
 
 interface Scenario {
   readonly name: string;
   readonly options: WorldOptions;
+  /** The world the scenario runs in. @default a ReleaseWorld with `options` */
+  readonly world?: () => ReleaseWorld;
   readonly input: (world: ReleaseWorld) => unknown;
   /** The world before the release. @default version 1 live behind live, blue and green (ReleaseWorld.seed) */
   readonly seed?: (world: ReleaseWorld) => Promise<void>;
@@ -144,6 +152,39 @@ const SCENARIOS: readonly Scenario[] = [
     setup: async (_world, run) => {
       await run(pushInput(), 'first-copy');
     },
+  },
+];
+
+/**
+ * Three fleet members in three waves (m1, then m2, then m3), with the same short bakes; 600 calls a minute per
+ * member, so a one-minute canary (10%) sees enough traffic to judge.
+ */
+const FLEET = ['m1', 'm2', 'm3'] as const;
+const fleetWorld = (errorRate?: Record<string, number>) => () =>
+  new FleetWorld({ perCheck: 600, ...(errorRate ? { errorRate } : {}) }, FLEET, {
+    approvals: 'auto',
+    patch: SHORT_BAKES,
+  });
+
+/** The same faults over a fleet: every call the fleet's states make, in a member's Map iteration or at fleet level. */
+const FLEET_SCENARIOS: readonly Scenario[] = [
+  { name: 'fleet released', options: {}, world: fleetWorld(), input: (w) => w.apiRequest() },
+  {
+    name: 'fleet rolled back (m2 unhealthy)',
+    options: {},
+    world: fleetWorld({ m2: 0.5 }),
+    input: (w) => w.apiRequest(),
+  },
+  {
+    name: 'fleet member failed verification',
+    options: { behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } } },
+    world: () =>
+      new FleetWorld({ perCheck: 600 }, FLEET, {
+        approvals: 'auto',
+        patch: SHORT_BAKES,
+        behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } },
+      }),
+    input: (w) => w.apiRequest(),
   },
 ];
 
@@ -243,6 +284,7 @@ async function invariants(
 ): Promise<string[]> {
   const violations: string[] = [];
   const record = await world.store.getRelease(RELEASE);
+  if (world instanceof FleetWorld) violations.push(...(await fleetInvariants(world, record?.status)));
   const live = await world.live();
   if (live?.routing) violations.push(`live still routes ${live.routing.weight} to ${live.routing.version}`);
   const lock = await world.lock();
@@ -272,8 +314,10 @@ async function invariants(
     return violations;
   }
   // The verified versions: green once released; otherwise blue, or for a first release (no blue) nothing or green.
-  const verified =
-    record.status === 'released'
+  // A fleet release never touches the environment's own function (its members are checked above).
+  const verified = record.fleet
+    ? [(run.liveBefore as { version?: string } | undefined)?.version]
+    : record.status === 'released'
       ? [record.greenVersion]
       : record.blueVersion === null
         ? [undefined, record.greenVersion]
@@ -294,6 +338,22 @@ async function invariants(
   return violations;
 }
 
+/** Every member on a verified version with no routing: its green once released, else its blue (version 1). */
+async function fleetInvariants(world: FleetWorld, status: string | undefined): Promise<string[]> {
+  const violations: string[] = [];
+  const record = await world.store.getRelease(RELEASE);
+  for (const name of world.members) {
+    const live = await world.memberLive(name);
+    const member = record?.fleet?.members.find((m) => m.name === name);
+    const expected = status === 'released' ? member?.greenVersion : '1';
+    if (live?.routing)
+      violations.push(`member ${name}'s live still routes ${live.routing.weight} to ${live.routing.version}`);
+    if (live?.version !== expected)
+      violations.push(`member ${name}'s live is on ${live?.version}, expected ${expected} (${status})`);
+  }
+  return violations;
+}
+
 /** Binds the execution's handlers; may replace one state's handler with one over faulted or spied ports. */
 type Bind = (world: ReleaseWorld, handlers: Record<string, TaskHandler>, abort: () => void) => void;
 
@@ -301,7 +361,7 @@ async function runInWorld(
   scenario: Scenario,
   bind: Bind,
 ): Promise<{ world: ReleaseWorld; status: string; liveBefore: unknown }> {
-  const world = new ReleaseWorld({ ...scenario.options, approvals: 'auto' });
+  const world = scenario.world?.() ?? new ReleaseWorld({ ...scenario.options, approvals: 'auto' });
   await (scenario.seed ? scenario.seed(world) : world.seed());
   const scaled = scaledDefinition();
   const execute = async (
@@ -353,15 +413,17 @@ function rebind(world: ReleaseWorld, handlers: Record<string, TaskHandler>, stat
   const replacement = world.handlers(deps)[state];
   if (!replacement) throw new Error(`no handler for ${state}`);
   handlers[state] = replacement;
+  // A fleet member's states run on the same function: the fault reaches them too.
+  for (const [member, task] of Object.entries(MEMBER_TASKS)) if (task === state) handlers[member] = replacement;
 }
 
 const callKey = (c: { state: string; port: string; method: string }) => `${c.state} → ${c.port}.${c.method}`;
 
 /** For each granted call, the first scenario whose fault-free run makes it. */
-async function discover(): Promise<Map<string, Scenario>> {
+async function discover(scenarios: readonly Scenario[]): Promise<Map<string, Scenario>> {
   const calls = grantedCalls();
   const found = new Map<string, Scenario>();
-  for (const scenario of SCENARIOS) {
+  for (const scenario of scenarios) {
     const pending = calls.filter((c) => !found.has(callKey(c)));
     if (pending.length === 0) break;
     const spies = pending.map((call) => ({ call, spy: new FaultInjector('spy', () => undefined) }));
@@ -410,8 +472,8 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
 
 describe('the fault matrix: every Task state, every port method it is granted, five faults', () => {
   it('leaves live on a verified version with no routing, no lock, a closed record and an alert, in every cell', async () => {
-    const scenarios = await discover();
-    const calls = grantedCalls();
+    const scenarios = await discover(SCENARIOS);
+    const calls = grantedCalls().filter((c) => !FLEET_ONLY.has(c.method));
     const unreached = calls.filter((c) => !scenarios.has(callKey(c))).map(callKey);
     expect(unreached, 'granted calls no scenario makes').toEqual([]);
 
@@ -433,4 +495,32 @@ describe('the fault matrix: every Task state, every port method it is granted, f
     // A budget for about 300 local executions, not a speed check: about 70 s on an idle 2-core machine, more than
     // twice that under load.
   }, 600_000);
+
+  it('holds over a fleet too: every member back on a verified version, no lock, in every cell a fleet release makes', async () => {
+    const scenarios = await discover(FLEET_SCENARIOS);
+    const calls = grantedCalls().filter((c) => scenarios.has(callKey(c)));
+    // Every fleet-only call, and a member's own steps (Deploy green and Verify green run inside the Map), are faulted.
+    const reached = new Set(calls.map(callKey));
+    for (const method of FLEET_ONLY) {
+      const granted = grantedCalls().filter((c) => c.method === method);
+      expect(granted.filter((c) => !reached.has(callKey(c))).map(callKey), `fleet calls never made`).toEqual([]);
+    }
+    for (const state of Object.values(MEMBER_TASKS)) {
+      expect(calls.filter((c) => c.state === state && c.port === 'functions').length).toBeGreaterThan(0);
+    }
+    const cells: Cell[] = calls.flatMap((call) => MODES.map((mode) => ({ ...call, mode })));
+    const outcomes = await pool(cells, 8, (cell) => runCell(cell, scenarios.get(callKey(cell)) as Scenario));
+    const notFired = outcomes.filter((o) => o.fired === 0).map((o) => `${callKey(o.cell)} [${o.cell.mode}]`);
+    const broken = outcomes.filter((o) => o.violations.length > 0);
+    writeSync(1, `fault matrix over a fleet: cells: ${outcomes.length}, held: ${outcomes.length - broken.length}\n`);
+    expect(notFired, 'cells whose fault never fired').toEqual([]);
+    expect(
+      broken.map(
+        (o) => `${callKey(o.cell)} [${o.cell.mode}, ${o.scenario}] ended ${o.status}: ${o.violations.join('; ')}`,
+      ),
+    ).toEqual([]);
+  }, 600_000);
 });
+
+/** The store calls only a fleet release makes: the single-function matrix does not reach them. */
+const FLEET_ONLY: ReadonlySet<string> = new Set(['updateFleetMember', 'updateFleet']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { environments, parseEnvironments } from '../../../config/environments.ts';
-import { fleetReleaseMinutes, memberWaves, waveSizes } from '../../../config/fleet.ts';
+import { fleetHistoryEvents, fleetReleaseMinutes, memberWaves, waveSizes } from '../../../config/fleet.ts';
 
 type Raw = Record<string, Record<string, unknown>>;
 
@@ -75,6 +75,22 @@ describe('a fleet in the config', () => {
         withFleet({ deployConcurrency: 2, waves: [{ members: 1 }, { percent: 50 }], members: members(5) }),
       ),
     ).toThrow(/prod\.fleet\.waves: the last wave must move every member \(it reaches 3 of 5\)/);
+  });
+
+  it("refuses waves whose checks would outgrow Step Functions' 25,000-event execution history", () => {
+    const prod = parseEnvironments(withFleet({ deployConcurrency: 10, waves, members: members(100) })).prod;
+    if (!prod?.fleet) throw new Error('no fleet');
+    // 100 members through the Map (12 events each) and one bake loop for the fleet: far inside the limit.
+    expect(fleetHistoryEvents(prod, prod.fleet)).toBeLessThan(5_000);
+    // Ten waves of a day-long linear plan at 10-second checks would not fit.
+    const long = {
+      strategy: { kind: 'linear', percentPerStep: 10, minutesPerStep: 60 },
+      bake: { minutes: 60, checkIntervalSeconds: 10, metricDelaySeconds: 120 },
+    };
+    const tenWaves = Array.from({ length: 10 }, (_, i) => ({ percent: (i + 1) * 10 }));
+    expect(() =>
+      parseEnvironments(withFleet({ deployConcurrency: 10, waves: tenWaves, members: members(20) }, long)),
+    ).toThrow(/prod\.fleet\.waves: 20 members in 10 waves of this plan need about \d+ execution history events/);
   });
 
   it('refuses a member name that is no slug', () => {

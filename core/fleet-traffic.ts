@@ -1,0 +1,559 @@
+import { lockKey } from '../config/environments.ts';
+import type { Environments } from '../config/schema.ts';
+import { completeAt, completeDataEnd, firingAlarms } from './check-health.ts';
+import type { CaughtError, FinalizeOutcome, RollbackOutcome } from './conclude-release.ts';
+import { causeMessage } from './conclude-release.ts';
+import { type Decision, decide } from './decide.ts';
+import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
+import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
+import { heldTraffic, holdForPause } from './pause.ts';
+import type {
+  Alarms,
+  Clock,
+  FleetMemberChange,
+  FleetMemberState,
+  FunctionVersions,
+  MetricWindow,
+  Notifier,
+  ReleaseRecord,
+  ReleaseStore,
+  VersionMetrics,
+  VersionMetricsSample,
+} from './ports.ts';
+import type { FleetMemberContext, ReleaseContext } from './release-context.ts';
+import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
+import { type HealthCheck, type NextAction, type TrafficState, withWarning } from './traffic.ts';
+
+/**
+ * A fleet's traffic, at fleet level (docs/fleet.md): the plan runs once per wave, so the loop's step index counts
+ * across waves (`wave × plan length + step`). Shift traffic moves the current wave's members to the step (earlier
+ * waves are at 100%); Check health judges every member that moved in one pass; any unhealthy member rolls the whole
+ * fleet back. One loop for the fleet keeps the execution history to one bake loop, not one per member.
+ */
+
+export interface FleetTrafficDeps {
+  readonly functions: FunctionVersions;
+  readonly store: ReleaseStore;
+  readonly clock: Clock;
+}
+
+export interface FleetCheckDeps {
+  readonly metrics: VersionMetrics;
+  readonly alarms: Alarms;
+  readonly store: ReleaseStore;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+}
+
+export interface FleetConcludeDeps extends FleetTrafficDeps {
+  readonly notifier: Notifier;
+  readonly environments: Environments;
+}
+
+type Fleet = NonNullable<ReleaseContext['fleet']>;
+
+function fleetOf(release: ReleaseContext): Fleet {
+  if (!release.fleet) throw new InvalidRelease(`release ${release.releaseId} is not a fleet release`);
+  return release.fleet;
+}
+
+/** The wave and the plan step of the loop's step index. */
+export function fleetStep(release: ReleaseContext, stepIndex: number): { wave: number; step: number } {
+  const length = release.plan.length;
+  return { wave: Math.floor(stepIndex / length), step: stepIndex % length };
+}
+
+/** The loop's step count: the plan once per wave. */
+export function fleetStepCount(release: ReleaseContext): number {
+  return fleetOf(release).waves * release.plan.length;
+}
+
+async function fleetRecord(release: ReleaseContext, store: ReleaseStore): Promise<ReleaseRecord> {
+  const record = await store.getRelease(release.releaseId);
+  if (!record?.fleet) throw new InvalidRelease(`release ${release.releaseId} has no fleet record`);
+  return record;
+}
+
+function greenOf(record: ReleaseRecord, member: string): string | undefined {
+  return record.fleet?.members.find((m) => m.name === member)?.greenVersion;
+}
+
+/** The share of a member's live traffic on green at a step: 100 from an earlier wave, 0 in a later one. */
+function targetPercent(member: FleetMemberContext, wave: number, percent: number): number {
+  if (member.wave > wave) return 0;
+  // A member without blue (its first release) has nothing to split with: it moves whole in its wave.
+  if (member.wave < wave || member.blueVersion === null) return 100;
+  return percent;
+}
+
+/**
+ * Moves the members of the step's wave to its share (and any earlier member not yet at 100%, after a fast-forward),
+ * at most FLEET_CALL_CONCURRENCY alias updates at once. Refuses when a member's live was changed outside this release.
+ */
+export async function shiftFleet(
+  release: ReleaseContext,
+  stepIndex: number,
+  previous: Pick<TrafficState, 'warnings' | 'fastForwarded'> | undefined,
+  deps: FleetTrafficDeps,
+): Promise<TrafficState> {
+  const fleet = fleetOf(release);
+  const stepCount = fleetStepCount(release);
+  const { wave, step } = fleetStep(release, stepIndex);
+  const planned = release.plan[step];
+  if (!planned || stepIndex >= stepCount) {
+    throw new InvalidRelease(`traffic step ${stepIndex} is outside the fleet's ${stepCount} steps`);
+  }
+  const record = await fleetRecord(release, deps.store);
+  const moving = fleet.members.filter((m) => m.wave <= wave);
+  const moved = await forEachBounded(moving, FLEET_CALL_CONCURRENCY, async (member) => {
+    const green = greenOf(record, member.member);
+    if (!green) throw new InvalidRelease(`fleet member ${member.member} has no green version`);
+    const target = targetPercent(member, wave, planned.percent);
+    const current = record.fleet?.members.find((m) => m.name === member.member)?.percent ?? 0;
+    const live = await deps.functions.getAlias(member.functionName, member.aliases.live);
+    const blue = member.blueVersion;
+    const ours =
+      live === undefined || blue === null
+        ? blue === null && !live?.routing
+        : (live.version === blue && (!live.routing || live.routing.version === green)) ||
+          (live.version === green && !live.routing);
+    if (!ours) {
+      throw new AliasConflict(
+        `alias ${member.aliases.live} of fleet member ${member.member} (${member.functionName}) moved outside this release: ` +
+          `it points at ${live?.version ?? 'nothing'}${live?.routing ? ` routing ${live.routing.weight} to ${live.routing.version}` : ''}, expected ${blue}`,
+        { member: member.member, live },
+      );
+    }
+    if (target === current && current === 100) return { member, target, moved: false };
+    if (target >= 100 || blue === null) {
+      if (live === undefined) await deps.functions.ensureAlias(member.functionName, member.aliases.live, green);
+      else await deps.functions.updateAlias(member.functionName, member.aliases.live, green);
+    } else {
+      await deps.functions.updateAlias(member.functionName, member.aliases.live, blue, {
+        version: green,
+        weight: target / 100,
+      });
+    }
+    return { member, target, moved: true };
+  });
+
+  if (!(await stillRunning(deps.store, release.releaseId))) {
+    // Stopped while the wave moved and reconciled already: take every move back.
+    await forEachBounded(moving, FLEET_CALL_CONCURRENCY, async (m) => {
+      if (m.blueVersion) await deps.functions.updateAlias(m.functionName, m.aliases.live, m.blueVersion);
+    });
+    throw new ReleaseNotRunning(
+      `release ${release.releaseId} was stopped while the fleet moved; every member restored`,
+    );
+  }
+
+  const now = deps.clock.now().toISOString();
+  const bakeSeconds = previous?.fastForwarded ? 0 : planned.bakeSeconds;
+  const changes: Record<string, FleetMemberChange> = {};
+  for (const { member, target } of moved) changes[member.member] = { phase: 'baking', percent: target };
+  const names = moved.filter((m) => m.moved).map((m) => m.member.member);
+  await deps.store.updateFleet(
+    release.releaseId,
+    { currentWave: wave, members: changes },
+    {
+      at: now,
+      kind: 'traffic-shifted',
+      summary: `wave ${wave + 1} of ${fleet.waves}: ${names.length} member${names.length === 1 ? '' : 's'} to ${planned.percent}% (${names.join(', ')}); step ${step + 1} of ${release.plan.length}`,
+      evidence: {
+        stepIndex,
+        stepCount,
+        percent: planned.percent,
+        bakeSeconds,
+        fleet: { wave, waveCount: fleet.waves, members: names },
+      },
+    },
+  );
+  return {
+    stepIndex,
+    stepCount,
+    percent: planned.percent,
+    stepStartedAt: now,
+    bakeSeconds,
+    bakedSeconds: 0,
+    waitSeconds: Math.min(release.checkIntervalSeconds, bakeSeconds),
+    lastCheckAt: now,
+    checks: 0,
+    next: 'bake',
+    nextStepIndex: stepIndex,
+    warnings: previous?.warnings ?? [],
+    ...(previous?.fastForwarded ? { fastForwarded: true } : {}),
+  };
+}
+
+const EMPTY_SAMPLE: VersionMetricsSample = { invocations: 0, errors: 0, throttles: 0, p99DurationMs: null };
+
+/**
+ * Every metric window of one fleet check, read through one function: today one `sample` per window, a few at a
+ * time; a batched reader (GetMetricData takes up to 500 queries a call) replaces this in one place.
+ */
+export async function sampleWindows(
+  metrics: VersionMetrics,
+  windows: readonly MetricWindow[],
+): Promise<VersionMetricsSample[]> {
+  return forEachBounded(windows, FLEET_CALL_CONCURRENCY, (window) =>
+    window.end > window.start ? metrics.sample(window) : Promise.resolve(EMPTY_SAMPLE),
+  );
+}
+
+function withRate(sample: VersionMetricsSample) {
+  return {
+    ...sample,
+    errorRatePercent: sample.invocations > 0 ? Number(((sample.errors / sample.invocations) * 100).toFixed(3)) : null,
+  };
+}
+
+function hhmmss(at: Date): string {
+  return at.toISOString().slice(11, 19);
+}
+
+const DEFAULT_JUDGE: NonNullable<ReleaseContext['judge']> = {
+  mode: 'absolute',
+  confidence: 0.99,
+  latencyTolerancePercent: 0,
+  onEnvironmentUnhealthy: 'alert',
+};
+
+/** How bad a member's decision is, to name the worst in the fleet's evidence. */
+const SEVERITY: Record<NextAction, number> = { 'roll-back': 3, bake: 2, shift: 1, finalize: 0 };
+
+interface Judged {
+  readonly member: FleetMemberContext;
+  readonly state: FleetMemberState | undefined;
+  readonly decision: Decision;
+  readonly check: HealthCheck;
+}
+
+/**
+ * One turn of the fleet's bake loop: judges every member that moved (earlier waves at 100% too) over the same
+ * window, each with its own thresholds, in one pass; the fleet bakes while any member bakes, moves on when every
+ * member may, and rolls back when any member must, naming it (`trippedBy`).
+ */
+export async function checkFleetHealth(
+  release: ReleaseContext,
+  traffic: TrafficState,
+  deps: FleetCheckDeps,
+): Promise<TrafficState> {
+  const fleet = fleetOf(release);
+  const now = deps.clock.now();
+  const { wave } = fleetStep(release, traffic.stepIndex);
+  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
+  const windowStart = new Date(traffic.judgedUntil ?? traffic.stepStartedAt);
+  const dataEnd = completeDataEnd(now, release.metricDelaySeconds);
+  const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
+  const stepStart = new Date(traffic.stepStartedAt);
+  const judge = release.judge ?? DEFAULT_JUDGE;
+
+  const record = await fleetRecord(release, deps.store);
+  const moved = fleet.members.filter((m) => m.wave <= wave);
+  // Four windows a member (green over the window and the step, blue over both while blue serves a share).
+  const windows: MetricWindow[] = [];
+  const plans = moved.map((member) => {
+    const green = greenOf(record, member.member) ?? '';
+    const percent = targetPercent(member, wave, traffic.percent);
+    const target = { functionName: member.functionName, alias: member.aliases.live };
+    const withBlue = judge.mode !== 'absolute' && member.blueVersion !== null && percent < 100;
+    const first = windows.length;
+    windows.push(
+      { ...target, version: green, start: windowStart, end: windowEnd },
+      { ...target, version: green, start: stepStart, end: windowEnd },
+    );
+    if (withBlue && member.blueVersion) {
+      windows.push(
+        { ...target, version: member.blueVersion, start: windowStart, end: windowEnd },
+        { ...target, version: member.blueVersion, start: stepStart, end: windowEnd },
+      );
+    }
+    return { member, green, percent, first, withBlue };
+  });
+  const [samples, alarmStates] = await Promise.all([
+    sampleWindows(deps.metrics, windows),
+    release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
+  ]);
+  const fastForward = record.fastForwardRequested;
+  const pause = await holdForPause(release, record, now, deps.store);
+  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
+  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
+  const bakeEndedAt = bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
+  const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || windowEnd >= bakeEndedAt;
+  const settleSeconds = bakeEndedAt
+    ? Math.max(1, Math.ceil((completeAt(bakeEndedAt, release.metricDelaySeconds).getTime() - now.getTime()) / 1000))
+    : 0;
+  const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
+
+  const judged: Judged[] = plans.map(({ member, green, percent, first, withBlue }) => {
+    const sample = samples[first] ?? EMPTY_SAMPLE;
+    const stepSample = samples[first + 1] ?? EMPTY_SAMPLE;
+    const blueSample = withBlue ? (samples[first + 2] ?? EMPTY_SAMPLE) : undefined;
+    const blueStep = withBlue ? (samples[first + 3] ?? EMPTY_SAMPLE) : undefined;
+    const thresholds = member.health ?? release.health;
+    const decision = decide(
+      { green: sample, greenStep: stepSample, blue: blueSample, blueStep, firingAlarms: firing },
+      {
+        thresholds,
+        onUnhealthy: release.onUnhealthy,
+        onInsufficientData: release.onInsufficientData,
+        judge: judge.mode,
+        relative: judge,
+        onEnvironmentUnhealthy: judge.onEnvironmentUnhealthy,
+        bakeOver,
+        settled,
+        stepHasBake: traffic.bakeSeconds > 0,
+        lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
+        fastForward: fastForward !== undefined,
+        pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
+      },
+    );
+    const reasons =
+      windowEnd > windowStart
+        ? decision.windowReasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
+        : [`no complete minute since ${hhmmss(windowStart)} yet (metric delay ${release.metricDelaySeconds} s)`];
+    reasons.push(...decision.stepReasons.map((r) => `over the whole ${traffic.bakeSeconds / 60}-minute step: ${r}`));
+    if (pause.held || pause.expired) reasons.push(pause.reason);
+    const check: HealthCheck = {
+      at: now.toISOString(),
+      verdict: decision.verdict,
+      reasons: reasons.map((r) => `${member.member} (v${green}, ${percent}%): ${r}`),
+      window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
+      sample: withRate(sample),
+      step: withRate(stepSample),
+      judge: judge.mode,
+      ...(withBlue && member.blueVersion && blueSample && blueStep
+        ? { blue: { version: member.blueVersion, sample: withRate(blueSample), step: withRate(blueStep) } }
+        : {}),
+      ...(decision.comparison ? { comparison: { ...decision.comparison, confidence: judge.confidence } } : {}),
+      thresholds: {
+        maxErrorRatePercent: thresholds.maxErrorRatePercent,
+        minInvocations: thresholds.minInvocations,
+        maxErrors: thresholds.maxErrors,
+        maxP99DurationMs: thresholds.maxP99DurationMs ?? null,
+      },
+      firingAlarms: firing,
+      ignoredAlarms: ignored,
+    };
+    return { member, state: record.fleet?.members.find((m) => m.name === member.member), decision, check };
+  });
+
+  // The worst member decides: any roll-back rolls the fleet back; else the fleet bakes while any member bakes.
+  const worst = judged.reduce((a, b) => (SEVERITY[b.decision.next] > SEVERITY[a.decision.next] ? b : a));
+  const next = worst.decision.next;
+  const unhealthy = judged.filter((j) => j.decision.verdict === 'unhealthy').map((j) => j.member.member);
+  const tripped = next === 'roll-back' ? worst : undefined;
+  let warnings = [...traffic.warnings];
+  for (const j of judged) {
+    if (j.decision.promotedWithoutData) {
+      warnings = withWarning(
+        warnings,
+        `${j.member.member}: step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
+      );
+    }
+    if (j.decision.alert) {
+      warnings = withWarning(warnings, `${j.member.member}: check at ${j.check.at} was ${j.decision.verdict}`);
+    }
+  }
+  const alerted = judged.filter((j) => j.decision.alert && j.state?.verdict?.healthy !== false);
+  if (alerted.length > 0) {
+    await notifyBestEffort(deps, {
+      subject: `Switchyard: ${release.environment} fleet release ${release.releaseId}: ${alerted.map((j) => j.member.member).join(', ')} unhealthy (alert only)`,
+      releaseId: release.releaseId,
+      environment: release.environment,
+      outcome: 'unhealthy-alert',
+      detail: { members: alerted.map((j) => j.member.member), check: alerted[0]?.check },
+    });
+  }
+
+  const at = now.toISOString();
+  const changes: Record<string, FleetMemberChange> = {};
+  for (const j of judged) {
+    changes[j.member.member] = {
+      verdict: { healthy: j.decision.verdict !== 'unhealthy', reason: j.check.reasons.join('; ').slice(0, 500), at },
+    };
+  }
+  const healthy = judged.filter((j) => j.decision.verdict === 'healthy').length;
+  await deps.store.updateFleet(
+    release.releaseId,
+    { members: changes },
+    {
+      at,
+      kind: 'health-check',
+      summary: `wave ${wave + 1}: ${healthy} of ${judged.length} members healthy${unhealthy.length > 0 ? `, unhealthy: ${unhealthy.join(', ')}` : ''} → ${next}: ${worst.check.reasons.join('; ')}`,
+      evidence: {
+        check: worst.check,
+        next,
+        member: worst.member.member,
+        fleet: { judged: judged.length, healthy, unhealthy },
+      },
+    },
+  );
+  if (tripped) {
+    await deps.store.updateFleet(
+      release.releaseId,
+      { trippedBy: tripped.member.member },
+      {
+        at,
+        kind: 'fleet-halted',
+        summary: `fleet halted by ${tripped.member.member} in wave ${wave + 1}: ${tripped.check.reasons.join('; ')}`,
+        evidence: { trippedBy: tripped.member.member, check: tripped.check, wave },
+      },
+    );
+  }
+
+  const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
+  const wait = bakeOver
+    ? settled
+      ? release.checkIntervalSeconds
+      : Math.min(release.checkIntervalSeconds, settleSeconds)
+    : Math.min(release.checkIntervalSeconds, remaining);
+  const skip = judged.some((j) => j.decision.skipToLastStep);
+  const checked: TrafficState = {
+    ...traffic,
+    bakedSeconds,
+    waitSeconds: next === 'bake' ? wait : 0,
+    lastCheckAt: at,
+    judgedUntil: windowEnd.toISOString(),
+    ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
+    checks: traffic.checks + 1,
+    next,
+    nextStepIndex: next === 'shift' ? (skip ? traffic.stepCount - 1 : traffic.stepIndex + 1) : traffic.stepIndex,
+    lastCheck: worst.check,
+    warnings,
+    ...(fastForward ? { fastForwarded: true } : {}),
+  };
+  return pause.held && next === 'bake' ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
+}
+
+/**
+ * Halts the fleet: every member whose live routes to (or points at) its green goes back to its blue with no routing,
+ * in parallel (bounded); then records, alerts and frees the one lock. Aliases first, as for a single function.
+ */
+export async function rollBackFleet(
+  release: ReleaseContext,
+  traffic: TrafficState | undefined,
+  error: CaughtError | undefined,
+  deps: FleetConcludeDeps,
+): Promise<RollbackOutcome> {
+  const fleet = fleetOf(release);
+  const before = await fleetRecord(release, deps.store);
+  if (before.status === 'released') {
+    throw new ReleaseNotRunning(`release ${release.releaseId} is already released; every member stays on green`);
+  }
+  const trippedBy = before.fleet?.trippedBy ?? null;
+  const reason = error
+    ? causeMessage(error)
+    : (traffic?.lastCheck?.reasons.join('; ') ?? 'a fleet member was judged unhealthy');
+  const outcomes = await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
+    const green = greenOf(before, member.member);
+    if (!green) return { member: member.member, restored: null as string | null };
+    const live = await deps.functions.getAlias(member.functionName, member.aliases.live);
+    const onGreen = live !== undefined && (live.version === green || live.routing?.version === green);
+    if (member.blueVersion && onGreen) {
+      await deps.functions.updateAlias(member.functionName, member.aliases.live, member.blueVersion);
+      return { member: member.member, restored: member.blueVersion as string | null };
+    }
+    return { member: member.member, restored: null };
+  });
+  const restored = outcomes.flatMap((o) => (o.restored ? [{ member: o.member, version: o.restored }] : []));
+  const untouched = outcomes.filter((o) => !o.restored).map((o) => o.member);
+  const at = deps.clock.now().toISOString();
+  const changes: Record<string, FleetMemberChange> = {};
+  // A member that never moved keeps its phase (verified, or failed): it was on blue throughout.
+  for (const o of outcomes) if (o.restored) changes[o.member] = { phase: 'rolled-back', percent: 0 };
+  const running = await stillRunning(deps.store, release.releaseId);
+  const key = lockKey({ functionName: release.functionName, name: release.environment });
+  const evidence = {
+    greenVersion: null,
+    stepIndex: traffic?.stepIndex ?? null,
+    percent: traffic?.percent ?? null,
+    lastCheck: traffic?.lastCheck ?? null,
+    error: error ?? null,
+  };
+  try {
+    await deps.store.updateFleet(
+      release.releaseId,
+      { currentWave: null, members: changes },
+      {
+        at,
+        kind: 'fleet-rolled-back',
+        summary: `${restored.length} member${restored.length === 1 ? '' : 's'} back on blue (${restored.map((r) => `${r.member} → ${r.version}`).join(', ') || 'none had moved'})${trippedBy ? `; tripped by ${trippedBy}` : ''}`,
+        evidence: { restored, untouched, trippedBy },
+      },
+    );
+    await deps.store.updateRelease(release.releaseId, running ? { status: 'rolled-back', reason, endedAt: at } : {}, {
+      at,
+      kind: 'rolled-back',
+      summary: `fleet rolled back${trippedBy ? ` (tripped by ${trippedBy})` : ''}: ${reason}`,
+      evidence,
+    });
+  } catch (failure) {
+    // Every member is back on blue whatever the record says: a refused write must not keep the fleet locked.
+    await deps.store.releaseLock(key, release.releaseId);
+    throw failure;
+  }
+  await notifyBestEffort(deps, {
+    subject: `Switchyard: ${release.environment} fleet release ${release.releaseId} rolled back${trippedBy ? ` (tripped by ${trippedBy})` : ''}`,
+    releaseId: release.releaseId,
+    environment: release.environment,
+    outcome: 'rolled-back',
+    detail: { reason, trippedBy, restored },
+  });
+  await deps.store.releaseLock(key, release.releaseId);
+  return {
+    outcome: 'rolled-back',
+    live: { version: null },
+    reason: trippedBy ? `tripped by ${trippedBy}: ${reason}` : reason,
+    evidence: { ...evidence, trippedBy, restored, untouched },
+  };
+}
+
+/** Every member live on green: points each member's blue alias at its previous version, records, frees the lock. */
+export async function finalizeFleet(
+  release: ReleaseContext,
+  traffic: TrafficState | undefined,
+  deps: FleetConcludeDeps,
+): Promise<FinalizeOutcome> {
+  const fleet = fleetOf(release);
+  const record = await fleetRecord(release, deps.store);
+  const recorded = record.status === 'released';
+  const warnings = traffic?.warnings ?? [];
+  const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
+  const at = deps.clock.now().toISOString();
+  // Every member is live on green already: the record says so first, so a stop that comes now (and its reconcile)
+  // finds the release done instead of undoing it halfway through the blue aliases.
+  if (!recorded) {
+    await requireRunning(deps.store, release.releaseId, 'finalize');
+    await deps.store.updateRelease(
+      release.releaseId,
+      { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+      {
+        at,
+        kind: 'released',
+        summary: `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
+        evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
+      },
+    );
+  }
+  await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
+    if (member.blueVersion) {
+      await deps.functions.ensureAlias(member.functionName, member.aliases.blue, member.blueVersion);
+    }
+  });
+  const changes: Record<string, FleetMemberChange> = {};
+  for (const member of fleet.members) changes[member.member] = { phase: 'live', percent: 100 };
+  await deps.store.updateFleet(release.releaseId, { currentWave: null, members: changes });
+  await notifyBestEffort(deps, {
+    subject: `Switchyard: ${release.environment} fleet release ${release.releaseId} is live`,
+    releaseId: release.releaseId,
+    environment: release.environment,
+    outcome,
+    detail: { members: fleet.members.length, warnings, promotesTo: release.promotesTo },
+  });
+  await deps.store.releaseLock(
+    lockKey({ functionName: release.functionName, name: release.environment }),
+    release.releaseId,
+  );
+  return { outcome, live: { version: 'fleet' }, blue: { version: null }, warnings, promotesTo: release.promotesTo };
+}
