@@ -162,7 +162,7 @@ export function modelFleetRelease(shape: ReleaseShape, members: number, waves: n
  * Duration p99 (AWS/Lambda) and the application's Errors (`adapters/aws/cloudwatch-version-metrics.ts`).
  */
 export const METRICS_PER_VERSION = 5;
-/** Calls `sample()` makes per member and check, one per window: green's check window and step, blue's too. */
+/** Calls `sample()` makes per splitting member and check, one per window: green's check window and step, blue's too. */
 export const UNBATCHED_CALLS_PER_MEMBER = 4;
 
 export interface MetricCalls {
@@ -177,17 +177,17 @@ export interface MetricCalls {
 }
 
 /**
- * GetMetricData calls for one fleet check judging `membersChecked` members, green and (while it still serves a
- * share) blue each: a window and its whole step read the same series (one call's range covers both).
+ * GetMetricData calls for one fleet check (`core/fleet-traffic.ts` judges every member that moved): `atFull` members
+ * of earlier waves are read on green alone, the `splitting` members of the wave in its canary on green and blue. Each
+ * member's check window and its whole step are two windows of the same series. Batched (`sampleAll`), each series is
+ * read once and 500 go in a call; unbatched, as `sampleWindows` reads them today, each window is a call.
  */
-export function metricCallsPerCheck(membersChecked: number, blueServes: boolean, stepMinutes: number): MetricCalls {
-  const versions = blueServes ? 2 : 1;
-  const series = membersChecked * versions * METRICS_PER_VERSION;
-  const batched = Math.ceil(series / LIMITS.metricsPerGetMetricData);
+export function metricCallsPerCheck(atFull: number, splitting: number, stepMinutes: number): MetricCalls {
+  const series = (atFull + 2 * splitting) * METRICS_PER_VERSION;
   return {
     series,
-    batched,
-    unbatched: membersChecked * (blueServes ? UNBATCHED_CALLS_PER_MEMBER : UNBATCHED_CALLS_PER_MEMBER / 2),
+    batched: Math.ceil(series / LIMITS.metricsPerGetMetricData),
+    unbatched: atFull * (UNBATCHED_CALLS_PER_MEMBER / 2) + splitting * UNBATCHED_CALLS_PER_MEMBER,
     dataPointsPerCall: Math.min(series, LIMITS.metricsPerGetMetricData) * Math.ceil(stepMinutes),
   };
 }
@@ -242,4 +242,57 @@ export function largestPayload(
     }
   }
   return largest;
+}
+
+/** An ASL state as the model reads it: its type, a Task's resource, a Map's first inner state. */
+export interface AslState {
+  readonly Type?: string;
+  readonly Resource?: string;
+  readonly ItemProcessor?: { readonly StartAt?: string; readonly States?: Record<string, AslState> };
+  readonly Iterator?: { readonly StartAt?: string; readonly States?: Record<string, AslState> };
+}
+
+/** Every state of a definition by name, the states inside a Map's ItemProcessor included. */
+export function aslStates(states: Record<string, AslState>): Map<string, AslState> {
+  const all = new Map<string, AslState>();
+  for (const [name, state] of Object.entries(states)) {
+    all.set(name, state);
+    const inner = state.ItemProcessor ?? state.Iterator;
+    if (inner?.States) for (const [n, s] of aslStates(inner.States)) all.set(n, s);
+  }
+  return all;
+}
+
+/** The states a run entered, each with its ASL type and resource. */
+export function enteredStates(
+  events: readonly { readonly type: string; readonly state?: string; readonly stateType?: string }[],
+  states: ReadonlyMap<string, AslState>,
+): EnteredState[] {
+  return events
+    .filter((e) => e.type === 'StateEntered' && e.state !== undefined)
+    .map((e) => {
+      const state = states.get(e.state ?? '');
+      return {
+        name: e.state ?? '',
+        type: state?.Type ?? e.stateType ?? 'Unknown',
+        ...(state?.Resource ? { resource: state.Resource } : {}),
+      };
+    });
+}
+
+/**
+ * The history events AWS would record for a run that entered these states: each state's own events, the Map's
+ * started/succeeded pair and an iteration pair per iteration (each iteration enters the Map's first inner state
+ * once), and the execution's start and end.
+ */
+export function runHistoryEvents(entered: readonly EnteredState[], states: ReadonlyMap<string, AslState>): number {
+  const firstInner = new Set(
+    [...states.values()].flatMap((s) => {
+      const start = (s.ItemProcessor ?? s.Iterator)?.StartAt;
+      return start ? [start] : [];
+    }),
+  );
+  const maps = entered.filter((s) => s.type === 'Map').length;
+  const iterations = entered.filter((s) => firstInner.has(s.name)).length;
+  return EXECUTION_EVENTS + eventsOf(entered) + maps * MAP_RUN_EVENTS + iterations * MAP_ITERATION_EVENTS;
 }

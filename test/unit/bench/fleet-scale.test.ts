@@ -63,18 +63,18 @@ describe('the fleet scale model', () => {
     expect([more.transitions - model.transitions, more.historyEvents - model.historyEvents]).toEqual([2, 12]);
   });
 
-  it('batches every member’s green and blue series 500 to a GetMetricData call', () => {
-    expect(metricCallsPerCheck(50, true, 13)).toEqual({
+  it('batches every member’s series 500 to a GetMetricData call: green alone at 100%, green and blue mid-canary', () => {
+    expect(metricCallsPerCheck(0, 50, 13)).toEqual({
       series: 500,
       batched: 1,
       unbatched: 200,
       dataPointsPerCall: 6500,
     });
-    expect(metricCallsPerCheck(51, true, 13).batched).toBe(2);
-    expect(metricCallsPerCheck(100, true, 13)).toMatchObject({ series: 1000, batched: 2, unbatched: 400 });
-    // Once blue serves nothing, only green is read.
-    expect(metricCallsPerCheck(100, false, 13)).toMatchObject({ series: 500, batched: 1, unbatched: 200 });
-    expect(metricCallsPerCheck(100, true, 13).dataPointsPerCall).toBeLessThan(LIMITS.dataPointsPerGetMetricData);
+    expect(metricCallsPerCheck(0, 51, 13).batched).toBe(2);
+    // 100 members in the last wave's canary: 25 at 100% (green only), 75 splitting with blue.
+    expect(metricCallsPerCheck(25, 75, 13)).toMatchObject({ series: 875, batched: 2, unbatched: 350 });
+    expect(metricCallsPerCheck(100, 0, 13)).toMatchObject({ series: 500, batched: 1, unbatched: 200 });
+    expect(metricCallsPerCheck(25, 75, 13).dataPointsPerCall).toBeLessThan(LIMITS.dataPointsPerGetMetricData);
   });
 
   it('gives each fleet size the issue’s waves (one member, 25%, the rest), leaving out a wave that moves nobody', () => {
