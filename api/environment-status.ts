@@ -1,7 +1,18 @@
 import { lockKey } from '../config/environments.ts';
+import { memberWaves } from '../config/fleet.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
 import type { AliasState } from '../core/ports.ts';
 import type { ReleaseOperations } from './release-operations.ts';
+
+/** One fleet member's aliases as they are now (the engine moves them; this only reads). */
+export interface FleetMemberStatus {
+  readonly name: string;
+  readonly functionName: string;
+  /** 0-based, from the fleet's waves in config order. */
+  readonly wave: number;
+  readonly live: AliasState | null;
+  readonly blue: string | null;
+}
 
 /** One environment as `GET /environments` and `switchyard status` show it: Argo's `get rollout`, per environment. */
 export interface EnvironmentStatus {
@@ -21,6 +32,48 @@ export interface EnvironmentStatus {
     /** Set while an operator holds its bake. */
     readonly paused?: { readonly pausedAt: string; readonly by: string };
   } | null;
+  /** A fleet environment's members (docs/fleet.md): each one's `live` (with its split) and `blue`; null otherwise. */
+  readonly fleet: { readonly members: readonly FleetMemberStatus[] } | null;
+}
+
+/**
+ * GetAlias counts against Lambda's control-plane quota of 15 requests per second per account and Region
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), shared with the releases themselves: a
+ * fleet's members are read this many at a time, so a 100-member status (200 reads) never crowds out a release's
+ * own UpdateAlias calls.
+ */
+export const FLEET_ALIAS_READS_IN_FLIGHT = 4;
+
+/** Each member's live and blue aliases, a few members at a time. */
+async function fleetMembers(
+  env: EnvironmentConfig,
+  fleet: NonNullable<EnvironmentConfig['fleet']>,
+  ops: ReleaseOperations,
+): Promise<FleetMemberStatus[]> {
+  const waves = memberWaves(fleet);
+  const statuses: FleetMemberStatus[] = [];
+  for (let start = 0; start < fleet.members.length; start += FLEET_ALIAS_READS_IN_FLIGHT) {
+    const batch = fleet.members.slice(start, start + FLEET_ALIAS_READS_IN_FLIGHT);
+    statuses.push(
+      ...(await Promise.all(
+        batch.map(async (member, i) => {
+          const aliases = member.aliases ?? env.aliases;
+          const [live, blue] = await Promise.all([
+            ops.functions.getAlias(member.functionName, aliases.live),
+            ops.functions.getAlias(member.functionName, aliases.blue),
+          ]);
+          return {
+            name: member.name,
+            functionName: member.functionName,
+            wave: waves[start + i] ?? 0,
+            live: live ?? null,
+            blue: blue?.version ?? null,
+          };
+        }),
+      )),
+    );
+  }
+  return statuses;
 }
 
 async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Date): Promise<EnvironmentStatus> {
@@ -48,6 +101,7 @@ async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Dat
           ...(paused ? { paused: { pausedAt: paused.pausedAt, by: paused.by } } : {}),
         }
       : null,
+    fleet: env.fleet ? { members: await fleetMembers(env, env.fleet, ops) } : null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ReleaseEvent, ReleaseRecord, ReleaseStatus } from '../core/ports.ts';
+import type { FleetMemberPhase, FleetState, ReleaseEvent, ReleaseRecord, ReleaseStatus } from '../core/ports.ts';
 import { type HealthCheck, HealthCheckSchema } from '../core/traffic.ts';
 import {
   type ExecutionStatus,
@@ -24,6 +24,41 @@ export interface ReleaseSummary {
   readonly consoleUrl: string;
   /** The newest event's summary: what happened last. */
   readonly lastEvent?: string;
+  /** A fleet release's size and where it stands; its members are in the release's detail only (a list stays small). */
+  readonly fleet?: FleetSummary;
+}
+
+/** A fleet release at a glance, for lists. */
+export interface FleetSummary {
+  readonly members: number;
+  readonly waveCount: number;
+  readonly currentWave: number | null;
+  readonly trippedBy?: string;
+}
+
+/** One wave of a fleet: how many members, how many in each phase, and which are unhealthy now. */
+export interface FleetWaveView {
+  /** 0-based, as the members' `wave`. */
+  readonly wave: number;
+  readonly members: number;
+  readonly phases: Partial<Record<FleetMemberPhase, number>>;
+  /** Members whose last verdict was unhealthy, in config order. */
+  readonly unhealthy: readonly string[];
+}
+
+/**
+ * A fleet release as `GET /releases/{id}` shows it: the record's fleet as it is (every member's wave, phase,
+ * percent and verdict, the current wave, the member that tripped), plus per-wave tallies and the halt's evidence.
+ */
+export interface FleetView extends FleetState {
+  readonly waves: readonly FleetWaveView[];
+  /** From the `fleet-halted` event: the member whose verdict stopped every wave, and why. */
+  readonly halted: {
+    readonly trippedBy: string;
+    readonly wave: number | null;
+    readonly at: string;
+    readonly reasons: readonly string[];
+  } | null;
 }
 
 /** One turn of the bake loop, with the numbers it was decided on. */
@@ -56,7 +91,7 @@ export interface RolloutProgress {
 }
 
 export interface ReleaseDetail
-  extends Omit<ReleaseSummary, 'status' | 'digest' | 'imageUri' | 'blueVersion' | 'trigger' | 'startedAt'> {
+  extends Omit<ReleaseSummary, 'status' | 'digest' | 'imageUri' | 'blueVersion' | 'trigger' | 'startedAt' | 'fleet'> {
   /** `starting` while the execution runs but Validate release has not recorded the release yet. */
   readonly status: ReleaseStatus | 'starting';
   readonly digest: string | null;
@@ -76,6 +111,8 @@ export interface ReleaseDetail
   readonly healthChecks: readonly HealthDecision[];
   /** Null until traffic first moves. */
   readonly progress: RolloutProgress | null;
+  /** Null unless the release moves a fleet (docs/fleet.md). */
+  readonly fleet: FleetView | null;
   readonly error?: string;
   readonly cause?: string;
 }
@@ -90,6 +127,7 @@ export function summarize(record: ReleaseRecord, region: string): ReleaseSummary
     notedDuplicates: _duplicates,
     currentStep: _step,
     paused: _paused,
+    fleet,
     ...rest
   } = record;
   const last = events.at(-1);
@@ -97,6 +135,48 @@ export function summarize(record: ReleaseRecord, region: string): ReleaseSummary
     ...rest,
     consoleUrl: executionConsoleUrl(region, record.executionArn),
     ...(last ? { lastEvent: last.summary } : {}),
+    ...(fleet ? { fleet: fleetSummary(fleet) } : {}),
+  };
+}
+
+export function fleetSummary(fleet: FleetState): FleetSummary {
+  return {
+    members: fleet.members.length,
+    waveCount: fleet.waveCount,
+    currentWave: fleet.currentWave,
+    ...(fleet.trippedBy ? { trippedBy: fleet.trippedBy } : {}),
+  };
+}
+
+/** The record's fleet with each wave's tally and the halt's evidence (a view of the record, not a decision). */
+export function fleetView(fleet: FleetState, events: readonly ReleaseEvent[]): FleetView {
+  const waves: FleetWaveView[] = Array.from({ length: fleet.waveCount }, (_, wave) => {
+    const members = fleet.members.filter((m) => m.wave === wave);
+    const phases: Partial<Record<FleetMemberPhase, number>> = {};
+    for (const m of members) phases[m.phase] = (phases[m.phase] ?? 0) + 1;
+    return {
+      wave,
+      members: members.length,
+      phases,
+      unhealthy: members.filter((m) => m.verdict?.healthy === false).map((m) => m.name),
+    };
+  });
+  const halt = events.findLast((e) => e.kind === 'fleet-halted');
+  const check = halt ? HealthCheckSchema.safeParse(halt.evidence?.check) : undefined;
+  const trippedBy = halt?.evidence?.trippedBy;
+  const wave = halt?.evidence?.wave;
+  return {
+    ...fleet,
+    waves,
+    halted:
+      halt && typeof trippedBy === 'string'
+        ? {
+            trippedBy,
+            wave: typeof wave === 'number' ? wave : null,
+            at: halt.at,
+            reasons: check?.success ? check.data.reasons : [halt.summary],
+          }
+        : null,
   };
 }
 
@@ -190,6 +270,7 @@ export function releaseDetail(
     events,
     healthChecks: healthDecisions(events),
     progress: rolloutProgress(events),
+    fleet: record?.fleet ? fleetView(record.fleet, events) : null,
     ...(execution?.error ? { error: execution.error } : {}),
     ...(execution?.cause ? { cause: execution.cause } : {}),
   };

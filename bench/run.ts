@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { MemoryFunctionVersions } from '../adapters/memory/memory-functions.ts';
 import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
+import { environmentNamed, trafficPlan } from '../config/environments.ts';
+import { waveSizes } from '../config/fleet.ts';
 import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalGateway } from '../local/gateway.ts';
 import { LoadGenerator } from '../local/load-generator.ts';
@@ -20,11 +22,22 @@ import { type RehearsalReport, rehearse } from '../local/rehearsal.ts';
 import { buildHandlers } from '../scripts/build-handlers.ts';
 import { openLocalRuntime } from '../wiring/local.ts';
 import { benchApp } from './app.ts';
+import {
+  type AslState,
+  aslStates,
+  enteredStates,
+  exampleWaves,
+  LIMITS,
+  largestPayload,
+  metricCallsPerCheck,
+  modelFleetRelease,
+  releaseShape,
+  runHistoryEvents,
+  USD_PER_TRANSITION,
+} from './fleet-scale.ts';
 import { TransportFloor } from './transport-floor.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Step Functions Standard: $0.025 per 1,000 state transitions. */
-const USD_PER_TRANSITION = 0.025 / 1000;
 
 interface Figure {
   readonly name: string;
@@ -387,7 +400,199 @@ function synthesis(figures: Figure[]): void {
   }
 }
 
-const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'synth'] as const;
+/** One row of the fleet scale table (docs/fleet-bench.md). */
+interface FleetScaleRow {
+  readonly members: number;
+  readonly waves: number;
+  readonly transitions: number;
+  readonly transitionsSource: 'measured' | 'modelled';
+  /** The same release modelled from the single function's run (bench/fleet-scale.ts), as a check of the model. */
+  readonly modelTransitions: number;
+  readonly costUsd: number;
+  readonly historyEvents: number;
+  /** Counted from the states a local run entered, by the events AWS records for each; or modelled for N = 100. */
+  readonly historyEventsSource: 'counted' | 'modelled';
+  readonly metricSeriesPerCheck: number;
+  readonly getMetricDataPerCheck: number;
+  readonly getMetricDataPerCheckUnbatched: number;
+  readonly dataPointsPerCall: number;
+  readonly largestPayloadBytes: number;
+  readonly largestPayloadSource: 'measured' | 'modelled';
+  readonly largestWave: number;
+  readonly wallSeconds: number | null;
+}
+
+const FLEET_SIZES = [1, 5, 20, 100] as const;
+/** The fleets the local runtime rehearses (at most MAX_REHEARSAL_FLEET members: each is functions with workers). */
+const MEASURED_FLEETS = [1, 5, 20] as const;
+
+interface MeasuredFleet {
+  readonly transitions: number;
+  readonly historyEvents: number;
+  readonly payloadBytes: number;
+  readonly payloadState: string;
+  readonly wallSeconds: number;
+}
+
+/**
+ * The fleet's scale at N = 1, 5, 20 and 100 members against AWS's limits. N = 1, 5 and 20 are measured: a fleet
+ * rehearsal of prod (`npm start -- --fleet N`, no fault) on the local engine, counting the states it entered, the
+ * history events AWS records for them (bench/fleet-scale.ts), its largest state input or output and its wall time.
+ * N = 100 is beyond what one machine rehearses: it is the 20-member run plus 80 more Map iterations (two states and
+ * twelve history events each) and the payload growth per member measured between 5 and 20 members.
+ */
+async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
+  const asl = aslStates(synthesizeServiceDefinition().States as Record<string, AslState>);
+  const prod = environmentNamed('prod');
+  const bakeMinutes = Math.max(...trafficPlan(prod).map((step) => step.bakeSeconds / 60));
+  // A check's range: the step's bake, the rest of its last minute and the metric delay.
+  const stepMinutes = bakeMinutes + 1 + prod.bake.metricDelaySeconds / 60;
+  const rehearsed = async (fleet?: number) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+    try {
+      const run = await rehearse(
+        {
+          environment: 'prod',
+          speedup: 60,
+          ratePerSecond: 200,
+          dataDir,
+          ...(fleet ? { fleet: { members: fleet }, fault: {} } : {}),
+        },
+        openLocalRuntime,
+      );
+      if (run.outcome !== 'released')
+        throw new Error(`prod rehearsal (fleet ${fleet}) ended ${run.outcome}: ${run.reason}`);
+      return run;
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+
+  // The single function's release: the base of the model the fleet runs are checked against.
+  const single = await rehearsed();
+  const shape = releaseShape(enteredStates(single.result.events, asl));
+  const singlePayload = largestPayload(single.result.events);
+  figures.push({
+    name: 'single-function prod release: states entered (measured)',
+    value: single.stateTransitions,
+    unit: 'transitions',
+    note: `${shape.trafficPlan.length} in one traffic plan; largest payload ${singlePayload.bytes} B at ${singlePayload.state}`,
+  });
+
+  const measured = new Map<number, MeasuredFleet>();
+  for (const members of MEASURED_FLEETS) {
+    const run = await rehearsed(members);
+    const entered = enteredStates(run.result.events, asl);
+    const payload = largestPayload(run.result.events);
+    measured.set(members, {
+      transitions: entered.length,
+      historyEvents: runHistoryEvents(entered, asl),
+      payloadBytes: payload.bytes,
+      payloadState: payload.state,
+      wallSeconds: run.wallMs / 1000,
+    });
+  }
+  const [five, twenty] = [measured.get(5), measured.get(20)];
+  if (!five || !twenty) throw new Error('the 5- and 20-member rehearsals are the base of the 100-member figures');
+  const payloadPerMember = (twenty.payloadBytes - five.payloadBytes) / 15;
+
+  const rows = FLEET_SIZES.map((members): FleetScaleRow => {
+    const waves = exampleWaves(members);
+    const model = modelFleetRelease(shape, members, waves.length);
+    const run = measured.get(members);
+    const more = members - 20;
+    const cumulative = waveSizes(waves, members);
+    const sizes = cumulative.map((size, i) => size - (cumulative[i - 1] ?? 0));
+    // The worst check: the last wave's canary, every earlier member at 100% and the last wave's split with blue.
+    const last = sizes.at(-1) ?? members;
+    const calls = metricCallsPerCheck(members - last, last, stepMinutes);
+    const transitions = run?.transitions ?? twenty.transitions + 2 * more;
+    return {
+      members,
+      waves: waves.length,
+      transitions,
+      transitionsSource: run ? 'measured' : 'modelled',
+      modelTransitions: model.transitions,
+      costUsd: transitions * USD_PER_TRANSITION,
+      historyEvents: run?.historyEvents ?? twenty.historyEvents + 12 * more,
+      historyEventsSource: run ? 'counted' : 'modelled',
+      metricSeriesPerCheck: calls.series,
+      getMetricDataPerCheck: calls.batched,
+      getMetricDataPerCheckUnbatched: calls.unbatched,
+      dataPointsPerCall: calls.dataPointsPerCall,
+      largestPayloadBytes: run?.payloadBytes ?? Math.round(twenty.payloadBytes + payloadPerMember * more),
+      largestPayloadSource: run ? 'measured' : 'modelled',
+      largestWave: Math.max(...sizes),
+      wallSeconds: run?.wallSeconds ?? null,
+    };
+  });
+  for (const row of rows) {
+    const n = `fleet N=${row.members}`;
+    figures.push(
+      {
+        name: `${n}: state transitions per release`,
+        value: row.transitions,
+        unit: 'transitions',
+        note: `${row.transitionsSource}; ${row.waves} waves; the single-run model says ${row.modelTransitions}`,
+      },
+      { name: `${n}: Step Functions cost per release`, value: round(row.costUsd, 5), unit: 'USD' },
+      {
+        name: `${n}: execution history events`,
+        value: row.historyEvents,
+        unit: 'events',
+        note: `${row.historyEventsSource}; limit ${LIMITS.historyEvents}`,
+      },
+      {
+        name: `${n}: GetMetricData calls per check`,
+        value: row.getMetricDataPerCheck,
+        unit: 'calls',
+        note: `${row.metricSeriesPerCheck} series, 500 a call; ${row.getMetricDataPerCheckUnbatched} unbatched`,
+      },
+      {
+        name: `${n}: largest state payload`,
+        value: row.largestPayloadBytes,
+        unit: 'bytes',
+        note: `${row.largestPayloadSource}; limit ${LIMITS.payloadBytes}`,
+      },
+    );
+    if (row.wallSeconds !== null) {
+      figures.push({ name: `${n}: local rehearsal wall time`, value: round(row.wallSeconds, 1), unit: 's' });
+    }
+  }
+  // Where each limit is reached: each grows by a fixed amount per member (the waves fixed at three).
+  figures.push(
+    {
+      name: 'fleet members at which the history reaches 25,000 events',
+      value: Math.floor(20 + (LIMITS.historyEvents - twenty.historyEvents) / 12),
+      unit: 'members',
+      note: 'from the 20-member run, 12 events a member, no retries',
+    },
+    {
+      name: 'fleet members at which the largest payload reaches 256 KiB',
+      value: Math.floor(20 + (LIMITS.payloadBytes - twenty.payloadBytes) / payloadPerMember),
+      unit: 'members',
+      note: `from the 5- and 20-member runs: ${round(payloadPerMember, 0)} B a member`,
+    },
+  );
+  return rows;
+}
+
+/** The fleet table as docs/fleet-bench.md shows it. */
+function fleetTable(rows: readonly FleetScaleRow[]): string[] {
+  const pct = (value: number, limit: number) => `${round((value / limit) * 100, 1)}%`;
+  const lines = [
+    "| N | waves | transitions | cost | history events (of 25,000) | GetMetricData per check (unbatched) | largest payload (of 256 KiB) | largest wave's UpdateAlias at 15/s | rehearsal wall time |",
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.members} | ${r.waves} | ${r.transitions} (${r.transitionsSource}; single-run model ${r.modelTransitions}) | $${r.costUsd.toFixed(5)} | ${r.historyEvents} (${pct(r.historyEvents, LIMITS.historyEvents)}, ${r.historyEventsSource}) | ${r.getMetricDataPerCheck} (${r.getMetricDataPerCheckUnbatched}) | ${round(r.largestPayloadBytes / 1024, 1)} KiB (${pct(r.largestPayloadBytes, LIMITS.payloadBytes)}, ${r.largestPayloadSource}) | ${r.largestWave} call${r.largestWave === 1 ? '' : 's'}, ${round(r.largestWave / LIMITS.lambdaControlPlaneRps, 1)} s | ${r.wallSeconds === null ? 'not measured' : `${round(r.wallSeconds, 1)} s`} |`,
+    );
+  }
+  return lines;
+}
+
+const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'synth', 'fleet'] as const;
 
 /** `npm run bench -- --only bundles,gateway-cpu` runs some sections; the default is all of them. */
 function sectionsToRun(args: readonly string[]): Set<string> {
@@ -419,11 +624,16 @@ async function main(): Promise<void> {
     }
   }
   if (sections.has('synth')) synthesis(figures);
+  const fleet = sections.has('fleet') ? await fleetScale(figures) : undefined;
 
   const width = Math.max(...figures.map((f) => f.name.length));
   console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(10)}  unit`);
   for (const f of figures) {
     console.log(`${f.name.padEnd(width)}  ${String(f.value).padStart(10)}  ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+  }
+  if (fleet) {
+    console.log('\nfleet scale (docs/fleet-bench.md):');
+    for (const line of fleetTable(fleet)) console.log(line);
   }
   const results = join(ROOT, 'bench', 'results');
   mkdirSync(results, { recursive: true });
@@ -432,6 +642,7 @@ async function main(): Promise<void> {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     sections: [...sections],
     figures,
+    ...(fleet ? { fleet } : {}),
   };
   const json = `${JSON.stringify(document, null, 2)}\n`;
   writeFileSync(join(results, 'latest.json'), json);

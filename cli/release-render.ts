@@ -1,5 +1,6 @@
 import type { EnvironmentStatus } from '../api/environment-status.ts';
 import type { HealthDecision, ReleaseDetail, ReleaseSummary } from '../api/release-view.ts';
+import { fleetLines, fleetStatusLines, fleetVersionsLine } from './fleet-render.ts';
 import { clockTime, minutes, type Output, progressBar } from './output.ts';
 
 /** A check's evidence in one line: verdict, calls against the minimum, errors, rate against the limit. */
@@ -14,6 +15,7 @@ export function checkLine(out: Output, check: HealthDecision, virtual: boolean):
 
 /** Which versions are where: blue (what rollback restores), green (the new one) and live's split. */
 function versionsLine(detail: ReleaseDetail): string {
+  if (detail.fleet) return fleetVersionsLine(detail.fleet);
   const blue = detail.blueVersion ?? 'none';
   const green = detail.greenVersion ?? '—';
   const p = detail.progress;
@@ -45,13 +47,21 @@ export function pausedLine(paused: NonNullable<ReleaseDetail['paused']>, release
 }
 
 /** The live view `watch` redraws on a terminal: Argo's `get rollout --watch`, for one release. */
-export function watchFrame(out: Output, detail: ReleaseDetail, link: string, virtual: boolean): string[] {
+export function watchFrame(
+  out: Output,
+  detail: ReleaseDetail,
+  link: string,
+  virtual: boolean,
+  options: { allMembers?: boolean } = {},
+): string[] {
   const lines = [
     `${out.status(detail.status)}  ${out.c.bold(detail.releaseId)}  ${detail.environment}${detail.currentState ? `  now in: ${detail.currentState}` : ''}`,
     `  versions  ${versionsLine(detail)}`,
   ];
   const step = stepLine(detail);
   if (step) lines.push(`  traffic   ${step}`);
+  // An older API's answer has no `fleet`.
+  if (detail.fleet) lines.push(...fleetLines(out, detail.fleet, detail.releaseId, options));
   const check = detail.progress?.lastCheck ?? detail.healthChecks.at(-1);
   if (check) {
     lines.push(`  check     ${checkLine(out, check, virtual)}`);
@@ -74,8 +84,14 @@ export function watchFrame(out: Output, detail: ReleaseDetail, link: string, vir
 }
 
 /** `release show`: the summary, the states and the history. */
-export function detailLines(out: Output, detail: ReleaseDetail, link: string, virtual: boolean): string[] {
-  const lines = watchFrame(out, detail, link, virtual);
+export function detailLines(
+  out: Output,
+  detail: ReleaseDetail,
+  link: string,
+  virtual: boolean,
+  options: { allMembers?: boolean } = {},
+): string[] {
+  const lines = watchFrame(out, detail, link, virtual, options);
   lines.splice(2, 0, `  image     ${detail.imageUri ?? detail.digest ?? 'unknown'}`);
   if (detail.steps.length > 0) {
     lines.push('  states:');
@@ -138,6 +154,7 @@ export function statusLines(
       `${e.name.padEnd(9)}${live(e).padEnd(20)}${(e.blue ?? '—').padEnd(6)}${(e.green ?? '—').padEnd(7)}${(e.promotesTo ?? '—').padEnd(9)}${flight}`,
     );
   }
+  for (const e of environments) lines.push(...fleetStatusLines(out, e));
   for (const e of environments) {
     if (e.runningRelease) lines.push(`  ${e.name}: ${link(e.runningRelease.releaseId)}`);
   }

@@ -420,6 +420,69 @@ function verdictOf(release) {
   return { kind: release.status, text: label };
 }
 
+/** Above this many members a cell shows the member's name only (its phase and share are in its tooltip). */
+const COMPACT_FLEET = 40;
+
+/** One member as a cell of the fleet grid: its verdict colours it, the member that tripped the fleet stands out. */
+function memberCell(fleet, m) {
+  const verdict = !m.verdict ? 'unjudged' : m.verdict.healthy ? 'healthy' : 'unhealthy';
+  const tripped = m.name === fleet.trippedBy;
+  const cell = el('li', {
+    class: `member ${verdict} phase-${m.phase}${tripped ? ' tripped' : ''}`,
+    'data-member': m.name,
+    'data-phase': m.phase,
+    'data-verdict': verdict,
+    title: [
+      `${m.name} (${m.functionName})`,
+      `wave ${m.wave + 1} · ${m.phase} · ${m.percent}% on ${m.greenVersion ?? 'the new version'}, blue ${m.blueVersion ?? 'none'}`,
+      m.verdict ? `${verdict}: ${m.verdict.reason}` : 'not judged yet',
+      tripped ? 'tripped the fleet: every member that moved rolls back' : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  });
+  cell.append(el('span', { class: 'name' }, m.name));
+  cell.append(el('span', { class: 'state' }, `${m.phase} · ${m.percent}%`));
+  if (tripped) cell.append(el('span', { class: 'tripped-label' }, 'tripped'));
+  return cell;
+}
+
+/** The fleet's members as a grid, a row per wave: the wave moving is marked, each wave's phases counted. */
+function drawFleet(release) {
+  const fleet = release.fleet;
+  $('fleet').hidden = !fleet;
+  if (!fleet) return;
+  const parts = [`${fleet.members.length} members in ${fleet.waveCount} waves`];
+  if (fleet.currentWave !== null) parts.push(`wave ${fleet.currentWave + 1} moving`);
+  if (fleet.trippedBy) parts.push(`halted by ${fleet.trippedBy}`);
+  $('fleet-headline').textContent = `— ${parts.join(' · ')}`;
+  const halt = fleet.halted;
+  $('fleet-halt').hidden = !halt;
+  $('fleet-halt').textContent = halt
+    ? `${halt.trippedBy}${halt.wave === null ? '' : ` (wave ${halt.wave + 1})`} tripped the fleet: ${halt.reasons.join('; ')}`
+    : '';
+  $('fleet').classList.toggle('compact', fleet.members.length > COMPACT_FLEET);
+  const waves = fleet.waves.map((wave) => {
+    const row = el('div', {
+      class: `wave${wave.wave === fleet.currentWave ? ' moving' : ''}`,
+      'data-wave': String(wave.wave),
+    });
+    const tally = Object.entries(wave.phases)
+      .map(([phase, n]) => `${n} ${phase}`)
+      .join(', ');
+    const head = el('div', { class: 'wave-head' });
+    head.append(
+      el('strong', {}, `Wave ${wave.wave + 1}`),
+      el('span', {}, `${wave.members} member${wave.members === 1 ? '' : 's'} · ${tally}`),
+    );
+    const cells = el('ul', { class: 'members' });
+    cells.append(...fleet.members.filter((m) => m.wave === wave.wave).map((m) => memberCell(fleet, m)));
+    row.append(head, cells);
+    return row;
+  });
+  $('fleet-waves').replaceChildren(...waves);
+}
+
 function showSummary(release) {
   const field = (name) => document.querySelector(`#summary [data-field="${name}"] dd`);
   const p = release.progress;
@@ -433,6 +496,15 @@ function showSummary(release) {
   field('versions').textContent = `${blue} · ${green} · ${live}`;
   const weight = release.status === 'released' ? 100 : ended ? 0 : (p?.percent ?? 0);
   field('weight').textContent = `${weight}%`;
+  if (release.fleet) {
+    // Each member is its own function with its own versions: the grid below shows them member by member.
+    const members = release.fleet.members;
+    const blues = new Set(members.map((m) => m.blueVersion ?? 'none'));
+    const greens = new Set(members.map((m) => m.greenVersion ?? '…'));
+    field('versions').textContent =
+      blues.size === 1 && greens.size === 1 ? `${[...blues][0]} · ${[...greens][0]} on every member` : 'per member';
+    field('weight').textContent = `${members.filter((m) => m.percent > 0).length} of ${members.length} members`;
+  }
   field('step').textContent = p ? `${p.stepIndex + 1} of ${p.stepCount ?? '?'}` : 'before traffic';
   const bake = document.querySelector('#summary [data-field="bake"]');
   const share = p && p.bakeSeconds > 0 ? Math.min(1, p.bakedSeconds / p.bakeSeconds) : 0;
@@ -460,6 +532,7 @@ function showDetail(release) {
   $('current-state').textContent = release.currentState ? `in ${release.currentState}` : '';
   $('release-meta').textContent = `${release.digest ?? ''}${release.trigger ? ` · by ${release.trigger}` : ''}`;
   showSummary(release);
+  drawFleet(release);
   $('approval-banner').hidden = !release.awaitingApproval;
   const paused = release.paused;
   $('paused-banner').hidden = !paused;

@@ -3,6 +3,7 @@ import { healthDecisions, type ReleaseDetail, type ReleaseSummary } from '../../
 import { call } from '../api-calls.ts';
 import type { Connection, Run } from '../context.ts';
 import { CliFailure, EXIT, outcomeExitCode, UsageError } from '../exit-codes.ts';
+import { FLEET_GRID_ROWS, fleetLines } from '../fleet-render.ts';
 import { decimal, environmentOption, intervalOption, statusOption, strategyOption, timeoutOption } from '../options.ts';
 import { clockTime } from '../output.ts';
 import { checkLine, detailLines, pausedLine, releaseTable, watchFrame } from '../release-render.ts';
@@ -19,6 +20,16 @@ export function terminalRows(lines: readonly string[], columns: number | undefin
   const width = columns && columns > 0 ? columns : Number.POSITIVE_INFINITY;
   const visible = (line: string) => line.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').length;
   return lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(visible(line) / width)), 0);
+}
+
+/** Member events a non-terminal watch counts instead of printing one line each. */
+const memberProgressKinds = new Set(['deployed', 'verified']);
+
+/** "12 of 100 deployed, 3 verified, 80 live": the members' phases, counted in their order. */
+function memberTally(members: NonNullable<ReleaseDetail['fleet']>['members']): string {
+  const counts = new Map<string, number>();
+  for (const m of members) counts.set(m.phase, (counts.get(m.phase) ?? 0) + 1);
+  return `${[...counts].map(([phase, n]) => `${n} ${phase}`).join(', ')} (of ${members.length})`;
 }
 
 interface WatchOptions {
@@ -41,6 +52,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
   let printedEvents = 0;
   let approvalShown = false;
   let pauseShown: string | undefined;
+  let printedTally = '';
   for (;;) {
     const detail = await detailOf(connection, releaseId);
     const link = connection.consoleLink(releaseId, detail.consoleUrl);
@@ -64,10 +76,16 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
       }
       printedSteps = detail.steps.length;
       for (const event of detail.events.slice(printedEvents)) {
+        // A fleet's members each deploy and verify: counted below, not a line each (a failed one still prints).
+        if (detail.fleet && memberProgressKinds.has(event.kind) && event.evidence && 'member' in event.evidence)
+          continue;
         const check = event.kind === 'health-check' ? healthDecisions([event])[0] : undefined;
         out.line(check ? `    · check: ${checkLine(out, check, virtual)}` : `    · ${event.kind}: ${event.summary}`);
       }
       printedEvents = detail.events.length;
+      const tally = detail.fleet ? memberTally(detail.fleet.members) : '';
+      if (tally !== printedTally) out.line(`    · fleet: ${tally}`);
+      printedTally = tally;
       if (detail.awaitingApproval && !approvalShown) {
         out.line(`  ⏸ waiting for approval: switchyard release approve ${releaseId}`);
         approvalShown = true;
@@ -78,6 +96,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
     }
     if (ended) {
       if (!out.json && !out.tty) {
+        if (detail.fleet) for (const line of fleetLines(out, detail.fleet, releaseId)) out.line(line);
         out.line(`${out.status(detail.status)}: release ${releaseId}${detail.reason ? ` — ${detail.reason}` : ''}`);
       }
       return outcomeExitCode(detail.status);
@@ -160,13 +179,14 @@ async function list(run: Run, o: ListOptions): Promise<number> {
   return EXIT.ok;
 }
 
-async function show(run: Run, releaseId: string): Promise<number> {
+async function show(run: Run, releaseId: string, o: { members?: boolean }): Promise<number> {
   const connection = run.connect();
   const detail = await detailOf(connection, releaseId);
   if (run.out.json) run.out.data(detail);
   else {
     const link = connection.consoleLink(releaseId, detail.consoleUrl);
-    for (const line of detailLines(run.out, detail, link, connection.local)) run.out.line(line);
+    const lines = detailLines(run.out, detail, link, connection.local, { allMembers: o.members === true });
+    for (const line of lines) run.out.line(line);
   }
   return EXIT.ok;
 }
@@ -260,9 +280,13 @@ export function registerReleaseCommands(program: Command, bind: Bind): void {
 
   release
     .command('show')
-    .description('a release: versions, step, bake, last check, states and history')
+    .description("a release: versions, step, bake, a fleet's members, last check, states and history")
     .argument('<release-id>')
-    .action(bind((run, [releaseId]) => show(run, releaseId ?? '')));
+    .option(
+      '--members',
+      `a fleet's every member, one row each (above ${FLEET_GRID_ROWS} members only those that need a look are listed)`,
+    )
+    .action(bind((run, [releaseId], o: { members?: boolean }) => show(run, releaseId ?? '', o)));
 
   release
     .command('watch')

@@ -24,6 +24,8 @@ import { releaseApiHandler } from '../../api/release-api.ts';
 import { environmentNamed, environments, lockKey } from '../../config/environments.ts';
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { fakeDynamoDbTable } from '../contract/aws-fakes/dynamodb-table.ts';
+import { environmentsWith } from '../support/environments.ts';
+import { memberName } from '../support/fleet-records.ts';
 import { invoke, signedEvent } from './api-events.ts';
 import { type ApiFixture, bakingEvents, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
@@ -182,6 +184,9 @@ releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-
   digest: DIGEST,
   tag: TAG,
   parkForApproval,
+  get store() {
+    return store;
+  },
   async markBaking(releaseId) {
     for (const event of bakingEvents()) await store.updateRelease(releaseId, {}, event);
   },
@@ -426,5 +431,96 @@ describe('the start takes the environment lock in DynamoDB (conditional write) b
     );
     expect(reply.status).toBe(500);
     expect(await ops.store.getLock(lockKey(environmentNamed('staging')))).toBeUndefined();
+  });
+});
+
+describe('a fleet environment on AWS', () => {
+  const members = Array.from({ length: 9 }, (_, i) => ({ name: memberName(i), functionName: `api-${memberName(i)}` }));
+  const fleetEnvironments = environmentsWith('staging', {
+    lockTtlMinutes: 600,
+    fleet: {
+      deployConcurrency: 4,
+      waves: [{ members: 1 }, { percent: 50 }, { percent: 100 }],
+      // The last member keeps its own alias names.
+      members: members.map((m, i) =>
+        i === 8 ? { ...m, aliases: { live: 'prod-live', green: 'prod-green', blue: 'prod-blue' } } : m,
+      ),
+    },
+  });
+
+  function fleetApi() {
+    const fleetFunctions = new MemoryFunctionVersions();
+    const reads: string[] = [];
+    const counted: MemoryFunctionVersions['getAlias'] = async (name, alias) => {
+      reads.push(`${name}:${alias}`);
+      return MemoryFunctionVersions.prototype.getAlias.call(fleetFunctions, name, alias);
+    };
+    fleetFunctions.getAlias = counted;
+    const ops = new AwsReleaseOperations({
+      stateMachineArn: STATE_MACHINE,
+      store,
+      registry: new EcrImageRegistry({ client: ecrClient }),
+      functions: fleetFunctions,
+      notifier: new MemoryNotifier(),
+      client: sfnClient,
+      environments: fleetEnvironments,
+    });
+    const fleetHandler = releaseApiHandler(ops);
+    return {
+      functions: fleetFunctions,
+      reads,
+      call: (method: string, path: string) => invoke(fleetHandler, signedEvent(method, path, undefined, CALLER)),
+    };
+  }
+
+  it('GET /environments reads each member’s live (with its split) and blue, in the member’s own alias names', async () => {
+    const api = fleetApi();
+    for (const [i, m] of members.entries()) {
+      api.functions.createFunction(m.functionName);
+      const aliases = i === 8 ? { live: 'prod-live', blue: 'prod-blue' } : { live: 'live', blue: 'blue' };
+      // Two builds, two versions (Lambda publishes no new version of unchanged code).
+      for (const digest of [`sha256:${'1'.repeat(64)}`, DIGEST]) {
+        const { codeSha256 } = await api.functions.updateCodeAndWait(m.functionName, `${HOST}/x@${digest}`);
+        await api.functions.publishVersion(m.functionName, digest, codeSha256);
+      }
+      await api.functions.ensureAlias(m.functionName, aliases.blue, '1');
+      await api.functions.ensureAlias(m.functionName, aliases.live, i === 0 ? '2' : '1');
+    }
+    // The first wave's member is mid-canary: a tenth of its live traffic on version 2.
+    await api.functions.updateAlias(members[1]?.functionName ?? '', 'live', '1', { version: '2', weight: 0.1 });
+    api.reads.length = 0;
+
+    const reply = await api.call('GET', '/environments');
+    expect(reply.status).toBe(200);
+    const staging = reply.body.environments.find((e: { name: string }) => e.name === 'staging');
+    expect(staging.fleet.members).toHaveLength(9);
+    expect(staging.fleet.members.slice(0, 2)).toEqual([
+      { name: 'svc-001', functionName: 'api-svc-001', wave: 0, live: { name: 'live', version: '2' }, blue: '1' },
+      {
+        name: 'svc-002',
+        functionName: 'api-svc-002',
+        wave: 1,
+        live: { name: 'live', version: '1', routing: { version: '2', weight: 0.1 } },
+        blue: '1',
+      },
+    ]);
+    expect(staging.fleet.members[8]).toMatchObject({ wave: 2, live: { name: 'prod-live', version: '1' }, blue: '1' });
+    expect(api.reads).toContain('api-svc-009:prod-blue');
+    // Two reads a member, no more: GetAlias counts against Lambda's control-plane quota.
+    expect(api.reads.filter((r) => r.startsWith('api-svc-'))).toHaveLength(18);
+    expect(reply.body.environments.find((e: { name: string }) => e.name === 'prod').fleet).toBeNull();
+  });
+
+  it('a member whose function has no aliases yet shows null, and the other members still show', async () => {
+    const api = fleetApi();
+    api.functions.createFunction('api-svc-001');
+    const { codeSha256 } = await api.functions.updateCodeAndWait('api-svc-001', `${HOST}/x@${DIGEST}`);
+    await api.functions.publishVersion('api-svc-001', '1', codeSha256);
+    await api.functions.ensureAlias('api-svc-001', 'live', '1');
+    for (const m of members.slice(1)) api.functions.createFunction(m.functionName);
+    const reply = await api.call('GET', '/environments');
+    const staging = reply.body.environments.find((e: { name: string }) => e.name === 'staging');
+    expect(staging.fleet.members[0]).toMatchObject({ live: { version: '1' }, blue: null });
+    expect(staging.fleet.members[1]).toMatchObject({ name: 'svc-002', live: null, blue: null });
   });
 });

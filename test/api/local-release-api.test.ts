@@ -69,6 +69,9 @@ releaseApiContract('local runtime', () => ({
     return candidate.tag;
   },
   parkForApproval,
+  get store() {
+    return runtime.store;
+  },
   async markBaking(releaseId) {
     for (const event of bakingEvents()) await runtime.store.updateRelease(releaseId, {}, event);
   },

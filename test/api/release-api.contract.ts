@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig } from '../../config/schema.ts';
 import type { ReleaseEvent, ReleaseRecord } from '../../core/ports.ts';
+import { type FleetWrites, memberName, writeFleetRelease } from '../support/fleet-records.ts';
 
 export interface ApiReply {
   readonly status: number;
@@ -26,6 +27,8 @@ export interface ApiFixture {
    * release is then baking as far as its record says (the execution itself stays parked).
    */
   markBaking(releaseId: string): Promise<void>;
+  /** The implementation's release store, which the fleet's states write through (its public methods only). */
+  readonly store: FleetWrites;
 }
 
 /** The events an approved release's first Shift traffic leaves on its record. */
@@ -291,6 +294,85 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       const aborted = await f.call('POST', `/releases/${id}/abort`, { reason: 'wrong window' });
       expect(aborted.status).toBe(202);
       expect(aborted.body).toMatchObject({ releaseId: id });
+    });
+
+    it('shows a fleet release: each member with wave, phase, percent and verdict, the wave and the member that tripped', async () => {
+      const f = fixture();
+      const releaseId = `rel-prod-contract-fleet-${Date.now()}`;
+      // Five members in three waves (1, then 60% of them, then the rest): svc-003, in wave 2, trips the fleet.
+      await writeFleetRelease(f.store, {
+        releaseId,
+        environment: 'prod',
+        members: 5,
+        waves: [{ members: 1 }, { percent: 60 }, { percent: 100 }],
+        tripAt: 2,
+        end: 'halted',
+      });
+      const halted = await f.call('GET', `/releases/${releaseId}`);
+      expect(halted.status).toBe(200);
+      const fleet = halted.body.fleet;
+      expect(fleet).toMatchObject({ waveCount: 3, currentWave: 1, trippedBy: 'svc-003' });
+      expect(
+        fleet.members.map((m: { name: string; wave: number; phase: string; percent: number }) => [
+          m.name,
+          m.wave,
+          m.phase,
+          m.percent,
+        ]),
+      ).toEqual([
+        ['svc-001', 0, 'live', 100],
+        ['svc-002', 1, 'baking', 100],
+        ['svc-003', 1, 'baking', 100],
+        ['svc-004', 2, 'verified', 0],
+        ['svc-005', 2, 'verified', 0],
+      ]);
+      expect(fleet.members[2].verdict).toMatchObject({ healthy: false, reason: expect.stringContaining('15.33%') });
+      expect(fleet.members[1].verdict).toMatchObject({ healthy: true });
+      expect(fleet.members[3]).not.toHaveProperty('verdict');
+      expect(fleet.waves).toEqual([
+        { wave: 0, members: 1, phases: { live: 1 }, unhealthy: [] },
+        { wave: 1, members: 2, phases: { baking: 2 }, unhealthy: ['svc-003'] },
+        { wave: 2, members: 2, phases: { verified: 2 }, unhealthy: [] },
+      ]);
+      expect(fleet.halted).toMatchObject({
+        trippedBy: 'svc-003',
+        wave: 1,
+        reasons: ['error rate 15.33% over 398 calls exceeds 1%'],
+      });
+      expect(halted.body.events.filter((e: { kind: string }) => e.kind === 'deployed')).toHaveLength(5);
+
+      // The rollback brings back every member that moved; the list shows the fleet's size, not its members.
+      await f.store.updateFleet(
+        releaseId,
+        {
+          currentWave: null,
+          members: Object.fromEntries(
+            [0, 1, 2].map((i) => [memberName(i), { phase: 'rolled-back' as const, percent: 0 }]),
+          ),
+        },
+        {
+          at: new Date().toISOString(),
+          kind: 'fleet-rolled-back',
+          summary: '3 members back on blue',
+          evidence: {
+            restored: [0, 1, 2].map((i) => ({ member: memberName(i), version: '1' })),
+            untouched: ['svc-004', 'svc-005'],
+            trippedBy: 'svc-003',
+          },
+        },
+      );
+      await f.store.updateRelease(releaseId, { status: 'rolled-back', endedAt: new Date().toISOString() });
+      const after = await f.call('GET', `/releases/${releaseId}`);
+      expect(after.body.fleet.currentWave).toBeNull();
+      expect(after.body.fleet.members.filter((m: { percent: number }) => m.percent > 0)).toEqual([]);
+      expect(after.body.fleet.waves.map((w: { phases: unknown }) => w.phases)).toEqual([
+        { 'rolled-back': 1 },
+        { 'rolled-back': 2 },
+        { verified: 2 },
+      ]);
+      const listed = await f.call('GET', '/releases?environment=prod&limit=100');
+      const row = listed.body.releases.find((r: { releaseId: string }) => r.releaseId === releaseId);
+      expect(row.fleet).toEqual({ members: 5, waveCount: 3, currentWave: null, trippedBy: 'svc-003' });
     });
 
     it('lists each environment with live, blue and green, and the release holding its lock', async () => {

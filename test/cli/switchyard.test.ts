@@ -5,10 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
+import { releaseDetail } from '../../api/release-view.ts';
 import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
 import { API_TOKEN_HEADER, writeApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
+import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
 
 interface Seen {
   method: string;
@@ -649,5 +652,168 @@ describe('the switchyard bin', () => {
       timeout: 60_000,
     });
     expect(bad.status).toBe(EXIT.usage);
+  });
+});
+
+/** A fleet release's detail as the release API answers it: written through the store's fleet methods, then viewed. */
+async function fleetDetail(scenario: Omit<FleetScenario, 'releaseId' | 'environment'>) {
+  const store = new MemoryReleaseStore();
+  const releaseId = 'rel-prod-fleet';
+  await writeFleetRelease(store, { releaseId, environment: 'prod', ...scenario });
+  const record = await store.getRelease(releaseId);
+  return releaseDetail(releaseId, record, undefined, {
+    environment: 'prod',
+    executionArn: record?.executionArn ?? '',
+    region: 'eu-west-1',
+  });
+}
+
+const HUNDRED = { members: 100, waves: [{ members: 1 }, { percent: 25 }, { percent: 100 }] } as const;
+
+describe('switchyard release on a fleet', () => {
+  it('show prints every member of a small fleet: wave, phase, live share and verdict, the tripping member marked', async () => {
+    routes['GET /releases/rel-prod-fleet'] = {
+      status: 200,
+      body: await fleetDetail({
+        members: 5,
+        waves: [{ members: 1 }, { percent: 60 }, { percent: 100 }],
+        tripAt: 2,
+        end: 'halted',
+      }),
+    };
+    const r = await run('release', 'show', 'rel-prod-fleet', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.ok);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('  fleet     5 members in 3 waves · wave 2 of 3 moving · halted by svc-003 in wave 2');
+    expect(lines).toContain('  versions  blue 1 · green 2 on every member · 3 of 5 members with live traffic on green');
+    const row = (name: string) =>
+      lines
+        .find((l) => l.trim().startsWith(`${name} `))
+        ?.trim()
+        .replace(/\s+/g, ' ');
+    expect(row('svc-001')).toBe('svc-001 1 live 100% ✓ healthy');
+    expect(row('svc-002')).toBe('svc-002 2 baking 100% ✓ healthy');
+    expect(row('svc-003')).toBe('svc-003 2 baking 100% ✗ error rate 15.33% over 398 calls exceeds 1% ◀ tripped');
+    expect(row('svc-005')).toBe('svc-005 3 verified 0% —');
+    expect(lines.filter((l) => l.includes('◀ tripped'))).toHaveLength(1);
+    expect(lines).toContain('  halted    svc-003: error rate 15.33% over 398 calls exceeds 1%');
+  });
+
+  it('show keeps a 100-member fleet to a line per wave and the members that need a look; --members lists all', async () => {
+    routes['GET /releases/rel-prod-fleet'] = {
+      status: 200,
+      body: await fleetDetail({ ...HUNDRED, tripAt: 17, end: 'rolled-back' }),
+    };
+    const r = await run('release', 'show', 'rel-prod-fleet', '--local', '--api', api);
+    const lines = r.stdout.split('\n');
+    const fleetBlock = lines.slice(
+      lines.findIndex((l) => l.startsWith('  fleet ')),
+      lines.findIndex((l) => l.includes('--members')) + 1,
+    );
+    // Headline, the halt, three waves, the header and one member row, the hint: the healthy 99 are only counted.
+    expect(fleetBlock).toHaveLength(8);
+    expect(fleetBlock[0]).toBe('  fleet     100 members in 3 waves · halted by svc-018 in wave 2');
+    expect(fleetBlock[2]).toBe('  wave 1    1 member     1 rolled-back · 1 healthy');
+    expect(fleetBlock[3]).toBe('  wave 2    24 members   24 rolled-back · 23 healthy, 1 unhealthy');
+    expect(fleetBlock[4]).toBe('  wave 3    75 members   75 verified · 75 not judged');
+    expect(fleetBlock[6]?.trim()).toMatch(/^svc-018 +2 +rolled-back +0% +✗ error rate 15\.33% .* ◀ tripped$/);
+    expect(r.stdout).not.toMatch(/svc-017 /);
+    expect(Math.max(...fleetBlock.map((l) => l.length))).toBeLessThanOrEqual(100);
+
+    const all = await run('release', 'show', 'rel-prod-fleet', '--members', '--local', '--api', api);
+    const rows = all.stdout.split('\n').filter((l) => /^ {4}svc-\d{3} /.test(l));
+    expect(rows).toHaveLength(100);
+    expect(rows.filter((l) => /rolled-back +0%/.test(l))).toHaveLength(25);
+  });
+
+  it('watch on a terminal redraws the grid in place; a 100-member frame stays under 25 rows at 100 columns', async () => {
+    const halted = await fleetDetail({ ...HUNDRED, tripAt: 17, end: 'halted' });
+    routes['GET /releases/rel-prod-fleet'] = [
+      { status: 200, body: halted },
+      { status: 200, body: await fleetDetail({ ...HUNDRED, tripAt: 17, end: 'rolled-back' }) },
+    ];
+    const r = await runWith(
+      { isTTY: true, env: { NO_COLOR: '1' } },
+      'watch',
+      'rel-prod-fleet',
+      '--interval',
+      '50',
+      '--local',
+      '--api',
+      api,
+    );
+    expect(r.code).toBe(EXIT.rolledBack);
+    expect(r.stdout).toContain('wave 2 ▶  24 members   24 baking · 23 healthy, 1 unhealthy');
+    expect(r.stdout).toContain('wave 2    24 members   24 rolled-back · 23 healthy, 1 unhealthy');
+    const frames = r.stdout.split(new RegExp(`${ESC}\\[\\d+F${ESC}\\[0J`));
+    expect(frames).toHaveLength(2);
+    for (const frame of frames) expect(terminalRows(frame.split('\n'), 100)).toBeLessThan(25);
+  });
+
+  it('status counts a fleet environment’s members on blue and names those that are not', async () => {
+    const member = (i: number, live: Record<string, unknown> | null, blue: string | null = '1') => ({
+      name: memberName(i),
+      functionName: `api-${memberName(i)}`,
+      wave: i === 0 ? 0 : 1,
+      live,
+      blue,
+    });
+    const fleetEnv = {
+      name: 'staging',
+      functionName: 'switchyard-api-staging',
+      live: { name: 'live', version: '1' },
+      blue: '1',
+      green: '1',
+      approvalRequired: false,
+      promotesTo: 'prod',
+      runningRelease: null,
+      fleet: {
+        members: [
+          member(0, { name: 'live', version: '2' }),
+          member(1, { name: 'live', version: '1', routing: { version: '2', weight: 0.1 } }),
+          member(2, null, null),
+          ...Array.from({ length: 30 }, (_, i) => member(i + 3, { name: 'live', version: '1' })),
+        ],
+      },
+    };
+    routes['GET /environments'] = {
+      status: 200,
+      body: { environments: [{ ...fleetEnv, name: 'dev', fleet: null }, fleetEnv] },
+    };
+    const r = await run('status', '--local', '--api', api);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('  staging fleet: 33 members, 30 on blue, 3 not');
+    expect(lines).toContain('    svc-001 (wave 1): live 2, blue 1');
+    expect(lines).toContain('    svc-002 (wave 2): live 1 + 10% on 2, blue 1');
+    expect(lines).toContain('    svc-003 (wave 2): live none, blue —');
+    expect(r.stdout).not.toContain('svc-004');
+    expect(r.stdout).not.toContain('dev fleet');
+  });
+
+  it('watch without a terminal counts members instead of a line per deploy, and ends with the grid', async () => {
+    routes['GET /releases/rel-prod-fleet'] = [
+      {
+        status: 200,
+        body: await fleetDetail({ members: 12, waves: [{ members: 1 }, { percent: 100 }], end: 'halted', tripAt: 5 }),
+      },
+      { status: 200, body: await fleetDetail({ members: 12, waves: [{ members: 1 }, { percent: 100 }], tripAt: 5 }) },
+    ];
+    const r = await run('release', 'watch', 'rel-prod-fleet', '--interval', '50', '--local', '--api', api);
+    expect(r.code).toBe(EXIT.rolledBack);
+    expect(r.stdout).not.toContain('· deployed:');
+    expect(r.stdout).not.toContain('· verified:');
+    expect(r.stdout).toContain('· fleet: 1 live, 11 baking (of 12)');
+    expect(r.stdout).toContain('· fleet: 12 rolled-back (of 12)');
+    expect(r.stdout).toContain('· fleet-halted: svc-006 unhealthy in wave 2');
+    const lines = r.stdout.split('\n');
+    const end = lines.indexOf(
+      'ROLLED BACK: release rel-prod-fleet — svc-006 unhealthy: error rate 15.33% over 398 calls exceeds 1%',
+    );
+    expect(end).toBeGreaterThan(0);
+    // The grid, one row per member, right before the outcome.
+    expect(lines.slice(end - 12, end).map((l) => l.trim().split(/\s+/)[0])).toEqual(
+      Array.from({ length: 12 }, (_, i) => memberName(i)),
+    );
   });
 });

@@ -9,6 +9,7 @@ import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
 import { HEADLESS_ARGS, requireBrowser } from '../support/browser.ts';
+import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
 import { crossings } from '../unit/console/geometry.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-results/console');
@@ -524,6 +525,145 @@ describe('the chart beside blue (relative judge)', () => {
     } finally {
       await page.setViewportSize({ width: 1400, height: 1050 });
       await page.unroute(route);
+    }
+  });
+});
+
+describe('a fleet release in the console', () => {
+  /** A fleet release written into the server's own store through its fleet methods, then selected in the list. */
+  async function showFleet(releaseId: string, scenario: Omit<FleetScenario, 'releaseId' | 'environment'>) {
+    const store = server.runtime?.store;
+    if (!store) throw new Error('the server has no runtime');
+    // Started long ago, so it sorts after the releases the other tests start and select.
+    await writeFleetRelease(store, { releaseId, environment: 'prod', startedAt: '2020-01-01T00:00:00Z', ...scenario });
+    await page.click(`#releases tr[data-release-id="${releaseId}"]`, { timeout: 10_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('#fleet .member').length === n, scenario.members, {
+      timeout: 10_000,
+      polling: 50,
+    });
+  }
+
+  /** Each wave's members in order, the tripping member and how every cell sits. */
+  const fleetLayout = () =>
+    page.evaluate(() => {
+      const cells = Array.from(document.querySelectorAll<HTMLElement>('#fleet .member'), (c) => {
+        const r = c.getBoundingClientRect();
+        const name = c.querySelector<HTMLElement>('.name');
+        return {
+          name: c.dataset.member ?? '',
+          verdict: c.dataset.verdict ?? '',
+          background: getComputedStyle(c).backgroundColor,
+          rect: { left: r.left, top: r.top, right: r.right, bottom: r.bottom },
+          nameClipped: name ? name.scrollWidth > name.clientWidth : true,
+        };
+      });
+      const waves = Array.from(document.querySelectorAll<HTMLElement>('#fleet .wave'), (w) =>
+        Array.from(w.querySelectorAll<HTMLElement>('.member'), (c) => c.dataset.member ?? ''),
+      );
+      const panel = document.querySelector('#fleet')?.getBoundingClientRect();
+      return {
+        cells,
+        waves,
+        tripped: Array.from(document.querySelectorAll<HTMLElement>('#fleet .member.tripped'), (c) => c.dataset.member),
+        moving: Array.from(document.querySelectorAll<HTMLElement>('#fleet .wave.moving'), (w) => w.dataset.wave),
+        pageWidth: document.documentElement.scrollWidth,
+        panelHeight: panel?.height ?? 0,
+      };
+    });
+
+  type Layout = Awaited<ReturnType<typeof fleetLayout>>;
+  const overlaps = (cells: Layout['cells']) =>
+    cells.flatMap((a, i) =>
+      cells
+        .slice(i + 1)
+        .filter(
+          (b) =>
+            a.rect.left < b.rect.right - 0.5 &&
+            b.rect.left < a.rect.right - 0.5 &&
+            a.rect.top < b.rect.bottom - 0.5 &&
+            b.rect.top < a.rect.bottom - 0.5,
+        )
+        .map((b) => `${a.name}/${b.name}`),
+    );
+
+  it('shows 12 members by wave with their verdicts; the member that tripped stands out, at 1400 and 900 px', async () => {
+    await showFleet('rel-prod-fleet-12', {
+      members: 12,
+      waves: [{ members: 1 }, { percent: 25 }, { percent: 100 }],
+      tripAt: 5,
+      end: 'halted',
+    });
+    const wide = await fleetLayout();
+    expect(wide.waves).toEqual([
+      ['svc-001'],
+      ['svc-002', 'svc-003'],
+      Array.from({ length: 9 }, (_, i) => memberName(i + 3)),
+    ]);
+    expect(wide.moving).toEqual(['2']);
+    expect(wide.tripped).toEqual(['svc-006']);
+    expect(wide.cells.filter((c) => c.verdict === 'unhealthy').map((c) => c.name)).toEqual(['svc-006']);
+    expect(wide.cells.filter((c) => c.verdict === 'healthy')).toHaveLength(11);
+    // Only the tripping member is filled red; every other cell keeps the page's light background.
+    const tripped = wide.cells.find((c) => c.name === 'svc-006');
+    expect(tripped?.background).toBe('rgb(209, 50, 18)');
+    expect(new Set(wide.cells.filter((c) => c.name !== 'svc-006').map((c) => c.background))).toEqual(
+      new Set(['rgb(255, 255, 255)']),
+    );
+    expect(await page.textContent('#fleet-headline')).toBe(
+      '— 12 members in 3 waves · wave 3 moving · halted by svc-006',
+    );
+    expect(await page.textContent('#fleet-halt')).toBe(
+      'svc-006 (wave 3) tripped the fleet: error rate 15.33% over 398 calls exceeds 1%',
+    );
+    expect(await page.locator('#fleet .member[data-member="svc-006"] .state').textContent()).toBe('baking · 100%');
+    expect(await page.locator('#fleet .member[data-member="svc-006"]').getAttribute('title')).toContain(
+      'unhealthy: error rate 15.33% over 398 calls exceeds 1%',
+    );
+    expect(await summary('weight')).toBe('12 of 12 members');
+    expect(overlaps(wide.cells)).toEqual([]);
+    expect(wide.cells.filter((c) => c.nameClipped)).toEqual([]);
+    await page.locator('#fleet').screenshot({ path: join(DOCS, 'console-fleet.png') });
+
+    await page.setViewportSize({ width: 900, height: 1000 });
+    try {
+      await page.waitForTimeout(300);
+      const narrow = await fleetLayout();
+      expect(narrow.pageWidth).toBeLessThanOrEqual(900);
+      expect(Math.max(...narrow.cells.map((c) => c.rect.right))).toBeLessThanOrEqual(900);
+      expect(overlaps(narrow.cells)).toEqual([]);
+      expect(narrow.cells.filter((c) => c.nameClipped)).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1050 });
+    }
+  });
+
+  it('fits 100 members in compact cells at 900 px, the tripping member still standing out', async () => {
+    await showFleet('rel-prod-fleet-100', {
+      members: 100,
+      waves: [{ members: 1 }, { percent: 25 }, { percent: 100 }],
+      tripAt: 17,
+    });
+    expect(await page.getAttribute('#fleet', 'class')).toContain('compact');
+    await page.setViewportSize({ width: 900, height: 1000 });
+    try {
+      await page.waitForTimeout(300);
+      const layout = await fleetLayout();
+      expect(layout.waves.map((w) => w.length)).toEqual([1, 24, 75]);
+      expect(layout.moving).toEqual([]);
+      expect(layout.tripped).toEqual(['svc-018']);
+      expect(layout.cells.find((c) => c.name === 'svc-018')?.background).toBe('rgb(209, 50, 18)');
+      expect(layout.pageWidth).toBeLessThanOrEqual(900);
+      expect(Math.max(...layout.cells.map((c) => c.rect.right))).toBeLessThanOrEqual(900);
+      expect(overlaps(layout.cells)).toEqual([]);
+      expect(layout.cells.filter((c) => c.nameClipped)).toEqual([]);
+      // A hundred members take less than one screen at this width.
+      expect(layout.panelHeight).toBeLessThan(1000);
+      expect(await page.textContent('#fleet-halt')).toContain('svc-018 (wave 2) tripped the fleet');
+      expect(await page.textContent('#status')).toBe('Rolled back');
+      await page.locator('#fleet').screenshot({ path: join(DOCS, 'console-fleet-100-900px.png') });
+      await page.screenshot({ path: join(ARTIFACTS, 'console-fleet-100-900px-page.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1050 });
     }
   });
 });
