@@ -108,5 +108,7 @@ describe('a 100-member fleet (the size the design is sized for)', () => {
     expect(largest).toBeLessThan(64 * 1024);
     const record = await world.store.getRelease('release-1');
     expect(record?.fleet?.members.every((m) => m.phase === 'live')).toBe(true);
-  }, 120_000);
+    // About 40 s on a loaded 2-core machine (100 members' traffic through the in-memory metrics): a generous budget,
+    // not a speed check.
+  }, 600_000);
 });
