@@ -158,37 +158,53 @@ export function modelFleetRelease(shape: ReleaseShape, members: number, waves: n
 }
 
 /**
- * The CloudWatch metrics one version's check reads on Lambda's 1-minute source: Invocations, Errors, Throttles and
- * Duration p99 (AWS/Lambda) and the application's Errors (`adapters/aws/cloudwatch-version-metrics.ts`).
+ * The CloudWatch metric series one version's check reads (`adapters/aws/cloudwatch-version-metrics.ts`): on Lambda's
+ * 1-minute source Invocations, Errors, Throttles and Duration p99 (AWS/Lambda) and the application's Errors; on the
+ * high-resolution source the application's Requests, Errors and Latency p99.
  */
-export const METRICS_PER_VERSION = 5;
-/** Calls `sample()` makes per splitting member and check, one per window: green's check window and step, blue's too. */
-export const UNBATCHED_CALLS_PER_MEMBER = 4;
+export const LAMBDA_SERIES_PER_VERSION = 5;
+export const HIGH_RESOLUTION_SERIES_PER_VERSION = 3;
+
+/** The metric sources a check reads: Lambda's 1-minute metrics always, the high-resolution ones when configured. */
+export interface CheckSources {
+  /** The high-resolution source's period in seconds, when the environment has it (config `bake.highResolution`). */
+  readonly highResolutionPeriodSeconds?: number;
+}
 
 export interface MetricCalls {
   /** Distinct metric series the check reads. */
   readonly series: number;
-  /** GetMetricData calls with every member's series batched, 500 to a call. */
+  /** GetMetricData calls with every member's series batched, 500 to a call (`VersionMetrics.sampleAll`). */
   readonly batched: number;
-  /** GetMetricData calls reading each member's each window apart. */
-  readonly unbatched: number;
-  /** The most data points one batched call returns: 500 series of one point a minute over the step. */
+  /** The most data points one call returns: 500 series (or fewer) at their period over the step. */
   readonly dataPointsPerCall: number;
 }
 
 /**
- * GetMetricData calls for one fleet check (`core/fleet-traffic.ts` judges every member that moved): `atFull` members
- * of earlier waves are read on green alone, the `splitting` members of the wave in its canary on green and blue. Each
- * member's check window and its whole step are two windows of the same series. Batched (`sampleAll`), each series is
- * read once and 500 go in a call; unbatched, as `sampleWindows` reads them today, each window is a call.
+ * GetMetricData calls for one fleet check (`core/fleet-traffic.ts` judges every member that moved and reads all their
+ * windows in one `sampleAll`): `atFull` members of earlier waves are read on green alone, the `splitting` members of
+ * the wave in its canary on green and blue. Each member's check window and its whole step are two windows of the same
+ * series, so each series is read once, and 500 go in a call.
  */
-export function metricCallsPerCheck(atFull: number, splitting: number, stepMinutes: number): MetricCalls {
-  const series = (atFull + 2 * splitting) * METRICS_PER_VERSION;
+export function metricCallsPerCheck(
+  atFull: number,
+  splitting: number,
+  stepMinutes: number,
+  sources: CheckSources = {},
+): MetricCalls {
+  const versions = atFull + 2 * splitting;
+  const period = sources.highResolutionPeriodSeconds;
+  const lambdaSeries = versions * LAMBDA_SERIES_PER_VERSION;
+  const highResolutionSeries = period ? versions * HIGH_RESOLUTION_SERIES_PER_VERSION : 0;
+  const series = lambdaSeries + highResolutionSeries;
+  // The worst call is full of the finest series: a high-resolution series has 60 / period points a minute.
+  const pointsPerMinute = period ? 60 / period : 1;
+  const finest = Math.min(highResolutionSeries, LIMITS.metricsPerGetMetricData);
+  const coarse = Math.min(series, LIMITS.metricsPerGetMetricData) - finest;
   return {
     series,
     batched: Math.ceil(series / LIMITS.metricsPerGetMetricData),
-    unbatched: atFull * (UNBATCHED_CALLS_PER_MEMBER / 2) + splitting * UNBATCHED_CALLS_PER_MEMBER,
-    dataPointsPerCall: Math.min(series, LIMITS.metricsPerGetMetricData) * Math.ceil(stepMinutes),
+    dataPointsPerCall: Math.ceil(stepMinutes) * (finest * pointsPerMinute + coarse),
   };
 }
 

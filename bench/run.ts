@@ -414,7 +414,6 @@ interface FleetScaleRow {
   readonly historyEventsSource: 'counted' | 'modelled';
   readonly metricSeriesPerCheck: number;
   readonly getMetricDataPerCheck: number;
-  readonly getMetricDataPerCheckUnbatched: number;
   readonly dataPointsPerCall: number;
   readonly largestPayloadBytes: number;
   readonly largestPayloadSource: 'measured' | 'modelled';
@@ -447,6 +446,9 @@ async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
   const bakeMinutes = Math.max(...trafficPlan(prod).map((step) => step.bakeSeconds / 60));
   // A check's range: the step's bake, the rest of its last minute and the metric delay.
   const stepMinutes = bakeMinutes + 1 + prod.bake.metricDelaySeconds / 60;
+  const sources = prod.bake.highResolution
+    ? { highResolutionPeriodSeconds: prod.bake.highResolution.periodSeconds }
+    : {};
   const rehearsed = async (fleet?: number) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
     try {
@@ -505,7 +507,7 @@ async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
     const sizes = cumulative.map((size, i) => size - (cumulative[i - 1] ?? 0));
     // The worst check: the last wave's canary, every earlier member at 100% and the last wave's split with blue.
     const last = sizes.at(-1) ?? members;
-    const calls = metricCallsPerCheck(members - last, last, stepMinutes);
+    const calls = metricCallsPerCheck(members - last, last, stepMinutes, sources);
     const transitions = run?.transitions ?? twenty.transitions + 2 * more;
     return {
       members,
@@ -518,7 +520,6 @@ async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
       historyEventsSource: run ? 'counted' : 'modelled',
       metricSeriesPerCheck: calls.series,
       getMetricDataPerCheck: calls.batched,
-      getMetricDataPerCheckUnbatched: calls.unbatched,
       dataPointsPerCall: calls.dataPointsPerCall,
       largestPayloadBytes: run?.payloadBytes ?? Math.round(twenty.payloadBytes + payloadPerMember * more),
       largestPayloadSource: run ? 'measured' : 'modelled',
@@ -546,7 +547,7 @@ async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
         name: `${n}: GetMetricData calls per check`,
         value: row.getMetricDataPerCheck,
         unit: 'calls',
-        note: `${row.metricSeriesPerCheck} series, 500 a call; ${row.getMetricDataPerCheckUnbatched} unbatched`,
+        note: `${row.metricSeriesPerCheck} series in one sampleAll, 500 a call`,
       },
       {
         name: `${n}: largest state payload`,
@@ -581,12 +582,12 @@ async function fleetScale(figures: Figure[]): Promise<FleetScaleRow[]> {
 function fleetTable(rows: readonly FleetScaleRow[]): string[] {
   const pct = (value: number, limit: number) => `${round((value / limit) * 100, 1)}%`;
   const lines = [
-    "| N | waves | transitions | cost | history events (of 25,000) | GetMetricData per check (unbatched) | largest payload (of 256 KiB) | largest wave's UpdateAlias at 15/s | rehearsal wall time |",
+    "| N | waves | transitions | cost | history events (of 25,000) | GetMetricData per check (series) | largest payload (of 256 KiB) | largest wave's UpdateAlias at 15/s | rehearsal wall time |",
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.members} | ${r.waves} | ${r.transitions} (${r.transitionsSource}; single-run model ${r.modelTransitions}) | $${r.costUsd.toFixed(5)} | ${r.historyEvents} (${pct(r.historyEvents, LIMITS.historyEvents)}, ${r.historyEventsSource}) | ${r.getMetricDataPerCheck} (${r.getMetricDataPerCheckUnbatched}) | ${round(r.largestPayloadBytes / 1024, 1)} KiB (${pct(r.largestPayloadBytes, LIMITS.payloadBytes)}, ${r.largestPayloadSource}) | ${r.largestWave} call${r.largestWave === 1 ? '' : 's'}, ${round(r.largestWave / LIMITS.lambdaControlPlaneRps, 1)} s | ${r.wallSeconds === null ? 'not measured' : `${round(r.wallSeconds, 1)} s`} |`,
+      `| ${r.members} | ${r.waves} | ${r.transitions} (${r.transitionsSource}; single-run model ${r.modelTransitions}) | $${r.costUsd.toFixed(5)} | ${r.historyEvents} (${pct(r.historyEvents, LIMITS.historyEvents)}, ${r.historyEventsSource}) | ${r.getMetricDataPerCheck} (${r.metricSeriesPerCheck}) | ${round(r.largestPayloadBytes / 1024, 1)} KiB (${pct(r.largestPayloadBytes, LIMITS.payloadBytes)}, ${r.largestPayloadSource}) | ${r.largestWave} call${r.largestWave === 1 ? '' : 's'}, ${round(r.largestWave / LIMITS.lambdaControlPlaneRps, 1)} s | ${r.wallSeconds === null ? 'not measured' : `${round(r.wallSeconds, 1)} s`} |`,
     );
   }
   return lines;

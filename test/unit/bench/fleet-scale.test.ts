@@ -64,17 +64,16 @@ describe('the fleet scale model', () => {
   });
 
   it('batches every member’s series 500 to a GetMetricData call: green alone at 100%, green and blue mid-canary', () => {
-    expect(metricCallsPerCheck(0, 50, 13)).toEqual({
-      series: 500,
-      batched: 1,
-      unbatched: 200,
-      dataPointsPerCall: 6500,
-    });
+    expect(metricCallsPerCheck(0, 50, 13)).toEqual({ series: 500, batched: 1, dataPointsPerCall: 6500 });
     expect(metricCallsPerCheck(0, 51, 13).batched).toBe(2);
     // 100 members in the last wave's canary: 25 at 100% (green only), 75 splitting with blue.
-    expect(metricCallsPerCheck(25, 75, 13)).toMatchObject({ series: 875, batched: 2, unbatched: 350 });
-    expect(metricCallsPerCheck(100, 0, 13)).toMatchObject({ series: 500, batched: 1, unbatched: 200 });
-    expect(metricCallsPerCheck(25, 75, 13).dataPointsPerCall).toBeLessThan(LIMITS.dataPointsPerGetMetricData);
+    expect(metricCallsPerCheck(25, 75, 13)).toMatchObject({ series: 875, batched: 2 });
+    expect(metricCallsPerCheck(100, 0, 13)).toMatchObject({ series: 500, batched: 1 });
+    // With prod's high-resolution source (10-second periods) each version adds three series of six points a minute.
+    const highResolution = metricCallsPerCheck(25, 75, 13, { highResolutionPeriodSeconds: 10 });
+    expect(highResolution).toMatchObject({ series: 1400, batched: 3 });
+    expect(highResolution.dataPointsPerCall).toBe(13 * 500 * 6);
+    expect(highResolution.dataPointsPerCall).toBeLessThan(LIMITS.dataPointsPerGetMetricData);
   });
 
   it('gives each fleet size the issue’s waves (one member, 25%, the rest), leaving out a wave that moves nobody', () => {
