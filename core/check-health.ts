@@ -1,4 +1,4 @@
-import { combineSources, decide } from './decide.ts';
+import { combineSources, type Decision, decide } from './decide.ts';
 import { heldTraffic, holdForPause } from './pause.ts';
 import type {
   AlarmState,
@@ -13,7 +13,7 @@ import type {
 } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
-import { type HealthCheck, type SourceCheck, type TrafficState, withWarning } from './traffic.ts';
+import { type HealthCheck, type NextAction, type SourceCheck, type TrafficState, withWarning } from './traffic.ts';
 
 export interface CheckHealthDeps {
   readonly metrics: VersionMetrics;
@@ -74,14 +74,14 @@ export function completeAt(until: Date, metricDelaySeconds: number, periodSecond
   return new Date(Math.ceil(until.getTime() / periodMs) * periodMs + metricDelaySeconds * 1000);
 }
 
-const EMPTY_SAMPLE: VersionMetricsSample = { invocations: 0, errors: 0, throttles: 0, p99DurationMs: null };
+export const EMPTY_SAMPLE: VersionMetricsSample = { invocations: 0, errors: 0, throttles: 0, p99DurationMs: null };
 
 function hhmmss(at: Date): string {
   return at.toISOString().slice(11, 19);
 }
 
 /** A metric source as a release reads it: its period, its delay and where its last check stopped. */
-interface SourcePlan {
+export interface SourcePlan {
   readonly source: MetricSource;
   readonly periodSeconds: number;
   readonly metricDelaySeconds: number;
@@ -124,46 +124,72 @@ function latest(a: Date, b: Date): Date {
   return a > b ? a : b;
 }
 
+/** The judge a check applies, with the bake's state and the alarms, the same for every function it judges. */
+export interface CheckContext {
+  readonly release: ReleaseContext;
+  readonly traffic: TrafficState;
+  readonly now: Date;
+  readonly judge: NonNullable<ReleaseContext['judge']>;
+  readonly firing: readonly string[];
+  readonly ignored: readonly string[];
+  readonly bakeOver: boolean;
+  /** When the bake's time was up (the first check that saw it over), once it is. */
+  readonly bakeEndedAt: Date | undefined;
+  readonly fastForward: boolean;
+  readonly pause: 'held' | 'expired' | 'none';
+}
+
+/** One function a check judges: green behind its live alias, and blue beside it while the relative judge reads it. */
+export interface CheckTarget {
+  readonly functionName: string;
+  readonly alias: string;
+  readonly greenVersion: string;
+  readonly blueVersion: string | undefined;
+  readonly thresholds: ReleaseContext['health'];
+}
+
+/** One source's windows for one target: where each sits in the batched read (-1: no complete data, read as empty). */
+export interface PlannedSource {
+  readonly plan: SourcePlan;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  readonly green: number;
+  readonly greenStep: number;
+  readonly blue: number;
+  readonly blueStep: number;
+}
+
+/** The judge's default when a release carries none. */
+export function judgeOf(release: ReleaseContext): NonNullable<ReleaseContext['judge']> {
+  return release.judge ?? DEFAULT_JUDGE;
+}
+
 /**
- * One turn of the bake loop. Judges the green version's metrics behind `live` over the window whose data has become
- * complete since the last check (never a period that may still be missing data points) and over the whole step,
- * for each metric source, checks the watched alarms, and decides what happens next: keep baking, move to the next
- * step, finalize, or roll back. Either source's rollback rolls back; a step ends only once every source's data up to
- * the end of its bake is complete. All windows of all sources are read in one `sampleAll`. The returned state
- * carries the evidence, naming the source and window each verdict used.
+ * Plans one target's windows for each source, over the window whose data has become complete since the last check
+ * (never a period that may still be missing data points) and over the whole step, appending them to `windows`, the
+ * one batched read of the check.
  */
-export async function checkHealth(
-  release: ReleaseContext,
-  greenVersion: string,
-  traffic: TrafficState,
-  deps: CheckHealthDeps,
-): Promise<TrafficState> {
-  const now = deps.clock.now();
-  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
-  const target = { functionName: release.functionName, alias: release.aliases.live, version: greenVersion };
-  const stepStart = new Date(traffic.stepStartedAt);
-  // The relative judge reads blue by its own version over the same window, while blue still serves a share.
-  const judge = release.judge ?? DEFAULT_JUDGE;
-  const blueVersion =
-    judge.mode !== 'absolute' && release.blueVersion !== null && traffic.percent < 100
-      ? release.blueVersion
-      : undefined;
-  const plans = metricSources(release, traffic);
-  const windows: MetricWindow[] = [];
-  // Index of each window in the one batched read, or -1 for a window with no complete data (an empty sample).
+export function planTargetWindows(
+  target: CheckTarget,
+  plans: readonly SourcePlan[],
+  stepStartedAt: string,
+  now: Date,
+  windows: MetricWindow[],
+): PlannedSource[] {
+  const stepStart = new Date(stepStartedAt);
   const read = (version: string, plan: SourcePlan, start: Date, end: Date): number => {
     if (end <= start) return -1;
-    const window: MetricWindow = {
-      ...target,
+    windows.push({
+      functionName: target.functionName,
+      alias: target.alias,
       version,
       start,
       end,
       ...(plan.source === 'high-resolution' ? { source: plan.source, periodSeconds: plan.periodSeconds } : {}),
-    };
-    windows.push(window);
+    });
     return windows.length - 1;
   };
-  const planned = plans.map((plan) => {
+  return plans.map((plan) => {
     // A step is judged from its first whole period: a period that straddles the shift holds the traffic of before
     // it (blue served all of it), which would dilute blue's rate against green's.
     const periodMs = plan.periodSeconds * 1000;
@@ -171,29 +197,46 @@ export async function checkHealth(
     const windowStart = latest(new Date(plan.judgedUntil ?? stepFrom.toISOString()), stepFrom);
     const dataEnd = completeDataEnd(now, plan.metricDelaySeconds, plan.periodSeconds);
     const windowEnd = latest(dataEnd, windowStart);
+    const blue = target.blueVersion;
     return {
       plan,
       windowStart,
       windowEnd,
-      green: read(greenVersion, plan, windowStart, windowEnd),
-      greenStep: read(greenVersion, plan, stepFrom, windowEnd),
-      blue: blueVersion ? read(blueVersion, plan, windowStart, windowEnd) : -1,
-      blueStep: blueVersion ? read(blueVersion, plan, stepFrom, windowEnd) : -1,
+      green: read(target.greenVersion, plan, windowStart, windowEnd),
+      greenStep: read(target.greenVersion, plan, stepFrom, windowEnd),
+      blue: blue ? read(blue, plan, windowStart, windowEnd) : -1,
+      blueStep: blue ? read(blue, plan, stepFrom, windowEnd) : -1,
     };
   });
-  const [samples, alarmStates, record] = await Promise.all([
-    windows.length > 0 ? deps.metrics.sampleAll(windows) : Promise.resolve([]),
-    release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
-    deps.store.getRelease(release.releaseId),
-  ]);
+}
+
+/** One target judged over every source: the combined decision, its evidence and how long its data takes to settle. */
+export interface TargetJudgement {
+  /** The deciding source's decision. */
+  readonly decision: Decision;
+  /** What happens next for this target, every source considered (combineSources). */
+  readonly next: NextAction;
+  /** The check's evidence for this target; its reasons are the sources' (the deciding source's first). */
+  readonly check: HealthCheck;
+  /** The deciding source's reasons alone. */
+  readonly decidingReasons: readonly string[];
+  readonly settled: boolean;
+  readonly settleSeconds: number;
+  readonly promotedWithoutData: boolean;
+  /** Where each source's judged data ends, for the next check's windows. */
+  readonly judgedUntil: Pick<TrafficState, 'judgedUntil' | 'highResolutionJudgedUntil'>;
+}
+
+/** Judges one target from its samples in the batched read; either source's rollback rolls back (combineSources). */
+export function judgeTarget(
+  target: CheckTarget,
+  planned: readonly PlannedSource[],
+  samples: readonly VersionMetricsSample[],
+  ctx: CheckContext,
+): TargetJudgement {
+  const { traffic, now, judge, bakeOver, bakeEndedAt } = ctx;
   const sampleAt = (index: number) => (index >= 0 ? (samples[index] ?? EMPTY_SAMPLE) : EMPTY_SAMPLE);
-  const fastForward = record?.fastForwardRequested;
-  // A paused bake (core/pause.ts): the lock is renewed and the step holds; past its limit it rolls back.
-  const pause = await holdForPause(release, record, now, deps.store);
-  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
-  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  // The bake ended at the first check that saw it over; the step is judged once that period's data is complete.
-  const bakeEndedAt = bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
+  const blueVersion = target.blueVersion;
   const multiple = planned.length > 1;
   const judged = planned.map((p, index) => {
     const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || p.windowEnd >= bakeEndedAt;
@@ -205,12 +248,12 @@ export async function checkHealth(
         blue: blue?.sample,
         blueStep: blue?.step,
         // The alarms are judged once, with the first source.
-        firingAlarms: index === 0 ? firing : [],
+        firingAlarms: index === 0 ? [...ctx.firing] : [],
       },
       {
-        thresholds: release.health,
-        onUnhealthy: release.onUnhealthy,
-        onInsufficientData: release.onInsufficientData,
+        thresholds: target.thresholds,
+        onUnhealthy: ctx.release.onUnhealthy,
+        onInsufficientData: ctx.release.onInsufficientData,
         judge: judge.mode,
         relative: judge,
         onEnvironmentUnhealthy: judge.onEnvironmentUnhealthy,
@@ -218,8 +261,8 @@ export async function checkHealth(
         settled,
         stepHasBake: traffic.bakeSeconds > 0,
         lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
-        fastForward: fastForward !== undefined,
-        pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
+        fastForward: ctx.fastForward,
+        pause: ctx.pause,
       },
     );
     const label = multiple ? `${sourceLabel(p.plan)}, ` : '';
@@ -255,22 +298,8 @@ export async function checkHealth(
   const deciding = judged[combined.deciding] ?? judged[0];
   if (!deciding) throw new Error('no metric source was judged');
   const decision = deciding.decision;
-  const next = combined.next;
-  const verdict = decision.verdict;
-  const settled = judged.every((j) => j.settled);
-  const settleSeconds = Math.max(...judged.filter((j) => !j.settled).map((j) => j.settleSeconds), 0);
   // The deciding source's reasons first, then the others'.
   const reasons = [deciding, ...judged.filter((j) => j !== deciding)].flatMap((j) => j.reasons);
-  let warnings = [...traffic.warnings];
-  if (judged.some((j) => j.decision.promotedWithoutData) && (next === 'shift' || next === 'finalize')) {
-    warnings = withWarning(
-      warnings,
-      `step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
-    );
-  }
-  if (fastForward) reasons.push(fastForward.summary);
-  const nextStepIndex = decision.skipToLastStep ? traffic.stepCount - 1 : traffic.stepIndex + 1;
-  if (pause.held || pause.expired) reasons.push(pause.reason);
   const blueEvidence = (j: (typeof judged)[number]) =>
     blueVersion && j.blue
       ? { blue: { version: blueVersion, sample: withRate(j.blue.sample), step: withRate(j.blue.step) } }
@@ -290,10 +319,9 @@ export async function checkHealth(
     step: withRate(sampleAt(j.greenStep)),
     ...blueEvidence(j),
   }));
-
   const check: HealthCheck = {
     at: now.toISOString(),
-    verdict,
+    verdict: decision.verdict,
     reasons,
     source: deciding.plan.source,
     window: windowOf(deciding),
@@ -304,17 +332,108 @@ export async function checkHealth(
     ...(multiple ? { sources } : {}),
     ...(decision.comparison ? { comparison: { ...decision.comparison, confidence: judge.confidence } } : {}),
     thresholds: {
-      maxErrorRatePercent: release.health.maxErrorRatePercent,
-      minInvocations: release.health.minInvocations,
-      maxErrors: release.health.maxErrors,
-      maxP99DurationMs: release.health.maxP99DurationMs ?? null,
+      maxErrorRatePercent: target.thresholds.maxErrorRatePercent,
+      minInvocations: target.thresholds.minInvocations,
+      maxErrors: target.thresholds.maxErrors,
+      maxP99DurationMs: target.thresholds.maxP99DurationMs ?? null,
     },
-    firingAlarms: firing,
-    ignoredAlarms: ignored,
+    firingAlarms: [...ctx.firing],
+    ignoredAlarms: [...ctx.ignored],
   };
+  return {
+    decision,
+    next: combined.next,
+    check,
+    decidingReasons: deciding.reasons,
+    settled: judged.every((j) => j.settled),
+    settleSeconds: Math.max(...judged.filter((j) => !j.settled).map((j) => j.settleSeconds), 0),
+    promotedWithoutData: judged.some((j) => j.decision.promotedWithoutData),
+    judgedUntil: Object.fromEntries(
+      judged.map((j) => [
+        j.plan.source === 'lambda' ? 'judgedUntil' : 'highResolutionJudgedUntil',
+        j.windowEnd.toISOString(),
+      ]),
+    ),
+  };
+}
+
+/** When the check's bake ended: at the first check that saw its time up. */
+export function bakeEnd(traffic: TrafficState, bakeOver: boolean, now: Date): Date | undefined {
+  return bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
+}
+
+/**
+ * One turn of the bake loop. Judges the green version's metrics behind `live` for each metric source
+ * (judgeTarget), checks the watched alarms, and decides what happens next: keep baking, move to the next
+ * step, finalize, or roll back. A step ends only once every source's data up to the end of its bake is complete.
+ * All windows of all sources are read in one `sampleAll`. The returned state carries the evidence, naming the source
+ * and window each verdict used.
+ */
+export async function checkHealth(
+  release: ReleaseContext,
+  greenVersion: string,
+  traffic: TrafficState,
+  deps: CheckHealthDeps,
+): Promise<TrafficState> {
+  const now = deps.clock.now();
+  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
+  const judge = judgeOf(release);
+  // The relative judge reads blue by its own version over the same window, while blue still serves a share.
+  const blueVersion =
+    judge.mode !== 'absolute' && release.blueVersion !== null && traffic.percent < 100
+      ? release.blueVersion
+      : undefined;
+  const target: CheckTarget = {
+    functionName: release.functionName,
+    alias: release.aliases.live,
+    greenVersion,
+    blueVersion,
+    thresholds: release.health,
+  };
+  const windows: MetricWindow[] = [];
+  const planned = planTargetWindows(target, metricSources(release, traffic), traffic.stepStartedAt, now, windows);
+  const [samples, alarmStates, record] = await Promise.all([
+    windows.length > 0 ? deps.metrics.sampleAll(windows) : Promise.resolve([]),
+    release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
+    deps.store.getRelease(release.releaseId),
+  ]);
+  const fastForward = record?.fastForwardRequested;
+  // A paused bake (core/pause.ts): the lock is renewed and the step holds; past its limit it rolls back.
+  const pause = await holdForPause(release, record, now, deps.store);
+  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
+  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
+  const bakeEndedAt = bakeEnd(traffic, bakeOver, now);
+  const judgement = judgeTarget(target, planned, samples, {
+    release,
+    traffic,
+    now,
+    judge,
+    firing,
+    ignored,
+    bakeOver,
+    bakeEndedAt,
+    fastForward: fastForward !== undefined,
+    pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
+  });
+  const { decision, next, settled, settleSeconds } = judgement;
+  const verdict = decision.verdict;
+  let warnings = [...traffic.warnings];
+  if (judgement.promotedWithoutData && (next === 'shift' || next === 'finalize')) {
+    warnings = withWarning(
+      warnings,
+      `step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
+    );
+  }
+  const nextStepIndex = decision.skipToLastStep ? traffic.stepCount - 1 : traffic.stepIndex + 1;
+  const reasons = [
+    ...judgement.check.reasons,
+    ...(fastForward ? [fastForward.summary] : []),
+    ...(pause.held || pause.expired ? [pause.reason] : []),
+  ];
+  const check: HealthCheck = { ...judgement.check, reasons };
 
   if (decision.alert) {
-    warnings = withWarning(warnings, `check at ${check.at} was ${verdict}: ${deciding.reasons.join('; ')}`);
+    warnings = withWarning(warnings, `check at ${check.at} was ${verdict}: ${judgement.decidingReasons.join('; ')}`);
   }
   // Alert on the turn to unhealthy, not on every check that still sees the same errors.
   if (decision.alert && traffic.lastCheck?.verdict !== verdict) {
@@ -351,12 +470,7 @@ export async function checkHealth(
     bakedSeconds,
     waitSeconds: next === 'bake' ? wait : 0,
     lastCheckAt: now.toISOString(),
-    ...Object.fromEntries(
-      judged.map((j) => [
-        j.plan.source === 'lambda' ? 'judgedUntil' : 'highResolutionJudgedUntil',
-        j.windowEnd.toISOString(),
-      ]),
-    ),
+    ...judgement.judgedUntil,
     ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
     checks: traffic.checks + 1,
     next,

@@ -1,9 +1,18 @@
 import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
-import { completeAt, completeDataEnd, firingAlarms } from './check-health.ts';
+import {
+  bakeEnd,
+  type CheckTarget,
+  EMPTY_SAMPLE,
+  firingAlarms,
+  judgeOf,
+  judgeTarget,
+  metricSources,
+  planTargetWindows,
+  type TargetJudgement,
+} from './check-health.ts';
 import type { CaughtError, FinalizeOutcome, RollbackOutcome } from './conclude-release.ts';
 import { causeMessage } from './conclude-release.ts';
-import { type Decision, decide } from './decide.ts';
 import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
 import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
 import { heldTraffic, holdForPause } from './pause.ts';
@@ -22,7 +31,7 @@ import type {
 } from './ports.ts';
 import type { FleetMemberContext, ReleaseContext } from './release-context.ts';
 import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
-import { type HealthCheck, type NextAction, type TrafficState, withWarning } from './traffic.ts';
+import { type NextAction, type TrafficState, withWarning } from './traffic.ts';
 
 /**
  * A fleet's traffic, at fleet level (docs/fleet.md): the plan runs once per wave, so the loop's step index counts
@@ -185,8 +194,6 @@ export async function shiftFleet(
   };
 }
 
-const EMPTY_SAMPLE: VersionMetricsSample = { invocations: 0, errors: 0, throttles: 0, p99DurationMs: null };
-
 /**
  * Every metric window of one fleet check in one batched read (`sampleAll`: CloudWatch takes up to 500 queries a
  * GetMetricData call), in the windows' order; a window with no complete data yet reads as empty without a query.
@@ -202,38 +209,20 @@ export async function sampleWindows(
   return windows.map((_, index) => byIndex.get(index) ?? EMPTY_SAMPLE);
 }
 
-function withRate(sample: VersionMetricsSample) {
-  return {
-    ...sample,
-    errorRatePercent: sample.invocations > 0 ? Number(((sample.errors / sample.invocations) * 100).toFixed(3)) : null,
-  };
-}
-
-function hhmmss(at: Date): string {
-  return at.toISOString().slice(11, 19);
-}
-
-const DEFAULT_JUDGE: NonNullable<ReleaseContext['judge']> = {
-  mode: 'absolute',
-  confidence: 0.99,
-  latencyTolerancePercent: 0,
-  onEnvironmentUnhealthy: 'alert',
-};
-
 /** How bad a member's decision is, to name the worst in the fleet's evidence. */
 const SEVERITY: Record<NextAction, number> = { 'roll-back': 3, bake: 2, shift: 1, finalize: 0 };
 
-interface Judged {
+interface Judged extends TargetJudgement {
   readonly member: FleetMemberContext;
   readonly state: FleetMemberState | undefined;
-  readonly decision: Decision;
-  readonly check: HealthCheck;
 }
 
 /**
- * One turn of the fleet's bake loop: judges every member that moved (earlier waves at 100% too) over the same
- * window, each with its own thresholds, in one pass; the fleet bakes while any member bakes, moves on when every
- * member may, and rolls back when any member must, naming it (`trippedBy`).
+ * One turn of the fleet's bake loop: judges every member that moved (earlier waves at 100% too) exactly as a
+ * single-function check judges its function (planTargetWindows and judgeTarget in core/check-health.ts: every
+ * metric source, each with its own complete-data rule), each member with its own thresholds, every member's windows
+ * in one batched read. The fleet bakes while any member bakes, moves on when every member may, and rolls back when
+ * any member must, naming it (`trippedBy`).
  */
 export async function checkFleetHealth(
   release: ReleaseContext,
@@ -244,33 +233,33 @@ export async function checkFleetHealth(
   const now = deps.clock.now();
   const { wave } = fleetStep(release, traffic.stepIndex);
   const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
-  const windowStart = new Date(traffic.judgedUntil ?? traffic.stepStartedAt);
-  const dataEnd = completeDataEnd(now, release.metricDelaySeconds);
-  const windowEnd = dataEnd > windowStart ? dataEnd : windowStart;
-  const stepStart = new Date(traffic.stepStartedAt);
-  const judge = release.judge ?? DEFAULT_JUDGE;
+  const judge = judgeOf(release);
+  // Every member shares the fleet's step and bake, so the same sources and windows: one judgedUntil per source.
+  const sources = metricSources(release, traffic);
 
   const record = await fleetRecord(release, deps.store);
   const moved = fleet.members.filter((m) => m.wave <= wave);
-  // Four windows a member (green over the window and the step, blue over both while blue serves a share).
+  // Every member's windows of every source, in one batched read.
   const windows: MetricWindow[] = [];
-  const plans = moved.map((member) => {
+  const targets = moved.map((member) => {
     const green = greenOf(record, member.member) ?? '';
     const percent = targetPercent(member, wave, traffic.percent);
-    const target = { functionName: member.functionName, alias: member.aliases.live };
-    const withBlue = judge.mode !== 'absolute' && member.blueVersion !== null && percent < 100;
-    const first = windows.length;
-    windows.push(
-      { ...target, version: green, start: windowStart, end: windowEnd },
-      { ...target, version: green, start: stepStart, end: windowEnd },
-    );
-    if (withBlue && member.blueVersion) {
-      windows.push(
-        { ...target, version: member.blueVersion, start: windowStart, end: windowEnd },
-        { ...target, version: member.blueVersion, start: stepStart, end: windowEnd },
-      );
-    }
-    return { member, green, percent, first, withBlue };
+    // The relative judge reads the member's blue while blue still serves a share of it.
+    const blueVersion =
+      judge.mode !== 'absolute' && member.blueVersion !== null && percent < 100 ? member.blueVersion : undefined;
+    const target: CheckTarget = {
+      functionName: member.functionName,
+      alias: member.aliases.live,
+      greenVersion: green,
+      blueVersion,
+      thresholds: member.health ?? release.health,
+    };
+    return {
+      member,
+      percent,
+      target,
+      planned: planTargetWindows(target, sources, traffic.stepStartedAt, now, windows),
+    };
   });
   const [samples, alarmStates] = await Promise.all([
     sampleWindows(deps.metrics, windows),
@@ -280,74 +269,46 @@ export async function checkFleetHealth(
   const pause = await holdForPause(release, record, now, deps.store);
   const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
   const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  const bakeEndedAt = bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
-  const settled = bakeEndedAt === undefined || traffic.bakeSeconds === 0 || windowEnd >= bakeEndedAt;
-  const settleSeconds = bakeEndedAt
-    ? Math.max(1, Math.ceil((completeAt(bakeEndedAt, release.metricDelaySeconds).getTime() - now.getTime()) / 1000))
-    : 0;
-  const windowName = `${bakeOver ? 'final window' : 'window'} ${hhmmss(windowStart)}–${hhmmss(windowEnd)}`;
+  const bakeEndedAt = bakeEnd(traffic, bakeOver, now);
+  const ctx = {
+    release,
+    traffic,
+    now,
+    judge,
+    firing,
+    ignored,
+    bakeOver,
+    bakeEndedAt,
+    fastForward: fastForward !== undefined,
+    pause: pause.held ? ('held' as const) : pause.expired ? ('expired' as const) : ('none' as const),
+  };
 
-  const judged: Judged[] = plans.map(({ member, green, percent, first, withBlue }) => {
-    const sample = samples[first] ?? EMPTY_SAMPLE;
-    const stepSample = samples[first + 1] ?? EMPTY_SAMPLE;
-    const blueSample = withBlue ? (samples[first + 2] ?? EMPTY_SAMPLE) : undefined;
-    const blueStep = withBlue ? (samples[first + 3] ?? EMPTY_SAMPLE) : undefined;
-    const thresholds = member.health ?? release.health;
-    const decision = decide(
-      { green: sample, greenStep: stepSample, blue: blueSample, blueStep, firingAlarms: firing },
-      {
-        thresholds,
-        onUnhealthy: release.onUnhealthy,
-        onInsufficientData: release.onInsufficientData,
-        judge: judge.mode,
-        relative: judge,
-        onEnvironmentUnhealthy: judge.onEnvironmentUnhealthy,
-        bakeOver,
-        settled,
-        stepHasBake: traffic.bakeSeconds > 0,
-        lastStep: traffic.stepIndex + 1 >= traffic.stepCount,
-        fastForward: fastForward !== undefined,
-        pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
+  const judged: Judged[] = targets.map(({ member, percent, target, planned }) => {
+    const judgement = judgeTarget(target, planned, samples, ctx);
+    const reasons = [...judgement.check.reasons, ...(pause.held || pause.expired ? [pause.reason] : [])];
+    return {
+      ...judgement,
+      check: {
+        ...judgement.check,
+        reasons: reasons.map((r) => `${member.member} (v${target.greenVersion}, ${percent}%): ${r}`),
       },
-    );
-    const reasons =
-      windowEnd > windowStart
-        ? decision.windowReasons.map((r) => (r.startsWith('alarm ') ? r : `${windowName}: ${r}`))
-        : [`no complete minute since ${hhmmss(windowStart)} yet (metric delay ${release.metricDelaySeconds} s)`];
-    reasons.push(...decision.stepReasons.map((r) => `over the whole ${traffic.bakeSeconds / 60}-minute step: ${r}`));
-    if (pause.held || pause.expired) reasons.push(pause.reason);
-    const check: HealthCheck = {
-      at: now.toISOString(),
-      verdict: decision.verdict,
-      reasons: reasons.map((r) => `${member.member} (v${green}, ${percent}%): ${r}`),
-      window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
-      sample: withRate(sample),
-      step: withRate(stepSample),
-      judge: judge.mode,
-      ...(withBlue && member.blueVersion && blueSample && blueStep
-        ? { blue: { version: member.blueVersion, sample: withRate(blueSample), step: withRate(blueStep) } }
-        : {}),
-      ...(decision.comparison ? { comparison: { ...decision.comparison, confidence: judge.confidence } } : {}),
-      thresholds: {
-        maxErrorRatePercent: thresholds.maxErrorRatePercent,
-        minInvocations: thresholds.minInvocations,
-        maxErrors: thresholds.maxErrors,
-        maxP99DurationMs: thresholds.maxP99DurationMs ?? null,
-      },
-      firingAlarms: firing,
-      ignoredAlarms: ignored,
+      member,
+      state: record.fleet?.members.find((m) => m.name === member.member),
     };
-    return { member, state: record.fleet?.members.find((m) => m.name === member.member), decision, check };
   });
+  const first = judged[0];
+  if (!first) throw new InvalidRelease(`release ${release.releaseId} has no fleet member in wave ${wave + 1}`);
+  const settled = judged.every((j) => j.settled);
+  const settleSeconds = Math.max(...judged.map((j) => (j.settled ? 0 : j.settleSeconds)), 0);
 
   // The worst member decides: any roll-back rolls the fleet back; else the fleet bakes while any member bakes.
-  const worst = judged.reduce((a, b) => (SEVERITY[b.decision.next] > SEVERITY[a.decision.next] ? b : a));
-  const next = worst.decision.next;
+  const worst = judged.reduce((a, b) => (SEVERITY[b.next] > SEVERITY[a.next] ? b : a));
+  const next = worst.next;
   const unhealthy = judged.filter((j) => j.decision.verdict === 'unhealthy').map((j) => j.member.member);
   const tripped = next === 'roll-back' ? worst : undefined;
   let warnings = [...traffic.warnings];
   for (const j of judged) {
-    if (j.decision.promotedWithoutData) {
+    if (j.promotedWithoutData && (j.next === 'shift' || j.next === 'finalize')) {
       warnings = withWarning(
         warnings,
         `${j.member.member}: step ${traffic.stepIndex + 1} (${traffic.percent}%) promoted without enough traffic to judge`,
@@ -416,7 +377,7 @@ export async function checkFleetHealth(
     bakedSeconds,
     waitSeconds: next === 'bake' ? wait : 0,
     lastCheckAt: at,
-    judgedUntil: windowEnd.toISOString(),
+    ...first.judgedUntil,
     ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
     checks: traffic.checks + 1,
     next,
