@@ -44,11 +44,17 @@ export interface MemoryVersionMetricsOptions {
  */
 export class MemoryVersionMetrics implements VersionMetrics {
   private readonly points: InvocationPoint[] = [];
+  /** The points of each function version: a read scans one version's points, not a whole fleet's. */
+  private readonly byVersion = new Map<string, InvocationPoint[]>();
 
   constructor(private readonly options: MemoryVersionMetricsOptions = {}) {}
 
   record(point: InvocationPoint): void {
     this.points.push(point);
+    const key = versionKey(point.functionName, point.version);
+    const points = this.byVersion.get(key);
+    if (points) points.push(point);
+    else this.byVersion.set(key, [point]);
   }
 
   all(): readonly InvocationPoint[] {
@@ -71,12 +77,10 @@ export class MemoryVersionMetrics implements VersionMetrics {
       1000;
     const published = (p: InvocationPoint) =>
       now === undefined || (Math.floor(p.at.getTime() / periodMs) + 1) * periodMs + delayMs <= now;
-    const matching = this.points.filter(
+    const matching = (this.byVersion.get(versionKey(window.functionName, window.version)) ?? []).filter(
       (p) =>
-        p.functionName === window.functionName &&
         // The application's metrics carry the version, not the alias it was called through.
         (highResolution ? !p.functionError && !p.throttled : p.resource === window.alias) &&
-        p.version === window.version &&
         p.at.getTime() >= start &&
         p.at.getTime() < end &&
         published(p),
@@ -94,4 +98,8 @@ export class MemoryVersionMetrics implements VersionMetrics {
       p99DurationMs: p99,
     };
   }
+}
+
+function versionKey(functionName: string, version: string): string {
+  return `${functionName}\n${version}`;
 }
