@@ -13,7 +13,7 @@ import {
   watchedAlarms,
 } from './check-health.ts';
 import type { CaughtError, FinalizeOutcome, RollbackOutcome } from './conclude-release.ts';
-import { causeMessage } from './conclude-release.ts';
+import { causeMessage, closeAsReleased } from './conclude-release.ts';
 import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
 import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
 import type {
@@ -30,7 +30,7 @@ import type {
   VersionMetricsSample,
 } from './ports.ts';
 import type { FleetMemberContext, ReleaseContext } from './release-context.ts';
-import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
+import { notifyBestEffort, stillRunning } from './release-guard.ts';
 import { type CarriedTraffic, type NextAction, stepStarted, type TrafficState, withWarning } from './traffic.ts';
 
 /**
@@ -441,26 +441,22 @@ export async function finalizeFleet(
   deps: FleetConcludeDeps,
 ): Promise<FinalizeOutcome> {
   const fleet = fleetOf(release);
-  const record = await fleetRecord(release, deps.store);
-  const recorded = record.status === 'released';
   const warnings = traffic?.warnings ?? [];
   const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
   const at = deps.clock.now().toISOString();
-  // Every member is live on green already: the record says so first, so a stop that comes now (and its reconcile)
-  // finds the release done instead of undoing it halfway through the blue aliases.
-  if (!recorded) {
-    await requireRunning(deps.store, release.releaseId, 'finalize');
-    await deps.store.updateRelease(
-      release.releaseId,
-      { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
-      {
-        at,
-        kind: 'released',
-        summary: `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
-        evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
-      },
-    );
-  }
+  // Every member is live on green already: the record says so first, and only while it still runs, so a stop that
+  // comes now (and its reconcile) finds the release done instead of undoing it halfway through the blue aliases.
+  await closeAsReleased(
+    release,
+    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+    {
+      at,
+      kind: 'released',
+      summary: `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
+      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
+    },
+    deps.store,
+  );
   await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
     if (member.blueVersion) {
       await deps.functions.ensureAlias(member.functionName, member.aliases.blue, member.blueVersion);
