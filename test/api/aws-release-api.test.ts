@@ -474,23 +474,27 @@ describe('a fleet environment on AWS', () => {
     };
   }
 
-  /** Every member on version 2 behind live, version 1 on blue (the last member under its own alias names). */
-  async function membersAheadOfBlue(api: ReturnType<typeof fleetApi>) {
+  /**
+   * Every member with versions 1 and 2, version 1 on blue and `liveOf(index)` behind live (the last member under its
+   * own alias names).
+   */
+  async function seedMembers(api: ReturnType<typeof fleetApi>, liveOf: (index: number) => string) {
     for (const [i, m] of members.entries()) {
       api.functions.createFunction(m.functionName);
       const aliases = i === 8 ? { live: 'prod-live', blue: 'prod-blue' } : { live: 'live', blue: 'blue' };
+      // Two builds, two versions (Lambda publishes no new version of unchanged code).
       for (const digest of [`sha256:${'1'.repeat(64)}`, DIGEST]) {
         const { codeSha256 } = await api.functions.updateCodeAndWait(m.functionName, `${HOST}/x@${digest}`);
         await api.functions.publishVersion(m.functionName, digest, codeSha256);
       }
       await api.functions.ensureAlias(m.functionName, aliases.blue, '1');
-      await api.functions.ensureAlias(m.functionName, aliases.live, '2');
+      await api.functions.ensureAlias(m.functionName, aliases.live, liveOf(i));
     }
   }
 
   it('POST /environments/{env}/rollback puts every member back on its own blue and lists each', async () => {
     const api = fleetApi();
-    await membersAheadOfBlue(api);
+    await seedMembers(api, () => '2');
     const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
     expect(reply.status).toBe(200);
     expect(reply.body.members).toHaveLength(9);
@@ -504,7 +508,7 @@ describe('a fleet environment on AWS', () => {
 
   it('a member whose alias update is throttled: 503 naming it, the others moved, the lock freed', async () => {
     const api = fleetApi();
-    await membersAheadOfBlue(api);
+    await seedMembers(api, () => '2');
     const update = api.functions.updateAlias.bind(api.functions);
     api.functions.updateAlias = async (name, alias, version, routing) => {
       if (name === 'api-svc-004') throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
@@ -524,17 +528,7 @@ describe('a fleet environment on AWS', () => {
 
   it('GET /environments reads each member’s live (with its split) and blue, in the member’s own alias names', async () => {
     const api = fleetApi();
-    for (const [i, m] of members.entries()) {
-      api.functions.createFunction(m.functionName);
-      const aliases = i === 8 ? { live: 'prod-live', blue: 'prod-blue' } : { live: 'live', blue: 'blue' };
-      // Two builds, two versions (Lambda publishes no new version of unchanged code).
-      for (const digest of [`sha256:${'1'.repeat(64)}`, DIGEST]) {
-        const { codeSha256 } = await api.functions.updateCodeAndWait(m.functionName, `${HOST}/x@${digest}`);
-        await api.functions.publishVersion(m.functionName, digest, codeSha256);
-      }
-      await api.functions.ensureAlias(m.functionName, aliases.blue, '1');
-      await api.functions.ensureAlias(m.functionName, aliases.live, i === 0 ? '2' : '1');
-    }
+    await seedMembers(api, (i) => (i === 0 ? '2' : '1'));
     // The first wave's member is mid-canary: a tenth of its live traffic on version 2.
     await api.functions.updateAlias(members[1]?.functionName ?? '', 'live', '1', { version: '2', weight: 0.1 });
     api.reads.length = 0;
