@@ -5,7 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { SystemClock } from '../adapters/memory/clocks.ts';
@@ -297,6 +297,13 @@ async function coldImportMs(file: string): Promise<number> {
   return Number(stdout);
 }
 
+/** A fresh process imports `file`, then times one call of its `firstRead` export: work deferred past the import. */
+async function firstReadMs(file: string): Promise<number> {
+  const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const t = performance.now(); m.firstRead(); process.stdout.write(String(performance.now() - t));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+  return Number(stdout);
+}
+
 /** The AWS SDK packages a bundle leaves to the runtime (its `import … from "@aws-sdk/…"` lines). */
 function sdkImportsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -314,7 +321,15 @@ async function handlerBundles(figures: Figure[]): Promise<void> {
   // Inside the repository, so the bundles resolve the AWS SDK they leave out, as Lambda's runtime provides it.
   const out = mkdtempSync(join(ROOT, 'dist-bench-'));
   try {
-    const built = await buildHandlers(out);
+    const built = await buildHandlers(join(out, 'handlers'));
+    // The config is parsed at its first read, in a handler's first invocation, not at import: this bundle of the
+    // config alone, bundled like a handler, shows what that first read costs, so the import figure hides nothing.
+    const probe = join(out, 'config-first-read.ts');
+    writeFileSync(
+      probe,
+      `import { environments } from ${JSON.stringify(join(ROOT, 'config', 'environments.ts'))};\nexport const firstRead = () => environments.prod;\n`,
+    );
+    const [configProbe] = await buildHandlers(join(out, 'probe'), [relative(ROOT, probe)]);
     const empty = join(out, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
     const largest = built.reduce((a, b) => (b.bytes > a.bytes ? b : a));
@@ -340,6 +355,7 @@ async function handlerBundles(figures: Figure[]): Promise<void> {
     const record = (key: string, ms: number) => samples.set(key, [...(samples.get(key) ?? []), ms]);
     for (let i = 0; i < COLD_IMPORT_ROUNDS; i++) {
       record('(empty)', await coldImportMs(empty));
+      if (configProbe) record('(config first read)', await firstReadMs(configProbe.file));
       for (const b of built) {
         record(b.name, await coldImportMs(b.file));
         record(`${b.name} (sdk)`, await coldImportMs(sdkOnly.get(b.name) ?? empty));
@@ -364,6 +380,12 @@ async function handlerBundles(figures: Figure[]): Promise<void> {
       value: round(median(of('(empty)')), 1),
       unit: 'ms',
       note: `min ${round(Math.min(...of('(empty)')), 1)}`,
+    });
+    figures.push({
+      name: "config's first read (deferred from import to the first invocation)",
+      value: round(median(of('(config first read)')), 1),
+      unit: 'ms',
+      note: `builds the config's schemas and parses it; min ${round(Math.min(...of('(config first read)')), 1)}; paid once per cold start, by the first invocation that reads the config`,
     });
     const beyond = built.map((b) => ({ name: b.name, ms: median(of(b.name)) - median(of(`${b.name} (sdk)`)) }));
     const worst = beyond.reduce((a, b) => (b.ms > a.ms ? b : a));

@@ -65,7 +65,8 @@ export type EnvironmentOverride = NonNullable<EnvironmentOverrides[keyof Environ
 /** Validates overrides (from a file, a context value or the handlers' variable), naming every offending field. */
 export function parseEnvironmentOverrides(raw: unknown, source: string): EnvironmentOverrides {
   overridesSchema ??= buildOverridesSchema();
-  const parsed = overridesSchema.safeParse(raw);
+  // Parsed once per process: zod's JIT would cost more than it saves (see parseEnvironments).
+  const parsed = overridesSchema.safeParse(raw, { jitless: true });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new InvalidConfig(`invalid environment overrides in ${source}: ${fields.join('; ')}`);
