@@ -2,34 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type AwsPort,
-  ENTRY_FILES,
-  FUNCTION_GRANTS,
-  type PortGrants,
-  RELEASE_API_ENTRY,
-  RELEASE_API_GRANTS,
-} from '../../contract/service-functions.ts';
 import { PROJECT_ROOT } from '../../infra/switchyard-function.ts';
 import { buildHandlers } from '../../scripts/build-handlers.ts';
 
 // Inside the repository, so the bundle resolves the AWS SDK it leaves out from node_modules, as Lambda's runtime does.
 const out = mkdtempSync(join(PROJECT_ROOT, 'dist-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-/** The AWS SDK packages each port's adapter uses (adapters/aws/). */
-const SDK_PACKAGES: Readonly<Record<AwsPort, readonly string[]>> = {
-  functions: ['@aws-sdk/client-lambda'],
-  metrics: ['@aws-sdk/client-cloudwatch'],
-  alarms: ['@aws-sdk/client-cloudwatch'],
-  store: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
-  notifier: ['@aws-sdk/client-sns'],
-  registry: ['@aws-sdk/client-ecr'],
-  smokeSigners: ['@aws-sdk/client-secrets-manager'],
-};
-
-const sdkPackagesOf = (grants: PortGrants, extra: readonly string[] = []) =>
-  [...new Set([...Object.keys(grants).flatMap((port) => SDK_PACKAGES[port as AwsPort]), ...extra])].sort();
 
 describe('npm run build', () => {
   it('bundles a Lambda entry into one ESM file that exports its handler and leaves the AWS SDK to the runtime', async () => {
@@ -56,22 +34,12 @@ describe('npm run build', () => {
     expect(built?.packages.zod).toBeGreaterThan(0);
   });
 
-  it('imports, in each bundle, exactly the AWS SDK packages of the ports its function is granted', async () => {
-    const expected = new Map<string, string[]>([
-      ...Object.entries(ENTRY_FILES).map(([fn, entry]): [string, string[]] => [
-        entry,
-        sdkPackagesOf(FUNCTION_GRANTS[fn as keyof typeof FUNCTION_GRANTS]),
-      ]),
-      // The release API also starts, reads, stops and answers executions (its Step Functions grants, infra/release-api.ts).
-      [RELEASE_API_ENTRY, sdkPackagesOf(RELEASE_API_GRANTS, ['@aws-sdk/client-sfn'])],
-    ]);
-    const built = await buildHandlers(join(out, 'all'), [...expected.keys()]);
-    expect(built).toHaveLength(expected.size);
-    for (const [entry, packages] of expected) {
-      const bundle = built.find((b) => entry.endsWith(`/${b.name}.ts`));
-      const text = readFileSync(bundle?.file ?? '', 'utf8');
-      const imported = [...new Set([...text.matchAll(/\bfrom\s*"(@aws-sdk\/[\w-]+)"/g)].map((m) => m[1]))].sort();
-      expect({ entry, imported }).toEqual({ entry, imported: packages });
-    }
+  it("keeps each task's bundle to its own task: Deploy green holds neither Check health's judge nor its statistics", async () => {
+    const [built] = await buildHandlers(join(out, 'deploy'), ['handlers/lambda/deploy-green.ts']);
+    const inputs = built?.inputs ?? [];
+    expect(inputs).toContain('core/deploy-green.ts');
+    expect(
+      inputs.filter((input) => /core\/(check-health|judge|verify-green|validate-release)\.ts|@stdlib/.test(input)),
+    ).toEqual([]);
   });
 });
