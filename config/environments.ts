@@ -1,4 +1,5 @@
 import {
+  ENVIRONMENT_NAMES,
   type EnvironmentConfig,
   EnvironmentNameSchema,
   type Environments,
@@ -39,7 +40,7 @@ const shared = {
  * The seed's matrix: memory 256/512/1024 MB; WAF count/count/block; logs basic/full/full;
  * blue-green off/on/on; auto-rollback off/off/on.
  */
-export const environments: Environments = parseEnvironments({
+const configured = {
   dev: {
     ...shared,
     name: 'dev',
@@ -115,7 +116,31 @@ export const environments: Environments = parseEnvironments({
     judge: { mode: 'both', confidence: 0.999, latencyTolerancePercent: 25, onEnvironmentUnhealthy: 'alert' },
     scanAndProvision: true,
   },
-});
+};
+
+let parsed: Environments | undefined;
+
+/**
+ * The configured environments, parsed (and so validated) at the first read of any of them rather than at import:
+ * a Lambda handler's cold start then builds no config schema and parses nothing until its first invocation needs
+ * the config (docs/speed.md, "Handler bundles"). Each environment is an enumerable property, so indexing,
+ * `Object.values`, spreading and `structuredClone` see the parsed config.
+ */
+export const environments: Environments = Object.defineProperties(
+  {} as Environments,
+  Object.fromEntries(
+    ENVIRONMENT_NAMES.map((name) => [
+      name,
+      {
+        enumerable: true,
+        get: () => {
+          parsed ??= parseEnvironments(configured);
+          return parsed[name];
+        },
+      },
+    ]),
+  ),
+);
 
 export class UnknownEnvironment extends Error {
   override readonly name = 'UnknownEnvironment';

@@ -9,57 +9,64 @@ import { ENVIRONMENT_NAMES, type Environments, InvalidConfig, parseEnvironments 
  */
 export const ENVIRONMENT_OVERRIDES_VARIABLE = 'SWITCHYARD_ENVIRONMENT_OVERRIDES';
 
-const nonEmpty = z.string().min(1, 'must not be empty');
+/** The overrides' schema, built at first use (a handler without overrides never builds it; docs/speed.md). */
+function buildOverridesSchema() {
+  const nonEmpty = z.string().min(1, 'must not be empty');
 
-/**
- * Lambda's alias names: 1 to 128 characters of `[a-zA-Z0-9-_]`, not all digits (CreateAlias `Name`, pattern
- * `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`, https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html). The config's
- * own schema then also asks for a leading letter.
- */
-const LambdaAliasName = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters (Lambda alias names)')
-  .regex(/^[a-zA-Z0-9_-]+$/, 'may hold only letters, digits, "-" and "_" (Lambda alias names)')
-  .refine((name) => !/^[0-9]+$/.test(name), 'must not be all digits: Lambda reserves those for versions');
-
-const EnvironmentOverrideSchema = z.strictObject({
-  functionName: nonEmpty.optional(),
-  repositoryName: nonEmpty.optional(),
-  aliases: z
-    .strictObject({
-      live: LambdaAliasName.optional(),
-      green: LambdaAliasName.optional(),
-      blue: LambdaAliasName.optional(),
-    })
-    .optional(),
-  /** Terraform's `green_stage_url` output of the function's API, or your own API's green stage. */
-  greenStageUrl: nonEmpty.optional(),
-  /** CloudWatch alarms Check health watches; the defaults are named after the shipped function. */
-  alarms: z.array(nonEmpty).optional(),
   /**
-   * The release stage applies this repository's Terraform (infra/terraform/environments/<env>.tfvars.json, generated
-   * from config/environments.ts, not from overrides): turn it off for a function Terraform here does not manage.
+   * Lambda's alias names: 1 to 128 characters of `[a-zA-Z0-9-_]`, not all digits (CreateAlias `Name`, pattern
+   * `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`, https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html). The config's
+   * own schema then also asks for a leading letter.
    */
-  scanAndProvision: z.boolean().optional(),
-});
-export type EnvironmentOverride = z.infer<typeof EnvironmentOverrideSchema>;
+  const LambdaAliasName = z
+    .string()
+    .min(1, 'must not be empty')
+    .max(128, 'must be at most 128 characters (Lambda alias names)')
+    .regex(/^[a-zA-Z0-9_-]+$/, 'may hold only letters, digits, "-" and "_" (Lambda alias names)')
+    .refine((name) => !/^[0-9]+$/.test(name), 'must not be all digits: Lambda reserves those for versions');
 
-const unknownEnvironment = (keys: readonly string[]) =>
-  `unknown environment ${keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${ENVIRONMENT_NAMES.join(', ')}`;
+  const EnvironmentOverrideSchema = z.strictObject({
+    functionName: nonEmpty.optional(),
+    repositoryName: nonEmpty.optional(),
+    aliases: z
+      .strictObject({
+        live: LambdaAliasName.optional(),
+        green: LambdaAliasName.optional(),
+        blue: LambdaAliasName.optional(),
+      })
+      .optional(),
+    /** Terraform's `green_stage_url` output of the function's API, or your own API's green stage. */
+    greenStageUrl: nonEmpty.optional(),
+    /** CloudWatch alarms Check health watches; the defaults are named after the shipped function. */
+    alarms: z.array(nonEmpty).optional(),
+    /**
+     * The release stage applies this repository's Terraform (infra/terraform/environments/<env>.tfvars.json, generated
+     * from config/environments.ts, not from overrides): turn it off for a function Terraform here does not manage.
+     */
+    scanAndProvision: z.boolean().optional(),
+  });
 
-export const EnvironmentOverridesSchema = z.strictObject(
-  Object.fromEntries(ENVIRONMENT_NAMES.map((name) => [name, EnvironmentOverrideSchema.optional()])) as Record<
-    (typeof ENVIRONMENT_NAMES)[number],
-    z.ZodOptional<typeof EnvironmentOverrideSchema>
-  >,
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownEnvironment(issue.keys) : undefined) },
-);
-export type EnvironmentOverrides = z.infer<typeof EnvironmentOverridesSchema>;
+  const unknownEnvironment = (keys: readonly string[]) =>
+    `unknown environment ${keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${ENVIRONMENT_NAMES.join(', ')}`;
+
+  return z.strictObject(
+    Object.fromEntries(ENVIRONMENT_NAMES.map((name) => [name, EnvironmentOverrideSchema.optional()])) as Record<
+      (typeof ENVIRONMENT_NAMES)[number],
+      z.ZodOptional<typeof EnvironmentOverrideSchema>
+    >,
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownEnvironment(issue.keys) : undefined) },
+  );
+}
+let overridesSchema: ReturnType<typeof buildOverridesSchema> | undefined;
+
+export type EnvironmentOverrides = z.infer<ReturnType<typeof buildOverridesSchema>>;
+export type EnvironmentOverride = NonNullable<EnvironmentOverrides[keyof EnvironmentOverrides]>;
 
 /** Validates overrides (from a file, a context value or the handlers' variable), naming every offending field. */
 export function parseEnvironmentOverrides(raw: unknown, source: string): EnvironmentOverrides {
-  const parsed = EnvironmentOverridesSchema.safeParse(raw);
+  overridesSchema ??= buildOverridesSchema();
+  // Parsed once per process: zod's JIT would cost more than it saves (see parseEnvironments).
+  const parsed = overridesSchema.safeParse(raw, { jitless: true });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new InvalidConfig(`invalid environment overrides in ${source}: ${fields.join('; ')}`);

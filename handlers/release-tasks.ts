@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { RECONCILE } from '../contract/service-functions.ts';
 import { requestApproval } from '../core/approval.ts';
 import { checkHealth } from '../core/check-health.ts';
 import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';
@@ -14,117 +15,152 @@ import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
 import type { ReleaseDependencies } from './release-dependencies.ts';
 import { type TaskHandler, taskHandler } from './task-handler.ts';
 
-const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
-const ExecutionSchema = z.object({ name: z.string(), arn: z.string() });
+declare const taskOf: unique symbol;
 
-const ValidateInput = z.object({ request: z.unknown(), execution: ExecutionSchema });
-const GreenState = WorkflowStateSchema.extend({
-  green: z.object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() }),
-});
-const TrafficLoopState = GreenState.extend({ traffic: TrafficStateSchema });
-const ApprovalInput = z.object({
-  taskToken: z.string().min(1),
-  release: ReleaseContextSchema,
-  green: z.object({ version: z.string() }),
-});
-const RollBackInput = WorkflowStateSchema.extend({ traffic: TrafficStateSchema.optional() });
-const FailureInput = z.object({
-  state: z.object({
-    request: z.unknown().optional(),
-    release: ReleaseContextSchema.optional(),
-    error: CaughtErrorSchema,
-  }),
-  execution: ExecutionSchema,
-});
+/**
+ * Builds one function's handler on its dependencies; `F` names the function, so an entry cannot bind another's task.
+ * Each Lambda entry binds only its own (wiring/aws.ts `lambdaEntry`), so its bundle keeps only that task's code,
+ * and the task's input schema is built at its first invocation (docs/speed.md, "Handler bundles").
+ */
+export type TaskBuilder<F extends string> = ((deps: ReleaseDependencies) => TaskHandler) & { readonly [taskOf]?: F };
+
+const optionsOf = (deps: ReleaseDependencies) => (deps.isTransient ? { isTransient: deps.isTransient } : {});
+
+const caughtErrorSchema = () => z.object({ Error: z.string(), Cause: z.string().optional() });
+const executionSchema = () => z.object({ name: z.string(), arn: z.string() });
+const greenState = () =>
+  WorkflowStateSchema.extend({
+    green: z.object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() }),
+  });
+const trafficLoopState = () => greenState().extend({ traffic: TrafficStateSchema });
 
 function requestedEnvironment(request: unknown): string | undefined {
   const env = request && typeof request === 'object' ? Reflect.get(request, 'environment') : undefined;
   return typeof env === 'string' ? env : undefined;
 }
 
+// One Task state each: parse its slice of the workflow state, call one core function.
+export const validateTask: TaskBuilder<typeof STATES.validate> = (deps) =>
+  taskHandler(
+    STATES.validate,
+    z.object({ request: z.unknown(), execution: executionSchema() }),
+    ({ request, execution }) => validateRelease(request, execution, deps),
+    optionsOf(deps),
+  );
+
+export const deployTask: TaskBuilder<typeof STATES.deploy> = (deps) =>
+  taskHandler(STATES.deploy, WorkflowStateSchema, (s) => deployGreen(s.release, deps), optionsOf(deps));
+
+export const verifyTask: TaskBuilder<typeof STATES.verify> = (deps) =>
+  taskHandler(STATES.verify, greenState(), (s) => verifyGreen(s.release, s.green.version, deps), optionsOf(deps));
+
+export const approvalTask: TaskBuilder<typeof STATES.approval> = (deps) =>
+  taskHandler(
+    STATES.approval,
+    z.object({
+      taskToken: z.string().min(1),
+      release: ReleaseContextSchema,
+      green: z.object({ version: z.string() }),
+    }),
+    ({ taskToken, release, green }) => requestApproval(release, green.version, taskToken, deps),
+    optionsOf(deps),
+  );
+
+export const shiftTask: TaskBuilder<typeof STATES.shift> = (deps) =>
+  taskHandler(
+    STATES.shift,
+    greenState().extend({ traffic: TrafficStateSchema.optional() }),
+    (s) =>
+      s.release.fleet
+        ? shiftFleet(s.release, s.traffic?.nextStepIndex ?? 0, s.traffic, deps)
+        : shiftTraffic(s.release, s.green.version, s.traffic?.nextStepIndex ?? 0, s.traffic, deps),
+    optionsOf(deps),
+  );
+
+export const checkTask: TaskBuilder<typeof STATES.check> = (deps) =>
+  taskHandler(
+    STATES.check,
+    trafficLoopState(),
+    (s) =>
+      s.release.fleet
+        ? checkFleetHealth(s.release, s.traffic, deps)
+        : checkHealth(s.release, s.green.version, s.traffic, deps),
+    optionsOf(deps),
+  );
+
+export const rollBackTask: TaskBuilder<typeof STATES.rollBack> = (deps) =>
+  taskHandler(
+    STATES.rollBack,
+    WorkflowStateSchema.extend({ traffic: TrafficStateSchema.optional() }),
+    (s) =>
+      s.release.fleet
+        ? rollBackFleet(s.release, s.traffic, s.error, deps)
+        : rollBack(s.release, s.green?.version, s.traffic, s.error, deps),
+    optionsOf(deps),
+  );
+
+export const finalizeTask: TaskBuilder<typeof STATES.finalize> = (deps) =>
+  taskHandler(
+    STATES.finalize,
+    trafficLoopState(),
+    (s) =>
+      s.release.fleet
+        ? finalizeFleet(s.release, s.traffic, deps)
+        : finalize(s.release, s.green.version, s.traffic, deps),
+    optionsOf(deps),
+  );
+
+export const recordFailureTask: TaskBuilder<typeof STATES.recordFailure> = (deps) =>
+  taskHandler(
+    STATES.recordFailure,
+    z.object({
+      state: z.object({
+        request: z.unknown().optional(),
+        release: ReleaseContextSchema.optional(),
+        error: caughtErrorSchema(),
+      }),
+      execution: executionSchema(),
+    }),
+    ({ state, execution }) =>
+      releaseFailed(
+        execution.name,
+        state.release?.environment ?? requestedEnvironment(state.request),
+        state.release,
+        state.error,
+        deps,
+      ),
+    optionsOf(deps),
+  );
+
 /**
  * One handler per Task state, each parsing its slice of the workflow state and calling one core function.
- * The Lambda entries in this folder and the local runtime bind these same functions.
+ * The local runtime binds these; each Lambda entry binds its own task alone.
  */
 export function releaseTaskHandlers(deps: ReleaseDependencies): Record<HandlerTask, TaskHandler> {
-  const opts = deps.isTransient ? { isTransient: deps.isTransient } : {};
   return {
-    [STATES.validate]: taskHandler(
-      STATES.validate,
-      ValidateInput,
-      ({ request, execution }) => validateRelease(request, execution, deps),
-      opts,
-    ),
-    [STATES.deploy]: taskHandler(STATES.deploy, WorkflowStateSchema, (s) => deployGreen(s.release, deps), opts),
-    [STATES.verify]: taskHandler(STATES.verify, GreenState, (s) => verifyGreen(s.release, s.green.version, deps), opts),
-    [STATES.approval]: taskHandler(
-      STATES.approval,
-      ApprovalInput,
-      ({ taskToken, release, green }) => requestApproval(release, green.version, taskToken, deps),
-      opts,
-    ),
-    [STATES.shift]: taskHandler(
-      STATES.shift,
-      GreenState.extend({ traffic: TrafficStateSchema.optional() }),
-      (s) =>
-        s.release.fleet
-          ? shiftFleet(s.release, s.traffic?.nextStepIndex ?? 0, s.traffic, deps)
-          : shiftTraffic(s.release, s.green.version, s.traffic?.nextStepIndex ?? 0, s.traffic, deps),
-      opts,
-    ),
-    [STATES.check]: taskHandler(
-      STATES.check,
-      TrafficLoopState,
-      (s) =>
-        s.release.fleet
-          ? checkFleetHealth(s.release, s.traffic, deps)
-          : checkHealth(s.release, s.green.version, s.traffic, deps),
-      opts,
-    ),
-    [STATES.rollBack]: taskHandler(
-      STATES.rollBack,
-      RollBackInput,
-      (s) =>
-        s.release.fleet
-          ? rollBackFleet(s.release, s.traffic, s.error, deps)
-          : rollBack(s.release, s.green?.version, s.traffic, s.error, deps),
-      opts,
-    ),
-    [STATES.finalize]: taskHandler(
-      STATES.finalize,
-      TrafficLoopState,
-      (s) =>
-        s.release.fleet
-          ? finalizeFleet(s.release, s.traffic, deps)
-          : finalize(s.release, s.green.version, s.traffic, deps),
-      opts,
-    ),
-    [STATES.recordFailure]: taskHandler(
-      STATES.recordFailure,
-      FailureInput,
-      ({ state, execution }) =>
-        releaseFailed(
-          execution.name,
-          state.release?.environment ?? requestedEnvironment(state.request),
-          state.release,
-          state.error,
-          deps,
-        ),
-      opts,
-    ),
+    [STATES.validate]: validateTask(deps),
+    [STATES.deploy]: deployTask(deps),
+    [STATES.verify]: verifyTask(deps),
+    [STATES.approval]: approvalTask(deps),
+    [STATES.shift]: shiftTask(deps),
+    [STATES.check]: checkTask(deps),
+    [STATES.rollBack]: rollBackTask(deps),
+    [STATES.finalize]: finalizeTask(deps),
+    [STATES.recordFailure]: recordFailureTask(deps),
   };
 }
 
-const StoppedExecutionEventSchema = z.object({
-  source: z.literal('aws.states'),
-  'detail-type': z.literal('Step Functions Execution Status Change'),
-  detail: z.object({
-    executionArn: z.string(),
-    name: z.string(),
-    status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED']),
-    input: z.string().nullable().optional(),
-  }),
-});
+const stoppedExecutionEventSchema = () =>
+  z.object({
+    source: z.literal('aws.states'),
+    'detail-type': z.literal('Step Functions Execution Status Change'),
+    detail: z.object({
+      executionArn: z.string(),
+      name: z.string(),
+      status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED']),
+      input: z.string().nullable().optional(),
+    }),
+  });
 
 function parseInput(input: string | null | undefined): unknown {
   if (!input) return undefined;
@@ -140,7 +176,7 @@ function parseInput(input: string | null | undefined): unknown {
 export function reconcileHandler(deps: ReleaseDependencies): TaskHandler {
   return taskHandler(
     'Reconcile',
-    StoppedExecutionEventSchema,
+    stoppedExecutionEventSchema(),
     ({ detail }) =>
       reconcileStoppedExecution(
         {
@@ -154,3 +190,5 @@ export function reconcileHandler(deps: ReleaseDependencies): TaskHandler {
     deps.isTransient ? { isTransient: deps.isTransient } : {},
   );
 }
+
+export const reconcileTask: TaskBuilder<typeof RECONCILE> = (deps) => reconcileHandler(deps);

@@ -26,7 +26,7 @@ import {
 } from '../contract/service-functions.ts';
 import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
-import { reconcileHandler, releaseTaskHandlers } from '../handlers/release-tasks.ts';
+import { reconcileHandler, releaseTaskHandlers, type TaskBuilder } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 
 /**
@@ -164,12 +164,10 @@ export function awsReleaseDependencies(
   return grantedDependencies(env, grants, ALL_AWS_ADAPTERS, 'this caller');
 }
 
-/** One service function's handler on the given adapters, limited to its grants. */
-function grantedHandler(fn: ServiceFunction, env: Env, adapters: AwsAdapters): TaskHandler {
+/** One service function's dependencies on the given adapters, limited to its grants. */
+function grantedFunctionDependencies(fn: ServiceFunction, env: Env, adapters: AwsAdapters): ReleaseDependencies {
   const grants: PortGrants = FUNCTION_GRANTS[fn];
-  const deps = restrictToGrants(grantedDependencies(env, grants, adapters, fn), grants, fn);
-  if (fn === RECONCILE) return reconcileHandler(deps);
-  return releaseTaskHandlers(deps)[fn];
+  return restrictToGrants(grantedDependencies(env, grants, adapters, fn), grants, fn);
 }
 
 /** The adapters a service function's entry must bring: exactly one per granted port. */
@@ -177,21 +175,24 @@ export type AdaptersFor<F extends ServiceFunction> = { readonly [P in GrantedPor
 
 /** The handler of one service function, bound to every port's AWS adapter and limited to its grants (tests, tools). */
 export function serviceHandler(fn: ServiceFunction, env: Env = process.env): TaskHandler {
-  return grantedHandler(fn, env, ALL_AWS_ADAPTERS);
+  const deps = grantedFunctionDependencies(fn, env, ALL_AWS_ADAPTERS);
+  return fn === RECONCILE ? reconcileHandler(deps) : releaseTaskHandlers(deps)[fn];
 }
 
 /**
- * A Lambda entry point: builds its dependencies on the first call (so a missing variable fails the invocation with
- * its name rather than the module load) and adds the Lambda context to the logs.
+ * A Lambda entry point for one task (its bundle then holds that task's core logic alone): builds its dependencies on
+ * the first call (so a missing variable fails the invocation with its name rather than the module load) and adds the
+ * Lambda context to the logs.
  */
 export function lambdaEntry<F extends ServiceFunction>(
   fn: F,
   adapters: AdaptersFor<F>,
+  task: NoInfer<TaskBuilder<F>>,
 ): (event: unknown, context?: Context) => Promise<unknown> {
   let handler: TaskHandler | undefined;
   return async (event, context) => {
     if (context) logger.addContext(context);
-    handler ??= grantedHandler(fn, process.env, adapters);
+    handler ??= task(grantedFunctionDependencies(fn, process.env, adapters));
     return handler(event);
   };
 }

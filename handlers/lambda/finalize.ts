@@ -1,8 +1,13 @@
 import { STATES } from '../../state-machine/state-names.ts';
 import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
+import { finalizeTask } from '../release-tasks.ts';
 
-export const handler = lambdaEntry(STATES.finalize, {
-  functions: lambdaFunctions,
-  store: dynamoDbStore,
-  notifier: snsNotifier,
-});
+export const handler = lambdaEntry(
+  STATES.finalize,
+  {
+    functions: lambdaFunctions,
+    store: dynamoDbStore,
+    notifier: snsNotifier,
+  },
+  finalizeTask,
+);

@@ -1,8 +1,13 @@
 import { STATES } from '../../state-machine/state-names.ts';
 import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
+import { rollBackTask } from '../release-tasks.ts';
 
-export const handler = lambdaEntry(STATES.rollBack, {
-  functions: lambdaFunctions,
-  store: dynamoDbStore,
-  notifier: snsNotifier,
-});
+export const handler = lambdaEntry(
+  STATES.rollBack,
+  {
+    functions: lambdaFunctions,
+    store: dynamoDbStore,
+    notifier: snsNotifier,
+  },
+  rollBackTask,
+);

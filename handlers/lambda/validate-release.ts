@@ -1,9 +1,14 @@
 import { STATES } from '../../state-machine/state-names.ts';
 import { cloudWatchAlarms, dynamoDbStore, ecrRegistry, lambdaEntry, lambdaFunctions } from '../../wiring/aws.ts';
+import { validateTask } from '../release-tasks.ts';
 
-export const handler = lambdaEntry(STATES.validate, {
-  registry: ecrRegistry,
-  store: dynamoDbStore,
-  functions: lambdaFunctions,
-  alarms: cloudWatchAlarms,
-});
+export const handler = lambdaEntry(
+  STATES.validate,
+  {
+    registry: ecrRegistry,
+    store: dynamoDbStore,
+    functions: lambdaFunctions,
+    alarms: cloudWatchAlarms,
+  },
+  validateTask,
+);

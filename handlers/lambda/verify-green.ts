@@ -1,8 +1,13 @@
 import { STATES } from '../../state-machine/state-names.ts';
 import { dynamoDbStore, lambdaEntry, lambdaFunctions, secretsManagerSmokeSigners } from '../../wiring/aws.ts';
+import { verifyTask } from '../release-tasks.ts';
 
-export const handler = lambdaEntry(STATES.verify, {
-  functions: lambdaFunctions,
-  store: dynamoDbStore,
-  smokeSigners: secretsManagerSmokeSigners,
-});
+export const handler = lambdaEntry(
+  STATES.verify,
+  {
+    functions: lambdaFunctions,
+    store: dynamoDbStore,
+    smokeSigners: secretsManagerSmokeSigners,
+  },
+  verifyTask,
+);

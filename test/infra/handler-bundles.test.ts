@@ -33,4 +33,13 @@ describe('npm run build', () => {
     expect(locales.map((input) => input.replace(/^.*\/locales\//, ''))).toEqual(['en.js']);
     expect(built?.packages.zod).toBeGreaterThan(0);
   });
+
+  it("keeps each task's bundle to its own task: Deploy green holds neither Check health's judge nor its statistics", async () => {
+    const [built] = await buildHandlers(join(out, 'deploy'), ['handlers/lambda/deploy-green.ts']);
+    const inputs = built?.inputs ?? [];
+    expect(inputs).toContain('core/deploy-green.ts');
+    expect(
+      inputs.filter((input) => /core\/(check-health|judge|verify-green|validate-release)\.ts|@stdlib/.test(input)),
+    ).toEqual([]);
+  });
 });

@@ -24,6 +24,18 @@ describe('the environment config', () => {
     expect(pushTargets().map((e) => e.name)).toEqual(['dev']);
   });
 
+  it('reads as the parsed config wherever it is read, though it is parsed at first read rather than at import', () => {
+    const parsed = parseEnvironments(valid());
+    expect(Object.keys(environments)).toEqual(Object.keys(parsed));
+    expect({ ...environments }).toEqual(parsed);
+    expect(Object.values(environments)).toEqual(Object.values(parsed));
+    expect(JSON.parse(JSON.stringify(environments))).toEqual(parsed);
+    expect('prod' in environments).toBe(true);
+    // One parse: every read returns the same objects.
+    expect(environments.prod).toBe(environments.prod);
+    expect(Object.values(environments)[0]).toBe(environments.dev);
+  });
+
   it('expands strategies into explicit steps ending at 100%', () => {
     const prod = environmentNamed('prod');
     expect(trafficPlan(prod)).toEqual([
