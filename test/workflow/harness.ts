@@ -10,6 +10,7 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
 import type { FrontDoor, InvokeResult, SmokeSigners } from '../../core/ports.ts';
+import { logger as handlerLogger } from '../../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
@@ -95,6 +96,9 @@ export class ReleaseWorld {
   private checks = 0;
 
   constructor(private readonly options: WorldOptions = {}) {
+    // The handlers' Logger writes each state's INFO line to stdout itself, past vitest's silent mode: thousands of
+    // lines a run. Warnings and errors still show; the app's own logger (test/app) is left at its level.
+    handlerLogger.setLogLevel('WARN');
     // Most workflow tests pin the 1-minute path's cadence; test/workflow/high-resolution.test.ts runs the real config.
     this.environments = options.environments ?? oneMinuteEnvironments();
     this.env = options.environment ?? 'prod';
