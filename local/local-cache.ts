@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -138,7 +138,7 @@ export async function cachedDefinition(options: CachedDefinitionOptions): Promis
 function writeAtomically(file: string, text: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
+    const temporary = `${file}.${randomUUID()}.tmp`;
     writeFileSync(temporary, text);
     renameSync(temporary, file);
   } catch {
@@ -190,6 +190,25 @@ function buildFile(name: string, cacheDir: string): string {
   return join(cacheDir, `build-${sha256(`${ROOT}\n${name}`).slice(0, 16)}.json`);
 }
 
+/**
+ * Builds kept at most: a few sets of faults are rehearsed again and again, while some are made once (a downstream
+ * outage's switch names its run's data directory), and each build is a few megabytes.
+ */
+export const MAX_CACHED_BUILDS = 8;
+
+/** Removes all but the `MAX_CACHED_BUILDS` most recently written builds. */
+function pruneBuilds(cacheDir: string): void {
+  try {
+    const builds = readdirSync(cacheDir)
+      .filter((name) => name.startsWith('build-') && name.endsWith('.json'))
+      .map((name) => ({ path: join(cacheDir, name), at: statSync(join(cacheDir, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const old of builds.slice(MAX_CACHED_BUILDS)) rmSync(old.path, { force: true });
+  } catch {
+    // Another run pruning at the same moment: whatever is left is still valid.
+  }
+}
+
 /** The stored build called `name` (a checkout's own), while every one of its inputs is unchanged. */
 export function readCachedBuild(name: string, cacheDir = localCacheDir()): CachedBuild | undefined {
   try {
@@ -217,4 +236,5 @@ export function storeCachedBuild(name: string, build: CachedBuild, startedAtMs: 
   if (!unchangedSinceStart) return;
   const files = Object.fromEntries([...build.files].map(([file, bytes]) => [file, bytes.toString('base64')]));
   writeAtomically(buildFile(name, cacheDir), JSON.stringify({ sha256: build.sha256, inputs: build.inputs, files }));
+  pruneBuilds(cacheDir);
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import {
   definitionValidated,
   hashFilesSync,
   importedFiles,
+  MAX_CACHED_BUILDS,
   PACKAGE_LOCK,
   readCachedBuild,
   storeCachedBuild,
@@ -83,7 +84,7 @@ describe('the cached definition', () => {
   it('falls back to synthesizing when the entry is corrupt', async () => {
     await cachedDefinition(options());
     expect((await cachedDefinition(options())).hit).toBe(true);
-    const [file] = (await import('node:fs')).readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
+    const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
     if (!file) throw new Error('no cache entry was written');
     writeFileSync(join(cacheDir, file), '{"key": "truncated');
     const recovered = await cachedDefinition(options());
@@ -111,6 +112,19 @@ describe('a stored build', () => {
     expect(readCachedBuild('app {"failRate":0.5}', cacheDir)).toBeUndefined();
     writeOld(input, 'two');
     expect(readCachedBuild('app null', cacheDir)).toBeUndefined();
+  });
+
+  it('keeps only the most recent builds', () => {
+    const pruned = join(dir, 'pruned');
+    writeOld(input, 'four');
+    const names = Array.from({ length: MAX_CACHED_BUILDS + 2 }, (_, i) => `app ${i}`);
+    for (const name of names) {
+      storeCachedBuild(name, build(), Date.now(), pruned);
+      // A few milliseconds apart, so the files' modification times order them.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+    expect(readdirSync(pruned).filter((f) => f.startsWith('build-'))).toHaveLength(MAX_CACHED_BUILDS);
+    expect(readCachedBuild(names.at(-1) ?? '', pruned)?.sha256).toBe('a'.repeat(64));
   });
 
   it('is not stored when an input changed after the build started', () => {
