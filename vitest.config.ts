@@ -11,6 +11,9 @@ export default defineConfig({
     pool: 'forks',
     // Handlers and the workload log JSON on every call; show it only for a test that fails.
     silent: 'passed-only',
+    // Powertools' Logger writes to the process's stdout itself, past `silent`: in-process handlers log warnings and
+    // errors only. Local Lambda workers get their functions' own variables, not these.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
     projects: [
       {
         extends: true,

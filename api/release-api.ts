@@ -11,6 +11,7 @@ import {
   ReleaseLocked,
   ReleaseNotFound,
   ReleaseNotRunning,
+  TransientFailure,
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
 import { pauseRelease, resumeRelease } from '../core/pause.ts';
@@ -370,6 +371,11 @@ function errorResponse(error: unknown): ProxyResult {
   }
   // The name the API has always answered a refused promotion or retry with.
   if (error instanceof ReleaseConflict) return json(409, { message: error.message, error: 'Conflict' });
+  // Throttled or failing AWS calls: worth asking again; a fleet rollback names the members it could not move.
+  if (error instanceof TransientFailure) {
+    const failed = Array.isArray(error.details.failed) ? { failed: error.details.failed } : {};
+    return json(503, { message: error.message, error: error.name, ...failed });
+  }
   logger.error('release API request failed', { error: error instanceof Error ? error : String(error) });
   return json(500, { message: 'internal error; see the release API logs' });
 }

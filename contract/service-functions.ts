@@ -79,7 +79,9 @@ const GRANTS = {
   },
   [STATES.finalize]: {
     functions: ['ensureAlias'],
-    store: ['getRelease', 'updateRelease', 'releaseLock', 'updateFleet'],
+    // closeRelease: the record ends as released only while it still runs (a stop's reconcile may end it first).
+    // updateRelease: a failed alert is recorded in the history (core/release-guard.ts notifyBestEffort).
+    store: ['closeRelease', 'updateRelease', 'releaseLock', 'updateFleet'],
     notifier: ['notify'],
   },
   [STATES.recordFailure]: {
@@ -88,7 +90,7 @@ const GRANTS = {
   },
   [RECONCILE]: {
     functions: ['getAlias', 'updateAlias'],
-    store: ['getRelease', 'createRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    store: ['getRelease', 'createRelease', 'closeRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
     notifier: ['notify'],
   },
 } as const satisfies Readonly<Record<ServiceFunction, PortGrants>>;

@@ -1,5 +1,5 @@
 import { combineSources, type Decision, decide } from './decide.ts';
-import { heldTraffic, holdForPause } from './pause.ts';
+import { heldTraffic, holdForPause, type PauseHold } from './pause.ts';
 import type {
   AlarmState,
   Alarms,
@@ -7,6 +7,7 @@ import type {
   MetricSource,
   MetricWindow,
   Notifier,
+  ReleaseRecord,
   ReleaseStore,
   VersionMetrics,
   VersionMetricsSample,
@@ -130,6 +131,8 @@ export interface CheckContext {
   readonly traffic: TrafficState;
   readonly now: Date;
   readonly judge: NonNullable<ReleaseContext['judge']>;
+  /** The bake's seconds once this check's wait is counted. */
+  readonly bakedSeconds: number;
   readonly firing: readonly string[];
   readonly ignored: readonly string[];
   readonly bakeOver: boolean;
@@ -357,9 +360,89 @@ export function judgeTarget(
   };
 }
 
-/** When the check's bake ended: at the first check that saw its time up. */
-export function bakeEnd(traffic: TrafficState, bakeOver: boolean, now: Date): Date | undefined {
-  return bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined;
+/** The watched alarms' states; none are described when the release watches none. */
+export function watchedAlarms(release: ReleaseContext, alarms: Alarms): Promise<readonly AlarmState[]> {
+  return release.health.alarms.length > 0 ? alarms.describe(release.health.alarms) : Promise.resolve([]);
+}
+
+/**
+ * What one check judges every function with (its judge, the firing alarms, the bake's state), with the pause rule
+ * applied (core/pause.ts: a paused bake renews the lock and holds; past its limit it rolls back) and an operator's
+ * fast-forward, if one was asked for.
+ */
+export async function checkContext(
+  release: ReleaseContext,
+  traffic: TrafficState,
+  now: Date,
+  alarmStates: readonly AlarmState[],
+  record: ReleaseRecord | undefined,
+  store: Pick<ReleaseStore, 'renewLock'>,
+): Promise<{ ctx: CheckContext; pause: PauseHold; fastForward: ReleaseRecord['fastForwardRequested'] }> {
+  const fastForward = record?.fastForwardRequested;
+  const pause = await holdForPause(release, record, now, store);
+  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
+  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
+  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
+  const ctx: CheckContext = {
+    release,
+    traffic,
+    now,
+    judge: judgeOf(release),
+    bakedSeconds,
+    firing,
+    ignored,
+    bakeOver,
+    // When the bake's time was up: at the first check that saw it over.
+    bakeEndedAt: bakeOver ? new Date(traffic.bakeEndedAt ?? now.toISOString()) : undefined,
+    fastForward: fastForward !== undefined,
+    pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
+  };
+  return { ctx, pause, fastForward };
+}
+
+/** What a check decided, for the traffic state it hands on. */
+export interface CheckOutcome {
+  readonly next: NextAction;
+  /** Whether every source's data up to the bake's end is complete; if not, how many seconds until it is. */
+  readonly settled: boolean;
+  readonly settleSeconds: number;
+  readonly judgedUntil: Pick<TrafficState, 'judgedUntil' | 'highResolutionJudgedUntil'>;
+  /** The step to move to when `next` is `shift`. */
+  readonly nextStepIndex: number;
+  readonly lastCheck: HealthCheck;
+  readonly warnings: string[];
+}
+
+/**
+ * The traffic state after a check: the next wait (the rest of the bake, one check interval, or until the bake's
+ * data is complete), the windows judged so far and the check's evidence. A held step keeps its bake where it was;
+ * a check that decided to roll back goes on to Roll back as decided.
+ */
+export function checkedTraffic(ctx: CheckContext, pause: PauseHold, outcome: CheckOutcome): TrafficState {
+  const { release, traffic, now, bakedSeconds, bakeOver, bakeEndedAt } = ctx;
+  const { next } = outcome;
+  const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
+  // A step held over an unhealthy environment after its bake checks again at the usual interval.
+  const wait = bakeOver
+    ? outcome.settled
+      ? release.checkIntervalSeconds
+      : Math.min(release.checkIntervalSeconds, outcome.settleSeconds)
+    : Math.min(release.checkIntervalSeconds, remaining);
+  const checked: TrafficState = {
+    ...traffic,
+    bakedSeconds,
+    waitSeconds: next === 'bake' ? wait : 0,
+    lastCheckAt: now.toISOString(),
+    ...outcome.judgedUntil,
+    ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
+    checks: traffic.checks + 1,
+    next,
+    nextStepIndex: next === 'shift' ? outcome.nextStepIndex : traffic.stepIndex,
+    lastCheck: outcome.lastCheck,
+    warnings: outcome.warnings,
+    ...(ctx.fastForward ? { fastForwarded: true } : {}),
+  };
+  return pause.held && next === 'bake' ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
 }
 
 /**
@@ -376,7 +459,6 @@ export async function checkHealth(
   deps: CheckHealthDeps,
 ): Promise<TrafficState> {
   const now = deps.clock.now();
-  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
   const judge = judgeOf(release);
   // The relative judge reads blue by its own version over the same window, while blue still serves a share.
   const blueVersion =
@@ -394,28 +476,12 @@ export async function checkHealth(
   const planned = planTargetWindows(target, metricSources(release, traffic), traffic.stepStartedAt, now, windows);
   const [samples, alarmStates, record] = await Promise.all([
     windows.length > 0 ? deps.metrics.sampleAll(windows) : Promise.resolve([]),
-    release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
+    watchedAlarms(release, deps.alarms),
     deps.store.getRelease(release.releaseId),
   ]);
-  const fastForward = record?.fastForwardRequested;
-  // A paused bake (core/pause.ts): the lock is renewed and the step holds; past its limit it rolls back.
-  const pause = await holdForPause(release, record, now, deps.store);
-  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
-  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  const bakeEndedAt = bakeEnd(traffic, bakeOver, now);
-  const judgement = judgeTarget(target, planned, samples, {
-    release,
-    traffic,
-    now,
-    judge,
-    firing,
-    ignored,
-    bakeOver,
-    bakeEndedAt,
-    fastForward: fastForward !== undefined,
-    pause: pause.held ? 'held' : pause.expired ? 'expired' : 'none',
-  });
-  const { decision, next, settled, settleSeconds } = judgement;
+  const { ctx, pause, fastForward } = await checkContext(release, traffic, now, alarmStates, record, deps.store);
+  const judgement = judgeTarget(target, planned, samples, ctx);
+  const { decision, next } = judgement;
   const verdict = decision.verdict;
   let warnings = [...traffic.warnings];
   if (judgement.promotedWithoutData && (next === 'shift' || next === 'finalize')) {
@@ -458,27 +524,5 @@ export async function checkHealth(
     },
   );
 
-  const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
-  // A step held over an unhealthy environment after its bake checks again at the usual interval.
-  const wait = bakeOver
-    ? settled
-      ? release.checkIntervalSeconds
-      : Math.min(release.checkIntervalSeconds, settleSeconds)
-    : Math.min(release.checkIntervalSeconds, remaining);
-  const checked: TrafficState = {
-    ...traffic,
-    bakedSeconds,
-    waitSeconds: next === 'bake' ? wait : 0,
-    lastCheckAt: now.toISOString(),
-    ...judgement.judgedUntil,
-    ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
-    checks: traffic.checks + 1,
-    next,
-    nextStepIndex: next === 'shift' ? nextStepIndex : traffic.stepIndex,
-    lastCheck: check,
-    warnings,
-    ...(fastForward ? { fastForwarded: true } : {}),
-  };
-  // A held step keeps its bake where it was; a check that decided to roll back goes on to Roll back as decided.
-  return pause.held && next === 'bake' ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
+  return checkedTraffic(ctx, pause, { ...judgement, nextStepIndex, lastCheck: check, warnings });
 }

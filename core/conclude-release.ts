@@ -1,9 +1,9 @@
 import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import { ReleaseNotRunning } from './errors.ts';
-import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import type { Clock, FunctionVersions, Notifier, ReleaseClose, ReleaseEvent, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
-import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
+import { notifyBestEffort, stillRunning } from './release-guard.ts';
 import type { TrafficState } from './traffic.ts';
 
 export interface ConcludeDeps {
@@ -131,27 +131,25 @@ export async function finalize(
   traffic: TrafficState | undefined,
   deps: ConcludeDeps,
 ): Promise<FinalizeOutcome> {
-  const record = await deps.store.getRelease(release.releaseId);
-  // A retry after Finalize recorded the release (and failed later) finishes the job instead of refusing it.
-  const recorded = record?.status === 'released';
-  if (!recorded) await requireRunning(deps.store, release.releaseId, 'finalize');
-  if (release.blueVersion) {
-    await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
-  }
   const warnings = traffic?.warnings ?? [];
   const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
   const at = deps.clock.now().toISOString();
-  if (!recorded) {
-    await deps.store.updateRelease(
-      release.releaseId,
-      { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
-      {
-        at,
-        kind: 'released',
-        summary: `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
-        evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
-      },
-    );
+  // live is on green already. The record says so first, and only while it still runs: a stop whose reconcile
+  // closed it first has put live back on blue, and this step then changes nothing; a stop that comes later finds
+  // the release done and leaves live on green. A retry after this write (and a failure later) finishes the job.
+  await closeAsReleased(
+    release,
+    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+    {
+      at,
+      kind: 'released',
+      summary: `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
+      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
+    },
+    deps.store,
+  );
+  if (release.blueVersion) {
+    await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
   }
   // The alert before the unlock: if unlocking fails, the reconcile handler frees the lock, and the alert is out.
   await notifyBestEffort(deps, {
@@ -169,6 +167,22 @@ export async function finalize(
     warnings,
     promotesTo: release.promotesTo,
   };
+}
+
+/**
+ * Ends the record as released unless something else ended it first: a retry of a Finalize that recorded it already
+ * goes on; a record a stop's reconcile closed is refused with ReleaseNotRunning, and nothing is written.
+ */
+export async function closeAsReleased(
+  release: Pick<ReleaseContext, 'releaseId'>,
+  close: ReleaseClose,
+  event: ReleaseEvent,
+  store: ReleaseStore,
+): Promise<void> {
+  const { status } = await store.closeRelease(release.releaseId, close, event);
+  if (status !== 'released') {
+    throw new ReleaseNotRunning(`release ${release.releaseId} was stopped (${status}); finalize skipped`);
+  }
 }
 
 export interface FailureOutcome {

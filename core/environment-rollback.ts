@@ -1,7 +1,8 @@
 import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
-import type { Environments } from '../config/schema.ts';
-import { InvalidRelease, ReleaseLocked } from './errors.ts';
-import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import type { EnvironmentConfig, Environments } from '../config/schema.ts';
+import { errorMessage, InvalidRelease, ReleaseLocked, TransientFailure } from './errors.ts';
+import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
+import type { AliasState, Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
 import { notifyBestEffort } from './release-guard.ts';
 
 export interface EnvironmentRollbackDeps {
@@ -12,17 +13,38 @@ export interface EnvironmentRollbackDeps {
   readonly clock: Clock;
 }
 
+/** One fleet member's part of an environment rollback. */
+export interface MemberRollback {
+  readonly member: string;
+  readonly functionName: string;
+  readonly from: string;
+  readonly to: string;
+}
+
 export interface EnvironmentRollbackResult {
   readonly environment: string;
   readonly from: string;
   readonly to: string;
   readonly by: string;
   readonly reason: string;
+  /** A fleet environment's members moved back to their blue (docs/fleet.md). */
+  readonly members?: readonly MemberRollback[];
+  /** Fleet members left where they were: already on their blue, or with no blue to go back to. */
+  readonly skipped?: readonly { readonly member: string; readonly why: string }[];
+}
+
+/** What one function's rollback moved: `live` from a version (or a split) to the version `blue` keeps. */
+interface Moved {
+  /** A fleet's record names no one version: each member's are in the history line. */
+  readonly from: string | null;
+  readonly to?: string;
+  readonly digest: string;
 }
 
 /**
- * Instant rollback outside a release: `live` goes back to the version `blue` keeps, with no routing. Holds the
- * environment's lock while it works, so it never races a release; a running release is aborted instead.
+ * Instant rollback outside a release: `live` goes back to the version `blue` keeps, with no routing; in a fleet
+ * environment, every member's `live` goes back to its own `blue`. Holds the environment's lock while it works, so
+ * it never races a release; a running release is aborted instead.
  */
 export async function rollbackEnvironment(
   environment: string,
@@ -56,36 +78,19 @@ export async function rollbackEnvironment(
     });
   }
   try {
-    const [live, blue] = await Promise.all([
-      deps.functions.getAlias(env.functionName, env.aliases.live),
-      deps.functions.getAlias(env.functionName, env.aliases.blue),
-    ]);
-    if (!live || !blue) {
-      throw new InvalidRelease(`${env.name} has no ${live ? env.aliases.blue : env.aliases.live} alias`);
-    }
-    // A split left behind keeps its main version (the last verified one); only the stray share is dropped.
-    const target = live.routing ? live.version : blue.version;
-    if (live.version === blue.version && !live.routing) {
-      throw new InvalidRelease(
-        `${env.aliases.live} already runs version ${blue.version}, the one ${env.aliases.blue} keeps`,
-      );
-    }
-    await deps.functions.updateAlias(env.functionName, env.aliases.live, target);
-    const from = live.routing
-      ? `${live.version} + ${live.routing.weight * 100}% on ${live.routing.version}`
-      : live.version;
-    const result = { environment: env.name, from, to: target, by, reason };
-    const digest = (await deps.functions.versionImageDigest(env.functionName, target)) ?? 'unknown';
+    const { moved, result, failed } = env.fleet
+      ? await rollBackFleet(env, env.fleet, by, reason, deps.functions)
+      : { ...(await rollBackFunction(env, by, reason, deps.functions)), failed: [] };
     const at = deps.clock.now().toISOString();
     await deps.store.createRelease({
       releaseId: operationId,
       executionArn: `manual:${by}`,
       environment: env.name,
       functionName: env.functionName,
-      imageUri: `${env.repositoryName}@${digest}`,
-      digest,
-      blueVersion: live.version,
-      greenVersion: target,
+      imageUri: `${env.repositoryName}@${moved.digest}`,
+      digest: moved.digest,
+      blueVersion: moved.from,
+      ...(moved.to ? { greenVersion: moved.to } : {}),
       status: 'rolled-back',
       reason,
       startedAt: now.toISOString(),
@@ -95,19 +100,150 @@ export async function rollbackEnvironment(
         {
           at,
           kind: 'rolled-back',
-          summary: `${env.aliases.live} ${from} → ${target} by ${by}: ${reason}`,
+          summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
         },
       ],
     });
     await notifyBestEffort(deps, {
-      subject: `Switchyard: ${env.name} rolled back to version ${target} by ${by}`,
+      subject: `Switchyard: ${env.name} rolled back to ${result.members ? "each member's blue" : `version ${result.to}`} by ${by}`,
       releaseId: operationId,
       environment: env.name,
       outcome: 'environment-rolled-back',
-      detail: { ...result },
+      detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
     });
+    if (failed.length > 0) {
+      // Every member that could move has moved and the record says so; the rest are named, and a second rollback
+      // moves only them (the others already run their blue).
+      throw new TransientFailure(
+        `${env.name}: ${failed.length} of ${failed.length + (result.members?.length ?? 0)} members could not be rolled back (${failed.map((f) => `${f.member}: ${f.error}`).join('; ')}); the others run their blue; roll back again`,
+        { failed },
+      );
+    }
     return result;
   } finally {
     await deps.store.releaseLock(lockKey(env), operationId);
   }
+}
+
+/** The fleet's part of the history line: who moved, who was left and why, who failed. */
+function membersLine(result: EnvironmentRollbackResult, failed: readonly { member: string; error: string }[]): string {
+  if (!result.members) return '';
+  const parts = [
+    ...result.members.map((m) => `${m.member} ${m.from} → ${m.to}`),
+    ...(result.skipped ?? []).map((s) => `${s.member} left (${s.why})`),
+    ...failed.map((f) => `${f.member} failed (${f.error})`),
+  ];
+  const shown = parts.slice(0, MEMBERS_IN_SUMMARY);
+  const more = parts.length - shown.length;
+  return ` (${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''})`;
+}
+
+/** Members named one by one in a fleet rollback's history line; the API's answer lists every one. */
+const MEMBERS_IN_SUMMARY = 25;
+
+/** A split left behind keeps its main version (the last verified one); only the stray share is dropped. */
+function rollbackTarget(live: AliasState, blue: AliasState): string {
+  return live.routing ? live.version : blue.version;
+}
+
+function describeLive(live: AliasState): string {
+  return live.routing ? `${live.version} + ${live.routing.weight * 100}% on ${live.routing.version}` : live.version;
+}
+
+async function rollBackFunction(
+  env: EnvironmentConfig,
+  by: string,
+  reason: string,
+  functions: FunctionVersions,
+): Promise<{ moved: Moved; result: EnvironmentRollbackResult }> {
+  const [live, blue] = await Promise.all([
+    functions.getAlias(env.functionName, env.aliases.live),
+    functions.getAlias(env.functionName, env.aliases.blue),
+  ]);
+  if (!live || !blue) {
+    throw new InvalidRelease(`${env.name} has no ${live ? env.aliases.blue : env.aliases.live} alias`);
+  }
+  const target = rollbackTarget(live, blue);
+  if (live.version === blue.version && !live.routing) {
+    throw new InvalidRelease(
+      `${env.aliases.live} already runs version ${blue.version}, the one ${env.aliases.blue} keeps`,
+    );
+  }
+  await functions.updateAlias(env.functionName, env.aliases.live, target);
+  const digest = (await functions.versionImageDigest(env.functionName, target)) ?? 'unknown';
+  return {
+    moved: { from: live.version, to: target, digest },
+    result: { environment: env.name, from: describeLive(live), to: target, by, reason },
+  };
+}
+
+/**
+ * Every member whose `live` is off its `blue` goes back to it, FLEET_CALL_CONCURRENCY at a time. A member with no
+ * `live` or `blue` alias (its first release never finished) is skipped and named; a member whose move fails is
+ * named in `failed` while the others still move, since rolling back is the safe direction for each of them.
+ */
+async function rollBackFleet(
+  env: EnvironmentConfig,
+  fleet: NonNullable<EnvironmentConfig['fleet']>,
+  by: string,
+  reason: string,
+  functions: FunctionVersions,
+): Promise<{ moved: Moved; result: EnvironmentRollbackResult; failed: { member: string; error: string }[] }> {
+  const states = await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
+    const aliases = member.aliases ?? env.aliases;
+    const [live, blue] = await Promise.all([
+      functions.getAlias(member.functionName, aliases.live),
+      functions.getAlias(member.functionName, aliases.blue),
+    ]);
+    return { member, aliases, live, blue };
+  });
+  const skipped: { member: string; why: string }[] = [];
+  const toMove: { name: string; functionName: string; alias: string; from: string; to: string }[] = [];
+  for (const { member, aliases, live, blue } of states) {
+    if (!live || !blue) skipped.push({ member: member.name, why: `no ${live ? aliases.blue : aliases.live} alias` });
+    else if (live.version === blue.version && !live.routing) {
+      skipped.push({ member: member.name, why: `already on version ${blue.version}` });
+    } else {
+      const to = rollbackTarget(live, blue);
+      toMove.push({
+        name: member.name,
+        functionName: member.functionName,
+        alias: aliases.live,
+        from: describeLive(live),
+        to,
+      });
+    }
+  }
+  if (toMove.length === 0) {
+    throw new InvalidRelease(
+      `no member of the ${env.name} fleet can be rolled back: ${skipped.map((s) => `${s.member} ${s.why}`).join(', ')}`,
+    );
+  }
+  const outcomes = await forEachBounded(toMove, FLEET_CALL_CONCURRENCY, async (m) => {
+    try {
+      await functions.updateAlias(m.functionName, m.alias, m.to);
+      return { ...m, error: undefined };
+    } catch (error) {
+      return { ...m, error: errorMessage(error) };
+    }
+  });
+  const members = outcomes
+    .filter((o) => o.error === undefined)
+    .map(({ name, functionName, from, to }) => ({ member: name, functionName, from, to }));
+  const failed = outcomes.flatMap((o) => (o.error === undefined ? [] : [{ member: o.name, error: o.error }]));
+  const first = members[0];
+  const digest = first ? ((await functions.versionImageDigest(first.functionName, first.to)) ?? 'unknown') : 'unknown';
+  return {
+    moved: { from: null, digest },
+    result: {
+      environment: env.name,
+      from: `${members.length} member${members.length === 1 ? '' : 's'} off their blue`,
+      to: "each member's blue",
+      by,
+      reason,
+      members,
+      skipped,
+    },
+    failed,
+  };
 }

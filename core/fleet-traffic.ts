@@ -1,21 +1,21 @@
 import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import {
-  bakeEnd,
   type CheckTarget,
+  checkContext,
+  checkedTraffic,
   EMPTY_SAMPLE,
-  firingAlarms,
   judgeOf,
   judgeTarget,
   metricSources,
   planTargetWindows,
   type TargetJudgement,
+  watchedAlarms,
 } from './check-health.ts';
 import type { CaughtError, FinalizeOutcome, RollbackOutcome } from './conclude-release.ts';
-import { causeMessage } from './conclude-release.ts';
+import { causeMessage, closeAsReleased } from './conclude-release.ts';
 import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
 import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
-import { heldTraffic, holdForPause } from './pause.ts';
 import type {
   Alarms,
   Clock,
@@ -30,8 +30,8 @@ import type {
   VersionMetricsSample,
 } from './ports.ts';
 import type { FleetMemberContext, ReleaseContext } from './release-context.ts';
-import { notifyBestEffort, requireRunning, stillRunning } from './release-guard.ts';
-import { type NextAction, type TrafficState, withWarning } from './traffic.ts';
+import { notifyBestEffort, stillRunning } from './release-guard.ts';
+import { type CarriedTraffic, type NextAction, stepStarted, type TrafficState, withWarning } from './traffic.ts';
 
 /**
  * A fleet's traffic, at fleet level (docs/fleet.md): the plan runs once per wave, so the loop's step index counts
@@ -102,7 +102,7 @@ function targetPercent(member: FleetMemberContext, wave: number, percent: number
 export async function shiftFleet(
   release: ReleaseContext,
   stepIndex: number,
-  previous: Pick<TrafficState, 'warnings' | 'fastForwarded'> | undefined,
+  previous: CarriedTraffic | undefined,
   deps: FleetTrafficDeps,
 ): Promise<TrafficState> {
   const fleet = fleetOf(release);
@@ -157,7 +157,12 @@ export async function shiftFleet(
   }
 
   const now = deps.clock.now().toISOString();
-  const bakeSeconds = previous?.fastForwarded ? 0 : planned.bakeSeconds;
+  const state = stepStarted(
+    { stepIndex, stepCount, percent: planned.percent, bakeSeconds: planned.bakeSeconds },
+    release.checkIntervalSeconds,
+    now,
+    previous,
+  );
   const changes: Record<string, FleetMemberChange> = {};
   for (const { member, target } of moved) changes[member.member] = { phase: 'baking', percent: target };
   const names = moved.filter((m) => m.moved).map((m) => m.member.member);
@@ -172,26 +177,12 @@ export async function shiftFleet(
         stepIndex,
         stepCount,
         percent: planned.percent,
-        bakeSeconds,
+        bakeSeconds: state.bakeSeconds,
         fleet: { wave, waveCount: fleet.waves, members: names },
       },
     },
   );
-  return {
-    stepIndex,
-    stepCount,
-    percent: planned.percent,
-    stepStartedAt: now,
-    bakeSeconds,
-    bakedSeconds: 0,
-    waitSeconds: Math.min(release.checkIntervalSeconds, bakeSeconds),
-    lastCheckAt: now,
-    checks: 0,
-    next: 'bake',
-    nextStepIndex: stepIndex,
-    warnings: previous?.warnings ?? [],
-    ...(previous?.fastForwarded ? { fastForwarded: true } : {}),
-  };
+  return state;
 }
 
 /**
@@ -232,7 +223,6 @@ export async function checkFleetHealth(
   const fleet = fleetOf(release);
   const now = deps.clock.now();
   const { wave } = fleetStep(release, traffic.stepIndex);
-  const bakedSeconds = traffic.bakedSeconds + traffic.waitSeconds;
   const judge = judgeOf(release);
   // Every member shares the fleet's step and bake, so the same sources and windows: one judgedUntil per source.
   const sources = metricSources(release, traffic);
@@ -263,25 +253,9 @@ export async function checkFleetHealth(
   });
   const [samples, alarmStates] = await Promise.all([
     sampleWindows(deps.metrics, windows),
-    release.health.alarms.length > 0 ? deps.alarms.describe(release.health.alarms) : Promise.resolve([]),
+    watchedAlarms(release, deps.alarms),
   ]);
-  const fastForward = record.fastForwardRequested;
-  const pause = await holdForPause(release, record, now, deps.store);
-  const { firing, ignored } = firingAlarms(alarmStates, release.preexistingAlarms, release.startedAt);
-  const bakeOver = bakedSeconds >= traffic.bakeSeconds;
-  const bakeEndedAt = bakeEnd(traffic, bakeOver, now);
-  const ctx = {
-    release,
-    traffic,
-    now,
-    judge,
-    firing,
-    ignored,
-    bakeOver,
-    bakeEndedAt,
-    fastForward: fastForward !== undefined,
-    pause: pause.held ? ('held' as const) : pause.expired ? ('expired' as const) : ('none' as const),
-  };
+  const { ctx, pause } = await checkContext(release, traffic, now, alarmStates, record, deps.store);
 
   const judged: Judged[] = targets.map(({ member, percent, target, planned }) => {
     const judgement = judgeTarget(target, planned, samples, ctx);
@@ -365,28 +339,16 @@ export async function checkFleetHealth(
     );
   }
 
-  const remaining = Math.max(0, traffic.bakeSeconds - bakedSeconds);
-  const wait = bakeOver
-    ? settled
-      ? release.checkIntervalSeconds
-      : Math.min(release.checkIntervalSeconds, settleSeconds)
-    : Math.min(release.checkIntervalSeconds, remaining);
   const skip = judged.some((j) => j.decision.skipToLastStep);
-  const checked: TrafficState = {
-    ...traffic,
-    bakedSeconds,
-    waitSeconds: next === 'bake' ? wait : 0,
-    lastCheckAt: at,
-    ...first.judgedUntil,
-    ...(bakeEndedAt ? { bakeEndedAt: bakeEndedAt.toISOString() } : {}),
-    checks: traffic.checks + 1,
+  return checkedTraffic(ctx, pause, {
     next,
-    nextStepIndex: next === 'shift' ? (skip ? traffic.stepCount - 1 : traffic.stepIndex + 1) : traffic.stepIndex,
+    settled,
+    settleSeconds,
+    judgedUntil: first.judgedUntil,
+    nextStepIndex: skip ? traffic.stepCount - 1 : traffic.stepIndex + 1,
     lastCheck: worst.check,
     warnings,
-    ...(fastForward ? { fastForwarded: true } : {}),
-  };
-  return pause.held && next === 'bake' ? heldTraffic(traffic, checked, release.checkIntervalSeconds) : checked;
+  });
 }
 
 /**
@@ -479,26 +441,22 @@ export async function finalizeFleet(
   deps: FleetConcludeDeps,
 ): Promise<FinalizeOutcome> {
   const fleet = fleetOf(release);
-  const record = await fleetRecord(release, deps.store);
-  const recorded = record.status === 'released';
   const warnings = traffic?.warnings ?? [];
   const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
   const at = deps.clock.now().toISOString();
-  // Every member is live on green already: the record says so first, so a stop that comes now (and its reconcile)
-  // finds the release done instead of undoing it halfway through the blue aliases.
-  if (!recorded) {
-    await requireRunning(deps.store, release.releaseId, 'finalize');
-    await deps.store.updateRelease(
-      release.releaseId,
-      { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
-      {
-        at,
-        kind: 'released',
-        summary: `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
-        evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
-      },
-    );
-  }
+  // Every member is live on green already: the record says so first, and only while it still runs, so a stop that
+  // comes now (and its reconcile) finds the release done instead of undoing it halfway through the blue aliases.
+  await closeAsReleased(
+    release,
+    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+    {
+      at,
+      kind: 'released',
+      summary: `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
+      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
+    },
+    deps.store,
+  );
   await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
     if (member.blueVersion) {
       await deps.functions.ensureAlias(member.functionName, member.aliases.blue, member.blueVersion);

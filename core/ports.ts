@@ -134,6 +134,19 @@ export type LockResult = { readonly acquired: true } | { readonly acquired: fals
 
 export type ReleaseStatus = 'running' | 'released' | 'rolled-back' | 'failed' | 'aborted';
 
+/** Whether this call ended the release, and the record's status after it. */
+export interface CloseResult {
+  readonly closed: boolean;
+  readonly status: ReleaseStatus;
+}
+
+/** How a running release ends (ReleaseStore.closeRelease). */
+export interface ReleaseClose {
+  readonly status: Exclude<ReleaseStatus, 'running'>;
+  readonly endedAt: string;
+  readonly reason?: string;
+}
+
 export type { ReleaseEvent, ReleaseState } from './release-events.ts';
 
 /**
@@ -251,6 +264,13 @@ export interface ReleaseStore {
     patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
     event?: ReleaseEvent,
   ): Promise<void>;
+  /**
+   * Ends a running release: the status it ends with, its end, its reason and event in one write, made only while the
+   * record still says `running`. Writes nothing when something else ended it first (Finalize and a stop's reconcile
+   * race for it: whichever ends the record decides what `live` is left on), and answers with the status it found.
+   * Throws when there is no record.
+   */
+  closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult>;
   /**
    * Changes one fleet member and appends its event in one write, leaving every other member as it is: the Map's
    * concurrent iterations each write their own member and never lose each other's. Throws when the release or the

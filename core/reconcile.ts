@@ -103,13 +103,16 @@ export async function reconcileStoppedExecution(
         actions.push(`recorded the release as ${closedAs}, so a Validate release still in flight starts nothing`);
       }
     }
-    if (record?.status === 'running') {
-      // Close the record before looking at live: a step still in flight checks it after moving an alias and takes
-      // its move back, so whichever of the two runs last leaves live on the verified version.
-      const closedAs = execution.status === 'ABORTED' ? 'aborted' : 'failed';
-      const at = deps.clock.now().toISOString();
-      const reason = `execution ${execution.status.toLowerCase().replace('_', ' ')} before the release concluded`;
-      await deps.store.updateRelease(releaseId, { status: closedAs, reason, endedAt: at });
+    const closedAs = execution.status === 'ABORTED' ? 'aborted' : 'failed';
+    const reason = `execution ${execution.status.toLowerCase().replace('_', ' ')} before the release concluded`;
+    // Close the record before looking at live, and only while it still runs: a step still in flight checks it after
+    // moving an alias and takes its move back, so whichever of the two runs last leaves live on the verified version;
+    // and a Finalize that ended it as released first keeps live on green (this then closes and restores nothing).
+    const closed =
+      record?.status === 'running' &&
+      (await deps.store.closeRelease(releaseId, { status: closedAs, reason, endedAt: deps.clock.now().toISOString() }))
+        .closed;
+    if (record && closed) {
       actions.push(`closed the release record as ${closedAs}`);
 
       if (record.fleet) {

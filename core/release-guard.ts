@@ -1,4 +1,4 @@
-import { errorMessage, ReleaseNotRunning } from './errors.ts';
+import { errorMessage } from './errors.ts';
 import type { Clock, Notification, Notifier, ReleaseStore } from './ports.ts';
 
 /**
@@ -8,13 +8,6 @@ import type { Clock, Notification, Notifier, ReleaseStore } from './ports.ts';
  */
 export async function stillRunning(store: ReleaseStore, releaseId: string): Promise<boolean> {
   return (await store.getRelease(releaseId))?.status === 'running';
-}
-
-export async function requireRunning(store: ReleaseStore, releaseId: string, step: string): Promise<void> {
-  const record = await store.getRelease(releaseId);
-  if (record?.status !== 'running') {
-    throw new ReleaseNotRunning(`release ${releaseId} was stopped (${record?.status ?? 'no record'}); ${step} skipped`);
-  }
 }
 
 /**

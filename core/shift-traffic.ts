@@ -2,7 +2,7 @@ import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
 import type { Clock, FunctionVersions, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { stillRunning } from './release-guard.ts';
-import type { TrafficState } from './traffic.ts';
+import { type CarriedTraffic, stepStarted, type TrafficState } from './traffic.ts';
 
 export interface ShiftTrafficDeps {
   readonly functions: FunctionVersions;
@@ -18,7 +18,7 @@ export async function shiftTraffic(
   release: ReleaseContext,
   greenVersion: string,
   stepIndex: number,
-  previous: Pick<TrafficState, 'warnings' | 'fastForwarded'> | undefined,
+  previous: CarriedTraffic | undefined,
   deps: ShiftTrafficDeps,
 ): Promise<TrafficState> {
   const step = release.plan[stepIndex];
@@ -60,7 +60,12 @@ export async function shiftTraffic(
   }
 
   const now = deps.clock.now().toISOString();
-  const bakeSeconds = previous?.fastForwarded ? 0 : step.bakeSeconds;
+  const state = stepStarted(
+    { stepIndex, stepCount: release.plan.length, percent: step.percent, bakeSeconds: step.bakeSeconds },
+    release.checkIntervalSeconds,
+    now,
+    previous,
+  );
   await deps.store.updateRelease(
     release.releaseId,
     {},
@@ -68,22 +73,8 @@ export async function shiftTraffic(
       at: now,
       kind: 'traffic-shifted',
       summary: `${aliases.live}: ${step.percent}% on version ${greenVersion} (step ${stepIndex + 1} of ${release.plan.length})`,
-      evidence: { stepIndex, stepCount: release.plan.length, percent: step.percent, bakeSeconds },
+      evidence: { stepIndex, stepCount: release.plan.length, percent: step.percent, bakeSeconds: state.bakeSeconds },
     },
   );
-  return {
-    stepIndex,
-    stepCount: release.plan.length,
-    percent: step.percent,
-    stepStartedAt: now,
-    bakeSeconds,
-    bakedSeconds: 0,
-    waitSeconds: Math.min(release.checkIntervalSeconds, bakeSeconds),
-    lastCheckAt: now,
-    checks: 0,
-    next: 'bake',
-    nextStepIndex: stepIndex,
-    warnings: previous?.warnings ?? [],
-    ...(previous?.fastForwarded ? { fastForwarded: true } : {}),
-  };
+  return state;
 }

@@ -100,6 +100,42 @@ export const TrafficStateSchema = z.object({
 });
 export type TrafficState = z.infer<typeof TrafficStateSchema>;
 
+/** What a new step carries over from the step before it. */
+export type CarriedTraffic = Pick<TrafficState, 'warnings' | 'fastForwarded'>;
+
+/**
+ * The traffic state of a step that traffic has just moved to, at `now`: nothing baked or checked yet, the first
+ * wait one check interval (or the whole bake, when shorter). A fast-forwarded release bakes nothing.
+ */
+export function stepStarted(
+  step: {
+    readonly stepIndex: number;
+    readonly stepCount: number;
+    readonly percent: number;
+    readonly bakeSeconds: number;
+  },
+  checkIntervalSeconds: number,
+  now: string,
+  previous: CarriedTraffic | undefined,
+): TrafficState {
+  const bakeSeconds = previous?.fastForwarded ? 0 : step.bakeSeconds;
+  return {
+    stepIndex: step.stepIndex,
+    stepCount: step.stepCount,
+    percent: step.percent,
+    stepStartedAt: now,
+    bakeSeconds,
+    bakedSeconds: 0,
+    waitSeconds: Math.min(checkIntervalSeconds, bakeSeconds),
+    lastCheckAt: now,
+    checks: 0,
+    next: 'bake',
+    nextStepIndex: step.stepIndex,
+    warnings: previous?.warnings ?? [],
+    ...(previous?.fastForwarded ? { fastForwarded: true } : {}),
+  };
+}
+
 /**
  * The most warnings a release carries in its state. An alert-only release warns on every unhealthy check, and the
  * warnings travel in the Step Functions payload (256 KiB at most) and into the record's reason: past this many, one

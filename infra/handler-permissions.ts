@@ -44,6 +44,8 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     // The release item, then its event items (one per event, under the release's key).
     getRelease: ['dynamodb:GetItem', 'dynamodb:Query'],
     updateRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // A conditional update (and its event item); a refused close reads the release item to tell "ended" from "missing".
+    closeRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
     // A document-path update of the member and its event item; a refused write reads the release item to say why.
     updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
     // Read, change, conditional write back (the fleet's revision), and the event item.

@@ -3,11 +3,13 @@ import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
 import { withFleetChange, withMemberChange } from '../core/fleet-state.ts';
 import type {
   ApprovalRequest,
+  CloseResult,
   DeliveryRecord,
   FleetChange,
   FleetMemberChange,
   LockHolder,
   LockResult,
+  ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
   ReleasePage,
@@ -111,7 +113,15 @@ export class SqliteReleaseStore implements ReleaseStore {
   ): Promise<void> {
     const record = this.readRelease(releaseId);
     if (!record) throw new Error(`release ${releaseId} has no record`);
-    // One row holds the record, its history and its typed state: the event and the state it sets are one write.
+    this.writeRelease(record, patch, event);
+  }
+
+  /** One row holds the record, its history and its typed state: the event and the state it sets are one write. */
+  private writeRelease(
+    record: ReleaseRecord,
+    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
+    event: ReleaseEvent | undefined,
+  ): void {
     const patched: ReleaseRecord = { ...record, ...patch };
     const updated: ReleaseRecord = event
       ? { ...applyStateChange(patched, event), events: [...record.events, event] }
@@ -119,8 +129,24 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.prepare('UPDATE releases SET status = ?, record = ? WHERE release_id = ?').run(
       updated.status,
       JSON.stringify(updated),
-      releaseId,
+      record.releaseId,
     );
+  }
+
+  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
+    // Read and write in one immediate transaction: another process's close cannot come between.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const record = this.readRelease(releaseId);
+      if (!record) throw new Error(`release ${releaseId} has no record`);
+      const closed = record.status === 'running';
+      if (closed) this.writeRelease(record, close, event);
+      this.db.exec('COMMIT');
+      return { closed, status: closed ? close.status : record.status };
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   async updateFleetMember(

@@ -45,6 +45,32 @@ export interface TerraformVariables {
   readonly waf_blocked_countries: readonly string[];
   /** Keyed by alarm name: the Check health step watches these names, so they come from `health.alarms`. */
   readonly alarms: Readonly<Record<string, AlarmVariable>>;
+  /** Fleet members other than the environment's own function, by member name (docs/fleet.md). */
+  readonly fleet_members: Readonly<Record<string, FleetMemberVariable>>;
+}
+
+export interface FleetMemberVariable {
+  readonly function_name: string;
+  readonly memory_mb: number;
+  readonly aliases: { readonly live: string; readonly blue: string; readonly green: string };
+}
+
+/** The members Terraform creates: every one but the environment's own function, which it creates already. */
+function fleetMembers(env: EnvironmentConfig): Record<string, FleetMemberVariable> {
+  const members = (env.fleet?.members ?? []).filter((m) => m.functionName !== env.functionName);
+  return Object.fromEntries(
+    members.map((m) => {
+      const aliases = m.aliases ?? env.aliases;
+      return [
+        m.name,
+        {
+          function_name: m.functionName,
+          memory_mb: m.memoryMb ?? env.memoryMb,
+          aliases: { live: aliases.live, blue: aliases.blue, green: aliases.green },
+        },
+      ];
+    }),
+  );
 }
 
 export class UnmappedAlarm extends Error {
@@ -90,6 +116,7 @@ export function terraformVariables(env: EnvironmentConfig): TerraformVariables {
     waf_rate_limit_per_5_minutes: env.waf.rateLimitPer5Minutes,
     waf_blocked_countries: [...env.waf.blockedCountries],
     alarms: Object.fromEntries(env.health.alarms.map((name) => [name, alarmFor(env, name)])),
+    fleet_members: fleetMembers(env),
   };
 }
 

@@ -12,6 +12,7 @@ import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
 import { UnknownFleetMember, withFleetChange } from '../../core/fleet-state.ts';
 import type {
   ApprovalRequest,
+  CloseResult,
   DeliveryRecord,
   FleetChange,
   FleetMemberChange,
@@ -19,6 +20,7 @@ import type {
   FleetState,
   LockHolder,
   LockResult,
+  ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
   ReleasePage,
@@ -240,6 +242,22 @@ interface ReleaseWrite {
   readonly names: Record<string, string>;
   readonly values: Record<string, unknown>;
   readonly condition: string;
+  /** A fleet write adds to the fleet's revision; a close is made only while the release runs. */
+  readonly kind?: 'fleet' | 'close';
+}
+
+/** `SET #field = :field` for each field a patch gives. */
+function patchWrite(patch: object): Pick<ReleaseWrite, 'sets' | 'names' | 'values'> {
+  const sets: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    sets.push(`#${field} = :${field}`);
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+  }
+  return { sets, names, values };
 }
 
 /** A release item as listed: its history is the latest event (getRelease reads the whole). */
@@ -523,15 +541,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
     patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
     event?: ReleaseEvent,
   ): Promise<void> {
-    const sets: string[] = [];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
-      sets.push(`#${field} = :${field}`);
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-    }
+    const { sets, names, values } = patchWrite(patch);
     if (!event) {
       if (sets.length === 0) return;
       try {
@@ -557,6 +567,40 @@ export class DynamoDbReleaseStore implements ReleaseStore {
     await this.writeWithEvent(releaseId, { sets, names, values, condition: 'attribute_exists(pk)' }, event);
   }
 
+  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
+    const patch = patchWrite(close);
+    // The status is the condition: the first writer to end the record wins, a later one writes nothing.
+    const write: ReleaseWrite = {
+      ...patch,
+      values: { ...patch.values, ':running': 'running' },
+      condition: 'attribute_exists(pk) AND #status = :running',
+      kind: 'close',
+    };
+    try {
+      if (event) await this.writeWithEvent(releaseId, write, event);
+      else {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: releaseKey(releaseId),
+            UpdateExpression: `SET ${write.sets.join(', ')}`,
+            ConditionExpression: write.condition,
+            ExpressionAttributeNames: write.names,
+            ExpressionAttributeValues: write.values,
+          }),
+        );
+      }
+      return { closed: true, status: close.status };
+    } catch (error) {
+      if (!(error instanceof MissingRelease || hasErrorName(error, 'ConditionalCheckFailedException'))) throw error;
+      const out = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+      );
+      if (!out.Item) throw new Error(`release ${releaseId} has no record`);
+      return { closed: false, status: out.Item.status as ReleaseStatus };
+    }
+  }
+
   async updateFleetMember(
     releaseId: string,
     name: string,
@@ -571,7 +615,13 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       names[`#m_${field}`] = field;
       values[`:m_${field}`] = value;
     }
-    const write = { sets, names, values, condition: 'attribute_exists(#fleetMembers.#member)' };
+    const write: ReleaseWrite = {
+      sets,
+      names,
+      values,
+      condition: 'attribute_exists(#fleetMembers.#member)',
+      kind: 'fleet',
+    };
     try {
       if (event) await this.writeWithEvent(releaseId, write, event);
       else if (sets.length > 0) await this.write(releaseId, write);
@@ -601,6 +651,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
         names: { '#fleet': 'fleet', '#fleetMembers': 'fleetMembers', '#fleetRevision': 'fleetRevision' },
         values: { ':fleet': item.fleet, ':fleetMembers': item.fleetMembers, ':revision': out.Item.fleetRevision ?? 0 },
         condition: '#fleetRevision = :revision',
+        kind: 'fleet',
       };
       try {
         if (event) await this.writeWithEvent(releaseId, write, event);
@@ -667,7 +718,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
     }
     const remove = removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : '';
     // Fleet writes add to the fleet's revision too, so a read-change-write of the whole fleet sees them.
-    const fleetWrite = write.condition !== 'attribute_exists(pk)';
+    const fleetWrite = write.kind === 'fleet';
     let sequence: number;
     try {
       const out = await this.client.send(
@@ -689,7 +740,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       sequence = Number(out.Attributes?.eventCount ?? 1) - 1;
     } catch (error) {
       if (hasErrorName(error, 'ConditionalCheckFailedException')) {
-        if (!fleetWrite) throw new Error(`release ${releaseId} has no record`);
+        if (write.kind === undefined) throw new Error(`release ${releaseId} has no record`);
         throw new MissingRelease(releaseId);
       }
       throw error;

@@ -2,11 +2,13 @@ import { InvalidCursor } from '../../core/errors.ts';
 import { withFleetChange, withMemberChange } from '../../core/fleet-state.ts';
 import type {
   ApprovalRequest,
+  CloseResult,
   DeliveryRecord,
   FleetChange,
   FleetMemberChange,
   LockHolder,
   LockResult,
+  ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
   ReleasePage,
@@ -76,6 +78,14 @@ export class MemoryReleaseStore implements ReleaseStore {
       event ? { ...applyStateChange(patched, event), events: [...record.events, structuredClone(event)] } : patched,
     );
     this.persist();
+  }
+
+  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
+    const record = this.releases.get(releaseId);
+    if (!record) throw new Error(`release ${releaseId} has no record`);
+    if (record.status !== 'running') return { closed: false, status: record.status };
+    await this.updateRelease(releaseId, close, event);
+    return { closed: true, status: close.status };
   }
 
   async updateFleetMember(

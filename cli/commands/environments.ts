@@ -25,7 +25,14 @@ async function rollback(run: Run, environment: string, reason: string): Promise<
   const connection = run.connect();
   const r = await call(connection, 'POST', `/environments/${encodeURIComponent(environment)}/rollback`, { reason });
   if (run.out.json) run.out.data(r);
-  else run.out.line(`Rolled back ${environment}: live ${String(r.from)} → ${String(r.to)}`);
+  else {
+    run.out.line(`Rolled back ${environment}: live ${String(r.from)} → ${String(r.to)}`);
+    // A fleet environment: each member that moved, and those left where they were.
+    const members = Array.isArray(r.members) ? (r.members as { member: string; from: string; to: string }[]) : [];
+    const skipped = Array.isArray(r.skipped) ? (r.skipped as { member: string; why: string }[]) : [];
+    for (const m of members) run.out.line(`  ${m.member}  ${m.from} → ${m.to}`);
+    for (const m of skipped) run.out.line(`  ${m.member}  left: ${m.why}`);
+  }
   return EXIT.ok;
 }
 

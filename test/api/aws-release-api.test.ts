@@ -469,12 +469,16 @@ describe('a fleet environment on AWS', () => {
     return {
       functions: fleetFunctions,
       reads,
-      call: (method: string, path: string) => invoke(fleetHandler, signedEvent(method, path, undefined, CALLER)),
+      call: (method: string, path: string, body?: unknown) =>
+        invoke(fleetHandler, signedEvent(method, path, body, CALLER)),
     };
   }
 
-  it('GET /environments reads each member’s live (with its split) and blue, in the member’s own alias names', async () => {
-    const api = fleetApi();
+  /**
+   * Every member with versions 1 and 2, version 1 on blue and `liveOf(index)` behind live (the last member under its
+   * own alias names).
+   */
+  async function seedMembers(api: ReturnType<typeof fleetApi>, liveOf: (index: number) => string) {
     for (const [i, m] of members.entries()) {
       api.functions.createFunction(m.functionName);
       const aliases = i === 8 ? { live: 'prod-live', blue: 'prod-blue' } : { live: 'live', blue: 'blue' };
@@ -484,8 +488,47 @@ describe('a fleet environment on AWS', () => {
         await api.functions.publishVersion(m.functionName, digest, codeSha256);
       }
       await api.functions.ensureAlias(m.functionName, aliases.blue, '1');
-      await api.functions.ensureAlias(m.functionName, aliases.live, i === 0 ? '2' : '1');
+      await api.functions.ensureAlias(m.functionName, aliases.live, liveOf(i));
     }
+  }
+
+  it('POST /environments/{env}/rollback puts every member back on its own blue and lists each', async () => {
+    const api = fleetApi();
+    await seedMembers(api, () => '2');
+    const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
+    expect(reply.status).toBe(200);
+    expect(reply.body.members).toHaveLength(9);
+    expect(reply.body.members[8]).toEqual({ member: 'svc-009', functionName: 'api-svc-009', from: '2', to: '1' });
+    expect(await api.functions.getAlias('api-svc-009', 'prod-live')).toEqual({ name: 'prod-live', version: '1' });
+    for (const m of members.slice(0, 8)) {
+      expect(await api.functions.getAlias(m.functionName, 'live'), m.name).toEqual({ name: 'live', version: '1' });
+    }
+    expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
+  });
+
+  it('a member whose alias update is throttled: 503 naming it, the others moved, the lock freed', async () => {
+    const api = fleetApi();
+    await seedMembers(api, () => '2');
+    const update = api.functions.updateAlias.bind(api.functions);
+    api.functions.updateAlias = async (name, alias, version, routing) => {
+      if (name === 'api-svc-004') throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+      return update(name, alias, version, routing);
+    };
+    const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
+    expect(reply.status).toBe(503);
+    expect(reply.body).toMatchObject({
+      error: 'TransientFailure',
+      failed: [{ member: 'svc-004', error: 'Rate exceeded' }],
+      message: expect.stringContaining('1 of 9 members could not be rolled back (svc-004: Rate exceeded)'),
+    });
+    expect(await api.functions.getAlias('api-svc-004', 'live')).toEqual({ name: 'live', version: '2' });
+    expect(await api.functions.getAlias('api-svc-005', 'live')).toEqual({ name: 'live', version: '1' });
+    expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
+  });
+
+  it('GET /environments reads each member’s live (with its split) and blue, in the member’s own alias names', async () => {
+    const api = fleetApi();
+    await seedMembers(api, (i) => (i === 0 ? '2' : '1'));
     // The first wave's member is mid-canary: a tenth of its live traffic on version 2.
     await api.functions.updateAlias(members[1]?.functionName ?? '', 'live', '1', { version: '2', weight: 0.1 });
     api.reads.length = 0;

@@ -224,6 +224,32 @@ describe('switchyard release', () => {
     expect([r.code, r.stdout]).toEqual([0, 'Rolled back prod: live 7 → 6']);
   });
 
+  it('env rollback of a fleet environment prints each member moved and each left', async () => {
+    routes['POST /environments/prod/rollback'] = {
+      status: 200,
+      body: {
+        environment: 'prod',
+        from: '2 members off their blue',
+        to: "each member's blue",
+        members: [
+          { member: 'm1', functionName: 'shop-m1-prod', from: '4', to: '3' },
+          { member: 'm2', functionName: 'shop-m2-prod', from: '3 + 10% on 4', to: '3' },
+        ],
+        skipped: [{ member: 'm3', why: 'already on version 3' }],
+      },
+    };
+    const r = await run('env', 'rollback', 'prod', '--reason', 'errors', '--local', '--api', api);
+    expect([r.code, r.stdout.split('\n')]).toEqual([
+      0,
+      [
+        "Rolled back prod: live 2 members off their blue → each member's blue",
+        '  m1  4 → 3',
+        '  m2  3 + 10% on 4 → 3',
+        '  m3  left: already on version 3',
+      ],
+    ]);
+  });
+
   it('signs cloud requests with SigV4 for execute-api', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });

@@ -229,6 +229,59 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('ending a running release (closeRelease)', () => {
+      const released: ReleaseEvent = {
+        at: at(20),
+        kind: 'released',
+        summary: 'live → 8',
+        evidence: { lastCheck: null, warnings: [] },
+      };
+
+      it('ends a running release with its status, end, reason and event in one write', async () => {
+        await store.createRelease(release('rel-1'));
+        expect(
+          await store.closeRelease('rel-1', { status: 'released', endedAt: at(20), reason: 'warned' }, released),
+        ).toEqual({ closed: true, status: 'released' });
+        const record = await store.getRelease('rel-1');
+        expect(record).toMatchObject({ status: 'released', endedAt: at(20), reason: 'warned' });
+        expect(record?.events.map((e) => e.kind)).toEqual(['validated', 'released']);
+      });
+
+      it('writes nothing once something else ended it, and says so', async () => {
+        await store.createRelease(release('rel-1'));
+        expect(await store.closeRelease('rel-1', { status: 'aborted', endedAt: at(19), reason: 'stopped' })).toEqual({
+          closed: true,
+          status: 'aborted',
+        });
+        expect(await store.closeRelease('rel-1', { status: 'released', endedAt: at(20) }, released)).toEqual({
+          closed: false,
+          status: 'aborted',
+        });
+        const record = await store.getRelease('rel-1');
+        expect(record).toMatchObject({ status: 'aborted', endedAt: at(19), reason: 'stopped' });
+        expect(record?.events.map((e) => e.kind)).toEqual(['validated']);
+      });
+
+      it('two at once: exactly one ends the release, and the record is what the winner wrote', async () => {
+        await store.createRelease(release('rel-1'));
+        const results = await Promise.all([
+          store.closeRelease('rel-1', { status: 'released', endedAt: at(20) }, released),
+          store.closeRelease('rel-1', { status: 'aborted', endedAt: at(20), reason: 'stopped' }),
+        ]);
+        expect(results.filter((r) => r.closed)).toHaveLength(1);
+        const winner = results[0]?.closed ? 'released' : 'aborted';
+        expect(results.map((r) => r.status)).toEqual([winner, winner]);
+        expect((await store.getRelease('rel-1'))?.status).toBe(winner);
+      });
+
+      it('refuses a release that was never created', async () => {
+        await expect(store.closeRelease('rel-ghost', { status: 'failed', endedAt: at(1) })).rejects.toThrow(
+          'release rel-ghost has no record',
+        );
+        expect(await store.getRelease('rel-ghost')).toBeUndefined();
+      });
+    });
+
     describe('the typed state decisions read (set with the event that causes it)', () => {
       it('a record with no such event reads as the defaults: nothing requested, pending or warned', async () => {
         await store.createRelease(release('rel-1'));

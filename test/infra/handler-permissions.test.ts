@@ -392,6 +392,22 @@ describe('the commands the AWS adapters send', () => {
           return store().updateRelease('r1', {}, { at: now.toISOString(), kind: 'health-check', summary: 'ok' });
         },
       ],
+      closeRelease: [
+        async () => {
+          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+          documents.on(PutCommand).resolves({});
+          return store().closeRelease(
+            'r1',
+            { status: 'released', endedAt: now.toISOString() },
+            { at: now.toISOString(), kind: 'released', summary: 'ok' },
+          );
+        },
+        async () => {
+          documents.on(UpdateCommand).rejects(conditionFailed());
+          documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', status: 'aborted' } });
+          return store().closeRelease('r1', { status: 'aborted', endedAt: now.toISOString() });
+        },
+      ],
       updateFleetMember: [
         async () => {
           documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });

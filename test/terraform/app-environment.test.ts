@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, environments } from '../../config/environments.ts';
 import { terraformVariables } from '../../scripts/generate-tfvars.ts';
 import { terraformSourceFiles } from '../../scripts/terraform-fmt.ts';
+import { environmentsWith } from '../support/environments.ts';
 import { type Body, block, blocks, field, loadModule, locals, MODULE_DIR, resource } from './terraform-config.ts';
 import { effectiveRules } from './web-acl.ts';
 
@@ -48,14 +49,19 @@ describe('the function', () => {
   it("lets Lambda's log filter pass the level-less EMF lines that carry the 5xx metric, whatever the log level", () => {
     const fn = resource(config, 'aws_lambda_function', 'this');
     // Lambda gives a JSON line without "level" the level INFO; only Powertools filters by the configured level.
-    expect(block(fn, 'logging_config').application_log_level).toBe('${var.log_level == "DEBUG" ? "DEBUG" : "INFO"}');
-    expect(block(fn, 'environment').variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: '${var.log_level}' });
+    expect(block(fn, 'logging_config').application_log_level).toBe('${local.application_log_level}');
+    expect(locals(config).application_log_level).toBe('${var.log_level == "DEBUG" ? "DEBUG" : "INFO"}');
+    expect(locals(config).function_variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: '${var.log_level}' });
+    expect(block(fn, 'environment').variables).toBe(
+      '${merge(local.function_variables, { POWERTOOLS_SERVICE_NAME = var.function_name })}',
+    );
     expect(env('dev').logging).toBe('basic');
   });
 
   it("refuses what prod's WAF would block: bodies over the Common Rule Set's 8 KB, with the app's own 413", () => {
     const fn = resource(config, 'aws_lambda_function', 'this');
-    expect(block(fn, 'environment').variables).toMatchObject({ MAX_BODY_BYTES: '8192' });
+    expect(block(fn, 'environment').variables).toMatch(/^\$\{merge\(local\.function_variables, /);
+    expect(locals(config).function_variables).toMatchObject({ MAX_BODY_BYTES: '8192' });
     const groups = locals(config).waf_managed_rule_groups as { name: string }[];
     expect(groups.map((g) => g.name)).toContain('AWSManagedRulesCommonRuleSet');
   });
@@ -69,7 +75,10 @@ describe('the function', () => {
     const policy = block(field(config, 'data', 'aws_iam_policy_document'), 'function');
     const statements = blocks(policy, 'statement');
     const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
-    expect(bySid.WriteOwnLogs?.resources).toEqual(['${aws_cloudwatch_log_group.function.arn}:*']);
+    // Its own log group and each fleet member's, which share the role.
+    expect(bySid.WriteOwnLogs?.resources).toBe(
+      '${concat(\n      ["${aws_cloudwatch_log_group.function.arn}:*"],\n      [for group in aws_cloudwatch_log_group.member : "${group.arn}:*"],\n    )}',
+    );
     expect(bySid.ReadClientKeys).toMatchObject({
       actions: ['secretsmanager:GetSecretValue'],
       resources: ['${aws_secretsmanager_secret.client_keys.arn}'],
@@ -96,6 +105,76 @@ describe('the aliases', () => {
   it('each ignore their version and routing, which the state machine moves', () => {
     const alias = resource(config, 'aws_lambda_alias', 'this');
     expect(block(alias, 'lifecycle').ignore_changes).toEqual(['${function_version}', '${routing_config}']);
+  });
+});
+
+describe('fleet members', () => {
+  it('run the same image as the environment function, each with its own name, memory and log group', () => {
+    const fn = resource(config, 'aws_lambda_function', 'member');
+    const own = resource(config, 'aws_lambda_function', 'this');
+    expect(fn).toMatchObject({
+      for_each: '${var.fleet_members}',
+      function_name: '${each.value.function_name}',
+      memory_size: '${each.value.memory_mb}',
+      image_uri: own.image_uri,
+      package_type: own.package_type,
+      architectures: own.architectures,
+      role: own.role,
+      publish: true,
+    });
+    expect(block(fn, 'environment').variables).toBe(
+      '${merge(local.function_variables, { POWERTOOLS_SERVICE_NAME = each.value.function_name })}',
+    );
+    expect(block(fn, 'logging_config')).toEqual({
+      ...block(own, 'logging_config'),
+      log_group: '${aws_cloudwatch_log_group.member[each.key].name}',
+    });
+    expect(block(fn, 'tracing_config')).toEqual(block(own, 'tracing_config'));
+    expect(block(fn, 'lifecycle').ignore_changes).toEqual(['${image_uri}']);
+    expect(resource(config, 'aws_cloudwatch_log_group', 'member')).toMatchObject({
+      for_each: '${var.fleet_members}',
+      name: '/aws/lambda/${each.value.function_name}',
+      retention_in_days: '${var.log_retention_days}',
+    });
+  });
+
+  it('each get their live, blue and green aliases under their own names, left to the state machine to move', () => {
+    const alias = resource(config, 'aws_lambda_alias', 'member');
+    expect(alias).toMatchObject({
+      for_each: '${local.member_aliases}',
+      name: '${each.value.name}',
+      function_name: '${aws_lambda_function.member[each.value.member].function_name}',
+    });
+    expect(block(alias, 'lifecycle').ignore_changes).toEqual(['${function_version}', '${routing_config}']);
+  });
+
+  it("come from the config's fleet, without the environment's own function, with its memory and aliases by default", () => {
+    const fleetEnv = environmentsWith('prod', {
+      lockTtlMinutes: 6 * 60,
+      fleet: {
+        deployConcurrency: 2,
+        waves: [{ members: 1 }, { percent: 100 }],
+        members: [
+          { name: 'own', functionName: env('prod').functionName },
+          { name: 'eu', functionName: 'shop-eu-prod', memoryMb: 1024 },
+          {
+            name: 'us',
+            functionName: 'shop-us-prod',
+            aliases: { live: 'us-live', green: 'us-green', blue: 'us-blue' },
+          },
+        ],
+      },
+    }).prod;
+    if (!fleetEnv) throw new Error('no prod');
+    expect(terraformVariables(fleetEnv).fleet_members).toEqual({
+      eu: { function_name: 'shop-eu-prod', memory_mb: 1024, aliases: { live: 'live', blue: 'blue', green: 'green' } },
+      us: {
+        function_name: 'shop-us-prod',
+        memory_mb: env('prod').memoryMb,
+        aliases: { live: 'us-live', blue: 'us-blue', green: 'us-green' },
+      },
+    });
+    expect(terraformVariables(env('prod')).fleet_members).toEqual({});
   });
 });
 

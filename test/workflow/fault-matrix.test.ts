@@ -69,6 +69,8 @@ interface Scenario {
   readonly setup?: (world: ReleaseWorld, run: (input: unknown, name: string) => Promise<unknown>) => Promise<void>;
   /** An operator's act before Check health number `check` (0-based) runs, however that state is bound. */
   readonly beforeCheck?: (world: ReleaseWorld, check: number) => Promise<void>;
+  /** Every alert fails to send (SNS down): the invariants then expect none. */
+  readonly alertsDown?: boolean;
 }
 
 /**
@@ -151,6 +153,19 @@ const SCENARIOS: readonly Scenario[] = [
     input: () => pushInput(),
     setup: async (_world, run) => {
       await run(pushInput(), 'first-copy');
+    },
+  },
+  {
+    // SNS refusing every alert: each state records the failed alert in the release's history instead.
+    name: 'canary released, alerts not delivered',
+    options: { environments: prod },
+    input: (w) => w.apiRequest(),
+    alertsDown: true,
+    seed: async (world) => {
+      await world.seed();
+      world.notifier.notify = async () => {
+        throw new Error('SNS unavailable');
+      };
     },
   },
 ];
@@ -452,7 +467,11 @@ async function runCell(cell: Cell, scenario: Scenario): Promise<Outcome> {
     });
   });
   await injector?.settled();
-  const violations = await invariants(world, { status, liveBefore }, cell.port === 'notifier');
+  const violations = await invariants(
+    world,
+    { status, liveBefore },
+    cell.port === 'notifier' || scenario.alertsDown === true,
+  );
   return { cell, scenario: scenario.name, fired: injector?.fired ?? 0, status, violations };
 }
 

@@ -54,4 +54,5 @@ module "app" {
   waf_blocked_countries        = var.waf_blocked_countries
   alarms                       = var.alarms
   alerts_topic_arn             = var.alerts_topic_arn
+  fleet_members                = var.fleet_members
 }

@@ -30,3 +30,8 @@ output "green_stage_url" {
   description = "The API's green stage (served by the green alias): Verify green's front-door checks go here"
   value       = module.app.green_stage_url
 }
+
+output "fleet_alias_arns" {
+  description = "Each fleet member's alias ARNs by role (live, blue, green); empty without a fleet"
+  value       = module.app.fleet_alias_arns
+}

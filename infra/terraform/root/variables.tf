@@ -28,6 +28,15 @@ variable "aliases" {
   type = map(string)
 }
 
+variable "fleet_members" {
+  type = map(object({
+    function_name = string
+    memory_mb     = number
+    aliases       = map(string)
+  }))
+  default = {}
+}
+
 variable "waf_mode" {
   type = string
 }

@@ -56,29 +56,33 @@ function attributeValue(token: string, values: Values): unknown {
 
 /**
  * Evaluates the condition and filter forms the release store writes: `attribute_(not_)exists(a)`, `a = :v`,
- * `a < :v`, `NOT contains(list, :v)`, joined by OR. Anything else throws, so a new expression in the adapter needs a
- * deliberate fake update.
+ * `a < :v`, `NOT contains(list, :v)`, joined by AND and OR (AND binding tighter). Anything else throws, so a new
+ * expression in the adapter needs a deliberate fake update.
  */
 function matches(expression: string | undefined, item: Item | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
-  return expression.split(' OR ').some((term) => {
-    const exists = /^attribute_(not_)?exists\(([#\w.]+)\)$/.exec(term.trim());
-    if (exists) {
-      const present = readPath(item, pathNames(exists[2] ?? '', names)) !== undefined;
-      return exists[1] ? !present : present;
-    }
-    const notContains = /^NOT contains\(([#\w]+), (:\w+)\)$/.exec(term.trim());
-    if (notContains) {
-      const list = item?.[attributeName(notContains[1] ?? '', names)];
-      return !(Array.isArray(list) && list.includes(attributeValue(notContains[2] ?? '', values)));
-    }
-    const comparison = /^([#\w]+) (=|<) (:\w+)$/.exec(term.trim());
-    if (!comparison) throw new Error(`fake table: cannot evaluate "${term}"`);
-    const actual = item?.[attributeName(comparison[1] ?? '', names)];
-    const expected = attributeValue(comparison[3] ?? '', values);
-    if (actual === undefined) return false;
-    return comparison[2] === '=' ? actual === expected : (actual as number) < (expected as number);
-  });
+  return expression
+    .split(' OR ')
+    .some((alternative) => alternative.split(' AND ').every((term) => matchesTerm(term, item, names, values)));
+}
+
+function matchesTerm(term: string, item: Item | undefined, names: Names, values: Values): boolean {
+  const exists = /^attribute_(not_)?exists\(([#\w.]+)\)$/.exec(term.trim());
+  if (exists) {
+    const present = readPath(item, pathNames(exists[2] ?? '', names)) !== undefined;
+    return exists[1] ? !present : present;
+  }
+  const notContains = /^NOT contains\(([#\w]+), (:\w+)\)$/.exec(term.trim());
+  if (notContains) {
+    const list = item?.[attributeName(notContains[1] ?? '', names)];
+    return !(Array.isArray(list) && list.includes(attributeValue(notContains[2] ?? '', values)));
+  }
+  const comparison = /^([#\w]+) (=|<) (:\w+)$/.exec(term.trim());
+  if (!comparison) throw new Error(`fake table: cannot evaluate "${term}"`);
+  const actual = item?.[attributeName(comparison[1] ?? '', names)];
+  const expected = attributeValue(comparison[3] ?? '', values);
+  if (actual === undefined) return false;
+  return comparison[2] === '=' ? actual === expected : (actual as number) < (expected as number);
 }
 
 /**

@@ -6,8 +6,9 @@ import { MemoryReleaseStore } from '../../../adapters/memory/memory-release-stor
 import { environments } from '../../../config/environments.ts';
 import { rollbackEnvironment } from '../../../core/environment-rollback.ts';
 import { requestFastForward } from '../../../core/fast-forward.ts';
-import type { ReleaseRecord } from '../../../core/ports.ts';
+import type { FunctionVersions, ReleaseRecord } from '../../../core/ports.ts';
 import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
+import { environmentsWith } from '../../support/environments.ts';
 
 const FN = 'switchyard-api-prod';
 const LOCK = `${FN}#prod`;
@@ -166,6 +167,89 @@ describe('instant environment rollback', () => {
     await expect(rollbackEnvironment('prod', 'a', '  ', deps)).rejects.toThrow('a rollback needs a reason');
     await expect(rollbackEnvironment('qa', 'a', 'r', deps)).rejects.toThrow('unknown environment "qa"');
     await expect(rollbackEnvironment('prod', 'a', 'r', deps)).rejects.toThrow('live already runs version 1');
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+  });
+});
+
+describe('instant rollback of a fleet environment', () => {
+  const MEMBERS = ['m1', 'm2', 'm3', 'm4'];
+  const fn = (member: string) => `shop-${member}-prod`;
+
+  /** Prod with a 4-member fleet, each member on version 2 behind live with version 1 on blue. */
+  async function fleetWorld() {
+    const deps = await world();
+    for (const member of MEMBERS) {
+      deps.functions.createFunction(fn(member));
+      for (const digest of ['sha256:aaaa', 'sha256:bbbb']) {
+        const { codeSha256 } = await deps.functions.updateCodeAndWait(fn(member), `repo@${digest}`);
+        await deps.functions.publishVersion(fn(member), digest, codeSha256);
+      }
+      await deps.functions.ensureAlias(fn(member), 'live', '2');
+      await deps.functions.ensureAlias(fn(member), 'blue', '1');
+    }
+    const environments = environmentsWith('prod', {
+      lockTtlMinutes: 6 * 60,
+      fleet: {
+        deployConcurrency: 2,
+        waves: [{ members: 1 }, { percent: 100 }],
+        members: MEMBERS.map((name) => ({ name, functionName: fn(name) })),
+      },
+    });
+    return { ...deps, environments };
+  }
+
+  it("moves every member's live back to its own blue, drops a stray split, records each member and frees the lock", async () => {
+    const deps = await fleetWorld();
+    await deps.functions.updateAlias(fn('m2'), 'live', '1', { version: '2', weight: 0.1 });
+    await deps.functions.updateAlias(fn('m4'), 'live', '1');
+    const result = await rollbackEnvironment('prod', 'alice', 'checkout errors after release', deps);
+    expect(result.members).toEqual([
+      { member: 'm1', functionName: fn('m1'), from: '2', to: '1' },
+      { member: 'm2', functionName: fn('m2'), from: '1 + 10% on 2', to: '1' },
+      { member: 'm3', functionName: fn('m3'), from: '2', to: '1' },
+    ]);
+    expect(result.skipped).toEqual([{ member: 'm4', why: 'already on version 1' }]);
+    for (const member of MEMBERS) {
+      expect(await deps.functions.getAlias(fn(member), 'live'), member).toEqual({ name: 'live', version: '1' });
+    }
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+    const [recorded] = (await deps.store.listReleases({ environment: 'prod' })).releases;
+    expect(recorded).toMatchObject({ status: 'rolled-back', trigger: 'manual-rollback:alice', blueVersion: null });
+    expect((await deps.store.getRelease(recorded?.releaseId ?? ''))?.events[0]?.summary).toBe(
+      "live 3 members off their blue → each member's blue by alice: checkout errors after release " +
+        '(m1 2 → 1, m2 1 + 10% on 2 → 1, m3 2 → 1, m4 left (already on version 1))',
+    );
+    expect(deps.notifier.sent[0]).toMatchObject({ outcome: 'environment-rolled-back' });
+  });
+
+  it('still moves the other members when one alias update fails, names it, records what moved and frees the lock', async () => {
+    const deps = await fleetWorld();
+    const real = deps.functions;
+    const failing: FunctionVersions = Object.assign(Object.create(real), {
+      updateAlias: (name: string, alias: string, version: string) =>
+        name === fn('m3') ? Promise.reject(new Error('Rate exceeded')) : real.updateAlias(name, alias, version),
+    });
+    await expect(rollbackEnvironment('prod', 'alice', 'errors', { ...deps, functions: failing })).rejects.toThrow(
+      'prod: 1 of 4 members could not be rolled back (m3: Rate exceeded); the others run their blue; roll back again',
+    );
+    expect(await real.getAlias(fn('m3'), 'live')).toEqual({ name: 'live', version: '2' });
+    for (const member of ['m1', 'm2', 'm4']) {
+      expect(await real.getAlias(fn(member), 'live'), member).toEqual({ name: 'live', version: '1' });
+    }
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+    // A second rollback moves only the member left behind.
+    const again = await rollbackEnvironment('prod', 'alice', 'errors, again', deps);
+    expect(again.members?.map((m) => m.member)).toEqual(['m3']);
+    expect(await real.getAlias(fn('m3'), 'live')).toEqual({ name: 'live', version: '1' });
+  });
+
+  it('refuses when no member can move, naming why for each, and frees the lock', async () => {
+    const deps = await fleetWorld();
+    for (const member of MEMBERS) await deps.functions.updateAlias(fn(member), 'live', '1');
+    await expect(rollbackEnvironment('prod', 'a', 'r', deps)).rejects.toThrow(
+      'no member of the prod fleet can be rolled back: m1 already on version 1, m2 already on version 1, ' +
+        'm3 already on version 1, m4 already on version 1',
+    );
     expect(await deps.store.getLock(LOCK)).toBeUndefined();
   });
 });

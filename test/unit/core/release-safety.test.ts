@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval, requestApproval } from '../../../core/approval.ts';
 import { checkHealth, judgeSample } from '../../../core/check-health.ts';
-import { rollBack } from '../../../core/conclude-release.ts';
+import { finalize, rollBack } from '../../../core/conclude-release.ts';
 import { deployGreen } from '../../../core/deploy-green.ts';
+import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
 import { shiftTraffic } from '../../../core/shift-traffic.ts';
 import { validateRelease } from '../../../core/validate-release.ts';
 import { environmentsWith } from '../../support/environments.ts';
@@ -56,6 +57,44 @@ describe('a step still in flight when its release was stopped', () => {
     ).rejects.toThrow('Item size has exceeded');
     expect(await world.live()).toEqual({ name: 'live', version: '1' });
     expect(await world.lock()).toBeUndefined();
+  });
+});
+
+describe('Finalize and a stop racing for the record', () => {
+  const stopped = { name: 'rel-1', executionArn: 'arn:rel-1', status: 'ABORTED' as const };
+
+  it('a stop that lands while Finalize sets blue finds the release done: live stays on green, the record says released', async () => {
+    const world = await new ReleaseWorld().seed();
+    const { release, green } = await started(world);
+    await world.functions.updateAlias(world.functionName, 'live', green.version);
+    // The stop's reconcile runs while Finalize is between its steps (here: setting the blue alias).
+    const ensureAlias = world.functions.ensureAlias.bind(world.functions);
+    let reconciled: Awaited<ReturnType<typeof reconcileStoppedExecution>> | undefined;
+    const functions = Object.assign(Object.create(world.functions) as typeof world.functions, {
+      ensureAlias: async (name: string, alias: string, version: string) => {
+        reconciled ??= await reconcileStoppedExecution(stopped, world.deps);
+        return ensureAlias(name, alias, version);
+      },
+    });
+    await finalize(release, green.version, undefined, { ...world.deps, functions });
+    expect(reconciled?.actions).not.toContain('closed the release record as aborted');
+    expect(await world.store.getRelease('rel-1')).toMatchObject({ status: 'released' });
+    expect(await world.live()).toEqual({ name: 'live', version: green.version });
+    expect(await world.lock()).toBeUndefined();
+  });
+
+  it('a stop whose reconcile ended the record first wins: Finalize writes nothing and live is back on blue', async () => {
+    const world = await new ReleaseWorld().seed();
+    const { release, green } = await started(world);
+    await world.functions.updateAlias(world.functionName, 'live', green.version);
+    await reconcileStoppedExecution(stopped, world.deps);
+    await expect(finalize(release, green.version, undefined, world.deps)).rejects.toThrow(
+      'release rel-1 was stopped (aborted); finalize skipped',
+    );
+    const record = await world.store.getRelease('rel-1');
+    expect(record?.status).toBe('aborted');
+    expect(record?.events.map((e) => e.kind)).not.toContain('released');
+    expect(await world.live()).toEqual({ name: 'live', version: '1' });
   });
 });
 

@@ -37,3 +37,12 @@ output "alarm_names" {
   description = "Alarms the Check health step watches."
   value       = [for alarm in aws_cloudwatch_metric_alarm.health : alarm.alarm_name]
 }
+
+output "fleet_alias_arns" {
+  description = "Each fleet member's alias ARNs by role (live, blue, green); empty without a fleet."
+  value = {
+    for member in keys(var.fleet_members) : member => {
+      for key, alias in aws_lambda_alias.member : split("/", key)[1] => alias.arn if split("/", key)[0] == member
+    }
+  }
+}

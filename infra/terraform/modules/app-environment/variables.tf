@@ -73,6 +73,24 @@ variable "aliases" {
   }
 }
 
+variable "fleet_members" {
+  description = "Fleet members other than the environment's own function, by member name: each runs the same image with its own memory and alias names (config fleet.members)."
+  type = map(object({
+    function_name = string
+    memory_mb     = number
+    aliases       = map(string)
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for member in values(var.fleet_members) :
+      length(member.aliases) == 3 && alltrue([for role in ["live", "blue", "green"] : contains(keys(member.aliases), role)])
+    ])
+    error_message = "Each fleet member's aliases map needs exactly the roles live, blue and green."
+  }
+}
+
 variable "waf_mode" {
   description = "count: WAF rules only count matches; block: they block."
   type        = string
