@@ -62,6 +62,7 @@ const NPM_START_BASELINE = { speedup: 60, ratePerSecond: 200 } as const;
 /** What `npm start` runs today: prod, its canary plan and 10-minute bake, at the rehearsal's defaults. */
 const NPM_START = { speedup: REHEARSAL_SPEEDUP, ratePerSecond: rehearsalRate(REHEARSAL_SPEEDUP) } as const;
 const REHEARSAL_ROUNDS = 3;
+const PROD_CHECK_SECONDS = environmentNamed('prod').bake.checkIntervalSeconds;
 
 async function rehearsals(figures: Figure[]): Promise<void> {
   const dataDirs: string[] = [];
@@ -111,7 +112,7 @@ async function rehearsals(figures: Figure[]): Promise<void> {
       name: 'state transitions per release',
       value: happy.stateTransitions,
       unit: 'transitions',
-      note: `prod: 10% for 5 min + 100% for 10 min, one check a minute (${checks} checks); retries add more`,
+      note: `prod: 10% for 5 min + 100% for 10 min, a check every ${PROD_CHECK_SECONDS} s (${checks} checks); retries add more`,
     });
     figures.push({
       name: 'Step Functions cost per release',
@@ -132,7 +133,7 @@ async function rehearsals(figures: Figure[]): Promise<void> {
       name: 'error onset to live restored',
       value: round(rollback.errorToRestoreSeconds ?? Number.NaN, 1),
       unit: 'virtual s',
-      note: 'first error the canary served → Roll back moved live to blue (check interval 60 s)',
+      note: `first error the canary served → Roll back moved live to blue (check interval ${PROD_CHECK_SECONDS} s)`,
     });
     figures.push({
       name: 'canary share of live traffic before rollback',

@@ -2,6 +2,7 @@ import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-s
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { executionArnOf } from '../state-machine/execution-arn.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
+import { definitionValidated, recordDefinitionValidated } from './local-cache.ts';
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
@@ -72,17 +73,22 @@ function lambdaPayload(state: Record<string, unknown> | undefined, input: unknow
   return input;
 }
 
-const machines = new WeakMap<AslDefinition, StateMachine>();
+const machines = new Map<string, StateMachine>();
 
 /**
  * The engine's state machine for a definition. Its constructor validates the definition (asl-validator, through
- * ajv) every time; one validated machine per definition runs all of that definition's executions.
+ * ajv, about half a second) unless told not to: one machine per definition text runs all of its executions in this
+ * process, and a definition the validator passed before (with the same locked packages) is not validated again.
  */
 function machineFor(definition: AslDefinition): StateMachine {
-  let machine = machines.get(definition);
+  const text = JSON.stringify(definition);
+  let machine = machines.get(text);
   if (!machine) {
-    machine = new StateMachine(definition as never);
-    machines.set(definition, machine);
+    const validated = definitionValidated(definition);
+    // A copy: the validator adds defaults to the states it reads, and the caller's definition stays as given.
+    machine = new StateMachine(JSON.parse(text), validated ? { validationOptions: { noValidate: true } } : {});
+    if (!validated) recordDefinitionValidated(definition);
+    machines.set(text, machine);
   }
   return machine;
 }

@@ -1,15 +1,14 @@
 import { environments as configured, environmentNamed } from '../config/environments.ts';
 import { fleetReleaseMinutes, waveSizes } from '../config/fleet.ts';
 import { type EnvironmentConfig, type Environments, parseEnvironments } from '../config/schema.ts';
-import type { HealthCheck, TrafficState } from '../core/traffic.ts';
+import type { TrafficState } from '../core/traffic.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import type { ExecutionEvent } from './engine.ts';
 import { MAX_REHEARSAL_FLEET } from './fleet-limits.ts';
 import { LocalGateway } from './gateway.ts';
 import { LoadGenerator, type LoadReport } from './load-generator.ts';
 import type { FaultOptions } from './local-registry.ts';
-import type { RehearsalOptions, RehearsalReport } from './rehearsal.ts';
-import { progressPrinter } from './rehearsal.ts';
+import { progressPrinter, type RehearsalOptions, type RehearsalReport, summarizeRehearsal } from './rehearsal.ts';
 import type { OpenLocalRuntime } from './runtime.ts';
 
 /**
@@ -214,37 +213,22 @@ export async function rehearseFleet(
         };
       }),
     );
-    const checks = events
-      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
-      .map((e) => (e.output as { traffic: TrafficState }).traffic.lastCheck)
-      .filter((c): c is HealthCheck => c !== undefined);
-    const outcome =
-      result.status === 'SUCCEEDED'
-        ? 'released'
-        : result.status === 'ABORTED'
-          ? 'aborted'
-          : result.error === 'ReleaseRolledBack'
-            ? 'rolled-back'
-            : 'failed';
-    const points = runtime.metrics.all();
-    const traffic = [...new Set(points.map((p) => p.version))].map((version) => {
-      const of = points.filter((p) => p.version === version && p.resource !== 'green');
-      return { version, invocations: of.length, errors: of.filter((p) => p.error).length };
-    });
+    // Every member's live traffic counts (their green stages' smoke calls do not).
+    const summary = summarizeRehearsal(result, events, runtime.metrics.all(), (p) => p.resource !== 'green');
     return {
       releaseId: release.releaseId,
       environment: env.name,
-      outcome,
+      outcome: summary.outcome,
       result,
       blueVersion: memberLives[0]?.blueVersion ?? null,
       candidateDigest: candidate.digest,
       live: undefined,
-      lastCheck: checks.at(-1),
+      lastCheck: summary.lastCheck,
       reason: record?.reason ?? result.cause,
-      traffic,
+      traffic: summary.traffic,
       candidateMaxShare: 0,
       firstStepShare: 0,
-      stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
+      stateTransitions: summary.stateTransitions,
       errorToRestoreSeconds: null,
       load: {
         sent: reports.reduce((n, r) => n + r.sent, 0),

@@ -54,6 +54,9 @@ export class LocalLambda {
     const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
       // Each worker appends its own logs to the file (lambda-worker.mjs), so no log line crosses threads.
       workerData: { bundlePath: image.bundlePath, logFile: this.options.logFile },
+      // The worker and the bundle are plain JavaScript: without this, the parent's TypeScript loader (tsx) would
+      // run in the worker too and transform the bundle before importing it, three times the worker's start-up.
+      execArgv: [],
       env: {
         ...this.options.environment,
         ...image.environment,

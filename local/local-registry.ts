@@ -4,6 +4,14 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
 import { buildApp, type FaultOptions } from '../app/build.ts';
+import {
+  type CachedBuild,
+  filesUnchangedSync,
+  hashFilesSync,
+  localCacheDir,
+  readCachedBuild,
+  storeCachedBuild,
+} from './local-cache.ts';
 
 /** Rehearsal faults compiled into a build (never into the production build). */
 export type { FaultOptions };
@@ -24,35 +32,11 @@ interface ImageConfig {
 
 export const LOCAL_REGISTRY_HOST = '000000000000.dkr.ecr.local.amazonaws.com';
 
-/** The SHA-256 of each file, by path; a file that cannot be read has none. */
-export async function hashFiles(paths: readonly string[]): Promise<Record<string, string | null>> {
-  const hashes: Record<string, string | null> = {};
-  for (const path of paths) {
-    hashes[path] = await readFile(path).then(
-      (bytes) => createHash('sha256').update(bytes).digest('hex'),
-      () => null,
-    );
-  }
-  return hashes;
-}
-
-/** Whether every file still has the hash `recorded` holds for it (a missing or unreadable file never matches). */
-export async function filesUnchanged(recorded: Readonly<Record<string, string | null>>): Promise<boolean> {
-  const now = await hashFiles(Object.keys(recorded));
-  return Object.entries(recorded).every(([path, hash]) => hash !== null && now[path] === hash);
-}
-
-/** A finished build of `app/`: its output files and the hashes of every input it read. */
-interface CachedBuild {
-  readonly files: ReadonlyMap<string, Buffer>;
-  readonly sha256: string;
-  readonly inputs: Readonly<Record<string, string | null>>;
-}
-
 /**
  * This process's builds of `app/`, by their rehearsal faults. A rehearsal builds a base and a candidate, most often
  * from the same sources and faults: the second reuses the first's bytes when no input file changed, instead of
- * running esbuild again. Staging folders sit at the same depth, so the source map's relative paths hold.
+ * running esbuild again, and so does the next run, from the local cache (local-cache.ts). Staging folders sit at the
+ * same depth, so the source map's relative paths hold.
  */
 const builds = new Map<string, CachedBuild>();
 
@@ -64,6 +48,8 @@ export class LocalRegistry {
   constructor(
     private readonly dataDir: string,
     private readonly index: MemoryImageRegistry,
+    /** Where builds are kept between runs. @default localCacheDir() */
+    private readonly cacheDir = localCacheDir(),
   ) {
     // Images stay on disk across restarts, and so do their tags: what was pushed before can still be released.
     if (existsSync(this.indexFile)) {
@@ -113,16 +99,22 @@ export class LocalRegistry {
   /** Builds `app/` into `staging`, or writes the bytes of an earlier build whose input files are all unchanged. */
   private async buildOrReuse(staging: string, fault: FaultOptions | undefined): Promise<{ sha256: string }> {
     const key = JSON.stringify(fault ?? null);
-    const cached = builds.get(key);
-    if (cached && (await filesUnchanged(cached.inputs))) {
+    const name = `app ${key}`;
+    const inProcess = builds.get(key);
+    const cached = inProcess && filesUnchangedSync(inProcess.inputs) ? inProcess : readCachedBuild(name, this.cacheDir);
+    if (cached) {
+      builds.set(key, cached);
       await mkdir(staging, { recursive: true });
-      for (const [name, bytes] of cached.files) await writeFile(join(staging, name), bytes);
+      for (const [file, bytes] of cached.files) await writeFile(join(staging, file), bytes);
       return cached;
     }
+    const startedAt = Date.now();
     const built = await buildApp({ outDir: staging, ...(fault ? { fault } : {}) });
     const files = new Map<string, Buffer>();
-    for (const name of await readdir(staging)) files.set(name, await readFile(join(staging, name)));
-    builds.set(key, { files, sha256: built.sha256, inputs: await hashFiles(built.inputs) });
+    for (const file of await readdir(staging)) files.set(file, await readFile(join(staging, file)));
+    const build: CachedBuild = { files, sha256: built.sha256, inputs: hashFilesSync(built.inputs) };
+    builds.set(key, build);
+    storeCachedBuild(name, build, startedAt, this.cacheDir);
     return built;
   }
 

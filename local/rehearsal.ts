@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InvocationPoint } from '../adapters/memory/memory-metrics.ts';
 import { environmentNamed } from '../config/environments.ts';
 import type { Environments, Strategy } from '../config/schema.ts';
 import type { HealthCheck, TrafficState } from '../core/traffic.ts';
@@ -151,6 +152,54 @@ function describeExit(event: ExecutionEvent): string | undefined {
   }
 }
 
+/** What a finished rehearsal reports from its execution and traffic, single function or fleet alike. */
+export interface RehearsalSummary {
+  readonly outcome: RehearsalReport['outcome'];
+  /** The last health check a Check health state made. */
+  readonly lastCheck: HealthCheck | undefined;
+  readonly stateTransitions: number;
+  /** Calls and errors per version, in the order each version first served. */
+  readonly traffic: VersionShare[];
+}
+
+/**
+ * The outcome, last check, states entered and traffic of a finished rehearsal. `traffic` names every version the
+ * points name, its calls counted from the points `counted` keeps (a version with none of those reports zero calls).
+ */
+export function summarizeRehearsal(
+  result: ExecutionResult,
+  events: readonly ExecutionEvent[],
+  points: readonly InvocationPoint[],
+  counted: (point: InvocationPoint) => boolean = () => true,
+): RehearsalSummary {
+  const checks = events
+    .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
+    .map((e) => (e.output as { traffic: TrafficState }).traffic.lastCheck)
+    .filter((c): c is HealthCheck => c !== undefined);
+  const outcome =
+    result.status === 'SUCCEEDED'
+      ? 'released'
+      : result.status === 'ABORTED'
+        ? 'aborted'
+        : result.error === 'ReleaseRolledBack'
+          ? 'rolled-back'
+          : 'failed';
+  const byVersion = new Map<string, VersionShare>();
+  for (const p of points) {
+    const s = byVersion.get(p.version) ?? { version: p.version, invocations: 0, errors: 0 };
+    byVersion.set(
+      p.version,
+      counted(p) ? { ...s, invocations: s.invocations + 1, errors: s.errors + (p.error ? 1 : 0) } : s,
+    );
+  }
+  return {
+    outcome,
+    lastCheck: checks.at(-1),
+    stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
+    traffic: [...byVersion.values()],
+  };
+}
+
 /** Prints the console's view of an execution as it runs: each state entered and left, retries and catches. */
 export function progressPrinter(print: (line: string) => void): (event: ExecutionEvent) => void {
   const entered = new Map<string, number>();
@@ -289,20 +338,10 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     const loadReport = await load.stop();
     const record = await runtime.store.getRelease(release.releaseId);
     const live = await runtime.functions.getAlias(env.functionName, env.aliases.live);
-    const checks = events
-      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
-      .map((e) => (e.output as { traffic: TrafficState }).traffic.lastCheck)
-      .filter((c): c is HealthCheck => c !== undefined);
-    const lastCheck = checks.at(-1);
-
     const points = runtime.metrics
       .all()
       .filter((p) => p.functionName === env.functionName && p.resource === env.aliases.live);
-    const byVersion = new Map<string, VersionShare>();
-    for (const p of points) {
-      const s = byVersion.get(p.version) ?? { version: p.version, invocations: 0, errors: 0 };
-      byVersion.set(p.version, { ...s, invocations: s.invocations + 1, errors: s.errors + (p.error ? 1 : 0) });
-    }
+    const summary = summarizeRehearsal(result, events, points);
     const greenVersion = record?.greenVersion;
     const minutes = new Map<number, { all: number; green: number }>();
     for (const p of points) {
@@ -326,28 +365,20 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     const errorToRestoreSeconds =
       firstGreenError !== undefined && restoredAt ? (Date.parse(restoredAt) - firstGreenError) / 1000 : null;
 
-    const outcome =
-      result.status === 'SUCCEEDED'
-        ? 'released'
-        : result.status === 'ABORTED'
-          ? 'aborted'
-          : result.error === 'ReleaseRolledBack'
-            ? 'rolled-back'
-            : 'failed';
     return {
       releaseId: release.releaseId,
       environment: env.name,
-      outcome,
+      outcome: summary.outcome,
       result,
       blueVersion,
       candidateDigest: candidate.digest,
       live: live ? { version: live.version, ...(live.routing ? { routing: live.routing } : {}) } : undefined,
-      lastCheck,
+      lastCheck: summary.lastCheck,
       reason: record?.reason ?? result.cause,
-      traffic: [...byVersion.values()],
+      traffic: summary.traffic,
       candidateMaxShare,
       firstStepShare,
-      stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
+      stateTransitions: summary.stateTransitions,
       errorToRestoreSeconds,
       load: loadReport,
       wallMs: performance.now() - started,

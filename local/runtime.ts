@@ -238,6 +238,17 @@ export class LocalRuntime {
     return versions;
   }
 
+  /** The functions' versions and aliases as last saved, so an event that changed none writes nothing. */
+  private savedFunctions: string | undefined;
+
+  /** Saves the functions' versions and aliases for a later process to reconcile against (when they changed). */
+  private saveFunctions(): void {
+    const snapshot = this.functions.snapshot();
+    if (snapshot === this.savedFunctions) return;
+    this.store.setMeta('functions', snapshot);
+    this.savedFunctions = snapshot;
+  }
+
   private handlers(): Record<string, TaskHandler> {
     return { ...this.taskHandlers(), ...this.options.extraHandlers };
   }
@@ -261,7 +272,7 @@ export class LocalRuntime {
       onEvent: (event) => {
         const now = this.clock.now().getTime();
         this.store.setMeta('virtualNow', String(now));
-        this.store.setMeta('functions', this.functions.snapshot());
+        this.saveFunctions();
         // The engine stamps events in real time; the timeline is on the scaled clock, like every release event.
         this.options.onEvent?.(name, { ...event, at: now });
       },
@@ -336,7 +347,7 @@ export class LocalRuntime {
   async close(): Promise<void> {
     await this.greenStages.close();
     this.store.setMeta('virtualNow', String(this.clock.now().getTime()));
-    this.store.setMeta('functions', this.functions.snapshot());
+    this.saveFunctions();
     this.approvals.close();
     await this.lambda.close();
     this.store.close();

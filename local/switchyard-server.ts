@@ -12,9 +12,9 @@ import { environmentNamed, lockKey } from '../config/environments.ts';
 import type { EnvironmentName } from '../config/schema.ts';
 import { type GraphLayout, layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
-import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
+import { cachedServiceDefinition } from './cached-service-definition.ts';
 import { type LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { IDLE_RATE, type LoadPlan, loadPlan } from './load-plan.ts';
@@ -103,7 +103,7 @@ export class SwitchyardServer {
 
   async start(): Promise<string> {
     const print = this.options.print ?? (() => undefined);
-    this.definition = this.options.definition ?? synthesizeServiceDefinition();
+    this.definition = this.options.definition ?? cachedServiceDefinition();
     const runtime = this.openRuntime({
       ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
       speedup: this.options.speedup ?? DEFAULT_SPEEDUP,

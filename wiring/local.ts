@@ -14,8 +14,8 @@ import { environments as configuredEnvironments } from '../config/environments.t
 import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
-import { synthesizeServiceDefinition } from '../infra/service-definition.ts';
 import { LocalApprovalGate } from '../local/approval-gate.ts';
+import { cachedServiceDefinition } from '../local/cached-service-definition.ts';
 import { LocalGreenStages } from '../local/green-stages.ts';
 import { DEFAULT_SPEEDUP, dataDirFrom } from '../local/local-defaults.ts';
 import { LocalLambda } from '../local/local-lambda.ts';
@@ -163,7 +163,7 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     lambda,
     functions,
     deps: world.deps,
-    definition: options.definition ?? synthesizeServiceDefinition(),
+    definition: options.definition ?? cachedServiceDefinition(),
     approvals: world.approvals,
     provisionRequests: world.provisionRequests,
     smokeSigner,

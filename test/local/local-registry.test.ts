@@ -3,29 +3,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
-import { filesUnchanged, hashFiles, LocalRegistry } from '../../local/local-registry.ts';
+import { filesUnchangedSync, hashFilesSync } from '../../local/local-cache.ts';
+import { LocalRegistry } from '../../local/local-registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-registry-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('reusing a build of app/ whose inputs did not change', () => {
-  it('matches only while every recorded file keeps its bytes', async () => {
+  it('matches only while every recorded file keeps its bytes', () => {
     const [a, b] = [join(dir, 'a.ts'), join(dir, 'b.ts')];
     writeFileSync(a, 'export const a = 1;\n');
     writeFileSync(b, 'export const b = 2;\n');
-    const recorded = await hashFiles([a, b]);
-    expect(await filesUnchanged(recorded)).toBe(true);
+    const recorded = hashFilesSync([a, b]);
+    expect(filesUnchangedSync(recorded)).toBe(true);
     writeFileSync(b, 'export const b = 3;\n');
-    expect(await filesUnchanged(recorded)).toBe(false);
+    expect(filesUnchangedSync(recorded)).toBe(false);
     writeFileSync(b, 'export const b = 2;\n');
-    expect(await filesUnchanged(recorded)).toBe(true);
+    expect(filesUnchangedSync(recorded)).toBe(true);
     rmSync(a);
-    expect(await filesUnchanged(recorded)).toBe(false);
-    expect(await filesUnchanged(await hashFiles([a]))).toBe(false);
+    expect(filesUnchangedSync(recorded)).toBe(false);
+    expect(filesUnchangedSync(hashFilesSync([a]))).toBe(false);
   });
 
   it('gives the same sources and faults the same bundle and digest, and other faults their own build', async () => {
-    const registry = new LocalRegistry(join(dir, 'data'), new MemoryImageRegistry());
+    const registry = new LocalRegistry(join(dir, 'data'), new MemoryImageRegistry(), join(dir, 'cache'));
     const first = await registry.build('switchyard-api', { commit: 'one' });
     const again = await registry.build('switchyard-api', { commit: 'one', tag: 'again' });
     const faultyFirst = await registry.build('switchyard-api', { commit: 'two', fault: { failRate: 0.5 } });
