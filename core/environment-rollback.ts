@@ -231,6 +231,13 @@ async function rollBackFleet(
     .filter((o) => o.error === undefined)
     .map(({ name, functionName, from, to }) => ({ member: name, functionName, from, to }));
   const failed = outcomes.flatMap((o) => (o.error === undefined ? [] : [{ member: o.name, error: o.error }]));
+  if (members.length === 0) {
+    // Nothing moved: no rollback to record.
+    throw new TransientFailure(
+      `${env.name}: no member could be rolled back (${failed.map((f) => `${f.member}: ${f.error}`).join('; ')}); roll back again`,
+      { failed },
+    );
+  }
   const first = members[0];
   const digest = first ? ((await functions.versionImageDigest(first.functionName, first.to)) ?? 'unknown') : 'unknown';
   return {

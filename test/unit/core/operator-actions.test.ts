@@ -243,6 +243,18 @@ describe('instant rollback of a fleet environment', () => {
     expect(await real.getAlias(fn('m3'), 'live')).toEqual({ name: 'live', version: '1' });
   });
 
+  it('records nothing when every alias update fails, names each, and frees the lock', async () => {
+    const deps = await fleetWorld();
+    const failing: FunctionVersions = Object.assign(Object.create(deps.functions), {
+      updateAlias: () => Promise.reject(new Error('Rate exceeded')),
+    });
+    await expect(rollbackEnvironment('prod', 'alice', 'errors', { ...deps, functions: failing })).rejects.toThrow(
+      'prod: no member could be rolled back (m1: Rate exceeded; m2: Rate exceeded; m3: Rate exceeded; m4: Rate exceeded); roll back again',
+    );
+    expect((await deps.store.listReleases({ environment: 'prod' })).releases).toEqual([]);
+    expect(await deps.store.getLock(LOCK)).toBeUndefined();
+  });
+
   it('refuses when no member can move, naming why for each, and frees the lock', async () => {
     const deps = await fleetWorld();
     for (const member of MEMBERS) await deps.functions.updateAlias(fn(member), 'live', '1');
