@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { followOnInput } from '../../core/follow-on.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { enteredStates, FLEET_MEMBERS, FleetWorld } from './fleet-harness.ts';
 
@@ -86,6 +87,30 @@ describe('a fleet release on the synthesized state machine (5 members, 3 waves)'
     );
     expect(Math.max(...waves)).toBe(1);
     expect(result.cause).toContain('m3');
+  });
+
+  it('a retry of the halted fleet release is a fleet release again: every member deployed, verified and judged', async () => {
+    // m3's new version still fails, so the retry halts too; what matters is that it releases the whole fleet.
+    const world = await new FleetWorld({ errorRate: { m3: 0.5 } }).seed();
+    await world.run(world.apiRequest());
+    const first = await world.store.getRelease('release-1');
+    const env = world.environments.prod;
+    if (!first || !env) throw new Error('no first release');
+
+    const retry = await world.run(followOnInput(first, env, 'ops', 'retry after the fix', { retryOf: 'release-1' }), {
+      name: 'release-1-retry',
+    });
+    const states = enteredStates(retry);
+    expect(states.filter((s) => s === STATES.deployMember)).toHaveLength(5);
+    expect(states.filter((s) => s === STATES.verifyMember)).toHaveLength(5);
+    expect(states).not.toContain(STATES.deploy);
+    const record = await world.store.getRelease('release-1-retry');
+    expect(record?.fleet?.members.map((m) => m.name)).toEqual([...FLEET_MEMBERS]);
+    expect(record).toMatchObject({ status: 'rolled-back', digest: first.digest });
+    expect(record?.fleet?.trippedBy).toBe('m3');
+    expect(record?.events[0]?.summary).toContain('retry of release-1');
+    for (const name of FLEET_MEMBERS) expect(await world.memberLive(name)).toEqual({ name: 'live', version: '1' });
+    expect(await world.lock()).toBeUndefined();
   });
 });
 
