@@ -1,7 +1,7 @@
 import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import { ReleaseNotRunning } from './errors.ts';
-import type { Clock, FunctionVersions, Notifier, ReleaseClose, ReleaseEvent, ReleaseStore } from './ports.ts';
+import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { notifyBestEffort, stillRunning } from './release-guard.ts';
 import type { TrafficState } from './traffic.ts';
@@ -131,22 +131,12 @@ export async function finalize(
   traffic: TrafficState | undefined,
   deps: ConcludeDeps,
 ): Promise<FinalizeOutcome> {
-  const warnings = traffic?.warnings ?? [];
-  const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
-  const at = deps.clock.now().toISOString();
-  // live is on green already. The record says so first, and only while it still runs: a stop whose reconcile
-  // closed it first has put live back on blue, and this step then changes nothing; a stop that comes later finds
-  // the release done and leaves live on green. A retry after this write (and a failure later) finishes the job.
-  await closeAsReleased(
+  // live is on green already; a stop whose reconcile closed the record first has put it back on blue.
+  const { warnings, outcome } = await recordReleased(
     release,
-    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
-    {
-      at,
-      kind: 'released',
-      summary: `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
-      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
-    },
-    deps.store,
+    traffic,
+    `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
+    deps,
   );
   if (release.blueVersion) {
     await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
@@ -170,19 +160,28 @@ export async function finalize(
 }
 
 /**
- * Ends the record as released unless something else ended it first: a retry of a Finalize that recorded it already
- * goes on; a record a stop's reconcile closed is refused with ReleaseNotRunning, and nothing is written.
+ * Ends the record as released, with the warnings the release went live with, before anything else Finalize does,
+ * and only while it still runs (ReleaseStore.closeRelease): a stop that comes later finds the release done and leaves
+ * live on green; a record a stop's reconcile closed first is refused with ReleaseNotRunning, and nothing is written.
+ * A retry of a Finalize that recorded it already goes on to finish the job.
  */
-export async function closeAsReleased(
+export async function recordReleased(
   release: Pick<ReleaseContext, 'releaseId'>,
-  close: ReleaseClose,
-  event: ReleaseEvent,
-  store: ReleaseStore,
-): Promise<void> {
-  const { status } = await store.closeRelease(release.releaseId, close, event);
+  traffic: TrafficState | undefined,
+  summary: string,
+  deps: { readonly store: ReleaseStore; readonly clock: Clock },
+): Promise<Pick<FinalizeOutcome, 'outcome' | 'warnings'>> {
+  const warnings = traffic?.warnings ?? [];
+  const at = deps.clock.now().toISOString();
+  const { status } = await deps.store.closeRelease(
+    release.releaseId,
+    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
+    { at, kind: 'released', summary, evidence: { lastCheck: traffic?.lastCheck ?? null, warnings } },
+  );
   if (status !== 'released') {
     throw new ReleaseNotRunning(`release ${release.releaseId} was stopped (${status}); finalize skipped`);
   }
+  return { warnings, outcome: warnings.length > 0 ? 'released-with-warnings' : 'released' };
 }
 
 export interface FailureOutcome {

@@ -13,7 +13,7 @@ import {
   watchedAlarms,
 } from './check-health.ts';
 import type { CaughtError, FinalizeOutcome, RollbackOutcome } from './conclude-release.ts';
-import { causeMessage, closeAsReleased } from './conclude-release.ts';
+import { causeMessage, recordReleased } from './conclude-release.ts';
 import { AliasConflict, InvalidRelease, ReleaseNotRunning } from './errors.ts';
 import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
 import type {
@@ -441,21 +441,13 @@ export async function finalizeFleet(
   deps: FleetConcludeDeps,
 ): Promise<FinalizeOutcome> {
   const fleet = fleetOf(release);
-  const warnings = traffic?.warnings ?? [];
-  const outcome = warnings.length > 0 ? 'released-with-warnings' : 'released';
-  const at = deps.clock.now().toISOString();
-  // Every member is live on green already: the record says so first, and only while it still runs, so a stop that
-  // comes now (and its reconcile) finds the release done instead of undoing it halfway through the blue aliases.
-  await closeAsReleased(
+  // Every member is live on green already: recorded first, so a stop that comes now finds the release done instead
+  // of undoing it halfway through the blue aliases.
+  const { warnings, outcome } = await recordReleased(
     release,
-    { status: 'released', endedAt: at, ...(warnings.length > 0 ? { reason: warnings.join('; ') } : {}) },
-    {
-      at,
-      kind: 'released',
-      summary: `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
-      evidence: { lastCheck: traffic?.lastCheck ?? null, warnings },
-    },
-    deps.store,
+    traffic,
+    `every member of the ${release.environment} fleet (${fleet.members.length}) live on its green; blue keeps the previous versions`,
+    deps,
   );
   await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
     if (member.blueVersion) {
