@@ -11,8 +11,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = "~> 6.0"
+      source = "hashicorp/aws"
+      # 5.x (from 5.100) and 6.x: the module uses no attribute that 6.0 renamed or removed (docs/terraform.md).
+      version = ">= 5.100, < 7.0"
     }
   }
 

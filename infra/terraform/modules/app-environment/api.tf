@@ -13,7 +13,7 @@ locals {
   # One deployment, so the same routes and mapping, serves the environment's stage from the live alias and the
   # green stage from the green alias: Verify green's front-door requests meet exactly what live traffic meets.
   alias_invoke_uri = join("", [
-    "arn:${data.aws_partition.current.partition}:apigateway:${data.aws_region.current.region}:lambda:path/",
+    "arn:${data.aws_partition.current.partition}:apigateway:${local.region}:lambda:path/",
     "2015-03-31/functions/${aws_lambda_function.this.arn}:$${stageVariables.alias}/invocations",
   ])
 }

@@ -1,4 +1,8 @@
-data "aws_region" "current" {}
+# The region from an ARN the module creates: aws_region's `name` is deprecated in provider 6.0 and its `region` does
+# not exist in 5.x, so neither works across the supported range (docs/terraform.md, "Provider versions").
+locals {
+  region = split(":", aws_kms_key.secrets.arn)[3]
+}
 
 data "aws_iam_policy_document" "assume_lambda" {
   statement {
@@ -41,7 +45,7 @@ data "aws_iam_policy_document" "function" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
     }
   }
 
