@@ -26,6 +26,20 @@ export async function dynaliteTable(): Promise<DynaliteTable> {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const tableName = `switchyard-releases-${++tables}`;
+  await createReleaseTable(raw, tableName);
+  const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    client,
+    tableName,
+    close: async () => {
+      raw.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The release table's key schema and both listing indexes, as infra/release-table.ts creates them. */
+export async function createReleaseTable(raw: DynamoDBClient, tableName: string): Promise<void> {
   const key = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
   const indexes = [RELEASE_TABLE.byEnvironmentIndex, RELEASE_TABLE.byStartedAtIndex];
   await raw.send(
@@ -51,13 +65,4 @@ export async function dynaliteTable(): Promise<DynaliteTable> {
       })),
     }),
   );
-  const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  return {
-    client,
-    tableName,
-    close: async () => {
-      raw.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
