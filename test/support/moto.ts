@@ -118,6 +118,13 @@ export async function startMoto(executable: string, timeoutMs = 60_000): Promise
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // Step Functions runs the state machines it is given (its ASL interpreter, with task-token callbacks and real
+  // histories) instead of answering static data: moto's own config API, POST /moto-api/config.
+  const configured = await fetch(`${endpoint}/moto-api/config`, {
+    method: 'POST',
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+  });
+  if (!configured.ok) throw new Error(`moto_server refused its config: ${configured.status}`);
   return {
     endpoint,
     stop: async () => {

@@ -105,7 +105,10 @@ export async function terraformOk(
 ): Promise<TerraformResult> {
   const result = await terraform(executable, cwd, args, env);
   if (result.code === null || !accept.includes(result.code)) {
-    const said = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-25).join('\n');
+    const said = [
+      result.stdout.trim().split('\n').slice(-10).join('\n'),
+      result.stderr.trim().split('\n').slice(-25).join('\n'),
+    ].join('\n');
     throw new Error(`terraform ${args[0]} exited ${result.code} in ${cwd}:\n${said}`);
   }
   return result;

@@ -29,20 +29,25 @@ import {
  * config says should exist is read back through the AWS SDK, a second plan must show no change but moto's
  * documented gaps (docs/terraform.md, "Applied against moto"), and destroy must leave nothing.
  *
- * The applies share moto's default account (the provider sends no account header); the fleet runs in a second region
- * because it is prod's config with a fleet, so its names are prod's.
+ * The applies share moto's default account (the provider sends no account header) and run side by side; the fleet is
+ * prod's config with a fleet of three under a function name of its own, so no name (IAM's are per account) collides.
  */
 
-const FLEET_REGION = 'eu-central-1';
+const REGION = 'eu-west-1';
 const prodEnvironment = environments.prod;
 if (!prodEnvironment) throw new Error('no prod environment in the config');
+const FLEET_FUNCTION = `${prodEnvironment.functionName}-fleet`;
 const fleetProd = environmentsWith('prod', {
+  functionName: FLEET_FUNCTION,
   lockTtlMinutes: 6 * 60,
+  health: {
+    alarms: prodEnvironment.health.alarms.map((name) => name.replace(prodEnvironment.functionName, FLEET_FUNCTION)),
+  },
   fleet: {
     deployConcurrency: 2,
     waves: [{ members: 1 }, { percent: 100 }],
     members: [
-      { name: 'own', functionName: prodEnvironment.functionName },
+      { name: 'own', functionName: FLEET_FUNCTION },
       { name: 'eu', functionName: 'shop-eu-prod', memoryMb: 1024 },
       { name: 'us', functionName: 'shop-us-prod', aliases: { live: 'us-live', green: 'us-green', blue: 'us-blue' } },
     ],
@@ -61,9 +66,9 @@ const TARGETS: readonly Target[] = [
   ...(['dev', 'staging', 'prod'] as const).map((name) => {
     const env = environments[name];
     if (!env) throw new Error(`no ${name} environment in the config`);
-    return { label: name, region: 'eu-west-1', vars: terraformVariables(env) };
+    return { label: name, region: REGION, vars: terraformVariables(env) };
   }),
-  { label: 'fleet', region: FLEET_REGION, vars: terraformVariables(fleetProd) },
+  { label: 'fleet', region: REGION, vars: terraformVariables(fleetProd) },
 ];
 
 /**
@@ -131,6 +136,13 @@ interface ReadBack {
   readonly members: Record<string, { memory?: number; imageUri?: string; aliases: Record<string, string | undefined> }>;
 }
 
+interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Resource?: string;
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
 interface Leftovers {
   readonly state: string[];
   readonly functions: string[];
@@ -141,6 +153,8 @@ interface Leftovers {
 }
 
 interface Outcome {
+  /** Seconds each phase took, for the run's figures. */
+  readonly seconds: Record<string, number>;
   resources?: number;
   readBack?: ReadBack;
   replan?: { exitCode: number | null; changes: ReturnType<typeof planChanges> };
@@ -191,22 +205,28 @@ async function readBack(
       return [s.stageName ?? '', { alias: s.variables?.alias, webAcl: acl.WebACL?.ARN }] as const;
     }),
   );
-  const permissions: ReadBack['permissions'] = {};
+  // Each alias's resource policy, by the alias its statements name. Lambda keeps one policy per alias (GetPolicy
+  // with the alias as Qualifier, https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html); moto keeps it on
+  // the version the alias points at (moto/awslambda/models.py, LambdaBackend.get_policy resolves the qualifier to the
+  // version), so there every alias on one version answers every alias's statements. Grouping the statements by
+  // their Resource reads the same per-alias grants from both.
+  const statements = new Map<string, PolicyStatement>();
   for (const alias of Object.values(target.vars.aliases)) {
     const policy = await aws.lambda
       .send(new GetPolicyCommand({ FunctionName: target.vars.function_name, Qualifier: alias }))
       .catch(() => undefined);
-    const statements = policy?.Policy
-      ? (
-          JSON.parse(policy.Policy) as {
-            Statement: { Principal?: unknown; Condition?: Record<string, Record<string, unknown>> }[];
-          }
-        ).Statement
-      : [];
-    permissions[alias] = statements.map((s) => ({
-      principal: s.Principal,
-      sourceArn: s.Condition?.ArnLike?.['AWS:SourceArn'],
-    }));
+    const parsed = policy?.Policy ? (JSON.parse(policy.Policy) as { Statement: PolicyStatement[] }).Statement : [];
+    for (const statement of parsed) statements.set(statement.Sid ?? JSON.stringify(statement), statement);
+  }
+  const permissions: ReadBack['permissions'] = Object.fromEntries(
+    Object.values(target.vars.aliases).map((alias) => [alias, [] as ReadBack['permissions'][string]]),
+  );
+  for (const statement of statements.values()) {
+    const qualifier = String(statement.Resource ?? '').split(':')[7] ?? '';
+    permissions[qualifier] = [
+      ...(permissions[qualifier] ?? []),
+      { principal: statement.Principal, sourceArn: statement.Condition?.ArnLike?.['AWS:SourceArn'] },
+    ];
   }
   const members: ReadBack['members'] = {};
   for (const [name, member] of Object.entries(target.vars.fleet_members)) {
@@ -307,7 +327,7 @@ beforeAll(async () => {
   await Promise.all(
     TARGETS.map(async (target, index) => {
       const dir = dirs[index] ?? '';
-      const outcome: Outcome = {};
+      const outcome: Outcome = { seconds: {} };
       outcomes.set(target.label, outcome);
       const env = { ...baseEnv, AWS_REGION: target.region };
       const vars = [
@@ -315,7 +335,13 @@ beforeAll(async () => {
         `-var=image_uri=${images.get(target.region)?.uri}`,
         `-var=alerts_topic_arn=${topics.get(target.region)}`,
       ];
-      const run = (args: string[], accept?: number[]) => terraformOk(executable, dir, args, env, accept);
+      const run = async (args: string[], accept?: number[]) => {
+        const started = Date.now();
+        const result = await terraformOk(executable, dir, args, env, accept);
+        const phase = args[0] ?? '';
+        outcome.seconds[phase] = (outcome.seconds[phase] ?? 0) + Math.round((Date.now() - started) / 1000);
+        return result;
+      };
       try {
         await run(['apply', '-auto-approve', '-no-color', ...vars]);
         outcome.resources = managed((await run(['state', 'list'])).stdout);
@@ -328,7 +354,7 @@ beforeAll(async () => {
         outcome.error = error as Error;
       } finally {
         try {
-          await run(['destroy', '-auto-approve', '-no-color', ...vars]);
+          await run(['destroy', '-auto-approve', '-no-color', '-refresh=false', ...vars]);
           outcome.leftovers = await leftovers(target, endpoint, (await run(['state', 'list'])).stdout);
         } catch (error) {
           outcome.error ??= error as Error;
@@ -340,6 +366,12 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  // The figures, printed past the runner's console capture so `npm test` shows them.
+  const phases = TARGETS.map((t) => {
+    const seconds = outcomes.get(t.label)?.seconds ?? {};
+    return `${t.label} ${['apply', 'plan', 'destroy'].map((p) => `${p} ${seconds[p] ?? '-'}s`).join(' ')}`;
+  });
+  process.stdout.write(`Terraform on moto, seconds per phase: ${phases.join('; ')}\n`);
   const counts = Object.fromEntries(TARGETS.map((t) => [t.label, outcomes.get(t.label)?.resources ?? 0]));
   const clean = TARGETS.every((t) => {
     const o = outcomes.get(t.label);
