@@ -1,6 +1,6 @@
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AwsReleaseOperations } from '../../adapters/aws/release-operations.ts';
 import { StepFunctionsExecutions } from '../../adapters/aws/step-functions-executions.ts';
 import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
@@ -8,23 +8,38 @@ import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
 import { ExecutionNameTaken, NoPendingApproval } from '../../core/errors.ts';
-import { motoAccount } from '../support/moto.ts';
+import { inAccount, MOTO_DEFAULT_ACCOUNT, motoClientConfig, requireMoto } from '../support/moto.ts';
 
 /**
  * The release API's Step Functions operations (start, describe with history, stop, and the approval's task-token
  * answers) against moto's Step Functions, which runs the state machine it is given. The machine has the release
  * workflow's shape where these operations meet it: a step, then an approval that waits for its task token (here
  * handed out through an SQS queue, as any `.waitForTaskToken` integration hands it out), then the end.
+ *
+ * This file works in moto's default account, not one of its own: moto's state machine interpreter sends a task's
+ * service call (here SQS SendMessage) in the default account whatever account started the execution, so in any
+ * other the queue is not found. Nothing else uses its queue or state machine names.
  */
 
-const aws = motoAccount();
-const sfn = aws.client(SFNClient);
-const sqs = aws.client(SQSClient);
-let stateMachineArn: string;
-let queueUrl: string;
+const { endpoint } = requireMoto();
+const REGIONS = ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1', 'eu-south-1'];
+let machines = 0;
 
-beforeAll(async () => {
-  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'approvals' }))).QueueUrl ?? '';
+/**
+ * A state machine and approval queue of its own for each test, each in a region of its own. moto 5.2's interpreter
+ * runs one execution per account and region: StartExecution deep-copies the state machine, which holds its whole
+ * Step Functions backend, and once that backend has an execution (whose worker holds a lock) the copy fails with an
+ * internal error (moto/stepfunctions/models.py, StateMachine keeps `self.backend`; moto/stepfunctions/parser/
+ * models.py, start_execution). Step Functions has no such limit, and the adapters never rely on one.
+ */
+async function releaseMachine() {
+  const n = ++machines;
+  const region = REGIONS[n - 1];
+  if (!region) throw new Error('more state machines than regions set aside for them');
+  const config = { ...motoClientConfig(endpoint), region };
+  const sfn = inAccount(new SFNClient(config), MOTO_DEFAULT_ACCOUNT);
+  const sqs = inAccount(new SQSClient(config), MOTO_DEFAULT_ACCOUNT);
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `approvals-${n}` }))).QueueUrl ?? '';
   const definition = {
     StartAt: 'Validate',
     States: {
@@ -40,16 +55,13 @@ beforeAll(async () => {
   };
   const created = await sfn.send(
     new CreateStateMachineCommand({
-      name: 'switchyard-release',
+      name: `switchyard-release-${n}`,
       definition: JSON.stringify(definition),
-      roleArn: `arn:aws:iam::${aws.account}:role/switchyard-release`,
+      roleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/switchyard-release`,
     }),
   );
-  stateMachineArn = created.stateMachineArn ?? '';
-});
-
-const operations = () =>
-  new AwsReleaseOperations({
+  const stateMachineArn = created.stateMachineArn ?? '';
+  const ops = new AwsReleaseOperations({
     stateMachineArn,
     client: sfn,
     store: new MemoryReleaseStore(),
@@ -57,9 +69,11 @@ const operations = () =>
     functions: new MemoryFunctionVersions(),
     notifier: new MemoryNotifier(),
   });
+  return { ops, sfn, stateMachineArn, nextToken: () => nextToken(sqs, queueUrl) };
+}
 
 /** The next task token the approval step handed out. */
-async function nextToken(): Promise<string> {
+async function nextToken(sqs: SQSClient, queueUrl: string): Promise<string> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
     const body = out.Messages?.[0]?.Body;
@@ -79,7 +93,7 @@ async function settled(ops: AwsReleaseOperations, releaseId: string) {
 
 describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
   it('starts a release, shows it waiting for approval, and finishes it when the token is approved', async () => {
-    const ops = operations();
+    const { ops, sfn, stateMachineArn, nextToken } = await releaseMachine();
     const started = await ops.startExecution('rel-approve', { releaseId: 'rel-approve', environment: 'prod' });
     expect(started.executionArn).toBe(ops.executionArnFor('rel-approve'));
     const token = await nextToken();
@@ -109,7 +123,7 @@ describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
   });
 
   it('fails the release with the rejection’s error and cause', async () => {
-    const ops = operations();
+    const { ops, nextToken } = await releaseMachine();
     await ops.startExecution('rel-reject', { releaseId: 'rel-reject' });
     await ops.tasks.fail(await nextToken(), 'ReleaseRejected', 'not this week');
     const done = await settled(ops, 'rel-reject');
@@ -117,7 +131,7 @@ describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
   });
 
   it('stops a release with ReleaseAborted and the cause, after which its name stays taken', async () => {
-    const ops = operations();
+    const { ops, nextToken } = await releaseMachine();
     await ops.startExecution('rel-stop', { releaseId: 'rel-stop' });
     await nextToken();
     await ops.stopExecution('rel-stop', 'aborted by bob');
@@ -128,7 +142,7 @@ describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
   });
 
   it('refuses a second start of a running release with other input', async () => {
-    const ops = operations();
+    const { ops } = await releaseMachine();
     await ops.startExecution('rel-twice', { releaseId: 'rel-twice', environment: 'prod' });
     await expect(ops.startExecution('rel-twice', { releaseId: 'rel-twice', environment: 'dev' })).rejects.toThrow(
       /is running with different input/,
@@ -137,7 +151,7 @@ describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
   });
 
   it('answers a token that no longer waits with NoPendingApproval', async () => {
-    const ops = operations();
+    const { ops, nextToken } = await releaseMachine();
     await ops.startExecution('rel-late', { releaseId: 'rel-late' });
     const token = await nextToken();
     await ops.stopExecution('rel-late', 'stopped before approval');
@@ -145,6 +159,6 @@ describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
   });
 
   it('knows no release that was never started', async () => {
-    expect(await operations().describeExecution('rel-never')).toBeUndefined();
+    expect(await (await releaseMachine()).ops.describeExecution('rel-never')).toBeUndefined();
   });
 });
