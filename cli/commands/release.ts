@@ -228,7 +228,7 @@ function fastForward(run: Run, releaseId: string, reason: string | undefined, sp
 /** Where `--next` promotes to: the release's environment's `promotesTo` (the API refuses any other). */
 async function nextEnvironment(connection: Connection, releaseId: string): Promise<string> {
   const from = environmentNamed(await environmentOfRelease(connection, releaseId));
-  if (!from.promotesTo) throw new UsageError(`${from.name} promotes to no other environment`);
+  if (!from.promotesTo) throw new CliFailure(`${from.name} promotes to no other environment`, EXIT.conflict);
   return from.promotesTo;
 }
 
