@@ -35,13 +35,16 @@ export async function call(
 
 const segment = encodeURIComponent;
 
+/** A promotion named before ids began with their target environment: `rel-staging-…-to-prod` runs in prod. */
+const OLD_PROMOTION = /-to-[a-z]+$/;
+
 /**
  * The environment a release runs in, for the path of every action on it: the one its id begins with, or, for an id
- * that names none (a release an image push started), the one the release API reports for it.
+ * that names none (a release an image push started) or an old-scheme promotion, the one the release API reports.
  */
 export async function environmentOfRelease(connection: Connection, releaseId: string): Promise<string> {
   const fromId = environmentOfReleaseId(releaseId);
-  if (fromId) return fromId;
+  if (fromId && !OLD_PROMOTION.test(releaseId)) return fromId;
   const detail = await call(connection, 'GET', `/releases/${segment(releaseId)}`);
   if (typeof detail.environment !== 'string' || detail.environment === 'unknown') {
     throw new CliFailure(`release ${releaseId} names no environment`, EXIT.notFound);

@@ -222,6 +222,24 @@ describe('switchyard release', () => {
     expect(seen.at(-1)).toMatchObject({ url: `${prod}/abort`, body: { reason: 'freeze' } });
   });
 
+  it('an action on a release whose id names no environment, or an old-scheme promotion, asks the API where it runs', async () => {
+    const pushed = '3f1c2a9e-0b7d-4c55-9a3e-1f2e3d4c5b6a';
+    routes[`GET /releases/${pushed}`] = { status: 200, body: { releaseId: pushed, environment: 'dev' } };
+    routes[`POST /environments/dev/releases/${pushed}/abort`] = { status: 202, body: { releaseId: pushed } };
+    expect((await run('release', 'abort', pushed, '--local', '--api', api)).code).toBe(EXIT.ok);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `GET /releases/${pushed}`,
+      `POST /environments/dev/releases/${pushed}/abort`,
+    ]);
+    const oldPromotion = 'rel-staging-20261101000000-a1b2c3-to-prod';
+    routes[`GET /releases/${oldPromotion}`] = { status: 200, body: { releaseId: oldPromotion, environment: 'prod' } };
+    routes[`POST /environments/prod/releases/${oldPromotion}/approve`] = { status: 200, body: {} };
+    expect((await run('release', 'approve', oldPromotion, '--local', '--api', api)).code).toBe(EXIT.ok);
+    expect(seen.at(-1)?.url).toBe(`/environments/prod/releases/${oldPromotion}/approve`);
+    const unknown = await run('release', 'approve', 'no-such-release', '--local', '--api', api);
+    expect(unknown.code).toBe(EXIT.notFound);
+  });
+
   it('env rollback needs a reason and prints the versions', async () => {
     routes['POST /environments/prod/rollback'] = { status: 200, body: { environment: 'prod', from: '7', to: '6' } };
     expect((await run('env', 'rollback', 'prod', '--local', '--api', api)).code).toBe(EXIT.usage);
