@@ -95,15 +95,14 @@ export function describeFunctionVersionsContract(
       },
     );
 
-    it.runIf(differences.republishesUnchangedCode)(
-      `differs from Lambda: publishes unchanged code as a new version (${differences.republishesUnchangedCode})`,
-      async () => {
+    if (differences.republishesUnchangedCode) {
+      it(`differs from Lambda: publishes unchanged code as a new version (${differences.republishesUnchangedCode})`, async () => {
         const first = await publish(DIGEST_A, 'rel-1');
         const again = await publish(DIGEST_A, 'rel-2');
         expect(Number(again.version)).toBe(Number(first.version) + 1);
         expect(again.codeSha256).toBe(first.codeSha256);
-      },
-    );
+      });
+    }
 
     it('finds a version by the description it was published with', async () => {
       await publish(DIGEST_A, 'rel-1');
