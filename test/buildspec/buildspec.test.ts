@@ -475,15 +475,22 @@ describe('the suites the build stage runs', () => {
     }
   }
 
-  it('runs every suite but the browser ones, which need a browser the standard image does not have', async () => {
+  it('runs every suite but the browser and moto ones, which need a browser, moto and Terraform the standard image does not have', async () => {
     const scripts = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts;
     expect(scripts['test:unit']).toBe('vitest run --project unit');
     expect(allCommands(spec).some((c) => /^\s*npm run test:unit -- --coverage/m.test(c))).toBe(true);
-    const [unit, browser] = [await projectFiles('unit'), await projectFiles('browser')];
+    const [unit, browser, moto] = [
+      await projectFiles('unit'),
+      await projectFiles('browser'),
+      await projectFiles('moto'),
+    ];
     expect(browser.length).toBeGreaterThan(0);
     expect(browser.every((f) => f.startsWith('test/console/'))).toBe(true);
     expect(unit.some((f) => f.startsWith('test/console/'))).toBe(false);
+    expect(moto.length).toBeGreaterThan(0);
+    expect(moto.every((f) => f.endsWith('.moto.test.ts'))).toBe(true);
+    expect(unit.some((f) => f.endsWith('.moto.test.ts'))).toBe(false);
     const root = new URL('../..', import.meta.url);
-    expect([...unit, ...browser].sort()).toEqual(globSync('test/**/*.test.ts', { cwd: root }).sort());
+    expect([...unit, ...browser, ...moto].sort()).toEqual(globSync('test/**/*.test.ts', { cwd: root }).sort());
   });
 });

@@ -25,7 +25,9 @@ describeReleaseStoreContract(
     // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.AtomicCounters);
     // dynalite does too, and proves the adapter's concurrent member writes there (release-store.test.ts). moto serves
     // requests on threads (moto/server.py, threaded=True) and its UpdateItem reads, checks and writes the item with no
-    // lock (moto/dynamodb/models), so two concurrent updates can both read the old item and one is lost.
+    // lock (moto/dynamodb/models), so two concurrent writes can both read the old item: both pass a condition only
+    // one should, or one is lost. The three racing-write tests (member writes, closeRelease, recordDelivery) run on
+    // dynalite and not here.
     nonAtomicConcurrentUpdates: 'moto applies concurrent updates of one item without a lock',
   },
 );
