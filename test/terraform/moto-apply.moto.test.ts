@@ -280,7 +280,18 @@ async function leftovers(target: Target, endpoint: string, state: string): Promi
 const managed = (stateList: string) =>
   stateList.split('\n').filter((line) => line.trim() !== '' && !/(^|\.)data\./.test(line)).length;
 
+/** Why nothing could be applied (moto or Terraform missing): every test fails with it, none is skipped. */
+let setupError: Error | undefined;
+
 beforeAll(async () => {
+  try {
+    await applyEverything();
+  } catch (error) {
+    setupError = error as Error;
+  }
+}, 1_800_000);
+
+async function applyEverything(): Promise<void> {
   const { endpoint } = requireMoto();
   const executable = requireTerraform();
   workDir = mkdtempSync(join(tmpdir(), 'switchyard-terraform-'));
@@ -362,7 +373,7 @@ beforeAll(async () => {
       }
     }),
   );
-}, 1_800_000);
+}
 
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -377,11 +388,12 @@ afterAll(() => {
     const o = outcomes.get(t.label);
     return o && !o.error && o.readBack && o.replan && o.leftovers;
   });
-  if (clean && passedAll) writeMotoRecord(requireMoto().reportDir, 'terraform', { terraform: counts });
+  if (clean && passedAll && !setupError) writeMotoRecord(requireMoto().reportDir, 'terraform', { terraform: counts });
 });
 
 let passedAll = true;
 const outcomeOf = (label: string): Outcome => {
+  if (setupError) throw setupError;
   const outcome = outcomes.get(label);
   if (!outcome) throw new Error(`${label} never ran`);
   if (outcome.error) throw outcome.error;
