@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The header the CLI and the console send the local server's token in. */
@@ -8,10 +8,17 @@ export const API_TOKEN_HEADER = 'x-switchyard-token';
 /** The file in the data directory that holds the running server's token (owner-only). */
 export const API_TOKEN_FILE = 'api-token';
 
-/** A fresh token for one `local serve` start, written where the CLI (same user, same data directory) reads it. */
-export function writeApiToken(dataDir: string): string {
+/**
+ * The data directory's token, where the CLI (same user, same data directory) reads it: created once, owner-only
+ * (the file's mode is fixed on every start, `restrictToOwner`), and kept across restarts. Only the directory's owner
+ * calls this, so a second process can never replace the running server's token.
+ */
+export function ensureApiToken(dataDir: string): string {
+  const existing = readApiToken(dataDir);
+  if (existing && /^[0-9a-f]{64}$/.test(existing)) return existing;
   const token = randomBytes(32).toString('hex');
   writeFileSync(join(dataDir, API_TOKEN_FILE), `${token}\n`, { mode: 0o600 });
+  chmodSync(join(dataDir, API_TOKEN_FILE), 0o600);
   return token;
 }
 

@@ -13,7 +13,7 @@ import type { EnvironmentName } from '../config/schema.ts';
 import { type GraphLayout, layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
-import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
+import { API_TOKEN_HEADER, ensureApiToken, refuseForeignRequest } from './api-token.ts';
 import { cachedServiceDefinition } from './cached-service-definition.ts';
 import { type LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
@@ -117,7 +117,7 @@ export class SwitchyardServer {
       },
     });
     this.runtime = runtime;
-    this.token = writeApiToken(runtime.dataDir);
+    this.token = ensureApiToken(runtime.dataDir);
     this.ops = new LocalReleaseOperations(runtime, this.log);
     const leftovers = await runtime.reconcileLeftovers();
     if (leftovers.length > 0) print(`reconciled releases an earlier run left behind: ${leftovers.join(', ')}`);

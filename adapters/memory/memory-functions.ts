@@ -41,12 +41,15 @@ function digestOf(imageUri: string): string | undefined {
  */
 export class MemoryFunctionVersions implements FunctionVersions {
   private readonly functions = new Map<string, StoredFunction>();
+  /** Called after every function, version or alias change, before the call returns (the local runtime saves them). */
+  onChange: (() => void) | undefined;
   constructor(private readonly invoker?: VersionInvoker) {}
 
   /** Creates an empty function (Terraform's job in the cloud). */
   createFunction(functionName: string): void {
     if (!this.functions.has(functionName)) {
       this.functions.set(functionName, { latestImageUri: undefined, versions: [], aliases: new Map() });
+      this.onChange?.();
     }
   }
 
@@ -116,6 +119,7 @@ export class MemoryFunctionVersions implements FunctionVersions {
   async updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }> {
     const fn = this.fn(functionName);
     fn.latestImageUri = imageUri;
+    this.onChange?.();
     return { codeSha256: createHash('sha256').update(imageUri).digest('base64') };
   }
 
@@ -132,6 +136,7 @@ export class MemoryFunctionVersions implements FunctionVersions {
     }
     const version = String(fn.versions.length + 1);
     fn.versions.push({ version, description, codeSha256, imageUri: fn.latestImageUri });
+    this.onChange?.();
     return { version, description, codeSha256 };
   }
 
@@ -155,6 +160,7 @@ export class MemoryFunctionVersions implements FunctionVersions {
       }
     }
     fn.aliases.set(alias, { name: alias, version, ...(routing ? { routing: { ...routing } } : {}) });
+    this.onChange?.();
   }
 
   /** Picks the version an alias invocation runs, weighted as Lambda does. */

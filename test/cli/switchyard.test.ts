@@ -9,7 +9,7 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { releaseDetail } from '../../api/release-view.ts';
 import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
-import { API_TOKEN_HEADER, writeApiToken } from '../../local/api-token.ts';
+import { API_TOKEN_HEADER, ensureApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
 
@@ -35,7 +35,7 @@ let token: string;
 
 beforeAll(async () => {
   tokenDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-token-'));
-  token = writeApiToken(tokenDir);
+  token = ensureApiToken(tokenDir);
   server = createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
