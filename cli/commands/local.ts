@@ -117,7 +117,10 @@ async function history(run: Run, o: HistoryOptions): Promise<number> {
   const { SqliteReleaseStore } = await import('../../local/sqlite-release-store.ts');
   const dataDir = dataDirFrom(o.dataDir, run.io.env);
   if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new CliFailure(`data directory ${dataDir} does not exist: pass the --data-dir a server or rehearsal used`, EXIT.notFound);
+    throw new CliFailure(
+      `data directory ${dataDir} does not exist: pass the --data-dir a server or rehearsal used`,
+      EXIT.notFound,
+    );
   }
   const path = join(dataDir, 'releases.sqlite');
   // Reading only: a directory no server or rehearsal ever used gains no database.

@@ -41,7 +41,7 @@ function runChild(dataDir: string, killAt: string): Promise<ChildRun> {
 }
 
 interface Cell {
-  readonly first: 'after-202' | 'mid-alias-move';
+  readonly first: 'after-202' | 'mid-alias-move' | 'mid-bake';
   /** Where each restart dies before the last one runs to the end. */
   readonly restarts: readonly ('mid-rollback' | 'mid-rollback-restored' | 'after-reconciled')[];
 }
@@ -52,6 +52,8 @@ const CELLS: readonly Cell[] = [
   { first: 'mid-alias-move', restarts: ['mid-rollback-restored'] },
   { first: 'mid-alias-move', restarts: ['after-reconciled'] },
   { first: 'mid-alias-move', restarts: ['mid-rollback', 'mid-rollback-restored'] },
+  { first: 'mid-bake', restarts: ['mid-rollback'] },
+  { first: 'mid-bake', restarts: ['after-reconciled'] },
 ];
 
 interface Outcome {
@@ -72,7 +74,9 @@ async function runCell(cell: Cell): Promise<Outcome> {
       releaseId ??= /started (\S+)/.exec(run.stdout)?.[1];
       if (run.signal !== 'SIGKILL' || !run.stdout.includes(`fired ${point}`)) {
         fired = false;
-        violations.push(`${point} did not kill the process (exit ${run.code}, ${run.signal}): ${run.stderr.slice(-500)}`);
+        violations.push(
+          `${point} did not kill the process (exit ${run.code}, ${run.signal}): ${run.stderr.slice(-500)}`,
+        );
       }
     }
     const last = await runChild(dir, 'none');

@@ -5,6 +5,7 @@
  *
  *   KILL_AT=after-202             start a prod release through the release API; die as its 202 comes back
  *   KILL_AT=mid-alias-move        start one; die as Shift traffic's canary move of live has been made
+ *   KILL_AT=mid-bake              start one; die as its first health check of the canary begins
  *   KILL_AT=mid-rollback          die inside the restart's reconcile: the record closed, live not yet restored
  *   KILL_AT=mid-rollback-restored die inside the restart's reconcile: live restored, the reconcile not yet recorded
  *   KILL_AT=after-reconciled      die just after the restart reconciled and set prod up
@@ -15,6 +16,7 @@
 import { releaseApiHandler } from '../../api/release-api.ts';
 import { restProxyEvent } from '../../core/api-gateway-event.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../../local/local-release-operations.ts';
+import { STATES } from '../../state-machine/state-names.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
 
 const killAt = process.env.KILL_AT ?? 'none';
@@ -27,7 +29,15 @@ function die(point: string): never {
   throw new Error('unreachable');
 }
 
-const rt = openLocalRuntime({ dataDir, speedup: 600, approvals: 'auto', resume: true });
+const rt = openLocalRuntime({
+  dataDir,
+  speedup: 600,
+  approvals: 'auto',
+  resume: true,
+  onEvent: (_id, event) => {
+    if (killAt === 'mid-bake' && event.type === 'StateEntered' && event.state === STATES.check) die(killAt);
+  },
+});
 const ops = new LocalReleaseOperations(rt, new ExecutionLog());
 const fn = 'switchyard-api-prod';
 
@@ -57,7 +67,7 @@ rt.openGreenStage('prod', await gateway.start());
 process.stdout.write(`${JSON.stringify({ reconciled, live })}\n`);
 if (killAt === 'after-reconciled') die(killAt);
 
-if (killAt === 'after-202' || killAt === 'mid-alias-move') {
+if (killAt === 'after-202' || killAt === 'mid-alias-move' || killAt === 'mid-bake') {
   const next = await rt.registry.build('switchyard-api', { commit: 'kill-next' });
   const response = await releaseApiHandler(ops)(
     restProxyEvent({
