@@ -9,6 +9,7 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { releaseDetail } from '../../api/release-view.ts';
 import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
+import type { ReleaseRecord } from '../../core/ports.ts';
 import { API_TOKEN_HEADER, ensureApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
@@ -633,23 +634,28 @@ describe('switchyard status and the live watch view', () => {
   });
 });
 
+/** A dev release as a local history holds it. */
+function devRecord(releaseId: string, status: ReleaseRecord['status']): ReleaseRecord {
+  return {
+    releaseId,
+    executionArn: 'arn:local',
+    environment: 'dev',
+    functionName: 'switchyard-api-dev',
+    imageUri: 'repo@sha256:1',
+    digest: `sha256:${'1'.repeat(64)}`,
+    blueVersion: '1',
+    status,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    trigger: 'api:me',
+    events: [{ at: '2026-01-01T00:00:00.000Z', kind: 'validated', summary: 'ok' }],
+  };
+}
+
 describe('switchyard local releases', () => {
   it('reads the SQLite history of a data directory without a server', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
     const store = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
-    await store.createRelease({
-      releaseId: 'rel-dev-old',
-      executionArn: 'arn:local',
-      environment: 'dev',
-      functionName: 'switchyard-api-dev',
-      imageUri: 'repo@sha256:1',
-      digest: `sha256:${'1'.repeat(64)}`,
-      blueVersion: '1',
-      status: 'released',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      trigger: 'api:me',
-      events: [{ at: '2026-01-01T00:00:00.000Z', kind: 'validated', summary: 'ok' }],
-    });
+    await store.createRelease(devRecord('rel-dev-old', 'released'));
     store.close();
     try {
       const json = await run('local', 'releases', '--data-dir', dataDir, '--json');
@@ -697,19 +703,7 @@ describe('switchyard local releases', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
     const writer = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
     try {
-      await writer.createRelease({
-        releaseId: 'rel-dev-live',
-        executionArn: 'arn:local',
-        environment: 'dev',
-        functionName: 'switchyard-api-dev',
-        imageUri: 'repo@sha256:1',
-        digest: `sha256:${'1'.repeat(64)}`,
-        blueVersion: '1',
-        status: 'running',
-        startedAt: '2026-01-01T00:00:00.000Z',
-        trigger: 'api:me',
-        events: [{ at: '2026-01-01T00:00:00.000Z', kind: 'validated', summary: 'ok' }],
-      });
+      await writer.createRelease(devRecord('rel-dev-live', 'running'));
       const json = await run('local', 'releases', '--data-dir', dataDir, '--json');
       expect(json.code).toBe(0);
       expect(JSON.parse(json.stdout).releases).toEqual([expect.objectContaining({ releaseId: 'rel-dev-live' })]);
