@@ -59,6 +59,8 @@ export class DataDirLock {
   static acquire(dataDir: string): DataDirLock {
     const db = new DatabaseSync(join(dataDir, OWNER_LOCK_FILE), { timeout: 0 });
     try {
+      // No journal file: the transaction never writes, it only holds the lock.
+      db.exec('PRAGMA journal_mode = MEMORY');
       db.exec('BEGIN EXCLUSIVE');
     } catch (error) {
       db.close();
