@@ -13,6 +13,23 @@ export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export const EnvironmentNameSchema = z.enum(ENVIRONMENT_NAMES);
 export type EnvironmentName = z.infer<typeof EnvironmentNameSchema>;
 
+/**
+ * A CloudWatch alarm name: 1 to 255 characters, no ASCII control characters (PutMetricAlarm `AlarmName`,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html). The names also become
+ * IAM resource ARNs (`arn:aws:cloudwatch:…:alarm:<name>`), where `*` and `?` are wildcards
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html): a name holding one
+ * would grant the handlers and Terraform every alarm it matches, so they are refused.
+ */
+export const AlarmNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters (CloudWatch alarm names)')
+  .refine(
+    (name) => [...name].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f),
+    'must not hold ASCII control characters (CloudWatch alarm names)',
+  )
+  .refine((name) => !/[*?]/.test(name), 'must not hold "*" or "?": IAM reads them as wildcards in the alarm ARN');
+
 const Percent = z.number().int().min(1).max(100);
 const Minutes = z
   .number()
@@ -179,7 +196,7 @@ function buildConfigSchemas() {
         maxErrors: z.number().int().min(1),
         maxP99DurationMs: z.number().int().min(1).optional(),
         /** CloudWatch alarm names; one that enters ALARM after the release started fails the check. */
-        alarms: z.array(z.string().min(1)),
+        alarms: z.array(AlarmNameSchema),
       }),
       verification: z.strictObject({
         healthPath: z.string().startsWith('/'),
