@@ -125,6 +125,8 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     clock,
     environment: {
       SWITCHYARD_CLIENT_KEYS_FILE: join(dataDir, 'client-keys.json'),
+      // One nonce store for every version and stage: a request replayed through /green/ is refused too.
+      SWITCHYARD_NONCE_DIR: join(dataDir, 'nonces'),
       POWERTOOLS_SERVICE_NAME: 'switchyard-app',
       POWERTOOLS_METRICS_NAMESPACE: 'Switchyard/App',
     },
