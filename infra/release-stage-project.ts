@@ -118,6 +118,9 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
   ]);
   const alarms = [...new Set(envs.flatMap((e) => e.health.alarms))].map((name) => arn('cloudwatch', 'alarm', name));
   const secrets = envs.map((e) => arn('secretsmanager', 'secret', `${e.functionName}/client-keys-*`));
+  const nonceTables = envs.map((e) =>
+    arn('dynamodb', 'table', `${e.functionName}-nonces`, ArnFormat.SLASH_RESOURCE_NAME),
+  );
   const webAcls = envs.map((e) =>
     arn('wafv2', 'regional/webacl', `${e.functionName}-api/*`, ArnFormat.SLASH_RESOURCE_NAME),
   );
@@ -304,6 +307,23 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       actions: ['apigateway:SetWebACL'],
       resources: [stages],
       conditions: managedByTerraform,
+    }),
+    // The application's nonce tables (nonces.tf): created, read, changed and deleted by name, nothing else.
+    new iam.PolicyStatement({
+      sid: 'ApplicationNonceTables',
+      actions: [
+        'dynamodb:CreateTable',
+        'dynamodb:DeleteTable',
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:DescribeTable',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:ListTagsOfResource',
+        'dynamodb:TagResource',
+        'dynamodb:UntagResource',
+        'dynamodb:UpdateTable',
+        'dynamodb:UpdateTimeToLive',
+      ],
+      resources: nonceTables,
     }),
     new iam.PolicyStatement({
       sid: 'ClientKeySecrets',

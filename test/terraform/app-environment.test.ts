@@ -322,6 +322,31 @@ describe('the web ACL', () => {
   });
 });
 
+describe('the nonce table', () => {
+  it('keys on the nonce digest, expires items by TTL on expiresAt, and is encrypted', () => {
+    const table = resource(config, 'aws_dynamodb_table', 'nonces');
+    expect(table).toMatchObject({
+      name: '${var.function_name}-nonces',
+      billing_mode: 'PAY_PER_REQUEST',
+      hash_key: 'pk',
+      attribute: [{ name: 'pk', type: 'S' }],
+      ttl: [{ attribute_name: 'expiresAt', enabled: true }],
+      server_side_encryption: [{ enabled: true }],
+    });
+  });
+
+  it('is named to every function of the environment, and its role may only PutItem on it', () => {
+    expect(locals(config).function_variables).toMatchObject({
+      SWITCHYARD_NONCE_TABLE: '${aws_dynamodb_table.nonces.name}',
+    });
+    const policy = block(field(config, 'data', 'aws_iam_policy_document'), 'function');
+    const remember = blocks(policy, 'statement').filter((s) => JSON.stringify(s).includes('dynamodb'));
+    expect(remember).toEqual([
+      { sid: 'RememberNonces', actions: ['dynamodb:PutItem'], resources: ['${aws_dynamodb_table.nonces.arn}'] },
+    ]);
+  });
+});
+
 describe('the client-keys secret', () => {
   it('is encrypted with its own rotating KMS key', () => {
     expect(resource(config, 'aws_secretsmanager_secret', 'client_keys').kms_key_id).toBe('${aws_kms_key.secrets.arn}');
