@@ -76,6 +76,19 @@ afterAll(async () => {
 describe('the local release API refuses what is not its own console or the CLI', () => {
   const start = () => JSON.stringify({ environment: 'dev', imageDigest: digest });
 
+  /** Starts a dev release with these headers (it must be accepted) and returns its record, the release stopped. */
+  async function startedRecord(headers: Record<string, string>) {
+    const started = await send('POST', '/releases', headers, start());
+    expect(started.status).toBe(202);
+    const id = started.body.releaseId as string;
+    const record = await eventually(
+      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
+      (r) => r !== undefined,
+    );
+    await server.ops?.stopExecution(id);
+    return record;
+  }
+
   it('the cross-site curl (text/plain from another origin) gets 403 and nothing starts', async () => {
     const reply = await send(
       'POST',
@@ -149,28 +162,14 @@ describe('the local release API refuses what is not its own console or the CLI',
     expect(login.status).toBe(303);
     const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
     expect(cookie).toMatch(/^switchyard-session=/);
-    const started = await send('POST', '/releases', { ...json, cookie }, start());
-    expect(started.status).toBe(202);
-    const id = started.body.releaseId as string;
-    const record = await eventually(
-      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
-      (r) => r !== undefined,
-    );
+    const record = await startedRecord({ ...json, cookie });
     expect(record?.trigger).toBe(`api:local:${userInfo().username}`);
-    await server.ops?.stopExecution(id);
   });
 
   it('the requester is the user the server runs as, never a name sent in a header', async () => {
-    const started = await send('POST', '/releases', { ...withToken(), 'x-switchyard-user': 'mallory' }, start());
-    expect(started.status).toBe(202);
-    const id = started.body.releaseId as string;
-    const record = await eventually(
-      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
-      (r) => r !== undefined,
-    );
+    const record = await startedRecord({ ...withToken(), 'x-switchyard-user': 'mallory' });
     expect(record?.trigger).toBe(`api:local:${userInfo().username}`);
     expect(JSON.stringify(record)).not.toContain('mallory');
-    await server.ops?.stopExecution(id);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { signRequest } from '../../app/signing-client.ts';
 import type { LocalGateway } from '../../local/gateway.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
+import { localClient } from '../support/local-clients.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -29,11 +30,7 @@ beforeAll(async () => {
   await runtime.functions.updateAlias('switchyard-api-dev', 'green', published.version);
   gateway = runtime.gatewayFor('dev');
   base = await gateway.start();
-  const keys = JSON.parse(readFileSync(join(dataDir, 'client-keys.json'), 'utf8')) as {
-    clients: Record<string, { clientId: string; secrets: string[] }>;
-  };
-  const [apiKey, client] = Object.entries(keys.clients).find(([, c]) => c.clientId === 'smoke-tests') ?? [];
-  smoke = { apiKey: apiKey ?? '', secret: client?.secrets[0] ?? '' };
+  smoke = localClient(dataDir);
 }, 120_000);
 
 afterAll(async () => {
