@@ -327,6 +327,13 @@ function fleetRefusals(env: EnvironmentConfig, fleet: Fleet, ctx: z.RefinementCt
       });
     }
     functions.set(member.functionName, index);
+    if (member.functionName !== env.functionName && !member.functionName.startsWith(`${env.functionName}-`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'members', index, 'functionName'],
+        message: `must be ${env.functionName} or start with "${env.functionName}-": the release service's IAM grants and the image repository's policy cover a fleet by that prefix, not one ARN per member (docs/fleet.md)`,
+      });
+    }
   }
   const waves = wavesRefusal(fleet);
   if (waves) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: waves });

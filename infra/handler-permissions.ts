@@ -115,14 +115,28 @@ export interface GrantResources {
 }
 
 /**
+ * The names of an environment's functions: its own, and, when it has fleet members besides it, every name under its
+ * fleet prefix (`<functionName>-*`, which config/schema.ts makes every member's name start with). One pattern per
+ * environment, not one ARN per member: a 100-member fleet's ARNs (two per member) would not fit IAM's or ECR's policy
+ * size limits (docs/iam.md, "Policy sizes").
+ */
+export function applicationFunctionNames(env: EnvironmentConfig): string[] {
+  const members = (env.fleet?.members ?? []).filter((m) => m.functionName !== env.functionName);
+  return members.length > 0 ? [env.functionName, fleetFunctionPattern(env)] : [env.functionName];
+}
+
+/** The name pattern every fleet member of the environment matches (besides the environment's own function). */
+export function fleetFunctionPattern(env: Pick<EnvironmentConfig, 'functionName'>): string {
+  return `${env.functionName}-*`;
+}
+
+/**
  * The application's functions in every configured environment (fleet members included), unqualified and qualified:
- * versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
+ * versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*` (a fleet pattern's
+ * `*` covers both).
  */
 export function applicationFunctionArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
-  // A fleet's members are released (and verified, and rolled back) like the environment's own function.
-  const names = [
-    ...new Set(envs.flatMap((env) => [env.functionName, ...(env.fleet?.members ?? []).map((m) => m.functionName)])),
-  ];
+  const names = [...new Set(envs.flatMap(applicationFunctionNames))];
   return names.flatMap((functionName) => {
     const arn = stack.formatArn({
       service: 'lambda',
@@ -130,8 +144,20 @@ export function applicationFunctionArns(stack: Stack, envs: readonly Environment
       resourceName: functionName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    return [arn, `${arn}:*`];
+    return functionName.endsWith('*') ? [arn] : [arn, `${arn}:*`];
   });
+}
+
+/** The alarms the environments' health checks watch: Terraform's, named in each environment's `health.alarms`. */
+export function applicationAlarmArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
+  return [...new Set(envs.flatMap((env) => env.health.alarms))].map((name) =>
+    stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  );
 }
 
 /** `<account>.dkr.ecr.<region>.<suffix>`, the host part of the repository URI. */
@@ -169,18 +195,7 @@ export function grantStatements(stack: Stack, grants: PortGrants, resources: Gra
   // GetMetricData has no resource type in the service authorization reference ("Actions, resources, and condition
   // keys for Amazon CloudWatch": its Resource types column is empty, so the policy must name "*").
   add('ReadVersionMetrics', actions.metrics, ['*']);
-  add(
-    'ReadWatchedAlarms',
-    actions.alarms,
-    [...new Set(envs.flatMap((env) => env.health.alarms))].map((name) =>
-      stack.formatArn({
-        service: 'cloudwatch',
-        resource: 'alarm',
-        resourceName: name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    ),
-  );
+  add('ReadWatchedAlarms', actions.alarms, applicationAlarmArns(stack, envs));
   add(
     'ReleaseTable',
     (actions.store ?? []).filter((a) => a !== 'dynamodb:Query'),
