@@ -40,6 +40,11 @@ export function handlerWildcards(envs: Environments): WildcardAcknowledgement[] 
         "The release acts on the application's published versions and aliases (function:name:7, function:name:live), whose ARNs carry a qualifier; the function names are the configured environments'",
     },
     {
+      finding: arnOf('lambda', `function:(${names})-\\*`),
+      reason:
+        "A fleet's member functions, their versions and aliases, by the environment's fleet prefix: config/schema.ts makes every member's name start with the environment's function name and a dash, and one pattern keeps the policies within IAM's size limits at 100 members",
+    },
+    {
       finding: arnOf('secretsmanager', `secret:(${names})/client-keys-\\*`),
       reason:
         "Verify green reads the configured environments' client-keys secrets by name; Secrets Manager appends six random characters to every secret ARN",
@@ -109,6 +114,15 @@ export function terraformWildcards(envs: Environments): WildcardAcknowledgement[
     {
       finding: arnOf('lambda', `function:(${names}):\\*`),
       reason: "Terraform manages the configured functions' aliases (function:name:alias ARNs)",
+    },
+    {
+      finding: arnOf('lambda', `function:(${names})-\\*`),
+      reason:
+        "Terraform manages each fleet member's function and aliases; members are named under the environment's fleet prefix (config/schema.ts), one pattern instead of one ARN per member",
+    },
+    {
+      finding: arnOf('logs', `log-group:/aws/lambda/(${names})-\\*`),
+      reason: "Terraform manages each fleet member's log group, named after the member's function (fleet prefix)",
     },
     {
       finding: arnOf('logs', `log-group:/aws/(lambda/(${names})|apigateway/(${names})/access):\\*`),
