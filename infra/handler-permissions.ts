@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
+import { fleetFunctionPrefix } from '../config/fleet.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import {
   type AwsPort,
@@ -50,7 +51,8 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
     // Read, change, conditional write back (the fleet's revision), and the event item.
     updateFleet: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-    listReleases: ['dynamodb:Query'],
+    // The index entries (keys and status), then the records they name from the table.
+    listReleases: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     saveApprovalRequest: ['dynamodb:PutItem'],
     takeApprovalRequest: ['dynamodb:DeleteItem'],
     recordDelivery: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -116,18 +118,14 @@ export interface GrantResources {
 
 /**
  * The names of an environment's functions: its own, and, when it has fleet members besides it, every name under its
- * fleet prefix (`<functionName>-*`, which config/schema.ts makes every member's name start with). One pattern per
+ * fleet prefix (`fleet.functionNamePrefix`, by default `<functionName>-`, which config/schema.ts makes every member's
+ * name start with). One pattern per
  * environment, not one ARN per member: a 100-member fleet's ARNs (two per member) would not fit IAM's or ECR's policy
  * size limits (docs/iam.md, "Policy sizes").
  */
 export function applicationFunctionNames(env: EnvironmentConfig): string[] {
   const members = (env.fleet?.members ?? []).filter((m) => m.functionName !== env.functionName);
-  return members.length > 0 ? [env.functionName, fleetFunctionPattern(env)] : [env.functionName];
-}
-
-/** The name pattern every fleet member of the environment matches (besides the environment's own function). */
-export function fleetFunctionPattern(env: Pick<EnvironmentConfig, 'functionName'>): string {
-  return `${env.functionName}-*`;
+  return members.length > 0 ? [env.functionName, `${fleetFunctionPrefix(env)}*`] : [env.functionName];
 }
 
 /**

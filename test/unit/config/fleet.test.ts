@@ -45,6 +45,17 @@ describe('a fleet in the config', () => {
     ).toHaveLength(5);
   });
 
+  it('takes members under a prefix of their own (fleet.functionNamePrefix), and refuses a prefix that names nothing', () => {
+    const shop = members(5, 'shop');
+    const envs = parseEnvironments(
+      withFleet({ functionNamePrefix: 'shop-', deployConcurrency: 2, waves, members: shop }),
+    );
+    expect(envs.prod?.fleet?.members.map((m) => m.functionName)).toEqual(shop.map((m) => m.functionName));
+    expect(() =>
+      parseEnvironments(withFleet({ functionNamePrefix: 'sh', deployConcurrency: 2, waves, members: shop })),
+    ).toThrow(/prod\.fleet\.functionNamePrefix: must be 3–63 letters/);
+  });
+
   it("refuses a member whose function is another environment's", () => {
     const list = [...members(2), { name: 'stolen', functionName: environments.staging.functionName }];
     expect(() => parseEnvironments(withFleet({ deployConcurrency: 2, waves, members: list }))).toThrow(
