@@ -167,7 +167,11 @@ describe('fleet members', () => {
     }).prod;
     if (!fleetEnv) throw new Error('no prod');
     expect(terraformVariables(fleetEnv).fleet_members).toEqual({
-      eu: { function_name: 'switchyard-api-prod-eu', memory_mb: 1024, aliases: { live: 'live', blue: 'blue', green: 'green' } },
+      eu: {
+        function_name: 'switchyard-api-prod-eu',
+        memory_mb: 1024,
+        aliases: { live: 'live', blue: 'blue', green: 'green' },
+      },
       us: {
         function_name: 'switchyard-api-prod-us',
         memory_mb: env('prod').memoryMb,
