@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import {
+  fleetFunctionPrefix,
   fleetHistoryRefusal,
   fleetReleaseMinutes,
   MAX_DEPLOY_CONCURRENCY,
@@ -127,6 +128,20 @@ function buildConfigSchemas() {
         MAX_DEPLOY_CONCURRENCY,
         `at most ${MAX_DEPLOY_CONCURRENCY}: Lambda allows 15 control-plane requests a second per account and Region (UpdateFunctionCode, PublishVersion, UpdateAlias, …), and each member deploying makes about one a second`,
       ),
+    /**
+     * What every member's function name starts with (besides the environment's own function, which may be a member
+     * too). The release service's IAM grants, the Terraform role and the image repository's policy cover the fleet's
+     * functions by this prefix, not one ARN per member: at 100 members those ARNs would exceed IAM's and ECR's policy
+     * size limits (docs/iam.md, "Policy sizes").
+     * @default the environment's functionName and a dash
+     */
+    functionNamePrefix: z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9-_]{3,63}$/,
+        'must be 3–63 letters, digits, dashes or underscores (the start of a function name)',
+      )
+      .optional(),
     /** The cumulative share of members moved by the end of each wave; the last reaches every member. */
     waves: z
       .array(
@@ -350,6 +365,14 @@ function fleetRefusals(env: EnvironmentConfig, fleet: Fleet, ctx: z.RefinementCt
       });
     }
     functions.set(member.functionName, index);
+    const prefix = fleetFunctionPrefix(env);
+    if (member.functionName !== env.functionName && !member.functionName.startsWith(prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'members', index, 'functionName'],
+        message: `must be ${env.functionName} or start with "${prefix}" (fleet.functionNamePrefix): the release service's IAM grants and the image repository's policy cover a fleet's functions by that prefix, not one ARN per member (docs/fleet.md)`,
+      });
+    }
   }
   const waves = wavesRefusal(fleet);
   if (waves) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: waves });

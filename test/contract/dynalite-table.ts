@@ -41,7 +41,7 @@ export async function dynaliteTable(): Promise<DynaliteTable> {
           { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
           { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
         ],
-        Projection: { ProjectionType: 'ALL' as const },
+        Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...RELEASE_TABLE.listingAttributes] },
       })),
     }),
   );

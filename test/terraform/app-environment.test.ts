@@ -156,10 +156,10 @@ describe('fleet members', () => {
         waves: [{ members: 1 }, { percent: 100 }],
         members: [
           { name: 'own', functionName: env('prod').functionName },
-          { name: 'eu', functionName: 'shop-eu-prod', memoryMb: 1024 },
+          { name: 'eu', functionName: 'switchyard-api-prod-eu', memoryMb: 1024 },
           {
             name: 'us',
-            functionName: 'shop-us-prod',
+            functionName: 'switchyard-api-prod-us',
             aliases: { live: 'us-live', green: 'us-green', blue: 'us-blue' },
           },
         ],
@@ -167,9 +167,13 @@ describe('fleet members', () => {
     }).prod;
     if (!fleetEnv) throw new Error('no prod');
     expect(terraformVariables(fleetEnv).fleet_members).toEqual({
-      eu: { function_name: 'shop-eu-prod', memory_mb: 1024, aliases: { live: 'live', blue: 'blue', green: 'green' } },
+      eu: {
+        function_name: 'switchyard-api-prod-eu',
+        memory_mb: 1024,
+        aliases: { live: 'live', blue: 'blue', green: 'green' },
+      },
       us: {
-        function_name: 'shop-us-prod',
+        function_name: 'switchyard-api-prod-us',
         memory_mb: env('prod').memoryMb,
         aliases: { live: 'us-live', blue: 'us-blue', green: 'us-green' },
       },
