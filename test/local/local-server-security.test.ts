@@ -18,6 +18,7 @@ interface Reply {
   status: number;
   body: Record<string, unknown>;
   text: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** A raw HTTP request, so Host, Origin and Content-Type are exactly what a browser or curl would send. */
@@ -32,7 +33,7 @@ function send(method: string, path: string, headers: Record<string, string>, bod
       } catch {
         parsed = {};
       }
-      resolve({ status: res.statusCode ?? 0, body: parsed, text });
+      resolve({ status: res.statusCode ?? 0, body: parsed, text, headers: res.headers });
     });
     req.on('error', reject);
     req.end(body);
@@ -73,12 +74,25 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the local release API refuses what is not its own console or the CLI', () => {
-  const start = () => JSON.stringify({ environment: 'dev', imageDigest: digest });
+  const start = () => JSON.stringify({ imageDigest: digest });
+
+  /** Starts a dev release with these headers (it must be accepted) and returns its record, the release stopped. */
+  async function startedRecord(headers: Record<string, string>) {
+    const started = await send('POST', '/environments/dev/releases', headers, start());
+    expect(started.status).toBe(202);
+    const id = started.body.releaseId as string;
+    const record = await eventually(
+      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
+      (r) => r !== undefined,
+    );
+    await server.ops?.stopExecution(id);
+    return record;
+  }
 
   it('the cross-site curl (text/plain from another origin) gets 403 and nothing starts', async () => {
     const reply = await send(
       'POST',
-      '/releases',
+      '/environments/dev/releases',
       { 'content-type': 'text/plain', origin: 'http://evil.example', host: base.host },
       start(),
     );
@@ -89,11 +103,16 @@ describe('the local release API refuses what is not its own console or the CLI',
   });
 
   it('a form-type body is refused with 415 even with the token, and nothing starts', async () => {
-    const reply = await send('POST', '/releases', { ...withToken(), 'content-type': 'text/plain' }, start());
+    const reply = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...withToken(), 'content-type': 'text/plain' },
+      start(),
+    );
     expect(reply.status).toBe(415);
     const form = await send(
       'POST',
-      '/releases',
+      '/environments/dev/releases',
       { [API_TOKEN_HEADER]: token, 'content-type': 'application/x-www-form-urlencoded' },
       'environment=dev',
     );
@@ -103,15 +122,20 @@ describe('the local release API refuses what is not its own console or the CLI',
 
   it('JSON from another origin is refused even with the right token; abort and approve too', async () => {
     const evil = { ...withToken(), origin: 'http://evil.example' };
-    expect((await send('POST', '/releases', evil, start())).status).toBe(403);
+    expect((await send('POST', '/environments/dev/releases', evil, start())).status).toBe(403);
     expect((await send('POST', '/releases/rel-dev-1/abort', evil, '{}')).status).toBe(403);
     expect((await send('POST', '/releases/rel-dev-1/approve', evil, '{}')).status).toBe(403);
     expect((await send('POST', '/environments/dev/rollback', evil, '{"reason":"x"}')).status).toBe(403);
   });
 
   it('a request without the token, or with a wrong one, is refused (403)', async () => {
-    expect((await send('POST', '/releases', json, start())).status).toBe(403);
-    const wrong = await send('POST', '/releases', { ...json, [API_TOKEN_HEADER]: 'a'.repeat(64) }, start());
+    expect((await send('POST', '/environments/dev/releases', json, start())).status).toBe(403);
+    const wrong = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...json, [API_TOKEN_HEADER]: 'a'.repeat(64) },
+      start(),
+    );
     expect(wrong.status).toBe(403);
     expect(wrong.body.message).toContain(API_TOKEN_FILE);
     expect((await send('GET', '/releases', {})).status).toBe(403);
@@ -122,28 +146,45 @@ describe('the local release API refuses what is not its own console or the CLI',
     const rebound = await send('GET', '/', { host: `evil.example:${base.port}` });
     expect(rebound.status).toBe(403);
     expect(rebound.text).not.toContain(token);
-    const post = await send('POST', '/releases', { ...withToken(), host: `evil.example:${base.port}` }, start());
+    const post = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...withToken(), host: `evil.example:${base.port}` },
+      start(),
+    );
     expect(post.status).toBe(403);
   });
 
-  it('the console page carries the token; the page of another Host does not', async () => {
+  it('the console page carries no token: any local user may read it and learns nothing', async () => {
     const page = await send('GET', '/', {});
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`content="${token}"`);
-    expect(page.text).not.toContain('{{API_TOKEN}}');
+    expect(page.text).toContain('/console/app.js');
+    expect(page.text).not.toContain(token);
+    expect(page.text).not.toContain('{{API_TOKEN');
+  });
+
+  it('every /local route needs the token or a console session', async () => {
+    for (const path of ['/local/info', '/local/graph', '/local/events']) {
+      expect((await send('GET', path, {})).status, path).toBe(403);
+    }
+    expect((await send('POST', '/local/images', json, '{}')).status).toBe(403);
+    expect((await send('GET', '/local/graph', { [API_TOKEN_HEADER]: token })).status).toBe(200);
+  });
+
+  it("a console session is the server's own user too: the requester is recorded as the OS user", async () => {
+    const link = new URL(server.loginUrl);
+    const login = await send('GET', `${link.pathname}${link.search}`, {});
+    expect(login.status).toBe(303);
+    const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
+    expect(cookie).toMatch(/^switchyard-session=/);
+    const record = await startedRecord({ ...json, cookie });
+    expect(record?.trigger).toBe(`api:local:${userInfo().username}`);
   });
 
   it('the requester is the user the server runs as, never a name sent in a header', async () => {
-    const started = await send('POST', '/releases', { ...withToken(), 'x-switchyard-user': 'mallory' }, start());
-    expect(started.status).toBe(202);
-    const id = started.body.releaseId as string;
-    const record = await eventually(
-      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
-      (r) => r !== undefined,
-    );
+    const record = await startedRecord({ ...withToken(), 'x-switchyard-user': 'mallory' });
     expect(record?.trigger).toBe(`api:local:${userInfo().username}`);
     expect(JSON.stringify(record)).not.toContain('mallory');
-    await server.ops?.stopExecution(id);
   });
 });
 
