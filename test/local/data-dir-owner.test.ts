@@ -86,7 +86,7 @@ describe('one owner per data directory', () => {
     const files = ['client-keys.json', 'api-token', 'owner.json'];
     const before = Object.fromEntries(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
     const statuses = async () => {
-      const { status, body } = await api('GET', '/releases?environment=dev');
+      const { status, body } = await api('GET', '/environments/dev/releases');
       expect(status).toBe(200);
       return (body.releases as { releaseId: string; status: string }[]).map((r) => `${r.releaseId} ${r.status}`);
     };

@@ -72,9 +72,9 @@ if (killAt === 'after-202' || killAt === 'mid-alias-move' || killAt === 'mid-bak
   const response = await releaseApiHandler(ops)(
     restProxyEvent({
       method: 'POST',
-      path: '/releases',
+      path: '/environments/prod/releases',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ environment: 'prod', imageDigest: next.digest }),
+      body: JSON.stringify({ imageDigest: next.digest }),
     }),
   );
   if (response.statusCode !== 202) throw new Error(`start answered ${response.statusCode}: ${response.body}`);
