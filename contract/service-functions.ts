@@ -51,9 +51,10 @@ const GRANTS = {
     alarms: ['describe'],
   },
   [STATES.deploy]: {
-    functions: ['versionImageDigest', 'findVersionByDescription', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
-    // updateFleetMember: "Deploy member", a fleet's Map iteration, runs on this function.
-    store: ['updateRelease', 'updateFleetMember'],
+    functions: ['versionImageDigest', 'publishedVersion', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
+    // updateFleetMember: "Deploy member", a fleet's Map iteration, runs on this function; getRelease: a retry reads
+    // the green version an earlier attempt recorded.
+    store: ['getRelease', 'updateRelease', 'updateFleetMember'],
   },
   [STATES.verify]: {
     functions: ['invoke'],

@@ -35,8 +35,12 @@ export interface FunctionVersions {
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
   /** The image digest (`sha256:…`) a published version runs. */
   versionImageDigest(functionName: string, version: string): Promise<string | undefined>;
-  /** Finds a version published earlier with this description (the release id): retries publish nothing twice. */
-  findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined>;
+  /**
+   * One published version's description and code hash, or undefined when it does not exist: Deploy green checks
+   * that the version its record names is the one it published (its description is the release id), so a retry
+   * publishes nothing twice without listing every version.
+   */
+  publishedVersion(functionName: string, version: string): Promise<PublishedVersion | undefined>;
   /** Points `$LATEST` at the image and returns once Lambda reports the update Successful. */
   updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }>;
   publishVersion(functionName: string, description: string, codeSha256: string): Promise<PublishedVersion>;

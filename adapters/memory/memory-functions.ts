@@ -108,9 +108,18 @@ export class MemoryFunctionVersions implements FunctionVersions {
     return found ? digestOf(found.imageUri) : undefined;
   }
 
-  async findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined> {
-    const found = this.fn(functionName).versions.find((v) => v.description === description);
+  async publishedVersion(functionName: string, version: string): Promise<PublishedVersion | undefined> {
+    const found = this.fn(functionName).versions.find((v) => v.version === version);
     return found ? { version: found.version, description: found.description, codeSha256: found.codeSha256 } : undefined;
+  }
+
+  /** Every published version's number, in order, with its description (tests read what a release published). */
+  versionsOf(functionName: string): PublishedVersion[] {
+    return this.fn(functionName).versions.map(({ version, description, codeSha256 }) => ({
+      version,
+      description,
+      codeSha256,
+    }));
   }
 
   async updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }> {

@@ -58,16 +58,16 @@ export function describeFunctionVersionsContract(
       expect(again.version).toBe(first.version);
     });
 
-    it('finds a version by the description it was published with', async () => {
+    it('reads one published version: the description it was published with and its code hash', async () => {
       await publish(DIGEST_A, 'rel-1');
       const second = await publish(DIGEST_B, 'rel-2');
 
-      expect(await functions.findVersionByDescription(fn, 'rel-2')).toEqual({
+      expect(await functions.publishedVersion(fn, second.version)).toEqual({
         version: second.version,
         description: 'rel-2',
         codeSha256: second.codeSha256,
       });
-      expect(await functions.findVersionByDescription(fn, 'rel-never')).toBeUndefined();
+      expect(await functions.publishedVersion(fn, '42')).toBeUndefined();
     });
 
     it('knows no digest for a version that was never published', async () => {

@@ -90,32 +90,26 @@ describe('versionImageDigest', () => {
   });
 });
 
-describe('findVersionByDescription', () => {
-  it('follows NextMarker and skips $LATEST', async () => {
+describe('publishedVersion', () => {
+  it('reads the version with one GetFunction: its description and code hash', async () => {
     lambda
-      .on(ListVersionsByFunctionCommand, { Marker: undefined })
+      .on(GetFunctionCommand)
       .resolves({
-        Versions: [
-          { Version: '$LATEST', Description: 'rel-2', CodeSha256: 'latest' },
-          { Version: '1', Description: 'rel-1', CodeSha256: 'one' },
-        ],
-        NextMarker: 'page-2',
-      })
-      .on(ListVersionsByFunctionCommand, { Marker: 'page-2' })
-      .resolves({ Versions: [{ Version: '2', Description: 'rel-2', CodeSha256: 'two' }] });
+        Configuration: { Version: '7', Description: 'rel-2', CodeSha256: 'seven' },
+        Code: { ImageUri: IMAGE },
+      });
 
-    const found = await adapter().findVersionByDescription(FN, 'rel-2');
-
-    expect(found).toEqual({ version: '2', description: 'rel-2', codeSha256: 'two' });
-    expect(lambda.commandCalls(ListVersionsByFunctionCommand).map((c) => c.args[0].input)).toEqual([
-      { FunctionName: FN, MaxItems: 50, Marker: undefined },
-      { FunctionName: FN, MaxItems: 50, Marker: 'page-2' },
-    ]);
+    expect(await adapter().publishedVersion(FN, '7')).toEqual({
+      version: '7',
+      description: 'rel-2',
+      codeSha256: 'seven',
+    });
+    expect(lambda.calls().map((c) => c.args[0].input)).toEqual([{ FunctionName: FN, Qualifier: '7' }]);
   });
 
-  it('is undefined when no version carries the description', async () => {
-    lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [{ Version: '1', Description: 'other' }] });
-    expect(await adapter().findVersionByDescription(FN, 'rel-9')).toBeUndefined();
+  it('is undefined for a version that does not exist', async () => {
+    lambda.on(GetFunctionCommand).rejects(notFound());
+    expect(await adapter().publishedVersion(FN, '99')).toBeUndefined();
   });
 });
 
