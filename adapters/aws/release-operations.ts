@@ -14,7 +14,11 @@ import { SystemClock } from '../memory/clocks.ts';
 import { hasErrorName } from './error-names.ts';
 import { StepFunctionsExecutions } from './step-functions-executions.ts';
 
-/** History pages read per describe (1,000 events each): a release's history is a few hundred events. */
+/**
+ * History pages read per describe (1,000 events each), newest first: a single-function release is a few hundred
+ * events, a 100-member fleet about 8,800 and prod with a held pause about 5,000, so the view reads the tail, where the
+ * current state is, and shows the latest 5,000 events' steps.
+ */
 const MAX_HISTORY_PAGES = 5;
 
 export interface AwsReleaseOperationsOptions {
@@ -40,7 +44,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Reads an execution's history into the states it went through, as the console's graph view does. */
+/**
+ * Reads an execution's history (oldest first; the tail of a long one) into the states it went through, as the
+ * console's graph view does. A state entered before the tail begins is left out.
+ */
 export function stepsFromHistory(events: readonly HistoryEvent[]): ExecutionStep[] {
   const steps: Array<{ -readonly [K in keyof ExecutionStep]: ExecutionStep[K] }> = [];
   const open = () => steps.findLast((s) => s.outcome === 'running');
@@ -134,20 +141,30 @@ export class AwsReleaseOperations implements ReleaseOperations {
     const executionArn = this.executionArnFor(releaseId);
     const description = await this.executions.describe(executionArn);
     if (!description) return undefined;
-    const events: HistoryEvent[] = [];
+    // GetExecutionHistory: "By default, the results are returned in ascending order of the timeStamp of the events.
+    // Use the reverseOrder parameter to get the latest events first"
+    // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
+    const newestFirst: HistoryEvent[] = [];
     let nextToken: string | undefined;
     try {
       for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
         const out = await this.client.send(
-          new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false, nextToken }),
+          new GetExecutionHistoryCommand({
+            executionArn,
+            maxResults: 1000,
+            reverseOrder: true,
+            includeExecutionData: false,
+            nextToken,
+          }),
         );
-        events.push(...(out.events ?? []));
+        newestFirst.push(...(out.events ?? []));
         nextToken = out.nextToken;
         if (!nextToken) break;
       }
     } catch (error) {
       if (!hasErrorName(error, 'ExecutionDoesNotExist')) throw error;
     }
+    const events = newestFirst.reverse();
     const steps = stepsFromHistory(events);
     const status = description.status as ExecutionStatus;
     const current = status === 'RUNNING' ? steps.findLast((s) => s.outcome === 'running')?.name : undefined;

@@ -95,9 +95,15 @@ beforeEach(() => {
     if (!execution) throw awsError('ExecutionDoesNotExist');
     return { executionArn: arn, name, status: execution.status, startDate: new Date(), input: execution.input };
   });
-  sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn: arn }) => ({
-    events: executions.get(String(arn).split(':').at(-1) ?? '')?.history ?? [],
-  }));
+  // GetExecutionHistory as Step Functions pages it: at most maxResults (1,000 at most) a page, oldest first unless
+  // reverseOrder asks for the latest first.
+  sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn: arn, maxResults, reverseOrder, nextToken }) => {
+    const history = executions.get(String(arn).split(':').at(-1) ?? '')?.history ?? [];
+    const ordered = reverseOrder ? [...history].reverse() : history;
+    const from = Number(nextToken ?? '0');
+    const to = from + Math.min(maxResults || 100, 1000);
+    return { events: ordered.slice(from, to), ...(to < ordered.length ? { nextToken: String(to) } : {}) };
+  });
   sfn.on(StopExecutionCommand).callsFake(async ({ executionArn: arn }) => {
     const name = String(arn).split(':').at(-1) ?? '';
     const execution = executions.get(name);
@@ -268,7 +274,13 @@ describe('the release API on AWS sends exactly these commands', () => {
       { executionArn: executionArn(id) },
     ]);
     expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
-      { executionArn: executionArn(id), maxResults: 1000, includeExecutionData: false, nextToken: undefined },
+      {
+        executionArn: executionArn(id),
+        maxResults: 1000,
+        reverseOrder: true,
+        includeExecutionData: false,
+        nextToken: undefined,
+      },
     ]);
     expect(reply.body).toMatchObject({ executionStatus: 'RUNNING', currentState: 'Await approval' });
     expect(reply.body.steps.map((s: { name: string; outcome: string }) => `${s.name}:${s.outcome}`)).toEqual([
@@ -276,6 +288,33 @@ describe('the release API on AWS sends exactly these commands', () => {
       'Validate release:succeeded',
       'Await approval:running',
     ]);
+  });
+
+  it('GET /releases/{id}: a history longer than the pages it reads still shows the current state, from its tail', async () => {
+    const id = await parkForApproval();
+    const history = executions.get(id)?.history ?? [];
+    // A 100-member fleet: the Map's iterations, then the fleet's bake loop, about 8,800 events in all.
+    history.push(historyEvent('TaskStateExited', 'Await approval'));
+    for (let member = 0; member < 100; member++) {
+      for (const state of ['Deploy member', 'Verify member']) {
+        history.push(historyEvent('TaskStateEntered', state), historyEvent('TaskScheduled'));
+        history.push(historyEvent('TaskStateExited', state));
+      }
+    }
+    while (history.length < 8_790) {
+      for (const state of ['Shift traffic', 'Bake', 'Check health']) {
+        history.push(historyEvent('TaskStateEntered', state), historyEvent('TaskStateExited', state));
+      }
+    }
+    history.push(historyEvent('WaitStateEntered', 'Bake'));
+    expect(history.length).toBeGreaterThan(5 * 1000);
+
+    sfn.resetHistory();
+    const reply = await call('GET', `/releases/${id}`);
+
+    expect(reply.body).toMatchObject({ executionStatus: 'RUNNING', currentState: 'Bake' });
+    expect(reply.body.steps.at(-1)).toMatchObject({ name: 'Bake', outcome: 'running' });
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(5);
   });
 
   it('approve and reject answer the stored task token with SendTaskSuccess / SendTaskFailure', async () => {
