@@ -169,7 +169,7 @@ async function rollBackFunction(
       `${env.aliases.live} already runs version ${blue.version}, the one ${env.aliases.blue} keeps`,
     );
   }
-  await functions.updateAlias(env.functionName, env.aliases.live, target);
+  await functions.updateAlias(env.functionName, env.aliases.live, target, undefined, live);
   const digest = (await functions.versionImageDigest(env.functionName, target)) ?? 'unknown';
   return {
     moved: { from: live.version, to: target, digest },
@@ -198,7 +198,8 @@ async function rollBackFleet(
     return { member, aliases, live, blue };
   });
   const skipped: { member: string; why: string }[] = [];
-  const toMove: { name: string; functionName: string; alias: string; from: string; to: string }[] = [];
+  const toMove: { name: string; functionName: string; alias: string; live: AliasState; from: string; to: string }[] =
+    [];
   for (const { member, aliases, live, blue } of states) {
     if (!live || !blue) skipped.push({ member: member.name, why: `no ${live ? aliases.blue : aliases.live} alias` });
     else if (live.version === blue.version && !live.routing) {
@@ -209,6 +210,7 @@ async function rollBackFleet(
         name: member.name,
         functionName: member.functionName,
         alias: aliases.live,
+        live,
         from: describeLive(live),
         to,
       });
@@ -221,7 +223,7 @@ async function rollBackFleet(
   }
   const outcomes = await forEachBounded(toMove, FLEET_CALL_CONCURRENCY, async (m) => {
     try {
-      await functions.updateAlias(m.functionName, m.alias, m.to);
+      await functions.updateAlias(m.functionName, m.alias, m.to, undefined, m.live);
       return { ...m, error: undefined };
     } catch (error) {
       return { ...m, error: errorMessage(error) };

@@ -15,6 +15,8 @@ export interface AliasState {
   readonly name: string;
   readonly version: string;
   readonly routing?: AliasRouting;
+  /** The alias's revision as read (Lambda's RevisionId), where the backend has one: an update given it refuses a change made since. */
+  readonly revisionId?: string;
 }
 
 export interface PublishedVersion {
@@ -44,8 +46,18 @@ export interface FunctionVersions {
   /** Points `$LATEST` at the image and returns once Lambda reports the update Successful. */
   updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }>;
   publishVersion(functionName: string, description: string, codeSha256: string): Promise<PublishedVersion>;
-  /** Points an alias at `version`; `routing` sends part of its traffic to a second version, none clears it. */
-  updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void>;
+  /**
+   * Points an alias at `version`; `routing` sends part of its traffic to a second version, none clears it. Refuses
+   * (AliasConflict) when the alias changed since it was read: since `expected`, the caller's own read, when given
+   * (no second read), else since the adapter reads it.
+   */
+  updateAlias(
+    functionName: string,
+    alias: string,
+    version: string,
+    routing?: AliasRouting,
+    expected?: AliasState,
+  ): Promise<void>;
   /** Points an alias at `version` with no routing, creating it when it does not exist yet. */
   ensureAlias(functionName: string, alias: string, version: string): Promise<void>;
   invoke(functionName: string, qualifier: string, payload: unknown, timeoutMs: number): Promise<InvokeResult>;
