@@ -11,6 +11,7 @@ import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
 import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { releaseApiHandler } from '../api/release-api.ts';
+import { CONTROL_PLANE_RPS } from '../config/fleet.ts';
 import { environmentsFromVariables } from '../config/overrides.ts';
 import {
   AWS_PORTS,
@@ -56,6 +57,9 @@ function required(env: Env, name: string): string {
 export type AwsAdapter<P extends AwsPort> = (env: Env) => ReleaseDependencies[P];
 
 export const lambdaFunctions: AwsAdapter<'functions'> = () => new LambdaFunctionVersions();
+/** Deploy green runs as the fleet Map's concurrent iterations: each invocation keeps to its share of the budget. */
+export const lambdaMapIterationFunctions: AwsAdapter<'functions'> = () =>
+  new LambdaFunctionVersions({ controlPlaneRps: CONTROL_PLANE_RPS.mapIteration });
 export const cloudWatchMetrics: AwsAdapter<'metrics'> = () => new CloudWatchVersionMetrics();
 export const cloudWatchAlarms: AwsAdapter<'alarms'> = () => new CloudWatchAlarms();
 export const dynamoDbStore: AwsAdapter<'store'> = (env) =>

@@ -50,7 +50,7 @@ const MAX_THROTTLE_RETRIES = 8;
  * pace and backs off, and each success wins a tenth of it back, as adaptive retry modes do.
  */
 export class ControlPlaneLimiter {
-  private nextSlot = 0;
+  private nextSlot: number | undefined;
   private rate: number;
 
   constructor(
@@ -61,10 +61,13 @@ export class ControlPlaneLimiter {
     this.rate = maxRps;
   }
 
-  /** Waits for this call's slot. */
+  /**
+   * Waits for this call's slot. The first slot is one interval in: the invocation before this one (the previous
+   * Map iteration, the previous state) may have used its last slot just now.
+   */
   async acquire(): Promise<void> {
     const now = this.clock.now();
-    const slot = Math.max(now, this.nextSlot);
+    const slot = Math.max(now, this.nextSlot ?? now + 1000 / this.rate);
     this.nextSlot = slot + 1000 / this.rate;
     if (slot > now) await this.clock.sleep(slot - now);
   }
