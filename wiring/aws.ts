@@ -1,10 +1,12 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.ts';
 import { CloudWatchVersionMetrics } from '../adapters/aws/cloudwatch-version-metrics.ts';
 import { DynamoDbReleaseStore } from '../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../adapters/aws/lambda-function-versions.ts';
-import { AwsReleaseOperations } from '../adapters/aws/release-operations.ts';
+import { AwsReleaseOperations, type BackgroundTask } from '../adapters/aws/release-operations.ts';
 import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
@@ -217,6 +219,7 @@ export function awsReleaseOperations(env: Env, adapters: ReleaseApiAdapters): Aw
     owner,
   );
   return new AwsReleaseOperations({
+    runInBackground: invokeSelf(env),
     stateMachineArn,
     store: deps.store,
     registry: deps.registry,
@@ -227,15 +230,51 @@ export function awsReleaseOperations(env: Env, adapters: ReleaseApiAdapters): Aw
   });
 }
 
-/** The release API's Lambda entry: operations built on the first request, so a missing variable fails it by name. */
+/**
+ * Work the release API hands to an invocation of its own: an asynchronous invoke ("Event": Lambda queues the event
+ * and answers 202 at once, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html) of this very function,
+ * named by the variable Lambda sets in every function (AWS_LAMBDA_FUNCTION_NAME).
+ */
+function invokeSelf(env: Env): (task: BackgroundTask) => Promise<void> {
+  return async (task) => {
+    const functionName = required(env, 'AWS_LAMBDA_FUNCTION_NAME');
+    await selfInvokeClient().send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify(task)),
+      }),
+    );
+  };
+}
+
+let selfClient: LambdaClient | undefined;
+function selfInvokeClient(): LambdaClient {
+  selfClient ??= new LambdaClient({});
+  return selfClient;
+}
+
+const BackgroundTaskSchema = z.object({
+  environmentRollback: z.object({ operationId: z.string().regex(/^rollback-[A-Za-z0-9_-]{1,64}-\d+$/) }),
+});
+
+/**
+ * The release API's Lambda entry: operations built on the first request, so a missing variable fails it by name. An
+ * event that is a background task (an environment rollback this function started) runs it; any other event is an
+ * API Gateway request.
+ */
 export function releaseApiEntry(
   adapters: ReleaseApiAdapters,
   env: Env = process.env,
 ): (event: unknown, context?: Context) => Promise<unknown> {
+  let ops: AwsReleaseOperations | undefined;
   let handle: ((event: unknown) => Promise<unknown>) | undefined;
   return async (event, context) => {
     if (context) logger.addContext(context);
-    handle ??= releaseApiHandler(awsReleaseOperations(env, adapters));
+    ops ??= awsReleaseOperations(env, adapters);
+    const task = BackgroundTaskSchema.safeParse(event);
+    if (task.success) return ops.finishEnvironmentRollback(task.data);
+    handle ??= releaseApiHandler(ops);
     return handle(event);
   };
 }

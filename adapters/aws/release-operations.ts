@@ -8,7 +8,13 @@ import {
 } from '../../api/release-operations.ts';
 import { environments as configuredEnvironments } from '../../config/environments.ts';
 import type { Environments } from '../../config/schema.ts';
-import { rollbackEnvironment } from '../../core/environment-rollback.ts';
+import {
+  abandonFleetRollback,
+  type EnvironmentRollbackDeps,
+  finishFleetRollback,
+  rollbackEnvironment,
+  startFleetRollback,
+} from '../../core/environment-rollback.ts';
 import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../../core/ports.ts';
 import { SystemClock } from '../memory/clocks.ts';
 import { hasErrorName } from './error-names.ts';
@@ -33,6 +39,16 @@ export interface AwsReleaseOperationsOptions {
   readonly clock?: Clock;
   /** The one Step Functions client of these operations: starting, reading, stopping and answering share it. @default a new `SFNClient` */
   readonly client?: SFNClient;
+  /**
+   * Hands a started fleet rollback to a later invocation that runs `finishEnvironmentRollback` (wiring/aws.ts: an
+   * asynchronous invocation of the release API function itself).
+   */
+  readonly runInBackground?: (task: BackgroundTask) => Promise<void>;
+}
+
+/** Work the release API leaves to an invocation of its own. */
+export interface BackgroundTask {
+  readonly environmentRollback: { readonly operationId: string };
 }
 
 /** History carries state input and output as JSON text (it may be cut short by Step Functions' size limit). */
@@ -182,13 +198,36 @@ export class AwsReleaseOperations implements ReleaseOperations {
     await this.executions.stop(this.executionArnFor(releaseId), 'ReleaseAborted', cause.slice(0, 32_768));
   }
 
-  rollbackEnvironment(environment: string, by: string, reason: string) {
-    return rollbackEnvironment(environment, by, reason, {
+  private get rollbackDeps(): EnvironmentRollbackDeps {
+    return {
       environments: this.environments,
       functions: this.functions,
       store: this.store,
       notifier: this.options.notifier,
       clock: this.clock,
-    });
+    };
+  }
+
+  rollbackEnvironment(environment: string, by: string, reason: string) {
+    return rollbackEnvironment(environment, by, reason, this.rollbackDeps);
+  }
+
+  async startEnvironmentRollback(environment: string, by: string, reason: string) {
+    const { runInBackground } = this.options;
+    if (!runInBackground) throw new Error('these release operations cannot run work in the background');
+    const started = await startFleetRollback(environment, by, reason, this.rollbackDeps);
+    try {
+      await runInBackground({ environmentRollback: { operationId: started.operationId } });
+    } catch (error) {
+      // Nothing will move the members: close the record and free the lock now, not when the lock expires.
+      await abandonFleetRollback(started, error, this.rollbackDeps);
+      throw error;
+    }
+    return started;
+  }
+
+  /** The background invocation's half (wiring/aws.ts releaseApiEntry). */
+  finishEnvironmentRollback(task: BackgroundTask) {
+    return finishFleetRollback(task.environmentRollback.operationId, this.rollbackDeps);
   }
 }

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
-import { AwsReleaseOperations, stepsFromHistory } from '../../adapters/aws/release-operations.ts';
+import { AwsReleaseOperations, type BackgroundTask, stepsFromHistory } from '../../adapters/aws/release-operations.ts';
 import { SystemClock } from '../../adapters/memory/clocks.ts';
 import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
 import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
@@ -495,7 +495,10 @@ describe('a fleet environment on AWS', () => {
       return MemoryFunctionVersions.prototype.getAlias.call(fleetFunctions, name, alias);
     };
     fleetFunctions.getAlias = counted;
+    // The asynchronous self-invocations the API asked for, run when the test says (as Lambda would, later).
+    const background: BackgroundTask[] = [];
     const ops = new AwsReleaseOperations({
+      runInBackground: async (task) => void background.push(task),
       stateMachineArn: STATE_MACHINE,
       store,
       registry: new EcrImageRegistry({ client: ecrClient }),
@@ -508,6 +511,8 @@ describe('a fleet environment on AWS', () => {
     return {
       functions: fleetFunctions,
       reads,
+      /** Runs the background invocations queued so far, as their own invocations of the release API function. */
+      runBackground: () => Promise.allSettled(background.splice(0).map((task) => ops.finishEnvironmentRollback(task))),
       call: (method: string, path: string, body?: unknown) =>
         invoke(fleetHandler, signedEvent(method, path, body, CALLER)),
     };
@@ -531,21 +536,34 @@ describe('a fleet environment on AWS', () => {
     }
   }
 
-  it('POST /environments/{env}/rollback puts every member back on its own blue and lists each', async () => {
+  it('POST /environments/{env}/rollback answers 202 at once and moves every member in the background, progress in its record', async () => {
     const api = fleetApi();
     await seedMembers(api, () => '2');
     const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
-    expect(reply.status).toBe(200);
-    expect(reply.body.members).toHaveLength(9);
-    expect(reply.body.members[8]).toEqual({ member: 'svc-009', functionName: 'api-svc-009', from: '2', to: '1' });
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ environment: 'staging', members: 9, status: 'running' });
+    const { operationId } = reply.body;
+    expect(reply.body.progress).toBe(`/releases/${operationId}`);
+    // Nothing moved yet: the record says it runs, every member pending, and the lock is held.
+    const running = await api.call('GET', `/releases/${operationId}`);
+    expect(running.body).toMatchObject({ status: 'running' });
+    expect((await store.getRelease(operationId))?.fleet?.members.map((m) => m.phase)).toEqual(Array(9).fill('pending'));
+    expect(await store.getLock(lockKey(fleetEnvironments.staging))).toMatchObject({ releaseId: operationId });
+
+    const [finished] = await api.runBackground();
+    expect(finished).toMatchObject({ status: 'fulfilled' });
     expect(await api.functions.getAlias('api-svc-009', 'prod-live')).toEqual({ name: 'prod-live', version: '1' });
     for (const m of members.slice(0, 8)) {
       expect(await api.functions.getAlias(m.functionName, 'live'), m.name).toEqual({ name: 'live', version: '1' });
     }
+    const done = await store.getRelease(operationId);
+    expect(done?.status).toBe('rolled-back');
+    expect(done?.fleet?.members.map((m) => m.phase)).toEqual(Array(9).fill('rolled-back'));
+    expect(done?.events.at(-1)?.summary).toContain('svc-009 2 → 1');
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
   });
 
-  it('a member whose alias update is throttled: 503 naming it, the others moved, the lock freed', async () => {
+  it('a member whose alias update is throttled: named in the record, the others moved, the lock freed', async () => {
     const api = fleetApi();
     await seedMembers(api, () => '2');
     const update = api.functions.updateAlias.bind(api.functions);
@@ -554,14 +572,39 @@ describe('a fleet environment on AWS', () => {
       return update(name, alias, version, routing);
     };
     const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
-    expect(reply.status).toBe(503);
-    expect(reply.body).toMatchObject({
-      error: 'TransientFailure',
-      failed: [{ member: 'svc-004', error: 'Rate exceeded' }],
-      message: expect.stringContaining('1 of 9 members could not be rolled back (svc-004: Rate exceeded)'),
-    });
+    expect(reply.status).toBe(202);
+    await api.runBackground();
+
+    const record = await store.getRelease(reply.body.operationId);
+    expect(record?.events.at(-1)?.summary).toContain('svc-004 failed (Rate exceeded)');
+    expect(record?.fleet?.members.find((m) => m.name === 'svc-004')?.phase).toBe('pending');
     expect(await api.functions.getAlias('api-svc-004', 'live')).toEqual({ name: 'live', version: '2' });
     expect(await api.functions.getAlias('api-svc-005', 'live')).toEqual({ name: 'live', version: '1' });
+    expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
+  });
+
+  it('a background invocation Lambda refuses: the rollback is closed as failed and the lock freed at once', async () => {
+    const ops = new AwsReleaseOperations({
+      runInBackground: async () => {
+        throw Object.assign(new Error('not authorized to perform: lambda:InvokeFunction'), {
+          name: 'AccessDeniedException',
+        });
+      },
+      stateMachineArn: STATE_MACHINE,
+      store,
+      registry: new EcrImageRegistry({ client: ecrClient }),
+      functions: new MemoryFunctionVersions(),
+      notifier: new MemoryNotifier(),
+      client: sfnClient,
+      environments: fleetEnvironments,
+    });
+    const reply = await invoke(
+      releaseApiHandler(ops),
+      signedEvent('POST', '/environments/staging/rollback', { reason: 'errors' }, CALLER),
+    );
+    expect(reply.status).toBe(500);
+    const [record] = (await store.listReleases({ environment: 'staging' })).releases;
+    expect(record).toMatchObject({ status: 'failed' });
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
   });
 
