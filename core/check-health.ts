@@ -93,13 +93,15 @@ export interface SourcePlan {
 
 /**
  * The application's high-resolution (EMF) metrics reach CloudWatch through CloudWatch Logs, and AWS documents no
- * delay after which they are all visible: the embedded metric format page says only that CloudWatch "automatically
- * extracts" them (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format.html),
- * with no latency. The configured delay (prod: 15 s) is when a period is judged first, not a promise that its data is
- * complete, so every check reads the last minute of periods judged already again and judges it apart (a late
- * window, on the thresholds): an error that lands in a period already judged still counts while it is within this
- * minute of its delay, and the fresh window keeps its own 10-second sensitivity. Lambda's own 1-minute
- * metrics keep their (longer) delay alone; the step's own total, judged when its bake is over, reads every period.
+ * delay after which they are all visible: "metric generation depends on your log publishing flow because CloudWatch
+ * Logs needs to process logs so they can be transformed into metrics", and on Lambda, "where you can't control the
+ * log flush interval", partial data is to be expected
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Alarms.html).
+ * The configured delay (prod: 15 s) is when a period is judged first, not a promise that its data is complete, so
+ * every check reads the last minute of periods judged already again and judges it apart (a late window, on the
+ * thresholds, blue as the control): an error that lands in a period already judged still counts while it is within
+ * this minute of its delay, and the fresh window keeps its own 10-second sensitivity. docs/verdicts.md has the
+ * trade-off.
  */
 export const HIGH_RESOLUTION_LATE_DATA_SECONDS = 60;
 
