@@ -15,8 +15,9 @@ import {
 } from '../core/errors.ts';
 import { requestFastForward } from '../core/fast-forward.ts';
 import { pauseRelease, resumeRelease } from '../core/pause.ts';
+import type { ReleaseRecord } from '../core/ports.ts';
 import { promoteToNext } from '../core/promotion.ts';
-import { idempotentReleaseId, newReleaseId } from '../core/release-id.ts';
+import { environmentOfReleaseId, idempotentReleaseId, newReleaseId } from '../core/release-id.ts';
 import { retryRelease } from '../core/retry.ts';
 import { type StartedRelease, type StartInput, startNamedRelease } from '../core/start-release.ts';
 import { logger } from '../handlers/powertools.ts';
@@ -37,6 +38,7 @@ import {
   RetryBody,
   StartReleaseBody,
 } from './request-schemas.ts';
+import { PATH_PARAMETERS, RELEASE_API_ROUTES, type ReleaseApiRoute, splitRoute } from './routes.ts';
 
 /** The API Gateway REST proxy event (payload 1.0) fields the release API reads. */
 const ProxyEventSchema = z.object({
@@ -84,6 +86,17 @@ class NotFound extends Error {
   override readonly name = 'NotFound';
 }
 
+/** A 403: the environment's config forbids this caller the action (separation of duties). */
+class Forbidden extends Error {
+  override readonly name = 'Forbidden';
+  constructor(
+    message: string,
+    readonly error: string,
+  ) {
+    super(message);
+  }
+}
+
 function parseBody<T>(schema: z.ZodType<T>, event: ProxyEvent): T {
   const raw = event.body
     ? event.isBase64Encoded
@@ -103,12 +116,12 @@ function parseBody<T>(schema: z.ZodType<T>, event: ProxyEvent): T {
   return parsed.data;
 }
 
-function environmentOrThrow(name: string, ops: ReleaseOperations, field?: string): EnvironmentConfig {
+/** The environment a path names; 404 for one that is not configured. */
+function environmentOrThrow(name: string, ops: ReleaseOperations): EnvironmentConfig {
   try {
     return environmentNamed(name, ops.environments);
   } catch (error) {
     if (!(error instanceof UnknownEnvironment)) throw error;
-    if (field) throw new BadRequest(error.message, [{ field, message: error.message }]);
     throw new NotFound(error.message);
   }
 }
@@ -119,16 +132,30 @@ function callerOf(event: ProxyEvent): string {
   return identity?.userArn || identity?.caller || 'unknown-caller';
 }
 
-interface Route {
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly run: (event: ProxyEvent, params: string[], ops: ReleaseOperations) => Promise<ProxyResult>;
+/** The path parameters of a matched route, by name. */
+type PathParameters = Readonly<Partial<Record<keyof typeof PATH_PARAMETERS, string>>>;
+
+type RouteRun = (event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) => Promise<ProxyResult>;
+
+interface ReleaseInEnvironment {
+  readonly env: EnvironmentConfig;
+  readonly releaseId: string;
+  readonly record: ReleaseRecord | undefined;
 }
 
-async function recordOrThrow(ops: ReleaseOperations, releaseId: string) {
+/**
+ * The release a path names, checked to belong to the path's environment: by its record's environment, or, for a
+ * release not recorded yet (an execution still in Validate release), by the environment its id begins with. A
+ * release of another environment is answered as missing (404): a caller whose IAM policy allows one environment's
+ * paths can neither act on nor learn about another's through a mismatched path.
+ */
+async function releaseInEnvironment(params: PathParameters, ops: ReleaseOperations): Promise<ReleaseInEnvironment> {
+  const env = environmentOrThrow(params.environment ?? '', ops);
+  const releaseId = params.releaseId ?? '';
   const record = await ops.store.getRelease(releaseId);
-  if (!record) throw new ReleaseNotFound(`no release ${releaseId}`);
-  return record;
+  const environment = record ? record.environment : environmentOfReleaseId(releaseId);
+  if (environment !== env.name) throw new ReleaseNotFound(`no release ${releaseId} in ${env.name}`);
+  return { env, releaseId, record };
 }
 
 /** 202 for a release started now; 200 for one that existed already (the same key, promotion or retry). */
@@ -144,7 +171,7 @@ function startedReply(ops: ReleaseOperations, release: StartedRelease): ProxyRes
   });
 }
 
-async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
+async function startRelease(event: ProxyEvent, environment: string, ops: ReleaseOperations): Promise<ProxyResult> {
   const body = parseBody(StartReleaseBody, event);
   const headerKey = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
   const idempotencyKey = body.idempotencyKey ?? headerKey;
@@ -153,7 +180,7 @@ async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<
       { field: 'idempotencyKey', message: 'must be 1-64 letters, digits or . _ : -' },
     ]);
   }
-  const env = environmentOrThrow(body.environment, ops, 'environment');
+  const env = environmentOrThrow(environment, ops);
   const repositoryName = body.repositoryName ?? env.repositoryName;
   if (repositoryName !== env.repositoryName) {
     const message = `repository "${repositoryName}" is not configured for ${env.name}; expected "${env.repositoryName}"`;
@@ -181,12 +208,12 @@ async function startRelease(event: ProxyEvent, ops: ReleaseOperations): Promise<
   return startedReply(ops, await startNamedRelease(env, releaseId, input, idempotencyKey !== undefined, ops));
 }
 
-async function listReleases(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
+/** Releases newest first: every environment's, or (`environment` from the path) one environment's. */
+async function listReleases(event: ProxyEvent, environment: string | undefined, ops: ReleaseOperations) {
+  const env = environment === undefined ? undefined : environmentOrThrow(environment, ops);
   const parsed = ListQuery.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) throw new BadRequest('invalid query', fieldErrors(parsed.error));
-  const query = parsed.data;
-  if (query.environment) environmentOrThrow(query.environment, ops, 'environment');
-  const page = await ops.store.listReleases(query);
+  const page = await ops.store.listReleases({ ...parsed.data, ...(env ? { environment: env.name } : {}) });
   return json(200, {
     releases: page.releases.map((r) => summarize(r, ops.region)),
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
@@ -196,7 +223,7 @@ async function listReleases(event: ProxyEvent, ops: ReleaseOperations): Promise<
 async function showRelease(releaseId: string, ops: ReleaseOperations): Promise<ProxyResult> {
   const [record, execution] = await Promise.all([ops.store.getRelease(releaseId), ops.describeExecution(releaseId)]);
   if (!record && !execution) throw new ReleaseNotFound(`no release ${releaseId}`);
-  const environment = /^rel-([a-z]+)-/.exec(releaseId)?.[1] ?? null;
+  const environment = record?.environment ?? environmentOfReleaseId(releaseId) ?? null;
   return json(
     200,
     releaseDetail(releaseId, record, execution, {
@@ -214,10 +241,22 @@ async function releaseSteps(releaseId: string, ops: ReleaseOperations): Promise<
   return json(200, { releaseId, steps: execution.steps });
 }
 
-async function answerApproval(event: ProxyEvent, releaseId: string, approved: boolean, ops: ReleaseOperations) {
+/** Who asked for an API release (start, promotion or retry); undefined for a release an image push started. */
+function requesterOf(record: ReleaseRecord): string | undefined {
+  return record.trigger.startsWith('api:') ? record.trigger.slice('api:'.length) : undefined;
+}
+
+async function answerApproval(event: ProxyEvent, params: PathParameters, approved: boolean, ops: ReleaseOperations) {
   const comment = approved ? parseBody(ApproveBody, event).comment : parseBody(RejectBody, event).reason;
-  await recordOrThrow(ops, releaseId);
+  const { env, releaseId, record } = await releaseInEnvironment(params, ops);
+  if (!record) throw new ReleaseNotFound(`no release ${releaseId}`);
   const by = callerOf(event);
+  if (approved && env.approverMustDifferFromRequester && requesterOf(record) === by.slice(0, 256)) {
+    throw new Forbidden(
+      `${env.name} requires separation of duties: ${by} requested release ${releaseId} and cannot approve it`,
+      'ApproverIsRequester',
+    );
+  }
   const result = await decideApproval(
     releaseId,
     { approved, by, ...(comment ? { comment } : {}) },
@@ -226,7 +265,8 @@ async function answerApproval(event: ProxyEvent, releaseId: string, approved: bo
   return json(200, { ...result, by });
 }
 
-async function fastForward(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function fastForward(event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) {
+  const { releaseId } = await releaseInEnvironment(params, ops);
   const { reason } = parseBody(ReasonBody, event);
   const by = callerOf(event);
   await requestFastForward(releaseId, by, reason, { store: ops.store, clock: ops.clock });
@@ -238,7 +278,8 @@ async function fastForward(event: ProxyEvent, releaseId: string, ops: ReleaseOpe
   });
 }
 
-async function abort(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function abort(event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) {
+  const { releaseId } = await releaseInEnvironment(params, ops);
   const { reason } = parseBody(AbortBody, event);
   const { by } = await abortRelease({ releaseId, by: callerOf(event), reason }, ops);
   return json(202, {
@@ -248,7 +289,8 @@ async function abort(event: ProxyEvent, releaseId: string, ops: ReleaseOperation
   });
 }
 
-async function pause(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function pause(event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) {
+  const { releaseId } = await releaseInEnvironment(params, ops);
   const { reason } = parseBody(PauseBody, event);
   const outcome = await pauseRelease({ releaseId, by: callerOf(event), reason }, ops);
   return json(202, {
@@ -257,19 +299,23 @@ async function pause(event: ProxyEvent, releaseId: string, ops: ReleaseOperation
   });
 }
 
-async function resume(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function resume(event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) {
+  const { releaseId } = await releaseInEnvironment(params, ops);
   parseBody(ResumeBody, event);
   const outcome = await resumeRelease({ releaseId, by: callerOf(event) }, ops);
   return json(200, { ...outcome, message: 'the bake goes on from the next Check health' });
 }
 
-async function promote(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
-  const { reason, acceptWarnings, environment } = parseBody(PromoteToNextBody, event);
-  const request = { releaseId, by: callerOf(event), reason, acceptWarnings, environment };
+/** Promotes the source release named in the path into the path's environment (its source's `promotesTo`). */
+async function promote(event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) {
+  const { reason, acceptWarnings } = parseBody(PromoteToNextBody, event);
+  const environment = environmentOrThrow(params.environment ?? '', ops).name;
+  const request = { releaseId: params.releaseId ?? '', by: callerOf(event), reason, acceptWarnings, environment };
   return startedReply(ops, await promoteToNext(request, ops));
 }
 
-async function retry(event: ProxyEvent, releaseId: string, ops: ReleaseOperations) {
+async function retry(event: ProxyEvent, params: PathParameters, ops: ReleaseOperations) {
+  const { releaseId } = await releaseInEnvironment(params, ops);
   const { reason } = parseBody(RetryBody, event);
   return startedReply(ops, await retryRelease({ releaseId, by: callerOf(event), reason }, ops));
 }
@@ -287,73 +333,44 @@ async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOper
   return json(200, result);
 }
 
-const ID = '([A-Za-z0-9_-]{1,80})';
+/** What each route runs. */
+const RUNS: Record<ReleaseApiRoute, RouteRun> = {
+  'GET /releases': (e, _p, ops) => listReleases(e, undefined, ops),
+  'GET /releases/{releaseId}': (_e, p, ops) => showRelease(p.releaseId ?? '', ops),
+  'GET /releases/{releaseId}/steps': (_e, p, ops) => releaseSteps(p.releaseId ?? '', ops),
+  'GET /environments': async (_e, _p, ops) => json(200, { environments: await environmentStatuses(ops) }),
+  'GET /environments/{environment}/releases': (e, p, ops) => listReleases(e, p.environment ?? '', ops),
+  'POST /environments/{environment}/releases': (e, p, ops) => startRelease(e, p.environment ?? '', ops),
+  'POST /environments/{environment}/releases/{releaseId}/approve': (e, p, ops) => answerApproval(e, p, true, ops),
+  'POST /environments/{environment}/releases/{releaseId}/reject': (e, p, ops) => answerApproval(e, p, false, ops),
+  'POST /environments/{environment}/releases/{releaseId}/fast-forward': fastForward,
+  'POST /environments/{environment}/releases/{releaseId}/pause': pause,
+  'POST /environments/{environment}/releases/{releaseId}/resume': resume,
+  'POST /environments/{environment}/releases/{releaseId}/abort': abort,
+  'POST /environments/{environment}/releases/{releaseId}/retry': retry,
+  'POST /environments/{environment}/promotions/{releaseId}': promote,
+  'POST /environments/{environment}/rollback': (e, p, ops) => rollback(e, p.environment ?? '', ops),
+};
 
-/** Every route of the release API. infra/release-api.ts exposes the same paths behind IAM authorization. */
-const ROUTES: readonly Route[] = [
-  { method: 'POST', pattern: /^\/releases$/, run: (e, _p, ops) => startRelease(e, ops) },
-  { method: 'GET', pattern: /^\/releases$/, run: (e, _p, ops) => listReleases(e, ops) },
-  { method: 'GET', pattern: new RegExp(`^/releases/${ID}$`), run: (_e, [id], ops) => showRelease(id ?? '', ops) },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/releases/${ID}/steps$`),
-    run: (_e, [id], ops) => releaseSteps(id ?? '', ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/approve$`),
-    run: (e, [id], ops) => answerApproval(e, id ?? '', true, ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/reject$`),
-    run: (e, [id], ops) => answerApproval(e, id ?? '', false, ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/promote$`),
-    run: (e, [id], ops) => fastForward(e, id ?? '', ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/promote-to-next$`),
-    run: (e, [id], ops) => promote(e, id ?? '', ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/retry$`),
-    run: (e, [id], ops) => retry(e, id ?? '', ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/pause$`),
-    run: (e, [id], ops) => pause(e, id ?? '', ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/resume$`),
-    run: (e, [id], ops) => resume(e, id ?? '', ops),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/releases/${ID}/abort$`),
-    run: (e, [id], ops) => abort(e, id ?? '', ops),
-  },
-  {
-    method: 'GET',
-    pattern: /^\/environments$/,
-    run: async (_e, _p, ops) => json(200, { environments: await environmentStatuses(ops) }),
-  },
-  {
-    method: 'POST',
-    pattern: /^\/environments\/([A-Za-z0-9_-]{1,64})\/rollback$/,
-    run: (e, [env], ops) => rollback(e, env ?? '', ops),
-  },
-];
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly parameters: readonly (keyof typeof PATH_PARAMETERS)[];
+  readonly run: RouteRun;
+}
+
+/** The routes of `api/routes.ts`, each path template turned into a pattern that captures its parameters. */
+const ROUTES: readonly Route[] = RELEASE_API_ROUTES.map((route) => {
+  const { method, path } = splitRoute(route);
+  const parameters = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as keyof typeof PATH_PARAMETERS);
+  const source = path.replace(/\{(\w+)\}/g, (_, name: keyof typeof PATH_PARAMETERS) => `(${PATH_PARAMETERS[name]})`);
+  return { method, pattern: new RegExp(`^${source}$`), parameters, run: RUNS[route] };
+});
 
 /** Maps the named errors of the core (and the API's own) to status codes with a body that says why. */
 function errorResponse(error: unknown): ProxyResult {
   if (error instanceof BadRequest) return json(400, { message: error.message, errors: error.errors });
+  if (error instanceof Forbidden) return json(403, { message: error.message, error: error.error });
   if (error instanceof InvalidCursor) {
     return json(400, { message: error.message, errors: [{ field: 'cursor', message: error.message }] });
   }
@@ -403,7 +420,9 @@ export function releaseApiHandler(ops: ReleaseOperations): (event: unknown) => P
       };
     }
     try {
-      return await found.route.run(event, found.match.slice(1).map(decodeURIComponent), ops);
+      const values = found.match.slice(1).map(decodeURIComponent);
+      const params = Object.fromEntries(found.route.parameters.map((name, i) => [name, values[i]]));
+      return await found.route.run(event, params, ops);
     } catch (error) {
       return errorResponse(error);
     }

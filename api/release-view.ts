@@ -102,7 +102,7 @@ export interface ReleaseDetail
   readonly executionStatus: ExecutionStatus | null;
   readonly currentState: string | null;
   readonly awaitingApproval: { readonly requestedAt: string; readonly expiresAt: string | null } | null;
-  /** Set while an operator holds the bake (`POST /releases/{id}/pause`), until it is resumed or the release ends. */
+  /** Set while an operator holds the bake (`POST /environments/{env}/releases/{id}/pause`), until it is resumed or the release ends. */
   readonly paused: { readonly pausedAt: string; readonly by: string; readonly reason: string | null } | null;
   /** The states the execution went through, in order. */
   readonly steps: readonly ExecutionStep[];

@@ -6,10 +6,9 @@ const Reason = z.string().trim().min(1, 'a reason is required').max(1024);
 /** ECR's tag rule. */
 const ImageTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'must be an ECR image tag');
 
-/** POST /releases. A digest is deployed as is; a tag is resolved to its digest once, here. */
+/** POST /environments/{environment}/releases. A digest is deployed as is; a tag is resolved to its digest once, here. */
 export const StartReleaseBody = z
   .strictObject({
-    environment: z.string().min(1, 'an environment is required'),
     imageDigest: z.string().regex(DIGEST_PATTERN, 'must be an image digest like "sha256:<hex>"').optional(),
     imageTag: ImageTag.optional(),
     repositoryName: z.string().min(1).optional(),
@@ -34,16 +33,15 @@ export const AbortBody = z.strictObject({ reason: z.string().max(1024).optional(
 export const PauseBody = z.strictObject({ reason: z.string().max(1024).optional() });
 export const ResumeBody = z.strictObject({});
 export const RetryBody = z.strictObject({ reason: z.string().max(1024).optional() });
+/** POST /environments/{environment}/promotions/{releaseId}: the path names the environment promoted into. */
 export const PromoteToNextBody = z.strictObject({
-  /** The environment the caller expects to promote into; refused unless it is the configured next one. */
-  environment: z.string().min(1).optional(),
   reason: z.string().max(1024).optional(),
   /** Needed to promote a release that went live with warnings (unhealthy checks in alert mode, too little traffic). */
   acceptWarnings: z.boolean().optional(),
 });
 
+/** GET /releases and GET /environments/{environment}/releases: the environment is the path's, never a filter. */
 export const ListQuery = z.strictObject({
-  environment: z.string().min(1).optional(),
   status: z.enum(['running', 'released', 'rolled-back', 'failed', 'aborted']).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().min(1).max(2048).optional(),

@@ -199,6 +199,12 @@ function buildConfigSchemas() {
           .optional(),
       }),
       approvalRequired: z.boolean(),
+      /**
+       * Separation of duties: whoever requested a release (the caller that started, promoted or retried it through
+       * the release API) may not approve it; the release API answers them 403 `ApproverIsRequester`. A release an
+       * image push started names no requester. Absent: false.
+       */
+      approverMustDifferFromRequester: z.boolean().optional(),
       approvalTimeoutMinutes: z
         .number()
         .int()

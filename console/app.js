@@ -638,8 +638,7 @@ async function start(event) {
       emitPushEvent: false,
     });
     const strategy = STRATEGIES[$('strategy').value];
-    const started = await api('POST', '/releases', {
-      environment: $('env').value,
+    const started = await api('POST', `/environments/${encodeURIComponent($('env').value)}/releases`, {
       imageDigest: pushed.image.digest,
       ...(strategy ? { strategy } : {}),
       reason:
@@ -656,10 +655,20 @@ async function start(event) {
   }
 }
 
+/** Every action on a release is under its environment's path; a promotion under the environment it goes to. */
+function actionPath(action) {
+  const id = encodeURIComponent(current.releaseId);
+  if (action === 'promote-to-next') {
+    const next = environments.find((e) => e.name === current.environment)?.promotesTo ?? '';
+    return `/environments/${encodeURIComponent(next)}/promotions/${id}`;
+  }
+  return `/environments/${encodeURIComponent(current.environment)}/releases/${id}/${action}`;
+}
+
 async function act(action, body) {
   if (!current) return;
   try {
-    const result = await api('POST', `/releases/${encodeURIComponent(current.releaseId)}/${action}`, body);
+    const result = await api('POST', actionPath(action), body);
     message(result.message ?? `${action}: done`);
     if (action === 'promote-to-next' && result.releaseId) await select(result.releaseId);
     else await refresh();
@@ -683,7 +692,7 @@ async function init() {
   const reason = () => $('reason').value.trim();
   $('approve').addEventListener('click', () => act('approve', reason() ? { comment: reason() } : {}));
   $('reject').addEventListener('click', () => act('reject', { reason: reason() }));
-  $('promote').addEventListener('click', () => act('promote', { reason: reason() }));
+  $('promote').addEventListener('click', () => act('fast-forward', { reason: reason() }));
   $('abort').addEventListener('click', () => act('abort', reason() ? { reason: reason() } : {}));
   $('pause').addEventListener('click', () =>
     current?.paused ? act('resume', {}) : act('pause', reason() ? { reason: reason() } : {}),

@@ -27,5 +27,5 @@ export async function retryRelease(request: RetryRequest, deps: StartReleaseDeps
   const input = followOnInput(record, env, request.by, `retry of ${releaseId}${reason ? `: ${reason}` : ''}`, {
     retryOf: releaseId,
   });
-  return startNamedRelease(env, retryReleaseId(releaseId), input, true, deps);
+  return startNamedRelease(env, retryReleaseId(env.name, releaseId), input, true, deps);
 }

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { RELEASE_API_ROUTES, splitRoute } from '../api/routes.ts';
 import {
   ENV_VARS,
   RELEASE_API_ENTRY,
@@ -28,22 +29,20 @@ export interface ReleaseApiProps {
   readonly accessLogRetention?: logs.RetentionDays;
 }
 
-/** The routes the release API handler serves, each behind IAM authorization and the request validator. */
-export const RELEASE_ROUTES = [
-  { path: '/releases', methods: ['GET', 'POST'] },
-  { path: '/releases/{releaseId}', methods: ['GET'] },
-  { path: '/releases/{releaseId}/steps', methods: ['GET'] },
-  { path: '/releases/{releaseId}/approve', methods: ['POST'] },
-  { path: '/releases/{releaseId}/reject', methods: ['POST'] },
-  { path: '/releases/{releaseId}/promote', methods: ['POST'] },
-  { path: '/releases/{releaseId}/promote-to-next', methods: ['POST'] },
-  { path: '/releases/{releaseId}/pause', methods: ['POST'] },
-  { path: '/releases/{releaseId}/resume', methods: ['POST'] },
-  { path: '/releases/{releaseId}/abort', methods: ['POST'] },
-  { path: '/releases/{releaseId}/retry', methods: ['POST'] },
-  { path: '/environments', methods: ['GET'] },
-  { path: '/environments/{environment}/rollback', methods: ['POST'] },
-] as const;
+/**
+ * The REST resources and methods of the release API: exactly the handler's routes (`api/routes.ts`), each behind IAM
+ * authorization and the request validator. Every route that acts on an environment has it in its path, so
+ * `execute-api:Invoke` policies on `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>` allow or
+ * deny it per environment (docs/operate.md, "Who may call the release API on AWS").
+ */
+export const RELEASE_ROUTES: readonly { readonly path: string; readonly methods: readonly string[] }[] = [
+  ...RELEASE_API_ROUTES.map(splitRoute)
+    .reduce(
+      (byPath, { method, path }) => byPath.set(path, [...(byPath.get(path) ?? []), method]),
+      new Map<string, string[]>(),
+    )
+    .entries(),
+].map(([path, methods]) => ({ path, methods }));
 
 /**
  * The Step Functions actions of the release API, by the resource they act on. Approve and reject answer a task token:

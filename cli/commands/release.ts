@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { healthDecisions, type ReleaseDetail, type ReleaseSummary } from '../../api/release-view.ts';
-import { call } from '../api-calls.ts';
+import { environmentNamed } from '../../config/environments.ts';
+import { call, environmentOfRelease, environmentReleasesPath, promotionPath, releaseActionPath } from '../api-calls.ts';
 import type { Connection, Run } from '../context.ts';
 import { CliFailure, EXIT, outcomeExitCode, UsageError } from '../exit-codes.ts';
 import { FLEET_GRID_ROWS, fleetLines } from '../fleet-render.ts';
@@ -127,8 +128,7 @@ async function start(run: Run, o: StartOptions): Promise<number> {
   if ((o.digest === undefined) === (o.tag === undefined))
     throw new UsageError('release start needs one of --digest or --tag');
   const connection = run.connect();
-  const r = await call(connection, 'POST', '/releases', {
-    environment: o.env,
+  const r = await call(connection, 'POST', environmentReleasesPath(o.env), {
     ...(o.digest ? { imageDigest: o.digest } : { imageTag: o.tag }),
     ...(o.strategy ? { strategy: o.strategy } : {}),
     ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
@@ -158,7 +158,6 @@ interface ListOptions {
 async function list(run: Run, o: ListOptions): Promise<number> {
   const connection = run.connect();
   const query = new URLSearchParams();
-  if (o.env) query.set('environment', o.env);
   if (o.status) query.set('status', o.status);
   if (o.limit !== undefined) query.set('limit', String(o.limit));
   if (o.cursor) query.set('cursor', o.cursor);
@@ -166,7 +165,8 @@ async function list(run: Run, o: ListOptions): Promise<number> {
   let nextCursor: string | undefined;
   do {
     if (nextCursor) query.set('cursor', nextCursor);
-    const body = await call(connection, 'GET', `/releases${query.size > 0 ? `?${query}` : ''}`);
+    const path = o.env ? environmentReleasesPath(o.env) : '/releases';
+    const body = await call(connection, 'GET', `${path}${query.size > 0 ? `?${query}` : ''}`);
     releases.push(...((body.releases as ReleaseSummary[]) ?? []));
     nextCursor = typeof body.nextCursor === 'string' ? body.nextCursor : undefined;
   } while (o.all && nextCursor);
@@ -200,7 +200,7 @@ async function act(
   done: (r: Record<string, unknown>, connection: Connection) => string,
 ): Promise<number> {
   const connection = run.connect();
-  const r = await call(connection, 'POST', `${id(releaseId)}/${action}`, body);
+  const r = await call(connection, 'POST', await releaseActionPath(connection, releaseId, action), body);
   if (run.out.json) run.out.data(r);
   else run.out.line(done(r, connection));
   return EXIT.ok;
@@ -219,27 +219,35 @@ function fastForward(run: Run, releaseId: string, reason: string | undefined, sp
   return act(
     run,
     releaseId,
-    'promote',
+    'fast-forward',
     { reason },
     (r) => `Fast-forward requested for ${String(r.releaseId)}: ${String(r.message)}`,
   );
 }
 
+/** Where `--next` promotes to: the release's environment's `promotesTo` (the API refuses any other). */
+async function nextEnvironment(connection: Connection, releaseId: string): Promise<string> {
+  const from = environmentNamed(await environmentOfRelease(connection, releaseId));
+  if (!from.promotesTo) throw new CliFailure(`${from.name} promotes to no other environment`, EXIT.conflict);
+  return from.promotesTo;
+}
+
 async function promote(run: Run, releaseId: string, o: PromoteOptions): Promise<number> {
   if (o.full && (o.to || o.next)) throw new UsageError('promote takes --full (skip the bake) or --to ENV, not both');
   if (o.to || o.next) {
-    return act(
-      run,
-      releaseId,
-      'promote-to-next',
-      {
-        ...(o.to ? { environment: o.to } : {}),
-        ...(o.reason ? { reason: o.reason } : {}),
-        ...(o.acceptWarnings ? { acceptWarnings: true } : {}),
-      },
-      (r, connection) =>
+    const connection = run.connect();
+    const target = o.to ?? (await nextEnvironment(connection, releaseId));
+    const r = await call(connection, 'POST', promotionPath(target, releaseId), {
+      ...(o.reason ? { reason: o.reason } : {}),
+      ...(o.acceptWarnings ? { acceptWarnings: true } : {}),
+    });
+    if (run.out.json) run.out.data(r);
+    else {
+      run.out.line(
         `${r.replayed ? 'Already promoted' : 'Promoted'} ${releaseId} to ${String(r.environment)}: release ${String(r.releaseId)}\n  console: ${connection.consoleLink(String(r.releaseId), r.consoleUrl)}`,
-    );
+      );
+    }
+    return EXIT.ok;
   }
   if (!o.full && !run.out.json) {
     run.out.error(
@@ -367,7 +375,8 @@ export function registerReleaseCommands(program: Command, bind: Bind): void {
     .action(
       bind(async (run, [releaseId], o: { reason?: string; watch?: boolean } & WatchOptions) => {
         const connection = run.connect();
-        const r = await call(connection, 'POST', `${id(releaseId ?? '')}/retry`, o.reason ? { reason: o.reason } : {});
+        const path = await releaseActionPath(connection, releaseId ?? '', 'retry');
+        const r = await call(connection, 'POST', path, o.reason ? { reason: o.reason } : {});
         const retryId = String(r.releaseId);
         if (run.out.json && !o.watch) run.out.data(r);
         else if (!run.out.json) {

@@ -1,4 +1,5 @@
 import { restProxyEvent } from '../../core/api-gateway-event.ts';
+import { environmentOfReleaseId } from '../../core/release-id.ts';
 import type { ApiReply } from './release-api.contract.ts';
 
 /** The REST proxy event API Gateway sends for a call signed by `caller` (IAM authorization). */
@@ -41,4 +42,9 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting; last value: ${JSON.stringify(value).slice(0, 800)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The path of a release under its own environment (the one its id begins with), as every action on it is sent. */
+export function releasePath(releaseId: string): string {
+  return `/environments/${environmentOfReleaseId(releaseId) ?? 'unknown'}/releases/${releaseId}`;
 }

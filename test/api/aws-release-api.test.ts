@@ -26,7 +26,7 @@ import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { fakeDynamoDbTable } from '../contract/aws-fakes/dynamodb-table.ts';
 import { environmentsWith } from '../support/environments.ts';
 import { memberName } from '../support/fleet-records.ts';
-import { invoke, signedEvent } from './api-events.ts';
+import { invoke, releasePath, signedEvent } from './api-events.ts';
 import { type ApiFixture, bakingEvents, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SwitchyardRelease';
@@ -121,23 +121,31 @@ beforeEach(() => {
     }
     throw awsError('ImageNotFoundException');
   });
-  const ops = new AwsReleaseOperations({
+  handler = releaseApiHandler(awsOperations());
+});
+
+/** The release API's operations on the mocked clients and this test's store, with the given environments. */
+function awsOperations(configured = environments): AwsReleaseOperations {
+  return new AwsReleaseOperations({
     stateMachineArn: STATE_MACHINE,
     store,
     registry: new EcrImageRegistry({ client: ecrClient }),
     functions,
     notifier: new MemoryNotifier(),
     client: sfnClient,
+    environments: configured,
   });
-  handler = releaseApiHandler(ops);
-});
+}
 
 const call: ApiFixture['call'] = (method, path, body, headers) =>
   invoke(handler, signedEvent(method, path, body, CALLER, headers));
 
 /** What Validate release and Await approval leave behind, for a started execution. */
-async function parkForApproval(): Promise<string> {
-  const started = await call('POST', '/releases', { environment: 'prod', imageDigest: DIGEST });
+async function parkForApproval(caller = CALLER): Promise<string> {
+  const started = await invoke(
+    handler,
+    signedEvent('POST', '/environments/prod/releases', { imageDigest: DIGEST }, caller),
+  );
   expect(started.status).toBe(202);
   const id: string = started.body.releaseId;
   const env = environmentNamed('prod');
@@ -162,7 +170,7 @@ async function parkForApproval(): Promise<string> {
     blueVersion: '1',
     status: 'running',
     startedAt: now.toISOString(),
-    trigger: `api:${CALLER}`,
+    trigger: `api:${caller}`,
     events: [{ at: now.toISOString(), kind: 'validated', summary: 'validated' }],
   });
   const expiresAt = new Date(now.getTime() + 3600_000).toISOString();
@@ -217,8 +225,7 @@ releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-
 
 describe('the release API on AWS sends exactly these commands', () => {
   it('POST /releases: DescribeImages for the tag, then StartExecution named by the release id with the API input', async () => {
-    const reply = await call('POST', '/releases', {
-      environment: 'staging',
+    const reply = await call('POST', '/environments/staging/releases', {
       imageTag: TAG,
       strategy: { kind: 'linear', percentPerStep: 25, minutesPerStep: 2 },
       reason: 'CI build 42',
@@ -252,17 +259,17 @@ describe('the release API on AWS sends exactly these commands', () => {
   it('a locked environment is refused before StartExecution', async () => {
     const running = await parkForApproval();
     sfn.resetHistory();
-    const reply = await call('POST', '/releases', { environment: 'prod', imageDigest: DIGEST });
+    const reply = await call('POST', '/environments/prod/releases', { imageDigest: DIGEST });
     expect(reply).toMatchObject({ status: 409, body: { runningRelease: running, error: 'ReleaseLocked' } });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('ExecutionAlreadyExists on a retried name answers 200 with that execution', async () => {
-    const first = await call('POST', '/releases', { environment: 'dev', imageDigest: DIGEST, idempotencyKey: 'k-1' });
+    const first = await call('POST', '/environments/dev/releases', { imageDigest: DIGEST, idempotencyKey: 'k-1' });
     // The name is taken by an execution with other input (another caller's retry): still the same release.
     executions.set(first.body.releaseId, { input: '{"other":true}', status: 'SUCCEEDED', history: [] });
     sfn.on(DescribeExecutionCommand).rejects(awsError('ExecutionDoesNotExist'));
-    const retry = await call('POST', '/releases', { environment: 'dev', imageDigest: DIGEST, idempotencyKey: 'k-1' });
+    const retry = await call('POST', '/environments/dev/releases', { imageDigest: DIGEST, idempotencyKey: 'k-1' });
     expect(retry).toMatchObject({ status: 200, body: { releaseId: first.body.releaseId, replayed: true } });
   });
 
@@ -319,14 +326,14 @@ describe('the release API on AWS sends exactly these commands', () => {
 
   it('approve and reject answer the stored task token with SendTaskSuccess / SendTaskFailure', async () => {
     const approvedId = await parkForApproval();
-    await call('POST', `/releases/${approvedId}/approve`, { comment: 'go' });
+    await call('POST', `${releasePath(approvedId)}/approve`, { comment: 'go' });
     const success = sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
     expect(success).toEqual([{ taskToken: `token-${approvedId}`, output: expect.any(String) }]);
     expect(JSON.parse(success[0]?.output ?? '{}')).toMatchObject({ approvedBy: CALLER, comment: 'go' });
-    await call('POST', `/releases/${approvedId}/abort`, {});
+    await call('POST', `${releasePath(approvedId)}/abort`, {});
 
     const rejectedId = await parkForApproval();
-    await call('POST', `/releases/${rejectedId}/reject`, { reason: 'wrong build' });
+    await call('POST', `${releasePath(rejectedId)}/reject`, { reason: 'wrong build' });
     expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: `token-${rejectedId}`, error: 'ApprovalRejected', cause: `rejected by ${CALLER}: wrong build` },
     ]);
@@ -334,18 +341,18 @@ describe('the release API on AWS sends exactly these commands', () => {
 
   it('abort sends StopExecution with who and why; the reconcile rule closes the record and frees the lock', async () => {
     const id = await parkForApproval();
-    const reply = await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' });
+    const reply = await call('POST', `${releasePath(id)}/abort`, { reason: 'change freeze' });
     expect(reply.status).toBe(202);
     expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input)).toEqual([
       { executionArn: executionArn(id), error: 'ReleaseAborted', cause: `aborted by ${CALLER}: change freeze` },
     ]);
     expect((await store.getRelease(id))?.status).toBe('aborted');
     expect(await store.getLock(lockKey(environmentNamed('prod')))).toBeUndefined();
-    const again = await call('POST', `/releases/${id}/abort`, {});
+    const again = await call('POST', `${releasePath(id)}/abort`, {});
     expect(again.status).toBe(409);
   });
 
-  it('promote-to-next starts the next environment with the same digest, named after the source release', async () => {
+  it('a promotion starts the next environment with the same digest, named after its target and source release', async () => {
     const env = environmentNamed('dev');
     await store.createRelease({
       releaseId: 'rel-dev-1',
@@ -360,13 +367,13 @@ describe('the release API on AWS sends exactly these commands', () => {
       trigger: 'ecr-push:1',
       events: [],
     });
-    const wrong = await call('POST', '/releases/rel-dev-1/promote-to-next', { environment: 'prod' });
+    const wrong = await call('POST', '/environments/prod/promotions/rel-dev-1', {});
     expect([wrong.status, wrong.body.message]).toEqual([409, 'dev promotes to staging, not prod']);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    const reply = await call('POST', '/releases/rel-dev-1/promote-to-next', { environment: 'staging' });
+    const reply = await call('POST', '/environments/staging/promotions/rel-dev-1', {});
     expect(reply.status).toBe(202);
     const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
-    expect(start?.name).toBe('rel-dev-1-to-staging');
+    expect(start?.name).toBe('rel-staging-from-dev-1');
     expect(JSON.parse(start?.input ?? '{}')).toMatchObject({
       environment: 'staging',
       imageDigest: DIGEST,
@@ -375,7 +382,7 @@ describe('the release API on AWS sends exactly these commands', () => {
     });
   });
 
-  it('promote-to-next holds back a release that went live with warnings until they are accepted', async () => {
+  it('a promotion holds back a release that went live with warnings until they are accepted', async () => {
     const env = environmentNamed('dev');
     await store.createRelease({
       releaseId: 'rel-dev-2',
@@ -398,14 +405,14 @@ describe('the release API on AWS sends exactly these commands', () => {
       ],
     });
     // The list shows the record's summary as before: the typed state the decision reads stays out of it.
-    const listed = await call('GET', '/releases?environment=dev');
+    const listed = await call('GET', '/environments/dev/releases');
     expect(listed.body.releases[0].releaseId).toBe('rel-dev-2');
     expect(Object.keys(listed.body.releases[0])).not.toContain('releasedWithWarnings');
-    const held = await call('POST', '/releases/rel-dev-2/promote-to-next', {});
+    const held = await call('POST', '/environments/staging/promotions/rel-dev-2', {});
     expect(held.status).toBe(409);
     expect(held.body.message).toContain('went live with warnings (step 1 (100%) promoted without enough traffic');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    const accepted = await call('POST', '/releases/rel-dev-2/promote-to-next', { acceptWarnings: true });
+    const accepted = await call('POST', '/environments/staging/promotions/rel-dev-2', { acceptWarnings: true });
     expect(accepted.status).toBe(202);
   });
 
@@ -429,6 +436,106 @@ describe('the release API on AWS sends exactly these commands', () => {
   });
 });
 
+describe('every action on a release is authorized by the environment in its path', () => {
+  const STAGING_APPROVER = 'arn:aws:sts::123456789012:assumed-role/StagingApprover/carol';
+  const RELEASE_MANAGER = 'arn:aws:sts::123456789012:assumed-role/ReleaseManager/dana';
+  const as = (caller: string, method: string, path: string, body?: unknown) =>
+    invoke(handler, signedEvent(method, path, body, caller));
+
+  /** A prod release waiting for approval under the id the old scheme gave a promotion from staging. */
+  async function legacyPromotionIntoProd(): Promise<string> {
+    const parked = await parkForApproval();
+    const id = `${parked.replace(/^rel-prod-/, 'rel-staging-')}-to-prod`;
+    const record = await store.getRelease(parked);
+    const pending = await store.takeApprovalRequest(parked);
+    if (!record || !pending) throw new Error('the parked release has no record or approval');
+    await store.createRelease({ ...record, releaseId: id, executionArn: executionArn(id) });
+    await store.saveApprovalRequest(id, { ...pending, taskToken: `token-${id}` });
+    executions.set(id, { input: '{}', status: 'RUNNING', history: [] });
+    return id;
+  }
+
+  it('a staging path to a prod release is 404 for every action and sends nothing; its own path works', async () => {
+    const id = await legacyPromotionIntoProd();
+    sfn.resetHistory();
+    const staging = `/environments/staging/releases/${id}`;
+    const refused = [
+      await as(STAGING_APPROVER, 'POST', `${staging}/approve`, {}),
+      await as(STAGING_APPROVER, 'POST', `${staging}/reject`, { reason: 'mine' }),
+      await as(STAGING_APPROVER, 'POST', `${staging}/abort`, {}),
+      await as(STAGING_APPROVER, 'POST', `${staging}/pause`, {}),
+      await as(STAGING_APPROVER, 'POST', `${staging}/resume`, {}),
+      await as(STAGING_APPROVER, 'POST', `${staging}/fast-forward`, { reason: 'hurry' }),
+      await as(STAGING_APPROVER, 'POST', `${staging}/retry`, {}),
+    ];
+    expect(refused.map((r) => [r.status, r.body.message])).toEqual(
+      refused.map(() => [404, `no release ${id} in staging`]),
+    );
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect((await store.getRelease(id))?.events.map((e) => e.kind)).not.toContain('approved');
+
+    const approved = await as(RELEASE_MANAGER, 'POST', `/environments/prod/releases/${id}/approve`, {});
+    expect([approved.status, approved.body.by]).toEqual([200, RELEASE_MANAGER]);
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken)).toEqual([`token-${id}`]);
+  });
+
+  it('a release not recorded yet belongs to the environment its id begins with', async () => {
+    executions.set('rel-prod-20990101000000-aaaaaa', { input: '{}', status: 'RUNNING', history: [] });
+    const elsewhere = await call('POST', '/environments/dev/releases/rel-prod-20990101000000-aaaaaa/abort', {});
+    expect(elsewhere.status).toBe(404);
+    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+    const own = await call('POST', '/environments/prod/releases/rel-prod-20990101000000-aaaaaa/abort', {});
+    expect(own.status).toBe(202);
+  });
+
+  it('the old routes, which carried the environment in the body or not at all, are gone', async () => {
+    const id = await parkForApproval();
+    sfn.resetHistory();
+    const oldStart = await call('POST', '/releases', { environment: 'prod', imageDigest: DIGEST });
+    expect(oldStart.status).toBe(405);
+    for (const action of ['approve', 'reject', 'promote', 'promote-to-next', 'pause', 'resume', 'abort', 'retry']) {
+      expect((await call('POST', `/releases/${id}/${action}`, { reason: 'old route' })).status).toBe(404);
+    }
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('separation of duties: where config requires it, the requester cannot approve their own release (403)', async () => {
+    handler = releaseApiHandler(awsOperations(environmentsWith('prod', { approverMustDifferFromRequester: true })));
+    const id = await parkForApproval();
+    const own = await call('POST', `${releasePath(id)}/approve`, {});
+    expect([own.status, own.body]).toEqual([
+      403,
+      {
+        error: 'ApproverIsRequester',
+        message: `prod requires separation of duties: ${CALLER} requested release ${id} and cannot approve it`,
+      },
+    ]);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    // The approval still waits for someone else.
+    const other = await as(RELEASE_MANAGER, 'POST', `${releasePath(id)}/approve`, {});
+    expect([other.status, other.body.by]).toEqual([200, RELEASE_MANAGER]);
+  });
+
+  it('separation of duties: the requester may still reject their own release', async () => {
+    handler = releaseApiHandler(awsOperations(environmentsWith('prod', { approverMustDifferFromRequester: true })));
+    const id = await parkForApproval(STAGING_APPROVER);
+    const own = await as(STAGING_APPROVER, 'POST', `${releasePath(id)}/approve`, {});
+    expect([own.status, own.body.error]).toEqual([403, 'ApproverIsRequester']);
+    const rejected = await as(STAGING_APPROVER, 'POST', `${releasePath(id)}/reject`, { reason: 'my mistake' });
+    expect(rejected.status).toBe(200);
+  });
+
+  it('without separation of duties (the default) the requester may approve', async () => {
+    const id = await parkForApproval();
+    expect((await call('POST', `${releasePath(id)}/approve`, {})).status).toBe(200);
+  });
+});
+
 describe('the start takes the environment lock in DynamoDB (conditional write) before StartExecution', () => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   fakeDynamoDbTable(documents, 'switchyard-releases');
@@ -445,10 +552,10 @@ describe('the start takes the environment lock in DynamoDB (conditional write) b
   it('two simultaneous starts: one 202, one 409, one StartExecution, the lock held by the winner', async () => {
     const ops = dynamoOps();
     const api = releaseApiHandler(ops);
-    const body = { environment: 'staging', imageDigest: DIGEST };
+    const body = { imageDigest: DIGEST };
     const replies = await Promise.all([
-      invoke(api, signedEvent('POST', '/releases', body, CALLER)),
-      invoke(api, signedEvent('POST', '/releases', body, CALLER)),
+      invoke(api, signedEvent('POST', '/environments/staging/releases', body, CALLER)),
+      invoke(api, signedEvent('POST', '/environments/staging/releases', body, CALLER)),
     ]);
     expect(replies.map((r) => r.status).sort()).toEqual([202, 409]);
     const winner = replies.find((r) => r.status === 202)?.body.releaseId;
@@ -466,7 +573,7 @@ describe('the start takes the environment lock in DynamoDB (conditional write) b
     sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const reply = await invoke(
       releaseApiHandler(ops),
-      signedEvent('POST', '/releases', { environment: 'staging', imageDigest: DIGEST }, CALLER),
+      signedEvent('POST', '/environments/staging/releases', { imageDigest: DIGEST }, CALLER),
     );
     expect(reply.status).toBe(500);
     expect(await ops.store.getLock(lockKey(environmentNamed('staging')))).toBeUndefined();

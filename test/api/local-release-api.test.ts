@@ -8,7 +8,7 @@ import { LOCAL_REGISTRY_HOST, type LocalImage } from '../../local/local-registry
 import { ExecutionLog, LocalReleaseOperations } from '../../local/local-release-operations.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
-import { eventually, invoke, signedEvent } from './api-events.ts';
+import { eventually, invoke, releasePath, signedEvent } from './api-events.ts';
 import { type ApiFixture, bakingEvents, CALLER, releaseApiContract, releasedRecord } from './release-api.contract.ts';
 
 let dataDir: string;
@@ -27,7 +27,7 @@ async function parkForApproval(): Promise<string> {
     () => runtime.store.getLock('switchyard-api-prod#prod'),
     (lock) => lock === undefined,
   );
-  const started = await call('POST', '/releases', { environment: 'prod', imageDigest: candidate.digest });
+  const started = await call('POST', '/environments/prod/releases', { imageDigest: candidate.digest });
   expect(started.status).toBe(202);
   const id: string = started.body.releaseId;
   await eventually(
@@ -122,18 +122,18 @@ describe('the release API on the local runtime', () => {
     const detail = await show(id);
     expect(detail.body.steps.find((s: { name: string }) => s.name === 'Validate release')).not.toHaveProperty('output');
     expect((await call('GET', '/releases/rel-prod-nope/steps')).status).toBe(404);
-    await call('POST', `/releases/${id}/abort`, { reason: 'test cleanup' });
+    await call('POST', `${releasePath(id)}/abort`, { reason: 'test cleanup' });
   });
 
   it('retries an aborted release as a new release of the same digest, linked to it, once', async () => {
     const id = await parkForApproval();
-    const running = await call('POST', `/releases/${id}/retry`, {});
+    const running = await call('POST', `${releasePath(id)}/retry`, {});
     expect([running.status, running.body.message]).toEqual([
       409,
       `release ${id} is running; only a failed, rolled-back or aborted release is retried`,
     ]);
-    await call('POST', `/releases/${id}/abort`, { reason: 'wrong window' });
-    const retried = await call('POST', `/releases/${id}/retry`, { reason: 'window open now' });
+    await call('POST', `${releasePath(id)}/abort`, { reason: 'wrong window' });
+    const retried = await call('POST', `${releasePath(id)}/retry`, { reason: 'window open now' });
     expect(retried.status).toBe(202);
     expect(retried.body.releaseId).toBe(`${id}-retry`);
     const original = await show(id);
@@ -145,18 +145,18 @@ describe('the release API on the local runtime', () => {
     const validated = retry.body.events.find((e: { kind: string }) => e.kind === 'validated');
     expect(validated.summary).toContain(`; retry of ${id}`);
     expect(validated.evidence).toMatchObject({ retryOf: id, requestReason: `retry of ${id}: window open now` });
-    const again = await call('POST', `/releases/${id}/retry`, {});
+    const again = await call('POST', `${releasePath(id)}/retry`, {});
     expect([again.status, again.body.replayed]).toEqual([200, true]);
     await eventually(
       () => show(`${id}-retry`),
       (r) => r.body.awaitingApproval !== null,
     );
-    await call('POST', `/releases/${id}-retry/abort`, { reason: 'test cleanup' });
+    await call('POST', `${releasePath(`${id}-retry`)}/abort`, { reason: 'test cleanup' });
   });
 
   it('aborts: the execution stops, the record is reconciled and the lock is free', async () => {
     const id = await parkForApproval();
-    expect((await call('POST', `/releases/${id}/abort`, { reason: 'change freeze' })).status).toBe(202);
+    expect((await call('POST', `${releasePath(id)}/abort`, { reason: 'change freeze' })).status).toBe(202);
     const shown = await show(id);
     expect(shown.body).toMatchObject({ status: 'aborted', executionStatus: 'ABORTED' });
     expect(shown.body.events.map((e: { kind: string }) => e.kind)).toEqual(
@@ -167,7 +167,7 @@ describe('the release API on the local runtime', () => {
 
   it('a rejected release fails before traffic moves', async () => {
     const id = await parkForApproval();
-    await call('POST', `/releases/${id}/reject`, { reason: 'not today' });
+    await call('POST', `${releasePath(id)}/reject`, { reason: 'not today' });
     const done = await eventually(
       () => show(id),
       (r) => r.body.status !== 'running',
@@ -177,8 +177,7 @@ describe('the release API on the local runtime', () => {
   });
 
   it('promotes a released dev digest to staging by the same digest, once', async () => {
-    const started = await call('POST', '/releases', {
-      environment: 'dev',
+    const started = await call('POST', '/environments/dev/releases', {
       imageTag: candidate.tag,
       idempotencyKey: 'ci-build-42',
     });
@@ -189,29 +188,34 @@ describe('the release API on the local runtime', () => {
     );
     expect(done.body.status).toBe('released');
     // No load runs here, so dev went live with a warning (too little traffic): promotion needs it accepted.
-    const held = await call('POST', `/releases/${id}/promote-to-next`, { reason: 'dev is green' });
+    const held = await call('POST', `/environments/staging/promotions/${id}`, { reason: 'dev is green' });
     expect(held.status).toBe(409);
     expect(held.body.message).toContain('went live with warnings');
-    const promoted = await call('POST', `/releases/${id}/promote-to-next`, {
+    const promoted = await call('POST', `/environments/staging/promotions/${id}`, {
       reason: 'dev is green',
       acceptWarnings: true,
     });
     expect(promoted.status).toBe(202);
+    // Named after the environment it releases into, first: rel-staging-from-dev-….
+    const promotionId = `rel-staging-from-${id.slice('rel-'.length)}`;
     expect(promoted.body).toMatchObject({
-      releaseId: `${id}-to-staging`,
+      releaseId: promotionId,
       environment: 'staging',
       imageDigest: candidate.digest,
     });
-    const again = await call('POST', `/releases/${id}/promote-to-next`, { acceptWarnings: true });
-    expect(again.body).toMatchObject({ releaseId: `${id}-to-staging`, replayed: true });
+    const again = await call('POST', `/environments/staging/promotions/${id}`, { acceptWarnings: true });
+    expect(again.body).toMatchObject({ releaseId: promotionId, replayed: true });
+    // Promoting into prod is a prod route: the same dev release has no promotion there.
+    const skipping = await call('POST', `/environments/prod/promotions/${id}`, { acceptWarnings: true });
+    expect([skipping.status, skipping.body.message]).toEqual([409, 'dev promotes to staging, not prod']);
   });
   // Last: once released, the candidate is live in prod and cannot be released there again.
   it('takes an approved, fast-forwarded prod release to Released; prod promotes nowhere', async () => {
     const id = await parkForApproval();
     // Asked before traffic moves, so the first Check health honours it (no load runs here: without it the canary
     // would be judged inconclusive and prod rolls back).
-    expect((await call('POST', `/releases/${id}/promote`, { reason: 'ship it' })).status).toBe(202);
-    expect((await call('POST', `/releases/${id}/approve`, {})).status).toBe(200);
+    expect((await call('POST', `${releasePath(id)}/fast-forward`, { reason: 'ship it' })).status).toBe(202);
+    expect((await call('POST', `${releasePath(id)}/approve`, {})).status).toBe(200);
     const done = await eventually(
       () => show(id),
       (r) => r.body.status !== 'running',
@@ -222,7 +226,7 @@ describe('the release API on the local runtime', () => {
     );
     expect(done.body.healthChecks.length).toBeGreaterThan(0);
     expect(done.body.healthChecks[0]).toMatchObject({ maxErrorRatePercent: 1, evidence: expect.any(Object) });
-    const next = await call('POST', `/releases/${id}/promote-to-next`, {});
+    const next = await call('POST', `/environments/prod/promotions/${id}`, {});
     expect(next.status).toBe(409);
     expect(next.body.message).toContain('promotes to no other environment');
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig } from '../../config/schema.ts';
 import type { ReleaseEvent, ReleaseRecord } from '../../core/ports.ts';
 import { type FleetWrites, memberName, writeFleetRelease } from '../support/fleet-records.ts';
+import { releasePath } from './api-events.ts';
 
 export interface ApiReply {
   readonly status: number;
@@ -79,25 +80,27 @@ const fieldsOf = (reply: ApiReply): string[] => (reply.body.errors ?? []).map((e
 export function releaseApiContract(name: string, fixture: () => ApiFixture): void {
   describe(`the release API contract (${name})`, () => {
     it('refuses a bad start body with 400 naming each bad field', async () => {
-      const reply = await fixture().call('POST', '/releases', {
-        environment: '',
+      const reply = await fixture().call('POST', '/environments/dev/releases', {
+        environment: 'dev',
         imageDigest: 'latest',
         strategy: { kind: 'canary', percent: 150, bakeMinutes: 5 },
         surprise: true,
       });
       expect(reply.status).toBe(400);
-      expect(fieldsOf(reply)).toEqual(expect.arrayContaining(['environment', 'imageDigest', 'strategy.percent']));
+      // The environment is the path's: a body naming one is refused like any other unknown field.
+      expect(fieldsOf(reply)).toEqual(expect.arrayContaining(['(body)', 'imageDigest', 'strategy.percent']));
+      expect(reply.body.errors).toContainEqual({ field: '(body)', message: expect.stringContaining('environment') });
     });
 
-    it('refuses unknown environments, digest and tag together, unknown tags and malformed JSON', async () => {
+    it('refuses unknown environments (404), digest and tag together, unknown tags and malformed JSON', async () => {
       const f = fixture();
-      const unknownEnv = await f.call('POST', '/releases', { environment: 'qa', imageDigest: f.digest });
-      expect([unknownEnv.status, fieldsOf(unknownEnv)]).toEqual([400, ['environment']]);
-      const both = await f.call('POST', '/releases', { environment: 'dev', imageDigest: f.digest, imageTag: f.tag });
+      const unknownEnv = await f.call('POST', '/environments/qa/releases', { imageDigest: f.digest });
+      expect([unknownEnv.status, unknownEnv.body.message]).toEqual([404, expect.stringContaining('qa')]);
+      const both = await f.call('POST', '/environments/dev/releases', { imageDigest: f.digest, imageTag: f.tag });
       expect([both.status, fieldsOf(both)]).toEqual([400, ['imageDigest']]);
-      const noTag = await f.call('POST', '/releases', { environment: 'dev', imageTag: 'no-such-tag' });
+      const noTag = await f.call('POST', '/environments/dev/releases', { imageTag: 'no-such-tag' });
       expect([noTag.status, fieldsOf(noTag)]).toEqual([400, ['imageTag']]);
-      const notJson = await f.call('POST', '/releases', '{"environment":');
+      const notJson = await f.call('POST', '/environments/dev/releases', '{"imageDigest":');
       expect([notJson.status, fieldsOf(notJson)]).toEqual([400, ['(body)']]);
     });
 
@@ -105,13 +108,14 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       const f = fixture();
       const id = 'rel-dev-20990101000000-000000';
       expect((await f.call('GET', `/releases/${id}`)).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/approve`, {})).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/reject`, { reason: 'no' })).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/promote`, { reason: 'hurry' })).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/promote-to-next`, {})).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/abort`, {})).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/pause`, {})).status).toBe(404);
-      expect((await f.call('POST', `/releases/${id}/resume`, {})).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/approve`, {})).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/reject`, { reason: 'no' })).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/fast-forward`, { reason: 'hurry' })).status).toBe(404);
+      expect((await f.call('POST', `/environments/staging/promotions/${id}`, {})).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/retry`, {})).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/abort`, {})).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/pause`, {})).status).toBe(404);
+      expect((await f.call('POST', `${releasePath(id)}/resume`, {})).status).toBe(404);
       expect((await f.call('POST', '/environments/qa/rollback', { reason: 'x' })).status).toBe(404);
       expect((await f.call('GET', '/nowhere')).status).toBe(404);
       expect((await f.call('DELETE', '/releases')).status).toBe(405);
@@ -132,19 +136,19 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
 
     it('resolves a tag to its digest, and an idempotent retry returns the same release', async () => {
       const f = fixture();
-      const body = { environment: 'dev', imageTag: f.tag, idempotencyKey: 'ci-build-42' };
-      const first = await f.call('POST', '/releases', body);
+      const body = { imageTag: f.tag, idempotencyKey: 'ci-build-42' };
+      const first = await f.call('POST', '/environments/dev/releases', body);
       expect(first.status).toBe(202);
       expect(first.body).toMatchObject({ environment: 'dev', imageDigest: f.digest });
       expect(first.body.consoleUrl).toContain(`#/v2/executions/details/${first.body.executionArn}`);
       expect(first.body.executionArn).toMatch(new RegExp(`:execution:[^:]+:${first.body.releaseId}$`));
-      const retry = await f.call('POST', '/releases', body);
+      const retry = await f.call('POST', '/environments/dev/releases', body);
       expect(retry.status).toBe(200);
       expect(retry.body).toMatchObject({ releaseId: first.body.releaseId, replayed: true });
       const byHeader = await f.call(
         'POST',
-        '/releases',
-        { environment: 'dev', imageTag: f.tag },
+        '/environments/dev/releases',
+        { imageTag: f.tag },
         {
           'Idempotency-Key': 'ci-build-42',
         },
@@ -154,32 +158,31 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
 
     it('refuses with 400, naming the field, every start Validate release would refuse; nothing starts', async () => {
       const f = fixture();
-      const canaryOnDev = await f.call('POST', '/releases', {
-        environment: 'dev',
+      const canaryOnDev = await f.call('POST', '/environments/dev/releases', {
         imageDigest: f.digest,
         strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
       });
       expect([canaryOnDev.status, fieldsOf(canaryOnDev)]).toEqual([400, ['strategy']]);
-      const longBake = await f.call('POST', '/releases', {
-        environment: 'staging',
+      const longBake = await f.call('POST', '/environments/staging/releases', {
         imageDigest: f.digest,
         strategy: { kind: 'canary', percent: 10, bakeMinutes: 1000 },
       });
       expect([longBake.status, fieldsOf(longBake)]).toEqual([400, ['strategy']]);
       expect(longBake.body.message).toContain('longer than the');
       await f.liveAheadOfBlue('staging');
-      const alreadyLive = await f.call('POST', '/releases', { environment: 'staging', imageDigest: f.digest });
+      const alreadyLive = await f.call('POST', '/environments/staging/releases', { imageDigest: f.digest });
       expect([alreadyLive.status, fieldsOf(alreadyLive)]).toEqual([400, ['imageDigest']]);
       expect(alreadyLive.body.message).toContain('already live in staging');
-      const listed = await f.call('GET', '/releases?environment=staging');
+      const listed = await f.call('GET', '/environments/staging/releases');
       expect(listed.body.releases.filter((r: { status: string }) => r.status === 'running')).toEqual([]);
       await f.call('POST', '/environments/staging/rollback', { reason: 'contract test cleanup' });
     });
 
     it('two simultaneous starts: exactly one 202, the other 409 naming it', async () => {
       const f = fixture();
-      const body = { environment: 'staging', imageDigest: f.digest, strategy: { kind: 'all-at-once' } };
-      const replies = await Promise.all([f.call('POST', '/releases', body), f.call('POST', '/releases', body)]);
+      const body = { imageDigest: f.digest, strategy: { kind: 'all-at-once' } };
+      const start = () => f.call('POST', '/environments/staging/releases', body);
+      const replies = await Promise.all([start(), start()]);
       expect(replies.map((r) => r.status).sort()).toEqual([202, 409]);
       const winner = replies.find((r) => r.status === 202)?.body.releaseId;
       expect(replies.find((r) => r.status === 409)?.body).toMatchObject({
@@ -188,18 +191,18 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       });
       // Stopped at once, maybe before Validate release has recorded it: the abort still takes (the reconcile, on
       // AWS the status-change rule, then frees the lock).
-      const aborted = await f.call('POST', `/releases/${winner}/abort`, { reason: 'contract test cleanup' });
+      const aborted = await f.call('POST', `${releasePath(winner)}/abort`, { reason: 'contract test cleanup' });
       expect(aborted.status).toBe(202);
     });
 
     it('refuses a release while another runs with 409 naming the running release', async () => {
       const f = fixture();
       const running = await f.parkForApproval();
-      const reply = await f.call('POST', '/releases', { environment: 'prod', imageDigest: f.digest });
+      const reply = await f.call('POST', '/environments/prod/releases', { imageDigest: f.digest });
       expect(reply.status).toBe(409);
       expect(reply.body.runningRelease).toBe(running);
       expect(reply.body.message).toContain(running);
-      await f.call('POST', `/releases/${running}/abort`, { reason: 'contract test cleanup' });
+      await f.call('POST', `${releasePath(running)}/abort`, { reason: 'contract test cleanup' });
     });
 
     it('shows a parked release with its status, current state, steps and pending approval', async () => {
@@ -212,26 +215,52 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       expect(reply.body.awaitingApproval).toMatchObject({ expiresAt: expect.any(String) });
       expect(reply.body.steps.map((s: { name: string }) => s.name)).toContain('Validate release');
       expect(reply.body.events.map((e: { kind: string }) => e.kind)).toContain('approval-requested');
-      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
+    });
+
+    it('acts on a release only under its own environment: a staging path to a prod release is 404', async () => {
+      const f = fixture();
+      const id = await f.parkForApproval();
+      const staging = `/environments/staging/releases/${id}`;
+      for (const [action, body] of [
+        ['approve', {}],
+        ['reject', { reason: 'not mine' }],
+        ['fast-forward', { reason: 'hurry' }],
+        ['pause', {}],
+        ['abort', {}],
+        ['retry', {}],
+      ] as const) {
+        const reply = await f.call('POST', `${staging}/${action}`, body);
+        expect([action, reply.status, reply.body.message]).toEqual([action, 404, `no release ${id} in staging`]);
+      }
+      const shown = await f.call('GET', `/releases/${id}`);
+      expect(shown.body).toMatchObject({ status: 'running', currentState: 'Await approval' });
+      expect(shown.body.events.map((e: { kind: string }) => e.kind)).not.toContain('abort-requested');
+      // The old routes, which IAM could not tell apart by environment, are gone rather than kept as aliases.
+      expect((await f.call('POST', `/releases/${id}/approve`, {})).status).toBe(404);
+      expect((await f.call('POST', '/releases', { environment: 'prod', imageDigest: f.digest })).status).toBe(405);
+      const approved = await f.call('POST', `/environments/prod/releases/${id}/approve`, {});
+      expect(approved.status).toBe(200);
+      await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
     });
 
     it('approves once: the second answer is a 409', async () => {
       const f = fixture();
       const id = await f.parkForApproval();
-      const approved = await f.call('POST', `/releases/${id}/approve`, { comment: 'looks good' });
+      const approved = await f.call('POST', `${releasePath(id)}/approve`, { comment: 'looks good' });
       expect(approved.status).toBe(200);
       expect(approved.body).toMatchObject({ releaseId: id, approved: true });
-      const again = await f.call('POST', `/releases/${id}/approve`, {});
+      const again = await f.call('POST', `${releasePath(id)}/approve`, {});
       expect(again.status).toBe(409);
-      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
     });
 
     it('rejects with a required reason', async () => {
       const f = fixture();
       const id = await f.parkForApproval();
-      const noReason = await f.call('POST', `/releases/${id}/reject`, {});
+      const noReason = await f.call('POST', `${releasePath(id)}/reject`, {});
       expect([noReason.status, fieldsOf(noReason)]).toEqual([400, ['reason']]);
-      const rejected = await f.call('POST', `/releases/${id}/reject`, { reason: 'wrong build' });
+      const rejected = await f.call('POST', `${releasePath(id)}/reject`, { reason: 'wrong build' });
       expect(rejected.status).toBe(200);
       expect(rejected.body).toMatchObject({ releaseId: id, approved: false });
     });
@@ -239,59 +268,59 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
     it('fast-forwards with a required reason and records who asked and why', async () => {
       const f = fixture();
       const id = await f.parkForApproval();
-      const noReason = await f.call('POST', `/releases/${id}/promote`, { reason: '  ' });
+      const noReason = await f.call('POST', `${releasePath(id)}/fast-forward`, { reason: '  ' });
       expect([noReason.status, fieldsOf(noReason)]).toEqual([400, ['reason']]);
-      const promoted = await f.call('POST', `/releases/${id}/promote`, { reason: 'hotfix for incident 7' });
+      const promoted = await f.call('POST', `${releasePath(id)}/fast-forward`, { reason: 'hotfix for incident 7' });
       expect(promoted.status).toBe(202);
       const shown = await f.call('GET', `/releases/${id}`);
       const event = shown.body.events.find((e: { kind: string }) => e.kind === 'fast-forward-requested');
       expect(event.summary).toContain('hotfix for incident 7');
-      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
     });
 
     it('pauses only a baking release and resumes only a paused one, each refusal a 409 that says why', async () => {
       const f = fixture();
       const id = await f.parkForApproval();
-      const early = await f.call('POST', `/releases/${id}/pause`, {});
+      const early = await f.call('POST', `${releasePath(id)}/pause`, {});
       expect([early.status, early.body.error]).toEqual([409, 'Conflict']);
       expect(early.body.message).toBe(
         `release ${id} is waiting for approval, not baking: approve or reject it (a pause holds a bake)`,
       );
-      const notPaused = await f.call('POST', `/releases/${id}/resume`, {});
+      const notPaused = await f.call('POST', `${releasePath(id)}/resume`, {});
       expect([notPaused.status, notPaused.body.message]).toEqual([409, `release ${id} is not paused`]);
-      const badBody = await f.call('POST', `/releases/${id}/pause`, { reason: 7 });
+      const badBody = await f.call('POST', `${releasePath(id)}/pause`, { reason: 7 });
       expect([badBody.status, fieldsOf(badBody)]).toEqual([400, ['reason']]);
 
       await f.markBaking(id);
-      const paused = await f.call('POST', `/releases/${id}/pause`, { reason: 'schema migration' });
+      const paused = await f.call('POST', `${releasePath(id)}/pause`, { reason: 'schema migration' });
       expect(paused.status).toBe(202);
       expect(paused.body).toMatchObject({ releaseId: id, by: CALLER, maxPauseMinutes: 60 });
       expect(Date.parse(paused.body.rollsBackAfter) - Date.parse(paused.body.pausedAt)).toBe(60 * 60_000);
       const shown = await f.call('GET', `/releases/${id}`);
       expect(shown.body.paused).toEqual({ pausedAt: paused.body.pausedAt, by: CALLER, reason: 'schema migration' });
-      const twice = await f.call('POST', `/releases/${id}/pause`, {});
+      const twice = await f.call('POST', `${releasePath(id)}/pause`, {});
       expect([twice.status, twice.body.message]).toEqual([
         409,
         `release ${id} is already paused since ${paused.body.pausedAt} by ${CALLER}`,
       ]);
 
-      const resumed = await f.call('POST', `/releases/${id}/resume`, {});
+      const resumed = await f.call('POST', `${releasePath(id)}/resume`, {});
       expect(resumed.status).toBe(200);
       expect(resumed.body).toMatchObject({ releaseId: id, by: CALLER, pausedSeconds: expect.any(Number) });
       expect((await f.call('GET', `/releases/${id}`)).body.paused).toBeNull();
 
       // Paused again, the release can still be aborted.
-      expect((await f.call('POST', `/releases/${id}/pause`, {})).status).toBe(202);
-      const aborted = await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      expect((await f.call('POST', `${releasePath(id)}/pause`, {})).status).toBe(202);
+      const aborted = await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
       expect(aborted.status).toBe(202);
     });
 
     it('aborts a running release and refuses to promote a digest that has not been released', async () => {
       const f = fixture();
       const id = await f.parkForApproval();
-      const next = await f.call('POST', `/releases/${id}/promote-to-next`, {});
+      const next = await f.call('POST', `/environments/staging/promotions/${id}`, {});
       expect(next.status).toBe(409);
-      const aborted = await f.call('POST', `/releases/${id}/abort`, { reason: 'wrong window' });
+      const aborted = await f.call('POST', `${releasePath(id)}/abort`, { reason: 'wrong window' });
       expect(aborted.status).toBe(202);
       expect(aborted.body).toMatchObject({ releaseId: id });
     });
@@ -370,7 +399,7 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
         { 'rolled-back': 2 },
         { verified: 2 },
       ]);
-      const listed = await f.call('GET', '/releases?environment=prod&limit=100');
+      const listed = await f.call('GET', '/environments/prod/releases?limit=100');
       const row = listed.body.releases.find((r: { releaseId: string }) => r.releaseId === releaseId);
       expect(row.fleet).toEqual({ members: 5, waveCount: 3, currentWave: null, trippedBy: 'svc-003' });
     });
@@ -388,7 +417,7 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       });
       const staging = reply.body.environments.find((e: { name: string }) => e.name === 'staging');
       expect(staging).toMatchObject({ promotesTo: 'prod', runningRelease: null });
-      await f.call('POST', `/releases/${id}/abort`, { reason: 'contract test cleanup' });
+      await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
       const after = await f.call('GET', '/environments');
       const freed = after.body.environments.find((e: { name: string }) => e.name === 'prod');
       expect(freed.runningRelease).toBeNull();

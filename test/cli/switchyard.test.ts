@@ -96,7 +96,7 @@ const detail = (status: string, extra: Record<string, unknown> = {}) => ({
 
 describe('switchyard release', () => {
   it('start --json prints the API answer and exits 0; the body carries env, digest, strategy and key', async () => {
-    routes['POST /releases'] = {
+    routes['POST /environments/dev/releases'] = {
       status: 202,
       body: { releaseId: 'rel-dev-1', executionArn: 'arn:x', consoleUrl: 'https://console', environment: 'dev' },
     };
@@ -118,8 +118,9 @@ describe('switchyard release', () => {
     );
     expect(r.code).toBe(EXIT.ok);
     expect(JSON.parse(r.stdout)).toMatchObject({ releaseId: 'rel-dev-1', consoleUrl: 'https://console' });
+    // The environment is in the path (POST /environments/dev/releases), where IAM can see it; not in the body.
+    expect(seen[0]?.url).toBe('/environments/dev/releases');
     expect(seen[0]?.body).toEqual({
-      environment: 'dev',
       imageDigest: 'sha256:abc',
       strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
       idempotencyKey: 'ci-42',
@@ -130,7 +131,7 @@ describe('switchyard release', () => {
   });
 
   it('a busy environment exits 5 and names the running release', async () => {
-    routes['POST /releases'] = {
+    routes['POST /environments/prod/releases'] = {
       status: 409,
       body: { message: 'prod is busy: release rel-prod-0 is running', runningRelease: 'rel-prod-0' },
     };
@@ -142,7 +143,7 @@ describe('switchyard release', () => {
   });
 
   it('a refused body exits 65 listing the field errors; a missing release exits 4', async () => {
-    routes['POST /releases'] = {
+    routes['POST /environments/dev/releases'] = {
       status: 400,
       body: { message: 'invalid request body', errors: [{ field: 'imageDigest', message: 'must be a digest' }] },
     };
@@ -189,8 +190,8 @@ describe('switchyard release', () => {
       startedAt: '2026-01-01T00:00:00Z',
       digest: 'sha256:1',
     });
-    routes['GET /releases?environment=dev'] = { status: 200, body: { releases: [summary('a')], nextCursor: 'c1' } };
-    routes['GET /releases?environment=dev&cursor=c1'] = { status: 200, body: { releases: [summary('b')] } };
+    routes['GET /environments/dev/releases'] = { status: 200, body: { releases: [summary('a')], nextCursor: 'c1' } };
+    routes['GET /environments/dev/releases?cursor=c1'] = { status: 200, body: { releases: [summary('b')] } };
     const r = await run('release', 'list', '--env', 'dev', '--all', '--json', '--local', '--api', api);
     expect(r.code).toBe(EXIT.ok);
     expect(JSON.parse(r.stdout).releases.map((x: { releaseId: string }) => x.releaseId)).toEqual(['a', 'b']);
@@ -199,22 +200,44 @@ describe('switchyard release', () => {
   });
 
   it('approve, reject, promote, promote --next and abort call their routes; missing reasons are usage errors', async () => {
-    routes['POST /releases/rel-prod-1/approve'] = { status: 200, body: { releaseId: 'rel-prod-1', approved: true } };
-    routes['POST /releases/rel-prod-1/promote-to-next'] = {
-      status: 409,
-      body: { message: 'prod promotes to no other environment' },
-    };
-    routes['POST /releases/rel-prod-1/abort'] = { status: 202, body: { releaseId: 'rel-prod-1', message: 'stopped' } };
-    routes['POST /releases/rel-prod-1/promote'] = { status: 202, body: { releaseId: 'rel-prod-1', message: 'skips' } };
+    const prod = '/environments/prod/releases/rel-prod-1';
+    routes[`POST ${prod}/approve`] = { status: 200, body: { releaseId: 'rel-prod-1', approved: true } };
+    routes[`POST ${prod}/abort`] = { status: 202, body: { releaseId: 'rel-prod-1', message: 'stopped' } };
+    routes[`POST ${prod}/fast-forward`] = { status: 202, body: { releaseId: 'rel-prod-1', message: 'skips' } };
     expect((await run('release', 'approve', 'rel-prod-1', '--comment', 'ok', '--local', '--api', api)).code).toBe(0);
-    expect(seen.at(-1)?.body).toEqual({ comment: 'ok' });
+    expect(seen.at(-1)).toMatchObject({ url: `${prod}/approve`, body: { comment: 'ok' } });
     expect((await run('release', 'reject', 'rel-prod-1', '--local', '--api', api)).code).toBe(EXIT.usage);
     expect((await run('release', 'promote', 'rel-prod-1', '--local', '--api', api)).code).toBe(EXIT.usage);
     expect((await run('release', 'promote', 'rel-prod-1', '--reason', 'hotfix', '--local', '--api', api)).code).toBe(0);
     expect(seen.at(-1)?.body).toEqual({ reason: 'hotfix' });
-    expect((await run('release', 'promote', 'rel-prod-1', '--next', '--local', '--api', api)).code).toBe(EXIT.conflict);
+    // prod promotes nowhere: --next finds no environment to send it to, and sends nothing.
+    const calls = seen.length;
+    const nowhere = await run('release', 'promote', 'rel-prod-1', '--next', '--local', '--api', api);
+    expect([nowhere.code, nowhere.stderr]).toEqual([
+      EXIT.conflict,
+      'switchyard: prod promotes to no other environment',
+    ]);
+    expect(seen).toHaveLength(calls);
     expect((await run('release', 'abort', 'rel-prod-1', '--reason', 'freeze', '--local', '--api', api)).code).toBe(0);
-    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-prod-1/abort', body: { reason: 'freeze' } });
+    expect(seen.at(-1)).toMatchObject({ url: `${prod}/abort`, body: { reason: 'freeze' } });
+  });
+
+  it('an action on a release whose id names no environment, or an old-scheme promotion, asks the API where it runs', async () => {
+    const pushed = '3f1c2a9e-0b7d-4c55-9a3e-1f2e3d4c5b6a';
+    routes[`GET /releases/${pushed}`] = { status: 200, body: { releaseId: pushed, environment: 'dev' } };
+    routes[`POST /environments/dev/releases/${pushed}/abort`] = { status: 202, body: { releaseId: pushed } };
+    expect((await run('release', 'abort', pushed, '--local', '--api', api)).code).toBe(EXIT.ok);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `GET /releases/${pushed}`,
+      `POST /environments/dev/releases/${pushed}/abort`,
+    ]);
+    const oldPromotion = 'rel-staging-20261101000000-a1b2c3-to-prod';
+    routes[`GET /releases/${oldPromotion}`] = { status: 200, body: { releaseId: oldPromotion, environment: 'prod' } };
+    routes[`POST /environments/prod/releases/${oldPromotion}/approve`] = { status: 200, body: {} };
+    expect((await run('release', 'approve', oldPromotion, '--local', '--api', api)).code).toBe(EXIT.ok);
+    expect(seen.at(-1)?.url).toBe(`/environments/prod/releases/${oldPromotion}/approve`);
+    const unknown = await run('release', 'approve', 'no-such-release', '--local', '--api', api);
+    expect(unknown.code).toBe(EXIT.notFound);
   });
 
   it('env rollback needs a reason and prints the versions', async () => {
@@ -506,7 +529,7 @@ describe('switchyard status and the live watch view', () => {
   });
 
   it('pause and resume call their routes; a refusal exits 5 with the reason in one line', async () => {
-    routes['POST /releases/rel-prod-1/pause'] = [
+    routes['POST /environments/prod/releases/rel-prod-1/pause'] = [
       {
         status: 202,
         body: {
@@ -519,10 +542,16 @@ describe('switchyard status and the live watch view', () => {
       },
       { status: 409, body: { message: 'release rel-prod-1 is already paused since 2026-01-01T00:10:00.000Z by me' } },
     ];
-    routes['POST /releases/rel-prod-1/resume'] = { status: 200, body: { releaseId: 'rel-prod-1', pausedSeconds: 300 } };
+    routes['POST /environments/prod/releases/rel-prod-1/resume'] = {
+      status: 200,
+      body: { releaseId: 'rel-prod-1', pausedSeconds: 300 },
+    };
     const paused = await run('release', 'pause', 'rel-prod-1', '--reason', 'db work', '--local', '--api', api);
     expect(paused.code).toBe(0);
-    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-prod-1/pause', body: { reason: 'db work' } });
+    expect(seen.at(-1)).toMatchObject({
+      url: '/environments/prod/releases/rel-prod-1/pause',
+      body: { reason: 'db work' },
+    });
     expect(paused.stdout).toBe(
       'Paused rel-prod-1: the bake holds; rolled back at 01:10:00 virtual unless resumed (switchyard release resume rel-prod-1)',
     );
@@ -533,7 +562,7 @@ describe('switchyard status and the live watch view', () => {
     );
     const resumed = await run('release', 'resume', 'rel-prod-1', '--local', '--api', api);
     expect([resumed.code, resumed.stdout]).toEqual([0, 'Resumed rel-prod-1 after 5 min paused: the bake goes on']);
-    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-prod-1/resume', body: {} });
+    expect(seen.at(-1)).toMatchObject({ url: '/environments/prod/releases/rel-prod-1/resume', body: {} });
   });
 
   it('watch and show say since when and by whom a release is paused, and how to resume it', async () => {
@@ -574,7 +603,7 @@ describe('switchyard status and the live watch view', () => {
   });
 
   it('prints the local console link for local releases and the Step Functions console for cloud ones', async () => {
-    routes['POST /releases'] = {
+    routes['POST /environments/dev/releases'] = {
       status: 202,
       body: { releaseId: 'rel-dev-1', executionArn: 'arn:x', consoleUrl: 'https://console.aws/x', environment: 'dev' },
     };
@@ -602,34 +631,36 @@ describe('switchyard status and the live watch view', () => {
   });
 
   it('promote --full and fast-forward skip the bake; promote --to and the old --next go to the next environment', async () => {
-    routes['POST /releases/rel-dev-1/promote'] = { status: 202, body: { releaseId: 'rel-dev-1', message: 'skips' } };
-    routes['POST /releases/rel-dev-1/promote-to-next'] = {
+    const dev = '/environments/dev/releases/rel-dev-1';
+    routes[`POST ${dev}/fast-forward`] = { status: 202, body: { releaseId: 'rel-dev-1', message: 'skips' } };
+    routes['POST /environments/staging/promotions/rel-dev-1'] = {
       status: 202,
-      body: { releaseId: 'rel-dev-1-to-staging', environment: 'staging', consoleUrl: 'https://console.aws/x' },
+      body: { releaseId: 'rel-staging-from-dev-1', environment: 'staging', consoleUrl: 'https://console.aws/x' },
     };
     const at = ['--local', '--api', api];
     expect((await run('release', 'promote', 'rel-dev-1', '--full', '--reason', 'hotfix', ...at)).code).toBe(0);
-    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/promote', body: { reason: 'hotfix' } });
+    expect(seen.at(-1)).toMatchObject({ url: `${dev}/fast-forward`, body: { reason: 'hotfix' } });
     expect((await run('release', 'fast-forward', 'rel-dev-1', '--reason', 'hotfix', ...at)).code).toBe(0);
-    expect(seen.at(-1)?.url).toBe('/releases/rel-dev-1/promote');
+    expect(seen.at(-1)?.url).toBe(`${dev}/fast-forward`);
     expect((await run('release', 'promote', 'rel-dev-1', '--full', ...at)).code).toBe(EXIT.usage);
     const to = await run('release', 'promote', 'rel-dev-1', '--to', 'staging', ...at);
     expect(to.stdout).toContain(
-      `Promoted rel-dev-1 to staging: release rel-dev-1-to-staging\n  console: ${api}/#rel-dev-1-to-staging`,
+      `Promoted rel-dev-1 to staging: release rel-staging-from-dev-1\n  console: ${api}/#rel-staging-from-dev-1`,
     );
-    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/promote-to-next', body: { environment: 'staging' } });
+    // A promotion is a route of the environment it releases into.
+    expect(seen.at(-1)).toMatchObject({ url: '/environments/staging/promotions/rel-dev-1', body: {} });
     expect((await run('release', 'promote', 'rel-dev-1', '--next', ...at)).code).toBe(0);
     expect(seen.at(-1)?.body).toEqual({});
-    routes['POST /releases/rel-dev-1/retry'] = {
+    routes[`POST ${dev}/retry`] = {
       status: 202,
       body: { releaseId: 'rel-dev-1-retry', environment: 'dev', consoleUrl: 'https://console.aws/x' },
     };
     const retried = await run('release', 'retry', 'rel-dev-1', '--reason', 'flaky dependency', ...at);
     expect(retried.stdout).toBe(`Retried rel-dev-1 as release rel-dev-1-retry\n  console: ${api}/#rel-dev-1-retry`);
-    expect(seen.at(-1)).toMatchObject({ url: '/releases/rel-dev-1/retry', body: { reason: 'flaky dependency' } });
+    expect(seen.at(-1)).toMatchObject({ url: `${dev}/retry`, body: { reason: 'flaky dependency' } });
     const old = await run('release', 'promote', 'rel-dev-1', '--reason', 'hotfix', ...at);
     expect(old.stderr).toContain('old spelling of `promote --full`');
-    expect(seen.at(-1)?.url).toBe('/releases/rel-dev-1/promote');
+    expect(seen.at(-1)?.url).toBe(`${dev}/fast-forward`);
   });
 });
 

@@ -73,12 +73,12 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the local release API refuses what is not its own console or the CLI', () => {
-  const start = () => JSON.stringify({ environment: 'dev', imageDigest: digest });
+  const start = () => JSON.stringify({ imageDigest: digest });
 
   it('the cross-site curl (text/plain from another origin) gets 403 and nothing starts', async () => {
     const reply = await send(
       'POST',
-      '/releases',
+      '/environments/dev/releases',
       { 'content-type': 'text/plain', origin: 'http://evil.example', host: base.host },
       start(),
     );
@@ -89,11 +89,16 @@ describe('the local release API refuses what is not its own console or the CLI',
   });
 
   it('a form-type body is refused with 415 even with the token, and nothing starts', async () => {
-    const reply = await send('POST', '/releases', { ...withToken(), 'content-type': 'text/plain' }, start());
+    const reply = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...withToken(), 'content-type': 'text/plain' },
+      start(),
+    );
     expect(reply.status).toBe(415);
     const form = await send(
       'POST',
-      '/releases',
+      '/environments/dev/releases',
       { [API_TOKEN_HEADER]: token, 'content-type': 'application/x-www-form-urlencoded' },
       'environment=dev',
     );
@@ -103,15 +108,20 @@ describe('the local release API refuses what is not its own console or the CLI',
 
   it('JSON from another origin is refused even with the right token; abort and approve too', async () => {
     const evil = { ...withToken(), origin: 'http://evil.example' };
-    expect((await send('POST', '/releases', evil, start())).status).toBe(403);
+    expect((await send('POST', '/environments/dev/releases', evil, start())).status).toBe(403);
     expect((await send('POST', '/releases/rel-dev-1/abort', evil, '{}')).status).toBe(403);
     expect((await send('POST', '/releases/rel-dev-1/approve', evil, '{}')).status).toBe(403);
     expect((await send('POST', '/environments/dev/rollback', evil, '{"reason":"x"}')).status).toBe(403);
   });
 
   it('a request without the token, or with a wrong one, is refused (403)', async () => {
-    expect((await send('POST', '/releases', json, start())).status).toBe(403);
-    const wrong = await send('POST', '/releases', { ...json, [API_TOKEN_HEADER]: 'a'.repeat(64) }, start());
+    expect((await send('POST', '/environments/dev/releases', json, start())).status).toBe(403);
+    const wrong = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...json, [API_TOKEN_HEADER]: 'a'.repeat(64) },
+      start(),
+    );
     expect(wrong.status).toBe(403);
     expect(wrong.body.message).toContain(API_TOKEN_FILE);
     expect((await send('GET', '/releases', {})).status).toBe(403);
@@ -122,7 +132,12 @@ describe('the local release API refuses what is not its own console or the CLI',
     const rebound = await send('GET', '/', { host: `evil.example:${base.port}` });
     expect(rebound.status).toBe(403);
     expect(rebound.text).not.toContain(token);
-    const post = await send('POST', '/releases', { ...withToken(), host: `evil.example:${base.port}` }, start());
+    const post = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...withToken(), host: `evil.example:${base.port}` },
+      start(),
+    );
     expect(post.status).toBe(403);
   });
 
@@ -134,7 +149,12 @@ describe('the local release API refuses what is not its own console or the CLI',
   });
 
   it('the requester is the user the server runs as, never a name sent in a header', async () => {
-    const started = await send('POST', '/releases', { ...withToken(), 'x-switchyard-user': 'mallory' }, start());
+    const started = await send(
+      'POST',
+      '/environments/dev/releases',
+      { ...withToken(), 'x-switchyard-user': 'mallory' },
+      start(),
+    );
     expect(started.status).toBe(202);
     const id = started.body.releaseId as string;
     const record = await eventually(

@@ -28,13 +28,13 @@ describe('promotion to the next environment', () => {
     const started = await promoteToNext({ releaseId: 'rel-1', by: 'alice' }, world);
 
     expect(started).toEqual({
-      releaseId: 'rel-1-to-staging',
-      executionArn: world.executionArnFor('rel-1-to-staging'),
+      releaseId: 'rel-staging-from-1',
+      executionArn: world.executionArnFor('rel-staging-from-1'),
       environment: 'staging',
       imageDigest: DIGEST,
       replayed: false,
     });
-    expect(world.started.get('rel-1-to-staging')).toEqual({
+    expect(world.started.get('rel-staging-from-1')).toEqual({
       trigger: 'api',
       environment: 'staging',
       imageDigest: DIGEST,
@@ -43,7 +43,7 @@ describe('promotion to the next environment', () => {
       reason: 'promotion of rel-1 from dev',
       promotedFrom: 'rel-1',
     });
-    expect(await world.store.getLock(lockKey(environments.staging))).toMatchObject({ releaseId: 'rel-1-to-staging' });
+    expect(await world.store.getLock(lockKey(environments.staging))).toMatchObject({ releaseId: 'rel-staging-from-1' });
   });
 
   it('is one release however often it is asked for', async () => {
@@ -51,9 +51,9 @@ describe('promotion to the next environment', () => {
     await world.store.createRelease(releaseRecord());
     await promoteToNext({ releaseId: 'rel-1', by: 'alice', reason: 'ship it' }, world);
     const again = await promoteToNext({ releaseId: 'rel-1', by: 'bob' }, world);
-    expect(again).toMatchObject({ releaseId: 'rel-1-to-staging', replayed: true });
-    expect([...world.started.keys()]).toEqual(['rel-1-to-staging']);
-    expect(world.started.get('rel-1-to-staging')).toMatchObject({ requestedBy: 'alice', reason: 'ship it' });
+    expect(again).toMatchObject({ releaseId: 'rel-staging-from-1', replayed: true });
+    expect([...world.started.keys()]).toEqual(['rel-staging-from-1']);
+    expect(world.started.get('rel-staging-from-1')).toMatchObject({ requestedBy: 'alice', reason: 'ship it' });
   });
 
   it('refuses what the config or the release does not allow, starting nothing', async () => {
@@ -98,7 +98,7 @@ describe('promotion to the next environment', () => {
     expect(world.started.size).toBe(0);
 
     const started = await promoteToNext({ releaseId: 'rel-1', by: 'alice', acceptWarnings: true }, world);
-    expect(started).toMatchObject({ releaseId: 'rel-1-to-staging', replayed: false });
+    expect(started).toMatchObject({ releaseId: 'rel-staging-from-1', replayed: false });
   });
 
   it('promotes a release whose record predates the warnings field (no field: no warnings)', async () => {
@@ -129,7 +129,7 @@ describe('promotion to the next environment', () => {
     const world = releaseWorld();
     await world.store.createRelease(releaseRecord());
     await promoteToNext({ releaseId: 'rel-1', by: 'x'.repeat(300) }, world);
-    expect(world.started.get('rel-1-to-staging')?.requestedBy).toBe('x'.repeat(256));
+    expect(world.started.get('rel-staging-from-1')?.requestedBy).toBe('x'.repeat(256));
   });
 });
 
@@ -141,9 +141,14 @@ describe('retrying a release', () => {
     const started = await retryRelease({ releaseId: 'rel-1', by: 'bob', reason: 'flaky check' }, world);
     const again = await retryRelease({ releaseId: 'rel-1', by: 'bob' }, world);
 
-    expect(started).toMatchObject({ releaseId: 'rel-1-retry', environment: 'dev', replayed: false });
-    expect(again).toMatchObject({ releaseId: 'rel-1-retry', replayed: true });
-    expect(world.started.get('rel-1-retry')).toEqual({
+    // `rel-1` names no environment, so its retry is named by a hash after the environment it runs in.
+    expect(started).toMatchObject({
+      releaseId: expect.stringMatching(/^rel-dev-retry-[0-9a-f]{20}$/),
+      replayed: false,
+    });
+    expect(started.environment).toBe('dev');
+    expect(again).toMatchObject({ releaseId: started.releaseId, replayed: true });
+    expect(world.started.get(started.releaseId)).toEqual({
       trigger: 'api',
       environment: 'dev',
       imageDigest: DIGEST,

@@ -1,0 +1,40 @@
+/**
+ * Every route of the release API, as `METHOD path`. The handler (`api/release-api.ts`) serves exactly these and
+ * the REST API (`infra/release-api.ts`) creates exactly these resources and methods, each behind IAM authorization.
+ *
+ * Every route that acts on an environment carries it in its path, so an IAM policy on `execute-api:Invoke` can
+ * allow or deny it by environment; the handler refuses a release that is not the path's environment's (404). The
+ * reads that span environments (`GET /releases`, `GET /releases/{releaseId}`, its steps, `GET /environments`) act
+ * on none. A promotion is named by the environment it releases into: `POST /environments/prod/promotions/{id}`
+ * starts a prod release, whatever environment the source release ran in.
+ */
+export const RELEASE_API_ROUTES = [
+  'GET /releases',
+  'GET /releases/{releaseId}',
+  'GET /releases/{releaseId}/steps',
+  'GET /environments',
+  'GET /environments/{environment}/releases',
+  'POST /environments/{environment}/releases',
+  'POST /environments/{environment}/releases/{releaseId}/approve',
+  'POST /environments/{environment}/releases/{releaseId}/reject',
+  'POST /environments/{environment}/releases/{releaseId}/fast-forward',
+  'POST /environments/{environment}/releases/{releaseId}/pause',
+  'POST /environments/{environment}/releases/{releaseId}/resume',
+  'POST /environments/{environment}/releases/{releaseId}/abort',
+  'POST /environments/{environment}/releases/{releaseId}/retry',
+  'POST /environments/{environment}/promotions/{releaseId}',
+  'POST /environments/{environment}/rollback',
+] as const;
+export type ReleaseApiRoute = (typeof RELEASE_API_ROUTES)[number];
+
+/** What each path parameter accepts: a release id is an execution name (at most 80 of `[A-Za-z0-9_-]`). */
+export const PATH_PARAMETERS = {
+  environment: '[A-Za-z0-9_-]{1,64}',
+  releaseId: '[A-Za-z0-9_-]{1,80}',
+} as const;
+
+/** A route's method and path template. */
+export function splitRoute(route: ReleaseApiRoute): { method: string; path: string } {
+  const [method = '', path = ''] = route.split(' ');
+  return { method, path };
+}
