@@ -1,11 +1,11 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.ts';
 import { CloudWatchVersionMetrics } from '../adapters/aws/cloudwatch-version-metrics.ts';
 import { DynamoDbReleaseStore } from '../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../adapters/aws/lambda-function-versions.ts';
+import { invokeSelfAsync } from '../adapters/aws/lambda-self-invoke.ts';
 import { AwsReleaseOperations, type BackgroundTask } from '../adapters/aws/release-operations.ts';
 import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
@@ -230,33 +230,18 @@ export function awsReleaseOperations(env: Env, adapters: ReleaseApiAdapters): Aw
   });
 }
 
-/**
- * Work the release API hands to an invocation of its own: an asynchronous invoke ("Event": Lambda queues the event
- * and answers 202 at once, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html) of this very function,
- * named by the variable Lambda sets in every function (AWS_LAMBDA_FUNCTION_NAME).
- */
+/** Work the release API hands to an invocation of its own (adapters/aws/lambda-self-invoke.ts). */
 function invokeSelf(env: Env): (task: BackgroundTask) => Promise<void> {
-  return async (task) => {
-    const functionName = required(env, 'AWS_LAMBDA_FUNCTION_NAME');
-    await selfInvokeClient().send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: new TextEncoder().encode(JSON.stringify(task)),
-      }),
-    );
-  };
+  return (task) => invokeSelfAsync(required(env, 'AWS_LAMBDA_FUNCTION_NAME'), task);
 }
 
-let selfClient: LambdaClient | undefined;
-function selfInvokeClient(): LambdaClient {
-  selfClient ??= new LambdaClient({});
-  return selfClient;
+/** A background task this function handed to itself, or undefined for any other event (an API Gateway request). */
+function backgroundTask(event: unknown): BackgroundTask | undefined {
+  const parsed = z
+    .object({ environmentRollback: z.object({ operationId: z.string().regex(/^rollback-[A-Za-z0-9_-]{1,64}-\d+$/) }) })
+    .safeParse(event);
+  return parsed.success ? parsed.data : undefined;
 }
-
-const BackgroundTaskSchema = z.object({
-  environmentRollback: z.object({ operationId: z.string().regex(/^rollback-[A-Za-z0-9_-]{1,64}-\d+$/) }),
-});
 
 /**
  * The release API's Lambda entry: operations built on the first request, so a missing variable fails it by name. An
@@ -272,8 +257,8 @@ export function releaseApiEntry(
   return async (event, context) => {
     if (context) logger.addContext(context);
     ops ??= awsReleaseOperations(env, adapters);
-    const task = BackgroundTaskSchema.safeParse(event);
-    if (task.success) return ops.finishEnvironmentRollback(task.data);
+    const task = backgroundTask(event);
+    if (task) return ops.finishEnvironmentRollback(task);
     handle ??= releaseApiHandler(ops);
     return handle(event);
   };
