@@ -156,6 +156,25 @@ const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    // Deploy green's first attempt recorded its version, then moving green was throttled: the retry reads the
+    // version back from the record (publishedVersion) instead of publishing again.
+    name: 'Deploy green retried after recording its version',
+    options: { environments: prod },
+    input: (w) => w.apiRequest(),
+    seed: async (world) => {
+      await world.seed();
+      const update = world.functions.updateAlias.bind(world.functions);
+      let throttledOnce = false;
+      world.functions.updateAlias = async (fn, alias, ...rest) => {
+        if (alias === 'green' && !throttledOnce) {
+          throttledOnce = true;
+          throw throttled();
+        }
+        return update(fn, alias, ...rest);
+      };
+    },
+  },
+  {
     // SNS refusing every alert: each state records the failed alert in the release's history instead.
     name: 'canary released, alerts not delivered',
     options: { environments: prod },
