@@ -62,6 +62,11 @@ export const DEPLOY_MINUTES_PER_BATCH = 3;
 export type FleetConfig = NonNullable<EnvironmentConfig['fleet']>;
 export type FleetWave = FleetConfig['waves'][number];
 
+/** What the fleet's member functions are named under: `fleet.functionNamePrefix`, or the environment's name and a dash. */
+export function fleetFunctionPrefix(env: Pick<EnvironmentConfig, 'functionName' | 'fleet'>): string {
+  return env.fleet?.functionNamePrefix ?? `${env.functionName}-`;
+}
+
 /** The cumulative number of members moved by the end of each wave (the last is every member). */
 export function waveSizes(waves: readonly FleetWave[], memberCount: number): number[] {
   return waves.map((wave) =>

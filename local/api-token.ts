@@ -43,9 +43,12 @@ export interface Refusal {
   readonly message: string;
 }
 
-/** Routes that read or change releases: only the console and the CLI, holding the token, may call them. */
-function needsToken(path: string): boolean {
-  return /^\/(releases|environments)(\/|$)/.test(path) || path === '/local/images' || path === '/local/info';
+/**
+ * Routes that read or change releases, and every local route (info, graph, events, pushes): only the CLI, holding
+ * the token, and a console with a session may call them.
+ */
+function needsCredentials(path: string): boolean {
+  return /^\/(releases|environments|local)(\/|$)/.test(path);
 }
 
 function header(request: GuardedRequest, name: string): string | undefined {
@@ -56,9 +59,15 @@ function header(request: GuardedRequest, name: string): string | undefined {
 /**
  * Refuses what is not the local console or the CLI: a Host other than this server's own (DNS rebinding), a
  * cross-origin page (an Origin other than ours; the CLI sends none), a body that is not JSON (HTML forms and
- * `fetch` without a preflight can only send form or text types), and a missing or wrong per-start token.
+ * `fetch` without a preflight can only send form or text types), and a request with neither the per-start token
+ * (the CLI) nor a console session (`hasSession`, local/console-session.ts).
  */
-export function refuseForeignRequest(request: GuardedRequest, port: number, token: string): Refusal | undefined {
+export function refuseForeignRequest(
+  request: GuardedRequest,
+  port: number,
+  token: string,
+  hasSession = false,
+): Refusal | undefined {
   const own = [`127.0.0.1:${port}`, `localhost:${port}`];
   const host = header(request, 'host');
   if (!host || !own.includes(host.toLowerCase())) {
@@ -74,10 +83,10 @@ export function refuseForeignRequest(request: GuardedRequest, port: number, toke
       return { status: 415, message: 'request bodies must be sent as application/json' };
     }
   }
-  if (needsToken(request.path) && !tokenMatches(token, header(request, API_TOKEN_HEADER))) {
+  if (needsCredentials(request.path) && !hasSession && !tokenMatches(token, header(request, API_TOKEN_HEADER))) {
     return {
       status: 403,
-      message: `missing or wrong ${API_TOKEN_HEADER}: the CLI and the console read it from the data directory's ${API_TOKEN_FILE}`,
+      message: `missing or wrong ${API_TOKEN_HEADER} (the CLI reads it from the data directory's ${API_TOKEN_FILE}) or console session (open the login link \`switchyard local serve\` printed)`,
     };
   }
   return undefined;

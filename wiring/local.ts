@@ -109,6 +109,10 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     highResolutionPublishDelaySeconds: LOCAL_HIGH_RESOLUTION_PUBLISH_DELAY_SECONDS,
   });
   const alarms = new MemoryAlarms();
+  // What Terraform's alarms.tf creates on AWS: every alarm the environments watch exists, quiet at first.
+  for (const env of Object.values(environments)) {
+    for (const name of env.health.alarms) alarms.set(name, 'OK', new Date(clock.now().getTime() - 60_000));
+  }
   const imageIndex = new MemoryImageRegistry();
   const notifier = new MemoryNotifier(options.onNotification);
   const registry = new LocalRegistry(dataDir, imageIndex);
@@ -121,6 +125,8 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     clock,
     environment: {
       SWITCHYARD_CLIENT_KEYS_FILE: join(dataDir, 'client-keys.json'),
+      // One nonce store for every version and stage: a request replayed through /green/ is refused too.
+      SWITCHYARD_NONCE_DIR: join(dataDir, 'nonces'),
       POWERTOOLS_SERVICE_NAME: 'switchyard-app',
       POWERTOOLS_METRICS_NAMESPACE: 'Switchyard/App',
     },

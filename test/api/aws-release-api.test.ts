@@ -585,6 +585,7 @@ describe('a fleet environment on AWS', () => {
   const fleetEnvironments = environmentsWith('staging', {
     lockTtlMinutes: 600,
     fleet: {
+      functionNamePrefix: 'api-',
       deployConcurrency: 4,
       waves: [{ members: 1 }, { percent: 50 }, { percent: 100 }],
       // The last member keeps its own alias names.

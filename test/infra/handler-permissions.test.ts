@@ -18,6 +18,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -189,6 +190,7 @@ describe('the commands the AWS adapters send', () => {
     'dynamodb:Get': 'dynamodb:GetItem',
     'dynamodb:Delete': 'dynamodb:DeleteItem',
     'dynamodb:Update': 'dynamodb:UpdateItem',
+    'dynamodb:BatchGet': 'dynamodb:BatchGetItem',
   };
 
   function sentActions(): string[] {
@@ -458,7 +460,8 @@ describe('the commands the AWS adapters send', () => {
       ],
       listReleases: [
         async () => {
-          documents.on(QueryCommand).resolves({ Items: [] });
+          documents.on(QueryCommand).resolves({ Items: [{ pk: 'RELEASE#r1', sk: 'RELEASE', status: 'running' }] });
+          documents.on(BatchGetCommand).resolves({ Responses: {} });
           return store().listReleases({ environment: 'dev' });
         },
       ],
