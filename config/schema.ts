@@ -126,7 +126,7 @@ function buildConfigSchemas() {
       .min(1)
       .max(
         MAX_DEPLOY_CONCURRENCY,
-        `at most ${MAX_DEPLOY_CONCURRENCY}: Lambda allows 15 control-plane requests a second per account and Region (UpdateFunctionCode, PublishVersion, UpdateAlias, …), and each member deploying makes about one a second`,
+        `at most ${MAX_DEPLOY_CONCURRENCY}: Lambda allows 15 control-plane requests a second per account and Region (UpdateFunctionCode, PublishVersion, UpdateAlias, …), and each deploying member keeps to a tenth of Switchyard's budget of 10 a second`,
       ),
     /**
      * What every member's function name starts with (besides the environment's own function, which may be a member

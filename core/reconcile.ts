@@ -57,7 +57,7 @@ async function restoreFleet(record: ReleaseRecord, deps: ReconcileDeps): Promise
     const onGreen =
       alias !== undefined && (alias.version === member.greenVersion || alias.routing?.version === member.greenVersion);
     if (!onGreen) return undefined;
-    await deps.functions.updateAlias(member.functionName, aliases.live, member.blueVersion);
+    await deps.functions.updateAlias(member.functionName, aliases.live, member.blueVersion, undefined, alias);
     return `${member.name} → ${member.blueVersion}`;
   });
   const names = restored.filter((r): r is string => r !== undefined);
@@ -153,7 +153,7 @@ export async function reconcileStoppedExecution(
       const onGreen =
         alias !== undefined && green !== undefined && (alias.version === green || alias.routing?.version === green);
       if (onGreen && record.blueVersion) {
-        await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion);
+        await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion, undefined, alias);
         const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
         actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
         live = { version: record.blueVersion, routing: false };

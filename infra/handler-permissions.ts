@@ -26,7 +26,7 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
   functions: {
     getAlias: ['lambda:GetAlias'],
     versionImageDigest: ['lambda:GetFunction'],
-    findVersionByDescription: ['lambda:ListVersionsByFunction'],
+    publishedVersion: ['lambda:GetFunction'],
     updateCodeAndWait: ['lambda:UpdateFunctionCode', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration'],
     publishVersion: ['lambda:PublishVersion'],
     // The alias is read for its RevisionId, then updated with it (a change in between is refused, not overwritten).

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AliasConflict } from '../../core/errors.ts';
 import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, PublishedVersion } from '../../core/ports.ts';
 
 /** Runs one published version of a function; the local runtime isolates each version in its own worker. */
@@ -111,9 +112,18 @@ export class MemoryFunctionVersions implements FunctionVersions {
     return found ? digestOf(found.imageUri) : undefined;
   }
 
-  async findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined> {
-    const found = this.fn(functionName).versions.find((v) => v.description === description);
+  async publishedVersion(functionName: string, version: string): Promise<PublishedVersion | undefined> {
+    const found = this.fn(functionName).versions.find((v) => v.version === version);
     return found ? { version: found.version, description: found.description, codeSha256: found.codeSha256 } : undefined;
+  }
+
+  /** Every published version's number, in order, with its description (tests read what a release published). */
+  versionsOf(functionName: string): PublishedVersion[] {
+    return this.fn(functionName).versions.map(({ version, description, codeSha256 }) => ({
+      version,
+      description,
+      codeSha256,
+    }));
   }
 
   async updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }> {
@@ -140,9 +150,27 @@ export class MemoryFunctionVersions implements FunctionVersions {
     return { version, description, codeSha256 };
   }
 
-  async updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void> {
+  async updateAlias(
+    functionName: string,
+    alias: string,
+    version: string,
+    routing?: AliasRouting,
+    expected?: AliasState,
+  ): Promise<void> {
     const fn = this.fn(functionName);
-    if (!fn.aliases.has(alias)) throw new FunctionNotFound(`Alias not found: ${functionName}:${alias}`);
+    const current = fn.aliases.get(alias);
+    if (!current) throw new FunctionNotFound(`Alias not found: ${functionName}:${alias}`);
+    // No revision ids here: the alias as the caller read it stands for one, as Lambda's RevisionId does.
+    const same = (a: AliasState, b: AliasState) =>
+      a.version === b.version && a.routing?.version === b.routing?.version && a.routing?.weight === b.routing?.weight;
+    if (expected && !same(current, expected)) {
+      throw new AliasConflict(`alias ${alias} of ${functionName} changed since it was read`, {
+        functionName,
+        alias,
+        targetVersion: version,
+        readVersion: expected.version,
+      });
+    }
     this.setAlias(fn, functionName, alias, version, routing);
   }
 

@@ -63,16 +63,24 @@ function functionPolicy(functionArn: string): unknown {
   const statements = idsOf('AWS::Lambda::Permission')
     .map((id) => props(id))
     .filter((p) => resolve(p.FunctionName, raw) === functionArn)
-    .map((p) => ({
-      Effect: 'Allow',
-      Principal: { Service: p.Principal },
-      Action: p.Action,
-      Resource: functionArn,
-      Condition: {
-        ArnLike: { 'aws:SourceArn': resolve(p.SourceArn, raw) },
-        ...(p.SourceAccount ? { StringEquals: { 'aws:SourceAccount': resolve(p.SourceAccount, raw) } } : {}),
-      },
-    }));
+    .map((p) => {
+      // A service principal by name, or a role by ARN (the release API's permission to invoke itself).
+      const principal = String(resolve(p.Principal, raw));
+      return {
+        Effect: 'Allow',
+        Principal: principal.startsWith('arn:') ? { AWS: principal } : { Service: principal },
+        Action: p.Action,
+        Resource: functionArn,
+        ...(p.SourceArn
+          ? {
+              Condition: {
+                ArnLike: { 'aws:SourceArn': resolve(p.SourceArn, raw) },
+                ...(p.SourceAccount ? { StringEquals: { 'aws:SourceAccount': resolve(p.SourceAccount, raw) } } : {}),
+              },
+            }
+          : {}),
+      };
+    });
   return { Version: '2012-10-17', Statement: statements };
 }
 

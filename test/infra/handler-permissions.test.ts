@@ -235,10 +235,10 @@ describe('the commands the AWS adapters send', () => {
           return functions().versionImageDigest(fn, '1');
         },
       ],
-      findVersionByDescription: [
+      publishedVersion: [
         async () => {
-          lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
-          return functions().findVersionByDescription(fn, 'r1');
+          lambda.on(GetFunctionCommand).resolves({ Configuration: { Version: '1', Description: 'r1' } });
+          return functions().publishedVersion(fn, '1');
         },
       ],
       updateCodeAndWait: [
