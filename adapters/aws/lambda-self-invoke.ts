@@ -8,7 +8,8 @@ let defaultClient: LambdaClient | undefined;
  * names in every execution environment (AWS_LAMBDA_FUNCTION_NAME).
  */
 export async function invokeSelfAsync(functionName: string, payload: unknown, client?: LambdaClient): Promise<void> {
-  const lambda = client ?? (defaultClient ??= new LambdaClient({}));
+  if (!client && !defaultClient) defaultClient = new LambdaClient({});
+  const lambda = client ?? (defaultClient as LambdaClient);
   await lambda.send(
     new InvokeCommand({
       FunctionName: functionName,

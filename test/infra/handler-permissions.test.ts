@@ -9,7 +9,6 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
-  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   ResourceNotFoundException,
   UpdateAliasCommand,

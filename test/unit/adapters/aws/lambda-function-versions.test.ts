@@ -6,7 +6,6 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
-  ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
   ResourceConflictException,
