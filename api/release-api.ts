@@ -323,6 +323,12 @@ async function retry(event: ProxyEvent, params: PathParameters, ops: ReleaseOper
 async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOperations) {
   const env = environmentOrThrow(environment, ops);
   const { reason } = parseBody(ReasonBody, event);
+  if (env.fleet) {
+    // A fleet's members move at the control-plane budget (up to about 30 s for 100), longer than API Gateway waits
+    // for an answer: 202 now, the members in the background, the progress in the rollback's record.
+    const started = await ops.startEnvironmentRollback(env.name, callerOf(event), reason);
+    return json(202, { ...started, status: 'running', progress: `/releases/${started.operationId}` });
+  }
   const result = await ops.rollbackEnvironment(env.name, callerOf(event), reason);
   return json(200, result);
 }

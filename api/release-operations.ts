@@ -1,5 +1,5 @@
 import type { Environments } from '../config/schema.ts';
-import type { EnvironmentRollbackResult } from '../core/environment-rollback.ts';
+import type { EnvironmentRollbackResult, StartedRollback } from '../core/environment-rollback.ts';
 import type { Clock, FunctionVersions, ImageRegistry, ReleaseStore, TaskTokens } from '../core/ports.ts';
 
 /** Step Functions' execution statuses, as DescribeExecution reports them. */
@@ -61,6 +61,12 @@ export interface ReleaseOperations {
   stopExecution(releaseId: string, cause: string): Promise<void>;
   /** Instant rollback of `live` to `blue` outside a release (core/environment-rollback.ts). */
   rollbackEnvironment(environment: string, by: string, reason: string): Promise<EnvironmentRollbackResult>;
+  /**
+   * A fleet's environment rollback: recorded as running and answered at once, its members moved in the background
+   * (the local runtime: in this process; AWS: an asynchronous invocation of the release API function), its progress
+   * in the record `GET /releases/{operationId}` reads.
+   */
+  startEnvironmentRollback(environment: string, by: string, reason: string): Promise<StartedRollback>;
 }
 
 /** The Step Functions console's page for one execution. */

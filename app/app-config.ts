@@ -25,6 +25,10 @@ export const AppEnvSchema = z.object({
   /** Local runs: a file holding the same JSON. Takes precedence over the secret. */
   SWITCHYARD_CLIENT_KEYS_FILE: optionalText(z.string().max(4096)),
   CLIENT_KEYS_MAX_AGE_SECONDS: intWithDefault(0, 3600, 300),
+  /** The DynamoDB table every instance checks nonces against (Terraform sets it: nonces.tf). */
+  SWITCHYARD_NONCE_TABLE: optionalText(z.string().max(1024)),
+  /** Local runs: the directory every version checks nonces against. The table wins when both are set. */
+  SWITCHYARD_NONCE_DIR: optionalText(z.string().max(4096)),
   MAX_BODY_BYTES: intWithDefault(1, 6 * 1024 * 1024, 64 * 1024),
 });
 
@@ -33,12 +37,19 @@ export type KeySource =
   | { readonly kind: 'secret'; readonly secretName: string; readonly maxAgeSeconds: number }
   | { readonly kind: 'none' };
 
+/** Where nonces are remembered: shared by every instance (a table, a directory), or per instance in memory. */
+export type NonceSource =
+  | { readonly kind: 'table'; readonly tableName: string }
+  | { readonly kind: 'directory'; readonly path: string }
+  | { readonly kind: 'memory' };
+
 export interface AppConfig {
   readonly functionVersion: string;
   readonly functionName: string | undefined;
   readonly imageDigest: string | undefined;
   readonly commit: string | undefined;
   readonly keySource: KeySource;
+  readonly nonceSource: NonceSource;
   readonly maxBodyBytes: number;
 }
 
@@ -65,6 +76,11 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     imageDigest: e.SWITCHYARD_IMAGE_DIGEST,
     commit: e.SWITCHYARD_COMMIT,
     keySource,
+    nonceSource: e.SWITCHYARD_NONCE_TABLE
+      ? { kind: 'table', tableName: e.SWITCHYARD_NONCE_TABLE }
+      : e.SWITCHYARD_NONCE_DIR
+        ? { kind: 'directory', path: e.SWITCHYARD_NONCE_DIR }
+        : { kind: 'memory' },
     maxBodyBytes: e.MAX_BODY_BYTES,
   };
 }

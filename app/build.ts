@@ -8,7 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { build, version as esbuildVersion } from 'esbuild';
 import * as z from 'zod';
 
 export const FaultOptionsSchema = z.strictObject({
@@ -38,11 +38,27 @@ export interface BuiltApp {
   readonly file: string;
   /** Hex SHA-256 of the bundle bytes. */
   readonly sha256: string;
-  /** Every file esbuild read to make it (absolute paths, from its metafile): what a cached copy depends on. */
+  /**
+   * Every file that shaped it (absolute paths): what esbuild read (its metafile), this build script (banner, define,
+   * minify and the other options live here) and the tsconfig.json esbuild follows. A cached copy depends on them all.
+   */
   readonly inputs: readonly string[];
 }
 
+/** This script itself: a change to its options changes the output as surely as a change to the sources. */
+const BUILD_SCRIPT = fileURLToPath(import.meta.url);
+
 const appDir = dirname(fileURLToPath(import.meta.url));
+const TSCONFIG = resolve(appDir, '..', 'tsconfig.json');
+
+/**
+ * What shapes a build besides its input files: the esbuild version and the rehearsal faults. A cache of builds keys
+ * on this and on the hash of every file in `BuiltApp.inputs`.
+ */
+export function buildKey(fault: FaultOptions | undefined): string {
+  return JSON.stringify({ esbuild: esbuildVersion, fault: fault ?? null });
+}
+
 export const DEFAULT_OUT_DIR = resolve(appDir, '..', 'dist', 'app');
 export const BUNDLE_NAME = 'index.mjs';
 
@@ -72,7 +88,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
   });
   const bytes = await readFile(file);
   // esbuild names inputs relative to its working directory.
-  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+  const inputs = [...Object.keys(result.metafile.inputs).map((input) => resolve(input)), BUILD_SCRIPT, TSCONFIG];
   return { file, sha256: createHash('sha256').update(bytes).digest('hex'), inputs };
 }
 

@@ -118,3 +118,12 @@ export class KeyStoreUnavailable extends HttpError {
     return 'Signed requests cannot be authenticated right now; retry shortly.';
   }
 }
+
+/** 503: the shared nonce store could not be reached, so replay cannot be ruled out; the client may retry. */
+export class NonceStoreUnavailable extends HttpError {
+  readonly statusCode = 503;
+
+  override get clientMessage(): string {
+    return 'Signed requests cannot be checked for replay right now; retry shortly with a new nonce.';
+  }
+}

@@ -4,6 +4,7 @@
  */
 
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { AppDeps } from './api.ts';
@@ -11,9 +12,10 @@ import { type AppConfig, loadAppConfig } from './app-config.ts';
 import { type ClientKeyStore, fileKeyStore, secretsManagerKeyStore, unconfiguredKeyStore } from './client-keys.ts';
 import { createHandler } from './handler.ts';
 import type { ProxyResponse } from './http-response.ts';
-import { InMemoryNonceCache } from './nonce-cache.ts';
+import { InMemoryNonceCache, type NonceStore } from './nonce-cache.ts';
 import { tracer } from './observability.ts';
 import { OrderBook } from './orders.ts';
+import { DynamoDbNonceStore, FileNonceStore } from './shared-nonce-stores.ts';
 
 function keyStoreFor(config: AppConfig): ClientKeyStore {
   const source = config.keySource;
@@ -33,13 +35,27 @@ function keyStoreFor(config: AppConfig): ClientKeyStore {
   }
 }
 
+function nonceStoreFor(config: AppConfig, nowSeconds: () => number): NonceStore {
+  const source = config.nonceSource;
+  switch (source.kind) {
+    case 'table': {
+      const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
+      return new DynamoDbNonceStore({ client, tableName: source.tableName, nowSeconds });
+    }
+    case 'directory':
+      return new FileNonceStore({ dir: source.path, nowSeconds });
+    case 'memory':
+      return new InMemoryNonceCache({ nowSeconds });
+  }
+}
+
 export function appDepsFromEnvironment(env: Readonly<Record<string, string | undefined>>): AppDeps {
   const config = loadAppConfig(env);
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   return {
     config,
     keys: keyStoreFor(config),
-    nonces: new InMemoryNonceCache({ nowSeconds }),
+    nonces: nonceStoreFor(config, nowSeconds),
     orders: new OrderBook(),
     nowSeconds,
     random: Math.random,

@@ -1,7 +1,7 @@
 /**
  * Remembers (client, nonce) pairs until their timestamp leaves the tolerance window, so a captured request cannot be
- * replayed. Per Lambda instance only: a replay that lands on a different concurrent instance is not caught. A shared
- * store (for example a DynamoDB conditional put) can implement NonceStore to close that gap.
+ * replayed. `InMemoryNonceCache` holds them per Lambda instance only; the shared stores every instance and version
+ * reads (a DynamoDB table on AWS, a directory locally: shared-nonce-stores.ts) catch a replay wherever it lands.
  */
 export interface NonceStore {
   /** True when the nonce is new (and is now remembered); false when it was already seen and has not expired. */

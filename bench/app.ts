@@ -10,7 +10,7 @@ import { loadAppConfig } from '../app/app-config.ts';
 import { canonicalString, sha256Hex, signatureFor } from '../app/canonical-request.ts';
 import type { ClientKey } from '../app/client-keys.ts';
 import { createHandler } from '../app/handler.ts';
-import { InMemoryNonceCache } from '../app/nonce-cache.ts';
+import { InMemoryNonceCache, type NonceStore } from '../app/nonce-cache.ts';
 import { OrderBook } from '../app/orders.ts';
 import { verifySignedRequest } from '../app/request-verifier.ts';
 import { signRequest } from '../app/signing-client.ts';
@@ -23,13 +23,17 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-function benchDeps(): AppDeps {
+/** The bench's clock: every request is signed at this time. */
+export const benchNowSeconds = () => NOW;
+
+/** The handler's dependencies for the bench, with the per-instance nonce cache unless another store is given. */
+export function benchDeps(nonces: NonceStore = new InMemoryNonceCache({ nowSeconds: benchNowSeconds })): AppDeps {
   const client: ClientKey = { clientId: 'bench', secrets: [SECRET] };
-  const nowSeconds = () => NOW;
+  const nowSeconds = benchNowSeconds;
   return {
     config: loadAppConfig({ AWS_LAMBDA_FUNCTION_VERSION: 'bench' }),
     keys: { lookup: async (apiKey) => (apiKey === API_KEY ? client : undefined) },
-    nonces: new InMemoryNonceCache({ nowSeconds }),
+    nonces,
     orders: new OrderBook(),
     nowSeconds,
     random: Math.random,
@@ -113,19 +117,22 @@ async function verificationCost(rounds: number, perRound: number) {
   };
 }
 
+/** A signed `GET /orders` with its own nonce, as API Gateway hands it to the handler. */
+export function signedGetEvent(i: number) {
+  const headers = signRequest({
+    apiKey: API_KEY,
+    secret: SECRET,
+    method: 'GET',
+    path: '/orders',
+    timestamp: NOW,
+    nonce: nonce(i),
+  });
+  return { httpMethod: 'GET', path: '/orders', headers, requestContext: { requestId: `bench-${i}` }, body: null };
+}
+
 async function handlerLatency(iterations: number) {
   const handler = createHandler(benchDeps());
-  const event = (i: number) => {
-    const headers = signRequest({
-      apiKey: API_KEY,
-      secret: SECRET,
-      method: 'GET',
-      path: '/orders',
-      timestamp: NOW,
-      nonce: nonce(i),
-    });
-    return { httpMethod: 'GET', path: '/orders', headers, requestContext: { requestId: `bench-${i}` }, body: null };
-  };
+  const event = signedGetEvent;
   // Powertools writes one log line and one EMF blob per request; silence them so the terminal is not the benchmark.
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;

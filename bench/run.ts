@@ -35,6 +35,7 @@ import {
   runHistoryEvents,
   USD_PER_TRANSITION,
 } from './fleet-scale.ts';
+import { benchNonceStores } from './nonce-store.ts';
 import { TransportFloor } from './transport-floor.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -631,7 +632,27 @@ function fleetTable(rows: readonly FleetScaleRow[]): string[] {
   return lines;
 }
 
-const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'synth', 'fleet'] as const;
+/** The latency the shared nonce store adds per signed request (docs/app-api.md). */
+async function nonceStores(figures: Figure[]): Promise<void> {
+  const { memoryMs, directoryMs, dynamoDbMs } = await benchNonceStores();
+  figures.push(
+    { name: 'signed request, per-instance nonce cache', value: round(memoryMs, 3), unit: 'ms', note: 'median' },
+    {
+      name: 'signed request, local directory nonce store',
+      value: round(directoryMs, 3),
+      unit: 'ms',
+      note: `+${round(directoryMs - memoryMs, 3)} ms`,
+    },
+    {
+      name: 'signed request, DynamoDB nonce store on dynalite',
+      value: round(dynamoDbMs, 3),
+      unit: 'ms',
+      note: `+${round(dynamoDbMs - memoryMs, 3)} ms: one conditional PutItem over loopback HTTP`,
+    },
+  );
+}
+
+const SECTIONS = ['rehearsal', 'throughput', 'gateway-cpu', 'bundles', 'app', 'nonce-store', 'synth', 'fleet'] as const;
 
 /** `npm run bench -- --only bundles,gateway-cpu` runs some sections; the default is all of them. */
 function sectionsToRun(args: readonly string[]): Set<string> {
@@ -662,6 +683,7 @@ async function main(): Promise<void> {
       });
     }
   }
+  if (sections.has('nonce-store')) await nonceStores(figures);
   if (sections.has('synth')) synthesis(figures);
   const fleet = sections.has('fleet') ? await fleetScale(figures) : undefined;
 

@@ -19,7 +19,7 @@ export const EXIT = {
 
 export const EXIT_CODES_HELP = `Exit codes: 0 ok / released, 1 rolled back, 2 release failed, 3 aborted, 4 not found, 5 conflict (environment
 busy, nothing to approve, release not running), 64 usage, 65 request refused as invalid (400), 69 service
-unavailable (API unreachable or failing, port in use), 70 internal error, 75 temporary failure (throttled, still
+unavailable (API unreachable or failing, port or data directory in use), 70 internal error, 75 temporary failure (throttled, still
 running when --timeout ran out: try again), 77 not authorized or no AWS credentials.`;
 
 /** A failure the CLI explains in one line and maps to an exit code. */

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { DataDirInUse } from '../local/data-dir-owner.ts';
 import { DEFAULT_LOCAL_URL } from '../local/local-defaults.ts';
 import { ApiRefusal } from './api-calls.ts';
 import { ApiUnreachable } from './api-client.ts';
@@ -82,6 +83,8 @@ function explain(error: unknown, io: CliIo, debug: boolean, json: boolean, local
   };
   if (error instanceof CliFailure) return say(error.message, error.exitCode);
   if (error instanceof UnknownRegion) return say(error.message, EXIT.usage);
+  // Another process owns the data directory: refused before anything was touched, like a port in use.
+  if (error instanceof DataDirInUse) return say(error.message, EXIT.unavailable);
   if (error instanceof MissingCredentials) return say(error.message, EXIT.notAuthorized);
   if (error instanceof ApiUnreachable) {
     return say(`${error.message}${local ? ' (is switchyard local serve running?)' : ''}`, EXIT.unavailable);

@@ -15,11 +15,40 @@ import {
  */
 export const LAMBDA_CONTROL_PLANE_RPS = 15;
 /**
- * A member's Deploy makes at most about one control-plane call a second while it is in flight (the update waiter
- * polls every 1–10 s, the other calls are one each), so this many members deploying at once stay at two thirds of the
- * quota, leaving the rest to Terraform, the console and the traffic steps of other environments.
+ * The share of that quota Switchyard keeps to, all its calls at once: two thirds, the rest left to Terraform, the
+ * console and whatever else the account runs. A rate, not a concurrency: ten calls in flight at once can still be a
+ * hundred a second.
+ */
+export const CONTROL_PLANE_BUDGET_RPS = (LAMBDA_CONTROL_PLANE_RPS * 2) / 3;
+/**
+ * The Map's iterations that run at most at once (`fleet.deployConcurrency` is capped here): each is its own Lambda
+ * invocation, so an in-process limiter only sees its own calls.
  */
 export const MAX_DEPLOY_CONCURRENCY = 10;
+
+/**
+ * The control-plane rate one invocation may use when `concurrent` invocations can call at once: the budget, shared.
+ * The one place the budget is divided (adapters/aws/lambda-function-versions.ts waits to keep to it).
+ */
+export function controlPlaneShare(concurrent: number): number {
+  if (!Number.isInteger(concurrent) || concurrent < 1) {
+    throw new RangeError(`concurrent invocations must be a whole number of at least 1, got ${concurrent}`);
+  }
+  return CONTROL_PLANE_BUDGET_RPS / concurrent;
+}
+
+/**
+ * Calls a second each invocation may make. Deploy green runs as the Map's iterations (up to MAX_DEPLOY_CONCURRENCY
+ * at once, a member's deploy makes about five control-plane calls), so it gets an equal share. Every other state runs
+ * alone in its release (the fleet's Shift traffic, Roll back and Finalize are one invocation each, after the Map),
+ * and so do the release API's environment rollback (which holds the environment's lock) and reconcile: each gets the
+ * whole budget. Two fleet environments moving aliases in the same second would overlap; the adapter's adaptive
+ * retries absorb that, and docs/fleet.md says so.
+ */
+export const CONTROL_PLANE_RPS = {
+  mapIteration: controlPlaneShare(MAX_DEPLOY_CONCURRENCY),
+  alone: controlPlaneShare(1),
+} as const;
 /** The fleet size the design is sized and measured for (docs/fleet.md): every payload and the history stay well inside AWS's limits. */
 export const MAX_FLEET_MEMBERS = 100;
 /** Waves beyond this multiply the bake without adding safety. */
@@ -32,6 +61,11 @@ export const DEPLOY_MINUTES_PER_BATCH = 3;
 
 export type FleetConfig = NonNullable<EnvironmentConfig['fleet']>;
 export type FleetWave = FleetConfig['waves'][number];
+
+/** What the fleet's member functions are named under: `fleet.functionNamePrefix`, or the environment's name and a dash. */
+export function fleetFunctionPrefix(env: Pick<EnvironmentConfig, 'functionName' | 'fleet'>): string {
+  return env.fleet?.functionNamePrefix ?? `${env.functionName}-`;
+}
 
 /** The cumulative number of members moved by the end of each wave (the last is every member). */
 export function waveSizes(waves: readonly FleetWave[], memberCount: number): number[] {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { environments as defaultEnvironments } from './environments.ts';
-import { ENVIRONMENT_NAMES, type Environments, InvalidConfig, parseEnvironments } from './schema.ts';
+import { AlarmNameSchema, ENVIRONMENT_NAMES, type Environments, InvalidConfig, parseEnvironments } from './schema.ts';
 
 /**
  * Per-environment names that point Switchyard at functions it did not create ("bring your own function"), merged
@@ -38,7 +38,7 @@ function buildOverridesSchema() {
     /** Terraform's `green_stage_url` output of the function's API, or your own API's green stage. */
     greenStageUrl: nonEmpty.optional(),
     /** CloudWatch alarms Check health watches; the defaults are named after the shipped function. */
-    alarms: z.array(nonEmpty).optional(),
+    alarms: z.array(AlarmNameSchema).optional(),
     /**
      * The release stage applies this repository's Terraform (infra/terraform/environments/<env>.tfvars.json, generated
      * from config/environments.ts, not from overrides): turn it off for a function Terraform here does not manage.

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import {
+  fleetFunctionPrefix,
   fleetHistoryRefusal,
   fleetReleaseMinutes,
   MAX_DEPLOY_CONCURRENCY,
@@ -12,6 +13,23 @@ import { historyRefusal, strategyRefusal } from './traffic-plan.ts';
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export const EnvironmentNameSchema = z.enum(ENVIRONMENT_NAMES);
 export type EnvironmentName = z.infer<typeof EnvironmentNameSchema>;
+
+/**
+ * A CloudWatch alarm name: 1 to 255 characters, no ASCII control characters (PutMetricAlarm `AlarmName`,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html). The names also become
+ * IAM resource ARNs (`arn:aws:cloudwatch:…:alarm:<name>`), where `*` and `?` are wildcards
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html): a name holding one
+ * would grant the handlers and Terraform every alarm it matches, so they are refused.
+ */
+export const AlarmNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters (CloudWatch alarm names)')
+  .refine(
+    (name) => [...name].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f),
+    'must not hold ASCII control characters (CloudWatch alarm names)',
+  )
+  .refine((name) => !/[*?]/.test(name), 'must not hold "*" or "?": IAM reads them as wildcards in the alarm ARN');
 
 const Percent = z.number().int().min(1).max(100);
 const Minutes = z
@@ -108,8 +126,22 @@ function buildConfigSchemas() {
       .min(1)
       .max(
         MAX_DEPLOY_CONCURRENCY,
-        `at most ${MAX_DEPLOY_CONCURRENCY}: Lambda allows 15 control-plane requests a second per account and Region (UpdateFunctionCode, PublishVersion, UpdateAlias, …), and each member deploying makes about one a second`,
+        `at most ${MAX_DEPLOY_CONCURRENCY}: Lambda allows 15 control-plane requests a second per account and Region (UpdateFunctionCode, PublishVersion, UpdateAlias, …), and each deploying member keeps to a tenth of Switchyard's budget of 10 a second`,
       ),
+    /**
+     * What every member's function name starts with (besides the environment's own function, which may be a member
+     * too). The release service's IAM grants, the Terraform role and the image repository's policy cover the fleet's
+     * functions by this prefix, not one ARN per member: at 100 members those ARNs would exceed IAM's and ECR's policy
+     * size limits (docs/iam.md, "Policy sizes").
+     * @default the environment's functionName and a dash
+     */
+    functionNamePrefix: z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9-_]{3,63}$/,
+        'must be 3–63 letters, digits, dashes or underscores (the start of a function name)',
+      )
+      .optional(),
     /** The cumulative share of members moved by the end of each wave; the last reaches every member. */
     waves: z
       .array(
@@ -179,7 +211,7 @@ function buildConfigSchemas() {
         maxErrors: z.number().int().min(1),
         maxP99DurationMs: z.number().int().min(1).optional(),
         /** CloudWatch alarm names; one that enters ALARM after the release started fails the check. */
-        alarms: z.array(z.string().min(1)),
+        alarms: z.array(AlarmNameSchema),
       }),
       verification: z.strictObject({
         healthPath: z.string().startsWith('/'),
@@ -333,6 +365,14 @@ function fleetRefusals(env: EnvironmentConfig, fleet: Fleet, ctx: z.RefinementCt
       });
     }
     functions.set(member.functionName, index);
+    const prefix = fleetFunctionPrefix(env);
+    if (member.functionName !== env.functionName && !member.functionName.startsWith(prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'members', index, 'functionName'],
+        message: `must be ${env.functionName} or start with "${prefix}" (fleet.functionNamePrefix): the release service's IAM grants and the image repository's policy cover a fleet's functions by that prefix, not one ARN per member (docs/fleet.md)`,
+      });
+    }
   }
   const waves = wavesRefusal(fleet);
   if (waves) ctx.addIssue({ code: 'custom', path: ['fleet', 'waves'], message: waves });

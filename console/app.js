@@ -21,15 +21,12 @@ let current;
 let environments = [];
 let inspected;
 
-const tokenMeta = document.querySelector('meta[name="switchyard-token"]');
-
+// Every call rides on the session cookie the login link set (HttpOnly: this script never sees a credential).
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
-    headers: {
-      [tokenMeta.dataset.header]: tokenMeta.content,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
+    credentials: 'same-origin',
+    headers: body ? { 'content-type': 'application/json' } : {},
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const data = await response.json().catch(() => ({}));

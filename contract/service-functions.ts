@@ -51,9 +51,10 @@ const GRANTS = {
     alarms: ['describe'],
   },
   [STATES.deploy]: {
-    functions: ['versionImageDigest', 'findVersionByDescription', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
-    // updateFleetMember: "Deploy member", a fleet's Map iteration, runs on this function.
-    store: ['updateRelease', 'updateFleetMember'],
+    functions: ['versionImageDigest', 'publishedVersion', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
+    // updateFleetMember: "Deploy member", a fleet's Map iteration, runs on this function; getRelease: a retry reads
+    // the green version an earlier attempt recorded.
+    store: ['getRelease', 'updateRelease', 'updateFleetMember'],
   },
   [STATES.verify]: {
     functions: ['invoke'],
@@ -122,6 +123,13 @@ const API_GRANTS = {
   notifier: ['notify'],
 } as const satisfies PortGrants;
 export const RELEASE_API_GRANTS: PortGrants = API_GRANTS;
+
+/**
+ * The release API function invokes itself asynchronously to run a fleet's environment rollback in the background
+ * (wiring/aws.ts): granted on that one function by infra/release-api.ts, as a permission in the function's own
+ * resource-based policy (an identity policy naming the function would make the role depend on the function it runs).
+ */
+export const RELEASE_API_SELF_INVOKE_ACTION = 'lambda:InvokeFunction';
 
 /** The ports the release API function is granted. */
 export type ReleaseApiPorts = keyof typeof API_GRANTS;

@@ -87,7 +87,23 @@ export interface SourcePlan {
   readonly periodSeconds: number;
   readonly metricDelaySeconds: number;
   readonly judgedUntil: string | undefined;
+  /** How long after its delay a period is judged again, in every check's window, in case its data arrived late. */
+  readonly lateDataSeconds: number;
 }
+
+/**
+ * The application's high-resolution (EMF) metrics reach CloudWatch through CloudWatch Logs, and AWS documents no
+ * delay after which they are all visible: "metric generation depends on your log publishing flow because CloudWatch
+ * Logs needs to process logs so they can be transformed into metrics", and on Lambda, "where you can't control the
+ * log flush interval", partial data is to be expected
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Alarms.html).
+ * The configured delay (prod: 15 s) is when a period is judged first, not a promise that its data is complete, so
+ * every check reads the last minute of periods judged already again and judges it apart (a late window, on the
+ * thresholds, blue as the control): an error that lands in a period already judged still counts while it is within
+ * this minute of its delay, and the fresh window keeps its own 10-second sensitivity. docs/verdicts.md has the
+ * trade-off.
+ */
+export const HIGH_RESOLUTION_LATE_DATA_SECONDS = 60;
 
 /**
  * The sources a release judges, first the one it trusts soonest: the application's high-resolution metrics when the
@@ -100,6 +116,7 @@ export function metricSources(release: ReleaseContext, traffic: TrafficState): S
     periodSeconds: 60,
     metricDelaySeconds: release.metricDelaySeconds,
     judgedUntil: traffic.judgedUntil,
+    lateDataSeconds: 0,
   };
   if (!release.highResolution) return [lambda];
   return [
@@ -108,6 +125,7 @@ export function metricSources(release: ReleaseContext, traffic: TrafficState): S
       periodSeconds: release.highResolution.periodSeconds,
       metricDelaySeconds: release.highResolution.metricDelaySeconds,
       judgedUntil: traffic.highResolutionJudgedUntil,
+      lateDataSeconds: HIGH_RESOLUTION_LATE_DATA_SECONDS,
     },
     lambda,
   ];
@@ -156,6 +174,10 @@ export interface PlannedSource {
   readonly plan: SourcePlan;
   readonly windowStart: Date;
   readonly windowEnd: Date;
+  /** Where the periods judged again for late data begin (they end at windowStart). */
+  readonly lateFrom: Date;
+  readonly greenLate: number;
+  readonly blueLate: number;
   readonly green: number;
   readonly greenStep: number;
   readonly blue: number;
@@ -197,14 +219,19 @@ export function planTargetWindows(
     // it (blue served all of it), which would dilute blue's rate against green's.
     const periodMs = plan.periodSeconds * 1000;
     const stepFrom = new Date(Math.ceil(stepStart.getTime() / periodMs) * periodMs);
-    const windowStart = latest(new Date(plan.judgedUntil ?? stepFrom.toISOString()), stepFrom);
     const dataEnd = completeDataEnd(now, plan.metricDelaySeconds, plan.periodSeconds);
+    const windowStart = latest(new Date(plan.judgedUntil ?? stepFrom.toISOString()), stepFrom);
+    // The periods judged already whose data may still be arriving: read again, judged apart from the fresh window.
+    const lateFrom = latest(new Date(dataEnd.getTime() - plan.lateDataSeconds * 1000), stepFrom);
     const windowEnd = latest(dataEnd, windowStart);
     const blue = target.blueVersion;
     return {
       plan,
       windowStart,
       windowEnd,
+      lateFrom,
+      greenLate: plan.lateDataSeconds > 0 ? read(target.greenVersion, plan, lateFrom, windowStart) : -1,
+      blueLate: plan.lateDataSeconds > 0 && blue ? read(blue, plan, lateFrom, windowStart) : -1,
       green: read(target.greenVersion, plan, windowStart, windowEnd),
       greenStep: read(target.greenVersion, plan, stepFrom, windowEnd),
       blue: blue ? read(blue, plan, windowStart, windowEnd) : -1,
@@ -248,6 +275,16 @@ export function judgeTarget(
       {
         green: sampleAt(p.green),
         greenStep: sampleAt(p.greenStep),
+        ...(p.greenLate >= 0
+          ? {
+              greenLate: {
+                sample: sampleAt(p.greenLate),
+                ...(p.blueLate >= 0 ? { blue: sampleAt(p.blueLate) } : {}),
+                from: hhmmss(p.lateFrom),
+                to: hhmmss(p.windowStart),
+              },
+            }
+          : {}),
         blue: blue?.sample,
         blueStep: blue?.step,
         // The alarms are judged once, with the first source.

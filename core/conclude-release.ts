@@ -72,7 +72,7 @@ export async function rollBack(
     (live.version === greenVersion || live.routing?.version === greenVersion);
   let restored: string | null = null;
   if (release.blueVersion && onGreen) {
-    await deps.functions.updateAlias(release.functionName, release.aliases.live, release.blueVersion);
+    await deps.functions.updateAlias(release.functionName, release.aliases.live, release.blueVersion, undefined, live);
     restored = release.blueVersion;
   }
   const evidence = {

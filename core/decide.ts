@@ -54,6 +54,14 @@ export interface JudgedWindow {
   readonly blue?: VersionMetricsSample | undefined;
   readonly blueStep?: VersionMetricsSample | undefined;
   readonly firingAlarms: readonly string[];
+  /** Periods judged by earlier checks, read again because their data may have arrived late (core/check-health.ts). */
+  readonly greenLate?: {
+    readonly sample: VersionMetricsSample;
+    /** Blue over the same periods, where blue still serves a share: an outage that fails both is not green's. */
+    readonly blue?: VersionMetricsSample;
+    readonly from: string;
+    readonly to: string;
+  };
 }
 
 /** The release's rules and where the loop stands: everything `decide` needs besides the samples. */
@@ -175,6 +183,23 @@ export function decide(window: JudgedWindow, policy: DecisionPolicy): Decision {
       ],
       comparison: judged.comparison,
     };
+  }
+  // Data that arrived after its period was judged: the periods read again are held to the thresholds on their own.
+  if (judged.verdict !== 'unhealthy' && window.greenLate) {
+    const late = judgeSample(window.greenLate.sample, policy.thresholds, []);
+    const blueAlike =
+      window.greenLate.blue !== undefined &&
+      judgeSample(window.greenLate.blue, policy.thresholds, []).verdict === 'unhealthy';
+    if (late.verdict === 'unhealthy' && !blueAlike) {
+      judged = {
+        verdict: 'unhealthy',
+        reasons: [
+          ...judged.reasons,
+          ...late.reasons.map((r) => `late data, ${window.greenLate?.from}–${window.greenLate?.to} read again: ${r}`),
+        ],
+        comparison: judged.comparison,
+      };
+    }
   }
   // The step so far, green against blue: both versions share its span, so the comparison gains power with every
   // check instead of being diluted, and a regression too small for one short window still shows.

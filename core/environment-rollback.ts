@@ -46,12 +46,13 @@ interface Moved {
  * environment, every member's `live` goes back to its own `blue`. Holds the environment's lock while it works, so
  * it never races a release; a running release is aborted instead.
  */
-export async function rollbackEnvironment(
+/** Checks the request and takes the environment's lock for the rollback's operation id. */
+async function takeEnvironment(
   environment: string,
   by: string,
   reason: string,
-  deps: EnvironmentRollbackDeps,
-): Promise<EnvironmentRollbackResult> {
+  deps: Pick<EnvironmentRollbackDeps, 'environments' | 'store' | 'clock'>,
+): Promise<{ env: EnvironmentConfig; operationId: string; now: Date }> {
   if (!reason.trim()) throw new InvalidRelease('a rollback needs a reason', { field: 'reason' });
   let env: ReturnType<typeof environmentNamed>;
   try {
@@ -68,7 +69,7 @@ export async function rollbackEnvironment(
       releaseId: operationId,
       executionArn: `manual:${by}`,
       acquiredAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + 5 * 60_000).toISOString(),
+      expiresAt: new Date(now.getTime() + ROLLBACK_LOCK_MINUTES * 60_000).toISOString(),
     },
     now,
   );
@@ -77,6 +78,19 @@ export async function rollbackEnvironment(
       runningRelease: lock.holder.releaseId,
     });
   }
+  return { env, operationId, now };
+}
+
+/** How long a rollback holds its environment's lock at most: a 100-member fleet takes about 30 s at the budget. */
+const ROLLBACK_LOCK_MINUTES = 5;
+
+export async function rollbackEnvironment(
+  environment: string,
+  by: string,
+  reason: string,
+  deps: EnvironmentRollbackDeps,
+): Promise<EnvironmentRollbackResult> {
+  const { env, operationId, now } = await takeEnvironment(environment, by, reason, deps);
   try {
     const { moved, result, failed } = env.fleet
       ? await rollBackFleet(env, env.fleet, by, reason, deps.functions)
@@ -169,7 +183,7 @@ async function rollBackFunction(
       `${env.aliases.live} already runs version ${blue.version}, the one ${env.aliases.blue} keeps`,
     );
   }
-  await functions.updateAlias(env.functionName, env.aliases.live, target);
+  await functions.updateAlias(env.functionName, env.aliases.live, target, undefined, live);
   const digest = (await functions.versionImageDigest(env.functionName, target)) ?? 'unknown';
   return {
     moved: { from: live.version, to: target, digest },
@@ -188,6 +202,8 @@ async function rollBackFleet(
   by: string,
   reason: string,
   functions: FunctionVersions,
+  /** Called as each member reaches its blue: a background rollback records its progress. */
+  onMoved: (member: string) => Promise<void> = async () => {},
 ): Promise<{ moved: Moved; result: EnvironmentRollbackResult; failed: { member: string; error: string }[] }> {
   const states = await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
     const aliases = member.aliases ?? env.aliases;
@@ -198,7 +214,8 @@ async function rollBackFleet(
     return { member, aliases, live, blue };
   });
   const skipped: { member: string; why: string }[] = [];
-  const toMove: { name: string; functionName: string; alias: string; from: string; to: string }[] = [];
+  const toMove: { name: string; functionName: string; alias: string; live: AliasState; from: string; to: string }[] =
+    [];
   for (const { member, aliases, live, blue } of states) {
     if (!live || !blue) skipped.push({ member: member.name, why: `no ${live ? aliases.blue : aliases.live} alias` });
     else if (live.version === blue.version && !live.routing) {
@@ -209,6 +226,7 @@ async function rollBackFleet(
         name: member.name,
         functionName: member.functionName,
         alias: aliases.live,
+        live,
         from: describeLive(live),
         to,
       });
@@ -221,7 +239,12 @@ async function rollBackFleet(
   }
   const outcomes = await forEachBounded(toMove, FLEET_CALL_CONCURRENCY, async (m) => {
     try {
-      await functions.updateAlias(m.functionName, m.alias, m.to);
+      await functions.updateAlias(m.functionName, m.alias, m.to, undefined, m.live);
+    } catch (error) {
+      return { ...m, error: errorMessage(error) };
+    }
+    try {
+      await onMoved(m.name);
       return { ...m, error: undefined };
     } catch (error) {
       return { ...m, error: errorMessage(error) };
@@ -253,4 +276,145 @@ async function rollBackFleet(
     },
     failed,
   };
+}
+
+/** A fleet rollback that answers at once and moves the members in the background (finishFleetRollback). */
+export interface StartedRollback {
+  readonly operationId: string;
+  readonly environment: string;
+  readonly members: number;
+  readonly by: string;
+  readonly reason: string;
+}
+
+const BY_PREFIX = 'manual-rollback:';
+
+/**
+ * The answer half of a fleet's environment rollback: takes the lock and records the rollback as running, every member
+ * pending, so `GET /releases/{operationId}` reads its progress. Moving up to 100 members at the control-plane budget
+ * takes longer than API Gateway waits for an answer (29 s), so finishFleetRollback does it in the background.
+ */
+export async function startFleetRollback(
+  environment: string,
+  by: string,
+  reason: string,
+  deps: EnvironmentRollbackDeps,
+): Promise<StartedRollback> {
+  const { env, operationId, now } = await takeEnvironment(environment, by, reason, deps);
+  try {
+    if (!env.fleet) throw new InvalidRelease(`${env.name} has no fleet: roll it back in one request`);
+    const members = env.fleet.members;
+    await deps.store.createRelease({
+      releaseId: operationId,
+      executionArn: `manual:${by}`,
+      environment: env.name,
+      functionName: env.functionName,
+      // Each member goes back to its own blue: no one image names the rollback.
+      imageUri: `${env.repositoryName}@unknown`,
+      digest: 'unknown',
+      blueVersion: null,
+      status: 'running',
+      reason,
+      startedAt: now.toISOString(),
+      trigger: `${BY_PREFIX}${by}`,
+      events: [],
+      fleet: {
+        waveCount: 1,
+        currentWave: 0,
+        members: members.map((m) => ({
+          name: m.name,
+          functionName: m.functionName,
+          wave: 0,
+          blueVersion: null,
+          phase: 'pending' as const,
+          percent: 100,
+        })),
+      },
+    });
+    return { operationId, environment: env.name, members: members.length, by, reason };
+  } catch (error) {
+    await deps.store.releaseLock(lockKey(env), operationId);
+    throw error;
+  }
+}
+
+/**
+ * The background half: moves every member back to its blue as rollbackEnvironment does, each member's phase
+ * recorded as it lands (`rolled-back`), then closes the record (rolled back, or failed when nothing could move, the
+ * members that could not named), alerts and frees the lock, whatever happened.
+ */
+export async function finishFleetRollback(
+  operationId: string,
+  deps: EnvironmentRollbackDeps,
+): Promise<EnvironmentRollbackResult> {
+  const record = await deps.store.getRelease(operationId);
+  if (!record?.trigger.startsWith(BY_PREFIX) || record.status !== 'running') {
+    throw new InvalidRelease(`${operationId} is not an environment rollback waiting to run`);
+  }
+  const env = environmentNamed(record.environment, deps.environments);
+  const by = record.trigger.slice(BY_PREFIX.length);
+  const reason = record.reason ?? '';
+  try {
+    if (!env.fleet) throw new InvalidRelease(`${env.name} has no fleet`);
+    const { result, failed } = await rollBackFleet(env, env.fleet, by, reason, deps.functions, (member) =>
+      deps.store.updateFleetMember(operationId, member, { phase: 'rolled-back', percent: 0 }),
+    );
+    const at = deps.clock.now().toISOString();
+    await deps.store.updateRelease(
+      operationId,
+      { status: 'rolled-back', endedAt: at },
+      {
+        at,
+        kind: 'rolled-back',
+        summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
+      },
+    );
+    await notifyBestEffort(deps, {
+      subject: `Switchyard: ${env.name} rolled back to each member's blue by ${by}`,
+      releaseId: operationId,
+      environment: env.name,
+      outcome: 'environment-rolled-back',
+      detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
+    });
+    return result;
+  } catch (error) {
+    await recordRollbackFailure(operationId, env.name, by, error, deps);
+    throw error;
+  } finally {
+    await deps.store.releaseLock(lockKey(env), operationId);
+  }
+}
+
+async function recordRollbackFailure(
+  operationId: string,
+  environment: string,
+  by: string,
+  error: unknown,
+  deps: Pick<EnvironmentRollbackDeps, 'store' | 'clock'>,
+): Promise<void> {
+  const at = deps.clock.now().toISOString();
+  await deps.store.updateRelease(
+    operationId,
+    { status: 'failed', endedAt: at },
+    {
+      at,
+      kind: 'failed',
+      summary: `rollback of ${environment} by ${by} failed: ${errorMessage(error)}; roll back again`,
+      evidence: { error: { Error: error instanceof Error ? error.name : 'Error', Cause: errorMessage(error) } },
+    },
+  );
+}
+
+/** A started rollback nothing will run (its background invocation was refused): closed as failed, its lock freed. */
+export async function abandonFleetRollback(
+  started: StartedRollback,
+  error: unknown,
+  deps: EnvironmentRollbackDeps,
+): Promise<void> {
+  const env = environmentNamed(started.environment, deps.environments);
+  try {
+    await recordRollbackFailure(started.operationId, env.name, started.by, error, deps);
+  } finally {
+    await deps.store.releaseLock(lockKey(env), started.operationId);
+  }
 }

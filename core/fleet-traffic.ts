@@ -97,7 +97,8 @@ function targetPercent(member: FleetMemberContext, wave: number, percent: number
 
 /**
  * Moves the members of the step's wave to its share (and any earlier member not yet at 100%, after a fast-forward),
- * at most FLEET_CALL_CONCURRENCY alias updates at once. Refuses when a member's live was changed outside this release.
+ * at most FLEET_CALL_CONCURRENCY alias updates in flight (the Lambda adapter keeps them to the control-plane rate), one
+ * GetAlias and one UpdateAlias a member that moves. Refuses when a member's live was changed outside this release.
  */
 export async function shiftFleet(
   release: ReleaseContext,
@@ -119,6 +120,8 @@ export async function shiftFleet(
     if (!green) throw new InvalidRelease(`fleet member ${member.member} has no green version`);
     const target = targetPercent(member, wave, planned.percent);
     const current = record.fleet?.members.find((m) => m.name === member.member)?.percent ?? 0;
+    // An earlier wave's member is live on green already: nothing to move, nothing to read.
+    if (target === current && current === 100) return { member, target, moved: false };
     const live = await deps.functions.getAlias(member.functionName, member.aliases.live);
     const blue = member.blueVersion;
     const ours =
@@ -133,15 +136,12 @@ export async function shiftFleet(
         { member: member.member, live },
       );
     }
-    if (target === current && current === 100) return { member, target, moved: false };
     if (target >= 100 || blue === null) {
       if (live === undefined) await deps.functions.ensureAlias(member.functionName, member.aliases.live, green);
-      else await deps.functions.updateAlias(member.functionName, member.aliases.live, green);
+      else await deps.functions.updateAlias(member.functionName, member.aliases.live, green, undefined, live);
     } else {
-      await deps.functions.updateAlias(member.functionName, member.aliases.live, blue, {
-        version: green,
-        weight: target / 100,
-      });
+      const routing = { version: green, weight: target / 100 };
+      await deps.functions.updateAlias(member.functionName, member.aliases.live, blue, routing, live);
     }
     return { member, target, moved: true };
   });
@@ -376,7 +376,7 @@ export async function rollBackFleet(
     const live = await deps.functions.getAlias(member.functionName, member.aliases.live);
     const onGreen = live !== undefined && (live.version === green || live.routing?.version === green);
     if (member.blueVersion && onGreen) {
-      await deps.functions.updateAlias(member.functionName, member.aliases.live, member.blueVersion);
+      await deps.functions.updateAlias(member.functionName, member.aliases.live, member.blueVersion, undefined, live);
       return { member: member.member, restored: member.blueVersion as string | null };
     }
     return { member: member.member, restored: null };

@@ -15,6 +15,8 @@ export interface AliasState {
   readonly name: string;
   readonly version: string;
   readonly routing?: AliasRouting;
+  /** The alias's revision as read (Lambda's RevisionId), where the backend has one: an update given it refuses a change made since. */
+  readonly revisionId?: string;
 }
 
 export interface PublishedVersion {
@@ -35,13 +37,27 @@ export interface FunctionVersions {
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
   /** The image digest (`sha256:…`) a published version runs. */
   versionImageDigest(functionName: string, version: string): Promise<string | undefined>;
-  /** Finds a version published earlier with this description (the release id): retries publish nothing twice. */
-  findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined>;
+  /**
+   * One published version's description and code hash, or undefined when it does not exist: Deploy green checks
+   * that the version its record names is the one it published (its description is the release id), so a retry
+   * publishes nothing twice without listing every version.
+   */
+  publishedVersion(functionName: string, version: string): Promise<PublishedVersion | undefined>;
   /** Points `$LATEST` at the image and returns once Lambda reports the update Successful. */
   updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }>;
   publishVersion(functionName: string, description: string, codeSha256: string): Promise<PublishedVersion>;
-  /** Points an alias at `version`; `routing` sends part of its traffic to a second version, none clears it. */
-  updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void>;
+  /**
+   * Points an alias at `version`; `routing` sends part of its traffic to a second version, none clears it. Refuses
+   * (AliasConflict) when the alias changed since it was read: since `expected`, the caller's own read, when given
+   * (no second read), else since the adapter reads it.
+   */
+  updateAlias(
+    functionName: string,
+    alias: string,
+    version: string,
+    routing?: AliasRouting,
+    expected?: AliasState,
+  ): Promise<void>;
   /** Points an alias at `version` with no routing, creating it when it does not exist yet. */
   ensureAlias(functionName: string, alias: string, version: string): Promise<void>;
   invoke(functionName: string, qualifier: string, payload: unknown, timeoutMs: number): Promise<InvokeResult>;

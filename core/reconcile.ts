@@ -1,7 +1,15 @@
 import { lockKey } from '../config/environments.ts';
 import type { EnvironmentName, Environments } from '../config/schema.ts';
 import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
-import type { Clock, FunctionVersions, Notifier, ReleaseRecord, ReleaseStore } from './ports.ts';
+import type {
+  Clock,
+  FleetMemberChange,
+  FleetMemberPhase,
+  FunctionVersions,
+  Notifier,
+  ReleaseRecord,
+  ReleaseStore,
+} from './ports.ts';
 import { notifyBestEffort } from './release-guard.ts';
 
 export interface ReconcileDeps {
@@ -27,12 +35,18 @@ export interface ReconcileResult {
   readonly live: { version: string | null; routing: boolean } | null;
 }
 
+/** The phases in which a fleet member has (or had, until restored) live traffic on green. */
+const TRAFFIC_PHASES: ReadonlySet<FleetMemberPhase> = new Set(['shifting', 'baking', 'live']);
+
 function environmentOf(input: unknown, envs: Environments): EnvironmentName | undefined {
   const env = input && typeof input === 'object' ? Reflect.get(input, 'environment') : undefined;
   return typeof env === 'string' && env in envs ? (env as EnvironmentName) : undefined;
 }
 
-/** Every fleet member this release moved, back on its blue (bounded parallel alias updates). */
+/**
+ * Every fleet member this release moved, back on its blue (bounded parallel alias updates), and the record saying
+ * so: each member that had traffic on green is `rolled-back` at 0%, whether this moved it or found it back already.
+ */
 async function restoreFleet(record: ReleaseRecord, deps: ReconcileDeps): Promise<string[]> {
   const env = deps.environments[record.environment as EnvironmentName];
   const members = record.fleet?.members ?? [];
@@ -43,10 +57,16 @@ async function restoreFleet(record: ReleaseRecord, deps: ReconcileDeps): Promise
     const onGreen =
       alias !== undefined && (alias.version === member.greenVersion || alias.routing?.version === member.greenVersion);
     if (!onGreen) return undefined;
-    await deps.functions.updateAlias(member.functionName, aliases.live, member.blueVersion);
+    await deps.functions.updateAlias(member.functionName, aliases.live, member.blueVersion, undefined, alias);
     return `${member.name} → ${member.blueVersion}`;
   });
   const names = restored.filter((r): r is string => r !== undefined);
+  const changes: Record<string, FleetMemberChange> = {};
+  for (const member of members) {
+    if (member.percent > 0 || TRAFFIC_PHASES.has(member.phase))
+      changes[member.name] = { phase: 'rolled-back', percent: 0 };
+  }
+  if (Object.keys(changes).length > 0) await deps.store.updateFleet(record.releaseId, { members: changes });
   return names.length > 0
     ? [`restored fleet members to their verified versions: ${names.join(', ')}`]
     : ['no fleet member was moved by this release'];
@@ -112,8 +132,17 @@ export async function reconcileStoppedExecution(
       record?.status === 'running' &&
       (await deps.store.closeRelease(releaseId, { status: closedAs, reason, endedAt: deps.clock.now().toISOString() }))
         .closed;
-    if (record && closed) {
-      actions.push(`closed the release record as ${closedAs}`);
+    // A reconcile of this same stop closed the record and was cut off before its 'reconciled' event (the process
+    // was killed, the Lambda timed out): this one finishes what it began.
+    const unfinished =
+      record !== undefined &&
+      record.status === closedAs &&
+      record.reason === reason &&
+      !record.events.some((e) => e.kind === 'reconciled');
+    if (record && (closed || unfinished)) {
+      actions.push(
+        closed ? `closed the release record as ${closedAs}` : `finished reconciling the ${closedAs} release`,
+      );
 
       if (record.fleet) {
         actions.push(...(await restoreFleet(record, deps)));
@@ -124,7 +153,7 @@ export async function reconcileStoppedExecution(
       const onGreen =
         alias !== undefined && green !== undefined && (alias.version === green || alias.routing?.version === green);
       if (onGreen && record.blueVersion) {
-        await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion);
+        await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion, undefined, alias);
         const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
         actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
         live = { version: record.blueVersion, routing: false };

@@ -43,12 +43,10 @@ export async function shiftTraffic(
 
   if (step.percent >= 100 || blueVersion === null) {
     if (live === undefined) await deps.functions.ensureAlias(functionName, aliases.live, greenVersion);
-    else await deps.functions.updateAlias(functionName, aliases.live, greenVersion);
+    else await deps.functions.updateAlias(functionName, aliases.live, greenVersion, undefined, live);
   } else {
-    await deps.functions.updateAlias(functionName, aliases.live, blueVersion, {
-      version: greenVersion,
-      weight: step.percent / 100,
-    });
+    const routing = { version: greenVersion, weight: step.percent / 100 };
+    await deps.functions.updateAlias(functionName, aliases.live, blueVersion, routing, live);
   }
 
   if (!(await stillRunning(deps.store, release.releaseId))) {

@@ -2,7 +2,7 @@ import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnviron
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from './errors.ts';
 import { type CheckedFleet, checkFleet, initialFleetState } from './fleet-release.ts';
-import type { Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
+import type { AlarmState, Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
 
@@ -236,6 +236,21 @@ export async function checkRelease(
 }
 
 /**
+ * DescribeAlarms leaves out the names it does not know, so a watched alarm that does not exist (a typo, one never
+ * created) would be silently dropped and the release would watch less than the config says: refused instead.
+ */
+function refuseMissingAlarms(env: EnvironmentConfig, states: readonly AlarmState[]): void {
+  const found = new Set(states.map((a) => a.name));
+  const missing = env.health.alarms.filter((name) => !found.has(name));
+  if (missing.length > 0) {
+    throw new InvalidRelease(
+      `${env.name} watches CloudWatch alarms that do not exist: ${missing.join(', ')} (health.alarms): create them or remove them from the config`,
+      { field: 'health.alarms' },
+    );
+  }
+}
+
+/**
  * Turns a request into a release: checks it, reads blue from `live`, takes the lock and records the start.
  * Everything that can refuse the release runs before the lock, so a refusal leaves nothing behind.
  */
@@ -253,6 +268,9 @@ export async function validateRelease(
     execution.name,
     deps,
   );
+  // Described before the lock, so an alarm that does not exist refuses the release with nothing left behind.
+  const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];
+  refuseMissingAlarms(env, alarmStates);
   const now = deps.clock.now();
   const key = lockKey(env);
   const lock = await deps.store.acquireLock(
@@ -269,7 +287,6 @@ export async function validateRelease(
     throw lockedError(env.name, lock.holder);
   }
 
-  const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];
   const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
   // Without a previous version there is nothing to split traffic with: the first release goes straight to 100%.
   const plan =

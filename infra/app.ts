@@ -1,6 +1,10 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENVIRONMENT_OVERRIDES_CONTEXT, environmentOverridesFromContext } from './environment-overrides.ts';
+import {
+  ENVIRONMENT_OVERRIDES_CONTEXT,
+  environmentOverridesFromContext,
+  synthOrOneLine,
+} from './environment-overrides.ts';
 import { githubSources } from './source-repository.ts';
 import { SwitchyardStack } from './switchyard-stack.ts';
 
@@ -20,23 +24,26 @@ function contextString(app: App, key: string, fallback: string): string {
   return value;
 }
 
-const app = new App();
-const environmentOverrides = environmentOverridesFromContext(app);
-const branch = contextString(app, CONTEXT.sourceBranch, 'main');
-const sources = githubSources(
-  contextString(app, CONTEXT.sourceRepository, 'your-github-org/switchyard'),
-  branch,
-  CONTEXT.sourceRepository,
-);
-new SwitchyardStack(app, contextString(app, CONTEXT.stackName, 'Switchyard'), {
-  description: 'Switchyard: blue/green releases of a container-image Lambda API with Step Functions',
-  // Environment-agnostic unless the CLI knows the target, so `cdk synth` works offline with no credentials.
-  ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
-    ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
-    : {}),
-  source: sources.build,
-  releaseSource: sources.release,
-  ...(environmentOverrides ? { environmentOverrides } : {}),
+// A bad overrides file (or any invalid config) stops the synth with one line naming the field (docs/deploy.md).
+synthOrOneLine(() => {
+  const app = new App();
+  const environmentOverrides = environmentOverridesFromContext(app);
+  const branch = contextString(app, CONTEXT.sourceBranch, 'main');
+  const sources = githubSources(
+    contextString(app, CONTEXT.sourceRepository, 'your-github-org/switchyard'),
+    branch,
+    CONTEXT.sourceRepository,
+  );
+  new SwitchyardStack(app, contextString(app, CONTEXT.stackName, 'Switchyard'), {
+    description: 'Switchyard: blue/green releases of a container-image Lambda API with Step Functions',
+    // Environment-agnostic unless the CLI knows the target, so `cdk synth` works offline with no credentials.
+    ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+      ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
+      : {}),
+    source: sources.build,
+    releaseSource: sources.release,
+    ...(environmentOverrides ? { environmentOverrides } : {}),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  app.synth();
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-app.synth();

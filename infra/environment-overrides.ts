@@ -27,3 +27,22 @@ export function environmentOverridesFromContext(app: App): EnvironmentOverrides 
   }
   return environmentOverridesFromJson(text, value);
 }
+
+/**
+ * Runs the synth, turning an invalid configuration (a bad overrides file, say) into the one line docs/deploy.md
+ * promises, on stderr with exit status 1, instead of a stack trace. Anything else is a bug and keeps its stack.
+ */
+export function synthOrOneLine(
+  synth: () => void,
+  fail: (line: string) => never = (line) => {
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  },
+): void {
+  try {
+    synth();
+  } catch (error) {
+    if (error instanceof InvalidConfig) fail(error.message.replace(/\s*\n\s*/g, ' '));
+    throw error;
+  }
+}

@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
+import { fleetFunctionPrefix } from '../config/fleet.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import {
   type AwsPort,
@@ -25,7 +26,7 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
   functions: {
     getAlias: ['lambda:GetAlias'],
     versionImageDigest: ['lambda:GetFunction'],
-    findVersionByDescription: ['lambda:ListVersionsByFunction'],
+    publishedVersion: ['lambda:GetFunction'],
     updateCodeAndWait: ['lambda:UpdateFunctionCode', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration'],
     publishVersion: ['lambda:PublishVersion'],
     // The alias is read for its RevisionId, then updated with it (a change in between is refused, not overwritten).
@@ -50,7 +51,8 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
     // Read, change, conditional write back (the fleet's revision), and the event item.
     updateFleet: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-    listReleases: ['dynamodb:Query'],
+    // The index entries (keys and status), then the records they name from the table.
+    listReleases: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     saveApprovalRequest: ['dynamodb:PutItem'],
     takeApprovalRequest: ['dynamodb:DeleteItem'],
     recordDelivery: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -115,14 +117,24 @@ export interface GrantResources {
 }
 
 /**
+ * The names of an environment's functions: its own, and, when it has fleet members besides it, every name under its
+ * fleet prefix (`fleet.functionNamePrefix`, by default `<functionName>-`, which config/schema.ts makes every member's
+ * name start with). One pattern per
+ * environment, not one ARN per member: a 100-member fleet's ARNs (two per member) would not fit IAM's or ECR's policy
+ * size limits (docs/iam.md, "Policy sizes").
+ */
+export function applicationFunctionNames(env: EnvironmentConfig): string[] {
+  const members = (env.fleet?.members ?? []).filter((m) => m.functionName !== env.functionName);
+  return members.length > 0 ? [env.functionName, `${fleetFunctionPrefix(env)}*`] : [env.functionName];
+}
+
+/**
  * The application's functions in every configured environment (fleet members included), unqualified and qualified:
- * versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*`.
+ * versions and aliases are qualified ARNs (`function:name:7`, `function:name:live`), hence the `:*` (a fleet pattern's
+ * `*` covers both).
  */
 export function applicationFunctionArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
-  // A fleet's members are released (and verified, and rolled back) like the environment's own function.
-  const names = [
-    ...new Set(envs.flatMap((env) => [env.functionName, ...(env.fleet?.members ?? []).map((m) => m.functionName)])),
-  ];
+  const names = [...new Set(envs.flatMap(applicationFunctionNames))];
   return names.flatMap((functionName) => {
     const arn = stack.formatArn({
       service: 'lambda',
@@ -130,8 +142,20 @@ export function applicationFunctionArns(stack: Stack, envs: readonly Environment
       resourceName: functionName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    return [arn, `${arn}:*`];
+    return functionName.endsWith('*') ? [arn] : [arn, `${arn}:*`];
   });
+}
+
+/** The alarms the environments' health checks watch: Terraform's, named in each environment's `health.alarms`. */
+export function applicationAlarmArns(stack: Stack, envs: readonly EnvironmentConfig[]): string[] {
+  return [...new Set(envs.flatMap((env) => env.health.alarms))].map((name) =>
+    stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  );
 }
 
 /** `<account>.dkr.ecr.<region>.<suffix>`, the host part of the repository URI. */
@@ -169,18 +193,7 @@ export function grantStatements(stack: Stack, grants: PortGrants, resources: Gra
   // GetMetricData has no resource type in the service authorization reference ("Actions, resources, and condition
   // keys for Amazon CloudWatch": its Resource types column is empty, so the policy must name "*").
   add('ReadVersionMetrics', actions.metrics, ['*']);
-  add(
-    'ReadWatchedAlarms',
-    actions.alarms,
-    [...new Set(envs.flatMap((env) => env.health.alarms))].map((name) =>
-      stack.formatArn({
-        service: 'cloudwatch',
-        resource: 'alarm',
-        resourceName: name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    ),
-  );
+  add('ReadWatchedAlarms', actions.alarms, applicationAlarmArns(stack, envs));
   add(
     'ReleaseTable',
     (actions.store ?? []).filter((a) => a !== 'dynamodb:Query'),

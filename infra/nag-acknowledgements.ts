@@ -1,6 +1,7 @@
 import { type CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { fleetFunctionPrefix } from '../config/fleet.ts';
 import type { Environments } from '../config/schema.ts';
 
 /** One accepted wildcard: the cdk-nag IAM5 finding it covers, and why the wildcard cannot be narrowed. */
@@ -23,6 +24,17 @@ const SEGMENT = '(?:<[^>]+>|[^:<]*)';
 const arnOf = (service: string, rest: string) =>
   new RegExp(`^Resource::arn:${SEGMENT}:${service}:${SEGMENT}:${SEGMENT}:${rest}$`);
 
+/**
+ * The fleet prefixes of the environments with a fleet, as one alternation; one that matches nothing when no
+ * environment has a fleet (an empty alternation would match every function).
+ */
+function fleetPrefixes(envs: Environments): string {
+  const prefixes = Object.values(envs)
+    .filter((e) => e.fleet)
+    .map((e) => escapeRegExp(fleetFunctionPrefix(e)));
+  return prefixes.length > 0 ? prefixes.join('|') : '(?!)';
+}
+
 /** The wildcards every service function's role may hold. */
 export function handlerWildcards(envs: Environments): WildcardAcknowledgement[] {
   const names = Object.values(envs)
@@ -38,6 +50,11 @@ export function handlerWildcards(envs: Environments): WildcardAcknowledgement[] 
       finding: arnOf('lambda', `function:(${names}):\\*`),
       reason:
         "The release acts on the application's published versions and aliases (function:name:7, function:name:live), whose ARNs carry a qualifier; the function names are the configured environments'",
+    },
+    {
+      finding: arnOf('lambda', `function:(${fleetPrefixes(envs)})\\*`),
+      reason:
+        "A fleet's member functions, their versions and aliases, by the environment's fleet prefix: config/schema.ts makes every member's name start with the environment's function name and a dash, and one pattern keeps the policies within IAM's size limits at 100 members",
     },
     {
       finding: arnOf('secretsmanager', `secret:(${names})/client-keys-\\*`),
@@ -109,6 +126,15 @@ export function terraformWildcards(envs: Environments): WildcardAcknowledgement[
     {
       finding: arnOf('lambda', `function:(${names}):\\*`),
       reason: "Terraform manages the configured functions' aliases (function:name:alias ARNs)",
+    },
+    {
+      finding: arnOf('lambda', `function:(${fleetPrefixes(envs)})\\*`),
+      reason:
+        "Terraform manages each fleet member's function and aliases; members are named under the environment's fleet prefix (config/schema.ts), one pattern instead of one ARN per member",
+    },
+    {
+      finding: arnOf('logs', `log-group:/aws/lambda/(${fleetPrefixes(envs)})\\*`),
+      reason: "Terraform manages each fleet member's log group, named after the member's function (fleet prefix)",
     },
     {
       finding: arnOf('logs', `log-group:/aws/(lambda/(${names})|apigateway/(${names})/access):\\*`),

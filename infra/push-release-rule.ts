@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -59,8 +60,30 @@ export class PushReleaseRule extends Construct {
       description: `Releases pushes to ${props.environment.repositoryName} into ${props.environment.name}`,
       eventPattern: ecrPushPattern(props.environment.repositoryName),
     });
+    // The role EventBridge assumes to start the release: only for a rule of this account. EventBridge sets
+    // aws:SourceAccount (the rule's account) and aws:SourceArn (the rule)
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/policy-keys-eventbridge.html). The rule's own ARN
+    // cannot be named here (the rule refers to the role), so any rule of this account and Region.
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'StartsRelease', {
+      description: `EventBridge starts ${props.environment.name} releases on push`,
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: '*',
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    });
     this.rule.addTarget(
       new targets.SfnStateMachine(props.stateMachine, {
+        role,
         input: ecrPushInput(props.environment.name),
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: props.retryAttempts ?? 8,

@@ -6,7 +6,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RELEASE_API_ROUTES, splitRoute } from '../api/routes.ts';
-import { ENV_VARS, RELEASE_API_ENTRY, RELEASE_API_GRANTS } from '../contract/service-functions.ts';
+import {
+  ENV_VARS,
+  RELEASE_API_ENTRY,
+  RELEASE_API_GRANTS,
+  RELEASE_API_SELF_INVOKE_ACTION,
+} from '../contract/service-functions.ts';
 import type { GrantResources } from './handler-permissions.ts';
 import { SwitchyardFunction } from './switchyard-function.ts';
 
@@ -87,6 +92,11 @@ export class ReleaseApiFunction extends Construct {
     ).resourceName;
     add('ReleaseExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.stateMachine, [props.stateMachine.stateMachineArn]);
     add('AnswerApprovalTasks', RELEASE_API_STATE_MACHINE_ACTIONS.taskTokens, ['*']);
+    // A fleet's environment rollback runs in an asynchronous invocation of this function (wiring/aws.ts).
+    this.handler.function.addPermission('RunsItsOwnBackgroundWork', {
+      principal: new iam.ArnPrincipal(role.roleArn),
+      action: RELEASE_API_SELF_INVOKE_ACTION,
+    });
     add('ReadAndStopExecutions', RELEASE_API_STATE_MACHINE_ACTIONS.executions, [
       stack.formatArn({
         service: 'states',

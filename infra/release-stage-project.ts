@@ -9,6 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Environments } from '../config/schema.ts';
+import { applicationAlarmArns, applicationFunctionArns, applicationFunctionNames } from './handler-permissions.ts';
 import { SwitchyardProject } from './switchyard-project.ts';
 import { SCAN_RECORDS_PREFIX } from './terraform-state.ts';
 
@@ -103,21 +104,25 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
   const envs = Object.values(props.environments);
   const arn = (service: string, resource: string, resourceName: string, sep = ArnFormat.COLON_RESOURCE_NAME) =>
     stack.formatArn({ service, resource, resourceName, arnFormat: sep });
-  const functions = envs.flatMap((e) => {
-    const fn = arn('lambda', 'function', e.functionName);
-    return [fn, `${fn}:*`];
-  });
+  // Each environment's function and its fleet members' (their versions and aliases too): by name and fleet pattern.
+  const functions = applicationFunctionArns(stack, envs);
   const roles = envs.map((e) =>
     stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${e.functionName}-function` }),
   );
   const logGroups = envs.flatMap((e) => [
-    arn('logs', 'log-group', `/aws/lambda/${e.functionName}`),
-    arn('logs', 'log-group', `/aws/lambda/${e.functionName}:*`),
+    // A pattern's `*` already covers the log streams' `:*`.
+    ...applicationFunctionNames(e).flatMap((name) => {
+      const group = arn('logs', 'log-group', `/aws/lambda/${name}`);
+      return name.endsWith('*') ? [group] : [group, `${group}:*`];
+    }),
     arn('logs', 'log-group', `/aws/apigateway/${e.functionName}/access`),
     arn('logs', 'log-group', `/aws/apigateway/${e.functionName}/access:*`),
   ]);
-  const alarms = [...new Set(envs.flatMap((e) => e.health.alarms))].map((name) => arn('cloudwatch', 'alarm', name));
+  const alarms = applicationAlarmArns(stack, envs);
   const secrets = envs.map((e) => arn('secretsmanager', 'secret', `${e.functionName}/client-keys-*`));
+  const nonceTables = envs.map((e) =>
+    arn('dynamodb', 'table', `${e.functionName}-nonces`, ArnFormat.SLASH_RESOURCE_NAME),
+  );
   const webAcls = envs.map((e) =>
     arn('wafv2', 'regional/webacl', `${e.functionName}-api/*`, ArnFormat.SLASH_RESOURCE_NAME),
   );
@@ -304,6 +309,23 @@ function terraformStatements(scope: Construct, props: ReleaseStageProjectProps):
       actions: ['apigateway:SetWebACL'],
       resources: [stages],
       conditions: managedByTerraform,
+    }),
+    // The application's nonce tables (nonces.tf): created, read, changed and deleted by name, nothing else.
+    new iam.PolicyStatement({
+      sid: 'ApplicationNonceTables',
+      actions: [
+        'dynamodb:CreateTable',
+        'dynamodb:DeleteTable',
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:DescribeTable',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:ListTagsOfResource',
+        'dynamodb:TagResource',
+        'dynamodb:UntagResource',
+        'dynamodb:UpdateTable',
+        'dynamodb:UpdateTimeToLive',
+      ],
+      resources: nonceTables,
     }),
     new iam.PolicyStatement({
       sid: 'ClientKeySecrets',

@@ -13,7 +13,8 @@ export interface ReleaseTableProps {
 
 /**
  * The release locks and records, with the key schema the DynamoDB adapter writes (`RELEASE_TABLE`): an expired
- * lock is removed through the TTL attribute, and the two indexes list releases per environment or across all.
+ * lock is removed through the TTL attribute, and the two indexes list releases per environment or across all
+ * (their keys and status only).
  */
 export class ReleaseTable extends Construct {
   readonly table: dynamodb.Table;
@@ -36,7 +37,10 @@ export class ReleaseTable extends Construct {
         indexName: index.indexName,
         partitionKey: key(index.partitionKey),
         sortKey: key(index.sortKey),
-        projectionType: dynamodb.ProjectionType.ALL,
+        // Keys and status only: a check or a fleet member's write changes no projected attribute, so it writes
+        // nothing to either index (adapters/aws/dynamodb-release-store.ts reads the records from the table).
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...RELEASE_TABLE.listingAttributes],
       });
     }
   }

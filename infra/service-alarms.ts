@@ -1,3 +1,4 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -18,12 +19,20 @@ export interface ServiceAlarmsProps {
  */
 export class ServiceAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  /**
+   * The alarms' ARNs, built from their names rather than read from the alarms: the alerts topic's key policy names
+   * them, and a reference would make the key depend on the alarms, which depend on the topic and so on the key.
+   */
+  readonly alarmArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
     const m = props.metrics;
+    const stack = Stack.of(this);
     const atLeastOnce = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const alarmName = `${stack.stackName}-${alarmId}`;
       const alarm = new cloudwatch.Alarm(this, alarmId, {
+        alarmName,
         metric,
         alarmDescription: description,
         threshold: 1,
@@ -33,6 +42,14 @@ export class ServiceAlarms extends Construct {
       });
       alarm.addAlarmAction(new actions.SnsAction(props.topic));
       this.alarms.push(alarm);
+      this.alarmArns.push(
+        stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: alarmName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      );
     };
     atLeastOnce('ExecutionsFailed', m.releasesFailed(), 'A release execution failed or rolled back');
     atLeastOnce('ExecutionsTimedOut', m.releasesTimedOut(), 'A release execution timed out; reconcile cleans up');

@@ -60,14 +60,12 @@ export class ServiceKey extends Construct {
         },
       }),
     );
-    // CloudWatch alarms publish to the encrypted alerts topic; EventBridge sends to the encrypted dead-letter queues.
+    // EventBridge sends to the encrypted dead-letter queues. CloudWatch alarms get their own statement, limited to
+    // the alarms that notify the alerts topic (AlertsTopic.letAlarmsPublish).
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AlarmsAndEventBridgeWriteEncryptedMessages',
-        principals: [
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          new iam.ServicePrincipal('events.amazonaws.com'),
-        ],
+        sid: 'EventBridgeWritesEncryptedDeadLetters',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },

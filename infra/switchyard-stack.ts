@@ -13,7 +13,7 @@ import { type Environments, InvalidConfig } from '../config/schema.ts';
 import { RECONCILE } from '../contract/service-functions.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import { AlertsTopic } from './alerts-topic.ts';
-import { applicationFunctionArns } from './handler-permissions.ts';
+import { applicationAlarmArns, applicationFunctionArns } from './handler-permissions.ts';
 import { ImageBuildProject } from './image-build-project.ts';
 import { ImageRepository } from './image-repository.ts';
 import { acknowledgeFindings, acknowledgeWildcards, handlerWildcards } from './nag-acknowledgements.ts';
@@ -195,7 +195,7 @@ export class SwitchyardStack extends Stack {
       this.functions.functions[RECONCILE].function,
     );
     new ServiceDashboard(this, 'Dashboard', { metrics, environments: envs });
-    new ServiceAlarms(this, 'Alarms', {
+    const serviceAlarms = new ServiceAlarms(this, 'Alarms', {
       metrics,
       topic: this.alerts.topic,
       deadLetterQueues: {
@@ -203,6 +203,8 @@ export class SwitchyardStack extends Stack {
         Reconcile: this.reconcileRule.deadLetterQueue,
       },
     });
+    // The service's alarms and the environments' (Terraform's alarms notify the same topic, ALERTS_TOPIC_ARN).
+    this.alerts.letAlarmsPublish([...serviceAlarms.alarmArns, ...applicationAlarmArns(this, Object.values(envs))]);
 
     acknowledgeFindings({
       stack: this,

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The header the CLI and the console send the local server's token in. */
@@ -8,10 +8,17 @@ export const API_TOKEN_HEADER = 'x-switchyard-token';
 /** The file in the data directory that holds the running server's token (owner-only). */
 export const API_TOKEN_FILE = 'api-token';
 
-/** A fresh token for one `local serve` start, written where the CLI (same user, same data directory) reads it. */
-export function writeApiToken(dataDir: string): string {
+/**
+ * The data directory's token, where the CLI (same user, same data directory) reads it: created once, owner-only
+ * (the file's mode is fixed on every start, `restrictToOwner`), and kept across restarts. Only the directory's owner
+ * calls this, so a second process can never replace the running server's token.
+ */
+export function ensureApiToken(dataDir: string): string {
+  const existing = readApiToken(dataDir);
+  if (existing && /^[0-9a-f]{64}$/.test(existing)) return existing;
   const token = randomBytes(32).toString('hex');
   writeFileSync(join(dataDir, API_TOKEN_FILE), `${token}\n`, { mode: 0o600 });
+  chmodSync(join(dataDir, API_TOKEN_FILE), 0o600);
   return token;
 }
 
@@ -43,9 +50,12 @@ export interface Refusal {
   readonly message: string;
 }
 
-/** Routes that read or change releases: only the console and the CLI, holding the token, may call them. */
-function needsToken(path: string): boolean {
-  return /^\/(releases|environments)(\/|$)/.test(path) || path === '/local/images' || path === '/local/info';
+/**
+ * Routes that read or change releases, and every local route (info, graph, events, pushes): only the CLI, holding
+ * the token, and a console with a session may call them.
+ */
+function needsCredentials(path: string): boolean {
+  return /^\/(releases|environments|local)(\/|$)/.test(path);
 }
 
 function header(request: GuardedRequest, name: string): string | undefined {
@@ -56,9 +66,15 @@ function header(request: GuardedRequest, name: string): string | undefined {
 /**
  * Refuses what is not the local console or the CLI: a Host other than this server's own (DNS rebinding), a
  * cross-origin page (an Origin other than ours; the CLI sends none), a body that is not JSON (HTML forms and
- * `fetch` without a preflight can only send form or text types), and a missing or wrong per-start token.
+ * `fetch` without a preflight can only send form or text types), and a request with neither the per-start token
+ * (the CLI) nor a console session (`hasSession`, local/console-session.ts).
  */
-export function refuseForeignRequest(request: GuardedRequest, port: number, token: string): Refusal | undefined {
+export function refuseForeignRequest(
+  request: GuardedRequest,
+  port: number,
+  token: string,
+  hasSession = false,
+): Refusal | undefined {
   const own = [`127.0.0.1:${port}`, `localhost:${port}`];
   const host = header(request, 'host');
   if (!host || !own.includes(host.toLowerCase())) {
@@ -74,10 +90,10 @@ export function refuseForeignRequest(request: GuardedRequest, port: number, toke
       return { status: 415, message: 'request bodies must be sent as application/json' };
     }
   }
-  if (needsToken(request.path) && !tokenMatches(token, header(request, API_TOKEN_HEADER))) {
+  if (needsCredentials(request.path) && !hasSession && !tokenMatches(token, header(request, API_TOKEN_HEADER))) {
     return {
       status: 403,
-      message: `missing or wrong ${API_TOKEN_HEADER}: the CLI and the console read it from the data directory's ${API_TOKEN_FILE}`,
+      message: `missing or wrong ${API_TOKEN_HEADER} (the CLI reads it from the data directory's ${API_TOKEN_FILE}) or console session (open the login link \`switchyard local serve\` printed)`,
     };
   }
   return undefined;

@@ -8,9 +8,11 @@ import type { AslDefinition } from '../state-machine/synthesize.ts';
 
 /**
  * What the local runtime keeps between runs to skip set-up that does not change from one run to the next: the
- * synthesized state machine and which definitions asl-validator has already passed. Every entry names the files it
- * was made from with their SHA-256, and is used only while each of them still has that hash; anything missing,
- * unreadable or corrupt is a miss and the normal path runs.
+ * synthesized state machine, builds of the app and which definitions asl-validator has already passed. Every entry
+ * names the files it was made from with their SHA-256, and is used only while each of them still has that hash;
+ * anything missing, unreadable or corrupt is a miss and the normal path runs. Every entry also carries the SHA-256
+ * of its own content, checked when it is read: an entry changed after it was written (by hand, by a bad disk) is a
+ * miss that says so, never a definition or a build nobody made.
  */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,6 +30,46 @@ export const PACKAGE_LOCK = join(ROOT, 'package-lock.json');
 
 function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Where a refused entry is reported: one line on stderr unless the caller listens itself. */
+export type CacheWarning = (line: string) => void;
+
+const warnOnStderr: CacheWarning = (line) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** The hash an entry is written with and checked against: its whole content but the hash itself. */
+function contentHash(content: Record<string, unknown>): string {
+  return sha256(JSON.stringify(content));
+}
+
+/** Reads an entry and checks it against its own content hash; a mismatch is reported and read as no entry. */
+function readVerified<T extends { readonly integrity: string }>(
+  file: string,
+  schema: z.ZodType<T>,
+  warn: CacheWarning,
+): T | undefined {
+  let entry: T;
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+    entry = schema.parse(raw);
+  } catch {
+    return undefined;
+  }
+  // Hashed as written (the parsed schema's output may order keys otherwise).
+  const { integrity, ...content } = raw;
+  if (contentHash(content) !== integrity) {
+    warn(`local cache: ${file} does not match its content hash; not used (it is rebuilt and written again)`);
+    return undefined;
+  }
+  return entry;
+}
+
+/** Writes an entry with its content hash. */
+function writeVerified(file: string, content: Record<string, unknown>): void {
+  writeAtomically(file, JSON.stringify({ ...content, integrity: contentHash(content) }));
 }
 
 /** The SHA-256 of each file, by path; a file that cannot be read has none. */
@@ -73,6 +115,7 @@ const DefinitionEntrySchema = z.strictObject({
   key: z.string(),
   inputs: z.record(z.string(), z.string().nullable()),
   definition: z.looseObject({ StartAt: z.string(), States: z.record(z.string(), z.record(z.string(), z.unknown())) }),
+  integrity: z.string(),
 });
 
 /** What the synthesis depends on besides its input files: Node's version and the CDK's environment variables. */
@@ -91,6 +134,8 @@ export interface CachedDefinitionOptions {
   /** @default localCacheDir() */
   readonly cacheDir?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default one line on stderr */
+  readonly warn?: CacheWarning;
 }
 
 /** Whether the definition came from the cache, and the definition. */
@@ -110,13 +155,10 @@ export async function cachedDefinition(options: CachedDefinitionOptions): Promis
   const key = environmentKey(env);
   // One entry per entry module and checkout: worktrees sharing a cache directory do not evict each other.
   const file = join(dir, `definition-${sha256(options.entry).slice(0, 16)}.json`);
-  try {
-    const entry = DefinitionEntrySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-    if (entry.key === key && filesUnchangedSync(entry.inputs)) {
-      return { definition: entry.definition as AslDefinition, hit: true };
-    }
-  } catch {
-    // No entry, or one that cannot be read: synthesize.
+  // No entry, one that cannot be read or one that fails its content hash: synthesize.
+  const entry = readVerified(file, DefinitionEntrySchema, options.warn ?? warnOnStderr);
+  if (entry && entry.key === key && filesUnchangedSync(entry.inputs)) {
+    return { definition: entry.definition as AslDefinition, hit: true };
   }
   const paths = [...importedFiles(options.entry), PACKAGE_LOCK];
   const inputs = hashFilesSync(paths);
@@ -129,7 +171,7 @@ export async function cachedDefinition(options: CachedDefinitionOptions): Promis
     }
   });
   if (loadedAtStart && Object.values(inputs).every((hash) => hash !== null)) {
-    writeAtomically(file, JSON.stringify({ key, inputs, definition }));
+    writeVerified(file, { key, inputs, definition });
   }
   return { definition, hit: false };
 }
@@ -184,7 +226,11 @@ const BuildEntrySchema = z.strictObject({
   inputs: z.record(z.string(), z.string().nullable()),
   /** File name → bytes in base64. */
   files: z.record(z.string(), z.string()),
+  integrity: z.string(),
 });
+
+/** The bundle among a build's files: the one its SHA-256 names. */
+const BUNDLE_FILE = 'index.mjs';
 
 function buildFile(name: string, cacheDir: string): string {
   return join(cacheDir, `build-${sha256(`${ROOT}\n${name}`).slice(0, 16)}.json`);
@@ -209,16 +255,27 @@ function pruneBuilds(cacheDir: string): void {
   }
 }
 
-/** The stored build called `name` (a checkout's own), while every one of its inputs is unchanged. */
-export function readCachedBuild(name: string, cacheDir = localCacheDir()): CachedBuild | undefined {
-  try {
-    const entry = BuildEntrySchema.parse(JSON.parse(readFileSync(buildFile(name, cacheDir), 'utf8')));
-    if (!filesUnchangedSync(entry.inputs)) return undefined;
-    const files = new Map(Object.entries(entry.files).map(([file, bytes]) => [file, Buffer.from(bytes, 'base64')]));
-    return { files, sha256: entry.sha256, inputs: entry.inputs };
-  } catch {
+/**
+ * The stored build called `name` (a checkout's own), while every one of its inputs is unchanged and the entry
+ * matches its content hash. Its SHA-256 is the hash of the bundle's bytes as read, checked against the recorded one:
+ * the digest an image is known by always describes the code it runs.
+ */
+export function readCachedBuild(
+  name: string,
+  cacheDir = localCacheDir(),
+  warn: CacheWarning = warnOnStderr,
+): CachedBuild | undefined {
+  const file = buildFile(name, cacheDir);
+  const entry = readVerified(file, BuildEntrySchema, warn);
+  if (!entry || !filesUnchangedSync(entry.inputs)) return undefined;
+  const files = new Map(Object.entries(entry.files).map(([path, bytes]) => [path, Buffer.from(bytes, 'base64')]));
+  const bundle = files.get(BUNDLE_FILE);
+  const digest = bundle ? sha256(bundle) : undefined;
+  if (digest !== entry.sha256) {
+    warn(`local cache: ${file} holds a bundle whose SHA-256 is not the recorded one; not used (it is rebuilt)`);
     return undefined;
   }
+  return { files, sha256: digest, inputs: entry.inputs };
 }
 
 /**
@@ -235,6 +292,6 @@ export function storeCachedBuild(name: string, build: CachedBuild, startedAtMs: 
   });
   if (!unchangedSinceStart) return;
   const files = Object.fromEntries([...build.files].map(([file, bytes]) => [file, bytes.toString('base64')]));
-  writeAtomically(buildFile(name, cacheDir), JSON.stringify({ sha256: build.sha256, inputs: build.inputs, files }));
+  writeVerified(buildFile(name, cacheDir), { sha256: build.sha256, inputs: build.inputs, files });
   pruneBuilds(cacheDir);
 }

@@ -13,7 +13,15 @@ export interface LocalLambdaOptions {
   readonly environment?: Record<string, string>;
   /** Where the workers' stdout and stderr (the application's logs and EMF metrics) go. */
   readonly logFile?: string;
+  /**
+   * The log file's cap: past it the file becomes `<logFile>.1` and a new one starts, so the logs never take much
+   * more than twice this. @default LAMBDA_LOG_MAX_BYTES
+   */
+  readonly logMaxBytes?: number;
 }
+
+/** 8 MiB: about half an hour of `local serve` idling (4.5 KB/s), and the whole of a rehearsal. */
+export const LAMBDA_LOG_MAX_BYTES = 8 * 1024 * 1024;
 
 interface Pending {
   resolve: (result: InvokeResult & { durationMs?: number }) => void;
@@ -53,7 +61,11 @@ export class LocalLambda {
     const image = await this.options.imageFor(imageUri);
     const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
       // Each worker appends its own logs to the file (lambda-worker.mjs), so no log line crosses threads.
-      workerData: { bundlePath: image.bundlePath, logFile: this.options.logFile },
+      workerData: {
+        bundlePath: image.bundlePath,
+        logFile: this.options.logFile,
+        logMaxBytes: this.options.logMaxBytes ?? LAMBDA_LOG_MAX_BYTES,
+      },
       // The worker and the bundle are plain JavaScript: without this, the parent's TypeScript loader (tsx) would
       // run in the worker too and transform the bundle before importing it, three times the worker's start-up.
       execArgv: [],

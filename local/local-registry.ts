@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
-import { buildApp, type FaultOptions } from '../app/build.ts';
+import { buildApp, buildKey, type FaultOptions } from '../app/build.ts';
 import {
   type CachedBuild,
   filesUnchangedSync,
@@ -98,7 +98,7 @@ export class LocalRegistry {
 
   /** Builds `app/` into `staging`, or writes the bytes of an earlier build whose input files are all unchanged. */
   private async buildOrReuse(staging: string, fault: FaultOptions | undefined): Promise<{ sha256: string }> {
-    const key = JSON.stringify(fault ?? null);
+    const key = buildKey(fault);
     const name = `app ${key}`;
     const inProcess = builds.get(key);
     const cached = inProcess && filesUnchangedSync(inProcess.inputs) ? inProcess : readCachedBuild(name, this.cacheDir);

@@ -6,7 +6,7 @@ import {
   executionArnOf,
   type ReleaseOperations,
 } from '../api/release-operations.ts';
-import { rollbackEnvironment } from '../core/environment-rollback.ts';
+import { finishFleetRollback, rollbackEnvironment, startFleetRollback } from '../core/environment-rollback.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
 import { LOCAL_STATE_MACHINE_ARN } from './engine.ts';
 import type { LocalRuntime, StartedRelease } from './runtime.ts';
@@ -193,5 +193,15 @@ export class LocalReleaseOperations implements ReleaseOperations {
 
   rollbackEnvironment(environment: string, by: string, reason: string) {
     return rollbackEnvironment(environment, by, reason, this.runtime.deps);
+  }
+
+  /** Fleet rollbacks moving in the background, by operation id: the record says how each ended. */
+  readonly backgroundRollbacks = new Map<string, Promise<unknown>>();
+
+  async startEnvironmentRollback(environment: string, by: string, reason: string) {
+    const started = await startFleetRollback(environment, by, reason, this.runtime.deps);
+    const work = finishFleetRollback(started.operationId, this.runtime.deps).catch(() => undefined);
+    this.backgroundRollbacks.set(started.operationId, work);
+    return started;
   }
 }

@@ -14,9 +14,17 @@ import { ecrEventToRequest } from '../core/release-request.ts';
 import { verifiedLive } from '../core/validate-release.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
+import { executionArnOf } from '../state-machine/execution-arn.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import type { LocalApprovalGate } from './approval-gate.ts';
-import { type ExecutionEvent, type ExecutionResult, type RunningExecution, startExecution } from './engine.ts';
+import type { DataDirLock } from './data-dir-owner.ts';
+import {
+  type ExecutionEvent,
+  type ExecutionResult,
+  LOCAL_STATE_MACHINE_ARN,
+  type RunningExecution,
+  startExecution,
+} from './engine.ts';
 import type { LocalGateway } from './gateway.ts';
 import type { LocalGreenStages } from './green-stages.ts';
 import type { LocalLambda } from './local-lambda.ts';
@@ -64,6 +72,7 @@ export interface StartedRelease {
 /** The parts of the runtime the local composition root builds (wiring/local.ts). */
 type WorldPart =
   | 'dataDir'
+  | 'ownerLock'
   | 'clock'
   | 'environments'
   | 'metrics'
@@ -99,6 +108,8 @@ export type OpenLocalRuntime = (options?: LocalRuntimeOptions) => LocalRuntime;
  */
 export class LocalRuntime {
   declare readonly dataDir: string;
+  /** This process's exclusive hold on the data directory, for the runtime's life. */
+  declare readonly ownerLock: DataDirLock;
   declare readonly clock: ScaledClock;
   declare readonly environments: Environments;
   declare readonly metrics: MemoryVersionMetrics;
@@ -127,6 +138,9 @@ export class LocalRuntime {
     private readonly options: LocalRuntimeOptions = {},
   ) {
     Object.assign(this, world);
+    // Every version published and every alias moved is on disk before the call that made it returns, so nothing a
+    // release, a rollback or a reconcile did to live is lost if the process is killed right after.
+    this.functions.onChange = () => this.saveFunctions();
   }
 
   /** The environment's API gateway: `live` at the root and the `green` stage under `/green`. */
@@ -145,11 +159,10 @@ export class LocalRuntime {
    */
   async provisionEnvironment(environment: string, image: LocalImage): Promise<string> {
     const env = environmentNamed(environment, this.environments);
-    // A function an earlier run set up (resumed) keeps its releases: only a missing one gets the first version.
-    const live = this.functions.hasFunction(env.functionName)
-      ? await this.functions.getAlias(env.functionName, env.aliases.live)
-      : undefined;
-    if (live && !live.routing) return live.version;
+    // A function an earlier run set up (resumed) keeps its versions and aliases: only a missing one gets a first
+    // version. Never a fresh build over one that has a history: that would put unverified source live.
+    const live = await this.resumedLive(env.functionName, env.aliases.live);
+    if (live) return live.version;
     this.functions.createFunction(env.functionName);
     const uri = `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`;
     const { codeSha256 } = await this.functions.updateCodeAndWait(env.functionName, uri);
@@ -163,8 +176,9 @@ export class LocalRuntime {
   /** Version 1 of `image` behind live, blue and green, verified: what Terraform and a first release leave in place. */
   async bootstrap(environment: string, image: LocalImage): Promise<string> {
     const env = environmentNamed(environment, this.environments);
+    if (await this.resumedLive(env.functionName, env.aliases.live)) return this.keepVerifiedLive(env);
     const version = await this.provisionEnvironment(environment, image);
-    // A resumed environment already has the record that made its live version verified.
+    // A history from an earlier run may hold the record that verified this very version and digest.
     const liveDigest = await this.functions.versionImageDigest(env.functionName, version);
     if (await verifiedLive(this.store, env, version, liveDigest)) return version;
     const at = this.clock.now().toISOString();
@@ -186,6 +200,50 @@ export class LocalRuntime {
       ],
     });
     return version;
+  }
+
+  /** The live alias of a function an earlier run on this data directory left (resume), if there is one. */
+  private async resumedLive(functionName: string, alias: string) {
+    return this.functions.hasFunction(functionName) ? this.functions.getAlias(functionName, alias) : undefined;
+  }
+
+  /**
+   * A resumed environment's live alias on a version a release verified. Reconciling leaves it there; should live
+   * still route traffic or stand on a version no release verified, it goes back to the newest version a release
+   * verified (saved before this returns). With none, it stays as it is, with no record claiming otherwise: the next
+   * release is then a first release, with no blue (Validate release).
+   */
+  private async keepVerifiedLive(env: ReturnType<typeof environmentNamed>): Promise<string> {
+    const live = await this.functions.getAlias(env.functionName, env.aliases.live);
+    if (!live) throw new Error(`${env.functionName} has no ${env.aliases.live} alias`);
+    const digest = await this.functions.versionImageDigest(env.functionName, live.version);
+    if (!live.routing && (await verifiedLive(this.store, env, live.version, digest))) return live.version;
+    const verified = await this.newestVerifiedVersion(env);
+    if (verified === undefined) return live.version;
+    await this.functions.updateAlias(env.functionName, env.aliases.live, verified);
+    return verified;
+  }
+
+  /** The newest version of the environment's function that a release verified and that still holds that build. */
+  private async newestVerifiedVersion(env: ReturnType<typeof environmentNamed>): Promise<string | undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.listReleases({
+        environment: env.name,
+        status: 'released',
+        limit: 50,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const release of page.releases) {
+        if (release.functionName !== env.functionName || !release.greenVersion) continue;
+        const digest = await this.functions
+          .versionImageDigest(env.functionName, release.greenVersion)
+          .catch(() => undefined);
+        if (digest === release.digest) return release.greenVersion;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return undefined;
   }
 
   /**
@@ -241,7 +299,7 @@ export class LocalRuntime {
   /** The functions' versions and aliases as last saved, so an event that changed none writes nothing. */
   private savedFunctions: string | undefined;
 
-  /** Saves the functions' versions and aliases for a later process to reconcile against (when they changed). */
+  /** Saves the functions' versions and aliases for a later process to resume and reconcile against (when changed). */
   private saveFunctions(): void {
     const snapshot = this.functions.snapshot();
     if (snapshot === this.savedFunctions) return;
@@ -261,6 +319,8 @@ export class LocalRuntime {
         : 'unknown';
     const name = releaseId ?? newReleaseId(envName);
     if (this.executions.has(name)) throw new Error(`execution ${name} already exists`);
+    const executionArn = executionArnOf(LOCAL_STATE_MACHINE_ARN, name);
+    this.store.recordExecution({ releaseId: name, executionArn, input, startedAt: this.clock.now().toISOString() });
     const interval = this.environments[envName as keyof Environments]?.bake.checkIntervalSeconds ?? 60;
     const execution = startExecution({
       definition: this.definition,
@@ -272,7 +332,6 @@ export class LocalRuntime {
       onEvent: (event) => {
         const now = this.clock.now().getTime();
         this.store.setMeta('virtualNow', String(now));
-        this.saveFunctions();
         // The engine stamps events in real time; the timeline is on the scaled clock, like every release event.
         this.options.onEvent?.(name, { ...event, at: now });
       },
@@ -291,6 +350,10 @@ export class LocalRuntime {
           this.deps,
         );
       }
+      this.store.endExecution(
+        name,
+        outcome.status === 'SUCCEEDED' ? 'SUCCEEDED' : outcome.status === 'ABORTED' ? 'ABORTED' : 'FAILED',
+      );
       return outcome;
     });
     return { releaseId: name, executionArn: execution.executionArn, result };
@@ -330,18 +393,38 @@ export class LocalRuntime {
     return execution.result;
   }
 
-  /** Releases a stopped process left running: reconciled as aborted, their locks freed. */
+  /**
+   * Releases a stopped process left running, reconciled as aborted from what it stored: every execution it started
+   * and never ended (stored before its 202 went out), then any lock still held for a release that runs nowhere.
+   * Runs only on this data directory's owner (the runtime holds its lock), and again after a kill mid-reconcile.
+   */
   async reconcileLeftovers(): Promise<string[]> {
-    const reconciled: string[] = [];
-    for (const { holder } of this.store.heldLocks()) {
+    const reconciled = new Set<string>();
+    for (const execution of this.store.unfinishedExecutions()) {
+      if (this.executions.has(execution.releaseId)) continue;
+      await reconcileStoppedExecution(
+        {
+          name: execution.releaseId,
+          executionArn: execution.executionArn,
+          status: 'ABORTED',
+          input: execution.input,
+        },
+        this.deps,
+      );
+      this.store.endExecution(execution.releaseId, 'ABORTED');
+      reconciled.add(execution.releaseId);
+    }
+    for (const { key, holder } of this.store.heldLocks()) {
       if (this.executions.has(holder.releaseId)) continue;
       await reconcileStoppedExecution(
         { name: holder.releaseId, executionArn: holder.executionArn, status: 'ABORTED' },
         this.deps,
       );
-      reconciled.push(holder.releaseId);
+      // Taken before an execution that never started: nothing names its environment but the lock itself.
+      await this.store.releaseLock(key, holder.releaseId);
+      reconciled.add(holder.releaseId);
     }
-    return reconciled;
+    return [...reconciled];
   }
 
   async close(): Promise<void> {
@@ -351,5 +434,6 @@ export class LocalRuntime {
     this.approvals.close();
     await this.lambda.close();
     this.store.close();
+    this.ownerLock.release();
   }
 }

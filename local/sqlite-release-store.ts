@@ -20,6 +20,33 @@ import { applyStateChange, withInitialState } from '../core/release-events.ts';
 
 const MAX_LIMIT = 100;
 
+/** A local execution as stored when it started, and how it ended. */
+export interface StoredExecution {
+  readonly releaseId: string;
+  readonly executionArn: string;
+  readonly input: unknown;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  readonly startedAt: string;
+}
+
+interface ExecutionRow {
+  release_id: string;
+  execution_arn: string;
+  input: string;
+  status: StoredExecution['status'];
+  started_at: string;
+}
+
+function storedExecution(row: ExecutionRow): StoredExecution {
+  return {
+    releaseId: row.release_id,
+    executionArn: row.execution_arn,
+    input: JSON.parse(row.input) as unknown,
+    status: row.status,
+    startedAt: row.started_at,
+  };
+}
+
 /**
  * The local runtime's lock and release history, in a SQLite file in the data directory, so history survives
  * restarts. The lock takes the same conditional write as DynamoDB: free, expired, or already ours.
@@ -29,8 +56,10 @@ export class SqliteReleaseStore implements ReleaseStore {
   /** Compiled statements by their SQL: a release's checks run the same few statements hundreds of times. */
   private readonly statements = new Map<string, StatementSync>();
 
-  constructor(path: string) {
-    this.db = new DatabaseSync(path);
+  /** `readOnly` opens an existing history to read it (`local releases`): nothing is created or written. */
+  constructor(path: string, options: { readonly readOnly?: boolean } = {}) {
+    this.db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+    if (options.readOnly) return;
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       -- WAL's recommended setting: a commit survives the process stopping at any point; only a power loss can undo the
@@ -43,7 +72,40 @@ export class SqliteReleaseStore implements ReleaseStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS approvals (release_id TEXT PRIMARY KEY, request TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, release_id TEXT NOT NULL, first_at TEXT NOT NULL, duplicates TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS executions (
+        release_id TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL);
     `);
+  }
+
+  /**
+   * The local engine's StartExecution: the execution is on disk before it runs and before anyone is told it
+   * started, as Step Functions has it stored when StartExecution answers, so a process killed at any later point
+   * leaves a record a restart reconciles (`LocalRuntime.reconcileLeftovers`).
+   */
+  recordExecution(execution: { releaseId: string; executionArn: string; input: unknown; startedAt: string }): void {
+    this.prepare(
+      `INSERT INTO executions (release_id, execution_arn, input, status, started_at) VALUES (?, ?, ?, 'RUNNING', ?)`,
+    ).run(execution.releaseId, execution.executionArn, JSON.stringify(execution.input ?? null), execution.startedAt);
+  }
+
+  /** The execution ended (and, if it stopped, was reconciled). */
+  endExecution(releaseId: string, status: StoredExecution['status']): void {
+    this.prepare('UPDATE executions SET status = ? WHERE release_id = ?').run(status, releaseId);
+  }
+
+  getExecution(releaseId: string): StoredExecution | undefined {
+    const row = this.prepare('SELECT * FROM executions WHERE release_id = ?').get(releaseId) as
+      | ExecutionRow
+      | undefined;
+    return row ? storedExecution(row) : undefined;
+  }
+
+  /** Executions recorded as started that never ended: a stopped process left them. */
+  unfinishedExecutions(): StoredExecution[] {
+    const rows = this.prepare(
+      `SELECT * FROM executions WHERE status = 'RUNNING' ORDER BY started_at`,
+    ).all() as unknown as ExecutionRow[];
+    return rows.map(storedExecution);
   }
 
   async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {

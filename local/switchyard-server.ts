@@ -13,8 +13,9 @@ import type { EnvironmentName } from '../config/schema.ts';
 import { type GraphLayout, layoutStateMachine } from '../console/graph-layout.ts';
 import type { Notification } from '../core/ports.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
-import { API_TOKEN_HEADER, refuseForeignRequest, writeApiToken } from './api-token.ts';
+import { ensureApiToken, refuseForeignRequest } from './api-token.ts';
 import { cachedServiceDefinition } from './cached-service-definition.ts';
+import { ConsoleSessions, LOGIN_PATH } from './console-session.ts';
 import { type LocalGateway, proxyEventFor, readBody } from './gateway.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { IDLE_RATE, type LoadPlan, loadPlan } from './load-plan.ts';
@@ -91,9 +92,12 @@ export class SwitchyardServer {
   private readonly sse = new Set<ServerResponse>();
   private stopping = false;
   private readonly notifications: Notification[] = [];
-  /** This start's token: the CLI reads it from the data directory, the console page carries it. */
+  /** This start's token: the CLI reads it from the data directory (the console never sees it). */
   private token = '';
+  /** The console's sessions, opened through one-time login links printed to this server's terminal. */
+  private readonly sessions = new ConsoleSessions();
   private port = 0;
+  private baseUrl = '';
 
   constructor(
     private readonly options: ServeOptions,
@@ -117,7 +121,7 @@ export class SwitchyardServer {
       },
     });
     this.runtime = runtime;
-    this.token = writeApiToken(runtime.dataDir);
+    this.token = ensureApiToken(runtime.dataDir);
     this.ops = new LocalReleaseOperations(runtime, this.log);
     const leftovers = await runtime.reconcileLeftovers();
     if (leftovers.length > 0) print(`reconciled releases an earlier run left behind: ${leftovers.join(', ')}`);
@@ -160,7 +164,21 @@ export class SwitchyardServer {
     });
     const { port: bound } = this.server.address() as AddressInfo;
     this.port = bound;
-    return `http://127.0.0.1:${bound}`;
+    this.baseUrl = `http://127.0.0.1:${bound}`;
+    print(this.loginLine());
+    return this.baseUrl;
+  }
+
+  /**
+   * The one-time link that opens a console session in a browser. Printed to this server's terminal only (its user
+   * alone sees it), and again, fresh, each time one is used.
+   */
+  get loginUrl(): string {
+    return this.sessions.loginUrl(this.baseUrl);
+  }
+
+  private loginLine(): string {
+    return `console: open ${this.loginUrl} (one use: it sets a session cookie; a new link is printed when it is used)`;
   }
 
   /** What load an environment gets, and why: printed at start so a quiet bake is never a mystery. */
@@ -214,22 +232,25 @@ export class SwitchyardServer {
   private async route(req: IncomingMessage, res: ServerResponse, handle: (event: unknown) => Promise<ProxyResult>) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
-    const refusal = refuseForeignRequest({ method, path: url.pathname, headers: req.headers }, this.port, this.token);
+    const refusal = refuseForeignRequest(
+      { method, path: url.pathname, headers: req.headers },
+      this.port,
+      this.token,
+      this.sessions.holds(req.headers.cookie),
+    );
     if (refusal) {
       req.resume();
       sendJson(res, refusal.status, { message: refusal.message });
       return;
     }
+    if (method === 'GET' && url.pathname === LOGIN_PATH) {
+      this.login(url.searchParams.get('code'), res);
+      return;
+    }
     const file = STATIC[url.pathname];
     if (method === 'GET' && file) {
-      let body: string | Buffer = await readFile(join(CONSOLE_DIR, file));
-      // Only a page from this origin can read this (the browser's same-origin rule), so only it can send the token.
-      if (file === 'index.html') {
-        body = body
-          .toString('utf8')
-          .replace('{{API_TOKEN}}', this.token)
-          .replace('{{API_TOKEN_HEADER}}', API_TOKEN_HEADER);
-      }
+      // Static files only: the page holds no token, its calls ride on the session cookie.
+      const body = await readFile(join(CONSOLE_DIR, file));
       res.writeHead(200, { 'content-type': `${TYPES[extname(file)] ?? 'text/plain'}; charset=utf-8` }).end(body);
       return;
     }
@@ -272,6 +293,21 @@ export class SwitchyardServer {
     const identity = (event.requestContext as { identity: Record<string, unknown> }).identity;
     identity.userArn = `local:${userInfo().username}`;
     send(res, await handle(event));
+  }
+
+  /** Trades a login link's one-time code for a session cookie and sends the browser on to the console. */
+  private login(code: string | null, res: ServerResponse): void {
+    const session = this.sessions.exchange(code);
+    if (!session) {
+      sendJson(res, 403, {
+        message: 'this login link is wrong or was already used: open the newest one `switchyard local serve` printed',
+      });
+      return;
+    }
+    // The code is spent: the terminal gets the next one, for another browser or a later visit.
+    this.options.print?.(this.loginLine());
+    res.writeHead(303, { location: '/', 'set-cookie': this.sessions.cookie(session), 'cache-control': 'no-store' });
+    res.end();
   }
 
   private async push(raw: string, res: ServerResponse): Promise<void> {

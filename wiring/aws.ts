@@ -1,16 +1,19 @@
 import type { Context } from 'aws-lambda';
+import * as z from 'zod';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.ts';
 import { CloudWatchVersionMetrics } from '../adapters/aws/cloudwatch-version-metrics.ts';
 import { DynamoDbReleaseStore } from '../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../adapters/aws/lambda-function-versions.ts';
-import { AwsReleaseOperations } from '../adapters/aws/release-operations.ts';
+import { invokeSelfAsync } from '../adapters/aws/lambda-self-invoke.ts';
+import { AwsReleaseOperations, type BackgroundTask } from '../adapters/aws/release-operations.ts';
 import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
 import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { SystemClock } from '../adapters/memory/clocks.ts';
 import { releaseApiHandler } from '../api/release-api.ts';
+import { CONTROL_PLANE_RPS } from '../config/fleet.ts';
 import { environmentsFromVariables } from '../config/overrides.ts';
 import {
   AWS_PORTS,
@@ -56,6 +59,9 @@ function required(env: Env, name: string): string {
 export type AwsAdapter<P extends AwsPort> = (env: Env) => ReleaseDependencies[P];
 
 export const lambdaFunctions: AwsAdapter<'functions'> = () => new LambdaFunctionVersions();
+/** Deploy green runs as the fleet Map's concurrent iterations: each invocation keeps to its share of the budget. */
+export const lambdaMapIterationFunctions: AwsAdapter<'functions'> = () =>
+  new LambdaFunctionVersions({ controlPlaneRps: CONTROL_PLANE_RPS.mapIteration });
 export const cloudWatchMetrics: AwsAdapter<'metrics'> = () => new CloudWatchVersionMetrics();
 export const cloudWatchAlarms: AwsAdapter<'alarms'> = () => new CloudWatchAlarms();
 export const dynamoDbStore: AwsAdapter<'store'> = (env) =>
@@ -213,6 +219,7 @@ export function awsReleaseOperations(env: Env, adapters: ReleaseApiAdapters): Aw
     owner,
   );
   return new AwsReleaseOperations({
+    runInBackground: invokeSelf(env),
     stateMachineArn,
     store: deps.store,
     registry: deps.registry,
@@ -223,15 +230,36 @@ export function awsReleaseOperations(env: Env, adapters: ReleaseApiAdapters): Aw
   });
 }
 
-/** The release API's Lambda entry: operations built on the first request, so a missing variable fails it by name. */
+/** Work the release API hands to an invocation of its own (adapters/aws/lambda-self-invoke.ts). */
+function invokeSelf(env: Env): (task: BackgroundTask) => Promise<void> {
+  return (task) => invokeSelfAsync(required(env, 'AWS_LAMBDA_FUNCTION_NAME'), task);
+}
+
+/** A background task this function handed to itself, or undefined for any other event (an API Gateway request). */
+function backgroundTask(event: unknown): BackgroundTask | undefined {
+  const parsed = z
+    .object({ environmentRollback: z.object({ operationId: z.string().regex(/^rollback-[A-Za-z0-9_-]{1,64}-\d+$/) }) })
+    .safeParse(event);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The release API's Lambda entry: operations built on the first request, so a missing variable fails it by name. An
+ * event that is a background task (an environment rollback this function started) runs it; any other event is an
+ * API Gateway request.
+ */
 export function releaseApiEntry(
   adapters: ReleaseApiAdapters,
   env: Env = process.env,
 ): (event: unknown, context?: Context) => Promise<unknown> {
+  let ops: AwsReleaseOperations | undefined;
   let handle: ((event: unknown) => Promise<unknown>) | undefined;
   return async (event, context) => {
     if (context) logger.addContext(context);
-    handle ??= releaseApiHandler(awsReleaseOperations(env, adapters));
+    ops ??= awsReleaseOperations(env, adapters);
+    const task = backgroundTask(event);
+    if (task) return ops.finishEnvironmentRollback(task);
+    handle ??= releaseApiHandler(ops);
     return handle(event);
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { ScaledClock } from '../adapters/memory/clocks.ts';
@@ -9,6 +9,8 @@ import { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
 import { MemoryNotifier } from '../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
 import { StaticSmokeSigners } from '../adapters/memory/static-smoke-signers.ts';
+import { parseClientKeys } from '../app/client-keys.ts';
+import { KeyStoreUnavailable } from '../app/errors.ts';
 import { HmacRequestSigner } from '../app/signing-client.ts';
 import { environments as configuredEnvironments } from '../config/environments.ts';
 import { logger } from '../handlers/powertools.ts';
@@ -16,6 +18,7 @@ import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { LocalApprovalGate } from '../local/approval-gate.ts';
 import { cachedServiceDefinition } from '../local/cached-service-definition.ts';
+import { DataDirLock, restrictToOwner } from '../local/data-dir-owner.ts';
 import { LocalGreenStages } from '../local/green-stages.ts';
 import { DEFAULT_SPEEDUP, dataDirFrom } from '../local/local-defaults.ts';
 import { LocalLambda } from '../local/local-lambda.ts';
@@ -74,8 +77,36 @@ export function localReleaseWorld(
 const SMOKE_CLIENT = { apiKey: 'smoke-tests-key', clientId: 'smoke-tests' };
 const LOAD_CLIENT = { apiKey: 'rehearsal-load-key', clientId: 'rehearsal-load' };
 
-/** Fresh per data directory: the local Secrets Manager stand-in (a keys file, never logged). */
-function writeClientKeys(dataDir: string): { smoke: string; load: string } {
+const CLIENT_KEYS_FILE = 'client-keys.json';
+
+/** The two clients' current secrets in the keys file, or undefined when it is missing or unreadable as keys. */
+function readClientKeys(path: string): { smoke: string; load: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const clients = parseClientKeys(text);
+    const smoke = clients.get(SMOKE_CLIENT.apiKey)?.secrets[0];
+    const load = clients.get(LOAD_CLIENT.apiKey)?.secrets[0];
+    return smoke && load ? { smoke, load } : undefined;
+  } catch (error) {
+    if (error instanceof KeyStoreUnavailable) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The local Secrets Manager stand-in (a keys file, never logged): created once per data directory, owner-only, and
+ * kept across restarts, so versions still running and clients still signing keep working.
+ */
+function clientKeys(dataDir: string): { smoke: string; load: string } {
+  const path = join(dataDir, CLIENT_KEYS_FILE);
+  const existing = readClientKeys(path);
+  if (existing) return existing;
   const smoke = randomBytes(32).toString('hex');
   const load = randomBytes(32).toString('hex');
   const document = {
@@ -84,7 +115,7 @@ function writeClientKeys(dataDir: string): { smoke: string; load: string } {
       [LOAD_CLIENT.apiKey]: { clientId: LOAD_CLIENT.clientId, secrets: [load] },
     },
   };
-  writeFileSync(join(dataDir, 'client-keys.json'), JSON.stringify(document, null, 2), { mode: 0o600 });
+  writeFileSync(path, JSON.stringify(document, null, 2), { mode: 0o600 });
   return { smoke, load };
 }
 
@@ -94,11 +125,24 @@ function writeClientKeys(dataDir: string): { smoke: string; load: string } {
  */
 export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
   const dataDir = dataDirFrom(options.dataDir, process.env);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // One owner per data directory, for the process's life: a second one is refused here, before it touches anything.
+  const ownerLock = DataDirLock.acquire(dataDir);
+  try {
+    return worldOn(dataDir, ownerLock, options);
+  } catch (error) {
+    ownerLock.release();
+    throw error;
+  }
+}
+
+function worldOn(dataDir: string, ownerLock: DataDirLock, options: LocalRuntimeOptions): LocalWorld {
   // The console view is the progress display here; handlers' per-state INFO lines would drown it.
   if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
-  mkdirSync(dataDir, { recursive: true });
   const environments = options.environments ?? configuredEnvironments;
   const store = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
+  const keys = clientKeys(dataDir);
+  restrictToOwner(dataDir);
   // Virtual time never runs backwards across restarts, so the history stays in order.
   const resumeAt = Number(store.getMeta('virtualNow') ?? 0);
   const clock = new ScaledClock(options.speedup ?? DEFAULT_SPEEDUP, Math.max(Date.now(), resumeAt));
@@ -109,10 +153,13 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     highResolutionPublishDelaySeconds: LOCAL_HIGH_RESOLUTION_PUBLISH_DELAY_SECONDS,
   });
   const alarms = new MemoryAlarms();
+  // What Terraform's alarms.tf creates on AWS: every alarm the environments watch exists, quiet at first.
+  for (const env of Object.values(environments)) {
+    for (const name of env.health.alarms) alarms.set(name, 'OK', new Date(clock.now().getTime() - 60_000));
+  }
   const imageIndex = new MemoryImageRegistry();
   const notifier = new MemoryNotifier(options.onNotification);
   const registry = new LocalRegistry(dataDir, imageIndex);
-  const keys = writeClientKeys(dataDir);
   const smokeSigner = new HmacRequestSigner({ apiKey: SMOKE_CLIENT.apiKey, secret: keys.smoke });
   const loadSigner = new HmacRequestSigner({ apiKey: LOAD_CLIENT.apiKey, secret: keys.load });
   const lambda = new LocalLambda({
@@ -120,7 +167,9 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
     metrics,
     clock,
     environment: {
-      SWITCHYARD_CLIENT_KEYS_FILE: join(dataDir, 'client-keys.json'),
+      SWITCHYARD_CLIENT_KEYS_FILE: join(dataDir, CLIENT_KEYS_FILE),
+      // One nonce store for every version and stage: a request replayed through /green/ is refused too.
+      SWITCHYARD_NONCE_DIR: join(dataDir, 'nonces'),
       POWERTOOLS_SERVICE_NAME: 'switchyard-app',
       POWERTOOLS_METRICS_NAMESPACE: 'Switchyard/App',
     },
@@ -152,6 +201,7 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
   );
   return {
     dataDir,
+    ownerLock,
     clock,
     environments,
     metrics,

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -41,6 +42,12 @@ import { hasErrorName } from './error-names.ts';
  *   item never grows with its bake (DynamoDB refuses any item over 400 KB) and a 24-hour bake is 2,880 small items.
  * - delivery: `pk = DELIVERY#<key>`, `sk = DELIVERY`: which release an event started and its duplicate copies,
  *   expiring through the TTL attribute once no copy can arrive any more.
+ *
+ * Both indexes project the keys and `status` only (`listingAttributes`): what a listing query reads to order, page
+ * and filter. The records themselves are then read from the table (BatchGetItem). An index entry is rewritten only
+ * when a projected attribute changes, so a check's event (every 10 s in prod) or a fleet member's write (a 100-member
+ * fleet's item is about 75 KB) costs the indexes nothing; only a release's creation and its status changes write to
+ * them, a few hundred bytes each (docs/architecture.md, "The release table").
  */
 export const RELEASE_TABLE = {
   partitionKey: 'pk',
@@ -48,6 +55,8 @@ export const RELEASE_TABLE = {
   ttlAttribute: 'expiresAtEpoch',
   byEnvironmentIndex: { indexName: 'byEnvironment', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   byStartedAtIndex: { indexName: 'byStartedAt', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** The non-key attributes both indexes project: the status filter of a listing. */
+  listingAttributes: ['status'],
 } as const;
 
 const LOCK_SK = 'LOCK';
@@ -59,12 +68,18 @@ const EVENT_SK_PREFIX = 'EVENT#';
  */
 export const MAX_EVENT_BYTES = 16 * 1024;
 
-/** The one partition of the all-releases index: a release a minute is nowhere near a hot partition. */
+/**
+ * The one partition of the all-releases index. Its writes are a release's creation and status changes (keys and
+ * status only, under 1 KB each): a handful per release, while DynamoDB allows 1,000 write units a second per
+ * partition (docs/architecture.md, "The release table").
+ */
 const ALL_RELEASES = 'RELEASE';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 /** Reads per listReleases call when a status filter discards most of what each page reads. */
 const MAX_QUERIES_PER_PAGE = 5;
+/** BatchGetItem rounds for one page: DynamoDB may leave keys unprocessed (over 16 MB, or throttled) for the next. */
+const MAX_BATCH_GET_ROUNDS = 5;
 
 let defaultClient: DynamoDBDocumentClient | undefined;
 function documentClient(): DynamoDBDocumentClient {
@@ -783,15 +798,18 @@ export class DynamoDbReleaseStore implements ReleaseStore {
         items.push(item);
       }
       startKey = page.LastEvaluatedKey;
-      if (!startKey) return { releases: items.map((item) => toRecord(item)) };
+      if (!startKey) return { releases: await this.records(items) };
       if (items.length === limit) break;
     }
     return startKey
-      ? { releases: items.map((item) => toRecord(item)), nextCursor: encodeCursor(startKey) }
+      ? { releases: await this.records(items), nextCursor: encodeCursor(startKey) }
       : this.page(items, index);
   }
 
-  private page(items: Record<string, unknown>[], index: { partitionKey: string; sortKey: string }): ReleasePage {
+  private async page(
+    items: Record<string, unknown>[],
+    index: { partitionKey: string; sortKey: string },
+  ): Promise<ReleasePage> {
     const last = items.at(-1);
     if (!last) return { releases: [] };
     const key = {
@@ -800,6 +818,29 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       [index.partitionKey]: last[index.partitionKey],
       [index.sortKey]: last[index.sortKey],
     };
-    return { releases: items.map((item) => toRecord(item)), nextCursor: encodeCursor(key) };
+    return { releases: await this.records(items), nextCursor: encodeCursor(key) };
+  }
+
+  /**
+   * The release records of index entries (keys and status), read from the table in the entries' order. A release
+   * removed between the query and the read is left out.
+   */
+  private async records(entries: readonly Record<string, unknown>[]): Promise<ReleaseRecord[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    let keys: Record<string, unknown>[] = entries.map((e) => ({ pk: e.pk, sk: e.sk }));
+    for (let round = 0; keys.length > 0; round++) {
+      if (round === MAX_BATCH_GET_ROUNDS) {
+        throw new TransientFailure(
+          `release list: ${keys.length} records still unread after ${round} BatchGetItem calls`,
+        );
+      }
+      const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+      for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
+      keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return entries.flatMap((e) => {
+      const item = found.get(String(e.pk));
+      return item ? [toRecord(item)] : [];
+    });
   }
 }

@@ -8,13 +8,23 @@ import {
 } from '../../api/release-operations.ts';
 import { environments as configuredEnvironments } from '../../config/environments.ts';
 import type { Environments } from '../../config/schema.ts';
-import { rollbackEnvironment } from '../../core/environment-rollback.ts';
+import {
+  abandonFleetRollback,
+  type EnvironmentRollbackDeps,
+  finishFleetRollback,
+  rollbackEnvironment,
+  startFleetRollback,
+} from '../../core/environment-rollback.ts';
 import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../../core/ports.ts';
 import { SystemClock } from '../memory/clocks.ts';
 import { hasErrorName } from './error-names.ts';
 import { StepFunctionsExecutions } from './step-functions-executions.ts';
 
-/** History pages read per describe (1,000 events each): a release's history is a few hundred events. */
+/**
+ * History pages read per describe (1,000 events each), newest first: a single-function release is a few hundred
+ * events, a 100-member fleet about 8,800 and prod with a held pause about 5,000, so the view reads the tail, where the
+ * current state is, and shows the latest 5,000 events' steps.
+ */
 const MAX_HISTORY_PAGES = 5;
 
 export interface AwsReleaseOperationsOptions {
@@ -29,6 +39,16 @@ export interface AwsReleaseOperationsOptions {
   readonly clock?: Clock;
   /** The one Step Functions client of these operations: starting, reading, stopping and answering share it. @default a new `SFNClient` */
   readonly client?: SFNClient;
+  /**
+   * Hands a started fleet rollback to a later invocation that runs `finishEnvironmentRollback` (wiring/aws.ts: an
+   * asynchronous invocation of the release API function itself).
+   */
+  readonly runInBackground?: (task: BackgroundTask) => Promise<void>;
+}
+
+/** Work the release API leaves to an invocation of its own. */
+export interface BackgroundTask {
+  readonly environmentRollback: { readonly operationId: string };
 }
 
 /** History carries state input and output as JSON text (it may be cut short by Step Functions' size limit). */
@@ -40,7 +60,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Reads an execution's history into the states it went through, as the console's graph view does. */
+/**
+ * Reads an execution's history (oldest first; the tail of a long one) into the states it went through, as the
+ * console's graph view does. A state entered before the tail begins is left out.
+ */
 export function stepsFromHistory(events: readonly HistoryEvent[]): ExecutionStep[] {
   const steps: Array<{ -readonly [K in keyof ExecutionStep]: ExecutionStep[K] }> = [];
   const open = () => steps.findLast((s) => s.outcome === 'running');
@@ -134,20 +157,30 @@ export class AwsReleaseOperations implements ReleaseOperations {
     const executionArn = this.executionArnFor(releaseId);
     const description = await this.executions.describe(executionArn);
     if (!description) return undefined;
-    const events: HistoryEvent[] = [];
+    // GetExecutionHistory: "By default, the results are returned in ascending order of the timeStamp of the events.
+    // Use the reverseOrder parameter to get the latest events first"
+    // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
+    const newestFirst: HistoryEvent[] = [];
     let nextToken: string | undefined;
     try {
       for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
         const out = await this.client.send(
-          new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false, nextToken }),
+          new GetExecutionHistoryCommand({
+            executionArn,
+            maxResults: 1000,
+            reverseOrder: true,
+            includeExecutionData: false,
+            nextToken,
+          }),
         );
-        events.push(...(out.events ?? []));
+        newestFirst.push(...(out.events ?? []));
         nextToken = out.nextToken;
         if (!nextToken) break;
       }
     } catch (error) {
       if (!hasErrorName(error, 'ExecutionDoesNotExist')) throw error;
     }
+    const events = newestFirst.reverse();
     const steps = stepsFromHistory(events);
     const status = description.status as ExecutionStatus;
     const current = status === 'RUNNING' ? steps.findLast((s) => s.outcome === 'running')?.name : undefined;
@@ -165,13 +198,36 @@ export class AwsReleaseOperations implements ReleaseOperations {
     await this.executions.stop(this.executionArnFor(releaseId), 'ReleaseAborted', cause.slice(0, 32_768));
   }
 
-  rollbackEnvironment(environment: string, by: string, reason: string) {
-    return rollbackEnvironment(environment, by, reason, {
+  private get rollbackDeps(): EnvironmentRollbackDeps {
+    return {
       environments: this.environments,
       functions: this.functions,
       store: this.store,
       notifier: this.options.notifier,
       clock: this.clock,
-    });
+    };
+  }
+
+  rollbackEnvironment(environment: string, by: string, reason: string) {
+    return rollbackEnvironment(environment, by, reason, this.rollbackDeps);
+  }
+
+  async startEnvironmentRollback(environment: string, by: string, reason: string) {
+    const { runInBackground } = this.options;
+    if (!runInBackground) throw new Error('these release operations cannot run work in the background');
+    const started = await startFleetRollback(environment, by, reason, this.rollbackDeps);
+    try {
+      await runInBackground({ environmentRollback: { operationId: started.operationId } });
+    } catch (error) {
+      // Nothing will move the members: close the record and free the lock now, not when the lock expires.
+      await abandonFleetRollback(started, error, this.rollbackDeps);
+      throw error;
+    }
+    return started;
+  }
+
+  /** The background invocation's half (wiring/aws.ts releaseApiEntry). */
+  finishEnvironmentRollback(task: BackgroundTask) {
+    return finishFleetRollback(task.environmentRollback.operationId, this.rollbackDeps);
   }
 }

@@ -8,6 +8,11 @@ export class MemoryAlarms implements Alarms {
     this.states.set(name, { name, state, updatedAt: updatedAt.toISOString() });
   }
 
+  /** Deletes an alarm (DeleteAlarms): describing it afterwards finds nothing. */
+  delete(name: string): void {
+    this.states.delete(name);
+  }
+
   async describe(names: readonly string[]): Promise<AlarmState[]> {
     return names.flatMap((name) => {
       const state = this.states.get(name);

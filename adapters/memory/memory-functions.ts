@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AliasConflict } from '../../core/errors.ts';
 import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, PublishedVersion } from '../../core/ports.ts';
 
 /** Runs one published version of a function; the local runtime isolates each version in its own worker. */
@@ -41,12 +42,15 @@ function digestOf(imageUri: string): string | undefined {
  */
 export class MemoryFunctionVersions implements FunctionVersions {
   private readonly functions = new Map<string, StoredFunction>();
+  /** Called after every function, version or alias change, before the call returns (the local runtime saves them). */
+  onChange: (() => void) | undefined;
   constructor(private readonly invoker?: VersionInvoker) {}
 
   /** Creates an empty function (Terraform's job in the cloud). */
   createFunction(functionName: string): void {
     if (!this.functions.has(functionName)) {
       this.functions.set(functionName, { latestImageUri: undefined, versions: [], aliases: new Map() });
+      this.onChange?.();
     }
   }
 
@@ -108,14 +112,24 @@ export class MemoryFunctionVersions implements FunctionVersions {
     return found ? digestOf(found.imageUri) : undefined;
   }
 
-  async findVersionByDescription(functionName: string, description: string): Promise<PublishedVersion | undefined> {
-    const found = this.fn(functionName).versions.find((v) => v.description === description);
+  async publishedVersion(functionName: string, version: string): Promise<PublishedVersion | undefined> {
+    const found = this.fn(functionName).versions.find((v) => v.version === version);
     return found ? { version: found.version, description: found.description, codeSha256: found.codeSha256 } : undefined;
+  }
+
+  /** Every published version's number, in order, with its description (tests read what a release published). */
+  versionsOf(functionName: string): PublishedVersion[] {
+    return this.fn(functionName).versions.map(({ version, description, codeSha256 }) => ({
+      version,
+      description,
+      codeSha256,
+    }));
   }
 
   async updateCodeAndWait(functionName: string, imageUri: string): Promise<{ codeSha256: string }> {
     const fn = this.fn(functionName);
     fn.latestImageUri = imageUri;
+    this.onChange?.();
     return { codeSha256: createHash('sha256').update(imageUri).digest('base64') };
   }
 
@@ -132,12 +146,31 @@ export class MemoryFunctionVersions implements FunctionVersions {
     }
     const version = String(fn.versions.length + 1);
     fn.versions.push({ version, description, codeSha256, imageUri: fn.latestImageUri });
+    this.onChange?.();
     return { version, description, codeSha256 };
   }
 
-  async updateAlias(functionName: string, alias: string, version: string, routing?: AliasRouting): Promise<void> {
+  async updateAlias(
+    functionName: string,
+    alias: string,
+    version: string,
+    routing?: AliasRouting,
+    expected?: AliasState,
+  ): Promise<void> {
     const fn = this.fn(functionName);
-    if (!fn.aliases.has(alias)) throw new FunctionNotFound(`Alias not found: ${functionName}:${alias}`);
+    const current = fn.aliases.get(alias);
+    if (!current) throw new FunctionNotFound(`Alias not found: ${functionName}:${alias}`);
+    // No revision ids here: the alias as the caller read it stands for one, as Lambda's RevisionId does.
+    const same = (a: AliasState, b: AliasState) =>
+      a.version === b.version && a.routing?.version === b.routing?.version && a.routing?.weight === b.routing?.weight;
+    if (expected && !same(current, expected)) {
+      throw new AliasConflict(`alias ${alias} of ${functionName} changed since it was read`, {
+        functionName,
+        alias,
+        targetVersion: version,
+        readVersion: expected.version,
+      });
+    }
     this.setAlias(fn, functionName, alias, version, routing);
   }
 
@@ -155,6 +188,7 @@ export class MemoryFunctionVersions implements FunctionVersions {
       }
     }
     fn.aliases.set(alias, { name: alias, version, ...(routing ? { routing: { ...routing } } : {}) });
+    this.onChange?.();
   }
 
   /** Picks the version an alias invocation runs, weighted as Lambda does. */

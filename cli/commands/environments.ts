@@ -25,7 +25,12 @@ async function rollback(run: Run, environment: string, reason: string): Promise<
   const connection = run.connect();
   const r = await call(connection, 'POST', `/environments/${encodeURIComponent(environment)}/rollback`, { reason });
   if (run.out.json) run.out.data(r);
-  else {
+  else if (r.status === 'running') {
+    // A fleet: the API answered 202 and moves the members in the background.
+    run.out.line(
+      `Rolling back ${environment}: ${String(r.members)} members, in the background; follow it with: switchyard release watch ${String(r.operationId)}`,
+    );
+  } else {
     run.out.line(`Rolled back ${environment}: live ${String(r.from)} → ${String(r.to)}`);
     // A fleet environment: each member that moved, and those left where they were.
     const members = Array.isArray(r.members) ? (r.members as { member: string; from: string; to: string }[]) : [];

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { EnvironmentName } from '../../config/schema.ts';
@@ -114,7 +115,21 @@ interface HistoryOptions {
 
 async function history(run: Run, o: HistoryOptions): Promise<number> {
   const { SqliteReleaseStore } = await import('../../local/sqlite-release-store.ts');
-  const store = new SqliteReleaseStore(join(dataDirFrom(o.dataDir, run.io.env), 'releases.sqlite'));
+  const dataDir = dataDirFrom(o.dataDir, run.io.env);
+  if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new CliFailure(
+      `data directory ${dataDir} does not exist: pass the --data-dir a server or rehearsal used`,
+      EXIT.notFound,
+    );
+  }
+  const path = join(dataDir, 'releases.sqlite');
+  // Reading only: a directory no server or rehearsal ever used gains no database.
+  if (!existsSync(path)) {
+    if (run.out.json) run.out.data({ releases: [] });
+    else run.out.line(`no release history in ${dataDir}: no server or rehearsal has run there`);
+    return EXIT.ok;
+  }
+  const store = new SqliteReleaseStore(path, { readOnly: true });
   try {
     const page = await store.listReleases({
       ...(o.env ? { environment: o.env } : {}),

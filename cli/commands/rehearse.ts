@@ -167,7 +167,10 @@ export function registerRehearse(local: Command, bind: Bind): void {
     .description(
       'a whole release on one machine (what npm start runs): first version, signed load, a new build, the state machine',
     )
-    .addHelpText('after', '\nExit codes: 0 released, 1 rolled back, 2 release failed, 3 aborted, 64 bad options.');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 released, 1 rolled back, 2 release failed, 3 aborted, 64 bad options, 69 data directory in use.',
+    );
   for (const { option } of rehearsalOptions()) command.addOption(option);
   command.action(bind((run, _args, o: Parsed) => rehearseCommand(run, o)));
 }

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
-import { AwsReleaseOperations, stepsFromHistory } from '../../adapters/aws/release-operations.ts';
+import { AwsReleaseOperations, type BackgroundTask, stepsFromHistory } from '../../adapters/aws/release-operations.ts';
 import { SystemClock } from '../../adapters/memory/clocks.ts';
 import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
 import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
@@ -95,9 +95,15 @@ beforeEach(() => {
     if (!execution) throw awsError('ExecutionDoesNotExist');
     return { executionArn: arn, name, status: execution.status, startDate: new Date(), input: execution.input };
   });
-  sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn: arn }) => ({
-    events: executions.get(String(arn).split(':').at(-1) ?? '')?.history ?? [],
-  }));
+  // GetExecutionHistory as Step Functions pages it: at most maxResults (1,000 at most) a page, oldest first unless
+  // reverseOrder asks for the latest first.
+  sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn: arn, maxResults, reverseOrder, nextToken }) => {
+    const history = executions.get(String(arn).split(':').at(-1) ?? '')?.history ?? [];
+    const ordered = reverseOrder ? [...history].reverse() : history;
+    const from = Number(nextToken ?? '0');
+    const to = from + Math.min(maxResults || 100, 1000);
+    return { events: ordered.slice(from, to), ...(to < ordered.length ? { nextToken: String(to) } : {}) };
+  });
   sfn.on(StopExecutionCommand).callsFake(async ({ executionArn: arn }) => {
     const name = String(arn).split(':').at(-1) ?? '';
     const execution = executions.get(name);
@@ -275,7 +281,13 @@ describe('the release API on AWS sends exactly these commands', () => {
       { executionArn: executionArn(id) },
     ]);
     expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
-      { executionArn: executionArn(id), maxResults: 1000, includeExecutionData: false, nextToken: undefined },
+      {
+        executionArn: executionArn(id),
+        maxResults: 1000,
+        reverseOrder: true,
+        includeExecutionData: false,
+        nextToken: undefined,
+      },
     ]);
     expect(reply.body).toMatchObject({ executionStatus: 'RUNNING', currentState: 'Await approval' });
     expect(reply.body.steps.map((s: { name: string; outcome: string }) => `${s.name}:${s.outcome}`)).toEqual([
@@ -283,6 +295,33 @@ describe('the release API on AWS sends exactly these commands', () => {
       'Validate release:succeeded',
       'Await approval:running',
     ]);
+  });
+
+  it('GET /releases/{id}: a history longer than the pages it reads still shows the current state, from its tail', async () => {
+    const id = await parkForApproval();
+    const history = executions.get(id)?.history ?? [];
+    // A 100-member fleet: the Map's iterations, then the fleet's bake loop, about 8,800 events in all.
+    history.push(historyEvent('TaskStateExited', 'Await approval'));
+    for (let member = 0; member < 100; member++) {
+      for (const state of ['Deploy member', 'Verify member']) {
+        history.push(historyEvent('TaskStateEntered', state), historyEvent('TaskScheduled'));
+        history.push(historyEvent('TaskStateExited', state));
+      }
+    }
+    while (history.length < 8_790) {
+      for (const state of ['Shift traffic', 'Bake', 'Check health']) {
+        history.push(historyEvent('TaskStateEntered', state), historyEvent('TaskStateExited', state));
+      }
+    }
+    history.push(historyEvent('WaitStateEntered', 'Bake'));
+    expect(history.length).toBeGreaterThan(5 * 1000);
+
+    sfn.resetHistory();
+    const reply = await call('GET', `/releases/${id}`);
+
+    expect(reply.body).toMatchObject({ executionStatus: 'RUNNING', currentState: 'Bake' });
+    expect(reply.body.steps.at(-1)).toMatchObject({ name: 'Bake', outcome: 'running' });
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(5);
   });
 
   it('approve and reject answer the stored task token with SendTaskSuccess / SendTaskFailure', async () => {
@@ -546,6 +585,7 @@ describe('a fleet environment on AWS', () => {
   const fleetEnvironments = environmentsWith('staging', {
     lockTtlMinutes: 600,
     fleet: {
+      functionNamePrefix: 'api-',
       deployConcurrency: 4,
       waves: [{ members: 1 }, { percent: 50 }, { percent: 100 }],
       // The last member keeps its own alias names.
@@ -563,7 +603,10 @@ describe('a fleet environment on AWS', () => {
       return MemoryFunctionVersions.prototype.getAlias.call(fleetFunctions, name, alias);
     };
     fleetFunctions.getAlias = counted;
+    // The asynchronous self-invocations the API asked for, run when the test says (as Lambda would, later).
+    const background: BackgroundTask[] = [];
     const ops = new AwsReleaseOperations({
+      runInBackground: async (task) => void background.push(task),
       stateMachineArn: STATE_MACHINE,
       store,
       registry: new EcrImageRegistry({ client: ecrClient }),
@@ -576,6 +619,8 @@ describe('a fleet environment on AWS', () => {
     return {
       functions: fleetFunctions,
       reads,
+      /** Runs the background invocations queued so far, as their own invocations of the release API function. */
+      runBackground: () => Promise.allSettled(background.splice(0).map((task) => ops.finishEnvironmentRollback(task))),
       call: (method: string, path: string, body?: unknown) =>
         invoke(fleetHandler, signedEvent(method, path, body, CALLER)),
     };
@@ -599,21 +644,34 @@ describe('a fleet environment on AWS', () => {
     }
   }
 
-  it('POST /environments/{env}/rollback puts every member back on its own blue and lists each', async () => {
+  it('POST /environments/{env}/rollback answers 202 at once and moves every member in the background, progress in its record', async () => {
     const api = fleetApi();
     await seedMembers(api, () => '2');
     const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
-    expect(reply.status).toBe(200);
-    expect(reply.body.members).toHaveLength(9);
-    expect(reply.body.members[8]).toEqual({ member: 'svc-009', functionName: 'api-svc-009', from: '2', to: '1' });
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ environment: 'staging', members: 9, status: 'running' });
+    const { operationId } = reply.body;
+    expect(reply.body.progress).toBe(`/releases/${operationId}`);
+    // Nothing moved yet: the record says it runs, every member pending, and the lock is held.
+    const running = await api.call('GET', `/releases/${operationId}`);
+    expect(running.body).toMatchObject({ status: 'running' });
+    expect((await store.getRelease(operationId))?.fleet?.members.map((m) => m.phase)).toEqual(Array(9).fill('pending'));
+    expect(await store.getLock(lockKey(fleetEnvironments.staging))).toMatchObject({ releaseId: operationId });
+
+    const [finished] = await api.runBackground();
+    expect(finished).toMatchObject({ status: 'fulfilled' });
     expect(await api.functions.getAlias('api-svc-009', 'prod-live')).toEqual({ name: 'prod-live', version: '1' });
     for (const m of members.slice(0, 8)) {
       expect(await api.functions.getAlias(m.functionName, 'live'), m.name).toEqual({ name: 'live', version: '1' });
     }
+    const done = await store.getRelease(operationId);
+    expect(done?.status).toBe('rolled-back');
+    expect(done?.fleet?.members.map((m) => m.phase)).toEqual(Array(9).fill('rolled-back'));
+    expect(done?.events.at(-1)?.summary).toContain('svc-009 2 → 1');
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
   });
 
-  it('a member whose alias update is throttled: 503 naming it, the others moved, the lock freed', async () => {
+  it('a member whose alias update is throttled: named in the record, the others moved, the lock freed', async () => {
     const api = fleetApi();
     await seedMembers(api, () => '2');
     const update = api.functions.updateAlias.bind(api.functions);
@@ -622,14 +680,39 @@ describe('a fleet environment on AWS', () => {
       return update(name, alias, version, routing);
     };
     const reply = await api.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
-    expect(reply.status).toBe(503);
-    expect(reply.body).toMatchObject({
-      error: 'TransientFailure',
-      failed: [{ member: 'svc-004', error: 'Rate exceeded' }],
-      message: expect.stringContaining('1 of 9 members could not be rolled back (svc-004: Rate exceeded)'),
-    });
+    expect(reply.status).toBe(202);
+    await api.runBackground();
+
+    const record = await store.getRelease(reply.body.operationId);
+    expect(record?.events.at(-1)?.summary).toContain('svc-004 failed (Rate exceeded)');
+    expect(record?.fleet?.members.find((m) => m.name === 'svc-004')?.phase).toBe('pending');
     expect(await api.functions.getAlias('api-svc-004', 'live')).toEqual({ name: 'live', version: '2' });
     expect(await api.functions.getAlias('api-svc-005', 'live')).toEqual({ name: 'live', version: '1' });
+    expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
+  });
+
+  it('a background invocation Lambda refuses: the rollback is closed as failed and the lock freed at once', async () => {
+    const ops = new AwsReleaseOperations({
+      runInBackground: async () => {
+        throw Object.assign(new Error('not authorized to perform: lambda:InvokeFunction'), {
+          name: 'AccessDeniedException',
+        });
+      },
+      stateMachineArn: STATE_MACHINE,
+      store,
+      registry: new EcrImageRegistry({ client: ecrClient }),
+      functions: new MemoryFunctionVersions(),
+      notifier: new MemoryNotifier(),
+      client: sfnClient,
+      environments: fleetEnvironments,
+    });
+    const reply = await invoke(
+      releaseApiHandler(ops),
+      signedEvent('POST', '/environments/staging/rollback', { reason: 'errors' }, CALLER),
+    );
+    expect(reply.status).toBe(500);
+    const [record] = (await store.listReleases({ environment: 'staging' })).releases;
+    expect(record).toMatchObject({ status: 'failed' });
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,8 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { releaseDetail } from '../../api/release-view.ts';
 import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
-import { API_TOKEN_HEADER, writeApiToken } from '../../local/api-token.ts';
+import type { ReleaseRecord } from '../../core/ports.ts';
+import { API_TOKEN_HEADER, ensureApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
 
@@ -35,7 +36,7 @@ let token: string;
 
 beforeAll(async () => {
   tokenDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-token-'));
-  token = writeApiToken(tokenDir);
+  token = ensureApiToken(tokenDir);
   server = createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -664,23 +665,28 @@ describe('switchyard status and the live watch view', () => {
   });
 });
 
+/** A dev release as a local history holds it. */
+function devRecord(releaseId: string, status: ReleaseRecord['status']): ReleaseRecord {
+  return {
+    releaseId,
+    executionArn: 'arn:local',
+    environment: 'dev',
+    functionName: 'switchyard-api-dev',
+    imageUri: 'repo@sha256:1',
+    digest: `sha256:${'1'.repeat(64)}`,
+    blueVersion: '1',
+    status,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    trigger: 'api:me',
+    events: [{ at: '2026-01-01T00:00:00.000Z', kind: 'validated', summary: 'ok' }],
+  };
+}
+
 describe('switchyard local releases', () => {
   it('reads the SQLite history of a data directory without a server', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
     const store = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
-    await store.createRelease({
-      releaseId: 'rel-dev-old',
-      executionArn: 'arn:local',
-      environment: 'dev',
-      functionName: 'switchyard-api-dev',
-      imageUri: 'repo@sha256:1',
-      digest: `sha256:${'1'.repeat(64)}`,
-      blueVersion: '1',
-      status: 'released',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      trigger: 'api:me',
-      events: [{ at: '2026-01-01T00:00:00.000Z', kind: 'validated', summary: 'ok' }],
-    });
+    await store.createRelease(devRecord('rel-dev-old', 'released'));
     store.close();
     try {
       const json = await run('local', 'releases', '--data-dir', dataDir, '--json');
@@ -691,6 +697,49 @@ describe('switchyard local releases', () => {
       const human = await run('local', 'releases', '--data-dir', dataDir);
       expect(human.stdout).toMatch(/rel-dev-old\s+dev\s+released/);
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a data directory that does not exist is named in one line, exit 4, and is not created', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+    const missing = join(parent, 'nope');
+    try {
+      const result = await run('local', 'releases', '--data-dir', missing);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toBe(
+        `switchyard: data directory ${missing} does not exist: pass the --data-dir a server or rehearsal used`,
+      );
+      expect(existsSync(missing)).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('an empty data directory has no history, and reading it leaves it empty', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+    try {
+      const json = await run('local', 'releases', '--data-dir', dataDir, '--json');
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({ releases: [] });
+      const human = await run('local', 'releases', '--data-dir', dataDir);
+      expect(human.stdout).toBe(`no release history in ${dataDir}: no server or rehearsal has run there`);
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the history while the server that writes it is running', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+    const writer = new SqliteReleaseStore(join(dataDir, 'releases.sqlite'));
+    try {
+      await writer.createRelease(devRecord('rel-dev-live', 'running'));
+      const json = await run('local', 'releases', '--data-dir', dataDir, '--json');
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout).releases).toEqual([expect.objectContaining({ releaseId: 'rel-dev-live' })]);
+    } finally {
+      writer.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

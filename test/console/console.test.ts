@@ -40,7 +40,8 @@ beforeAll(async () => {
     args: HEADLESS_ARGS,
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1050 } });
-  await page.goto(url);
+  // As a person does: the one-time login link `local serve` printed, which sets the session cookie.
+  await page.goto(server.loginUrl);
   await page.locator('#graph .node').first().waitFor();
 }, 120_000);
 
@@ -108,6 +109,59 @@ describe('the local server refuses bad requests before acting on them', () => {
     expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
       'fault.failRate',
     ]);
+  });
+});
+
+describe('the console page carries no credential; a browser needs the login link', () => {
+  it('the page HTML holds neither the API token nor the session, and the session cookie is HttpOnly and Strict', async () => {
+    const token = readFileSync(join(dataDir, API_TOKEN_FILE), 'utf8').trim();
+    const html = await (await fetch(url)).text();
+    expect(html).toContain('<script src="/console/app.js"');
+    expect(html).not.toContain(token);
+    expect(html).not.toMatch(/[0-9a-f]{64}/);
+    const [cookie] = await page.context().cookies(url);
+    expect(cookie).toMatchObject({ name: 'switchyard-session', httpOnly: true, sameSite: 'Strict' });
+    expect(html).not.toContain(cookie?.value ?? '(no cookie)');
+    expect(await page.content()).not.toContain(token);
+    // No script on the page can read the session either.
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+  });
+
+  it('refuses every /local route and the release API to a browser without a session', async () => {
+    const stranger = await browser.newPage();
+    try {
+      await stranger.goto(url);
+      const statuses = await stranger.evaluate(async () => {
+        const paths = ['/local/info', '/local/graph', '/local/events', '/local/nothing', '/releases'];
+        return Promise.all(paths.map(async (path) => [path, (await fetch(path)).status]));
+      });
+      expect(Object.fromEntries(statuses)).toEqual({
+        '/local/info': 403,
+        '/local/graph': 403,
+        '/local/events': 403,
+        '/local/nothing': 403,
+        '/releases': 403,
+      });
+      await stranger.waitForFunction(() => document.querySelector('#message')?.textContent?.includes('login link'));
+      expect(await stranger.locator('#graph .node').count()).toBe(0);
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it('a login link works once: used again it opens no session, the fresh one does', async () => {
+    const fresh = server.loginUrl;
+    const first = await fetch(fresh, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    const session = first.headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(session).toMatch(/^switchyard-session=[0-9a-f]{64}$/);
+    expect((await fetch(`${url}/local/info`, { headers: { cookie: session } })).status).toBe(200);
+    const again = await fetch(fresh, { redirect: 'manual' });
+    expect(again.status).toBe(403);
+    expect(again.headers.get('set-cookie')).toBeNull();
+    expect(server.loginUrl).not.toBe(fresh);
+    const forged = `switchyard-session=${'0'.repeat(64)}`;
+    expect((await fetch(`${url}/local/info`, { headers: { cookie: forged } })).status).toBe(403);
   });
 });
 

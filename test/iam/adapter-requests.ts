@@ -46,6 +46,7 @@ export function adapterResources(
     case 'dynamodb:GetItem':
     case 'dynamodb:UpdateItem':
     case 'dynamodb:DeleteItem':
+    case 'dynamodb:BatchGetItem':
       return [svc.table];
     case 'dynamodb:Query':
       // getRelease reads the release's event items from the table; listReleases queries the indexes.

@@ -14,7 +14,16 @@ interface CfnResource {
 /** The physical name CloudFormation would give a resource: its own name property, or one derived from its id. */
 function physicalName(id: string, resource: CfnResource): string {
   const props = resource.Properties ?? {};
-  for (const key of ['FunctionName', 'RepositoryName', 'TableName', 'RoleName', 'StateMachineName', 'Name']) {
+  for (const key of [
+    'FunctionName',
+    'RepositoryName',
+    'TableName',
+    'RoleName',
+    'StateMachineName',
+    'StageName',
+    'AlarmName',
+    'Name',
+  ]) {
     const value = props[key];
     if (typeof value === 'string') return value;
   }
@@ -52,6 +61,8 @@ function arnOf(id: string, resource: CfnResource): string {
       return arn('codebuild', `project/${name}`);
     case 'AWS::Events::Rule':
       return arn('events', `rule/${name}`);
+    case 'AWS::CloudWatch::Alarm':
+      return arn('cloudwatch', `alarm:${name}`);
     default:
       throw new Error(`no ARN model for ${resource.Type} (${id})`);
   }

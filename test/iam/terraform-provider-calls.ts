@@ -51,6 +51,7 @@ const secret = (t: Target) => arn('secretsmanager', `secret:${t.secretName}-AbC1
 const webAcl = (t: Target) => arn('wafv2', `regional/webacl/${t.webAclName}/a1b2c3d4-5678-90ab-cdef-example11111`);
 const stage = (t: Target) => api(t, '/stages/live');
 const alarms = (t: Target) => t.alarms.map((name) => arn('cloudwatch', `alarm:${name}`));
+const nonceTable = (t: Target) => arn('dynamodb', `table/${t.functionName}-nonces`);
 const TWO_PATTERNS = 'iam-data lists /apis/… and /restapis/… in one ARN field for this resource type';
 const calls = (
   resourceType: string,
@@ -224,6 +225,33 @@ export const PROVIDER_CALLS: readonly ProviderCall[] = [
     (t) => [secret(t)],
   ),
   ...calls('aws_secretsmanager_secret', 'delete', ['secretsmanager:DeleteSecret'], (t) => [secret(t)]),
+
+  // aws_dynamodb_table: CreateTable with the provider's default tags, then TTL; read back with its TTL and backups.
+  ...calls(
+    'aws_dynamodb_table',
+    'create',
+    ['dynamodb:CreateTable', 'dynamodb:TagResource'],
+    (t) => [nonceTable(t)],
+    true,
+  ),
+  ...calls(
+    'aws_dynamodb_table',
+    'read',
+    [
+      'dynamodb:DescribeTable',
+      'dynamodb:DescribeTimeToLive',
+      'dynamodb:DescribeContinuousBackups',
+      'dynamodb:ListTagsOfResource',
+    ],
+    (t) => [nonceTable(t)],
+  ),
+  ...calls(
+    'aws_dynamodb_table',
+    'update',
+    ['dynamodb:UpdateTable', 'dynamodb:UpdateTimeToLive', 'dynamodb:TagResource', 'dynamodb:UntagResource'],
+    (t) => [nonceTable(t)],
+  ),
+  ...calls('aws_dynamodb_table', 'delete', ['dynamodb:DeleteTable'], (t) => [nonceTable(t)]),
 
   ...calls('aws_wafv2_web_acl', 'create', ['wafv2:CreateWebACL'], (t) => [webAcl(t)], true),
   ...calls('aws_wafv2_web_acl', 'read', ['wafv2:GetWebACL', 'wafv2:ListTagsForResource'], (t) => [webAcl(t)]),

@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { RECONCILE } from '../../contract/service-functions.ts';
+import { environmentsWith } from '../support/environments.ts';
 import { service, synthesizeService } from './service-stack.ts';
 
 function acknowledgements(scope: IConstruct): Array<{ path: string; id: string; reason: string }> {
@@ -27,6 +28,19 @@ describe('cdk-nag AwsSolutions', () => {
       report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => JSON.stringify(r)).join(', ')}`),
     ).toEqual([]);
     expect(report.success).toBe(true);
+  });
+
+  it("finds nothing unacknowledged with a fleet, whose members are granted by the environment's fleet prefix", () => {
+    const envs = environmentsWith('prod', {
+      lockTtlMinutes: 6 * 60,
+      fleet: {
+        deployConcurrency: 2,
+        waves: [{ members: 1 }, { percent: 100 }],
+        members: ['orders', 'search'].map((name) => ({ name, functionName: `switchyard-api-prod-${name}` })),
+      },
+    });
+    const report = new AwsSolutionsChecks().validateScope(synthesizeService(envs).stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('acknowledges each finding with a specific reason, never for the whole stack', () => {

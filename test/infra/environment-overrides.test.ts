@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,9 +136,36 @@ describe('bad overrides fail synth with the field named', () => {
       { prod: { alarms: Array.from({ length: 40 }, (_, i) => `orders-api-prod-alarm-${i}-${'x'.repeat(40)}`) } },
       "more than the 2048 a handler's environment variable may hold",
     ],
+    [{ prod: { alarms: ['switchyard-api-prod-?????'] } }, 'prod.alarms.0: must not hold "*" or "?"'],
+    [{ staging: { alarms: ['ok', 'switchyard-*'] } }, 'staging.alarms.1: must not hold "*" or "?"'],
+    [{ prod: { alarms: ['a'.repeat(256)] } }, 'prod.alarms.0: must be at most 255 characters'],
+    [{ prod: { alarms: ['orders\n5xx'] } }, 'prod.alarms.0: must not hold ASCII control characters'],
+    [{ prod: { alarms: [''] } }, 'prod.alarms.0: must not be empty'],
     ['{ not json', 'not JSON'],
   ])('%j', (content, message) => {
     expect(refusal(content)).toThrow(message);
+  });
+
+  it('a name of 255 characters is a CloudWatch alarm name and passes', () => {
+    const name = 'a'.repeat(255);
+    expect(() => synthesizeWithContext(overridesFile({ dev: { alarms: [name] } }, 'long.json'))).not.toThrow();
+  });
+
+  it('`cdk synth` of a bad file prints exactly one line naming the field, no stack trace, and exits 1', () => {
+    const bad = overridesFile({ prod: { alarms: ['switchyard-api-prod-?????'] } }, 'wildcard.json');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../infra/app.ts')], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ [ENVIRONMENT_OVERRIDES_CONTEXT]: bad }),
+        CDK_OUTDIR: join(dir, 'cdk.out'),
+      },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `invalid environment overrides in ${bad}: prod.alarms.0: must not hold "*" or "?": IAM reads them as wildcards in the alarm ARN\n`,
+    );
   });
 
   it('a file that does not exist', () => {

@@ -9,7 +9,6 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
-  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   ResourceNotFoundException,
   UpdateAliasCommand,
@@ -18,6 +17,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -189,6 +189,7 @@ describe('the commands the AWS adapters send', () => {
     'dynamodb:Get': 'dynamodb:GetItem',
     'dynamodb:Delete': 'dynamodb:DeleteItem',
     'dynamodb:Update': 'dynamodb:UpdateItem',
+    'dynamodb:BatchGet': 'dynamodb:BatchGetItem',
   };
 
   function sentActions(): string[] {
@@ -233,10 +234,10 @@ describe('the commands the AWS adapters send', () => {
           return functions().versionImageDigest(fn, '1');
         },
       ],
-      findVersionByDescription: [
+      publishedVersion: [
         async () => {
-          lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
-          return functions().findVersionByDescription(fn, 'r1');
+          lambda.on(GetFunctionCommand).resolves({ Configuration: { Version: '1', Description: 'r1' } });
+          return functions().publishedVersion(fn, '1');
         },
       ],
       updateCodeAndWait: [
@@ -458,7 +459,8 @@ describe('the commands the AWS adapters send', () => {
       ],
       listReleases: [
         async () => {
-          documents.on(QueryCommand).resolves({ Items: [] });
+          documents.on(QueryCommand).resolves({ Items: [{ pk: 'RELEASE#r1', sk: 'RELEASE', status: 'running' }] });
+          documents.on(BatchGetCommand).resolves({ Responses: {} });
           return store().listReleases({ environment: 'dev' });
         },
       ],

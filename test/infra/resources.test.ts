@@ -72,7 +72,8 @@ describe('the release table', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        // Keys and status only: checks and fleet member writes change nothing an index holds.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['status'] },
       })),
     });
   });
@@ -89,15 +90,24 @@ describe('the alerts topic', () => {
     });
   });
 
-  it("uses a rotated key that CloudWatch alarms and EventBridge may use only for this account's messages", () => {
+  it("uses a rotated key that EventBridge may use for this account's rules, and CloudWatch only for the alarms that notify the topic", () => {
     service().template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+            Principal: { Service: 'events.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+          Match.objectLike({
+            Sid: 'AlarmsEncryptAlerts',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]) },
+            },
           }),
         ]),
       },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { signRequest } from '../../app/signing-client.ts';
 import { LocalGateway } from '../../local/gateway.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
+import { localClient } from '../support/local-clients.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -27,11 +28,7 @@ beforeAll(async () => {
     maxBodyBytes: 1024,
   });
   base = new URL(await gateway.start());
-  const keys = JSON.parse(readFileSync(join(dataDir, 'client-keys.json'), 'utf8')) as {
-    clients: Record<string, { clientId: string; secrets: string[] }>;
-  };
-  const [apiKey, client] = Object.entries(keys.clients).find(([, c]) => c.clientId === 'smoke-tests') ?? [];
-  smoke = { apiKey: apiKey ?? '', secret: client?.secrets[0] ?? '' };
+  smoke = localClient(dataDir);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp, buildKey } from '../../app/build.ts';
 import { startExecution } from '../../local/engine.ts';
 import {
   cachedDefinition,
@@ -81,6 +83,26 @@ describe('the cached definition', () => {
     writeOld(dependency, "export const value = 'three';\n");
   });
 
+  it('refuses a tampered entry, says so, and synthesizes instead', async () => {
+    await cachedDefinition(options());
+    expect((await cachedDefinition(options())).hit).toBe(true);
+    const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
+    if (!file) throw new Error('no cache entry was written');
+    const path = join(cacheDir, file);
+    // What a tampered entry did: prod's approval skipped while every recorded input still matched.
+    const entry = JSON.parse(readFileSync(path, 'utf8'));
+    entry.definition.States.Done.Result = 'approval skipped';
+    writeFileSync(path, JSON.stringify(entry));
+    const warnings: string[] = [];
+    const read = await cachedDefinition({ ...options(), warn: (line) => warnings.push(line) });
+    expect(read.hit).toBe(false);
+    expect(read.definition.States.Done?.Result).toContain("'three'");
+    expect(warnings).toEqual([
+      `local cache: ${path} does not match its content hash; not used (it is rebuilt and written again)`,
+    ]);
+    expect((await cachedDefinition(options())).hit).toBe(true);
+  });
+
   it('falls back to synthesizing when the entry is corrupt', async () => {
     await cachedDefinition(options());
     expect((await cachedDefinition(options())).hit).toBe(true);
@@ -97,9 +119,11 @@ describe('the cached definition', () => {
 describe('a stored build', () => {
   const cacheDir = join(dir, 'builds');
   const input = join(dir, 'input.ts');
+  const bundle = Buffer.from('export const handler = 1;\n');
+  const bundleSha256 = createHash('sha256').update(bundle).digest('hex');
   const build = () => ({
-    files: new Map([['index.mjs', Buffer.from('export const handler = 1;\n')]]),
-    sha256: 'a'.repeat(64),
+    files: new Map([['index.mjs', bundle]]),
+    sha256: bundleSha256,
     inputs: hashFilesSync([input]),
   });
 
@@ -107,7 +131,7 @@ describe('a stored build', () => {
     writeOld(input, 'one');
     storeCachedBuild('app null', build(), Date.now(), cacheDir);
     const read = readCachedBuild('app null', cacheDir);
-    expect(read?.sha256).toBe('a'.repeat(64));
+    expect(read?.sha256).toBe(bundleSha256);
     expect(read?.files.get('index.mjs')?.toString()).toBe('export const handler = 1;\n');
     expect(readCachedBuild('app {"failRate":0.5}', cacheDir)).toBeUndefined();
     writeOld(input, 'two');
@@ -124,7 +148,32 @@ describe('a stored build', () => {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }
     expect(readdirSync(pruned).filter((f) => f.startsWith('build-'))).toHaveLength(MAX_CACHED_BUILDS);
-    expect(readCachedBuild(names.at(-1) ?? '', pruned)?.sha256).toBe('a'.repeat(64));
+    expect(readCachedBuild(names.at(-1) ?? '', pruned)?.sha256).toBe(bundleSha256);
+  });
+
+  it('is refused when its bundle was tampered with, even under the honest digest, and says so', () => {
+    const tampered = join(dir, 'tampered');
+    writeOld(input, 'five');
+    storeCachedBuild('app null', build(), Date.now(), tampered);
+    const [file] = readdirSync(tampered).filter((f) => f.startsWith('build-'));
+    if (!file) throw new Error('no build was stored');
+    const path = join(tampered, file);
+    const entry = JSON.parse(readFileSync(path, 'utf8'));
+    entry.files['index.mjs'] = Buffer.from("export const handler = () => 'TAMPERED';\n").toString('base64');
+    writeFileSync(path, JSON.stringify(entry));
+    const warnings: string[] = [];
+    expect(readCachedBuild('app null', tampered, (line) => warnings.push(line))).toBeUndefined();
+    expect(warnings).toEqual([
+      `local cache: ${path} does not match its content hash; not used (it is rebuilt and written again)`,
+    ]);
+
+    // Rewritten with a matching content hash, the bundle's own bytes still have to give the recorded digest.
+    const { integrity: _, ...content } = entry;
+    const rehashed = { ...content, integrity: createHash('sha256').update(JSON.stringify(content)).digest('hex') };
+    writeFileSync(path, JSON.stringify(rehashed));
+    warnings.length = 0;
+    expect(readCachedBuild('app null', tampered, (line) => warnings.push(line))).toBeUndefined();
+    expect(warnings[0]).toContain('holds a bundle whose SHA-256 is not the recorded one');
   });
 
   it('is not stored when an input changed after the build started', () => {
@@ -157,5 +206,43 @@ describe('validating a definition once', () => {
       if (previous === undefined) delete process.env.SWITCHYARD_CACHE_DIR;
       else process.env.SWITCHYARD_CACHE_DIR = previous;
     }
+  });
+});
+
+describe('what a build of the app is keyed on', () => {
+  it('covers the build script itself and the tsconfig esbuild follows, so a banner change misses', async () => {
+    const built = await buildApp({ outDir: join(dir, 'app-build') });
+    const script = join(import.meta.dirname, '../../app/build.ts');
+    expect(built.inputs).toContain(script);
+    expect(built.inputs).toContain(join(import.meta.dirname, '../../tsconfig.json'));
+
+    // A cached build of this script, read back by one whose banner differs: a miss.
+    const cacheDir = join(dir, 'script-change');
+    const files = new Map([['index.mjs', readFileSync(built.file)]]);
+    storeCachedBuild('app', { files, sha256: built.sha256, inputs: hashFilesSync(built.inputs) }, Date.now(), cacheDir);
+    expect(readCachedBuild('app', cacheDir)?.sha256).toBe(built.sha256);
+    const [file] = readdirSync(cacheDir).filter((f) => f.startsWith('build-'));
+    if (!file) throw new Error('no build was stored');
+    const entry = JSON.parse(readFileSync(join(cacheDir, file), 'utf8'));
+    const banner = readFileSync(script, 'utf8').replace('const require=', 'const require =');
+    const { integrity: _, ...content } = {
+      ...entry,
+      inputs: { ...entry.inputs, [script]: createHash('sha256').update(banner).digest('hex') },
+    };
+    const asMadeByAnotherScript = {
+      ...content,
+      integrity: createHash('sha256').update(JSON.stringify(content)).digest('hex'),
+    };
+    writeFileSync(join(cacheDir, file), JSON.stringify(asMadeByAnotherScript));
+    const warnings: string[] = [];
+    expect(readCachedBuild('app', cacheDir, (line) => warnings.push(line))).toBeUndefined();
+    // An ordinary miss: the entry is intact, it was made by another script.
+    expect(warnings).toEqual([]);
+  }, 60_000);
+
+  it("names the esbuild version and the faults, so another esbuild's build is never reused", async () => {
+    const { version } = await import('esbuild');
+    expect(JSON.parse(buildKey(undefined))).toEqual({ esbuild: version, fault: null });
+    expect(buildKey({ failRate: 0.5 })).not.toBe(buildKey(undefined));
   });
 });

@@ -18,6 +18,7 @@ interface Reply {
   status: number;
   body: Record<string, unknown>;
   text: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** A raw HTTP request, so Host, Origin and Content-Type are exactly what a browser or curl would send. */
@@ -32,7 +33,7 @@ function send(method: string, path: string, headers: Record<string, string>, bod
       } catch {
         parsed = {};
       }
-      resolve({ status: res.statusCode ?? 0, body: parsed, text });
+      resolve({ status: res.statusCode ?? 0, body: parsed, text, headers: res.headers });
     });
     req.on('error', reject);
     req.end(body);
@@ -74,6 +75,19 @@ afterAll(async () => {
 
 describe('the local release API refuses what is not its own console or the CLI', () => {
   const start = () => JSON.stringify({ imageDigest: digest });
+
+  /** Starts a dev release with these headers (it must be accepted) and returns its record, the release stopped. */
+  async function startedRecord(headers: Record<string, string>) {
+    const started = await send('POST', '/environments/dev/releases', headers, start());
+    expect(started.status).toBe(202);
+    const id = started.body.releaseId as string;
+    const record = await eventually(
+      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
+      (r) => r !== undefined,
+    );
+    await server.ops?.stopExecution(id);
+    return record;
+  }
 
   it('the cross-site curl (text/plain from another origin) gets 403 and nothing starts', async () => {
     const reply = await send(
@@ -141,29 +155,36 @@ describe('the local release API refuses what is not its own console or the CLI',
     expect(post.status).toBe(403);
   });
 
-  it('the console page carries the token; the page of another Host does not', async () => {
+  it('the console page carries no token: any local user may read it and learns nothing', async () => {
     const page = await send('GET', '/', {});
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`content="${token}"`);
-    expect(page.text).not.toContain('{{API_TOKEN}}');
+    expect(page.text).toContain('/console/app.js');
+    expect(page.text).not.toContain(token);
+    expect(page.text).not.toContain('{{API_TOKEN');
+  });
+
+  it('every /local route needs the token or a console session', async () => {
+    for (const path of ['/local/info', '/local/graph', '/local/events']) {
+      expect((await send('GET', path, {})).status, path).toBe(403);
+    }
+    expect((await send('POST', '/local/images', json, '{}')).status).toBe(403);
+    expect((await send('GET', '/local/graph', { [API_TOKEN_HEADER]: token })).status).toBe(200);
+  });
+
+  it("a console session is the server's own user too: the requester is recorded as the OS user", async () => {
+    const link = new URL(server.loginUrl);
+    const login = await send('GET', `${link.pathname}${link.search}`, {});
+    expect(login.status).toBe(303);
+    const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
+    expect(cookie).toMatch(/^switchyard-session=/);
+    const record = await startedRecord({ ...json, cookie });
+    expect(record?.trigger).toBe(`api:local:${userInfo().username}`);
   });
 
   it('the requester is the user the server runs as, never a name sent in a header', async () => {
-    const started = await send(
-      'POST',
-      '/environments/dev/releases',
-      { ...withToken(), 'x-switchyard-user': 'mallory' },
-      start(),
-    );
-    expect(started.status).toBe(202);
-    const id = started.body.releaseId as string;
-    const record = await eventually(
-      () => server.runtime?.store.getRelease(id) ?? Promise.resolve(undefined),
-      (r) => r !== undefined,
-    );
+    const record = await startedRecord({ ...withToken(), 'x-switchyard-user': 'mallory' });
     expect(record?.trigger).toBe(`api:local:${userInfo().username}`);
     expect(JSON.stringify(record)).not.toContain('mallory');
-    await server.ops?.stopExecution(id);
   });
 });
 

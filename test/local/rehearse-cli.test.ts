@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -6,12 +6,23 @@ import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** `npm start -- …` without the npm wrapper: `switchyard local rehearse`, as the start script runs it. */
-function rehearse(...args: string[]) {
-  return spawnSync('npx', ['tsx', 'cli/switchyard.ts', 'local', 'rehearse', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
+/**
+ * `npm start -- …` without the npm wrapper: `switchyard local rehearse`, as the start script runs it, on this
+ * test's own Node with tsx's loader (what `tsx` itself runs).
+ */
+function rehearse(...args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/switchyard.ts', 'local', 'rehearse', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120_000,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
   });
 }
 
@@ -21,7 +32,10 @@ describe('npm start options', () => {
     expect(pkg.scripts.start).toBe('tsx cli/switchyard.ts local rehearse');
   });
 
-  it('refuses bad options with exit 64 and one line that names the option and what it accepts', () => {
+  // Thirteen CLI processes, two at a time: a loaded machine needs more than the default minute for them.
+  it('refuses bad options with exit 64 and one line that names the option and what it accepts', {
+    timeout: 240_000,
+  }, async () => {
     const refusals: [string[], string][] = [
       [['--env', 'nope'], '--env must be one of dev, staging, prod; got "nope"'],
       [['--strategy', 'bogus'], '--strategy must be one of config, all-at-once, canary, linear; got "bogus"'],
@@ -46,8 +60,13 @@ describe('npm start options', () => {
         '--downstream-minutes must be a number from 0 to 1440, written in decimal; got "x"',
       ],
     ];
-    for (const [args, message] of refusals) {
-      const run = rehearse(...args);
+    const runs: { status: number | null; stderr: string }[] = [];
+    for (let i = 0; i < refusals.length; i += 2) {
+      runs.push(...(await Promise.all(refusals.slice(i, i + 2).map(([args]) => rehearse(...args)))));
+    }
+    for (const [index, [args, message]] of refusals.entries()) {
+      const run = runs[index];
+      if (run === undefined) throw new Error(`no run for ${args.join(' ')}`);
       expect(run.status, args.join(' ')).toBe(64);
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stderr, args.join(' ')).toContain(message);

@@ -156,10 +156,10 @@ describe('fleet members', () => {
         waves: [{ members: 1 }, { percent: 100 }],
         members: [
           { name: 'own', functionName: env('prod').functionName },
-          { name: 'eu', functionName: 'shop-eu-prod', memoryMb: 1024 },
+          { name: 'eu', functionName: 'switchyard-api-prod-eu', memoryMb: 1024 },
           {
             name: 'us',
-            functionName: 'shop-us-prod',
+            functionName: 'switchyard-api-prod-us',
             aliases: { live: 'us-live', green: 'us-green', blue: 'us-blue' },
           },
         ],
@@ -167,9 +167,13 @@ describe('fleet members', () => {
     }).prod;
     if (!fleetEnv) throw new Error('no prod');
     expect(terraformVariables(fleetEnv).fleet_members).toEqual({
-      eu: { function_name: 'shop-eu-prod', memory_mb: 1024, aliases: { live: 'live', blue: 'blue', green: 'green' } },
+      eu: {
+        function_name: 'switchyard-api-prod-eu',
+        memory_mb: 1024,
+        aliases: { live: 'live', blue: 'blue', green: 'green' },
+      },
       us: {
-        function_name: 'shop-us-prod',
+        function_name: 'switchyard-api-prod-us',
         memory_mb: env('prod').memoryMb,
         aliases: { live: 'us-live', blue: 'us-blue', green: 'us-green' },
       },
@@ -319,6 +323,31 @@ describe('the web ACL', () => {
     for (const rule of managed) {
       expect(block(rule.statement, 'managed_rule_group_statement')).toEqual({ vendor_name: 'AWS', name: rule.name });
     }
+  });
+});
+
+describe('the nonce table', () => {
+  it('keys on the nonce digest, expires items by TTL on expiresAt, and is encrypted', () => {
+    const table = resource(config, 'aws_dynamodb_table', 'nonces');
+    expect(table).toMatchObject({
+      name: '${var.function_name}-nonces',
+      billing_mode: 'PAY_PER_REQUEST',
+      hash_key: 'pk',
+      attribute: [{ name: 'pk', type: 'S' }],
+      ttl: [{ attribute_name: 'expiresAt', enabled: true }],
+      server_side_encryption: [{ enabled: true }],
+    });
+  });
+
+  it('is named to every function of the environment, and its role may only PutItem on it', () => {
+    expect(locals(config).function_variables).toMatchObject({
+      SWITCHYARD_NONCE_TABLE: '${aws_dynamodb_table.nonces.name}',
+    });
+    const policy = block(field(config, 'data', 'aws_iam_policy_document'), 'function');
+    const remember = blocks(policy, 'statement').filter((s) => JSON.stringify(s).includes('dynamodb'));
+    expect(remember).toEqual([
+      { sid: 'RememberNonces', actions: ['dynamodb:PutItem'], resources: ['${aws_dynamodb_table.nonces.arn}'] },
+    ]);
   });
 });
 

@@ -65,7 +65,7 @@ describe('duplicate ECR deliveries (EventBridge delivers at least once)', () => 
     expect(delivery).toMatchObject({ releaseId: first, duplicates: [copy] });
     // One version published, live on it, no lock, and no "refused" alert for the copy.
     expect(await world.live()).toEqual({ name: 'live', version: '2' });
-    expect(await world.functions.findVersionByDescription(world.functionName, copy)).toBeUndefined();
+    expect(world.functions.versionsOf(world.functionName).find((v) => v.description === copy)).toBeUndefined();
     expect(await world.lock()).toBeUndefined();
     expect(world.notifier.sent.map((n) => [n.releaseId, n.outcome])).toEqual([[first, 'released']]);
   });
@@ -83,7 +83,9 @@ describe('duplicate ECR deliveries (EventBridge delivers at least once)', () => 
     expect(late.status).toBe('SUCCEEDED');
     expect(endedIn(late)).toBe(STATES.duplicate);
     expect(late.output).toMatchObject({ duplicate: { Error: 'DuplicateDelivery' } });
-    expect(await world.functions.findVersionByDescription(world.functionName, 'late-delivery')).toBeUndefined();
+    expect(
+      world.functions.versionsOf(world.functionName).find((v) => v.description === 'late-delivery'),
+    ).toBeUndefined();
     expect(await world.live()).toEqual({ name: 'live', version: '1' });
     expect(await world.lock()).toBeUndefined();
     expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['failed']);

@@ -8,7 +8,8 @@ import { environmentsWith } from '../support/environments.ts';
 import { DIGEST_BLUE, REGISTRY_HOST, ReleaseWorld, type WorldOptions } from './harness.ts';
 
 export const FLEET_MEMBERS = ['m1', 'm2', 'm3', 'm4', 'm5'] as const;
-export const memberFunction = (name: string) => `shop-${name}-prod`;
+/** A member's function, under the environment's fleet prefix (config/schema.ts). */
+export const memberFunction = (name: string) => `switchyard-api-prod-${name}`;
 
 /** Prod with a 5-member fleet in 3 waves: m1 alone, then m2 and m3 (60%), then m4 and m5. */
 export function fleetEnvironments(

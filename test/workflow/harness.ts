@@ -102,6 +102,10 @@ export class ReleaseWorld {
     // Most workflow tests pin the 1-minute path's cadence; test/workflow/high-resolution.test.ts runs the real config.
     this.environments = options.environments ?? oneMinuteEnvironments();
     this.env = options.environment ?? 'prod';
+    // Every watched alarm exists, as Terraform creates them: a release refuses to watch one that does not.
+    for (const env of Object.values(this.environments)) {
+      for (const name of env.health.alarms) this.alarms.set(name, 'OK', new Date(this.clock.now().getTime() - 60_000));
+    }
     this.metrics = new MemoryVersionMetrics({
       clock: this.clock,
       publishDelaySeconds: options.metricPublishDelaySeconds ?? 0,

@@ -60,6 +60,30 @@ describe('Check health on the high-resolution path (prod as configured)', () => 
     expect(Date.parse(lambda?.window.end ?? '')).toBeLessThanOrEqual(Date.parse(onset));
   });
 
+  it('counts errors whose high-resolution data arrives after the configured delay: the periods are judged again', async () => {
+    // The application's data lands 30 s after its period, twice the 15 s prod judges it at: the burst's periods are
+    // empty when first judged. One check's worth of errors, then none.
+    let burst: string | undefined;
+    const world: ReleaseWorld = await new ReleaseWorld({
+      environments,
+      metricPublishDelaySeconds: 90,
+      highResolutionPublishDelaySeconds: 30,
+      traffic: (check) => {
+        if (check === 12) burst = world.clock.now().toISOString();
+        return { invocations: 100, errors: check === 12 ? 30 : 0 };
+      },
+    }).seed();
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+
+    expect(result.error).toBe('ReleaseRolledBack');
+    const check = lastCheck(result);
+    if (!burst || !check) throw new Error('no burst or no check');
+    // Judged on the high-resolution source, from the periods read again, before Lambda's minute could say it.
+    expect(check.source).toBe('high-resolution');
+    expect(result.cause).toContain('late data');
+    expect(seconds(burst, check.at)).toBeLessThanOrEqual(60);
+  });
+
   it("rolls back on Lambda's 1-minute source a crash the application never reports", async () => {
     const world = await new ReleaseWorld({
       environments,
@@ -100,8 +124,11 @@ describe('Check health on the high-resolution path (prod as configured)', () => 
     const steps = 2;
     expect(reads.length).toBeLessThanOrEqual(checks(result).length);
     expect(reads.length).toBeGreaterThanOrEqual(checks(result).length - 2 * steps);
-    const full = reads.find((windows) => windows.length === 8);
+    // High resolution reads its last minute again for late data (green and blue), then the window and the step.
+    const full = reads.find((windows) => windows.length === 10);
     expect(full?.map((w) => [w.source ?? 'lambda', w.version])).toEqual([
+      ['high-resolution', '2'],
+      ['high-resolution', '1'],
       ['high-resolution', '2'],
       ['high-resolution', '2'],
       ['high-resolution', '1'],

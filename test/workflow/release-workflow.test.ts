@@ -251,9 +251,9 @@ describe('release workflow on the synthesized state machine', () => {
       expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(1);
       expect(await world.live()).toEqual({ name: 'live', version: '2' });
       expect(await world.lock()).toBeUndefined();
-      await expect(world.functions.findVersionByDescription(world.functionName, 'release-1')).resolves.toMatchObject({
-        version: '2',
-      });
+      expect(world.functions.versionsOf(world.functionName).filter((v) => v.description === 'release-1')).toEqual([
+        expect.objectContaining({ version: '2' }),
+      ]);
     });
 
     it('Roll back: a throttled alias update is retried and live still returns to blue', async () => {
@@ -282,18 +282,36 @@ describe('release workflow on the synthesized state machine', () => {
     );
   });
 
-  it('a retried Deploy green publishes one version, not two', async () => {
+  it.each([
+    // The first write names the version; a retry reads it back from the record (reused).
+    ['after it recorded the version', 2, true],
+    // The write that names the version failed; a retry publishes again and Lambda hands back the same version.
+    ['before it recorded the version', 1, false],
+  ])('a Deploy green retried %s publishes one version, not two', async (_when, failedWrite, reused) => {
     const world = await new ReleaseWorld().seed();
-    const store = failFirst(world.deps.store, 'updateRelease', throttled);
+    let writes = 0;
+    const store = new Proxy(world.deps.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'updateRelease' || typeof value !== 'function') {
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (...args: Parameters<typeof target.updateRelease>) => {
+          if (++writes === failedWrite) throw throttled();
+          return target.updateRelease(...args);
+        };
+      },
+    });
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
       handlers: world.handlers({ ...world.deps, store }),
     });
     expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === STATES.deploy)).toHaveLength(1);
     const deployExits = result.events.filter((e) => e.type === 'StateExited' && e.state === STATES.deploy);
-    expect(deployExits[0]?.output).toMatchObject({ green: { version: '2', reused: true } });
-    expect(await world.functions.findVersionByDescription(world.functionName, 'release-1')).toMatchObject({
-      version: '2',
-    });
+    expect(deployExits[0]?.output).toMatchObject({ green: { version: '2', reused } });
+    expect(world.functions.versionsOf(world.functionName).filter((v) => v.description === 'release-1')).toEqual([
+      expect.objectContaining({ version: '2' }),
+    ]);
     await expect(world.functions.getAlias(world.functionName, 'live')).resolves.toEqual({ name: 'live', version: '2' });
   });
 

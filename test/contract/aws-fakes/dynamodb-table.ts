@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -212,12 +213,18 @@ export function fakeDynamoDbTable(client: DynamoDBDocumentClient, tableName: str
     const read = ordered.slice(start, start + (input.Limit ?? ordered.length));
     const last = read.at(-1);
     const limited = input.Limit !== undefined && read.length === input.Limit;
+    // An index holds the table's and its own keys and the attributes it projects, nothing else.
+    const projected = [RELEASE_TABLE.partitionKey, RELEASE_TABLE.sortKey, index.partitionKey, index.sortKey];
+    const entry = (item: Item) =>
+      Object.fromEntries(
+        [...projected, ...RELEASE_TABLE.listingAttributes].filter((a) => a in item).map((a) => [a, item[a]]),
+      );
     return {
       Items: read
         .filter((item) =>
           matches(input.FilterExpression, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues),
         )
-        .map((item) => structuredClone(item)),
+        .map((item) => structuredClone(entry(item))),
       ...(limited && last
         ? {
             LastEvaluatedKey: {
@@ -229,6 +236,15 @@ export function fakeDynamoDbTable(client: DynamoDBDocumentClient, tableName: str
           }
         : {}),
     };
+  });
+  mock.on(BatchGetCommand).callsFake((input: BatchGetCommand['input']) => {
+    const [tableName, request] = Object.entries(input.RequestItems ?? {})[0] ?? [];
+    checkTable(tableName);
+    const found = (request?.Keys ?? []).flatMap((key) => {
+      const item = items.get(keyOf(key));
+      return item ? [structuredClone(item)] : [];
+    });
+    return { Responses: { [tableName ?? '']: found } };
   });
   return items;
 }

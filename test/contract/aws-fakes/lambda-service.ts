@@ -87,7 +87,12 @@ export function fakeLambdaService(client: LambdaClient, functionNames: readonly 
     if (input.Qualifier && input.Qualifier !== '$LATEST') {
       const v = version(f, input.Qualifier);
       return {
-        Configuration: { Version: v.Version, CodeSha256: v.CodeSha256, LastUpdateStatus: 'Successful' },
+        Configuration: {
+          Version: v.Version,
+          Description: v.Description,
+          CodeSha256: v.CodeSha256,
+          LastUpdateStatus: 'Successful',
+        },
         Code: { ImageUri: v.ImageUri, ResolvedImageUri: v.ImageUri },
       };
     }

@@ -4,8 +4,8 @@ import { fleetHistoryEvents, fleetReleaseMinutes, memberWaves, waveSizes } from 
 
 type Raw = Record<string, Record<string, unknown>>;
 
-const members = (count: number, prefix = 'shop') =>
-  Array.from({ length: count }, (_, i) => ({ name: `m${i + 1}`, functionName: `${prefix}-m${i + 1}-prod` }));
+const members = (count: number, prefix = 'switchyard-api-prod') =>
+  Array.from({ length: count }, (_, i) => ({ name: `m${i + 1}`, functionName: `${prefix}-m${i + 1}` }));
 
 /** The real config with a fleet on prod (lock widened so only the field under test can fail). */
 function withFleet(fleet: Record<string, unknown>, prod: Record<string, unknown> = {}): Raw {
@@ -27,10 +27,33 @@ describe('a fleet in the config', () => {
 
   it('refuses a duplicate member name and a duplicate function, naming the member', () => {
     const list = members(3);
-    list[2] = { name: 'm1', functionName: 'shop-m1-prod' };
+    list[2] = { name: 'm1', functionName: 'switchyard-api-prod-m1' };
     expect(() => parseEnvironments(withFleet({ deployConcurrency: 2, waves, members: list }))).toThrow(
-      /prod\.fleet\.members\.2\.name: duplicate member "m1".*prod\.fleet\.members\.2\.functionName: function shop-m1-prod is already member m1/,
+      /prod\.fleet\.members\.2\.name: duplicate member "m1".*prod\.fleet\.members\.2\.functionName: function switchyard-api-prod-m1 is already member m1/,
     );
+  });
+
+  it("refuses a member whose function is not under the environment's fleet prefix, naming the field and the prefix", () => {
+    const list = [...members(2), { name: 'stray', functionName: 'shop-stray-prod' }];
+    expect(() => parseEnvironments(withFleet({ deployConcurrency: 2, waves, members: list }))).toThrow(
+      /prod\.fleet\.members\.2\.functionName: must be switchyard-api-prod or start with "switchyard-api-prod-"/,
+    );
+    // The environment's own function may be a member too.
+    const own = [...members(4), { name: 'own', functionName: environments.prod.functionName }];
+    expect(
+      parseEnvironments(withFleet({ deployConcurrency: 2, waves, members: own })).prod?.fleet?.members,
+    ).toHaveLength(5);
+  });
+
+  it('takes members under a prefix of their own (fleet.functionNamePrefix), and refuses a prefix that names nothing', () => {
+    const shop = members(5, 'shop');
+    const envs = parseEnvironments(
+      withFleet({ functionNamePrefix: 'shop-', deployConcurrency: 2, waves, members: shop }),
+    );
+    expect(envs.prod?.fleet?.members.map((m) => m.functionName)).toEqual(shop.map((m) => m.functionName));
+    expect(() =>
+      parseEnvironments(withFleet({ functionNamePrefix: 'sh', deployConcurrency: 2, waves, members: shop })),
+    ).toThrow(/prod\.fleet\.functionNamePrefix: must be 3–63 letters/);
   });
 
   it("refuses a member whose function is another environment's", () => {

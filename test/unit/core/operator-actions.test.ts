@@ -173,7 +173,7 @@ describe('instant environment rollback', () => {
 
 describe('instant rollback of a fleet environment', () => {
   const MEMBERS = ['m1', 'm2', 'm3', 'm4'];
-  const fn = (member: string) => `shop-${member}-prod`;
+  const fn = (member: string) => `switchyard-api-prod-${member}`;
 
   /** Prod with a 4-member fleet, each member on version 2 behind live with version 1 on blue. */
   async function fleetWorld() {

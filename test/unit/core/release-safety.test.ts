@@ -197,6 +197,27 @@ describe('strategy overrides keep to the environment', () => {
   });
 });
 
+describe('the alarms a release watches', () => {
+  it('refuses to start when a watched alarm does not exist, naming it, and takes no lock', async () => {
+    const world = await new ReleaseWorld().seed();
+    world.alarms.delete('switchyard-api-prod-latency');
+    await expect(validateRelease(world.apiRequest(), { name: 'rel-1', arn: 'arn' }, world.deps)).rejects.toThrow(
+      'prod watches CloudWatch alarms that do not exist: switchyard-api-prod-latency (health.alarms)',
+    );
+    expect(await world.lock()).toBeUndefined();
+  });
+
+  it('watches every configured alarm when they all exist', async () => {
+    const world = await new ReleaseWorld().seed();
+    const release = await validateRelease(world.apiRequest(), { name: 'rel-1', arn: 'arn' }, world.deps);
+    expect(release.health.alarms).toEqual([
+      'switchyard-api-prod-5xx',
+      'switchyard-api-prod-errors',
+      'switchyard-api-prod-latency',
+    ]);
+  });
+});
+
 describe('answering an approval', () => {
   it('keeps the token when Step Functions could not be reached, so the operator can answer again', async () => {
     const world = await new ReleaseWorld({ environments: environmentsWith('prod', {}) }).seed();

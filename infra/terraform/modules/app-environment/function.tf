@@ -17,7 +17,7 @@ data "aws_iam_policy_document" "assume_lambda" {
 
 resource "aws_iam_role" "function" {
   name               = "${var.function_name}-function"
-  description        = "Runs ${var.function_name}: its own logs, traces and client-keys secret, nothing else."
+  description        = "Runs ${var.function_name}: its own logs, traces, client-keys secret and nonce table, nothing else."
   assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
 }
 
@@ -47,6 +47,13 @@ data "aws_iam_policy_document" "function" {
       variable = "kms:ViaService"
       values   = ["secretsmanager.${local.region}.amazonaws.com"]
     }
+  }
+
+  # The conditional put that remembers a nonce (nonces.tf); the app never reads, updates or deletes an item.
+  statement {
+    sid       = "RememberNonces"
+    actions   = ["dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.nonces.arn]
   }
 
   # X-Ray has no resource-level permissions for writing segments.
@@ -114,6 +121,7 @@ locals {
     SWITCHYARD_ENVIRONMENT  = var.environment
     POWERTOOLS_LOG_LEVEL    = var.log_level
     CLIENT_KEYS_SECRET_NAME = aws_secretsmanager_secret.client_keys.arn
+    SWITCHYARD_NONCE_TABLE  = aws_dynamodb_table.nonces.name
     # The web ACL's AWSManagedRulesCommonRuleSet (SizeRestrictions_BODY) blocks bodies over 8 KB in prod; the app
     # refuses them itself with a precise 413 in every environment, so dev and staging (WAF counting only) show
     # what prod's WAF would stop: "La regla SizeRestrictions_BODY … comprueba los cuerpos de las solicitudes que

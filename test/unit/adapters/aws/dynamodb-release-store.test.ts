@@ -4,6 +4,7 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -68,6 +69,7 @@ describe('RELEASE_TABLE', () => {
       ttlAttribute: 'expiresAtEpoch',
       byEnvironmentIndex: { indexName: 'byEnvironment', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
       byStartedAtIndex: { indexName: 'byStartedAt', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+      listingAttributes: ['status'],
     });
   });
 
@@ -393,9 +395,69 @@ describe('listReleases', () => {
     gsi2pk: 'RELEASE',
     gsi2sk: `${startedAt}#${id}`,
   });
+  /** What an index holds of an item: the keys and status (RELEASE_TABLE.listingAttributes). */
+  const entry = (full: ReturnType<typeof item>) => {
+    const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, status } = full;
+    return { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, status };
+  };
+  /** The table answers BatchGetItem with the full items of the keys asked for, in its own order (reversed here). */
+  const table = (...items: ReturnType<typeof item>[]) =>
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => ({
+      Responses: {
+        [TABLE]: (input.RequestItems[TABLE]?.Keys ?? [])
+          .flatMap((key) => items.filter((i) => i.pk === key.pk))
+          .reverse(),
+      },
+    }));
+
+  it('reads the records the index entries name from the table, in the index order', async () => {
+    const [newer, older] = [item('rel-2', '2026-11-26T11:00:00Z'), item('rel-1', '2026-11-26T10:00:00Z')];
+    ddb.on(QueryCommand).resolves({ Items: [entry(newer), entry(older)] });
+    table(newer, older);
+    const page = await store().listReleases({ environment: 'prod' });
+    expect(page.releases.map((r) => r.releaseId)).toEqual(['rel-2', 'rel-1']);
+    expect(page.releases[0]).toEqual(record({ releaseId: 'rel-2', startedAt: '2026-11-26T11:00:00Z', events: [] }));
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input).toEqual({
+      RequestItems: {
+        [TABLE]: {
+          Keys: [
+            { pk: 'RELEASE#rel-2', sk: 'RELEASE' },
+            { pk: 'RELEASE#rel-1', sk: 'RELEASE' },
+          ],
+        },
+      },
+    });
+  });
+
+  it('reads keys the table left unprocessed again, and gives up with a TransientFailure after five rounds', async () => {
+    const only = item('rel-1', 'a');
+    ddb.on(QueryCommand).resolves({ Items: [entry(only)] });
+    const unprocessed = { UnprocessedKeys: { [TABLE]: { Keys: [{ pk: only.pk, sk: only.sk }] } } };
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce(unprocessed)
+      .resolvesOnce({ Responses: { [TABLE]: [only] } });
+    expect((await store().listReleases({})).releases.map((r) => r.releaseId)).toEqual(['rel-1']);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
+
+    ddb.reset();
+    ddb.on(QueryCommand).resolves({ Items: [entry(only)] });
+    ddb.on(BatchGetCommand).resolves(unprocessed);
+    await expect(store().listReleases({})).rejects.toMatchObject({ name: 'TransientFailure' });
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(5);
+  });
+
+  it('leaves out a release removed between the query and the read', async () => {
+    const [kept, gone] = [item('rel-2', 'b'), item('rel-1', 'a')];
+    ddb.on(QueryCommand).resolves({ Items: [entry(kept), entry(gone)] });
+    table(kept);
+    expect((await store().listReleases({})).releases.map((r) => r.releaseId)).toEqual(['rel-2']);
+  });
 
   it('queries one environment newest first, filtered by status', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [item('rel-2', '2026-11-26T11:00:00Z')] });
+    const found = item('rel-2', '2026-11-26T11:00:00Z');
+    ddb.on(QueryCommand).resolves({ Items: [entry(found)] });
+    table(found);
 
     const page = await store().listReleases({ environment: 'prod', status: 'running', limit: 5 });
 
@@ -430,7 +492,9 @@ describe('listReleases', () => {
 
   it('hands back LastEvaluatedKey as an opaque cursor and resumes from it', async () => {
     const lastKey = { pk: 'RELEASE#rel-2', sk: 'RELEASE', gsi2pk: 'RELEASE', gsi2sk: 'x#rel-2' };
-    ddb.on(QueryCommand).resolves({ Items: [item('rel-3', 'c'), item('rel-2', 'b')], LastEvaluatedKey: lastKey });
+    const [third, second] = [item('rel-3', 'c'), item('rel-2', 'b')];
+    ddb.on(QueryCommand).resolves({ Items: [entry(third), entry(second)], LastEvaluatedKey: lastKey });
+    table(third, second);
 
     const first = await store().listReleases({ limit: 2 });
     expect(first.releases.map((r) => r.releaseId)).toEqual(['rel-3', 'rel-2']);
@@ -442,10 +506,12 @@ describe('listReleases', () => {
   });
 
   it('keeps reading while a status filter leaves the page short, and stops at the limit', async () => {
+    const [fifth, fourth, third] = [item('rel-5', 'e'), item('rel-4', 'd'), item('rel-3', 'c')];
     ddb
       .on(QueryCommand)
-      .resolvesOnce({ Items: [item('rel-5', 'e')], LastEvaluatedKey: { pk: 'a' } })
-      .resolvesOnce({ Items: [item('rel-4', 'd'), item('rel-3', 'c')], LastEvaluatedKey: { pk: 'b' } });
+      .resolvesOnce({ Items: [entry(fifth)], LastEvaluatedKey: { pk: 'a' } })
+      .resolvesOnce({ Items: [entry(fourth), entry(third)], LastEvaluatedKey: { pk: 'b' } });
+    table(fifth, fourth, third);
 
     const page = await store().listReleases({ environment: 'prod', status: 'running', limit: 2 });
 

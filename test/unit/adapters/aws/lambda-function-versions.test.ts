@@ -6,7 +6,6 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
-  ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
   ResourceConflictException,
@@ -19,6 +18,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { digestOfImageUri, LambdaFunctionVersions } from '../../../../adapters/aws/lambda-function-versions.ts';
 import { isTransientAwsError } from '../../../../adapters/aws/transient-errors.ts';
 import { AliasConflict, DeploymentFailed } from '../../../../core/errors.ts';
+import { VirtualTime } from '../../../support/lambda-quota-stand-in.ts';
 
 const lambda = mockClient(LambdaClient);
 const FN = 'orders-api-prod';
@@ -90,32 +90,24 @@ describe('versionImageDigest', () => {
   });
 });
 
-describe('findVersionByDescription', () => {
-  it('follows NextMarker and skips $LATEST', async () => {
-    lambda
-      .on(ListVersionsByFunctionCommand, { Marker: undefined })
-      .resolves({
-        Versions: [
-          { Version: '$LATEST', Description: 'rel-2', CodeSha256: 'latest' },
-          { Version: '1', Description: 'rel-1', CodeSha256: 'one' },
-        ],
-        NextMarker: 'page-2',
-      })
-      .on(ListVersionsByFunctionCommand, { Marker: 'page-2' })
-      .resolves({ Versions: [{ Version: '2', Description: 'rel-2', CodeSha256: 'two' }] });
+describe('publishedVersion', () => {
+  it('reads the version with one GetFunction: its description and code hash', async () => {
+    lambda.on(GetFunctionCommand).resolves({
+      Configuration: { Version: '7', Description: 'rel-2', CodeSha256: 'seven' },
+      Code: { ImageUri: IMAGE },
+    });
 
-    const found = await adapter().findVersionByDescription(FN, 'rel-2');
-
-    expect(found).toEqual({ version: '2', description: 'rel-2', codeSha256: 'two' });
-    expect(lambda.commandCalls(ListVersionsByFunctionCommand).map((c) => c.args[0].input)).toEqual([
-      { FunctionName: FN, MaxItems: 50, Marker: undefined },
-      { FunctionName: FN, MaxItems: 50, Marker: 'page-2' },
-    ]);
+    expect(await adapter().publishedVersion(FN, '7')).toEqual({
+      version: '7',
+      description: 'rel-2',
+      codeSha256: 'seven',
+    });
+    expect(lambda.calls().map((c) => c.args[0].input)).toEqual([{ FunctionName: FN, Qualifier: '7' }]);
   });
 
-  it('is undefined when no version carries the description', async () => {
-    lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [{ Version: '1', Description: 'other' }] });
-    expect(await adapter().findVersionByDescription(FN, 'rel-9')).toBeUndefined();
+  it('is undefined for a version that does not exist', async () => {
+    lambda.on(GetFunctionCommand).rejects(notFound());
+    expect(await adapter().publishedVersion(FN, '99')).toBeUndefined();
   });
 });
 
@@ -392,5 +384,58 @@ describe('invoke', () => {
       .resolves({ StatusCode: 202 });
     expect((await adapter().invoke(FN, '8', {}, 1000)).payload).toBe('plain');
     expect(await adapter().invoke(FN, '8', {}, 1000)).toEqual({ statusCode: 202, payload: undefined });
+  });
+});
+
+describe('the control-plane budget', () => {
+  const throttle = () =>
+    Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
+
+  it('spaces one invocation’s calls to its share, however many are in flight', async () => {
+    const clock = new VirtualTime();
+    const sentAt: number[] = [];
+    lambda.on(GetAliasCommand).callsFake(() => {
+      sentAt.push(clock.now());
+      return { Name: 'live', FunctionVersion: '7' };
+    });
+    const functions = new LambdaFunctionVersions({
+      client: new LambdaClient({ region: 'eu-west-1' }),
+      controlPlaneRps: 2,
+      clock,
+    });
+
+    await Promise.all(Array.from({ length: 4 }, () => functions.getAlias(FN, 'live')));
+
+    expect(sentAt).toEqual([500, 1000, 1500, 2000]);
+  });
+
+  it('waits out a throttle and tries again, so the caller never sees it', async () => {
+    const clock = new VirtualTime();
+    lambda.on(UpdateAliasCommand).rejectsOnce(throttle()).rejectsOnce(throttle()).resolves({});
+    const functions = new LambdaFunctionVersions({
+      client: new LambdaClient({ region: 'eu-west-1' }),
+      controlPlaneRps: 10,
+      clock,
+    });
+
+    await functions.updateAlias(FN, 'live', '8', undefined, { name: 'live', version: '7', revisionId: 'rev-1' });
+
+    expect(lambda.commandCalls(GetAliasCommand)).toHaveLength(0);
+    expect(lambda.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId)).toEqual([
+      'rev-1',
+      'rev-1',
+      'rev-1',
+    ]);
+  });
+
+  it('gives a throttle up to the handler once it outlasts every retry', async () => {
+    lambda.on(GetAliasCommand).rejects(throttle());
+    const functions = new LambdaFunctionVersions({
+      client: new LambdaClient({ region: 'eu-west-1' }),
+      clock: new VirtualTime(),
+    });
+    const error = await functions.getAlias(FN, 'live').catch((e: unknown) => e);
+    expect(isTransientAwsError(error)).toBe(true);
+    expect(lambda.commandCalls(GetAliasCommand)).toHaveLength(9);
   });
 });
