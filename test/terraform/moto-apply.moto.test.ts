@@ -48,8 +48,12 @@ const fleetProd = environmentsWith('prod', {
     waves: [{ members: 1 }, { percent: 100 }],
     members: [
       { name: 'own', functionName: FLEET_FUNCTION },
-      { name: 'eu', functionName: 'shop-eu-prod', memoryMb: 1024 },
-      { name: 'us', functionName: 'shop-us-prod', aliases: { live: 'us-live', green: 'us-green', blue: 'us-blue' } },
+      { name: 'eu', functionName: `${FLEET_FUNCTION}-eu`, memoryMb: 1024 },
+      {
+        name: 'us',
+        functionName: `${FLEET_FUNCTION}-us`,
+        aliases: { live: 'us-live', green: 'us-green', blue: 'us-blue' },
+      },
     ],
   },
 }).prod;
