@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
+import { childOutput } from '../support/child-output.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/switchyard.ts');
 const dirs: string[] = [];
@@ -35,17 +36,7 @@ function cli(args: string[]): ChildProcess {
   return child;
 }
 
-function finished(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const finished = childOutput;
 
 /** The URL a `local serve` prints once it listens. */
 function listening(child: ChildProcess): Promise<string> {

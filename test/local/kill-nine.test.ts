@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
 import { verifiedLive } from '../../core/validate-release.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
+import { type ChildOutput, childOutput } from '../support/child-output.ts';
 
 /**
  * The fault matrix's kill -9 cells: real processes on one data directory, each killed with SIGKILL at a point of a
@@ -14,30 +15,13 @@ import { openLocalRuntime } from '../../wiring/local.ts';
  * routing, no lock or execution left over, and a record that exists, is closed and says what live shows.
  */
 
-interface ChildRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runChild(dataDir: string, killAt: string): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'kill-point-child.ts')], {
+function runChild(dataDir: string, killAt: string): Promise<ChildOutput> {
+  return childOutput(
+    spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'kill-point-child.ts')], {
       env: { ...process.env, DATA_DIR: dataDir, KILL_AT: killAt, POWERTOOLS_LOG_LEVEL: 'ERROR' },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+    }),
+  );
 }
 
 interface Cell {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
+import { type ChildOutput, childOutput } from '../support/child-output.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -10,20 +11,14 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * `npm start -- …` without the npm wrapper: `switchyard local rehearse`, as the start script runs it, on this
  * test's own Node with tsx's loader (what `tsx` itself runs).
  */
-function rehearse(...args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/switchyard.ts', 'local', 'rehearse', ...args], {
+function rehearse(...args: string[]): Promise<ChildOutput> {
+  return childOutput(
+    spawn(process.execPath, ['--import', 'tsx', 'cli/switchyard.ts', 'local', 'rehearse', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: 120_000,
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
+    }),
+  );
 }
 
 describe('npm start options', () => {
@@ -60,14 +55,14 @@ describe('npm start options', () => {
         '--downstream-minutes must be a number from 0 to 1440, written in decimal; got "x"',
       ],
     ];
-    const runs: { status: number | null; stderr: string }[] = [];
+    const runs: ChildOutput[] = [];
     for (let i = 0; i < refusals.length; i += 2) {
       runs.push(...(await Promise.all(refusals.slice(i, i + 2).map(([args]) => rehearse(...args)))));
     }
     for (const [index, [args, message]] of refusals.entries()) {
       const run = runs[index];
       if (run === undefined) throw new Error(`no run for ${args.join(' ')}`);
-      expect(run.status, args.join(' ')).toBe(64);
+      expect(run.code, args.join(' ')).toBe(64);
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stderr, args.join(' ')).toContain(message);
     }

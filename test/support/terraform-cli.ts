@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { type ChildOutput, childOutput } from './child-output.ts';
 import { onPath } from './moto.ts';
 
 /** How to get Terraform, in one line: the Terraform tests fail with it when `terraform` is missing. */
@@ -63,11 +64,7 @@ export function cliConfig(pluginCacheDir: string, mirror: string | undefined): s
   return `${lines.join('\n')}\n`;
 }
 
-export interface TerraformResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type TerraformResult = ChildOutput;
 
 /** Runs `terraform <args>` in `cwd` without blocking the event loop, so several environments run side by side. */
 export function terraform(
@@ -76,23 +73,7 @@ export function terraform(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<TerraformResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return childOutput(spawn(executable, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** A command that must succeed: its result, or an error carrying the tail of what Terraform said. */
