@@ -180,7 +180,9 @@ export class AwsReleaseOperations implements ReleaseOperations {
     } catch (error) {
       if (!hasErrorName(error, 'ExecutionDoesNotExist')) throw error;
     }
-    const events = newestFirst.reverse();
+    // Reversed to oldest first, then ordered by event id (ids rise with time), so the history reads in order whichever
+    // order a page came in (moto, for one, ignores reverseOrder).
+    const events = newestFirst.reverse().sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
     const steps = stepsFromHistory(events);
     const status = description.status as ExecutionStatus;
     const current = status === 'RUNNING' ? steps.findLast((s) => s.outcome === 'running')?.name : undefined;

@@ -25,6 +25,11 @@ export interface FunctionVersionsDifferences {
   readonly cannotInvoke?: string;
   /** PublishVersion of unchanged code publishes a new version where Lambda returns the latest one, for this reason. */
   readonly republishesUnchangedCode?: string;
+  /**
+   * UpdateAlias with a stale RevisionId succeeds where Lambda refuses it, for this reason: the refusal test does not
+   * run on it, and the subject's own file pins the difference.
+   */
+  readonly ignoresStaleRevision?: string;
 }
 
 /** Every subject's functions answer an invocation with `{ version, echo: payload }` and status 200. */
@@ -161,24 +166,27 @@ export function describeFunctionVersionsContract(
       expect(await aliasOf('live')).toEqual({ name: 'live', version: v2.version });
     });
 
-    it('moves an alias from the state the caller read, and refuses when it changed since', async () => {
-      const v1 = await publish(DIGEST_A, 'rel-1');
-      const v2 = await publish(DIGEST_B, 'rel-2');
-      await functions.ensureAlias(fn, 'live', v1.version);
-      const read = await functions.getAlias(fn, 'live');
-      await functions.updateAlias(fn, 'live', v1.version, { version: v2.version, weight: 0.1 }, read);
-      expect(await aliasOf('live')).toEqual({
-        name: 'live',
-        version: v1.version,
-        routing: { version: v2.version, weight: 0.1 },
-      });
+    it.runIf(!differences.ignoresStaleRevision)(
+      'moves an alias from the state the caller read, and refuses when it changed since',
+      async () => {
+        const v1 = await publish(DIGEST_A, 'rel-1');
+        const v2 = await publish(DIGEST_B, 'rel-2');
+        await functions.ensureAlias(fn, 'live', v1.version);
+        const read = await functions.getAlias(fn, 'live');
+        await functions.updateAlias(fn, 'live', v1.version, { version: v2.version, weight: 0.1 }, read);
+        expect(await aliasOf('live')).toEqual({
+          name: 'live',
+          version: v1.version,
+          routing: { version: v2.version, weight: 0.1 },
+        });
 
-      // `read` is stale now: moving from it would overwrite the split made since.
-      await expect(functions.updateAlias(fn, 'live', v2.version, undefined, read)).rejects.toMatchObject({
-        name: 'AliasConflict',
-      });
-      expect(await aliasOf('live')).toMatchObject({ version: v1.version, routing: { version: v2.version } });
-    });
+        // `read` is stale now: moving from it would overwrite the split made since.
+        await expect(functions.updateAlias(fn, 'live', v2.version, undefined, read)).rejects.toMatchObject({
+          name: 'AliasConflict',
+        });
+        expect(await aliasOf('live')).toMatchObject({ version: v1.version, routing: { version: v2.version } });
+      },
+    );
 
     it('refuses to update an alias that does not exist', async () => {
       const v1 = await publish(DIGEST_A, 'rel-1');

@@ -1,4 +1,4 @@
-import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { AwsReleaseOperations } from '../../adapters/aws/release-operations.ts';
@@ -106,6 +106,17 @@ describe('AwsReleaseOperations and StepFunctionsExecutions on moto', () => {
     const started = await ops.startExecution('rel-approve', { releaseId: 'rel-approve', environment: 'prod' });
     expect(started.executionArn).toBe(ops.executionArnFor('rel-approve'));
     const token = await nextToken();
+
+    // AWS returns the newest events first when asked (reverseOrder, "Use the reverseOrder parameter to get the latest
+    // events first", https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html);
+    // moto 5.2 ignores the parameter and answers oldest first (moto/stepfunctions/responses.py,
+    // get_execution_history reads only executionArn). Pinned here so the difference cannot pass silently; the view
+    // orders events by id, so it reads the same either way.
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: started.executionArn, reverseOrder: true }),
+    );
+    const ids = (history.events ?? []).map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => (a ?? 0) - (b ?? 0)));
 
     const waiting = await ops.describeExecution('rel-approve');
     expect(waiting).toMatchObject({ status: 'RUNNING', currentState: 'Await approval' });
