@@ -110,21 +110,9 @@ export async function rollbackEnvironment(
       startedAt: now.toISOString(),
       endedAt: at,
       trigger: `manual-rollback:${by}`,
-      events: [
-        {
-          at,
-          kind: 'rolled-back',
-          summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
-        },
-      ],
+      events: [rolledBackEvent(env, result, failed, at)],
     });
-    await notifyBestEffort(deps, {
-      subject: `Switchyard: ${env.name} rolled back to ${result.members ? "each member's blue" : `version ${result.to}`} by ${by}`,
-      releaseId: operationId,
-      environment: env.name,
-      outcome: 'environment-rolled-back',
-      detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
-    });
+    await notifyRolledBack(env, operationId, result, failed, deps);
     if (failed.length > 0) {
       // Every member that could move has moved and the record says so; the rest are named, and a second rollback
       // moves only them (the others already run their blue).
@@ -137,6 +125,34 @@ export async function rollbackEnvironment(
   } finally {
     await deps.store.releaseLock(lockKey(env), operationId);
   }
+}
+
+type Failed = readonly { member: string; error: string }[];
+
+/** The history event of a done environment rollback, whether it answered at once or ran in the background. */
+function rolledBackEvent(env: EnvironmentConfig, result: EnvironmentRollbackResult, failed: Failed, at: string) {
+  return {
+    at,
+    kind: 'rolled-back' as const,
+    summary: `${env.aliases.live} ${result.from} → ${result.to} by ${result.by}: ${result.reason}${membersLine(result, failed)}`,
+  };
+}
+
+/** The alert of a done environment rollback (best effort, as every notification). */
+function notifyRolledBack(
+  env: EnvironmentConfig,
+  operationId: string,
+  result: EnvironmentRollbackResult,
+  failed: Failed,
+  deps: EnvironmentRollbackDeps,
+): Promise<void> {
+  return notifyBestEffort(deps, {
+    subject: `Switchyard: ${env.name} rolled back to ${result.members ? "each member's blue" : `version ${result.to}`} by ${result.by}`,
+    releaseId: operationId,
+    environment: env.name,
+    outcome: 'environment-rolled-back',
+    detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
+  });
 }
 
 /** The fleet's part of the history line: who moved, who was left and why, who failed. */
@@ -363,19 +379,9 @@ export async function finishFleetRollback(
     await deps.store.updateRelease(
       operationId,
       { status: 'rolled-back', endedAt: at },
-      {
-        at,
-        kind: 'rolled-back',
-        summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
-      },
+      rolledBackEvent(env, result, failed, at),
     );
-    await notifyBestEffort(deps, {
-      subject: `Switchyard: ${env.name} rolled back to each member's blue by ${by}`,
-      releaseId: operationId,
-      environment: env.name,
-      outcome: 'environment-rolled-back',
-      detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
-    });
+    await notifyRolledBack(env, operationId, result, failed, deps);
     return result;
   } catch (error) {
     await recordRollbackFailure(operationId, env.name, by, error, deps);
