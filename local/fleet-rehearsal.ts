@@ -90,9 +90,9 @@ function fleetLine(event: ExecutionEvent): string | undefined {
       );
       return `    ◆ fleet of ${fleet.members.length}: ${waves.map((names, w) => `wave ${w + 1} ${names.join(', ')}`).join('; ')}`;
     }
-    case STATES.deployMember:
+    case STATES.deploy:
       return out.release?.member ? `    ◆ ${out.release.member}: green → version ${out.green?.version}` : undefined;
-    case STATES.verifyMember:
+    case STATES.verify:
       return out.version ? `    ◆ version ${out.version} verified` : undefined;
     case STATES.shift: {
       if (!fleet || !out.traffic) return undefined;
@@ -163,7 +163,7 @@ export async function rehearseFleet(
       `Switchyard fleet rehearsal: ${env.name}, ${members.length} members in ${env.fleet?.waves.length} waves, time ×${options.speedup}`,
     );
     const base = await runtime.registry.build(env.repositoryName, { commit: 'rehearsal-base' });
-    await runtime.bootstrapFleet(env.name, base);
+    await runtime.bootstrap(env.name, base);
     print(`• Deployed the first version of every member from ${base.digest.slice(0, 19)}… (live, blue, green)`);
 
     const rate = Math.max(MEMBER_MIN_RATE, Math.ceil(options.ratePerSecond / members.length));
@@ -203,7 +203,7 @@ export async function rehearseFleet(
     const memberLives = await Promise.all(
       members.map(async (m) => {
         const live = await runtime.functions.getAlias(m.functionName, (m.aliases ?? env.aliases).live);
-        const state = record?.fleet?.members.find((s) => s.name === m.name);
+        const state = record?.targets.members.find((s) => s.name === m.name);
         return {
           name: m.name,
           wave: state?.wave ?? 0,
@@ -242,7 +242,7 @@ export async function rehearseFleet(
       wallMs: performance.now() - started,
       fleet: {
         members: memberLives,
-        ...(record?.fleet?.trippedBy ? { trippedBy: record.fleet.trippedBy } : {}),
+        ...(record?.targets.trippedBy ? { trippedBy: record.targets.trippedBy } : {}),
         faultyMember: faulty?.name ?? '',
       },
     };

@@ -281,7 +281,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
         commit: `rehearsal-${Date.now().toString(36)}`,
         ...(options.fault || sharedFault ? { fault: { ...options.fault, ...sharedFault } } : {}),
       });
-      const bootstrap = await runtime.provisionEnvironment(env.name, firstImage);
+      const bootstrap = (await runtime.provisionEnvironment(env.name, firstImage))[env.functionName];
       blueVersion = null;
       print(
         `• Terraform's first apply: ${env.functionName}:${bootstrap} from ${firstImage.digest.slice(0, 19)}… behind live, blue and green, never verified`,
@@ -291,7 +291,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
         // A base carrying the outage switch is another image: its own tag, so the immutable base tag stays put.
         ...(sharedFault ? { commit: 'rehearsal-base-downstream', fault: sharedFault } : { commit: 'rehearsal-base' }),
       });
-      blueVersion = await runtime.bootstrap(env.name, base);
+      blueVersion = (await runtime.bootstrap(env.name, base))[env.functionName] ?? null;
       print(
         `• Deployed the first version: ${env.functionName}:${blueVersion} from ${base.digest.slice(0, 19)}… (live, blue, green)`,
       );
@@ -342,7 +342,7 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
       .all()
       .filter((p) => p.functionName === env.functionName && p.resource === env.aliases.live);
     const summary = summarizeRehearsal(result, events, points);
-    const greenVersion = record?.greenVersion;
+    const greenVersion = record?.targets.members[0]?.greenVersion;
     const minutes = new Map<number, { all: number; green: number }>();
     for (const p of points) {
       const m = Math.floor(p.at.getTime() / 60_000);

@@ -1,14 +1,12 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
-import { withFleetChange, withMemberChange } from '../core/fleet-state.ts';
 import type {
   ApprovalRequest,
   CloseResult,
   DeliveryRecord,
-  FleetChange,
-  FleetMemberChange,
   LockHolder,
   LockResult,
+  ReleaseChange,
   ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
@@ -17,6 +15,7 @@ import type {
   ReleaseStore,
 } from '../core/ports.ts';
 import { applyStateChange, withInitialState } from '../core/release-events.ts';
+import { recordFields, withTargetChanges } from '../core/target-set.ts';
 
 const MAX_LIMIT = 100;
 
@@ -168,23 +167,22 @@ export class SqliteReleaseStore implements ReleaseStore {
     return row ? (JSON.parse(row.record) as ReleaseRecord) : undefined;
   }
 
-  async updateRelease(
-    releaseId: string,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    const record = this.readRelease(releaseId);
-    if (!record) throw new Error(`release ${releaseId} has no record`);
-    this.writeRelease(record, patch, event);
+  async update(releaseId: string, change: ReleaseChange, event?: ReleaseEvent): Promise<void> {
+    // Read and write in one immediate transaction: no other writer (another process too) comes between.
+    this.inTransaction(() => {
+      const record = this.readRelease(releaseId);
+      if (!record) throw new Error(`release ${releaseId} has no record`);
+      this.writeRelease(record, change, event);
+    });
   }
 
   /** One row holds the record, its history and its typed state: the event and the state it sets are one write. */
-  private writeRelease(
-    record: ReleaseRecord,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event: ReleaseEvent | undefined,
-  ): void {
-    const patched: ReleaseRecord = { ...record, ...patch };
+  private writeRelease(record: ReleaseRecord, change: ReleaseChange, event: ReleaseEvent | undefined): void {
+    const patched: ReleaseRecord = {
+      ...record,
+      ...recordFields(change),
+      targets: withTargetChanges(record.releaseId, record.targets, change),
+    };
     const updated: ReleaseRecord = event
       ? { ...applyStateChange(patched, event), events: [...record.events, event] }
       : patched;
@@ -195,55 +193,27 @@ export class SqliteReleaseStore implements ReleaseStore {
     );
   }
 
-  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
-    // Read and write in one immediate transaction: another process's close cannot come between.
+  private inTransaction<T>(work: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
+    // Read and write in one immediate transaction: another process's close cannot come between.
+    return this.inTransaction(() => {
       const record = this.readRelease(releaseId);
       if (!record) throw new Error(`release ${releaseId} has no record`);
       const closed = record.status === 'running';
       if (closed) this.writeRelease(record, close, event);
-      this.db.exec('COMMIT');
       return { closed, status: closed ? close.status : record.status };
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
-  async updateFleetMember(
-    releaseId: string,
-    name: string,
-    change: FleetMemberChange,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    this.changeFleet(releaseId, (record) => withMemberChange(releaseId, record.fleet, name, change), event);
-  }
-
-  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
-    this.changeFleet(releaseId, (record) => withFleetChange(releaseId, record.fleet, change), event);
-  }
-
-  /** Reads and writes the row in one immediate transaction: no other writer (another process too) comes between. */
-  private changeFleet(
-    releaseId: string,
-    change: (record: ReleaseRecord) => ReleaseRecord['fleet'],
-    event: ReleaseEvent | undefined,
-  ): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const record = this.readRelease(releaseId);
-      if (!record) throw new Error(`release ${releaseId} has no record`);
-      const patched: ReleaseRecord = { ...record, fleet: change(record) };
-      const updated: ReleaseRecord = event
-        ? { ...applyStateChange(patched, event), events: [...record.events, event] }
-        : patched;
-      this.prepare('UPDATE releases SET record = ? WHERE release_id = ?').run(JSON.stringify(updated), releaseId);
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
   async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
