@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { errorMessage, InvalidRelease, ReleaseLocked, TransientFailure } from './errors.ts';
@@ -75,7 +76,8 @@ export async function startEnvironmentRollback(
     throw error;
   }
   const now = deps.clock.now();
-  const operationId = `rollback-${env.name}-${now.getTime()}`;
+  // Unique, so a second rollback in the same millisecond records its own operation.
+  const operationId = `rollback-${env.name}-${now.getTime()}-${randomBytes(3).toString('hex')}`;
   const lock = await deps.store.acquireLock(
     lockKey(env),
     {
@@ -212,7 +214,7 @@ export async function finishEnvironmentRollback(
     if (!first) {
       // Nothing moved: no rollback to record.
       throw new TransientFailure(
-        `${env.name}: ${fleet ? 'no member' : 'live'} could not be rolled back (${failed.map((f) => (fleet ? `${f.member}: ${f.error}` : f.error)).join('; ')}); roll back again`,
+        `${env.name}: ${fleet ? 'no member could be rolled back' : 'live could not be rolled back'} (${failed.map((f) => (fleet ? `${f.member}: ${f.error}` : f.error)).join('; ')}); roll back again`,
         { failed },
       );
     }
