@@ -73,7 +73,7 @@ releaseApiContract('local runtime', () => ({
     return runtime.store;
   },
   async markBaking(releaseId) {
-    for (const event of bakingEvents()) await runtime.store.updateRelease(releaseId, {}, event);
+    for (const event of bakingEvents()) await runtime.store.update(releaseId, {}, event);
   },
   async liveAheadOfBlue(environment) {
     const env = environmentNamed(environment);
