@@ -174,8 +174,8 @@ describe('the local console', () => {
     expect(highlighted.size).toBeGreaterThanOrEqual(2);
     for (const state of [
       'Validate release',
-      'Deploy green',
-      'Verify green',
+      // Every release deploys and verifies its targets in one Map state, one iteration for a single function.
+      'Deploy & verify',
       'Shift traffic',
       'Check health',
       'Finalize',
