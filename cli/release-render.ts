@@ -18,17 +18,14 @@ const INDENT = '    ';
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const clip = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
-/** "12 deployed, 3 verified, 80 live (of 95)": the members' phases, counted in their order. */
+/** "12 deployed, 3 verified, 80 live": the members' phases, counted in their order. */
 export function phaseTally(members: readonly TargetState[]): string {
   const counts = new Map<string, number>();
   for (const m of members) counts.set(m.phase, (counts.get(m.phase) ?? 0) + 1);
-  return `${[...counts].map(([phase, n]) => `${n} ${phase}`).join(', ')} (of ${members.length})`;
+  return [...counts].map(([phase, n]) => `${n} ${phase}`).join(', ');
 }
 
-/**
- * The targets of a release that moves more than one function, shown member by member; a single target reads as a
- * single function always has (its blue and green are the release's own), and so does an older API's answer.
- */
+/** A release of more than one target shows its members; one target reads as a single function always has. */
 export function membersOf(detail: Pick<ReleaseDetail, 'targets'>): TargetsView | undefined {
   return detail.targets && detail.targets.members.length > 1 ? detail.targets : undefined;
 }
@@ -46,7 +43,14 @@ export function checkLine(out: Output, check: HealthDecision, virtual: boolean):
 /** Which versions are where: blue (what rollback restores), green (the new one) and live's split. */
 function versionsLine(detail: ReleaseDetail): string {
   const fleet = membersOf(detail);
-  if (fleet) return fleetVersionsLine(fleet);
+  if (fleet) {
+    // Each member is its own function, with its own version numbers.
+    const blues = new Set(fleet.members.map((m) => m.blueVersion ?? 'none'));
+    const greens = new Set(fleet.members.map((m) => m.greenVersion ?? '—'));
+    const where = `${fleet.members.filter((m) => m.percent > 0).length} of ${fleet.members.length} members with live traffic on green`;
+    if (blues.size > 1 || greens.size > 1) return `blue and green per member (below) · ${where}`;
+    return `blue ${[...blues][0]} · green ${[...greens][0]} on every member · ${where}`;
+  }
   const blue = detail.blueVersion ?? 'none';
   const green = detail.greenVersion ?? '—';
   const p = detail.progress;
@@ -192,11 +196,6 @@ export function statusLines(
   return lines;
 }
 
-/** A member that is unhealthy, failed, or tripped the fleet. */
-function needsLook(fleet: TargetsView, m: TargetState): boolean {
-  return m.verdict?.verdict === 'unhealthy' || m.phase === 'failed' || m.name === fleet.trippedBy;
-}
-
 function memberRow(out: Output, fleet: TargetsView, m: TargetState, width: number): string {
   const tripped = m.name === fleet.trippedBy ? '  ◀ tripped' : '';
   const phase = m.phase === 'failed' ? out.c.red(m.phase.padEnd(12)) : m.phase.padEnd(12);
@@ -215,22 +214,6 @@ function memberRow(out: Output, fleet: TargetsView, m: TargetState, width: numbe
   return `${prefix}${phase}${share}${verdict}${out.c.bold(out.c.red(tripped))}`;
 }
 
-const header = (out: Output, width: number) =>
-  out.c.bold(
-    `${INDENT}${'MEMBER'.padEnd(width)} ${'WAVE'.padStart(4)}  ${'PHASE'.padEnd(12)}${'LIVE'.padStart(5)}  VERDICT`,
-  );
-
-/** A fleet's versions: each member has its own function, so its own version numbers. */
-function fleetVersionsLine(fleet: TargetsView): string {
-  const blues = new Set(fleet.members.map((m) => m.blueVersion ?? 'none'));
-  const greens = new Set(fleet.members.map((m) => m.greenVersion ?? '—'));
-  const live = fleet.members.filter((m) => m.percent > 0).length;
-  const where = `${live} of ${fleet.members.length} members with live traffic on green`;
-  if (blues.size === 1 && greens.size === 1)
-    return `blue ${[...blues][0]} · green ${[...greens][0]} on every member · ${where}`;
-  return `blue and green per member (below) · ${where}`;
-}
-
 /** The fleet's headline: its size, the wave moving and the member that halted it. */
 function headline(out: Output, fleet: TargetsView): string {
   const parts = [`${plural(fleet.members.length, 'member')} in ${plural(fleet.waveCount, 'wave')}`];
@@ -244,9 +227,6 @@ function headline(out: Output, fleet: TargetsView): string {
 
 /** One wave in a line: its size, its members' phases and their verdicts, counted. */
 function waveLine(out: Output, fleet: TargetsView, wave: TargetsView['waves'][number]): string {
-  const phases = Object.entries(wave.phases)
-    .map(([phase, n]) => `${n} ${phase}`)
-    .join(', ');
   const members = fleet.members.filter((m) => m.wave === wave.wave);
   // In a fixed order, so a redrawn frame keeps its place.
   const verdicts = [...HealthVerdictSchema.options, undefined]
@@ -256,7 +236,7 @@ function waveLine(out: Output, fleet: TargetsView, wave: TargetsView['waves'][nu
     })
     .join(', ');
   const moving = wave.wave === fleet.currentWave ? ' ▶' : '';
-  return `  ${`wave ${wave.wave + 1}${moving}`.padEnd(10)}${plural(wave.members, 'member').padEnd(13)}${phases} · ${verdicts}`;
+  return `  ${`wave ${wave.wave + 1}${moving}`.padEnd(10)}${plural(wave.members, 'member').padEnd(13)}${phaseTally(members)} · ${verdicts}`;
 }
 
 /**
@@ -270,22 +250,24 @@ export function fleetLines(
   options: { allMembers?: boolean } = {},
 ): string[] {
   const lines = [headline(out, fleet)];
-  if (fleet.halted) {
-    lines.push(out.c.red(`  halted    ${fleet.halted.trippedBy}: ${fleet.halted.reasons.join('; ')}`));
-  }
+  // The halting check's reasons each start with the member they judged.
+  if (fleet.halted) lines.push(out.c.red(`  halted    ${fleet.halted.reasons.join('; ')}`));
   const width = Math.max(6, ...fleet.members.map((m) => m.name.length));
+  const header = out.c.bold(
+    `${INDENT}${'MEMBER'.padEnd(width)} ${'WAVE'.padStart(4)}  ${'PHASE'.padEnd(12)}${'LIVE'.padStart(5)}  VERDICT`,
+  );
   if (options.allMembers || fleet.members.length <= FLEET_GRID_ROWS) {
-    lines.push(header(out, width));
+    lines.push(header);
     for (const m of fleet.members) lines.push(memberRow(out, fleet, m, width));
     return lines;
   }
   for (const wave of fleet.waves) lines.push(waveLine(out, fleet, wave));
-  // The member that tripped first, then the others in config order.
+  // The members that need a look (unhealthy, failed, tripped): the one that tripped first, then config order.
   const flagged = fleet.members
-    .filter((m) => needsLook(fleet, m))
+    .filter((m) => m.verdict?.verdict === 'unhealthy' || m.phase === 'failed' || m.name === fleet.trippedBy)
     .sort((a, b) => Number(b.name === fleet.trippedBy) - Number(a.name === fleet.trippedBy));
   if (flagged.length > 0) {
-    lines.push(header(out, width));
+    lines.push(header);
     for (const m of flagged.slice(0, LISTED_MEMBERS)) lines.push(memberRow(out, fleet, m, width));
     if (flagged.length > LISTED_MEMBERS)
       lines.push(out.c.dim(`${INDENT}… ${flagged.length - LISTED_MEMBERS} more that need a look`));

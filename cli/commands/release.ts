@@ -86,7 +86,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
         out.line(check ? `    · check: ${checkLine(out, check, virtual)}` : `    · ${event.kind}: ${event.summary}`);
       }
       printedEvents = detail.events.length;
-      const tally = fleet ? phaseTally(fleet.members) : '';
+      const tally = fleet ? `${phaseTally(fleet.members)} (of ${fleet.members.length})` : '';
       if (tally !== printedTally) out.line(`    · fleet: ${tally}`);
       printedTally = tally;
       if (detail.awaitingApproval && !approvalShown) {

@@ -808,7 +808,7 @@ describe('switchyard release on a fleet', () => {
     expect(row('svc-003')).toMatch(/^svc-003 2 baking 100% ✗ svc-003 \(v2, 100%\): error rate 15\.33% .*… ◀ tripped$/);
     expect(row('svc-005')).toBe('svc-005 3 verified 0% —');
     expect(lines.filter((l) => l.includes('◀ tripped'))).toHaveLength(1);
-    expect(lines).toContain(`  halted    svc-003: svc-003 (v2, 100%): ${UNHEALTHY_REASON}`);
+    expect(lines).toContain(`  halted    svc-003 (v2, 100%): ${UNHEALTHY_REASON}`);
     // A fleet has no one blue and green of its own: the single function's versions line is not drawn.
     expect(r.stdout).not.toContain('blue none');
   });
