@@ -366,9 +366,11 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
         ? `Switchyard fleet rehearsal: ${env.name}, ${targets.length} members in ${env.fleet?.waves.length} waves, time ×${options.speedup}`
         : `Switchyard rehearsal: ${env.name} (${env.functionName}), time ×${options.speedup}`,
     );
-    // Every target set up from one image; `placed` says where its versions stand.
+    // Every target set up from one image: where its versions stand.
     const placed = (versions: Record<string, string>) =>
-      targets.map((t) => `${fleet ? t.name : t.functionName}:${versions[t.name]}`).join(', ');
+      fleet
+        ? `${targets.length} members on version ${[...new Set(Object.values(versions))].join(', ')}`
+        : `${env.functionName}:${versions[env.functionName]}`;
     let blueVersion: string | null = null;
     let firstImage: LocalImage | undefined;
     if (options.firstRelease) {

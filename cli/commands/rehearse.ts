@@ -105,7 +105,7 @@ function summary(out: Output, report: RehearsalReport): string[] {
   if (check) {
     lines.push(
       `  last check: ${out.verdict(check.verdict)} — ${check.sample.invocations} calls, ${check.sample.errors} errors, ` +
-        `rate ${check.sample.errorRatePercent ?? 'n/a'}% (limit ${check.thresholds.maxErrorRatePercent}%, ` +
+        `rate ${check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`} (limit ${check.thresholds.maxErrorRatePercent}%, ` +
         `min ${check.thresholds.minInvocations} calls, max ${check.thresholds.maxErrors} errors), ` +
         `window ${clockTime(check.window.start, true).slice(0, 8)}–${clockTime(check.window.end, true)}`,
     );

@@ -248,7 +248,7 @@ describe('the rehearsal as a fleet (npm start -- --fleet N)', () => {
       ).toBe(true);
     }
     for (const line of [
-      /^• Deployed the first version: m01:1, m02:1, m03:1 from sha256:[0-9a-f]{12}… \(live, blue, green\)$/,
+      /^• Deployed the first version: 3 members on version 1 from sha256:[0-9a-f]{12}… \(live, blue, green\)$/,
       /^• A gateway and signed load at 30 req\/s for each member \(90 req\/s in all\)$/,
       /^• Pushed switchyard-api@sha256:[0-9a-f]{12}… \(.+\); only member m02 misbehaves: \{"failRate":0\.5,"failAfterRequests":5\}$/,
       /^ {2}✓ Validate release \(\d+ ms\) {2}fleet of 3: wave 1 m01; wave 2 m02, m03; plan per wave: 10% for 5 min → 100% for 10 min$/,
