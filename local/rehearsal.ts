@@ -100,7 +100,7 @@ export interface RehearsalReport {
  * Requests per real second each fleet member gets at least: enough that a 10% canary sees a judgeable share at ×60
  * (30 a virtual minute, 3 on green), with the members' low-traffic thresholds below.
  */
-export const MEMBER_MIN_RATE = 30;
+const MEMBER_MIN_RATE = 30;
 /** The members' own thresholds: low-traffic members, as a fleet of per-route functions has (config `health`). */
 const MEMBER_HEALTH = { minInvocations: 10, maxErrors: 3 } as const;
 /**
@@ -114,11 +114,6 @@ const WAVES = [{ members: 1 }, { percent: 25 }, { percent: 100 }];
 const DEFAULT_FLEET_FAULT: FaultOptions = { failRate: 0.5, failAfterRequests: 5 };
 
 const memberName = (index: number) => `m${String(index + 1).padStart(2, '0')}`;
-
-/** The member a fleet rehearsal faults: the first of the second wave, so the first wave has released cleanly by then. */
-export function faultyMemberIndex(count: number): number {
-  return Math.min(1, count - 1);
-}
 
 /** The environments with `environment` turned into a fleet of `count` members named m01…, built from its image. */
 export function fleetRehearsalEnvironments(
@@ -244,7 +239,7 @@ function describeExit(state: string, out: StatePayload, fleet: boolean, label: s
  * Prints the console's view of an execution as it runs: each state entered and left, retries and catches. A fleet's
  * Deploy green and Verify green lines name the member their Map iteration is for.
  */
-export function progressPrinter(print: (line: string) => void): (event: ExecutionEvent) => void {
+function progressPrinter(print: (line: string) => void): (event: ExecutionEvent) => void {
   const entered = new Map<string, number>();
   let fleet = false;
   return (event) => {
@@ -306,7 +301,8 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
   const env = environmentNamed(options.environment, environments);
   const targets = environmentTargets(env);
   const fleet = targets.length > 1;
-  const faulty = options.fleet ? targets[faultyMemberIndex(targets.length)] : undefined;
+  // A fleet's fault is in the first member of its second wave, so the first wave has released cleanly by then.
+  const faulty = options.fleet ? targets[Math.min(1, targets.length - 1)] : undefined;
   const events: ExecutionEvent[] = [];
   const onProgress = progressPrinter(print);
   const runtime = openRuntime({
