@@ -595,8 +595,11 @@ export class DynamoDbReleaseStore implements ReleaseStore {
         else if (write.sets.length > 0) await this.write(releaseId, write);
       } catch (error) {
         if (error instanceof MissingRelease) {
-          await this.requireRecord(releaseId);
-          throw new UnknownTarget(`release ${releaseId} has no target "${only?.[0]}"`);
+          // The record is missing, or (a target write) the target is.
+          if (only) await this.requireRecord(releaseId);
+          throw only
+            ? new UnknownTarget(`release ${releaseId} has no target "${only[0]}"`)
+            : new Error(`release ${releaseId} has no record`);
         }
         throw error;
       }

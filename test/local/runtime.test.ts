@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restProxyEvent } from '../../core/api-gateway-event.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { LocalGateway } from '../../local/gateway.ts';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.ts';
 import { STATES } from '../../state-machine/state-names.ts';
@@ -179,10 +180,9 @@ describe('stopping a release', () => {
       releaseId: 'rel-orphan',
       executionArn: 'arn:local:rel-orphan',
       environment: 'prod',
-      functionName: 'switchyard-api-prod',
+      targets: singleTarget({ functionName: 'switchyard-api-prod', blueVersion: '1' }),
       imageUri: 'x@sha256:1',
       digest: 'sha256:1',
-      blueVersion: '1',
       status: 'running',
       startedAt: now.toISOString(),
       trigger: 'api:t',

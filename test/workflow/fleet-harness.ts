@@ -1,5 +1,6 @@
 import type { Environments } from '../../config/schema.ts';
 import type { FleetMemberState } from '../../core/ports.ts';
+import { singleTarget } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import type { ExecutionResult } from '../../local/engine.ts';
@@ -66,10 +67,8 @@ export class FleetWorld extends ReleaseWorld {
       for (const alias of ['live', 'blue', 'green']) await this.functions.ensureAlias(fn, alias, v1.version);
       states.push({
         name,
-        functionName: fn,
+        targets: singleTarget({ functionName: fn, blueVersion: null, greenVersion: v1.version }),
         wave: index,
-        blueVersion: null,
-        greenVersion: v1.version,
         phase: 'live',
         percent: 100,
       });
@@ -79,10 +78,9 @@ export class FleetWorld extends ReleaseWorld {
       releaseId: 'fleet-release-0',
       executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:fleet-release-0',
       environment: this.env,
-      functionName: this.functionName,
+      targets: singleTarget({ functionName: this.functionName, blueVersion: null }),
       imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
       digest: DIGEST_BLUE,
-      blueVersion: null,
       status: 'released',
       startedAt: at,
       endedAt: at,

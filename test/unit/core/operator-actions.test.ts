@@ -7,6 +7,7 @@ import { environments } from '../../../config/environments.ts';
 import { rollbackEnvironment } from '../../../core/environment-rollback.ts';
 import { requestFastForward } from '../../../core/fast-forward.ts';
 import type { FunctionVersions, ReleaseRecord } from '../../../core/ports.ts';
+import { singleTarget } from '../../../core/ports.ts';
 import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
 import { environmentsWith } from '../../support/environments.ts';
 
@@ -35,11 +36,9 @@ function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
     releaseId: 'rel-1',
     executionArn: 'arn:exec:rel-1',
     environment: 'prod',
-    functionName: FN,
+    targets: singleTarget({ functionName: FN, blueVersion: '1', greenVersion: '2' }),
     imageUri: 'repo@sha256:bbbb',
     digest: 'sha256:bbbb',
-    blueVersion: '1',
-    greenVersion: '2',
     status: 'running',
     startedAt: '2026-11-26T09:00:00.000Z',
     trigger: 'api:test',
