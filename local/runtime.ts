@@ -364,9 +364,11 @@ export class LocalRuntime {
     if (event.source !== 'aws.ecr' || detail?.['action-type'] !== 'PUSH' || detail?.result !== 'SUCCESS') return [];
     return (
       pushTargets(this.environments)
-        // Only environments set up on this machine have a function to release into.
+        // Only environments set up on this machine have functions to release into.
         .filter(
-          (env) => env.repositoryName === detail?.['repository-name'] && this.functions.hasFunction(env.functionName),
+          (env) =>
+            env.repositoryName === detail?.['repository-name'] &&
+            environmentTargets(env).some((t) => this.functions.hasFunction(t.functionName)),
         )
         .map((env) => this.startRelease(ecrEventToRequest(event, env.name)))
     );
