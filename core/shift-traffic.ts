@@ -92,7 +92,10 @@ export async function shiftTraffic(
     previous,
   );
   const changes: Record<string, TargetChange> = {};
-  for (const { target, percent } of moved) changes[target.name] = { phase: 'baking', percent };
+  // An earlier wave's target is live on green; the step's own wave bakes.
+  for (const { target, percent } of moved) {
+    changes[target.name] = { phase: target.wave < wave ? 'live' : 'baking', percent };
+  }
   const names = moved.filter((m) => m.moved).map((m) => m.target.name);
   const single = release.targets[0];
   const summary =

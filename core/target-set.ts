@@ -1,6 +1,6 @@
 import { memberWaves } from '../config/fleet.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
-import type { ReleaseChange, TargetSet, TargetState } from './ports.ts';
+import { type ReleaseChange, singleTarget, type TargetSet, type TargetState } from './ports.ts';
 import type { TargetContext } from './release-context.ts';
 
 /** Thrown by a store asked to change a target the release does not have. */
@@ -76,4 +76,34 @@ export function environmentTargets(env: EnvironmentConfig): Omit<TargetContext, 
     // The environment's green stage fronts its own function only: a fleet member is verified directly.
     frontDoor: false,
   }));
+}
+
+/**
+ * The targets of a record written before every release carried them: a fleet's `fleet` (its members' verdicts as
+ * `{healthy}`), or a single function's versions on the record itself. Stores read such records through this, so a
+ * history kept across the upgrade still reads, lists and reconciles.
+ */
+export function legacyTargets(raw: Readonly<Record<string, unknown>>): TargetSet {
+  const fleet = raw.fleet as (Omit<TargetSet, 'members'> & { members: Record<string, unknown>[] }) | undefined;
+  if (fleet && Array.isArray(fleet.members)) {
+    return {
+      ...fleet,
+      members: fleet.members.map(({ verdict, ...member }) => {
+        const old = verdict as { healthy?: boolean; reason?: string; at?: string } | undefined;
+        return {
+          ...(member as unknown as TargetState),
+          ...(old?.at
+            ? { verdict: { verdict: old.healthy ? 'healthy' : 'unhealthy', reason: old.reason ?? '', at: old.at } }
+            : {}),
+        };
+      }),
+    };
+  }
+  const text = (field: string) => (typeof raw[field] === 'string' ? (raw[field] as string) : undefined);
+  const greenVersion = text('greenVersion');
+  return singleTarget({
+    functionName: text('functionName') ?? '',
+    blueVersion: text('blueVersion') ?? null,
+    ...(greenVersion ? { greenVersion } : {}),
+  });
 }

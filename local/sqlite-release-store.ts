@@ -15,7 +15,7 @@ import type {
   ReleaseStore,
 } from '../core/ports.ts';
 import { applyStateChange, withInitialState } from '../core/release-events.ts';
-import { recordFields, withTargetChanges } from '../core/target-set.ts';
+import { legacyTargets, recordFields, withTargetChanges } from '../core/target-set.ts';
 
 const MAX_LIMIT = 100;
 
@@ -164,7 +164,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     const row = this.prepare('SELECT record FROM releases WHERE release_id = ?').get(releaseId) as
       | { record: string }
       | undefined;
-    return row ? (JSON.parse(row.record) as ReleaseRecord) : undefined;
+    return row ? parseRecord(row.record) : undefined;
   }
 
   async update(releaseId: string, change: ReleaseChange, event?: ReleaseEvent): Promise<void> {
@@ -223,7 +223,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       `SELECT record FROM releases WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2)
          ORDER BY started_at DESC, release_id DESC LIMIT ?3 OFFSET ?4`,
     ).all(filter.environment ?? null, filter.status ?? null, limit + 1, offset) as { record: string }[];
-    const releases = rows.slice(0, limit).map((r) => JSON.parse(r.record) as ReleaseRecord);
+    const releases = rows.slice(0, limit).map((r) => parseRecord(r.record));
     return rows.length > limit
       ? { releases, nextCursor: Buffer.from(String(offset + limit)).toString('base64url') }
       : { releases };
@@ -284,4 +284,12 @@ export class SqliteReleaseStore implements ReleaseStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** A stored record; one written before every release carried targets reads with its targets rebuilt. */
+function parseRecord(text: string): ReleaseRecord {
+  const record = JSON.parse(text) as ReleaseRecord & Record<string, unknown>;
+  if (record.targets) return record;
+  const { fleet: _fleet, functionName: _fn, blueVersion: _blue, greenVersion: _green, ...rest } = record;
+  return { ...rest, targets: legacyTargets(record) } as ReleaseRecord;
 }

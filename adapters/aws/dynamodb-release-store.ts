@@ -29,9 +29,14 @@ import type {
   TargetSet,
   TargetState,
 } from '../../core/ports.ts';
-import { singleTarget } from '../../core/ports.ts';
 import { type FastForwardRequestedEvent, stateChange, withInitialState } from '../../core/release-events.ts';
-import { changesTargets, recordFields, UnknownTarget, withTargetChanges } from '../../core/target-set.ts';
+import {
+  changesTargets,
+  legacyTargets,
+  recordFields,
+  UnknownTarget,
+  withTargetChanges,
+} from '../../core/target-set.ts';
 import { hasErrorName } from './error-names.ts';
 
 /**
@@ -231,29 +236,24 @@ function targetsItem(targets: TargetSet): Record<string, unknown> {
 }
 
 function targetsOf(item: Record<string, unknown>): TargetSet {
-  // Items written before the one release model kept a fleet as `fleet`/`fleetMembers` and a single function's
-  // versions on the item itself.
-  const summary = (item.targetSet ?? item.fleet) as Record<string, unknown> | undefined;
-  const byName = (item.targets ?? item.fleetMembers) as Record<string, Record<string, unknown>> | undefined;
-  if (!summary || typeof summary !== 'object' || !byName || typeof byName !== 'object') {
-    const greenVersion = optionalStr(item, 'greenVersion');
-    return singleTarget({
-      functionName: optionalStr(item, 'functionName') ?? '',
-      blueVersion: optionalStr(item, 'blueVersion') ?? null,
-      ...(greenVersion ? { greenVersion } : {}),
-    });
-  }
+  const modern = item.targetSet !== undefined;
+  // Items written before every release carried targets kept a fleet as `fleet`/`fleetMembers` and a single
+  // function's versions on the item itself (legacyTargets).
+  const summary = (modern ? item.targetSet : item.fleet) as Record<string, unknown> | undefined;
+  const byName = (modern ? item.targets : item.fleetMembers) as Record<string, Record<string, unknown>> | undefined;
+  if (!summary || typeof summary !== 'object' || !byName || typeof byName !== 'object') return legacyTargets(item);
   const members = Object.values(byName)
     .sort((a, b) => Number(a.order) - Number(b.order))
     .map(({ order: _order, ...member }) => member as unknown as TargetState);
   const trippedBy = optionalStr(summary, 'trippedBy');
   const wave = summary.currentWave;
-  return {
+  const targets: TargetSet = {
     waveCount: Number(summary.waveCount),
     currentWave: typeof wave === 'number' ? wave : null,
     members,
     ...(trippedBy ? { trippedBy } : {}),
   };
+  return modern ? targets : legacyTargets({ fleet: targets });
 }
 
 /** How many times an update re-reads a target set another write changed between its read and its write. */
