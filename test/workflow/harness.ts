@@ -9,7 +9,7 @@ import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
-import type { FrontDoor, InvokeResult, SmokeSigners } from '../../core/ports.ts';
+import type { FrontDoor, InvokeResult, SmokeSigners, TargetState } from '../../core/ports.ts';
 import { singleTarget } from '../../core/ports.ts';
 import { logger as handlerLogger } from '../../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
@@ -21,7 +21,7 @@ import type { ReleaseStageRequest } from '../../local/release-stage.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 import { type LocalReleaseWorld, localReleaseWorld } from '../../wiring/local.ts';
-import { oneMinuteEnvironments } from '../support/environments.ts';
+import { environmentsWith, ONE_MINUTE_BAKE as ONE_MINUTE_BAKE_PATCH, oneMinuteEnvironments } from '../support/environments.ts';
 
 export const DIGEST_BLUE = `sha256:${'b'.repeat(64)}`;
 export const DIGEST_GREEN = `sha256:${'9'.repeat(64)}`;
@@ -73,6 +73,13 @@ function json(statusCode: number, body: unknown): InvokeResult {
   return { statusCode: 200, payload: { statusCode, headers: {}, body: JSON.stringify(body) } };
 }
 
+/** The memory store, also telling which lock keys it holds (any key, not only the one a test expects). */
+export class ObservedReleaseStore extends MemoryReleaseStore {
+  heldLockKeys(): string[] {
+    return [...this.locks.keys()];
+  }
+}
+
 /**
  * A whole release world in memory: one function with version 1 (DIGEST_BLUE) live, an image registry holding
  * both digests, and the real handlers bound to the synthesized state machine.
@@ -81,7 +88,7 @@ export class ReleaseWorld {
   readonly clock = new ManualClock();
   readonly metrics: MemoryVersionMetrics;
   readonly alarms = new MemoryAlarms();
-  readonly store = new MemoryReleaseStore();
+  readonly store = new ObservedReleaseStore();
   readonly notifier = new MemoryNotifier();
   readonly registry = new MemoryImageRegistry();
   readonly functions: MemoryFunctionVersions;
@@ -96,7 +103,7 @@ export class ReleaseWorld {
   private readonly world: LocalReleaseWorld;
   private checks = 0;
 
-  constructor(private readonly options: WorldOptions = {}) {
+  constructor(protected readonly options: WorldOptions = {}) {
     // The handlers' Logger writes each state's INFO line to stdout itself, past vitest's silent mode: thousands of
     // lines a run. Warnings and errors still show; the app's own logger (test/app) is left at its level.
     handlerLogger.setLogLevel('WARN');
@@ -154,6 +161,16 @@ export class ReleaseWorld {
     return env.functionName;
   }
 
+  /** The function of the target the scenario's traffic (and fault) reaches: the one function here. */
+  get faultyFunction(): string {
+    return this.functionName;
+  }
+
+  /** The release's targets, by function name. */
+  get targetFunctions(): string[] {
+    return [this.functionName];
+  }
+
   /**
    * Version 1 from DIGEST_BLUE behind live, blue and green, as Terraform leaves it; with `verified` (the default)
    * also the record of the first release that verified it, so version 1 is blue for the next release.
@@ -193,22 +210,29 @@ export class ReleaseWorld {
     handlers[STATES.check] = async (input) => {
       const traffic = (input as { traffic: { waitSeconds: number; percent: number } }).traffic;
       const green = (input as { greens: { version: string }[] }).greens[0]?.version ?? '';
-      this.arrive(green, traffic.waitSeconds, traffic.percent);
+      await this.arrive(green, traffic.waitSeconds, traffic.percent);
       this.checkedAt.push(traffic.percent);
       return check(input);
     };
     return handlers;
   }
 
-  private arrive(version: string, seconds: number, percent: number): void {
-    const sample = this.options.traffic?.(this.checks++, percent) ?? {
-      invocations: Math.round(percent * 2),
-      errors: 0,
-    };
+  /** The traffic of one bake wait, recorded; then the clock moves on by the wait. */
+  protected async arrive(version: string, seconds: number, percent: number): Promise<void> {
+    this.recordSample(this.functionName, version, seconds, this.nextSample(percent));
+    this.clock.advance(seconds);
+  }
+
+  /** The scenario's traffic for the faulty target's next check with green at `percent`. */
+  protected nextSample(percent: number): TrafficSample {
+    return this.options.traffic?.(this.checks++, percent) ?? { invocations: Math.round(percent * 2), errors: 0 };
+  }
+
+  protected recordSample(functionName: string, version: string, seconds: number, sample: TrafficSample): void {
     const start = this.clock.now().getTime();
     for (let i = 0; i < sample.invocations; i++) {
       this.metrics.record({
-        functionName: this.functionName,
+        functionName,
         resource: 'live',
         version,
         at: new Date(start + ((i + 1) / (sample.invocations + 1)) * seconds * 1000),
@@ -218,7 +242,6 @@ export class ReleaseWorld {
         ...(sample.crashes && i < sample.errors ? { functionError: true } : {}),
       });
     }
-    this.clock.advance(seconds);
   }
 
   apiRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -245,12 +268,20 @@ export class ReleaseWorld {
     }).result;
   }
 
+  /** The faulty target's live alias (the one function's, for one target). */
   async live() {
-    return this.functions.getAlias(this.functionName, 'live');
+    return this.functions.getAlias(this.faultyFunction, 'live');
   }
 
   async alias(name: string) {
-    return this.functions.getAlias(this.functionName, name);
+    return this.functions.getAlias(this.faultyFunction, name);
+  }
+
+  /** Every target's alias `name`, by function name. */
+  async aliases(name: string) {
+    const all: Record<string, unknown> = {};
+    for (const fn of this.targetFunctions) all[fn] = await this.functions.getAlias(fn, name);
+    return all;
   }
 
   async lock() {
@@ -291,3 +322,174 @@ export function failFirst<T extends object>(port: T, method: keyof T & string, e
     },
   });
 }
+
+type EnvironmentPatch = Parameters<typeof environmentsWith>[1];
+
+export const FLEET_MEMBERS = ['m1', 'm2', 'm3', 'm4', 'm5'] as const;
+/** A member's function, under the environment's fleet prefix (config/schema.ts). */
+export const memberFunction = (name: string) => `switchyard-api-prod-${name}`;
+
+/** Prod as a fleet in 3 waves: the first member alone, then up to 60% of them, then all (5 members: m1; m2, m3; m4, m5). */
+export function fleetEnvironments(
+  members: readonly string[] = FLEET_MEMBERS,
+  patch: EnvironmentPatch = {},
+): Environments {
+  return environmentsWith('prod', {
+    ...patch,
+    lockTtlMinutes: 6 * 60,
+    fleet: {
+      deployConcurrency: 2,
+      waves: [{ members: 1 }, { percent: 60 }, { percent: 100 }],
+      members: members.map((name) => ({ name, functionName: memberFunction(name) })),
+    },
+  });
+}
+
+export interface MemberTraffic {
+  /** Share of the member's green invocations that fail, per member name; from `fromCheck` on. */
+  readonly errorRate?: Record<string, number>;
+  /** The first check (0-based, across the whole release) at which the errors start. */
+  readonly fromCheck?: number;
+  /** Invocations of each member's live alias per check. @default 200 */
+  readonly perCheck?: number;
+}
+
+export interface FleetWorldOptions extends Omit<WorldOptions, 'environments'> {
+  readonly patch?: EnvironmentPatch;
+  /**
+   * The member whose green traffic is `traffic(check, percent)` (its checks counted from the first that sends it
+   * green traffic); every other member's live traffic is healthy. Without it `traffic` is not used.
+   */
+  readonly faulty?: string;
+}
+
+/**
+ * The workflow harness with a fleet: every member function at version 1 (DIGEST_BLUE) behind live, blue and green,
+ * verified by an earlier fleet release, and Check health seeing each member's live traffic split by its live alias.
+ */
+export class FleetWorld extends ReleaseWorld {
+  private memberChecks = 0;
+  private readonly faulty: string | undefined;
+
+  constructor(
+    private readonly traffic: MemberTraffic = {},
+    readonly members: readonly string[] = FLEET_MEMBERS,
+    options: FleetWorldOptions = {},
+  ) {
+    const { patch, faulty, ...rest } = options;
+    super({ ...rest, environments: fleetEnvironments(members, patch) });
+    this.faulty = faulty;
+  }
+
+  override get faultyFunction(): string {
+    return this.faulty ? memberFunction(this.faulty) : this.functionName;
+  }
+
+  override get targetFunctions(): string[] {
+    return this.members.map(memberFunction);
+  }
+
+  /** Every member at version 1; with `verified` (the default) also the fleet release that verified it. */
+  override async seed(options: { verified?: boolean } = {}): Promise<this> {
+    await super.seed(options);
+    const states: TargetState[] = [];
+    for (const [index, name] of this.members.entries()) {
+      const fn = memberFunction(name);
+      this.functions.createFunction(fn);
+      const { codeSha256 } = await this.functions.updateCodeAndWait(
+        fn,
+        `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
+      );
+      const v1 = await this.functions.publishVersion(fn, 'initial', codeSha256);
+      for (const alias of ['live', 'blue', 'green']) await this.functions.ensureAlias(fn, alias, v1.version);
+      states.push({
+        name,
+        functionName: fn,
+        blueVersion: null,
+        greenVersion: v1.version,
+        wave: index,
+        phase: 'live',
+        percent: 100,
+      });
+    }
+    if (!(options.verified ?? true)) return this;
+    const at = new Date(this.clock.now().getTime() - 1_800_000).toISOString();
+    await this.store.createRelease({
+      releaseId: 'fleet-release-0',
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:fleet-release-0',
+      environment: this.env,
+      imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
+      digest: DIGEST_BLUE,
+      status: 'released',
+      startedAt: at,
+      endedAt: at,
+      trigger: 'api:test',
+      events: [],
+      targets: { waveCount: 1, currentWave: null, members: states },
+    });
+    return this;
+  }
+
+  /** Every member's live traffic for the wait, split as its live alias routes it; the faulty one's green as scripted. */
+  protected override async arrive(_version: string, seconds: number, percent: number): Promise<void> {
+    const failing = (this.memberChecks++ >= (this.traffic.fromCheck ?? 0) && this.traffic.errorRate) || {};
+    const perCheck = this.traffic.perCheck ?? 200;
+    for (const name of this.members) {
+      const fn = memberFunction(name);
+      const live = await this.functions.getAlias(fn, 'live');
+      if (!live) continue;
+      const shares: [string, number][] = live.routing
+        ? [
+            [live.version, 1 - live.routing.weight],
+            [live.routing.version, live.routing.weight],
+          ]
+        : [[live.version, 1]];
+      for (const [version, share] of shares) {
+        if (name === this.faulty && version !== '1' && share > 0) {
+          this.recordSample(fn, version, seconds, this.nextSample(percent));
+          continue;
+        }
+        const invocations = Math.round(perCheck * share);
+        const errors = version === '1' ? 0 : Math.round(invocations * (failing[name] ?? 0));
+        this.recordSample(fn, version, seconds, { invocations, errors });
+      }
+    }
+    this.clock.advance(seconds);
+  }
+
+  async memberLive(name: string) {
+    return this.functions.getAlias(memberFunction(name), 'live');
+  }
+
+  async memberAlias(name: string, alias: string) {
+    return this.functions.getAlias(memberFunction(name), alias);
+  }
+}
+
+/** The two shapes every workflow scenario runs in: one target, and a fleet of three with the fault in one member. */
+export const SHAPES = [
+  { shape: 'one target', targets: 1 },
+  { shape: 'a fleet of three', targets: 3 },
+] as const;
+
+/** The fleet of three: m1 (wave 1), m2 (wave 2, the faulty one), m3 (wave 3). */
+export const FLEET_OF_THREE = ['m1', 'm2', 'm3'] as const;
+export const FAULTY_MEMBER = 'm2';
+
+/**
+ * A seeded-later world of `targets` targets on prod's 1-minute path, `patch` applied to prod: one function, or a fleet
+ * whose member FAULTY_MEMBER gets the scenario's `traffic` while the others get healthy traffic.
+ */
+export function worldOf(
+  targets: number,
+  options: Omit<WorldOptions, 'environments' | 'environment'> & { patch?: EnvironmentPatch } = {},
+): ReleaseWorld {
+  const { patch = {}, ...rest } = options;
+  const oneMinute = { ...patch, bake: { ...ONE_MINUTE_BAKE_PATCH, ...patch.bake } };
+  if (targets === 1) return new ReleaseWorld({ ...rest, environments: environmentsWith('prod', oneMinute) });
+  if (targets !== FLEET_OF_THREE.length) throw new Error(`worldOf builds 1 or ${FLEET_OF_THREE.length} targets`);
+  return new FleetWorld({}, FLEET_OF_THREE, { ...rest, patch: oneMinute, faulty: FAULTY_MEMBER });
+}
+
+export const enteredStates = (result: ExecutionResult) =>
+  result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
