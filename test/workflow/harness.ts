@@ -21,7 +21,11 @@ import type { ReleaseStageRequest } from '../../local/release-stage.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 import { type LocalReleaseWorld, localReleaseWorld } from '../../wiring/local.ts';
-import { environmentsWith, ONE_MINUTE_BAKE as ONE_MINUTE_BAKE_PATCH, oneMinuteEnvironments } from '../support/environments.ts';
+import {
+  environmentsWith,
+  ONE_MINUTE_BAKE as ONE_MINUTE_BAKE_PATCH,
+  oneMinuteEnvironments,
+} from '../support/environments.ts';
 
 export const DIGEST_BLUE = `sha256:${'b'.repeat(64)}`;
 export const DIGEST_GREEN = `sha256:${'9'.repeat(64)}`;

@@ -6,16 +6,33 @@ import { requestFastForward } from '../../core/fast-forward.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
-import { DIGEST_BLUE, DIGEST_GREEN, failFirst, REGISTRY_HOST, ReleaseWorld, throttled } from './harness.ts';
+import {
+  DIGEST_BLUE,
+  DIGEST_GREEN,
+  FAULTY_MEMBER,
+  failFirst,
+  REGISTRY_HOST,
+  ReleaseWorld,
+  SHAPES,
+  throttled,
+  worldOf,
+} from './harness.ts';
 
 const ecrSample = JSON.parse(readFileSync(new URL('../fixtures/ecr-image-push.json', import.meta.url), 'utf8'));
+
+/** Every target's alias, as `ReleaseWorld.aliases` reads them, on `version`. */
+const everyTarget = (world: ReleaseWorld, version: string, alias = 'live') =>
+  Object.fromEntries(world.targetFunctions.map((fn) => [fn, { name: alias, version }]));
 
 const entered = (result: { events: { type: string; state?: string }[] }) =>
   result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
 
-describe('release workflow on the synthesized state machine', () => {
+describe.each(SHAPES)('release workflow on the synthesized state machine, as $shape', ({ targets }) => {
+  const fleet = targets > 1;
+  /** The fleet of three moves in three waves, one member each. */
+  const waves = targets;
   it('releases all at once: live moves to the new version, blue keeps the old one, the lock is freed', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
 
     expect(result.status).toBe('SUCCEEDED');
@@ -26,18 +43,21 @@ describe('release workflow on the synthesized state machine', () => {
     expect(await world.lock()).toBeUndefined();
     const record = await world.store.getRelease('release-1');
     expect(record).toMatchObject({ status: 'released', digest: DIGEST_GREEN });
-    expect(record?.targets.members).toMatchObject([
-      { blueVersion: '1', greenVersion: '2', phase: 'live', percent: 100 },
-    ]);
+    expect(record?.targets.members).toMatchObject(
+      Array(targets).fill({ blueVersion: '1', greenVersion: '2', phase: 'live', percent: 100 }),
+    );
+    expect(await world.aliases('live')).toEqual(everyTarget(world, '2'));
+    expect(await world.aliases('blue')).toEqual(everyTarget(world, '1', 'blue'));
     expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'released']);
-    expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
+    if (!fleet) expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
+    else expect(result.output).toMatchObject({ outcome: { outcome: 'released' } });
     // Ten minutes of bake at one check a minute, then two more until the last minute's data is complete
-    // (prod's metric delay is 120 s).
-    expect(world.checkedAt).toEqual(Array(12).fill(100));
+    // (prod's metric delay is 120 s); a fleet bakes so once per wave.
+    expect(world.checkedAt).toEqual(Array(12 * waves).fill(100));
   });
 
   it('asks the release stage (Scan & provision) to scan and provision by digest for the environment', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
     expect(entered(result).indexOf(STATES.scan)).toBeLessThan(entered(result).indexOf(STATES.deploy));
     expect(world.provisionRequests.get('release-1')?.environment).toEqual({
@@ -50,7 +70,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('fails before deploying when the release stage fails (a scan gate), with live untouched', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const handlers = world.handlers();
     handlers[STATES.scan] = async () => {
       throw Object.assign(new Error('image scan found 2 CRITICAL vulnerabilities'), { name: 'CodeBuild.BuildFailed' });
@@ -64,16 +84,23 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('runs a canary: live routes 10% to green, bakes, then moves to 100% and bakes again', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const result = await world.run(world.apiRequest());
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(await world.shifts()).toEqual([10, 100]);
-    expect(world.checkedAt).toEqual([...Array(7).fill(10), ...Array(12).fill(100)]);
+    // The plan runs once per wave.
+    const plan = Array(waves).fill([10, 100]).flat();
+    expect(await world.shifts()).toEqual(plan);
+    expect(world.checkedAt).toEqual(
+      Array(waves)
+        .fill([...Array(7).fill(10), ...Array(12).fill(100)])
+        .flat(),
+    );
     const shiftOutputs = result.events
       .filter((e) => e.type === 'StateExited' && e.state === STATES.shift)
       .map((e) => (e.output as { traffic: { percent: number } }).traffic.percent);
-    expect(shiftOutputs).toEqual([10, 100]);
+    expect(shiftOutputs).toEqual(plan);
+    expect(await world.aliases('live')).toEqual(everyTarget(world, '2'));
     expect(await world.live()).toEqual({ name: 'live', version: '2' });
     expect(await world.alias('blue')).toEqual({ name: 'blue', version: '1' });
     expect(await world.lock()).toBeUndefined();
@@ -81,7 +108,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('routes exactly the canary weight to green while the canary bakes', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const handlers = world.handlers();
     const check = handlers[STATES.check];
     const seen: unknown[] = [];
@@ -90,12 +117,18 @@ describe('release workflow on the synthesized state machine', () => {
       return check?.(input);
     };
     await world.run(world.apiRequest(), { handlers });
-    expect(seen[0]).toEqual({ name: 'live', version: '1', routing: { version: '2', weight: 0.1 } });
+    // The faulty target's first check with green routed (a fleet's first wave moves another member first).
+    expect(seen.find((live) => (live as { routing?: unknown }).routing)).toEqual({
+      name: 'live',
+      version: '1',
+      routing: { version: '2', weight: 0.1 },
+    });
+    expect(seen.filter((live) => (live as { routing?: unknown }).routing)).toHaveLength(7);
     expect(seen.at(-1)).toEqual({ name: 'live', version: '2' });
   });
 
   it('fast-forwards on request: straight to 100% without the remaining bake, the reason in the history', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const handlers = world.handlers();
     const check = handlers[STATES.check];
     handlers[STATES.check] = async (input) => {
@@ -109,13 +142,13 @@ describe('release workflow on the synthesized state machine', () => {
     expect(await world.shifts()).toEqual([10, 100]);
     // Requested before the third check: three checks at 10%, one at 100% with no bake left, instead of five and ten.
     expect(world.checkedAt).toEqual([10, 10, 10, 100]);
-    expect(await world.live()).toEqual({ name: 'live', version: '2' });
+    expect(await world.aliases('live')).toEqual(everyTarget(world, '2'));
     const events = (await world.store.getRelease('release-1'))?.events.map((e) => e.summary) ?? [];
     expect(events).toContain('fast-forward requested by carol: incident fix, error budget exhausted');
   });
 
   it('fails verification without touching live, and names the failing check', async () => {
-    const world = await new ReleaseWorld({ behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } } }).seed();
+    const world = await worldOf(targets, { behaviour: { [DIGEST_GREEN]: { healthStatus: 503 } } }).seed();
     const result = await world.run(world.apiRequest());
 
     expect(result.status).toBe('FAILED');
@@ -130,7 +163,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('fails verification when a smoke request gets the wrong status', async () => {
-    const world = await new ReleaseWorld({
+    const world = await worldOf(targets, {
       behaviour: { [DIGEST_GREEN]: { statusFor: { 'GET /version': 500 } } },
     }).seed();
     const result = await world.run(world.apiRequest());
@@ -140,7 +173,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('rolls back at the first unhealthy check after healthy ones, with the evidence in the output', async () => {
-    const world = await new ReleaseWorld({
+    const world = await worldOf(targets, {
       traffic: (check) => (check < 3 ? { invocations: 100, errors: 0 } : { invocations: 100, errors: 30 }),
     }).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
@@ -148,9 +181,14 @@ describe('release workflow on the synthesized state machine', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('ReleaseRolledBack');
     // The errors of the fourth minute are judged once that minute's data is complete: two minutes later.
-    expect(result.cause).toContain('window 10:03:00–10:04:00: error rate 30.00% exceeds 1%');
-    expect(world.checkedAt).toHaveLength(6);
-    expect(await world.live()).toEqual({ name: 'live', version: '1' });
+    if (!fleet) expect(result.cause).toContain('window 10:03:00–10:04:00: error rate 30.00% exceeds 1%');
+    // In the fleet the faulty member's fourth minute comes after the first wave's 12 checks: 12 minutes later.
+    else
+      expect(result.cause).toContain(
+        'tripped by m2: m2 (v2, 100%): window 10:15:00–10:16:00: error rate 30.00% exceeds 1%',
+      );
+    expect(world.checkedAt).toHaveLength(fleet ? 12 + 6 : 6);
+    expect(await world.aliases('live')).toEqual(everyTarget(world, '1'));
     expect(await world.lock()).toBeUndefined();
     const rollBack = result.events.find((e) => e.type === 'StateExited' && e.state === STATES.rollBack);
     expect(rollBack?.output).toMatchObject({
@@ -162,17 +200,19 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('rolls back a canary from 10% without ever sending green more than its share', async () => {
-    const world = await new ReleaseWorld({
+    const world = await worldOf(targets, {
       traffic: (check) => ({ invocations: 60, errors: check === 1 ? 30 : 0 }),
     }).seed();
     const result = await world.run(world.apiRequest());
     expect(result.error).toBe('ReleaseRolledBack');
-    expect(await world.shifts()).toEqual([10]);
+    // The faulty target's canary is the last shift: in the fleet, after the first wave's whole plan.
+    expect(await world.shifts()).toEqual(fleet ? [10, 100, 10] : [10]);
+    expect(await world.aliases('live')).toEqual(everyTarget(world, '1'));
     expect(await world.live()).toEqual({ name: 'live', version: '1' });
   });
 
   it('rolls back when the whole bake has too little traffic and the environment says so', async () => {
-    const world = await new ReleaseWorld({ traffic: () => ({ invocations: 2, errors: 0 }) }).seed();
+    const world = await worldOf(targets, { traffic: () => ({ invocations: 2, errors: 0 }) }).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
     expect(result.error).toBe('ReleaseRolledBack');
     expect(result.cause).toContain('fewer than the 50 needed to judge');
@@ -181,11 +221,8 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('promotes a quiet release only with a recorded warning where the environment allows it', async () => {
-    const environments = environmentsWith('prod', {
-      onInsufficientData: 'promote-with-warning',
-      bake: ONE_MINUTE_BAKE,
-    });
-    const world = await new ReleaseWorld({ environments, traffic: () => ({ invocations: 1, errors: 0 }) }).seed();
+    const patch = { onInsufficientData: 'promote-with-warning' } as const;
+    const world = await worldOf(targets, { patch, traffic: () => ({ invocations: 1, errors: 0 }) }).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output).toMatchObject({ outcome: { outcome: 'released-with-warnings' } });
@@ -198,9 +235,9 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('alerts instead of rolling back where auto-rollback is off', async () => {
-    const environments = environmentsWith('prod', { onUnhealthy: 'alert', bake: ONE_MINUTE_BAKE });
-    const world = await new ReleaseWorld({
-      environments,
+    const patch = { onUnhealthy: 'alert' } as const;
+    const world = await worldOf(targets, {
+      patch,
       traffic: (check) => ({ invocations: 100, errors: check === 2 ? 8 : 0 }),
     }).seed();
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
@@ -214,12 +251,12 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('ignores a watched alarm that was already firing before the release, but not one that fires during it', async () => {
-    const quiet = await new ReleaseWorld().seed();
+    const quiet = await worldOf(targets).seed();
     quiet.alarms.set('switchyard-api-prod-5xx', 'ALARM', new Date('2026-11-26T09:00:00Z'));
     const fix = await quiet.run(quiet.apiRequest({ strategy: { kind: 'all-at-once' } }));
     expect(fix.status).toBe('SUCCEEDED');
 
-    const noisy = await new ReleaseWorld().seed();
+    const noisy = await worldOf(targets).seed();
     const handlers = noisy.handlers();
     const check = handlers[STATES.check];
     handlers[STATES.check] = async (input) => {
@@ -243,7 +280,7 @@ describe('release workflow on the synthesized state machine', () => {
       ['Finalize', 'functions', 'ensureAlias'],
     ] as const;
     it.each(cases)('%s: %s.%s throttled once', async (_state, port, method) => {
-      const world = await new ReleaseWorld().seed();
+      const world = await worldOf(targets).seed();
       const target = world.deps[port] as unknown as Record<string, unknown>;
       const flaky = { ...world.deps, [port]: failFirst(target, method, throttled) };
       // Seeding used the ports directly; the flaky wrapper only sees the release's own calls.
@@ -254,13 +291,15 @@ describe('release workflow on the synthesized state machine', () => {
       expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(1);
       expect(await world.live()).toEqual({ name: 'live', version: '2' });
       expect(await world.lock()).toBeUndefined();
-      expect(world.functions.versionsOf(world.functionName).filter((v) => v.description === 'release-1')).toEqual([
-        expect.objectContaining({ version: '2' }),
-      ]);
+      for (const fn of world.targetFunctions) {
+        expect(world.functions.versionsOf(fn).filter((v) => v.description === 'release-1')).toEqual([
+          expect.objectContaining({ version: '2' }),
+        ]);
+      }
     });
 
     it('Roll back: a throttled alias update is retried and live still returns to blue', async () => {
-      const world = await new ReleaseWorld({ traffic: () => ({ invocations: 100, errors: 50 }) }).seed();
+      const world = await worldOf(targets, { traffic: () => ({ invocations: 100, errors: 50 }) }).seed();
       const functions = failFirst(world.deps.functions, 'updateAlias', throttled, 2);
       const handlers = world.handlers({ ...world.deps, functions });
       const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), { handlers });
@@ -271,7 +310,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('a notification that cannot be sent never changes the outcome: it is recorded and the release completes', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const notifier = failFirst(world.deps.notifier, 'notify', () => new Error('SNS is down'), 1000);
     const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
       handlers: world.handlers({ ...world.deps, notifier }),
@@ -281,45 +320,12 @@ describe('release workflow on the synthesized state machine', () => {
     expect(await world.lock()).toBeUndefined();
     const failed = (await world.store.getRelease('release-1'))?.events.filter((e) => e.kind === 'notification-failed');
     expect(failed?.map((e) => e.summary)).toContain(
-      '"Switchyard: prod release release-1 is live" was not sent: SNS is down',
+      `"Switchyard: prod ${fleet ? 'fleet ' : ''}release release-1 is live" was not sent: SNS is down`,
     );
   });
 
-  it.each([
-    // The first write names the version; a retry reads it back from the record (reused).
-    ['after it recorded the version', 2, true],
-    // The write that names the version failed; a retry publishes again and Lambda hands back the same version.
-    ['before it recorded the version', 1, false],
-  ])('a Deploy green retried %s publishes one version, not two', async (_when, failedWrite, reused) => {
-    const world = await new ReleaseWorld().seed();
-    let writes = 0;
-    const store = new Proxy(world.deps.store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'update' || typeof value !== 'function') {
-          return typeof value === 'function' ? value.bind(target) : value;
-        }
-        return async (...args: Parameters<typeof target.update>) => {
-          if (++writes === failedWrite) throw throttled();
-          return target.update(...args);
-        };
-      },
-    });
-    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
-      handlers: world.handlers({ ...world.deps, store }),
-    });
-    expect(result.status).toBe('SUCCEEDED');
-    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === STATES.deploy)).toHaveLength(1);
-    const deployExits = result.events.filter((e) => e.type === 'StateExited' && e.state === STATES.deploy);
-    expect(deployExits[0]?.output).toMatchObject({ green: { version: '2', reused } });
-    expect(world.functions.versionsOf(world.functionName).filter((v) => v.description === 'release-1')).toEqual([
-      expect.objectContaining({ version: '2' }),
-    ]);
-    await expect(world.functions.getAlias(world.functionName, 'live')).resolves.toEqual({ name: 'live', version: '2' });
-  });
-
   it('a permanent failure after traffic moved ends Rolled back', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const metrics = failFirst(world.deps.metrics, 'sampleAll', () => new Error('AccessDenied: not authorized'), 1000);
     const result = await world.run(world.apiRequest(), { handlers: world.handlers({ ...world.deps, metrics }) });
     expect(result.error).toBe('ReleaseRolledBack');
@@ -329,7 +335,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('a permanent failure before traffic moved ends Release failed with live untouched', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const functions = failFirst(
       world.deps.functions,
       'updateCodeAndWait',
@@ -345,7 +351,7 @@ describe('release workflow on the synthesized state machine', () => {
   });
 
   it('refuses a second release while one runs, naming the running one, and leaves the first unaffected', async () => {
-    const world = await new ReleaseWorld().seed();
+    const world = await worldOf(targets).seed();
     const first = world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), { name: 'first', bakeMs: 20 });
     while (!(await world.lock())) await new Promise((r) => setTimeout(r, 5));
     const second = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), { name: 'second' });
@@ -374,7 +380,7 @@ describe('release workflow on the synthesized state machine', () => {
     };
 
     it('waits at Await approval with live untouched until an operator approves, then moves traffic', async () => {
-      const world = await new ReleaseWorld({ approvals: 'manual' }).seed();
+      const world = await worldOf(targets, { approvals: 'manual' }).seed();
       const running = world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
       const record = await waitForApprovalRequest(world);
       expect(record.targets.members[0]?.greenVersion).toBe('2');
@@ -390,7 +396,7 @@ describe('release workflow on the synthesized state machine', () => {
     });
 
     it('a rejection ends Release failed, live never touched, the lock freed, and a second answer is refused', async () => {
-      const world = await new ReleaseWorld({ approvals: 'manual' }).seed();
+      const world = await worldOf(targets, { approvals: 'manual' }).seed();
       const running = world.run(world.apiRequest());
       await waitForApprovalRequest(world);
       await world.approvals.decide('release-1', { approved: false, by: 'bob', comment: 'not during the sale' });
@@ -406,8 +412,8 @@ describe('release workflow on the synthesized state machine', () => {
     });
 
     it('skips the gate where the environment needs no approval', async () => {
-      const environments = environmentsWith('prod', { approvalRequired: false });
-      const world = await new ReleaseWorld({ environments, approvals: 'manual' }).seed();
+      const patch = { approvalRequired: false };
+      const world = await worldOf(targets, { patch, approvals: 'manual' }).seed();
       const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
       expect(result.status).toBe('SUCCEEDED');
       expect(entered(result)).not.toContain(STATES.approval);
@@ -452,11 +458,11 @@ describe('release workflow on the synthesized state machine', () => {
       [
         'the digest that is already live',
         { trigger: 'api', environment: 'prod', imageDigest: DIGEST_BLUE, requestedBy: 'ops' },
-        'already live in prod as version 1',
+        fleet ? 'is already live on every member of the prod fleet' : 'already live in prod as version 1',
       ],
     ];
     it.each(cases)('%s', async (_name, input, message) => {
-      const world = await new ReleaseWorld().seed();
+      const world = await worldOf(targets).seed();
       const result = await world.run(input);
       expect(result.error).toBe('ReleaseFailed');
       expect(result.cause).toContain('InvalidRelease');
@@ -468,7 +474,10 @@ describe('release workflow on the synthesized state machine', () => {
       expect(world.notifier.sent).toMatchObject([{ outcome: 'refused' }]);
     });
   });
+});
 
+describe('on one target only', () => {
+  // Environment dev has no fleet; the ECR sample names a dev repository.
   it('maps the real ECR sample event to a release input that passes validation', async () => {
     const world = await new ReleaseWorld({ environment: 'dev' }).seed();
     const sampleDigest = ecrSample.detail['image-digest'] as string;
@@ -480,6 +489,40 @@ describe('release workflow on the synthesized state machine', () => {
     expect(validated?.output).toMatchObject({
       release: { environment: 'dev', digest: sampleDigest, repositoryName: 'my-repository-name', trigger: 'ecr-push' },
     });
+  });
+
+  // The n-th store write is Deploy green's only while one target deploys (a fleet's members write in parallel).
+  it.each([
+    // The first write names the version; a retry reads it back from the record (reused).
+    ['after it recorded the version', 2, true],
+    // The write that names the version failed; a retry publishes again and Lambda hands back the same version.
+    ['before it recorded the version', 1, false],
+  ])('a Deploy green retried %s publishes one version, not two', async (_when, failedWrite, reused) => {
+    const world = await new ReleaseWorld().seed();
+    let writes = 0;
+    const store = new Proxy(world.deps.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'update' || typeof value !== 'function') {
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (...args: Parameters<typeof target.update>) => {
+          if (++writes === failedWrite) throw throttled();
+          return target.update(...args);
+        };
+      },
+    });
+    const result = await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }), {
+      handlers: world.handlers({ ...world.deps, store }),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === STATES.deploy)).toHaveLength(1);
+    const deployExits = result.events.filter((e) => e.type === 'StateExited' && e.state === STATES.deploy);
+    expect(deployExits[0]?.output).toMatchObject({ green: { version: '2', reused } });
+    expect(world.functions.versionsOf(world.functionName).filter((v) => v.description === 'release-1')).toEqual([
+      expect.objectContaining({ version: '2' }),
+    ]);
+    await expect(world.functions.getAlias(world.functionName, 'live')).resolves.toEqual({ name: 'live', version: '2' });
   });
 });
 
