@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvokeTimedOut } from '../../adapters/aws/lambda-function-versions.ts';
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import { requestFastForward } from '../../core/fast-forward.ts';
+import { followOnInput } from '../../core/follow-on.ts';
 import { ecrEventToRequest } from '../../core/release-request.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
@@ -10,6 +11,8 @@ import {
   DIGEST_BLUE,
   DIGEST_GREEN,
   FAULTY_MEMBER,
+  FLEET_OF_THREE,
+  FleetWorld,
   failFirst,
   REGISTRY_HOST,
   ReleaseWorld,
@@ -49,6 +52,14 @@ describe.each(SHAPES)('release workflow on the synthesized state machine, as $sh
     expect(await world.aliases('live')).toEqual(everyTarget(world, '2'));
     expect(await world.aliases('blue')).toEqual(everyTarget(world, '1', 'blue'));
     expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'released']);
+    // One Map iteration per target deploys and verifies it.
+    expect(entered(result).filter((s) => s === STATES.deploy)).toHaveLength(targets);
+    expect(entered(result).filter((s) => s === STATES.verify)).toHaveLength(targets);
+    // A fleet member's own events name it; a single function's carry no name.
+    const deployed = (record?.events ?? []).filter((e) => e.kind === 'deployed');
+    expect(deployed.map((e) => (e.kind === 'deployed' ? e.evidence?.member : undefined)).sort()).toEqual(
+      fleet ? [...FLEET_OF_THREE] : [undefined],
+    );
     if (!fleet) expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
     else expect(result.output).toMatchObject({ outcome: { outcome: 'released' } });
     // Ten minutes of bake at one check a minute, then two more until the last minute's data is complete
@@ -100,6 +111,20 @@ describe.each(SHAPES)('release workflow on the synthesized state machine, as $sh
       .filter((e) => e.type === 'StateExited' && e.state === STATES.shift)
       .map((e) => (e.output as { traffic: { percent: number } }).traffic.percent);
     expect(shiftOutputs).toEqual(plan);
+    // A fleet's shifts name their wave and the member each moved; one target's name none.
+    const shifted = ((await world.store.getRelease('release-1'))?.events ?? []).flatMap((e) =>
+      e.kind === 'traffic-shifted'
+        ? [e.evidence?.fleet ? [e.evidence.fleet.wave, e.evidence.fleet.members] : null]
+        : [],
+    );
+    expect(shifted).toEqual(
+      fleet
+        ? FLEET_OF_THREE.flatMap((m, wave) => [
+            [wave, [m]],
+            [wave, [m]],
+          ])
+        : [null, null],
+    );
     expect(await world.aliases('live')).toEqual(everyTarget(world, '2'));
     expect(await world.live()).toEqual({ name: 'live', version: '2' });
     expect(await world.alias('blue')).toEqual({ name: 'blue', version: '1' });
@@ -196,8 +221,35 @@ describe.each(SHAPES)('release workflow on the synthesized state machine, as $sh
       // A fleet's roll back names no one live version: each member's blue is in the record.
       rollback: { outcome: 'rolled-back', live: { version: fleet ? null : '1' } },
     });
-    expect(await world.store.getRelease('release-1')).toMatchObject({ status: 'rolled-back' });
+    const record = await world.store.getRelease('release-1');
+    expect(record).toMatchObject({ status: 'rolled-back' });
     expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'rolled-back']);
+    // The faulty target tripped it; in the fleet the waves that moved go back to blue and the later wave never moves.
+    expect(record?.targets.trippedBy).toBe(fleet ? FAULTY_MEMBER : world.functionName);
+    expect(Object.fromEntries((record?.targets.members ?? []).map((m) => [m.name, m.phase]))).toEqual(
+      fleet ? { m1: 'rolled-back', m2: 'rolled-back', m3: 'verified' } : { [world.functionName]: 'rolled-back' },
+    );
+  });
+
+  it('a retry of a rolled-back release is the same shape again: every target deployed, verified and judged', async () => {
+    // The fault is in the new version, so the retry rolls back too; what matters is that it releases every target.
+    const world = await worldOf(targets, { traffic: () => ({ invocations: 100, errors: 50 }) }).seed();
+    await world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
+    const first = await world.store.getRelease('release-1');
+    const env = world.environments.prod;
+    if (!first || !env) throw new Error('no first release');
+    const retry = await world.run(followOnInput(first, env, 'ops', 'retry after the fix', { retryOf: 'release-1' }), {
+      name: 'release-1-retry',
+    });
+    expect(retry.error).toBe('ReleaseRolledBack');
+    expect(entered(retry).filter((s) => s === STATES.deploy)).toHaveLength(targets);
+    expect(entered(retry).filter((s) => s === STATES.verify)).toHaveLength(targets);
+    const record = await world.store.getRelease('release-1-retry');
+    expect(record?.targets.members.map((m) => m.functionName)).toEqual(world.targetFunctions);
+    expect(record).toMatchObject({ status: 'rolled-back', digest: first.digest });
+    expect(record?.events[0]?.summary).toContain('retry of release-1');
+    expect(await world.aliases('live')).toEqual(everyTarget(world, '1'));
+    expect(await world.lock()).toBeUndefined();
   });
 
   it('rolls back a canary from 10% without ever sending green more than its share', async () => {
@@ -654,4 +706,26 @@ describe('a cold first call to the new version', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.events.filter((e) => e.type === 'StateRetried').map((e) => e.state)).toEqual([STATES.verify]);
   });
+});
+
+describe('a 100-member fleet (the size the design is sized for)', () => {
+  it('keeps every state payload and the execution well inside Step Functions limits', async () => {
+    const members = Array.from({ length: 100 }, (_, i) => `n${String(i + 1).padStart(3, '0')}`);
+    // Short bakes: the payloads depend on the fleet's size, not on how long it bakes.
+    const world = await new FleetWorld({ perCheck: 600 }, members, {
+      patch: { strategy: { kind: 'canary', percent: 10, bakeMinutes: 1 }, bake: { minutes: 2 } },
+    }).seed();
+    const result = await world.run(world.apiRequest());
+    expect(result.status).toBe('SUCCEEDED');
+    const payloads = result.events.flatMap((e) => [e.input, e.output].filter((p) => p !== undefined));
+    const largest = Math.max(...payloads.map((p) => Buffer.byteLength(JSON.stringify(p))));
+    const transitions = result.events.filter((e) => e.type === 'StateEntered').length;
+    process.stdout.write(
+      `fleet N=100: largest state payload ${largest} bytes (limit 262144), ${transitions} states entered, ${result.events.length} engine events\n`,
+    );
+    // A quarter of the 256 KiB limit, as payload-bound.test.ts holds single releases to.
+    expect(largest).toBeLessThan(64 * 1024);
+    const record = await world.store.getRelease('release-1');
+    expect(record?.targets.members.every((m) => m.phase === 'live')).toBe(true);
+  }, 600_000);
 });
