@@ -1,5 +1,5 @@
 import type { Environments } from '../../config/schema.ts';
-import type { TargetState } from '../../core/ports.ts';
+import type { TargetState } from '../../core/ports/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import type { ExecutionResult } from '../../local/engine.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { followOnInput } from '../../core/follow-on.ts';
+import { followOnInput } from '../../core/operations/follow-on.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { enteredStates, FLEET_MEMBERS, FleetWorld } from './fleet-harness.ts';
 
