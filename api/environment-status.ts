@@ -1,8 +1,8 @@
 import { lockKey } from '../config/environments.ts';
 import { memberWaves } from '../config/fleet.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
-import type { AliasState } from '../core/ports.ts';
-import type { ReleaseOperations } from './release-operations.ts';
+import type { AliasState } from '../core/ports/ports.ts';
+import type { ReleaseOperations } from '../core/ports/release-operations.ts';
 
 /** One fleet member's aliases as they are now (the engine moves them; this only reads). */
 export interface FleetMemberStatus {

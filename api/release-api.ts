@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { environmentNamed, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
-import { abortRelease } from '../core/abort.ts';
-import { decideApproval } from '../core/approval.ts';
+import { executionConsoleUrl } from '../core/model/console-url.ts';
 import {
   InvalidCursor,
   InvalidRelease,
@@ -12,17 +11,19 @@ import {
   ReleaseNotFound,
   ReleaseNotRunning,
   TransientFailure,
-} from '../core/errors.ts';
-import { requestFastForward } from '../core/fast-forward.ts';
-import { pauseRelease, resumeRelease } from '../core/pause.ts';
-import type { ReleaseRecord } from '../core/ports.ts';
-import { promoteToNext } from '../core/promotion.ts';
-import { environmentOfReleaseId, idempotentReleaseId, newReleaseId } from '../core/release-id.ts';
-import { retryRelease } from '../core/retry.ts';
-import { type StartedRelease, type StartInput, startNamedRelease } from '../core/start-release.ts';
-import { logger } from '../handlers/powertools.ts';
+} from '../core/model/errors.ts';
+import { environmentOfReleaseId, idempotentReleaseId, newReleaseId } from '../core/model/release-id.ts';
+import { abortRelease } from '../core/operations/abort.ts';
+import { requestFastForward } from '../core/operations/fast-forward.ts';
+import { pauseRelease, resumeRelease } from '../core/operations/pause.ts';
+import { promoteToNext } from '../core/operations/promotion.ts';
+import { retryRelease } from '../core/operations/retry.ts';
+import { type StartedRelease, type StartInput, startNamedRelease } from '../core/operations/start-release.ts';
+import type { ReleaseRecord } from '../core/ports/ports.ts';
+import type { ReleaseOperations } from '../core/ports/release-operations.ts';
+import { decideApproval } from '../core/steps/approval.ts';
+import { logger } from '../logging/logger.ts';
 import { environmentStatuses } from './environment-status.ts';
-import { executionConsoleUrl, type ReleaseOperations } from './release-operations.ts';
 import { releaseDetail, summarize } from './release-view.ts';
 import {
   AbortBody,

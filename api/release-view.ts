@@ -1,12 +1,8 @@
-import type { ReleaseEvent, ReleaseRecord, ReleaseStatus, TargetPhase, TargetSet } from '../core/ports.ts';
-import type { HealthCheckEvent } from '../core/release-events.ts';
-import { type HealthCheck, HealthCheckSchema } from '../core/traffic.ts';
-import {
-  type ExecutionStatus,
-  type ExecutionStep,
-  type ExecutionView,
-  executionConsoleUrl,
-} from './release-operations.ts';
+import { executionConsoleUrl } from '../core/model/console-url.ts';
+import type { HealthCheckEvent } from '../core/model/release-events.ts';
+import { type HealthCheck, HealthCheckSchema } from '../core/model/traffic.ts';
+import type { ReleaseEvent, ReleaseRecord, ReleaseStatus, TargetPhase, TargetSet } from '../core/ports/ports.ts';
+import type { ExecutionStatus, ExecutionStep, ExecutionView } from '../core/ports/release-operations.ts';
 
 /** A release in a list: the record without its history, plus where to watch it. */
 export interface ReleaseSummary {

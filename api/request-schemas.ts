@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { StrategySchema } from '../config/schema.ts';
-import { DIGEST_PATTERN } from '../core/release-request.ts';
+import { DIGEST_PATTERN } from '../core/model/release-request.ts';
 
 const Reason = z.string().trim().min(1, 'a reason is required').max(1024);
 /** ECR's tag rule. */

@@ -58,7 +58,7 @@ export function signRequest(input: SignRequestInput): SignedHeaders {
   };
 }
 
-/** Structurally the deployment service's `RequestSigner` port (core/ports.ts). */
+/** Structurally the deployment service's `RequestSigner` port (core/ports/ports.ts). */
 export interface RequestSigner {
   sign(request: {
     method: string;

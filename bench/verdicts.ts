@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environments } from '../config/environments.ts';
-import { combineOutcomes, type DecisionPolicy, decide } from '../core/decide.ts';
-import type { VersionMetricsSample } from '../core/ports.ts';
+import { combineOutcomes, type DecisionPolicy, decide } from '../core/analysis/decide.ts';
+import type { VersionMetricsSample } from '../core/ports/ports.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SEEDS = 10;
@@ -256,7 +256,7 @@ interface BenchSource {
 
 /**
  * Switchyard: checks every `interval` s, each source judged on its own complete buckets through the real decide, the
- * sources' decisions made one by the real combineOutcomes, as core/analyse.ts does.
+ * sources' decisions made one by the real combineOutcomes, as core/analysis/analyse.ts does.
  */
 function switchyard(
   policy: Omit<DecisionPolicy, 'bakeOver' | 'settled' | 'stepHasBake' | 'lastStep' | 'fastForward' | 'pause'>,

@@ -1,4 +1,4 @@
-import { environmentOfReleaseId } from '../core/release-id.ts';
+import { environmentOfReleaseId } from '../core/model/release-id.ts';
 import type { Connection } from './context.ts';
 import { CliFailure, EXIT, statusExitCode } from './exit-codes.ts';
 

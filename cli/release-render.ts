@@ -1,7 +1,7 @@
 import type { EnvironmentStatus } from '../api/environment-status.ts';
 import type { HealthDecision, ReleaseDetail, ReleaseSummary, TargetsView } from '../api/release-view.ts';
-import type { AliasState, TargetState } from '../core/ports.ts';
-import { HealthVerdictSchema } from '../core/traffic.ts';
+import { HealthVerdictSchema } from '../core/model/traffic.ts';
+import type { AliasState, TargetState } from '../core/ports/ports.ts';
 import { clockTime, minutes, type Output, progressBar } from './output.ts';
 
 /**

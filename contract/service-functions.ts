@@ -1,8 +1,8 @@
-import type * as ports from '../core/ports.ts';
+import type * as ports from '../core/ports/ports.ts';
 import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
 
 /**
- * The deploy/run contract between the CDK stack (infra/) and the code it deploys (wiring/, handlers/lambda/): which
+ * The deploy/run contract between the CDK stack (infra/) and the code it deploys (wiring/, entries/): which
  * functions exist, which entry file each runs, which port methods each may call and which environment variables it
  * reads. A leaf: it imports only the ports' types and the state names, so both sides can depend on it.
  */
@@ -30,7 +30,7 @@ export const RECONCILE = 'Reconcile' as const;
 export type ServiceFunction = HandlerTask | typeof RECONCILE;
 
 /**
- * What each function's core logic calls (core/validate-release.ts, deploy-green.ts, …). A call outside its grant
+ * What each function's core logic calls (core/steps/validate-release.ts, deploy-green.ts, …). A call outside its grant
  * fails with `PortNotGranted` (wiring/aws.ts), before AWS would refuse it; test/infra proves the grants cover the
  * workflow.
  */
@@ -68,7 +68,7 @@ const GRANTS = {
   [STATES.check]: {
     metrics: ['sampleAll'],
     alarms: ['describe'],
-    // renewLock: a paused bake keeps its environment lock (core/pause.ts).
+    // renewLock: a paused bake keeps its environment lock (core/operations/pause.ts).
     store: ['getRelease', 'update', 'renewLock'],
     notifier: ['notify'],
   },
@@ -80,7 +80,7 @@ const GRANTS = {
   [STATES.finalize]: {
     functions: ['ensureAlias'],
     // closeRelease: the record ends as released only while it still runs (a stop's reconcile may end it first).
-    // update: the targets live, and a failed alert recorded in the history (core/release-guard.ts notifyBestEffort).
+    // update: the targets live, and a failed alert recorded in the history (core/steps/release-guard.ts notifyBestEffort).
     store: ['closeRelease', 'update', 'releaseLock'],
     notifier: ['notify'],
   },
@@ -151,19 +151,19 @@ export function requiredEnvVars(grants: PortGrants): string[] {
   return vars;
 }
 
-/** Each service function's entry file (one thin file per function in handlers/lambda/). */
+/** Each service function's entry file (one thin file per function in entries/). */
 export const ENTRY_FILES: Readonly<Record<ServiceFunction, string>> = {
-  [STATES.validate]: 'handlers/lambda/validate-release.ts',
-  [STATES.deploy]: 'handlers/lambda/deploy-green.ts',
-  [STATES.verify]: 'handlers/lambda/verify-green.ts',
-  [STATES.approval]: 'handlers/lambda/await-approval.ts',
-  [STATES.shift]: 'handlers/lambda/shift-traffic.ts',
-  [STATES.check]: 'handlers/lambda/check-health.ts',
-  [STATES.rollBack]: 'handlers/lambda/roll-back.ts',
-  [STATES.finalize]: 'handlers/lambda/finalize.ts',
-  [STATES.recordFailure]: 'handlers/lambda/record-failure.ts',
-  [RECONCILE]: 'handlers/lambda/reconcile.ts',
+  [STATES.validate]: 'entries/validate-release.ts',
+  [STATES.deploy]: 'entries/deploy-green.ts',
+  [STATES.verify]: 'entries/verify-green.ts',
+  [STATES.approval]: 'entries/await-approval.ts',
+  [STATES.shift]: 'entries/shift-traffic.ts',
+  [STATES.check]: 'entries/check-health.ts',
+  [STATES.rollBack]: 'entries/roll-back.ts',
+  [STATES.finalize]: 'entries/finalize.ts',
+  [STATES.recordFailure]: 'entries/record-failure.ts',
+  [RECONCILE]: 'entries/reconcile.ts',
 };
 
 /** The release API function's entry file. */
-export const RELEASE_API_ENTRY = 'handlers/lambda/release-api.ts';
+export const RELEASE_API_ENTRY = 'entries/release-api.ts';

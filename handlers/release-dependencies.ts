@@ -9,7 +9,7 @@ import type {
   ReleaseStore,
   SmokeSigners,
   VersionMetrics,
-} from '../core/ports.ts';
+} from '../core/ports/ports.ts';
 
 /** Everything the release handlers take: AWS adapters in Lambda, in-memory adapters locally and in tests. */
 export interface ReleaseDependencies {

@@ -1,20 +1,20 @@
 import * as z from 'zod';
 import type { RECONCILE } from '../contract/service-functions.ts';
-import { requestApproval } from '../core/approval.ts';
-import { checkHealth } from '../core/check-health.ts';
-import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';
-import { deployGreen } from '../core/deploy-green.ts';
-import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import {
   GreenSchema,
   ReleaseContextSchema,
   TargetContextSchema,
   WorkflowStateSchema,
-} from '../core/release-context.ts';
-import { shiftTraffic } from '../core/shift-traffic.ts';
-import { TrafficStateSchema } from '../core/traffic.ts';
-import { validateRelease } from '../core/validate-release.ts';
-import { verifyGreen } from '../core/verify-green.ts';
+} from '../core/model/release-context.ts';
+import { TrafficStateSchema } from '../core/model/traffic.ts';
+import { requestApproval } from '../core/steps/approval.ts';
+import { checkHealth } from '../core/steps/check-health.ts';
+import { finalize, releaseFailed, rollBack } from '../core/steps/conclude-release.ts';
+import { deployGreen } from '../core/steps/deploy-green.ts';
+import { reconcileStoppedExecution } from '../core/steps/reconcile.ts';
+import { shiftTraffic } from '../core/steps/shift-traffic.ts';
+import { validateRelease } from '../core/steps/validate-release.ts';
+import { verifyGreen } from '../core/steps/verify-green.ts';
 import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
 import type { ReleaseDependencies } from './release-dependencies.ts';
 import { type TaskHandler, taskHandler } from './task-handler.ts';

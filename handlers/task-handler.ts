@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { DuplicateDelivery, errorMessage, InvalidRelease, TransientFailure } from '../core/errors.ts';
-import { logger } from './powertools.ts';
+import { DuplicateDelivery, errorMessage, InvalidRelease, TransientFailure } from '../core/model/errors.ts';
+import { logger } from '../logging/logger.ts';
 
 /** A state's handler as the state machine (or the local engine) calls it: JSON in, JSON out, named errors. */
 export type TaskHandler = (input: unknown) => Promise<unknown>;

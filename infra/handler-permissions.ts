@@ -4,10 +4,10 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
 import { fleetFunctionPrefix } from '../config/fleet.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
+import { RELEASE_TABLE } from '../contract/release-table.ts';
 import {
   type AwsPort,
   ENV_VARS,

@@ -8,7 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema.ts';
-import { ECR_PUSH_INPUT_PATHS } from '../core/release-request.ts';
+import { ECR_PUSH_INPUT_PATHS } from '../core/model/release-request.ts';
 import { deadLetterQueue } from './dead-letter-queue.ts';
 
 export interface PushReleaseRuleProps {

@@ -64,7 +64,7 @@ export interface ReleaseApiFunctionProps extends GrantResources {
 }
 
 /**
- * The release API's handler (`handlers/lambda/release-api.ts`): its role may do what `RELEASE_API_GRANTS` needs on
+ * The release API's handler (`entries/release-api.ts`): its role may do what `RELEASE_API_GRANTS` needs on
  * the table, the repository, the application functions and the alerts topic, and start, read, stop and answer
  * executions of this one state machine.
  */

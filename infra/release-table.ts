@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { RELEASE_TABLE } from '../adapters/aws/dynamodb-release-store.ts';
+import { RELEASE_TABLE } from '../contract/release-table.ts';
 
 export interface ReleaseTableProps {
   /**

@@ -29,7 +29,7 @@ export const HANDLER_BUNDLING = {
 } as const satisfies nodejs.BundlingOptions;
 
 export interface SwitchyardFunctionProps {
-  /** The entry file, relative to the repository root (e.g. `handlers/lambda/deploy-green.ts`). */
+  /** The entry file, relative to the repository root (e.g. `entries/deploy-green.ts`). */
   readonly entry: string;
   readonly description: string;
   /** Powertools service name (`POWERTOOLS_SERVICE_NAME`), also the metrics namespace's dimension. */

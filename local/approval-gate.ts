@@ -1,5 +1,5 @@
-import { type ApprovalDecision, decideApproval } from '../core/approval.ts';
-import type { Clock, ReleaseStore, TaskTokens } from '../core/ports.ts';
+import type { Clock, ReleaseStore, TaskTokens } from '../core/ports/ports.ts';
+import { type ApprovalDecision, decideApproval } from '../core/steps/approval.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 
 /** A named error, as a failed task token reports it to the state machine's Catch. */

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRawQuery } from '../app/http-event.ts';
-import { parseProxyResponse, restProxyEvent } from '../core/api-gateway-event.ts';
-import type { FunctionVersions } from '../core/ports.ts';
+import { parseProxyResponse, restProxyEvent } from '../core/model/api-gateway-event.ts';
+import type { FunctionVersions } from '../core/ports/ports.ts';
 
 export interface GatewayOptions {
   readonly functions: FunctionVersions;

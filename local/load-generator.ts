@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import type { RequestSigner } from '../core/ports.ts';
+import type { RequestSigner } from '../core/ports/ports.ts';
 
 export interface LoadOptions {
   readonly baseUrl: string;

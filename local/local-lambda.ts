@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { VersionInvoker } from '../adapters/memory/memory-functions.ts';
 import type { MemoryVersionMetrics } from '../adapters/memory/memory-metrics.ts';
-import type { Clock, InvokeResult } from '../core/ports.ts';
+import type { Clock, InvokeResult } from '../core/ports/ports.ts';
 
 export interface LocalLambdaOptions {
   /** Finds the bundle a version runs and its image's environment (the content-addressed image store). */

@@ -1,16 +1,16 @@
-import {
-  ExecutionNameTaken,
-  type ExecutionStatus,
-  type ExecutionStep,
-  type ExecutionView,
-  executionArnOf,
-  type ReleaseOperations,
-} from '../api/release-operations.ts';
+import { ExecutionNameTaken } from '../core/model/errors.ts';
 import {
   finishEnvironmentRollback,
   rollbackEnvironment,
   startEnvironmentRollback,
-} from '../core/environment-rollback.ts';
+} from '../core/operations/environment-rollback.ts';
+import type {
+  ExecutionStatus,
+  ExecutionStep,
+  ExecutionView,
+  ReleaseOperations,
+} from '../core/ports/release-operations.ts';
+import { executionArnOf } from '../state-machine/execution-arn.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
 import { LOCAL_STATE_MACHINE_ARN } from './engine.ts';
 import type { LocalRuntime, StartedRelease } from './runtime.ts';

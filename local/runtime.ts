@@ -7,12 +7,12 @@ import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts'
 import type { HmacRequestSigner } from '../app/signing-client.ts';
 import { environmentNamed, pushTargets } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
-import type { Notification } from '../core/ports.ts';
-import { reconcileStoppedExecution } from '../core/reconcile.ts';
-import { newReleaseId } from '../core/release-id.ts';
-import { ecrEventToRequest } from '../core/release-request.ts';
-import { environmentTargets } from '../core/target-set.ts';
-import { verifiedKey, verifiedVersions } from '../core/validate-release.ts';
+import { newReleaseId } from '../core/model/release-id.ts';
+import { ecrEventToRequest } from '../core/model/release-request.ts';
+import { environmentTargets } from '../core/model/target-set.ts';
+import type { Notification } from '../core/ports/ports.ts';
+import { reconcileStoppedExecution } from '../core/steps/reconcile.ts';
+import { verifiedKey, verifiedVersions } from '../core/steps/validate-release.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { executionArnOf } from '../state-machine/execution-arn.ts';

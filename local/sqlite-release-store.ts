@@ -1,5 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
+import { applyStateChange, withInitialState } from '../core/model/release-events.ts';
+import { legacyTargets, recordFields, withTargetChanges } from '../core/model/target-set.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -13,9 +15,7 @@ import type {
   ReleasePage,
   ReleaseRecord,
   ReleaseStore,
-} from '../core/ports.ts';
-import { applyStateChange, withInitialState } from '../core/release-events.ts';
-import { legacyTargets, recordFields, withTargetChanges } from '../core/target-set.ts';
+} from '../core/ports/ports.ts';
 
 const MAX_LIMIT = 100;
 

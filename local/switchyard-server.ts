@@ -11,7 +11,7 @@ import { FaultOptionsSchema } from '../app/build.ts';
 import { environmentNamed, lockKey } from '../config/environments.ts';
 import type { EnvironmentName } from '../config/schema.ts';
 import { type GraphLayout, layoutStateMachine } from '../console/graph-layout.ts';
-import type { Notification } from '../core/ports.ts';
+import type { Notification } from '../core/ports/ports.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import { ensureApiToken, refuseForeignRequest } from './api-token.ts';
 import { cachedServiceDefinition } from './cached-service-definition.ts';

@@ -1,5 +1,5 @@
 /**
- * `npm run build`: bundles every Lambda entry in handlers/lambda/ the way `cdk deploy` does (HANDLER_BUNDLING,
+ * `npm run build`: bundles every Lambda entry in entries/ the way `cdk deploy` does (HANDLER_BUNDLING,
  * with the locally installed esbuild) into dist/handlers/<name>/index.mjs, and prints each bundle's size with the
  * packages that weigh most in it (from esbuild's metafile).
  * Usage: tsx scripts/build-handlers.ts [--out DIR]
@@ -28,10 +28,10 @@ export function packageOf(input: string): string {
   return first.startsWith('@') ? `${first}/${second}` : first;
 }
 
-/** Bundles each entry (@default every file in handlers/lambda/) into `outDir/<name>/index.mjs`. */
+/** Bundles each entry (@default every file in entries/) into `outDir/<name>/index.mjs`. */
 export async function buildHandlers(
   outDir: string,
-  entries: readonly string[] = globSync('handlers/lambda/*.ts', { cwd: PROJECT_ROOT }).sort(),
+  entries: readonly string[] = globSync('entries/*.ts', { cwd: PROJECT_ROOT }).sort(),
 ): Promise<BuiltHandler[]> {
   rmSync(outDir, { recursive: true, force: true });
   const built: BuiltHandler[] = [];

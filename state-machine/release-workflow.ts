@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { longestApprovalWindowSeconds } from '../config/environments.ts';
-import { RETRYABLE_ERRORS } from '../core/errors.ts';
+import { RETRYABLE_ERRORS } from '../core/model/errors.ts';
 import { type HandlerTask, STATES } from './state-names.ts';
 
 /** Errors a retry can fix: Lambda's own transient faults, throttling, and the handlers' TransientFailure. */

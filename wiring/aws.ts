@@ -27,14 +27,14 @@ import {
   type ReleaseApiPorts,
   type ServiceFunction,
 } from '../contract/service-functions.ts';
-import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import { reconcileHandler, releaseTaskHandlers, type TaskBuilder } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
+import { logger } from '../logging/logger.ts';
 
 /**
  * The AWS composition root: every Lambda function's ports, built from its environment variables and limited to its
- * grants (contract/service-functions.ts). Each entry in handlers/lambda/ names the adapters of exactly the ports it
+ * grants (contract/service-functions.ts). Each entry in entries/ names the adapters of exactly the ports it
  * is granted (the types check it), so its bundle imports only those SDK clients.
  */
 

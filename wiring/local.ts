@@ -13,7 +13,6 @@ import { parseClientKeys } from '../app/client-keys.ts';
 import { KeyStoreUnavailable } from '../app/errors.ts';
 import { HmacRequestSigner } from '../app/signing-client.ts';
 import { environments as configuredEnvironments } from '../config/environments.ts';
-import { logger } from '../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { LocalApprovalGate } from '../local/approval-gate.ts';
@@ -33,6 +32,7 @@ import {
   type LocalWorld,
 } from '../local/runtime.ts';
 import { SqliteReleaseStore } from '../local/sqlite-release-store.ts';
+import { logger } from '../logging/logger.ts';
 
 /**
  * The local composition root: the release dependencies over local stand-ins, built once, for the local runtime

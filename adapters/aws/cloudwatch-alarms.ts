@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
-import type { AlarmState, AlarmStateValue, Alarms } from '../../core/ports.ts';
+import type { AlarmState, AlarmStateValue, Alarms } from '../../core/ports/ports.ts';
 
 let defaultClient: CloudWatchClient | undefined;
 function cloudWatchClient(): CloudWatchClient {

@@ -4,12 +4,8 @@ import {
   type MetricDataQuery,
   type MetricStat,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  type MetricWindow,
-  metricPeriodSeconds,
-  type VersionMetrics,
-  type VersionMetricsSample,
-} from '../../core/ports.ts';
+import { metricPeriodSeconds } from '../../core/model/metric-period.ts';
+import type { MetricWindow, VersionMetrics, VersionMetricsSample } from '../../core/ports/ports.ts';
 
 let defaultClient: CloudWatchClient | undefined;
 function cloudWatchClient(): CloudWatchClient {

@@ -9,7 +9,16 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
+import { RELEASE_TABLE } from '../../contract/release-table.ts';
+import { InvalidCursor, TransientFailure } from '../../core/model/errors.ts';
+import { type FastForwardRequestedEvent, stateChange, withInitialState } from '../../core/model/release-events.ts';
+import {
+  changesTargets,
+  legacyTargets,
+  recordFields,
+  UnknownTarget,
+  withTargetChanges,
+} from '../../core/model/target-set.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -28,42 +37,8 @@ import type {
   TargetChange,
   TargetSet,
   TargetState,
-} from '../../core/ports.ts';
-import { type FastForwardRequestedEvent, stateChange, withInitialState } from '../../core/release-events.ts';
-import {
-  changesTargets,
-  legacyTargets,
-  recordFields,
-  UnknownTarget,
-  withTargetChanges,
-} from '../../core/target-set.ts';
+} from '../../core/ports/ports.ts';
 import { hasErrorName } from './error-names.ts';
-
-/**
- * The single table's key schema, for the CDK stack that creates it:
- * - lock: `pk = LOCK#<function>#<environment>`, `sk = LOCK`, expiring through the TTL attribute;
- * - release: `pk = RELEASE#<release id>`, `sk = RELEASE`, listed newest first per environment (`byEnvironment`)
- *   or across all environments (`byStartedAt`); it holds the summary, the event count and the latest event;
- * - its history: one item per event, `pk = RELEASE#<release id>`, `sk = EVENT#<8-digit sequence>`, so a release
- *   item never grows with its bake (DynamoDB refuses any item over 400 KB) and a 24-hour bake is 2,880 small items.
- * - delivery: `pk = DELIVERY#<key>`, `sk = DELIVERY`: which release an event started and its duplicate copies,
- *   expiring through the TTL attribute once no copy can arrive any more.
- *
- * Both indexes project the keys and `status` only (`listingAttributes`): what a listing query reads to order, page
- * and filter. The records themselves are then read from the table (BatchGetItem). An index entry is rewritten only
- * when a projected attribute changes, so a check's event (every 10 s in prod) or a fleet member's write (a 100-member
- * fleet's item is about 75 KB) costs the indexes nothing; only a release's creation and its status changes write to
- * them, a few hundred bytes each (docs/architecture.md, "The release table").
- */
-export const RELEASE_TABLE = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'expiresAtEpoch',
-  byEnvironmentIndex: { indexName: 'byEnvironment', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  byStartedAtIndex: { indexName: 'byStartedAt', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  /** The non-key attributes both indexes project: the status filter of a listing. */
-  listingAttributes: ['status'],
-} as const;
 
 const LOCK_SK = 'LOCK';
 const RELEASE_SK = 'RELEASE';

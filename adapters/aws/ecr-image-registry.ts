@@ -1,5 +1,6 @@
 import { DescribeImagesCommand, ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
-import { commitOfImageTags, type ImageRegistry } from '../../core/ports.ts';
+import { commitOfImageTags } from '../../core/model/image-tags.ts';
+import type { ImageRegistry } from '../../core/ports/ports.ts';
 import { hasErrorName } from './error-names.ts';
 
 let defaultClient: ECRClient | undefined;

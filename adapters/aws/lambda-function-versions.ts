@@ -12,8 +12,14 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { CONTROL_PLANE_RPS } from '../../config/fleet.ts';
-import { AliasConflict, DeploymentFailed } from '../../core/errors.ts';
-import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, PublishedVersion } from '../../core/ports.ts';
+import { AliasConflict, DeploymentFailed } from '../../core/model/errors.ts';
+import type {
+  AliasRouting,
+  AliasState,
+  FunctionVersions,
+  InvokeResult,
+  PublishedVersion,
+} from '../../core/ports/ports.ts';
 import { hasErrorName } from './error-names.ts';
 
 let defaultClient: LambdaClient | undefined;

@@ -1,11 +1,4 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import {
-  type ExecutionStatus,
-  type ExecutionStep,
-  type ExecutionView,
-  executionArnOf,
-  type ReleaseOperations,
-} from '../../api/release-operations.ts';
 import { environments as configuredEnvironments } from '../../config/environments.ts';
 import type { Environments } from '../../config/schema.ts';
 import {
@@ -14,8 +7,22 @@ import {
   finishEnvironmentRollback,
   rollbackEnvironment,
   startEnvironmentRollback,
-} from '../../core/environment-rollback.ts';
-import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../../core/ports.ts';
+} from '../../core/operations/environment-rollback.ts';
+import type {
+  Clock,
+  FunctionVersions,
+  ImageRegistry,
+  Notifier,
+  ReleaseStore,
+  TaskTokens,
+} from '../../core/ports/ports.ts';
+import type {
+  ExecutionStatus,
+  ExecutionStep,
+  ExecutionView,
+  ReleaseOperations,
+} from '../../core/ports/release-operations.ts';
+import { executionArnOf } from '../../state-machine/execution-arn.ts';
 import { SystemClock } from '../memory/clocks.ts';
 import { hasErrorName } from './error-names.ts';
 import { StepFunctionsExecutions } from './step-functions-executions.ts';

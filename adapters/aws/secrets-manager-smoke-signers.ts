@@ -4,8 +4,8 @@ import { parseClientKeys } from '../../app/client-keys.ts';
 import { HmacRequestSigner } from '../../app/signing-client.ts';
 import { clientKeysSecretName, environmentNamed } from '../../config/environments.ts';
 import type { Environments } from '../../config/schema.ts';
-import { errorMessage } from '../../core/errors.ts';
-import type { RequestSigner, SmokeSigners } from '../../core/ports.ts';
+import { errorMessage } from '../../core/model/errors.ts';
+import type { RequestSigner, SmokeSigners } from '../../core/ports/ports.ts';
 import { isTransientAwsError } from './transient-errors.ts';
 
 let defaultClient: SecretsManagerClient | undefined;

@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Notification, Notifier } from '../../core/ports.ts';
+import type { Notification, Notifier } from '../../core/ports/ports.ts';
 
 let defaultClient: SNSClient | undefined;
 function snsClient(): SNSClient {

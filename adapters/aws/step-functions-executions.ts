@@ -7,7 +7,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { ExecutionNameTaken, NoPendingApproval } from '../../core/errors.ts';
+import { ExecutionNameTaken, NoPendingApproval } from '../../core/model/errors.ts';
 import { executionArnOf } from '../../state-machine/execution-arn.ts';
 import { hasErrorName } from './error-names.ts';
 

@@ -1,4 +1,4 @@
-import { errorMessage, TransientFailure } from '../../core/errors.ts';
+import { errorMessage, TransientFailure } from '../../core/model/errors.ts';
 import { hasErrorName } from './error-names.ts';
 
 /** Error names AWS services use for throttling, brief outages and conflicting in-flight updates. */

@@ -1,4 +1,4 @@
-import type { FrontDoor, FrontDoorRequest, FrontDoorResponse } from '../../core/ports.ts';
+import type { FrontDoor, FrontDoorRequest, FrontDoorResponse } from '../../core/ports/ports.ts';
 
 export interface HttpFrontDoorOptions {
   /**

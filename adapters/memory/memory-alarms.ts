@@ -1,4 +1,4 @@
-import type { AlarmState, AlarmStateValue, Alarms } from '../../core/ports.ts';
+import type { AlarmState, AlarmStateValue, Alarms } from '../../core/ports/ports.ts';
 
 /** CloudWatch alarms by name; unknown names are left out, as DescribeAlarms does. */
 export class MemoryAlarms implements Alarms {

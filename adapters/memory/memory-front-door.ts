@@ -1,6 +1,6 @@
 import type { Environments } from '../../config/schema.ts';
-import { parseProxyResponse, restProxyEvent } from '../../core/api-gateway-event.ts';
-import type { FrontDoor, FrontDoorRequest, FrontDoorResponse, FunctionVersions } from '../../core/ports.ts';
+import { parseProxyResponse, restProxyEvent } from '../../core/model/api-gateway-event.ts';
+import type { FrontDoor, FrontDoorRequest, FrontDoorResponse, FunctionVersions } from '../../core/ports/ports.ts';
 
 /**
  * The green stage in memory: each request becomes the REST proxy event API Gateway would send to the environment's

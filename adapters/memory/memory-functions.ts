@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AliasConflict } from '../../core/errors.ts';
-import type { AliasRouting, AliasState, FunctionVersions, InvokeResult, PublishedVersion } from '../../core/ports.ts';
+import { AliasConflict } from '../../core/model/errors.ts';
+import type {
+  AliasRouting,
+  AliasState,
+  FunctionVersions,
+  InvokeResult,
+  PublishedVersion,
+} from '../../core/ports/ports.ts';
 
 /** Runs one published version of a function; the local runtime isolates each version in its own worker. */
 export type VersionInvoker = (request: {

@@ -1,10 +1,5 @@
-import {
-  type Clock,
-  type MetricWindow,
-  metricPeriodSeconds,
-  type VersionMetrics,
-  type VersionMetricsSample,
-} from '../../core/ports.ts';
+import { metricPeriodSeconds } from '../../core/model/metric-period.ts';
+import type { Clock, MetricWindow, VersionMetrics, VersionMetricsSample } from '../../core/ports/ports.ts';
 
 export interface InvocationPoint {
   readonly functionName: string;

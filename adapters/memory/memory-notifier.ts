@@ -1,4 +1,4 @@
-import type { Notification, Notifier } from '../../core/ports.ts';
+import type { Notification, Notifier } from '../../core/ports/ports.ts';
 
 /** Keeps every notification, and hands each to an optional listener (the local runtime prints them). */
 export class MemoryNotifier implements Notifier {

@@ -1,4 +1,5 @@
-import { commitOfImageTags, type ImageRegistry } from '../../core/ports.ts';
+import { commitOfImageTags } from '../../core/model/image-tags.ts';
+import type { ImageRegistry } from '../../core/ports/ports.ts';
 
 /** A tag that already names another digest: ECR's ImageTagAlreadyExistsException on an immutable repository. */
 export class ImageTagAlreadyExists extends Error {

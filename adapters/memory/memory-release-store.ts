@@ -1,4 +1,6 @@
-import { InvalidCursor } from '../../core/errors.ts';
+import { InvalidCursor } from '../../core/model/errors.ts';
+import { applyStateChange, withInitialState } from '../../core/model/release-events.ts';
+import { recordFields, withTargetChanges } from '../../core/model/target-set.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -12,9 +14,7 @@ import type {
   ReleasePage,
   ReleaseRecord,
   ReleaseStore,
-} from '../../core/ports.ts';
-import { applyStateChange, withInitialState } from '../../core/release-events.ts';
-import { recordFields, withTargetChanges } from '../../core/target-set.ts';
+} from '../../core/ports/ports.ts';
 
 /** The lock and release records in memory, with DynamoDB's conditional-write semantics. */
 export class MemoryReleaseStore implements ReleaseStore {

@@ -1,4 +1,4 @@
-import type { RequestSigner, SmokeSigners } from '../../core/ports.ts';
+import type { RequestSigner, SmokeSigners } from '../../core/ports/ports.ts';
 
 export interface StaticSmokeSignersOptions {
   /** The signer of every environment not in `byEnvironment` (the local runtime has one smoke-test client). */

@@ -1,5 +1,5 @@
-import { restProxyEvent } from '../../core/api-gateway-event.ts';
-import { environmentOfReleaseId } from '../../core/release-id.ts';
+import { restProxyEvent } from '../../core/model/api-gateway-event.ts';
+import { environmentOfReleaseId } from '../../core/model/release-id.ts';
 import type { ApiReply } from './release-api.contract.ts';
 
 /** The REST proxy event API Gateway sends for a call signed by `caller` (IAM authorization). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig } from '../../config/schema.ts';
-import { type ReleaseEvent, type ReleaseRecord, singleTarget } from '../../core/ports.ts';
+import { singleTarget } from '../../core/model/target-set.ts';
+import type { ReleaseEvent, ReleaseRecord } from '../../core/ports/ports.ts';
 import {
   type FleetWrites,
   memberName,

@@ -9,7 +9,8 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { releaseDetail } from '../../api/release-view.ts';
 import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
-import { type ReleaseRecord, singleTarget } from '../../core/ports.ts';
+import { singleTarget } from '../../core/model/target-set.ts';
+import type { ReleaseRecord } from '../../core/ports/ports.ts';
 import { API_TOKEN_HEADER, ensureApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { type FleetScenario, memberName, UNHEALTHY_REASON, writeFleetRelease } from '../support/fleet-records.ts';

@@ -28,7 +28,7 @@ beforeEach(() => {
   dynamo.on(GetCommand).resolves({});
 });
 
-/** The deployed release API (the same entry as handlers/lambda/release-api.ts) on mocked AWS clients. */
+/** The deployed release API (the same entry as entries/release-api.ts) on mocked AWS clients. */
 describe('a deployed handler releases into the overridden function', () => {
   it('GET /environments reads the overridden function and aliases', async () => {
     const handler = releaseApiEntry(

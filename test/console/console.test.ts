@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseDetail } from '../../api/release-view.ts';
-import { type HealthCheck, HealthCheckSchema } from '../../core/traffic.ts';
+import { type HealthCheck, HealthCheckSchema } from '../../core/model/traffic.ts';
 import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';

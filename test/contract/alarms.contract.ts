@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AlarmStateValue, Alarms } from '../../core/ports.ts';
+import type { AlarmStateValue, Alarms } from '../../core/ports/ports.ts';
 
 export interface AlarmsSubject {
   readonly alarms: Alarms;

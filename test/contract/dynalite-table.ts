@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { RELEASE_TABLE } from '../../adapters/aws/dynamodb-release-store.ts';
 import { NONCE_TABLE } from '../../app/shared-nonce-stores.ts';
+import { RELEASE_TABLE } from '../../contract/release-table.ts';
 
 export interface DynaliteTable {
   readonly client: DynamoDBDocumentClient;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FunctionVersions } from '../../core/ports.ts';
+import type { FunctionVersions } from '../../core/ports/ports.ts';
 
 export interface FunctionVersionsSubject {
   readonly functions: FunctionVersions;

@@ -3,7 +3,7 @@ import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, GetAliasCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { LambdaFunctionVersions } from '../../adapters/aws/lambda-function-versions.ts';
-import { AliasConflict } from '../../core/errors.ts';
+import { AliasConflict } from '../../core/model/errors.ts';
 import { type MotoAccount, motoAccount } from '../support/moto.ts';
 import { pushImage } from '../support/moto-ecr.ts';
 import { describeFunctionVersionsContract } from './function-versions.contract.ts';

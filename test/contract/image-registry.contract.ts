@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ImageRegistry } from '../../core/ports.ts';
+import type { ImageRegistry } from '../../core/ports/ports.ts';
 
 export interface ImageRegistrySubject {
   readonly registry: ImageRegistry;

@@ -2,7 +2,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
-import type { Notification } from '../../core/ports.ts';
+import type { Notification } from '../../core/ports/ports.ts';
 import { MOTO_REGION, motoAccount } from '../support/moto.ts';
 
 /**

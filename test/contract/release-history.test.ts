@@ -2,8 +2,8 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { lockKey } from '../../config/environments.ts';
-import type { ReleaseEvent } from '../../core/ports.ts';
-import { singleTarget } from '../../core/ports.ts';
+import { singleTarget } from '../../core/model/target-set.ts';
+import type { ReleaseEvent } from '../../core/ports/ports.ts';
 import { environmentsWith } from '../support/environments.ts';
 import { DIGEST_GREEN, ReleaseWorld } from '../workflow/harness.ts';
 import { type DynaliteTable, dynaliteTable } from './dynalite-table.ts';
@@ -16,7 +16,7 @@ const LONGEST_BAKE_MINUTES = 24 * 60 - 18;
 /** …at the shortest check interval it allows. */
 const SHORTEST_INTERVAL_SECONDS = 10;
 
-/** A health-check event shaped as Check health writes it (core/check-health.ts), about 1 KB of JSON. */
+/** A health-check event shaped as Check health writes it (core/steps/check-health.ts), about 1 KB of JSON. */
 function healthCheck(i: number, start: number): ReleaseEvent {
   const at = new Date(start + i * SHORTEST_INTERVAL_SECONDS * 1000).toISOString();
   return {

@@ -1,13 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  type LockHolder,
-  type ReleaseEvent,
-  type ReleaseRecord,
-  type ReleaseStore,
-  singleTarget,
-  type TargetSet,
-} from '../../core/ports.ts';
-import type { HealthCheck } from '../../core/traffic.ts';
+import { singleTarget } from '../../core/model/target-set.ts';
+import type { HealthCheck } from '../../core/model/traffic.ts';
+import type { LockHolder, ReleaseEvent, ReleaseRecord, ReleaseStore, TargetSet } from '../../core/ports/ports.ts';
 
 const KEY = 'orders-api-prod#prod';
 const NOW = new Date('2026-11-26T10:00:00.000Z');

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type ClientKeysDocument, parseClientKeys } from '../../app/client-keys.ts';
 import { InMemoryNonceCache } from '../../app/nonce-cache.ts';
 import { verifySignedRequest } from '../../app/request-verifier.ts';
-import type { SmokeSigners } from '../../core/ports.ts';
+import type { SmokeSigners } from '../../core/ports/ports.ts';
 
 /** Each environment's client keys, as its application reads them (its `<functionName>/client-keys` secret). */
 export type KeysByEnvironment = Readonly<Record<string, ClientKeysDocument>>;

@@ -9,7 +9,7 @@ import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.t
 import { HmacRequestSigner } from '../../app/signing-client.ts';
 import { clientKeysSecretName, environments } from '../../config/environments.ts';
 import type { EnvironmentName } from '../../config/schema.ts';
-import type { RequestSigner } from '../../core/ports.ts';
+import type { RequestSigner } from '../../core/ports/ports.ts';
 import { describeSmokeSignersContract } from './smoke-signers.contract.ts';
 
 describeSmokeSignersContract('StaticSmokeSigners', (keys) => {

@@ -7,7 +7,7 @@ import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.t
 import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
-import { ExecutionNameTaken, NoPendingApproval } from '../../core/errors.ts';
+import { ExecutionNameTaken, NoPendingApproval } from '../../core/model/errors.ts';
 import { inAccount, MOTO_DEFAULT_ACCOUNT, motoClientConfig, requireMoto } from '../support/moto.ts';
 
 /**

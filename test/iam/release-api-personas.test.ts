@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RELEASE_API_ROUTES, splitRoute } from '../../api/routes.ts';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../config/schema.ts';
-import { promotionReleaseId } from '../../core/release-id.ts';
+import { promotionReleaseId } from '../../core/model/release-id.ts';
 import { ACCOUNT, deployedTemplate, REGION } from './deployed-template.ts';
 import { type Decision, decide } from './simulator.ts';
 

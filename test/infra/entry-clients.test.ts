@@ -46,7 +46,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 let bundles: Map<string, BuiltHandler>;
 beforeAll(async () => {
   const entries = [...Object.values(ENTRY_FILES), RELEASE_API_ENTRY];
-  bundles = new Map((await buildHandlers(out, entries)).map((b) => [`handlers/lambda/${b.name}.ts`, b]));
+  bundles = new Map((await buildHandlers(out, entries)).map((b) => [`entries/${b.name}.ts`, b]));
 }, 120_000);
 
 describe('each Lambda bundle loads only the SDK clients of its grants', () => {

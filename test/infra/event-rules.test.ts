@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { environments, parseEnvironments, pushTargets } from '../../config/environments.ts';
-import { ECR_PUSH_INPUT_PATHS, parseReleaseRequest } from '../../core/release-request.ts';
+import { ECR_PUSH_INPUT_PATHS, parseReleaseRequest } from '../../core/model/release-request.ts';
 import { matchesPattern, transformInput } from './event-patterns.ts';
 import { service, synthesizeService } from './service-stack.ts';
 
@@ -97,7 +97,7 @@ describe('the release-on-push rule', () => {
     expect(parseReleaseRequest(input)).toMatchObject({ trigger: 'ecr-push', environment: 'dev' });
   });
 
-  it('reads every field from the paths core/release-request.ts declares', () => {
+  it('reads every field from the paths core/model/release-request.ts declares', () => {
     const transformer = onlyEcrRule().Properties.Targets[0]?.InputTransformer;
     expect(Object.values(transformer?.InputPathsMap ?? {}).sort()).toEqual(Object.values(ECR_PUSH_INPUT_PATHS).sort());
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_GRANTS, RECONCILE, type ServiceFunction } from '../../contract/service-functions.ts';
-import { singleTarget } from '../../core/ports.ts';
+import { singleTarget } from '../../core/model/target-set.ts';
 import { reconcileHandler } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../../state-machine/state-names.ts';
@@ -135,7 +135,7 @@ describe('the Lambda entries', () => {
       'record-failure',
       'reconcile',
     ]) {
-      const entry = (await import(`../../handlers/lambda/${file}.ts`)) as { handler?: unknown };
+      const entry = (await import(`../../entries/${file}.ts`)) as { handler?: unknown };
       expect(typeof entry.handler, file).toBe('function');
     }
   });

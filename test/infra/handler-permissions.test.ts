@@ -37,7 +37,7 @@ import { SecretsManagerSmokeSigners } from '../../adapters/aws/secrets-manager-s
 import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
 import { environments } from '../../config/environments.ts';
 import { ENTRY_FILES, FUNCTION_GRANTS, type ServiceFunction } from '../../contract/service-functions.ts';
-import { singleTarget } from '../../core/ports.ts';
+import { singleTarget } from '../../core/model/target-set.ts';
 import { ADAPTER_ACTIONS, allActionsFor, PLATFORM_ACTIONS } from '../../infra/handler-permissions.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
 import { resourceOf, service } from './service-stack.ts';

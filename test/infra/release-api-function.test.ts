@@ -32,7 +32,7 @@ describe('the release API function', () => {
     expect(url).toContain(`{"Ref":"${restApi}"},".execute-api."`);
   });
 
-  it('runs handlers/lambda/release-api.ts with the state machine ARN, table, topic and registry host', () => {
+  it('runs entries/release-api.ts with the state machine ARN, table, topic and registry host', () => {
     service().template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Release API'),
       Environment: {

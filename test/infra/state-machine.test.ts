@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
-import { RETRYABLE_ERRORS } from '../../core/errors.ts';
+import { RETRYABLE_ERRORS } from '../../core/model/errors.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
 import { TRANSIENT_ERRORS } from '../../state-machine/release-workflow.ts';
 import { HANDLER_TASKS, STATES } from '../../state-machine/state-names.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
-import { verifiedKey, verifiedVersions } from '../../core/validate-release.ts';
+import { verifiedKey, verifiedVersions } from '../../core/steps/validate-release.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
 import { type ChildOutput, childOutput } from '../support/child-output.ts';
 

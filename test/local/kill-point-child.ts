@@ -14,7 +14,7 @@
  * Prints `fired <point>` just before it kills itself.
  */
 import { releaseApiHandler } from '../../api/release-api.ts';
-import { restProxyEvent } from '../../core/api-gateway-event.ts';
+import { restProxyEvent } from '../../core/model/api-gateway-event.ts';
 import { ExecutionLog, LocalReleaseOperations } from '../../local/local-release-operations.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TrafficState } from '../../core/traffic.ts';
+import type { TrafficState } from '../../core/model/traffic.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
 import { fleetRehearsalEnvironments, rehearse } from '../../local/rehearsal.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HealthCheck } from '../../core/traffic.ts';
+import type { HealthCheck } from '../../core/model/traffic.ts';
 import { rehearse } from '../../local/rehearsal.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';

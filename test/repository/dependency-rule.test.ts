@@ -10,20 +10,22 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * The source folders from the bottom layer up. A file may import its own layer and any layer below it, never one
  * above or beside it. Read from the code:
- * - `config` (the validated environments) and `app` (the workload, whose signing code the smoke-test adapters share)
- *   import nothing of the project;
- * - `core` holds the release logic and its ports; `state-machine` the workflow (it names core's errors);
- * - `contract` is the deploy/run contract: grants, entries and variables over core's port types and the state names;
- * - `handlers` shape core functions into Task handlers; `api` is the HTTP layer over the `ReleaseOperations` port;
- * - `adapters` implement the ports declared below them (core's, and the api's `ReleaseOperations`);
- * - `infra` is the CDK app (it reads the contract and the table's layout from the DynamoDB adapter);
+ * - `config` (the validated environments), `app` (the workload, whose signing code the smoke-test adapters share)
+ *   and `logging` (the service's Powertools logger) import nothing of the project;
+ * - `core` holds the release logic and its ports (the `ReleaseOperations` port among them); `state-machine` the
+ *   workflow (it names core's errors);
+ * - `contract` is the deploy/run contract: grants, entries and variables over core's port types and the state names,
+ *   and the release table's layout;
+ * - `handlers` shape core functions into Task handlers; `api` is the HTTP layer over core's `ReleaseOperations` port;
+ * - `adapters` implement core's ports;
+ * - `infra` is the CDK app (it reads the contract, the table's layout included);
  * - `console` lays out the synthesized graph; `local` runs that synthesized definition on one machine;
  * - `wiring` holds the composition roots, which build ports from adapters and the local stand-ins;
- * - the entry points sit on top: the Lambda entries, the CLI and the scripts; the benchmark above them, since it
+ * - the entry points sit on top: the Lambda entries (`entries/`), the CLI and the scripts; the benchmark above them, since it
  *   measures what a script builds (the handler bundles).
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['config', 'app'],
+  ['config', 'app', 'logging'],
   ['core'],
   ['state-machine'],
   ['contract'],
@@ -34,7 +36,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['console'],
   ['local'],
   ['wiring'],
-  ['handlers/lambda', 'cli', 'scripts'],
+  ['entries', 'cli', 'scripts'],
   ['bench'],
 ];
 
@@ -140,14 +142,14 @@ describe('the dependency rule', () => {
 
   it('refuses an upward import, a sideways one and two layers that import each other', () => {
     const graph = new Map([
-      ['core/check-health.ts', ['adapters/aws/cloudwatch-version-metrics.ts', 'config/schema.ts']],
+      ['core/steps/check-health.ts', ['adapters/aws/cloudwatch-version-metrics.ts', 'config/schema.ts']],
       ['api/release-api.ts', ['local/engine.ts']],
       ['local/engine.ts', ['api/release-operations.ts']],
       ['cli/program.ts', ['bench/run.ts']],
-      ['handlers/lambda/finalize.ts', ['wiring/aws.ts']],
+      ['entries/finalize.ts', ['wiring/aws.ts']],
     ]);
     expect(upwardImports(graph).map((v) => `${v.from} -> ${v.to}`)).toEqual([
-      'core/check-health.ts -> adapters/aws/cloudwatch-version-metrics.ts',
+      'core/steps/check-health.ts -> adapters/aws/cloudwatch-version-metrics.ts',
       'api/release-api.ts -> local/engine.ts',
       'cli/program.ts -> bench/run.ts',
     ]);

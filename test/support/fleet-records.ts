@@ -1,7 +1,7 @@
 import { type FleetWave, memberWaves } from '../../config/fleet.ts';
-import type { ReleaseRecord, ReleaseStore, TargetChange } from '../../core/ports.ts';
-import { pendingTargets } from '../../core/target-set.ts';
-import type { HealthCheck } from '../../core/traffic.ts';
+import { pendingTargets } from '../../core/model/target-set.ts';
+import type { HealthCheck } from '../../core/model/traffic.ts';
+import type { ReleaseRecord, ReleaseStore, TargetChange } from '../../core/ports/ports.ts';
 
 /** What the surfaces' tests need of a store: the public methods a release's states write through. */
 export type FleetWrites = Pick<ReleaseStore, 'createRelease' | 'update' | 'closeRelease'>;

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { LimiterClock } from '../../adapters/aws/lambda-function-versions.ts';
 import type { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
-import type { AliasState } from '../../core/ports.ts';
+import type { AliasState } from '../../core/ports/ports.ts';
 
 /**
  * Time that passes only when every caller waits: `sleep` parks the caller, and once nothing else can run (a

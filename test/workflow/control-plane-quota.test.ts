@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LambdaFunctionVersions } from '../../adapters/aws/lambda-function-versions.ts';
 import { CONTROL_PLANE_BUDGET_RPS, CONTROL_PLANE_RPS } from '../../config/fleet.ts';
-import { rollbackEnvironment } from '../../core/environment-rollback.ts';
+import { rollbackEnvironment } from '../../core/operations/environment-rollback.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { ControlPlaneQuota, quotaLambdaClient, VirtualTime } from '../support/lambda-quota-stand-in.ts';

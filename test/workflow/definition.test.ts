@@ -20,11 +20,15 @@ describe('the synthesized release definition', () => {
   });
 
   it('binds every handler-backed Task state, and only those and the CodeBuild step are Tasks', () => {
-    const tasks = Object.entries(definition.States)
+    // Deploy green and Verify green run inside the deploy Map, once per target.
+    const map = definition.States[STATES.deployTargets] as { ItemProcessor?: { States: typeof definition.States } };
+    const states = { ...definition.States, ...map.ItemProcessor?.States };
+    const tasks = Object.entries(states)
       .filter(([, s]) => s.Type === 'Task')
       .map(([name]) => name)
       .sort();
     expect(tasks).toEqual([...HANDLER_TASKS, STATES.scan].sort());
+    expect(Object.keys(map.ItemProcessor?.States ?? {}).sort()).toEqual([STATES.deploy, STATES.verify].sort());
   });
 
   it('rejects an invalid definition, so the check above can fail', () => {

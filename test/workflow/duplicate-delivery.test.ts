@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
-import { deliveryKey } from '../../core/validate-release.ts';
+import { deliveryKey } from '../../core/steps/validate-release.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { transformInput } from '../infra/event-patterns.ts';
 import { service } from '../infra/service-stack.ts';

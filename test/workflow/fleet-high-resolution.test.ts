@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricWindow } from '../../core/ports.ts';
-import type { TrafficState } from '../../core/traffic.ts';
+import type { TrafficState } from '../../core/model/traffic.ts';
+import type { MetricWindow } from '../../core/ports/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { STATES } from '../../state-machine/state-names.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconcileStoppedExecution } from '../../core/reconcile.ts';
+import { reconcileStoppedExecution } from '../../core/steps/reconcile.ts';
 import { startExecution } from '../../local/engine.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { FleetWorld } from './fleet-harness.ts';

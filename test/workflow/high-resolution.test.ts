@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
-import type { MetricWindow, VersionMetrics } from '../../core/ports.ts';
-import type { HealthCheck, TrafficState } from '../../core/traffic.ts';
+import type { HealthCheck, TrafficState } from '../../core/model/traffic.ts';
+import type { MetricWindow, VersionMetrics } from '../../core/ports/ports.ts';
 import type { ExecutionResult } from '../../local/engine.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { ReleaseWorld } from './harness.ts';

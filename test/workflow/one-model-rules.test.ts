@@ -3,7 +3,7 @@
  * each is a point where the two shapes once behaved differently.
  */
 import { describe, expect, it } from 'vitest';
-import { requestFastForward } from '../../core/fast-forward.ts';
+import { requestFastForward } from '../../core/operations/fast-forward.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
 import { FleetWorld, fleetEnvironments, memberFunction } from './fleet-harness.ts';

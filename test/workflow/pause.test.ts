@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pauseRelease, resumeRelease } from '../../core/pause.ts';
+import { pauseRelease, resumeRelease } from '../../core/operations/pause.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
 import { ReleaseWorld } from './harness.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
 import type { EnvironmentName } from '../../config/schema.ts';
-import { MAX_WARNINGS } from '../../core/traffic.ts';
+import { MAX_WARNINGS } from '../../core/model/traffic.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { environmentsWith } from '../support/environments.ts';
 import { ReleaseWorld } from './harness.ts';

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvokeTimedOut } from '../../adapters/aws/lambda-function-versions.ts';
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
-import { requestFastForward } from '../../core/fast-forward.ts';
-import { followOnInput } from '../../core/follow-on.ts';
-import { ecrEventToRequest } from '../../core/release-request.ts';
+import { ecrEventToRequest } from '../../core/model/release-request.ts';
+import { requestFastForward } from '../../core/operations/fast-forward.ts';
+import { followOnInput } from '../../core/operations/follow-on.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SmokeSigningKeyUnavailable } from '../../adapters/aws/secrets-manager-smoke-signers.ts';
-import type { RequestSigner, SmokeSigners } from '../../core/ports.ts';
+import type { RequestSigner, SmokeSigners } from '../../core/ports/ports.ts';
 import { ReleaseWorld } from './harness.ts';
 
 const signer: RequestSigner = { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) };

@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { RELEASE_TABLE } from '../../../adapters/aws/dynamodb-release-store.ts';
+import { RELEASE_TABLE } from '../../../contract/release-table.ts';
 
 type Item = Record<string, unknown>;
 type Names = Record<string, string> | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortRelease } from '../../../core/abort.ts';
+import { abortRelease } from '../../../core/operations/abort.ts';
 import { releaseRecord, releaseWorld } from './release-world.ts';
 
 describe('aborting a release', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combineOutcomes, type Decision } from '../../../core/decide.ts';
-import type { HealthVerdict, NextAction } from '../../../core/traffic.ts';
+import { combineOutcomes, type Decision } from '../../../core/analysis/decide.ts';
+import type { HealthVerdict, NextAction } from '../../../core/model/traffic.ts';
 
 function decision(verdict: HealthVerdict, next: NextAction, alert = false): Decision {
   return {

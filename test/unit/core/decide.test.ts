@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type DecisionPolicy, decide, type JudgedWindow } from '../../../core/decide.ts';
-import { compareErrorRates } from '../../../core/judge.ts';
-import type { VersionMetricsSample } from '../../../core/ports.ts';
+import { type DecisionPolicy, decide, type JudgedWindow } from '../../../core/analysis/decide.ts';
+import { compareErrorRates } from '../../../core/analysis/judge.ts';
+import type { VersionMetricsSample } from '../../../core/ports/ports.ts';
 
 const sample = (invocations: number, errors: number, p99DurationMs: number | null = 100): VersionMetricsSample => ({
   invocations,

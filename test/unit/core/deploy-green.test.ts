@@ -11,9 +11,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaFunctionVersions } from '../../../adapters/aws/lambda-function-versions.ts';
-import { deployGreen } from '../../../core/deploy-green.ts';
-import type { ReleaseContext } from '../../../core/release-context.ts';
-import { validateRelease } from '../../../core/validate-release.ts';
+import type { ReleaseContext } from '../../../core/model/release-context.ts';
+import { deployGreen } from '../../../core/steps/deploy-green.ts';
+import { validateRelease } from '../../../core/steps/validate-release.ts';
 import { ReleaseWorld } from '../../workflow/harness.ts';
 
 const lambda = mockClient(LambdaClient);

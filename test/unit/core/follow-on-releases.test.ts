@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { environments, lockKey } from '../../../config/environments.ts';
-import { promoteToNext } from '../../../core/promotion.ts';
-import { retryRelease } from '../../../core/retry.ts';
+import { promoteToNext } from '../../../core/operations/promotion.ts';
+import { retryRelease } from '../../../core/operations/retry.ts';
 import { DIGEST, releaseRecord, releaseWorld } from './release-world.ts';
 
 const WARNING = 'step 1 (100%) promoted without enough traffic to judge';

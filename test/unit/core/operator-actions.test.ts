@@ -4,11 +4,11 @@ import { MemoryFunctionVersions } from '../../../adapters/memory/memory-function
 import { MemoryNotifier } from '../../../adapters/memory/memory-notifier.ts';
 import { MemoryReleaseStore } from '../../../adapters/memory/memory-release-store.ts';
 import { environments } from '../../../config/environments.ts';
-import { rollbackEnvironment } from '../../../core/environment-rollback.ts';
-import { requestFastForward } from '../../../core/fast-forward.ts';
-import type { FunctionVersions, ReleaseRecord } from '../../../core/ports.ts';
-import { singleTarget } from '../../../core/ports.ts';
-import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
+import { singleTarget } from '../../../core/model/target-set.ts';
+import { rollbackEnvironment } from '../../../core/operations/environment-rollback.ts';
+import { requestFastForward } from '../../../core/operations/fast-forward.ts';
+import type { FunctionVersions, ReleaseRecord } from '../../../core/ports/ports.ts';
+import { reconcileStoppedExecution } from '../../../core/steps/reconcile.ts';
 import { environmentsWith } from '../../support/environments.ts';
 
 const FN = 'switchyard-api-prod';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { environments, lockKey } from '../../../config/environments.ts';
-import { holdForPause, pauseRelease, resumeRelease } from '../../../core/pause.ts';
-import type { ReleaseEvent } from '../../../core/ports.ts';
-import type { ReleaseContext } from '../../../core/release-context.ts';
+import type { ReleaseContext } from '../../../core/model/release-context.ts';
+import { holdForPause, pauseRelease, resumeRelease } from '../../../core/operations/pause.ts';
+import type { ReleaseEvent } from '../../../core/ports/ports.ts';
 import { environmentsWith } from '../../support/environments.ts';
 import { releaseRecord, releaseWorld } from './release-world.ts';
 

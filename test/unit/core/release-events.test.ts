@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyStateChange, type ReleaseEvent, type ReleaseState, stateChange } from '../../../core/release-events.ts';
+import {
+  applyStateChange,
+  type ReleaseEvent,
+  type ReleaseState,
+  stateChange,
+} from '../../../core/model/release-events.ts';
 
 const AT = '2026-11-26T10:00:00.000Z';
 const fastForward: ReleaseEvent = {

@@ -5,7 +5,7 @@ import {
   newReleaseId,
   promotionReleaseId,
   retryReleaseId,
-} from '../../../core/release-id.ts';
+} from '../../../core/model/release-id.ts';
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const STAGING = 'rel-staging-20261207224100-a1b2c3';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decideApproval, requestApproval } from '../../../core/approval.ts';
-import { checkHealth } from '../../../core/check-health.ts';
-import { finalize, rollBack } from '../../../core/conclude-release.ts';
-import { judgeSample } from '../../../core/decide.ts';
-import { deployGreen } from '../../../core/deploy-green.ts';
-import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
-import { shiftTraffic } from '../../../core/shift-traffic.ts';
-import { validateRelease } from '../../../core/validate-release.ts';
+import { judgeSample } from '../../../core/analysis/decide.ts';
+import { decideApproval, requestApproval } from '../../../core/steps/approval.ts';
+import { checkHealth } from '../../../core/steps/check-health.ts';
+import { finalize, rollBack } from '../../../core/steps/conclude-release.ts';
+import { deployGreen } from '../../../core/steps/deploy-green.ts';
+import { reconcileStoppedExecution } from '../../../core/steps/reconcile.ts';
+import { shiftTraffic } from '../../../core/steps/shift-traffic.ts';
+import { validateRelease } from '../../../core/steps/validate-release.ts';
 import { environmentsWith } from '../../support/environments.ts';
 import { ReleaseWorld } from '../../workflow/harness.ts';
 

@@ -3,9 +3,9 @@ import { MemoryFunctionVersions } from '../../../adapters/memory/memory-function
 import { MemoryImageRegistry } from '../../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../../adapters/memory/memory-release-store.ts';
 import { environments } from '../../../config/environments.ts';
-import { ExecutionNameTaken } from '../../../core/errors.ts';
-import type { ReleaseRecord } from '../../../core/ports.ts';
-import { singleTarget } from '../../../core/ports.ts';
+import { ExecutionNameTaken } from '../../../core/model/errors.ts';
+import { singleTarget } from '../../../core/model/target-set.ts';
+import type { ReleaseRecord } from '../../../core/ports/ports.ts';
 
 export const DIGEST = `sha256:${'c'.repeat(64)}`;
 

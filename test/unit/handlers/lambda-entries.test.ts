@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ENTRY_FILES, type ServiceFunction } from '../../../contract/service-functions.ts';
-import { InvalidRelease } from '../../../core/errors.ts';
+import { InvalidRelease } from '../../../core/model/errors.ts';
 
 afterEach(() => {
   vi.unstubAllEnvs();

@@ -6,7 +6,8 @@ import {
   MAX_QUERIES_PER_CALL,
   periodRange,
 } from '../../../../adapters/aws/cloudwatch-version-metrics.ts';
-import { InvalidMetricWindow, type MetricWindow } from '../../../../core/ports.ts';
+import { InvalidMetricWindow } from '../../../../core/model/metric-period.ts';
+import type { MetricWindow } from '../../../../core/ports/ports.ts';
 
 const cloudWatch = mockClient(CloudWatchClient);
 const metrics = () =>

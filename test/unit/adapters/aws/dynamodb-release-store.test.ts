@@ -18,10 +18,10 @@ import {
   DynamoDbReleaseStore,
   InvalidCursor,
   MAX_EVENT_BYTES,
-  RELEASE_TABLE,
 } from '../../../../adapters/aws/dynamodb-release-store.ts';
-import type { LockHolder, ReleaseEvent, ReleaseRecord } from '../../../../core/ports.ts';
-import { singleTarget } from '../../../../core/ports.ts';
+import { RELEASE_TABLE } from '../../../../contract/release-table.ts';
+import { singleTarget } from '../../../../core/model/target-set.ts';
+import type { LockHolder, ReleaseEvent, ReleaseRecord } from '../../../../core/ports/ports.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const TABLE = 'switchyard-releases';

@@ -17,7 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { digestOfImageUri, LambdaFunctionVersions } from '../../../../adapters/aws/lambda-function-versions.ts';
 import { isTransientAwsError } from '../../../../adapters/aws/transient-errors.ts';
-import { AliasConflict, DeploymentFailed } from '../../../../core/errors.ts';
+import { AliasConflict, DeploymentFailed } from '../../../../core/model/errors.ts';
 import { VirtualTime } from '../../../support/lambda-quota-stand-in.ts';
 
 const lambda = mockClient(LambdaClient);

@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SnsNotifier, snsSubject } from '../../../../adapters/aws/sns-notifier.ts';
-import type { Notification } from '../../../../core/ports.ts';
+import type { Notification } from '../../../../core/ports/ports.ts';
 
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:switchyard-releases';

@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ExecutionNameTaken, StepFunctionsExecutions } from '../../../../adapters/aws/step-functions-executions.ts';
-import { NoPendingApproval } from '../../../../core/errors.ts';
+import { NoPendingApproval } from '../../../../core/model/errors.ts';
 
 const sfn = mockClient(SFNClient);
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:switchyard';

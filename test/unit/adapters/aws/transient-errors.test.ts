@@ -2,7 +2,7 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { ResourceConflictException, ResourceNotFoundException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { asTransientFailure, isTransientAwsError } from '../../../../adapters/aws/transient-errors.ts';
-import { TransientFailure } from '../../../../core/errors.ts';
+import { TransientFailure } from '../../../../core/model/errors.ts';
 
 function named(name: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(name), { name, ...extra });

@@ -1,0 +1,5 @@
+import { approvalTask } from '../handlers/release-tasks.ts';
+import { STATES } from '../state-machine/state-names.ts';
+import { dynamoDbStore, lambdaEntry, snsNotifier } from '../wiring/aws.ts';
+
+export const handler = lambdaEntry(STATES.approval, { store: dynamoDbStore, notifier: snsNotifier }, approvalTask);

@@ -1,0 +1,8 @@
+import { dynamoDbStore, ecrRegistry, lambdaFunctions, releaseApiEntry, snsNotifier } from '../wiring/aws.ts';
+
+export const handler = releaseApiEntry({
+  store: dynamoDbStore,
+  registry: ecrRegistry,
+  functions: lambdaFunctions,
+  notifier: snsNotifier,
+});

@@ -1,9 +1,0 @@
-import { STATES } from '../../state-machine/state-names.ts';
-import { dynamoDbStore, lambdaEntry, lambdaMapIterationFunctions } from '../../wiring/aws.ts';
-import { deployTask } from '../release-tasks.ts';
-
-export const handler = lambdaEntry(
-  STATES.deploy,
-  { functions: lambdaMapIterationFunctions, store: dynamoDbStore },
-  deployTask,
-);
