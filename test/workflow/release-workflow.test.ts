@@ -6,7 +6,7 @@ import { ecrEventToRequest } from '../../core/model/release-request.ts';
 import { requestFastForward } from '../../core/operations/fast-forward.ts';
 import { followOnInput } from '../../core/operations/follow-on.ts';
 import { STATES } from '../../state-machine/state-names.ts';
-import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
+import { environmentsWith } from '../support/environments.ts';
 import {
   DIGEST_BLUE,
   DIGEST_GREEN,
