@@ -10,7 +10,7 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
 import { singleTarget } from '../../core/model/target-set.ts';
-import type { FrontDoor, InvokeResult, SmokeSigners, TargetState } from '../../core/ports/ports.ts';
+import type { FrontDoor, InvokeResult, SmokeSigners, TargetSet, TargetState } from '../../core/ports/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
@@ -183,27 +183,42 @@ export class ReleaseWorld {
     const fn = this.functionName;
     this.registry.push('switchyard-api', DIGEST_BLUE, 'git-1');
     this.registry.push('switchyard-api', DIGEST_GREEN, 'git-2');
+    const v1 = await this.createOnBlue(fn);
+    if (options.verified ?? true) {
+      await this.recordVerified(
+        'release-0',
+        singleTarget({ functionName: fn, blueVersion: null, greenVersion: v1 }),
+        3_600_000,
+      );
+    }
+    return this;
+  }
+
+  /** Creates `fn` as Terraform leaves it: version 1 from DIGEST_BLUE behind live, blue and green. */
+  async createOnBlue(fn: string): Promise<string> {
     this.functions.createFunction(fn);
     const { codeSha256 } = await this.functions.updateCodeAndWait(fn, `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`);
     const v1 = await this.functions.publishVersion(fn, 'initial', codeSha256);
     for (const alias of ['live', 'blue', 'green']) await this.functions.ensureAlias(fn, alias, v1.version);
-    if (options.verified ?? true) {
-      const at = new Date(this.clock.now().getTime() - 3_600_000).toISOString();
-      await this.store.createRelease({
-        releaseId: 'release-0',
-        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:release-0',
-        environment: this.env,
-        targets: singleTarget({ functionName: fn, blueVersion: null, greenVersion: v1.version }),
-        imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
-        digest: DIGEST_BLUE,
-        status: 'released',
-        startedAt: at,
-        endedAt: at,
-        trigger: 'api:test',
-        events: [],
-      });
-    }
-    return this;
+    return v1.version;
+  }
+
+  /** The record of an earlier release, `agoMs` ago, that verified DIGEST_BLUE on `targets`. */
+  protected async recordVerified(releaseId: string, targets: TargetSet, agoMs: number): Promise<void> {
+    const at = new Date(this.clock.now().getTime() - agoMs).toISOString();
+    await this.store.createRelease({
+      releaseId,
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:release:${releaseId}`,
+      environment: this.env,
+      targets,
+      imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
+      digest: DIGEST_BLUE,
+      status: 'released',
+      startedAt: at,
+      endedAt: at,
+      trigger: 'api:test',
+      events: [],
+    });
   }
 
   /** The real handlers, with Check health seeing the traffic that arrived (and the time that passed) during Bake. */
@@ -399,38 +414,20 @@ export class FleetWorld extends ReleaseWorld {
     const states: TargetState[] = [];
     for (const [index, name] of this.members.entries()) {
       const fn = memberFunction(name);
-      this.functions.createFunction(fn);
-      const { codeSha256 } = await this.functions.updateCodeAndWait(
-        fn,
-        `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
-      );
-      const v1 = await this.functions.publishVersion(fn, 'initial', codeSha256);
-      for (const alias of ['live', 'blue', 'green']) await this.functions.ensureAlias(fn, alias, v1.version);
+      const v1 = await this.createOnBlue(fn);
       states.push({
         name,
         functionName: fn,
         blueVersion: null,
-        greenVersion: v1.version,
+        greenVersion: v1,
         wave: index,
         phase: 'live',
         percent: 100,
       });
     }
-    if (!(options.verified ?? true)) return this;
-    const at = new Date(this.clock.now().getTime() - 1_800_000).toISOString();
-    await this.store.createRelease({
-      releaseId: 'fleet-release-0',
-      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:fleet-release-0',
-      environment: this.env,
-      imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
-      digest: DIGEST_BLUE,
-      status: 'released',
-      startedAt: at,
-      endedAt: at,
-      trigger: 'api:test',
-      events: [],
-      targets: { waveCount: 1, currentWave: null, members: states },
-    });
+    if (options.verified ?? true) {
+      await this.recordVerified('fleet-release-0', { waveCount: 1, currentWave: null, members: states }, 1_800_000);
+    }
     return this;
   }
 

@@ -1,13 +1,13 @@
 /**
  * The rules one target and a fleet share (docs/architecture.md, "One release model: the rules both shapes share"):
- * each is a point where the two shapes once behaved differently.
+ * each is a point where the two shapes once behaved differently. The fast-forward rule (the check that acts on a
+ * request names it) is held in release-workflow.test.ts, where the fast-forward scenario runs in both shapes.
  */
 import { describe, expect, it } from 'vitest';
-import { requestFastForward } from '../../core/operations/fast-forward.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { environmentsWith, ONE_MINUTE_BAKE } from '../support/environments.ts';
 import { FleetWorld, fleetEnvironments, memberFunction } from './fleet-harness.ts';
-import { DIGEST_BLUE, REGISTRY_HOST, ReleaseWorld } from './harness.ts';
+import { DIGEST_BLUE, ReleaseWorld } from './harness.ts';
 
 const THREE = ['m1', 'm2', 'm3'];
 
@@ -64,41 +64,13 @@ describe('an alert goes out on the turn to an alerting verdict, once per target,
   });
 });
 
-describe('a fast-forward is named in the reasons of the check that acts on it', () => {
-  it('for a fleet too', async () => {
-    const world = await new FleetWorld({}, THREE, { patch: { bake: ONE_MINUTE_BAKE } }).seed();
-    const handlers = world.handlers();
-    const check = handlers[STATES.check];
-    handlers[STATES.check] = async (input) => {
-      if (world.checkedAt.length === 2) {
-        await requestFastForward('release-1', 'carol', 'incident fix, error budget exhausted', world.deps);
-      }
-      return check?.(input);
-    };
-    const result = await world.run(world.apiRequest(), { handlers });
-    expect(result.status).toBe('SUCCEEDED');
-    const checks = (await world.store.getRelease('release-1'))?.events.filter((e) => e.kind === 'health-check') ?? [];
-    const summary = 'fast-forward requested by carol: incident fix, error budget exhausted';
-    expect(checks.filter((e) => e.summary.includes(summary)).length).toBeGreaterThan(0);
-  });
-});
-
 describe('a release is refused as already live only when every target runs the digest on a verified version', () => {
   it('a fleet whose members run the digest on the bootstrap version no release verified is released, not refused', async () => {
     const world = new FleetWorld({}, THREE, { patch: { bake: ONE_MINUTE_BAKE } });
     // The environment's own function as the one-target world seeds it, then the members as Terraform leaves them:
     // version 1 from DIGEST_BLUE behind every alias, and no release record for them.
     await ReleaseWorld.prototype.seed.call(world);
-    for (const name of THREE) {
-      const fn = memberFunction(name);
-      world.functions.createFunction(fn);
-      const { codeSha256 } = await world.functions.updateCodeAndWait(
-        fn,
-        `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
-      );
-      const v1 = await world.functions.publishVersion(fn, 'initial', codeSha256);
-      for (const alias of ['live', 'blue', 'green']) await world.functions.ensureAlias(fn, alias, v1.version);
-    }
+    for (const name of THREE) await world.createOnBlue(memberFunction(name));
     const result = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }));
     expect(result.cause ?? '').not.toContain('already live');
     expect(result.status).toBe('SUCCEEDED');

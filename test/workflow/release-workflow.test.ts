@@ -168,8 +168,12 @@ describe.each(SHAPES)('release workflow on the synthesized state machine, as $sh
     // Requested before the third check: three checks at 10%, one at 100% with no bake left, instead of five and ten.
     expect(world.checkedAt).toEqual([10, 10, 10, 100]);
     expect(await world.aliases('live')).toEqual(everyTarget(world, '2'));
-    const events = (await world.store.getRelease('release-1'))?.events.map((e) => e.summary) ?? [];
-    expect(events).toContain('fast-forward requested by carol: incident fix, error budget exhausted');
+    const record = await world.store.getRelease('release-1');
+    const summary = 'fast-forward requested by carol: incident fix, error budget exhausted';
+    expect(record?.events.map((e) => e.summary)).toContain(summary);
+    // The check that acts on it names it among its reasons, for one target and for a fleet alike.
+    const checks = record?.events.filter((e) => e.kind === 'health-check') ?? [];
+    expect(checks.filter((e) => e.summary.includes(summary))).not.toEqual([]);
   });
 
   it('fails verification without touching live, and names the failing check', async () => {
