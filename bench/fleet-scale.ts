@@ -68,7 +68,7 @@ export interface ReleaseShape {
 
 export const SHIFT_STATE = 'Shift traffic';
 export const FINALIZE_STATE = 'Finalize';
-/** The single function's deploy states, which the fleet's Map replaces with one iteration per member. */
+/** One Map iteration's states: a single function's release runs them once, a fleet's once per member. */
 export const SINGLE_DEPLOY_STATES = ['Deploy green', 'Verify green'] as const;
 
 export function releaseShape(entered: readonly EnteredState[]): ReleaseShape {
@@ -107,16 +107,12 @@ export function exampleWaves(members: number): FleetWave[] {
   return kept;
 }
 
-/** The states the fleet adds around its Map: the "Fleet?" choice and the Map state itself. */
-const FLEET_ENTRY: readonly EnteredState[] = [
-  { name: 'Fleet?', type: 'Choice' },
-  { name: 'Deploy & verify members', type: 'Map' },
-];
-/** Each Map iteration: Deploy member and Verify member, Lambda Tasks. */
-const MEMBER_STATES: readonly EnteredState[] = [
-  { name: 'Deploy member', type: 'Task', resource: 'arn:aws:states:::lambda:invoke' },
-  { name: 'Verify member', type: 'Task', resource: 'arn:aws:states:::lambda:invoke' },
-];
+/** Each Map iteration: Deploy green and Verify green, Lambda Tasks. */
+const MEMBER_STATES: readonly EnteredState[] = SINGLE_DEPLOY_STATES.map((name) => ({
+  name,
+  type: 'Task',
+  resource: 'arn:aws:states:::lambda:invoke',
+}));
 /** MapStateStarted and MapStateSucceeded, beside the Map's own Entered/Exited. */
 const MAP_RUN_EVENTS = 2;
 /** MapIterationStarted and MapIterationSucceeded per member. */
@@ -134,22 +130,18 @@ export interface FleetReleaseModel {
 const eventsOf = (states: readonly EnteredState[]) => states.reduce((n, s) => n + historyEventsOf(s), 0);
 
 /**
- * A fleet release that goes out wave by wave without a retry: the single function's states before traffic, with its
- * Deploy green and Verify green replaced by the Map (one iteration of two Tasks per member), then the whole traffic
- * plan once per wave (each wave shifts, bakes and checks its members in the fleet-level states), then the ending.
+ * A fleet release that goes out wave by wave without a retry: the single function's states before traffic (the same
+ * path: the deploy Map with one iteration), its one iteration's Deploy green and Verify green repeated per member,
+ * then the whole traffic plan once per wave (each wave shifts, bakes and checks its members in the same states), then
+ * the ending.
  */
 export function modelFleetRelease(shape: ReleaseShape, members: number, waves: number): FleetReleaseModel {
   const before = shape.beforeTraffic.filter((s) => !(SINGLE_DEPLOY_STATES as readonly string[]).includes(s.name));
   const transitions =
-    before.length +
-    FLEET_ENTRY.length +
-    members * MEMBER_STATES.length +
-    waves * shape.trafficPlan.length +
-    shape.ending.length;
+    before.length + members * MEMBER_STATES.length + waves * shape.trafficPlan.length + shape.ending.length;
   const historyEvents =
     EXECUTION_EVENTS +
     eventsOf(before) +
-    eventsOf(FLEET_ENTRY) +
     MAP_RUN_EVENTS +
     members * (MAP_ITERATION_EVENTS + eventsOf(MEMBER_STATES)) +
     waves * eventsOf(shape.trafficPlan) +
@@ -181,8 +173,8 @@ export interface MetricCalls {
 }
 
 /**
- * GetMetricData calls for one fleet check (`core/fleet-traffic.ts` judges every member that moved and reads all their
- * windows in one `sampleAll`): `atFull` members of earlier waves are read on green alone, the `splitting` members of
+ * GetMetricData calls for one fleet check (`core/steps/check-health.ts` judges every member that moved and reads all
+ * their windows in one `sampleAll`): `atFull` members of earlier waves are read on green alone, the `splitting` members of
  * the wave in its canary on green and blue. Each member's check window and its whole step are two windows of the same
  * series, so each series is read once, and 500 go in a call.
  */

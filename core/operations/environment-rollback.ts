@@ -4,7 +4,7 @@ import type { EnvironmentConfig, Environments } from '../../config/schema.ts';
 import { errorMessage, InvalidRelease, ReleaseLocked, TransientFailure } from '../model/errors.ts';
 import type { TargetContext } from '../model/release-context.ts';
 import { environmentTargets, pendingTargets } from '../model/target-set.ts';
-import type { AliasState, Clock, FunctionVersions, Notifier, ReleaseStore } from '../ports/ports.ts';
+import type { AliasState, Clock, FunctionVersions, Notifier, ReleaseEvent, ReleaseStore } from '../ports/ports.ts';
 import { notifyBestEffort } from '../steps/release-guard.ts';
 import { describeLive, forEachBounded, pointLive, TARGET_CALL_CONCURRENCY } from '../traffic/router.ts';
 
@@ -229,16 +229,9 @@ export async function finishEnvironmentRollback(
           skipped,
         }
       : { environment: env.name, from: first.from, to: first.to, by, reason };
-    const at = deps.clock.now().toISOString();
-    await deps.store.update(
-      operationId,
-      { status: 'rolled-back', endedAt: at },
-      {
-        at,
-        kind: 'rolled-back',
-        summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
-      },
-    );
+    await endRollback(deps, operationId, 'rolled-back', {
+      summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
+    });
     await notifyBestEffort(deps, {
       subject: `Switchyard: ${env.name} rolled back to ${fleet ? "each member's blue" : `version ${result.to}`} by ${by}`,
       releaseId: operationId,
@@ -278,6 +271,17 @@ function membersLine(result: EnvironmentRollbackResult, failed: readonly { membe
   return ` (${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''})`;
 }
 
+/** Ends the rollback's record with its status and the event that says why, in one write. */
+async function endRollback(
+  deps: Pick<EnvironmentRollbackDeps, 'store' | 'clock'>,
+  operationId: string,
+  status: 'rolled-back' | 'failed',
+  event: { readonly summary: string; readonly evidence?: { readonly error: { Error: string; Cause?: string } } },
+): Promise<void> {
+  const at = deps.clock.now().toISOString();
+  await deps.store.update(operationId, { status, endedAt: at }, { at, kind: status, ...event } as ReleaseEvent);
+}
+
 async function recordRollbackFailure(
   operationId: string,
   environment: string,
@@ -285,17 +289,10 @@ async function recordRollbackFailure(
   error: unknown,
   deps: Pick<EnvironmentRollbackDeps, 'store' | 'clock'>,
 ): Promise<void> {
-  const at = deps.clock.now().toISOString();
-  await deps.store.update(
-    operationId,
-    { status: 'failed', endedAt: at },
-    {
-      at,
-      kind: 'failed',
-      summary: `rollback of ${environment} by ${by} failed: ${errorMessage(error)}; roll back again`,
-      evidence: { error: { Error: error instanceof Error ? error.name : 'Error', Cause: errorMessage(error) } },
-    },
-  );
+  await endRollback(deps, operationId, 'failed', {
+    summary: `rollback of ${environment} by ${by} failed: ${errorMessage(error)}; roll back again`,
+    evidence: { error: { Error: error instanceof Error ? error.name : 'Error', Cause: errorMessage(error) } },
+  });
 }
 
 /** A started rollback nothing will run (its background invocation was refused): closed as failed, its lock freed. */

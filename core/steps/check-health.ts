@@ -1,5 +1,4 @@
 import {
-  type CheckContext,
   checkContext,
   checkedTraffic,
   judgeOf,

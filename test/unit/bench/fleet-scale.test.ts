@@ -18,6 +18,7 @@ const state = (name: string, type: string): EnteredState => ({ name, type });
 const run: EnteredState[] = [
   state('Receive request', 'Pass'),
   lambda('Validate release'),
+  state('Deploy & verify', 'Map'),
   lambda('Deploy green'),
   lambda('Verify green'),
   state('Approval needed?', 'Choice'),
@@ -44,20 +45,20 @@ describe('the fleet scale model', () => {
 
   it('splits a released run at the first shift and at Finalize, and refuses a run that never finalized', () => {
     const shape = releaseShape(run);
-    expect(shape.beforeTraffic.map((s) => s.name)).toEqual(run.slice(0, 6).map((s) => s.name));
+    expect(shape.beforeTraffic.map((s) => s.name)).toEqual(run.slice(0, 7).map((s) => s.name));
     expect(shape.trafficPlan).toHaveLength(7);
     expect(shape.ending.map((s) => s.name)).toEqual(['Finalize', 'Released']);
     expect(() => releaseShape(run.slice(0, 10))).toThrow(/passes Shift traffic before Finalize/);
   });
 
-  it('replaces Deploy and Verify green by the Map, two Tasks a member, and repeats the traffic plan per wave', () => {
+  it("repeats the Map's one iteration (Deploy and Verify green) per member, and the traffic plan per wave", () => {
     const shape = releaseShape(run);
     const model = modelFleetRelease(shape, 5, 3);
-    // 4 states before traffic (6 less Deploy and Verify green) + Fleet? and the Map + 2 × 5 members + 3 × 7 + 2.
-    expect(model.transitions).toBe(4 + 2 + 10 + 21 + 2);
-    // Execution 2; before traffic 2 + 5 + 2 + 6; Fleet? 2, the Map 2 + 2; 5 members × (2 + 5 + 5);
+    // 5 states before traffic (7 less the one iteration's Deploy and Verify green) + 2 × 5 members + 3 × 7 + 2.
+    expect(model.transitions).toBe(5 + 10 + 21 + 2);
+    // Execution 2; before traffic 2 + 5 + 2 (the Map) + 2 + 6; the Map's run 2; 5 members × (2 + 5 + 5);
     // 3 waves × (5 + 2 + 5 + 2 + 2 + 5 + 2); Finalize 5 + Released 2.
-    expect(model.historyEvents).toBe(2 + 15 + 6 + 60 + 3 * 23 + 7);
+    expect(model.historyEvents).toBe(2 + 17 + 2 + 60 + 3 * 23 + 7);
     // Each member adds the same, whatever the fleet's size.
     const more = modelFleetRelease(shape, 6, 3);
     expect([more.transitions - model.transitions, more.historyEvents - model.historyEvents]).toEqual([2, 12]);
