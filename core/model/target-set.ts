@@ -37,7 +37,9 @@ export function recordFields(change: ReleaseChange): Partial<Pick<ReleaseChange,
 
 /** Whether a change touches the target set (and so must not lose a concurrent target write). */
 export function changesTargets(change: ReleaseChange): boolean {
-  return change.currentWave !== undefined || change.trippedBy !== undefined || change.targets !== undefined;
+  return (
+    change.currentWave !== undefined || change.trippedBy !== undefined || Object.keys(change.targets ?? {}).length > 0
+  );
 }
 
 /** A release's targets as it starts: each pending on its blue, in its wave. */

@@ -106,8 +106,12 @@ export async function checkHealth(
   const unhealthy = judged.filter((j) => j.decision.verdict === 'unhealthy').map((j) => j.target.name);
   const healthy = judged.filter((j) => j.decision.verdict === 'healthy').length;
   const at = now.toISOString();
+  // Each target's last judged verdict: a check with no complete data yet does not replace one already recorded, so
+  // the first windows of a new wave or step are no turn for alertOnTurn.
+  const recorded = new Map(record?.targets.members.map((m) => [m.name, m.verdict]));
   const verdicts: Record<string, TargetChange> = {};
   for (const j of judged) {
+    if (j.decision.verdict === 'insufficient-data' && recorded.get(j.target.name)) continue;
     verdicts[j.target.name] = {
       verdict: { verdict: j.decision.verdict, reason: j.check.reasons.join('; ').slice(0, 500), at },
     };
