@@ -8,6 +8,7 @@ import {
   MAX_FLEET_WAVES,
   wavesRefusal,
 } from './fleet.ts';
+import { policyOverlaps, releasePolicySchema } from './release-windows.ts';
 import { historyRefusal, strategyRefusal } from './traffic-plan.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -275,9 +276,17 @@ function buildConfigSchemas() {
         .optional(),
       /** Release several functions built from the same image as one unit (docs/fleet.md). */
       fleet: FleetSchema.optional(),
+      /**
+       * When releases may start: allowed windows in a time zone, freezes, and what a release outside a window does
+       * (config/release-windows.ts, docs/operate.md). Absent: at any time.
+       */
+      policy: releasePolicySchema().optional(),
     })
     .superRefine((env, ctx) => {
       if (env.fleet) fleetRefusals(env, env.fleet, ctx);
+      for (const refusal of env.policy ? policyOverlaps(env.policy, new Date()) : []) {
+        ctx.addIssue({ code: 'custom', path: [...refusal.path], message: refusal.message });
+      }
       if (env.promotesTo === env.name) {
         ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
       }
