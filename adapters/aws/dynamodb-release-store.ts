@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
 import { UnknownFleetMember, withFleetChange } from '../../core/fleet-state.ts';
+import type { PolicyEntry, PolicyKind } from '../../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -42,6 +43,8 @@ import { hasErrorName } from './error-names.ts';
  *   item never grows with its bake (DynamoDB refuses any item over 400 KB) and a 24-hour bake is 2,880 small items.
  * - delivery: `pk = DELIVERY#<key>`, `sk = DELIVERY`: which release an event started and its duplicate copies,
  *   expiring through the TTL attribute once no copy can arrive any more.
+ * - release policy: `pk = POLICY`, `sk = <kind>#<subject>` (`image#sha256:…`, `hold#prod`): abandoned images and
+ *   environment holds with their history, one small partition read by one Query per kind.
  *
  * Both indexes project the keys and `status` only (`listingAttributes`): what a listing query reads to order, page
  * and filter. The records themselves are then read from the table (BatchGetItem). An index entry is rewritten only
@@ -60,6 +63,13 @@ export const RELEASE_TABLE = {
 } as const;
 
 const LOCK_SK = 'LOCK';
+/** The one partition of the release policy's entries (abandoned images, holds): a few small items. */
+const POLICY_PK = 'POLICY';
+
+/** An entry is stored whole as JSON text beside its version, which the conditional write compares. */
+function policyEntryOf(item: Record<string, unknown>): PolicyEntry {
+  return JSON.parse(String(item.entry)) as PolicyEntry;
+}
 const RELEASE_SK = 'RELEASE';
 const EVENT_SK_PREFIX = 'EVENT#';
 /**
@@ -488,6 +498,55 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       firstAt: str(out.Item, 'firstAt'),
       duplicates: Array.isArray(out.Item.duplicates) ? out.Item.duplicates.map(String) : [],
     };
+  }
+
+  async getPolicyEntry(key: string): Promise<PolicyEntry | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: POLICY_PK, sk: key }, ConsistentRead: true }),
+    );
+    return out.Item ? policyEntryOf(out.Item) : undefined;
+  }
+
+  async putPolicyEntry(entry: PolicyEntry): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: POLICY_PK, sk: entry.key, entry: JSON.stringify(entry), version: entry.version },
+          ConditionExpression: entry.version === 1 ? 'attribute_not_exists(#pk)' : '#version = :previous',
+          ...(entry.version === 1
+            ? { ExpressionAttributeNames: { '#pk': RELEASE_TABLE.partitionKey } }
+            : {
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':previous': entry.version - 1 },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  async listPolicyEntries(kind: PolicyKind): Promise<PolicyEntry[]> {
+    const entries: PolicyEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :kind)',
+          ExpressionAttributeNames: { '#pk': RELEASE_TABLE.partitionKey, '#sk': RELEASE_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': POLICY_PK, ':kind': `${kind}#` },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      entries.push(...(out.Items ?? []).map(policyEntryOf));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return entries;
   }
 
   async getLock(key: string): Promise<LockHolder | undefined> {
