@@ -111,6 +111,11 @@ export const ReleaseContextSchema = z.object({
     .optional(),
   /** Set in one Map iteration's context: the fleet member this state acts on (its function, aliases and blue). */
   member: z.string().min(1).optional(),
+  /**
+   * Set when the release arrived outside its environment's windows in `wait` mode (core/policy/release-gate.ts):
+   * nothing is locked or recorded yet; "Await release window" waits until `opensAt` and Validate release runs again.
+   */
+  awaitingWindow: z.object({ window: z.string().nullable(), opensAt: z.string(), summary: z.string() }).optional(),
 });
 export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
 

@@ -2,6 +2,7 @@ import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnviron
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from './errors.ts';
 import { type CheckedFleet, checkFleet, initialFleetState } from './fleet-release.ts';
+import { type GateOutcome, gateRelease } from './policy/release-gate.ts';
 import type { AlarmState, Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
@@ -140,6 +141,8 @@ export interface CheckedRelease {
   readonly sourceCommit: string | null;
   /** A fleet environment's members, each with its blue (docs/fleet.md). */
   readonly fleet?: CheckedFleet;
+  /** The release policy's answer: start (with any override to record), or wait for a window. */
+  readonly gate: GateOutcome;
 }
 
 /**
@@ -196,8 +199,11 @@ export async function checkRelease(
     throw new InvalidRelease(`the requested strategy cannot run in ${env.name}: ${message}`, { field: 'strategy' });
   }
 
+  // The release policy (abandoned image, hold, freeze, window) before the lock: a release that waits for its
+  // window holds nothing while it waits.
+  const gate = await gateRelease(env, request, deps.clock.now(), deps.store);
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
-  await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
+  if (gate.kind === 'start') await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
 
   if (env.fleet) {
     // A fleet's blues are its members' lives; the environment's own function is released only as a member.
@@ -210,6 +216,7 @@ export async function checkRelease(
       unverifiedLive: null,
       sourceCommit: sourceCommit ?? null,
       fleet,
+      gate,
     };
   }
 
@@ -232,7 +239,7 @@ export async function checkRelease(
       });
     }
   }
-  return { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit: sourceCommit ?? null };
+  return { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit: sourceCommit ?? null, gate };
 }
 
 /**
@@ -263,7 +270,7 @@ export async function validateRelease(
   if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
     await refuseDuplicateDelivery(parsed, execution, deps);
   }
-  const { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit, fleet } = await checkRelease(
+  const { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit, fleet, gate } = await checkRelease(
     rawRequest,
     execution.name,
     deps,
@@ -273,19 +280,6 @@ export async function validateRelease(
   refuseMissingAlarms(env, alarmStates);
   const now = deps.clock.now();
   const key = lockKey(env);
-  const lock = await deps.store.acquireLock(
-    key,
-    {
-      releaseId: execution.name,
-      executionArn: execution.arn,
-      acquiredAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + env.lockTtlMinutes * 60_000).toISOString(),
-    },
-    now,
-  );
-  if (!lock.acquired) {
-    throw lockedError(env.name, lock.holder);
-  }
 
   const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
   // Without a previous version there is nothing to split traffic with: the first release goes straight to 100%.
@@ -333,6 +327,23 @@ export async function validateRelease(
         }
       : {}),
   };
+  // Outside its windows in `wait` mode: the workflow waits ("Await release window") and asks again at the opening.
+  if (gate.kind === 'wait') {
+    return { ...context, awaitingWindow: { window: gate.window, opensAt: gate.opensAt, summary: gate.summary } };
+  }
+  const lock = await deps.store.acquireLock(
+    key,
+    {
+      releaseId: execution.name,
+      executionArn: execution.arn,
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + env.lockTtlMinutes * 60_000).toISOString(),
+    },
+    now,
+  );
+  if (!lock.acquired) {
+    throw lockedError(env.name, lock.holder);
+  }
   const fleetState = initialFleetState(context);
 
   await deps.store.createRelease({
@@ -369,6 +380,8 @@ export async function validateRelease(
           ...(request.trigger === 'api' && request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
         },
       },
+      // Who overrode a window or a freeze, or passed a hold, why, and which (core/policy/release-gate.ts).
+      ...gate.overrides,
     ],
   });
   // An execution stopped while this ran was reconciled already: its record is closed, and this one (a no-op write)

@@ -134,8 +134,22 @@ describe('the release state machine', () => {
     expect(functionOf(state(STATES.deploy))).not.toBe(functionOf(state(STATES.verify)));
   });
 
+  it('waits for the release window with nothing held when Validate release says so, then validates again', () => {
+    expect(state(STATES.validate).Next).toBe(STATES.windowOpen);
+    expect(state(STATES.windowOpen)).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.release.awaitingWindow', IsPresent: true, Next: STATES.awaitWindow }],
+      Default: STATES.scanEnabled,
+    });
+    expect(state(STATES.awaitWindow)).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.release.awaitingWindow.opensAt',
+      Next: STATES.validate,
+    });
+  });
+
   it('runs Scan & provision only for environments that ask for it', () => {
-    expect(state(STATES.validate).Next).toBe(STATES.scanEnabled);
+    expect(state(STATES.windowOpen).Default).toBe(STATES.scanEnabled);
     expect(state(STATES.scanEnabled)).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.release.scanAndProvision', BooleanEquals: true, Next: STATES.scan }],
