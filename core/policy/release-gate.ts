@@ -52,7 +52,7 @@ export async function gateRelease(
     const detail = `${env.name} is held (by ${held.by} at ${held.at}: ${held.reason})`;
     if (!api?.passHold) {
       throw new ReleaseRefused(
-        `${detail}; clear the hold (switchyard environment clear-hold ${env.name}) or start the release through the API with passHold`,
+        `${detail}; clear the hold (switchyard env clear-hold ${env.name}) or start the release through the API with passHold`,
         { policy: 'hold', environment: env.name, by: held.by, reason: held.reason },
       );
     }
