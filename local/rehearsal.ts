@@ -124,6 +124,9 @@ function describeExit(event: ExecutionEvent): string | undefined {
   const out = (event.output ?? {}) as StateOutput;
   switch (event.state) {
     case STATES.validate:
+      // Outside its window in `wait` mode (core/policy/release-gate.ts): what it waits for, and until when.
+      if (out.release && 'awaitingWindow' in out.release)
+        return String((out.release.awaitingWindow as { summary: string }).summary);
       if (out.release && 'fleet' in out.release) return `plan per wave: ${planLine(out.release.plan)}`;
       return out.release
         ? `blue is version ${out.release.blueVersion ?? 'none'}; plan: ${planLine(out.release.plan)}`
