@@ -24,6 +24,7 @@ describe('npm start options for the release policy', () => {
   it('--frozen: the release is refused naming the freeze, live untouched (exit 2)', async () => {
     const { code, lines } = await rehearse('--env', 'dev', '--frozen');
     expect(code).toBe(EXIT.failed);
+    expect(lines).toContain('  live: version 1 (blue was version 1)');
     expect(lines.join('\n')).toMatch(
       /RELEASE FAILED: .*\n.*\n {2}reason: ReleaseRefused: dev is frozen by "rehearsal-freeze" until /,
     );
