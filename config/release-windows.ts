@@ -170,12 +170,8 @@ export interface PolicyRefusal {
   readonly message: string;
 }
 
-/**
- * Definitions that overlap: two freezes that share an instant, and window occurrences that overlap (one window's
- * occurrence reaching into its own next one, or into another window's) within OVERLAP_HORIZON_DAYS of `from`.
- * Overlaps make "when does it close" ambiguous and hide a typo, so the config refuses them.
- */
-export function policyOverlaps(policy: ReleasePolicy, from: Date): PolicyRefusal[] {
+/** Two freezes that share an instant: cheap, so the schema refuses them wherever the config is parsed. */
+export function freezeOverlaps(policy: ReleasePolicy): PolicyRefusal[] {
   const refusals: PolicyRefusal[] = [];
   const freezes = policy.freezes ?? [];
   for (const [i, a] of freezes.entries()) {
@@ -186,7 +182,17 @@ export function policyOverlaps(policy: ReleasePolicy, from: Date): PolicyRefusal
       }
     }
   }
-  // A bad zone or rule is refused on its own field; the overlap check needs both readable.
+  return refusals;
+}
+
+/**
+ * Windows that overlap: two with one name, one window's occurrence reaching into its own next one, or into another
+ * window's, within OVERLAP_HORIZON_DAYS of `from` (so a daylight saving change and every monthly or yearly pattern
+ * is met). Overlaps make "when does it close" ambiguous and hide a typo, so the synthesis refuses them
+ * (config/schema.ts `refuseWindowOverlaps`).
+ */
+export function policyOverlaps(policy: ReleasePolicy, from: Date): PolicyRefusal[] {
+  const refusals: PolicyRefusal[] = [];
   const windows = policy.windows ?? [];
   const readable = isTimeZone(policy.timeZone);
   const names = new Map<string, number>();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { environments, parseEnvironments } from '../../../config/environments.ts';
 import { outsideWindowMode, type ReleasePolicy, windowStateAt } from '../../../config/release-windows.ts';
+import { refuseWindowOverlaps } from '../../../config/schema.ts';
 
 const BERLIN_WEEKDAYS: ReleasePolicy = {
   timeZone: 'Europe/Berlin',
@@ -22,10 +23,10 @@ function withProdPolicy(policy: unknown): Record<string, Record<string, unknown>
   return raw;
 }
 
-/** The config's refusal, which must be one line. */
+/** The config's refusal, at parse or at synth (window overlaps), which must be one line. */
 function refusal(policy: unknown): string {
   try {
-    parseEnvironments(withProdPolicy(policy));
+    refuseWindowOverlaps(parseEnvironments(withProdPolicy(policy)), new Date('2026-12-08T00:00:00Z'));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     expect(message).not.toContain('\n');
@@ -93,6 +94,38 @@ describe('release windows and freezes', () => {
     const policy = { ...BERLIN_WEEKDAYS, outsideWindow: { push: 'refuse', api: 'wait' } } as const;
     expect(outsideWindowMode(policy, 'ecr-push')).toBe('refuse');
     expect(outsideWindowMode(policy, 'api')).toBe('wait');
+  });
+
+  it('window overlaps are checked at synth, not at every parse: a handler parsing the config does not pay for them', () => {
+    const overlapping = {
+      timeZone: 'UTC',
+      windows: [{ name: 'hourly', opens: '0 * * * *', durationMinutes: 90 }],
+    };
+    expect(() => parseEnvironments(withProdPolicy(overlapping))).not.toThrow();
+    expect(() => refuseWindowOverlaps(parseEnvironments(withProdPolicy(overlapping)))).toThrow(
+      /prod\.policy\.windows\.0: its occurrences overlap/,
+    );
+  });
+
+  it('finds windows that overlap only on a daylight saving day', () => {
+    // 00:30 for 150 minutes ends at 03:00 on an ordinary day (touching, not overlapping, the 03:00 window) but at
+    // 04:00 on the spring change of 2027-03-28 in Berlin, when the clock skips an hour.
+    const adjacent = {
+      timeZone: 'Europe/Berlin',
+      windows: [
+        { name: 'night', opens: '30 0 * * *', durationMinutes: 150 },
+        { name: 'early', opens: '0 3 * * *', durationMinutes: 60 },
+      ],
+    };
+    expect(refusal(adjacent)).toMatch(
+      /prod\.policy\.windows\.1: overlaps window "night" \(windows\.0\) at 2027-03-28T01:00:00\.000Z/,
+    );
+    expect(() =>
+      refuseWindowOverlaps(
+        parseEnvironments(withProdPolicy({ ...adjacent, timeZone: 'UTC' })),
+        new Date('2026-12-08T00:00:00Z'),
+      ),
+    ).not.toThrow();
   });
 
   it('the config accepts a policy and refuses a bad zone, rule or overlap with one line naming the field', () => {
