@@ -336,7 +336,7 @@ describe('the console at a glance', () => {
     const loops = await page
       .locator('#graph .edge.back')
       .evaluateAll((paths) => paths.map((p) => `${p.getAttribute('data-from')} → ${p.getAttribute('data-to')}`).sort());
-    expect(loops).toEqual(['Healthy? → Bake', 'Healthy? → Shift traffic']);
+    expect(loops).toEqual(['Await release window → Validate release', 'Healthy? → Bake', 'Healthy? → Shift traffic']);
   });
 
   it('the state inspector shows the input, output and retries of a state', async () => {
