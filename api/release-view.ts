@@ -1,4 +1,5 @@
-import type { FleetMemberPhase, FleetState, ReleaseEvent, ReleaseRecord, ReleaseStatus } from '../core/ports.ts';
+import type { ReleaseEvent, ReleaseRecord, ReleaseStatus, TargetPhase, TargetSet } from '../core/ports.ts';
+import type { HealthCheckEvent } from '../core/release-events.ts';
 import { type HealthCheck, HealthCheckSchema } from '../core/traffic.ts';
 import {
   type ExecutionStatus,
@@ -24,35 +25,36 @@ export interface ReleaseSummary {
   readonly consoleUrl: string;
   /** The newest event's summary: what happened last. */
   readonly lastEvent?: string;
-  /** A fleet release's size and where it stands; its members are in the release's detail only (a list stays small). */
-  readonly fleet?: FleetSummary;
+  /** The release's targets at a glance; each target is in the release's detail only (a list stays small). */
+  readonly targets: TargetsSummary;
 }
 
-/** A fleet release at a glance, for lists. */
-export interface FleetSummary {
+/** A release's targets at a glance, for lists: one for a single function, one a member for a fleet. */
+export interface TargetsSummary {
   readonly members: number;
   readonly waveCount: number;
   readonly currentWave: number | null;
   readonly trippedBy?: string;
 }
 
-/** One wave of a fleet: how many members, how many in each phase, and which are unhealthy now. */
-export interface FleetWaveView {
+/** One wave of a release: how many targets, how many in each phase, and which are unhealthy now. */
+export interface WaveView {
   /** 0-based, as the members' `wave`. */
   readonly wave: number;
   readonly members: number;
-  readonly phases: Partial<Record<FleetMemberPhase, number>>;
+  readonly phases: Partial<Record<TargetPhase, number>>;
   /** Members whose last verdict was unhealthy, in config order. */
   readonly unhealthy: readonly string[];
 }
 
 /**
- * A fleet release as `GET /releases/{id}` shows it: the record's fleet as it is (every member's wave, phase,
- * percent and verdict, the current wave, the member that tripped), plus per-wave tallies and the halt's evidence.
+ * A release's targets as `GET /releases/{id}` shows them: the record's targets as they are (every target's wave,
+ * phase, percent and verdict, the current wave, the target that tripped), plus per-wave tallies and the halt's
+ * evidence. A single function is one target in one wave.
  */
-export interface FleetView extends FleetState {
-  readonly waves: readonly FleetWaveView[];
-  /** From the `fleet-halted` event: the member whose verdict stopped every wave, and why. */
+export interface TargetsView extends TargetSet {
+  readonly waves: readonly WaveView[];
+  /** The check that rolled the release back: the target whose verdict stopped every wave, and why. */
   readonly halted: {
     readonly trippedBy: string;
     readonly wave: number | null;
@@ -91,7 +93,7 @@ export interface RolloutProgress {
 }
 
 export interface ReleaseDetail
-  extends Omit<ReleaseSummary, 'status' | 'digest' | 'imageUri' | 'blueVersion' | 'trigger' | 'startedAt' | 'fleet'> {
+  extends Omit<ReleaseSummary, 'status' | 'digest' | 'imageUri' | 'blueVersion' | 'trigger' | 'startedAt' | 'targets'> {
   /** `starting` while the execution runs but Validate release has not recorded the release yet. */
   readonly status: ReleaseStatus | 'starting';
   readonly digest: string | null;
@@ -111,8 +113,8 @@ export interface ReleaseDetail
   readonly healthChecks: readonly HealthDecision[];
   /** Null until traffic first moves. */
   readonly progress: RolloutProgress | null;
-  /** Null unless the release moves a fleet (docs/fleet.md). */
-  readonly fleet: FleetView | null;
+  /** The functions the release moves; null before Validate release recorded it. */
+  readonly targets: TargetsView | null;
   readonly error?: string;
   readonly cause?: string;
 }
@@ -127,52 +129,64 @@ export function summarize(record: ReleaseRecord, region: string): ReleaseSummary
     notedDuplicates: _duplicates,
     currentStep: _step,
     paused: _paused,
-    fleet,
+    targets,
     ...rest
   } = record;
   const last = events.at(-1);
   return {
     ...rest,
+    ...singleVersions(targets),
     consoleUrl: executionConsoleUrl(region, record.executionArn),
     ...(last ? { lastEvent: last.summary } : {}),
-    ...(fleet ? { fleet: fleetSummary(fleet) } : {}),
+    targets: targetsSummary(targets),
   };
 }
 
-export function fleetSummary(fleet: FleetState): FleetSummary {
+/** A single function's blue and green, as a release of one target has always shown them; a fleet's are per member. */
+function singleVersions(targets: TargetSet | undefined): Pick<ReleaseSummary, 'blueVersion' | 'greenVersion'> {
+  const only = targets?.members.length === 1 ? targets.members[0] : undefined;
   return {
-    members: fleet.members.length,
-    waveCount: fleet.waveCount,
-    currentWave: fleet.currentWave,
-    ...(fleet.trippedBy ? { trippedBy: fleet.trippedBy } : {}),
+    blueVersion: only?.blueVersion ?? null,
+    ...(only?.greenVersion ? { greenVersion: only.greenVersion } : {}),
   };
 }
 
-/** The record's fleet with each wave's tally and the halt's evidence (a view of the record, not a decision). */
-export function fleetView(fleet: FleetState, events: readonly ReleaseEvent[]): FleetView {
-  const waves: FleetWaveView[] = Array.from({ length: fleet.waveCount }, (_, wave) => {
-    const members = fleet.members.filter((m) => m.wave === wave);
-    const phases: Partial<Record<FleetMemberPhase, number>> = {};
+export function targetsSummary(targets: TargetSet): TargetsSummary {
+  return {
+    members: targets.members.length,
+    waveCount: targets.waveCount,
+    currentWave: targets.currentWave,
+    ...(targets.trippedBy ? { trippedBy: targets.trippedBy } : {}),
+  };
+}
+
+/** The record's targets with each wave's tally and the halt's evidence (a view of the record, not a decision). */
+export function targetsView(targets: TargetSet, events: readonly ReleaseEvent[]): TargetsView {
+  const waves: WaveView[] = Array.from({ length: targets.waveCount }, (_, wave) => {
+    const members = targets.members.filter((m) => m.wave === wave);
+    const phases: Partial<Record<TargetPhase, number>> = {};
     for (const m of members) phases[m.phase] = (phases[m.phase] ?? 0) + 1;
     return {
       wave,
       members: members.length,
       phases,
-      unhealthy: members.filter((m) => m.verdict?.healthy === false).map((m) => m.name),
+      unhealthy: members.filter((m) => m.verdict?.verdict === 'unhealthy').map((m) => m.name),
     };
   });
-  const halt = events.findLast((e) => e.kind === 'fleet-halted');
+  const trippedBy = targets.trippedBy;
+  const halt = trippedBy
+    ? events.findLast((e): e is HealthCheckEvent => e.kind === 'health-check' && e.evidence?.next === 'roll-back')
+    : undefined;
   const check = halt ? HealthCheckSchema.safeParse(halt.evidence?.check) : undefined;
-  const trippedBy = halt?.evidence?.trippedBy;
-  const wave = halt?.evidence?.wave;
+  const tripped = targets.members.find((m) => m.name === trippedBy);
   return {
-    ...fleet,
+    ...targets,
     waves,
     halted:
-      halt && typeof trippedBy === 'string'
+      halt && trippedBy
         ? {
             trippedBy,
-            wave: typeof wave === 'number' ? wave : null,
+            wave: tripped ? tripped.wave : null,
             at: halt.at,
             reasons: check?.success ? check.data.reasons : [halt.summary],
           }
@@ -249,8 +263,7 @@ export function releaseDetail(
     status: record?.status ?? (running ? 'starting' : 'failed'),
     digest: record?.digest ?? null,
     imageUri: record?.imageUri ?? null,
-    blueVersion: record?.blueVersion ?? null,
-    ...(record?.greenVersion ? { greenVersion: record.greenVersion } : {}),
+    ...singleVersions(record?.targets),
     trigger: record?.trigger ?? null,
     ...(record?.reason ? { reason: record.reason } : {}),
     startedAt: record?.startedAt ?? execution?.steps[0]?.enteredAt ?? null,
@@ -270,7 +283,7 @@ export function releaseDetail(
     events,
     healthChecks: healthDecisions(events),
     progress: rolloutProgress(events),
-    fleet: record?.fleet ? fleetView(record.fleet, events) : null,
+    targets: record ? targetsView(record.targets, events) : null,
     ...(execution?.error ? { error: execution.error } : {}),
     ...(execution?.cause ? { cause: execution.cause } : {}),
   };

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environments } from '../config/environments.ts';
-import { combineSources, type DecisionPolicy, decide } from '../core/decide.ts';
+import { combineOutcomes, type DecisionPolicy, decide } from '../core/decide.ts';
 import type { VersionMetricsSample } from '../core/ports.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -256,7 +256,7 @@ interface BenchSource {
 
 /**
  * Switchyard: checks every `interval` s, each source judged on its own complete buckets through the real decide, the
- * sources' decisions made one by the real combineSources, as core/check-health.ts does.
+ * sources' decisions made one by the real combineOutcomes, as core/analyse.ts does.
  */
 function switchyard(
   policy: Omit<DecisionPolicy, 'bakeOver' | 'settled' | 'stepHasBake' | 'lastStep' | 'fastForward' | 'pause'>,
@@ -299,7 +299,7 @@ function switchyard(
         );
         return { decision, fresh: windowEnd > windowStart };
       });
-      const { next } = combineSources(judged);
+      const { next } = combineOutcomes(judged);
       if (next === 'roll-back') return 'roll-back';
       if (next === 'shift') {
         bakeEndedAt = undefined;

@@ -404,7 +404,11 @@ function verdictOf(release) {
   if (release.status === 'aborted')
     return { kind: 'aborted', text: `${label}: ${abort?.summary ?? release.reason ?? 'stopped'}` };
   if (release.status === 'released') {
-    return { kind: 'released', text: `${label}: live on version ${release.greenVersion}` };
+    const fleet = membersOf(release);
+    const live = fleet
+      ? `every member (${fleet.members.length}) live on its green`
+      : `live on version ${release.greenVersion}`;
+    return { kind: 'released', text: `${label}: ${live}` };
   }
   if (!['running', 'starting'].includes(release.status)) {
     return { kind: release.status, text: `${label}${release.reason ? `: ${release.reason}` : ''}` };
@@ -420,9 +424,12 @@ function verdictOf(release) {
 /** Above this many members a cell shows the member's name only (its phase and share are in its tooltip). */
 const COMPACT_FLEET = 40;
 
+/** A release's targets when it moves more than one function; a single target reads as a single function always has. */
+const membersOf = (release) => (release.targets?.members.length > 1 ? release.targets : null);
+
 /** One member as a cell of the fleet grid: its verdict colours it, the member that tripped the fleet stands out. */
 function memberCell(fleet, m) {
-  const verdict = !m.verdict ? 'unjudged' : m.verdict.healthy ? 'healthy' : 'unhealthy';
+  const verdict = m.verdict?.verdict ?? 'unjudged';
   const tripped = m.name === fleet.trippedBy;
   const cell = el('li', {
     class: `member ${verdict} phase-${m.phase}${tripped ? ' tripped' : ''}`,
@@ -446,7 +453,7 @@ function memberCell(fleet, m) {
 
 /** The fleet's members as a grid, a row per wave: the wave moving is marked, each wave's phases counted. */
 function drawFleet(release) {
-  const fleet = release.fleet;
+  const fleet = membersOf(release);
   $('fleet').hidden = !fleet;
   if (!fleet) return;
   const parts = [`${fleet.members.length} members in ${fleet.waveCount} waves`];
@@ -493,9 +500,10 @@ function showSummary(release) {
   field('versions').textContent = `${blue} · ${green} · ${live}`;
   const weight = release.status === 'released' ? 100 : ended ? 0 : (p?.percent ?? 0);
   field('weight').textContent = `${weight}%`;
-  if (release.fleet) {
+  const fleet = membersOf(release);
+  if (fleet) {
     // Each member is its own function with its own versions: the grid below shows them member by member.
-    const members = release.fleet.members;
+    const members = fleet.members;
     const blues = new Set(members.map((m) => m.blueVersion ?? 'none'));
     const greens = new Set(members.map((m) => m.greenVersion ?? '…'));
     field('versions').textContent =

@@ -40,7 +40,7 @@ const GRANTS = {
     store: [
       'recordDelivery',
       'getRelease',
-      'updateRelease',
+      'update',
       'getLock',
       'acquireLock',
       'releaseLock',
@@ -54,46 +54,45 @@ const GRANTS = {
   },
   [STATES.deploy]: {
     functions: ['versionImageDigest', 'publishedVersion', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
-    // updateFleetMember: "Deploy member", a fleet's Map iteration, runs on this function; getRelease: a retry reads
-    // the green version an earlier attempt recorded.
-    store: ['getRelease', 'updateRelease', 'updateFleetMember'],
+    // getRelease: a retry reads the green version an earlier attempt recorded.
+    store: ['getRelease', 'update'],
   },
   [STATES.verify]: {
     functions: ['invoke'],
-    store: ['updateRelease', 'updateFleetMember'],
+    store: ['update'],
     smokeSigners: ['signerFor'],
   },
-  [STATES.approval]: { store: ['saveApprovalRequest', 'updateRelease'], notifier: ['notify'] },
+  [STATES.approval]: { store: ['saveApprovalRequest', 'update'], notifier: ['notify'] },
   [STATES.shift]: {
     functions: ['getAlias', 'updateAlias', 'ensureAlias'],
-    store: ['getRelease', 'updateRelease', 'updateFleet'],
+    store: ['getRelease', 'update'],
   },
   [STATES.check]: {
     metrics: ['sampleAll'],
     alarms: ['describe'],
     // renewLock: a paused bake keeps its environment lock (core/pause.ts).
-    store: ['getRelease', 'updateRelease', 'renewLock', 'updateFleet'],
+    store: ['getRelease', 'update', 'renewLock'],
     notifier: ['notify'],
   },
   [STATES.rollBack]: {
     functions: ['getAlias', 'updateAlias'],
-    store: ['getRelease', 'updateRelease', 'releaseLock', 'updateFleet'],
+    store: ['getRelease', 'update', 'releaseLock'],
     notifier: ['notify'],
   },
   [STATES.finalize]: {
     functions: ['ensureAlias'],
     // closeRelease: the record ends as released only while it still runs (a stop's reconcile may end it first).
-    // updateRelease: a failed alert is recorded in the history (core/release-guard.ts notifyBestEffort).
-    store: ['closeRelease', 'updateRelease', 'releaseLock', 'updateFleet'],
+    // update: the targets live, and a failed alert recorded in the history (core/release-guard.ts notifyBestEffort).
+    store: ['closeRelease', 'update', 'releaseLock'],
     notifier: ['notify'],
   },
   [STATES.recordFailure]: {
-    store: ['getRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    store: ['getRelease', 'update', 'releaseLock', 'takeApprovalRequest'],
     notifier: ['notify'],
   },
   [RECONCILE]: {
     functions: ['getAlias', 'updateAlias'],
-    store: ['getRelease', 'createRelease', 'closeRelease', 'updateRelease', 'releaseLock', 'takeApprovalRequest'],
+    store: ['getRelease', 'createRelease', 'closeRelease', 'update', 'releaseLock', 'takeApprovalRequest'],
     notifier: ['notify'],
   },
 } as const satisfies Readonly<Record<ServiceFunction, PortGrants>>;
@@ -115,7 +114,7 @@ const API_GRANTS = {
     'releaseLock',
     'getRelease',
     'createRelease',
-    'updateRelease',
+    'update',
     'listReleases',
     'takeApprovalRequest',
     'saveApprovalRequest',

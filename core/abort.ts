@@ -35,7 +35,7 @@ export async function abortRelease(request: AbortRequest, deps: AbortDeps): Prom
   }
   const cause = `aborted by ${by}${reason ? `: ${reason}` : ''}`;
   if (record) {
-    await deps.store.updateRelease(
+    await deps.store.update(
       releaseId,
       {},
       { at: deps.clock.now().toISOString(), kind: 'abort-requested', summary: cause, evidence: { by, reason } },

@@ -1,6 +1,6 @@
 import { ApprovalRejected, NoPendingApproval } from './errors.ts';
 import type { Clock, Notifier, ReleaseStore, TaskTokens } from './ports.ts';
-import type { ReleaseContext } from './release-context.ts';
+import { type Green, isFleet, type ReleaseContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
 
 export interface RequestApprovalDeps {
@@ -21,20 +21,21 @@ export interface ApprovalDecision {
  */
 export async function requestApproval(
   release: ReleaseContext,
-  greenVersion: string,
+  greens: readonly Green[],
   taskToken: string,
   deps: RequestApprovalDeps,
 ): Promise<void> {
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + release.approvalTimeoutSeconds * 1000).toISOString();
   await deps.store.saveApprovalRequest(release.releaseId, { taskToken, requestedAt: now.toISOString(), expiresAt });
-  await deps.store.updateRelease(
+  const greenVersion = isFleet(release) ? undefined : greens[0]?.version;
+  await deps.store.update(
     release.releaseId,
     {},
     {
       at: now.toISOString(),
       kind: 'approval-requested',
-      summary: `${release.fleet ? `all ${release.fleet.members.length} fleet members` : `version ${greenVersion}`} passed verification; waiting for approval until ${expiresAt}`,
+      summary: `${greenVersion === undefined ? `all ${release.targets.length} fleet members` : `version ${greenVersion}`} passed verification; waiting for approval until ${expiresAt}`,
       evidence: { expiresAt },
     },
   );
@@ -44,7 +45,7 @@ export async function requestApproval(
     environment: release.environment,
     outcome: 'approval-requested',
     detail: {
-      greenVersion,
+      ...(greenVersion === undefined ? { members: release.targets.length } : { greenVersion }),
       digest: release.digest,
       expiresAt,
       approve: `switchyard release approve ${release.releaseId}`,
@@ -90,7 +91,7 @@ export async function decideApproval(
     if (!(error instanceof NoPendingApproval)) await deps.store.saveApprovalRequest(releaseId, pending);
     throw error;
   }
-  await deps.store.updateRelease(
+  await deps.store.update(
     releaseId,
     {},
     {

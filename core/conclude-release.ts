@@ -1,10 +1,12 @@
 import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import { ReleaseNotRunning } from './errors.ts';
-import type { Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
-import type { ReleaseContext } from './release-context.ts';
+import type { Clock, FunctionVersions, Notifier, ReleaseStore, TargetChange } from './ports.ts';
+import { type Green, greenOf, isFleet, type ReleaseContext } from './release-context.ts';
 import { notifyBestEffort, stillRunning } from './release-guard.ts';
+import { requireGreen } from './shift-traffic.ts';
 import type { TrafficState } from './traffic.ts';
+import { forEachBounded, restoreBlue, TARGET_CALL_CONCURRENCY } from './traffic-router.ts';
 
 export interface ConcludeDeps {
   readonly functions: FunctionVersions;
@@ -32,128 +34,150 @@ export function causeMessage(error: CaughtError): string {
   }
 }
 
-function releaseLockKey(release: ReleaseContext, envs: Environments): string {
-  const env = envs[release.environment];
-  return env ? lockKey(env) : `${release.functionName}#${release.environment}`;
-}
-
 export interface RollbackOutcome {
   readonly outcome: 'rolled-back';
+  /** The single function's live version after the rollback; null for a fleet (each member's is in the evidence). */
   readonly live: { version: string | null };
   readonly reason: string;
   readonly evidence: Record<string, unknown>;
 }
 
 /**
- * Puts `live` back on blue with no routing, then records, unlocks and notifies. Aliases first: whatever fails
- * after that, production traffic is already on the verified version.
+ * Puts every target's `live` back on its blue with no routing, through the traffic router (bounded), then records,
+ * alerts and frees the lock. Aliases first: whatever fails after that, production traffic is already on the
+ * verified versions. Undoes only what the release did: a target whose live is not on its green is left as it is.
  */
 export async function rollBack(
   release: ReleaseContext,
-  greenVersion: string | undefined,
+  greens: readonly Green[] | undefined,
   traffic: TrafficState | undefined,
   error: CaughtError | undefined,
   deps: ConcludeDeps,
 ): Promise<RollbackOutcome> {
-  const reason = error
-    ? causeMessage(error)
-    : (traffic?.lastCheck?.reasons.join('; ') ?? 'the new version was judged unhealthy');
+  const fleet = isFleet(release);
   const before = await deps.store.getRelease(release.releaseId);
   if (before?.status === 'released') {
     // Finalize recorded the release and then failed (or timed out) before answering: green is live and verified,
     // so nothing is undone. The reconcile handler frees whatever Finalize did not get to.
-    throw new ReleaseNotRunning(`release ${release.releaseId} is already released; live stays on ${greenVersion}`);
+    throw new ReleaseNotRunning(`release ${release.releaseId} is already released; live stays on green`);
   }
-  // Undo only what this release did: live on green, or routing part of live's traffic to green.
-  const live = await deps.functions.getAlias(release.functionName, release.aliases.live);
-  const onGreen =
-    live !== undefined &&
-    greenVersion !== undefined &&
-    (live.version === greenVersion || live.routing?.version === greenVersion);
-  let restored: string | null = null;
-  if (release.blueVersion && onGreen) {
-    await deps.functions.updateAlias(release.functionName, release.aliases.live, release.blueVersion, undefined, live);
-    restored = release.blueVersion;
-  }
+  const trippedBy = fleet ? (before?.targets.trippedBy ?? null) : null;
+  const reason = error
+    ? causeMessage(error)
+    : (traffic?.lastCheck?.reasons.join('; ') ?? 'the new version was judged unhealthy');
+  const outcomes = await forEachBounded(release.targets, TARGET_CALL_CONCURRENCY, async (target) => {
+    const green = greenOf(greens, target.name);
+    return { target, green, ...(await restoreBlue(deps.functions, target, green)) };
+  });
+  const restored = outcomes.flatMap((o) => (o.restored ? [{ member: o.target.name, version: o.restored }] : []));
+  const untouched = outcomes.filter((o) => !o.restored).map((o) => o.target.name);
+  const changes: Record<string, TargetChange> = {};
+  // A target that never moved keeps its phase (verified, or failed): it was on blue throughout.
+  for (const o of outcomes) if (o.restored) changes[o.target.name] = { phase: 'rolled-back', percent: 0 };
+  const single = outcomes[0];
   const evidence = {
-    greenVersion: greenVersion ?? null,
+    greenVersion: fleet ? null : (single?.green ?? null),
     stepIndex: traffic?.stepIndex ?? null,
     percent: traffic?.percent ?? null,
     lastCheck: traffic?.lastCheck ?? null,
     error: error ?? null,
+    ...(fleet ? { restored, untouched, trippedBy } : {}),
   };
+  const summary =
+    fleet || !single
+      ? `fleet rolled back${trippedBy ? ` (tripped by ${trippedBy})` : ''}: ${reason}; ${restored.length} member${restored.length === 1 ? '' : 's'} back on blue (${restored.map((r) => `${r.member} → ${r.version}`).join(', ') || 'none had moved'})`
+      : single.restored
+        ? `${single.target.aliases.live} restored to version ${single.restored}: ${reason}`
+        : single.onGreen
+          ? `no earlier version to restore; ${single.target.aliases.live} left on ${single.green}: ${reason}`
+          : `${single.target.aliases.live} is not on this release's version (${single.live?.version ?? 'none'}), left as it is: ${reason}`;
   const at = deps.clock.now().toISOString();
-  const summary = restored
-    ? `${release.aliases.live} restored to version ${restored}: ${reason}`
-    : onGreen
-      ? `no earlier version to restore; ${release.aliases.live} left on ${greenVersion}: ${reason}`
-      : `${release.aliases.live} is not on this release's version (${live?.version ?? 'none'}), left as it is: ${reason}`;
   // A record the reconcile handler already closed keeps its status; the rollback is added to its history.
   const running = await stillRunning(deps.store, release.releaseId);
   try {
-    await deps.store.updateRelease(release.releaseId, running ? { status: 'rolled-back', reason, endedAt: at } : {}, {
-      at,
-      kind: 'rolled-back',
-      summary,
-      evidence,
-    });
-  } catch (error) {
+    await deps.store.update(
+      release.releaseId,
+      { ...(running ? { status: 'rolled-back', reason, endedAt: at } : {}), currentWave: null, targets: changes },
+      { at, kind: 'rolled-back', summary, evidence },
+    );
+  } catch (failure) {
     // live is back on blue whatever the record says: a refused write must not keep the environment locked. The
     // failed task is retried (and alerts then), and the reconcile handler closes a record that stays open.
-    await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
-    throw error;
+    await deps.store.releaseLock(release.lockKey, release.releaseId);
+    throw failure;
   }
   // The alert before the unlock: if unlocking fails, the reconcile handler frees the lock, and the alert is out.
   await notifyBestEffort(deps, {
-    subject: `Switchyard: ${release.environment} release ${release.releaseId} rolled back`,
+    subject: `Switchyard: ${release.environment} ${fleet ? 'fleet ' : ''}release ${release.releaseId} rolled back${trippedBy ? ` (tripped by ${trippedBy})` : ''}`,
     releaseId: release.releaseId,
     environment: release.environment,
     outcome: 'rolled-back',
-    detail: { reason, restoredVersion: restored, ...evidence },
+    detail: { reason, ...(fleet ? {} : { restoredVersion: single?.restored ?? null }), ...evidence },
   });
-  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
-  const current = restored ?? live?.version ?? null;
-  return { outcome: 'rolled-back', live: { version: current }, reason, evidence };
+  await deps.store.releaseLock(release.lockKey, release.releaseId);
+  return {
+    outcome: 'rolled-back',
+    live: { version: fleet ? null : (single?.restored ?? single?.live?.version ?? null) },
+    reason: trippedBy ? `tripped by ${trippedBy}: ${reason}` : reason,
+    evidence,
+  };
 }
 
 export interface FinalizeOutcome {
   readonly outcome: 'released' | 'released-with-warnings';
+  /** The single function's live version; `fleet` for a fleet (each member runs its own green). */
   readonly live: { version: string };
   readonly blue: { version: string | null };
   readonly warnings: string[];
   readonly promotesTo: string | null;
 }
 
-/** Keeps the previous live version on `blue` as the instant-rollback target, then records, unlocks, notifies. */
+/**
+ * Every target live on its green: records the release first, then keeps each target's previous live version on its
+ * `blue` alias as the instant-rollback target, frees the lock and notifies.
+ */
 export async function finalize(
   release: ReleaseContext,
-  greenVersion: string,
+  greens: readonly Green[],
   traffic: TrafficState | undefined,
   deps: ConcludeDeps,
 ): Promise<FinalizeOutcome> {
-  // live is on green already; a stop whose reconcile closed the record first has put it back on blue.
+  const fleet = isFleet(release);
+  const single = release.targets[0];
+  const green = single && !fleet ? requireGreen(greens, single) : 'fleet';
+  // Recorded first, so a stop that comes now finds the release done instead of undoing it halfway through the blue
+  // aliases; a stop whose reconcile closed the record first has put live back on blue.
   const { warnings, outcome } = await recordReleased(
     release,
     traffic,
-    `${release.aliases.live} → version ${greenVersion}; ${release.aliases.blue} keeps ${release.blueVersion ?? 'nothing'}`,
+    fleet || !single
+      ? `every member of the ${release.environment} fleet (${release.targets.length}) live on its green; blue keeps the previous versions`
+      : `${single.aliases.live} → version ${green}; ${single.aliases.blue} keeps ${single.blueVersion ?? 'nothing'}`,
     deps,
   );
-  if (release.blueVersion) {
-    await deps.functions.ensureAlias(release.functionName, release.aliases.blue, release.blueVersion);
-  }
+  await forEachBounded(release.targets, TARGET_CALL_CONCURRENCY, async (target) => {
+    if (target.blueVersion)
+      await deps.functions.ensureAlias(target.functionName, target.aliases.blue, target.blueVersion);
+  });
+  const changes: Record<string, TargetChange> = {};
+  for (const target of release.targets) changes[target.name] = { phase: 'live', percent: 100 };
+  await deps.store.update(release.releaseId, { currentWave: null, targets: changes });
+  const blueVersion = fleet ? null : (single?.blueVersion ?? null);
   // The alert before the unlock: if unlocking fails, the reconcile handler frees the lock, and the alert is out.
   await notifyBestEffort(deps, {
-    subject: `Switchyard: ${release.environment} release ${release.releaseId} is live`,
+    subject: `Switchyard: ${release.environment} ${fleet ? 'fleet ' : ''}release ${release.releaseId} is live`,
     releaseId: release.releaseId,
     environment: release.environment,
     outcome,
-    detail: { liveVersion: greenVersion, blueVersion: release.blueVersion, warnings, promotesTo: release.promotesTo },
+    detail: fleet
+      ? { members: release.targets.length, warnings, promotesTo: release.promotesTo }
+      : { liveVersion: green, blueVersion, warnings, promotesTo: release.promotesTo },
   });
-  await deps.store.releaseLock(releaseLockKey(release, deps.environments), release.releaseId);
+  await deps.store.releaseLock(release.lockKey, release.releaseId);
   return {
     outcome,
-    live: { version: greenVersion },
-    blue: { version: release.blueVersion },
+    live: { version: green },
+    blue: { version: blueVersion },
     warnings,
     promotesTo: release.promotesTo,
   };
@@ -214,12 +238,13 @@ export async function releaseFailed(
     outcome: refused ? 'refused' : 'failed',
     detail: { reason, error: error.Error },
   });
-  if (env) await deps.store.releaseLock(lockKey(env), releaseId);
+  const key = release?.lockKey ?? (env ? lockKey(env) : undefined);
+  if (key) await deps.store.releaseLock(key, releaseId);
   // A pending approval dies with the release: its token must not be answered later.
   await deps.store.takeApprovalRequest(releaseId);
   // Validate release may have recorded the release before it failed, without handing its context on.
   if (release || (await stillRunning(deps.store, releaseId))) {
-    await deps.store.updateRelease(
+    await deps.store.update(
       releaseId,
       { status: 'failed', reason, endedAt: at },
       { at, kind: 'failed', summary: `release failed before traffic moved: ${reason}`, evidence: { error } },

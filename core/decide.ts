@@ -259,8 +259,11 @@ export function decide(window: JudgedWindow, policy: DecisionPolicy): Decision {
   };
 }
 
-/** One metric source's decision within a check, and whether the source judged data new to this check. */
-export interface SourceDecision {
+/**
+ * One outcome within a check, and whether it judged data new to this check: a metric source's decision for one
+ * target, or a target's combined decision for the release.
+ */
+export interface OutcomeDecision {
   readonly decision: Decision;
   readonly fresh: boolean;
 }
@@ -273,12 +276,13 @@ const SEVERITY: Readonly<Record<HealthVerdict, number>> = {
 };
 
 /**
- * Several metric sources' decisions on one check as one: either source's roll-back rolls back; otherwise an alert is
- * reported over a plain verdict, then the worse verdict on fresh data (the earlier source on a tie). The step moves
- * on only when every source lets it. Returns the index of the source whose verdict stands, and what happens next.
+ * Several outcomes of one check as one, the same rule for a target's metric sources and for a release's targets: any
+ * roll-back rolls back (the first); otherwise an alert is reported over a plain verdict, then the worse verdict on
+ * fresh data (the earlier outcome on a tie). The step moves on only when every outcome lets it. Returns the index of
+ * the outcome whose verdict stands, and what happens next.
  */
-export function combineSources(sources: readonly SourceDecision[]): { deciding: number; next: NextAction } {
-  if (sources.length === 0) throw new Error('combineSources needs at least one source');
+export function combineOutcomes(sources: readonly OutcomeDecision[]): { deciding: number; next: NextAction } {
+  if (sources.length === 0) throw new Error('combineOutcomes needs at least one outcome');
   const indexed = sources.map((source, index) => ({ ...source, index }));
   const rollback = indexed.find((s) => s.decision.next === 'roll-back');
   const alerting = indexed.filter((s) => s.decision.alert);

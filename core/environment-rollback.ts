@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { environmentNamed, lockKey, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { errorMessage, InvalidRelease, ReleaseLocked, TransientFailure } from './errors.ts';
-import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
 import type { AliasState, Clock, FunctionVersions, Notifier, ReleaseStore } from './ports.ts';
+import type { TargetContext } from './release-context.ts';
 import { notifyBestEffort } from './release-guard.ts';
+import { environmentTargets, pendingTargets } from './target-set.ts';
+import { describeLive, forEachBounded, pointLive, TARGET_CALL_CONCURRENCY } from './traffic-router.ts';
 
 export interface EnvironmentRollbackDeps {
   readonly environments: Environments;
@@ -33,28 +36,39 @@ export interface EnvironmentRollbackResult {
   readonly skipped?: readonly { readonly member: string; readonly why: string }[];
 }
 
-/** What one function's rollback moved: `live` from a version (or a split) to the version `blue` keeps. */
-interface Moved {
-  /** A fleet's record names no one version: each member's are in the history line. */
-  readonly from: string | null;
-  readonly to?: string;
-  readonly digest: string;
+/** A rollback recorded as running and answered at once (finishEnvironmentRollback moves the targets). */
+export interface StartedRollback {
+  readonly operationId: string;
+  readonly environment: string;
+  readonly members: number;
+  readonly by: string;
+  readonly reason: string;
 }
 
+/** How long a rollback holds its environment's lock at most: a 100-member fleet takes about 30 s at the budget. */
+const ROLLBACK_LOCK_MINUTES = 5;
+
+const BY_PREFIX = 'manual-rollback:';
+
+/** Members named one by one in a fleet rollback's history line; the API's answer lists every one. */
+const MEMBERS_IN_SUMMARY = 25;
+
 /**
- * Instant rollback outside a release: `live` goes back to the version `blue` keeps, with no routing; in a fleet
- * environment, every member's `live` goes back to its own `blue`. Holds the environment's lock while it works, so
- * it never races a release; a running release is aborted instead.
+ * Instant rollback outside a release, in two halves for one target or a hundred: the start takes the environment's
+ * lock (so it never races a release; a running release is aborted instead) and records the rollback as running; the
+ * finish moves every target's `live` back to the version its `blue` keeps, through the traffic router, then closes the
+ * record, alerts and frees the lock. A single function's rollback runs both at once (rollbackEnvironment); a fleet's
+ * answers after the start and finishes in the background, since moving 100 members at the control-plane budget takes
+ * longer than API Gateway waits for an answer (29 s).
  */
-/** Checks the request and takes the environment's lock for the rollback's operation id. */
-async function takeEnvironment(
+export async function startEnvironmentRollback(
   environment: string,
   by: string,
   reason: string,
-  deps: Pick<EnvironmentRollbackDeps, 'environments' | 'store' | 'clock'>,
-): Promise<{ env: EnvironmentConfig; operationId: string; now: Date }> {
+  deps: EnvironmentRollbackDeps,
+): Promise<StartedRollback> {
   if (!reason.trim()) throw new InvalidRelease('a rollback needs a reason', { field: 'reason' });
-  let env: ReturnType<typeof environmentNamed>;
+  let env: EnvironmentConfig;
   try {
     env = environmentNamed(environment, deps.environments);
   } catch (error) {
@@ -62,7 +76,8 @@ async function takeEnvironment(
     throw error;
   }
   const now = deps.clock.now();
-  const operationId = `rollback-${env.name}-${now.getTime()}`;
+  // Unique, so a second rollback in the same millisecond records its own operation.
+  const operationId = `rollback-${env.name}-${now.getTime()}-${randomBytes(3).toString('hex')}`;
   const lock = await deps.store.acquireLock(
     lockKey(env),
     {
@@ -78,81 +93,176 @@ async function takeEnvironment(
       runningRelease: lock.holder.releaseId,
     });
   }
-  return { env, operationId, now };
+  try {
+    const targets = environmentTargets(env);
+    await deps.store.createRelease({
+      releaseId: operationId,
+      executionArn: `manual:${by}`,
+      environment: env.name,
+      // Each target goes back to its own blue: no one image names the rollback.
+      imageUri: `${env.repositoryName}@unknown`,
+      digest: 'unknown',
+      status: 'running',
+      reason,
+      startedAt: now.toISOString(),
+      trigger: `${BY_PREFIX}${by}`,
+      events: [],
+      targets: pendingTargets(
+        targets.map((t) => ({ ...t, wave: 0, blueVersion: null })),
+        1,
+      ),
+    });
+    return { operationId, environment: env.name, members: targets.length, by, reason };
+  } catch (error) {
+    await deps.store.releaseLock(lockKey(env), operationId);
+    throw error;
+  }
 }
 
-/** How long a rollback holds its environment's lock at most: a 100-member fleet takes about 30 s at the budget. */
-const ROLLBACK_LOCK_MINUTES = 5;
-
+/** Both halves at once: a single function's rollback answers with its result. */
 export async function rollbackEnvironment(
   environment: string,
   by: string,
   reason: string,
   deps: EnvironmentRollbackDeps,
 ): Promise<EnvironmentRollbackResult> {
-  const { env, operationId, now } = await takeEnvironment(environment, by, reason, deps);
+  const started = await startEnvironmentRollback(environment, by, reason, deps);
+  return finishEnvironmentRollback(started.operationId, deps);
+}
+
+/** A split left behind keeps its main version (the last verified one); only the stray share is dropped. */
+function rollbackVersion(live: AliasState, blue: AliasState): string {
+  return live.routing ? live.version : blue.version;
+}
+
+interface Move {
+  readonly target: Omit<TargetContext, 'blueVersion'>;
+  readonly live: AliasState;
+  readonly to: string;
+}
+
+/**
+ * The finish: every target whose `live` is off its `blue` goes back to it (bounded), each target's phase recorded as
+ * it lands; a target with no `live` or `blue` alias is skipped and named; a target whose move fails is named while the
+ * others still move, since rolling back is the safe direction for each. Closes the record (rolled back, or failed when
+ * nothing could move), alerts and frees the lock, whatever happened.
+ */
+export async function finishEnvironmentRollback(
+  operationId: string,
+  deps: EnvironmentRollbackDeps,
+): Promise<EnvironmentRollbackResult> {
+  const record = await deps.store.getRelease(operationId);
+  if (!record?.trigger.startsWith(BY_PREFIX) || record.status !== 'running') {
+    throw new InvalidRelease(`${operationId} is not an environment rollback waiting to run`);
+  }
+  const env = environmentNamed(record.environment, deps.environments);
+  const by = record.trigger.slice(BY_PREFIX.length);
+  const reason = record.reason ?? '';
+  const fleet = env.fleet !== undefined;
   try {
-    const { moved, result, failed } = env.fleet
-      ? await rollBackFleet(env, env.fleet, by, reason, deps.functions)
-      : { ...(await rollBackFunction(env, by, reason, deps.functions)), failed: [] };
-    const at = deps.clock.now().toISOString();
-    await deps.store.createRelease({
-      releaseId: operationId,
-      executionArn: `manual:${by}`,
-      environment: env.name,
-      functionName: env.functionName,
-      imageUri: `${env.repositoryName}@${moved.digest}`,
-      digest: moved.digest,
-      blueVersion: moved.from,
-      ...(moved.to ? { greenVersion: moved.to } : {}),
-      status: 'rolled-back',
-      reason,
-      startedAt: now.toISOString(),
-      endedAt: at,
-      trigger: `manual-rollback:${by}`,
-      events: [rolledBackEvent(env, result, failed, at)],
+    const states = await forEachBounded(environmentTargets(env), TARGET_CALL_CONCURRENCY, async (target) => {
+      const [live, blue] = await Promise.all([
+        deps.functions.getAlias(target.functionName, target.aliases.live),
+        deps.functions.getAlias(target.functionName, target.aliases.blue),
+      ]);
+      return { target, live, blue };
     });
-    await notifyRolledBack(env, operationId, result, failed, deps);
+    const skipped: { member: string; why: string }[] = [];
+    const moves: Move[] = [];
+    for (const { target, live, blue } of states) {
+      if (!live || !blue) {
+        const why = `no ${live ? target.aliases.blue : target.aliases.live} alias`;
+        if (!fleet) throw new InvalidRelease(`${env.name} has ${why}`);
+        skipped.push({ member: target.name, why });
+      } else if (live.version === blue.version && !live.routing) {
+        if (!fleet) {
+          throw new InvalidRelease(
+            `${target.aliases.live} already runs version ${blue.version}, the one ${target.aliases.blue} keeps`,
+          );
+        }
+        skipped.push({ member: target.name, why: `already on version ${blue.version}` });
+      } else {
+        moves.push({ target, live, to: rollbackVersion(live, blue) });
+      }
+    }
+    if (moves.length === 0) {
+      throw new InvalidRelease(
+        `no member of the ${env.name} fleet can be rolled back: ${skipped.map((s) => `${s.member} ${s.why}`).join(', ')}`,
+      );
+    }
+    const outcomes = await forEachBounded(moves, TARGET_CALL_CONCURRENCY, async (m) => {
+      try {
+        await pointLive(deps.functions, m.target, m.to, m.live);
+        await deps.store.update(operationId, {
+          targets: { [m.target.name]: { greenVersion: m.to, phase: 'rolled-back', percent: 0 } },
+        });
+        return { ...m, error: undefined };
+      } catch (error) {
+        return { ...m, error: errorMessage(error) };
+      }
+    });
+    const members = outcomes
+      .filter((o) => o.error === undefined)
+      .map((o) => ({
+        member: o.target.name,
+        functionName: o.target.functionName,
+        from: describeLive(o.live),
+        to: o.to,
+      }));
+    const failed = outcomes.flatMap((o) => (o.error === undefined ? [] : [{ member: o.target.name, error: o.error }]));
+    const first = members[0];
+    if (!first) {
+      // Nothing moved: no rollback to record.
+      throw new TransientFailure(
+        `${env.name}: ${fleet ? 'no member could be rolled back' : 'live could not be rolled back'} (${failed.map((f) => (fleet ? `${f.member}: ${f.error}` : f.error)).join('; ')}); roll back again`,
+        { failed },
+      );
+    }
+    const result: EnvironmentRollbackResult = fleet
+      ? {
+          environment: env.name,
+          from: `${members.length} member${members.length === 1 ? '' : 's'} off their blue`,
+          to: "each member's blue",
+          by,
+          reason,
+          members,
+          skipped,
+        }
+      : { environment: env.name, from: first.from, to: first.to, by, reason };
+    const at = deps.clock.now().toISOString();
+    await deps.store.update(
+      operationId,
+      { status: 'rolled-back', endedAt: at },
+      {
+        at,
+        kind: 'rolled-back',
+        summary: `${env.aliases.live} ${result.from} → ${result.to} by ${by}: ${reason}${membersLine(result, failed)}`,
+      },
+    );
+    await notifyBestEffort(deps, {
+      subject: `Switchyard: ${env.name} rolled back to ${fleet ? "each member's blue" : `version ${result.to}`} by ${by}`,
+      releaseId: operationId,
+      environment: env.name,
+      outcome: 'environment-rolled-back',
+      detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
+    });
     if (failed.length > 0) {
-      // Every member that could move has moved and the record says so; the rest are named, and a second rollback
+      // Every target that could move has moved and the record says so; the rest are named, and a second rollback
       // moves only them (the others already run their blue).
       throw new TransientFailure(
-        `${env.name}: ${failed.length} of ${failed.length + (result.members?.length ?? 0)} members could not be rolled back (${failed.map((f) => `${f.member}: ${f.error}`).join('; ')}); the others run their blue; roll back again`,
+        `${env.name}: ${failed.length} of ${failed.length + members.length} members could not be rolled back (${failed.map((f) => `${f.member}: ${f.error}`).join('; ')}); the others run their blue; roll back again`,
         { failed },
       );
     }
     return result;
+  } catch (error) {
+    if (!(error instanceof TransientFailure && (await deps.store.getRelease(operationId))?.status === 'rolled-back')) {
+      await recordRollbackFailure(operationId, env.name, by, error, deps);
+    }
+    throw error;
   } finally {
     await deps.store.releaseLock(lockKey(env), operationId);
   }
-}
-
-type Failed = readonly { member: string; error: string }[];
-
-/** The history event of a done environment rollback, whether it answered at once or ran in the background. */
-function rolledBackEvent(env: EnvironmentConfig, result: EnvironmentRollbackResult, failed: Failed, at: string) {
-  return {
-    at,
-    kind: 'rolled-back' as const,
-    summary: `${env.aliases.live} ${result.from} → ${result.to} by ${result.by}: ${result.reason}${membersLine(result, failed)}`,
-  };
-}
-
-/** The alert of a done environment rollback (best effort, as every notification). */
-function notifyRolledBack(
-  env: EnvironmentConfig,
-  operationId: string,
-  result: EnvironmentRollbackResult,
-  failed: Failed,
-  deps: EnvironmentRollbackDeps,
-): Promise<void> {
-  return notifyBestEffort(deps, {
-    subject: `Switchyard: ${env.name} rolled back to ${result.members ? "each member's blue" : `version ${result.to}`} by ${result.by}`,
-    releaseId: operationId,
-    environment: env.name,
-    outcome: 'environment-rolled-back',
-    detail: { ...result, ...(failed.length > 0 ? { failed } : {}) },
-  });
 }
 
 /** The fleet's part of the history line: who moved, who was left and why, who failed. */
@@ -168,229 +278,6 @@ function membersLine(result: EnvironmentRollbackResult, failed: readonly { membe
   return ` (${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''})`;
 }
 
-/** Members named one by one in a fleet rollback's history line; the API's answer lists every one. */
-const MEMBERS_IN_SUMMARY = 25;
-
-/** A split left behind keeps its main version (the last verified one); only the stray share is dropped. */
-function rollbackTarget(live: AliasState, blue: AliasState): string {
-  return live.routing ? live.version : blue.version;
-}
-
-function describeLive(live: AliasState): string {
-  return live.routing ? `${live.version} + ${live.routing.weight * 100}% on ${live.routing.version}` : live.version;
-}
-
-async function rollBackFunction(
-  env: EnvironmentConfig,
-  by: string,
-  reason: string,
-  functions: FunctionVersions,
-): Promise<{ moved: Moved; result: EnvironmentRollbackResult }> {
-  const [live, blue] = await Promise.all([
-    functions.getAlias(env.functionName, env.aliases.live),
-    functions.getAlias(env.functionName, env.aliases.blue),
-  ]);
-  if (!live || !blue) {
-    throw new InvalidRelease(`${env.name} has no ${live ? env.aliases.blue : env.aliases.live} alias`);
-  }
-  const target = rollbackTarget(live, blue);
-  if (live.version === blue.version && !live.routing) {
-    throw new InvalidRelease(
-      `${env.aliases.live} already runs version ${blue.version}, the one ${env.aliases.blue} keeps`,
-    );
-  }
-  await functions.updateAlias(env.functionName, env.aliases.live, target, undefined, live);
-  const digest = (await functions.versionImageDigest(env.functionName, target)) ?? 'unknown';
-  return {
-    moved: { from: live.version, to: target, digest },
-    result: { environment: env.name, from: describeLive(live), to: target, by, reason },
-  };
-}
-
-/**
- * Every member whose `live` is off its `blue` goes back to it, FLEET_CALL_CONCURRENCY at a time. A member with no
- * `live` or `blue` alias (its first release never finished) is skipped and named; a member whose move fails is
- * named in `failed` while the others still move, since rolling back is the safe direction for each of them.
- */
-async function rollBackFleet(
-  env: EnvironmentConfig,
-  fleet: NonNullable<EnvironmentConfig['fleet']>,
-  by: string,
-  reason: string,
-  functions: FunctionVersions,
-  /** Called as each member reaches its blue: a background rollback records its progress. */
-  onMoved: (member: string) => Promise<void> = async () => {},
-): Promise<{ moved: Moved; result: EnvironmentRollbackResult; failed: { member: string; error: string }[] }> {
-  const states = await forEachBounded(fleet.members, FLEET_CALL_CONCURRENCY, async (member) => {
-    const aliases = member.aliases ?? env.aliases;
-    const [live, blue] = await Promise.all([
-      functions.getAlias(member.functionName, aliases.live),
-      functions.getAlias(member.functionName, aliases.blue),
-    ]);
-    return { member, aliases, live, blue };
-  });
-  const skipped: { member: string; why: string }[] = [];
-  const toMove: { name: string; functionName: string; alias: string; live: AliasState; from: string; to: string }[] =
-    [];
-  for (const { member, aliases, live, blue } of states) {
-    if (!live || !blue) skipped.push({ member: member.name, why: `no ${live ? aliases.blue : aliases.live} alias` });
-    else if (live.version === blue.version && !live.routing) {
-      skipped.push({ member: member.name, why: `already on version ${blue.version}` });
-    } else {
-      const to = rollbackTarget(live, blue);
-      toMove.push({
-        name: member.name,
-        functionName: member.functionName,
-        alias: aliases.live,
-        live,
-        from: describeLive(live),
-        to,
-      });
-    }
-  }
-  if (toMove.length === 0) {
-    throw new InvalidRelease(
-      `no member of the ${env.name} fleet can be rolled back: ${skipped.map((s) => `${s.member} ${s.why}`).join(', ')}`,
-    );
-  }
-  const outcomes = await forEachBounded(toMove, FLEET_CALL_CONCURRENCY, async (m) => {
-    try {
-      await functions.updateAlias(m.functionName, m.alias, m.to, undefined, m.live);
-    } catch (error) {
-      return { ...m, error: errorMessage(error) };
-    }
-    try {
-      await onMoved(m.name);
-      return { ...m, error: undefined };
-    } catch (error) {
-      return { ...m, error: errorMessage(error) };
-    }
-  });
-  const members = outcomes
-    .filter((o) => o.error === undefined)
-    .map(({ name, functionName, from, to }) => ({ member: name, functionName, from, to }));
-  const failed = outcomes.flatMap((o) => (o.error === undefined ? [] : [{ member: o.name, error: o.error }]));
-  if (members.length === 0) {
-    // Nothing moved: no rollback to record.
-    throw new TransientFailure(
-      `${env.name}: no member could be rolled back (${failed.map((f) => `${f.member}: ${f.error}`).join('; ')}); roll back again`,
-      { failed },
-    );
-  }
-  const first = members[0];
-  const digest = first ? ((await functions.versionImageDigest(first.functionName, first.to)) ?? 'unknown') : 'unknown';
-  return {
-    moved: { from: null, digest },
-    result: {
-      environment: env.name,
-      from: `${members.length} member${members.length === 1 ? '' : 's'} off their blue`,
-      to: "each member's blue",
-      by,
-      reason,
-      members,
-      skipped,
-    },
-    failed,
-  };
-}
-
-/** A fleet rollback that answers at once and moves the members in the background (finishFleetRollback). */
-export interface StartedRollback {
-  readonly operationId: string;
-  readonly environment: string;
-  readonly members: number;
-  readonly by: string;
-  readonly reason: string;
-}
-
-const BY_PREFIX = 'manual-rollback:';
-
-/**
- * The answer half of a fleet's environment rollback: takes the lock and records the rollback as running, every member
- * pending, so `GET /releases/{operationId}` reads its progress. Moving up to 100 members at the control-plane budget
- * takes longer than API Gateway waits for an answer (29 s), so finishFleetRollback does it in the background.
- */
-export async function startFleetRollback(
-  environment: string,
-  by: string,
-  reason: string,
-  deps: EnvironmentRollbackDeps,
-): Promise<StartedRollback> {
-  const { env, operationId, now } = await takeEnvironment(environment, by, reason, deps);
-  try {
-    if (!env.fleet) throw new InvalidRelease(`${env.name} has no fleet: roll it back in one request`);
-    const members = env.fleet.members;
-    await deps.store.createRelease({
-      releaseId: operationId,
-      executionArn: `manual:${by}`,
-      environment: env.name,
-      functionName: env.functionName,
-      // Each member goes back to its own blue: no one image names the rollback.
-      imageUri: `${env.repositoryName}@unknown`,
-      digest: 'unknown',
-      blueVersion: null,
-      status: 'running',
-      reason,
-      startedAt: now.toISOString(),
-      trigger: `${BY_PREFIX}${by}`,
-      events: [],
-      fleet: {
-        waveCount: 1,
-        currentWave: 0,
-        members: members.map((m) => ({
-          name: m.name,
-          functionName: m.functionName,
-          wave: 0,
-          blueVersion: null,
-          phase: 'pending' as const,
-          percent: 100,
-        })),
-      },
-    });
-    return { operationId, environment: env.name, members: members.length, by, reason };
-  } catch (error) {
-    await deps.store.releaseLock(lockKey(env), operationId);
-    throw error;
-  }
-}
-
-/**
- * The background half: moves every member back to its blue as rollbackEnvironment does, each member's phase
- * recorded as it lands (`rolled-back`), then closes the record (rolled back, or failed when nothing could move, the
- * members that could not named), alerts and frees the lock, whatever happened.
- */
-export async function finishFleetRollback(
-  operationId: string,
-  deps: EnvironmentRollbackDeps,
-): Promise<EnvironmentRollbackResult> {
-  const record = await deps.store.getRelease(operationId);
-  if (!record?.trigger.startsWith(BY_PREFIX) || record.status !== 'running') {
-    throw new InvalidRelease(`${operationId} is not an environment rollback waiting to run`);
-  }
-  const env = environmentNamed(record.environment, deps.environments);
-  const by = record.trigger.slice(BY_PREFIX.length);
-  const reason = record.reason ?? '';
-  try {
-    if (!env.fleet) throw new InvalidRelease(`${env.name} has no fleet`);
-    const { result, failed } = await rollBackFleet(env, env.fleet, by, reason, deps.functions, (member) =>
-      deps.store.updateFleetMember(operationId, member, { phase: 'rolled-back', percent: 0 }),
-    );
-    const at = deps.clock.now().toISOString();
-    await deps.store.updateRelease(
-      operationId,
-      { status: 'rolled-back', endedAt: at },
-      rolledBackEvent(env, result, failed, at),
-    );
-    await notifyRolledBack(env, operationId, result, failed, deps);
-    return result;
-  } catch (error) {
-    await recordRollbackFailure(operationId, env.name, by, error, deps);
-    throw error;
-  } finally {
-    await deps.store.releaseLock(lockKey(env), operationId);
-  }
-}
-
 async function recordRollbackFailure(
   operationId: string,
   environment: string,
@@ -399,7 +286,7 @@ async function recordRollbackFailure(
   deps: Pick<EnvironmentRollbackDeps, 'store' | 'clock'>,
 ): Promise<void> {
   const at = deps.clock.now().toISOString();
-  await deps.store.updateRelease(
+  await deps.store.update(
     operationId,
     { status: 'failed', endedAt: at },
     {
@@ -412,7 +299,7 @@ async function recordRollbackFailure(
 }
 
 /** A started rollback nothing will run (its background invocation was refused): closed as failed, its lock freed. */
-export async function abandonFleetRollback(
+export async function abandonEnvironmentRollback(
   started: StartedRollback,
   error: unknown,
   deps: EnvironmentRollbackDeps,

@@ -22,7 +22,7 @@ export async function requestFastForward(
   const record = await deps.store.getRelease(releaseId);
   if (!record) throw new ReleaseNotFound(`no release ${releaseId}`);
   if (record.status !== 'running') throw new ReleaseNotRunning(`release ${releaseId} has ended (${record.status})`);
-  await deps.store.updateRelease(
+  await deps.store.update(
     releaseId,
     {},
     {

@@ -1,4 +1,3 @@
-import { lockKey } from '../config/environments.ts';
 import type { Environments } from '../config/schema.ts';
 import { ReleaseConflict, ReleaseNotFound, ReleaseNotRunning } from './errors.ts';
 import type { Clock, ReleaseRecord, ReleaseStore } from './ports.ts';
@@ -73,7 +72,7 @@ export async function pauseRelease(request: PauseRequest, deps: PauseDeps): Prom
   }
   const pausedAt = deps.clock.now().toISOString();
   const step = record.currentStep;
-  await deps.store.updateRelease(
+  await deps.store.update(
     releaseId,
     {},
     {
@@ -97,7 +96,7 @@ export async function resumeRelease(
   if (!record.paused) throw new ReleaseConflict(`release ${releaseId} is not paused`);
   const now = deps.clock.now();
   const pausedSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(record.paused.pausedAt)) / 1000));
-  await deps.store.updateRelease(
+  await deps.store.update(
     releaseId,
     {},
     {
@@ -145,7 +144,7 @@ export async function holdForPause(
     };
   }
   const expiresAt = new Date(now.getTime() + (release.lockTtlMinutes ?? 0) * 60_000).toISOString();
-  const key = lockKey({ functionName: release.functionName, name: release.environment });
+  const key = release.lockKey;
   if (!(await store.renewLock(key, release.releaseId, expiresAt))) {
     return { held: false, expired: true, reason: `${since}, but the environment lock is no longer this release's` };
   }

@@ -1,5 +1,6 @@
 import type { PolicyEntry, PolicyKind } from './policy/policy-entry.ts';
 import type { ReleaseEvent, ReleaseState } from './release-events.ts';
+import type { HealthVerdict } from './traffic.ts';
 
 /**
  * The narrow ports the release logic needs. AWS adapters (`adapters/aws`) and in-memory adapters
@@ -174,22 +175,22 @@ export interface ReleaseRecord extends ReleaseState {
   readonly releaseId: string;
   readonly executionArn: string;
   readonly environment: string;
-  readonly functionName: string;
   readonly imageUri: string;
   readonly digest: string;
-  readonly blueVersion: string | null;
-  readonly greenVersion?: string;
   readonly status: ReleaseStatus;
   readonly reason?: string;
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly trigger: string;
   readonly events: readonly ReleaseEvent[];
-  /** A fleet release's members, each set in the same store write as its event (docs/fleet.md). */
-  readonly fleet?: FleetState;
+  /**
+   * The functions the release moves (docs/architecture.md, "One release model"): a single function is one target in
+   * one wave; a fleet has one target a member. Each target is set in the same store write as its event.
+   */
+  readonly targets: TargetSet;
 }
 
-export type FleetMemberPhase =
+export type TargetPhase =
   | 'pending'
   | 'deployed'
   | 'verified'
@@ -199,38 +200,76 @@ export type FleetMemberPhase =
   | 'rolled-back'
   | 'failed';
 
-export interface FleetMemberState {
+/** A target's last verdict: what it was judged, why, and when. */
+export interface TargetVerdict {
+  readonly verdict: HealthVerdict;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface TargetState {
+  /** The member's name in a fleet; the function's name for a single function. */
   readonly name: string;
   readonly functionName: string;
   /** 0-based. */
   readonly wave: number;
   readonly blueVersion: string | null;
   readonly greenVersion?: string;
-  readonly phase: FleetMemberPhase;
-  /** Share of this member's live traffic on green now (0..100). */
+  readonly phase: TargetPhase;
+  /** Share of this target's live traffic on green now (0..100). */
   readonly percent: number;
-  /** The member's last verdict with its evidence summary. */
-  readonly verdict?: { readonly healthy: boolean; readonly reason: string; readonly at: string };
+  /** The target's last verdict with its evidence summary. */
+  readonly verdict?: TargetVerdict;
 }
 
-export interface FleetState {
+export interface TargetSet {
   readonly waveCount: number;
   /** The wave whose traffic is moving; null before the first shift and after the release ends. */
   readonly currentWave: number | null;
-  readonly members: readonly FleetMemberState[];
-  /** The member whose verdict halted the fleet. */
+  readonly members: readonly TargetState[];
+  /** The target whose verdict halted the release. */
   readonly trippedBy?: string;
 }
 
-/** What one write changes of one member (its name, function and wave never change). */
-export type FleetMemberChange = Partial<Pick<FleetMemberState, 'greenVersion' | 'phase' | 'percent' | 'verdict'>>;
+/** What one write changes of one target (its name, function and wave never change). */
+export type TargetChange = Partial<Pick<TargetState, 'greenVersion' | 'phase' | 'percent' | 'verdict'>>;
 
-/** What one write changes of the fleet as a whole. */
-export interface FleetChange {
+/**
+ * What one store write changes (ReleaseStore.update): the record's end, the wave, the target that tripped, and any
+ * number of targets, each change applied to its own target only.
+ */
+export interface ReleaseChange {
+  readonly status?: ReleaseStatus;
+  readonly reason?: string;
+  readonly endedAt?: string;
   readonly currentWave?: number | null;
   readonly trippedBy?: string;
-  /** Members' changes, each applied to that member only. */
-  readonly members?: Readonly<Record<string, FleetMemberChange>>;
+  readonly targets?: Readonly<Record<string, TargetChange>>;
+}
+
+/** One function released on its own: one target in one wave. */
+export function singleTarget(target: {
+  readonly functionName: string;
+  readonly blueVersion: string | null;
+  readonly greenVersion?: string;
+  readonly phase?: TargetPhase;
+  readonly percent?: number;
+}): TargetSet {
+  return {
+    waveCount: 1,
+    currentWave: null,
+    members: [
+      {
+        name: target.functionName,
+        functionName: target.functionName,
+        wave: 0,
+        blueVersion: target.blueVersion,
+        ...(target.greenVersion ? { greenVersion: target.greenVersion } : {}),
+        phase: target.phase ?? 'pending',
+        percent: target.percent ?? 0,
+      },
+    ],
+  };
 }
 
 export interface ReleaseFilter {
@@ -276,11 +315,13 @@ export interface ReleaseStore {
   /** Creates the record; a retry with the same release id leaves the first one in place. */
   createRelease(record: ReleaseRecord): Promise<void>;
   getRelease(releaseId: string): Promise<ReleaseRecord | undefined>;
-  updateRelease(
-    releaseId: string,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event?: ReleaseEvent,
-  ): Promise<void>;
+  /**
+   * Changes the record and appends its event in one write: its status, end and reason, the wave, the target that
+   * tripped, and any number of targets, each change applied to its own target and every other target left as it is,
+   * so the Map's concurrent iterations each write their own target and never lose each other's. Throws when the
+   * release or a named target does not exist.
+   */
+  update(releaseId: string, change: ReleaseChange, event?: ReleaseEvent): Promise<void>;
   /**
    * Ends a running release: the status it ends with, its end, its reason and event in one write, made only while the
    * record still says `running`. Writes nothing when something else ended it first (Finalize and a stop's reconcile
@@ -288,17 +329,6 @@ export interface ReleaseStore {
    * Throws when there is no record.
    */
   closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult>;
-  /**
-   * Changes one fleet member and appends its event in one write, leaving every other member as it is: the Map's
-   * concurrent iterations each write their own member and never lose each other's. Throws when the release or the
-   * member does not exist.
-   */
-  updateFleetMember(releaseId: string, name: string, change: FleetMemberChange, event?: ReleaseEvent): Promise<void>;
-  /**
-   * Changes the fleet as a whole (the wave, the member that tripped) and any number of members, with the event, in one
-   * write. Only the fleet-level states call it (Shift traffic, Check health, Roll back, Finalize), one at a time.
-   */
-  updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void>;
   /** Newest first; each record's `events` holds at least its latest event (getRelease reads the whole history). */
   listReleases(filter: ReleaseFilter): Promise<ReleasePage>;
   saveApprovalRequest(releaseId: string, request: ApprovalRequest): Promise<void>;

@@ -1,16 +1,17 @@
 import { lockKey } from '../config/environments.ts';
-import type { EnvironmentName, Environments } from '../config/schema.ts';
-import { FLEET_CALL_CONCURRENCY, forEachBounded } from './fleet-release.ts';
+import type { EnvironmentConfig, EnvironmentName, Environments } from '../config/schema.ts';
 import type {
   Clock,
-  FleetMemberChange,
-  FleetMemberPhase,
   FunctionVersions,
   Notifier,
   ReleaseRecord,
   ReleaseStore,
+  TargetChange,
+  TargetPhase,
 } from './ports.ts';
 import { notifyBestEffort } from './release-guard.ts';
+import { environmentTargets, pendingTargets } from './target-set.ts';
+import { describeLive, forEachBounded, restoreBlue, TARGET_CALL_CONCURRENCY } from './traffic-router.ts';
 
 export interface ReconcileDeps {
   readonly environments: Environments;
@@ -35,8 +36,8 @@ export interface ReconcileResult {
   readonly live: { version: string | null; routing: boolean } | null;
 }
 
-/** The phases in which a fleet member has (or had, until restored) live traffic on green. */
-const TRAFFIC_PHASES: ReadonlySet<FleetMemberPhase> = new Set(['shifting', 'baking', 'live']);
+/** The phases in which a target has (or had, until restored) live traffic on green. */
+const TRAFFIC_PHASES: ReadonlySet<TargetPhase> = new Set(['shifting', 'baking', 'live']);
 
 function environmentOf(input: unknown, envs: Environments): EnvironmentName | undefined {
   const env = input && typeof input === 'object' ? Reflect.get(input, 'environment') : undefined;
@@ -44,32 +45,53 @@ function environmentOf(input: unknown, envs: Environments): EnvironmentName | un
 }
 
 /**
- * Every fleet member this release moved, back on its blue (bounded parallel alias updates), and the record saying
- * so: each member that had traffic on green is `rolled-back` at 0%, whether this moved it or found it back already.
+ * Every target this release moved, back on its blue through the traffic router (bounded), and the record saying so:
+ * each target that had traffic on green is `rolled-back` at 0%, whether this moved it or found it back already.
  */
-async function restoreFleet(record: ReleaseRecord, deps: ReconcileDeps): Promise<string[]> {
-  const env = deps.environments[record.environment as EnvironmentName];
-  const members = record.fleet?.members ?? [];
-  const restored = await forEachBounded(members, FLEET_CALL_CONCURRENCY, async (member) => {
-    const aliases = env?.fleet?.members.find((m) => m.name === member.name)?.aliases ?? env?.aliases;
-    if (!aliases || !member.greenVersion || !member.blueVersion) return undefined;
-    const alias = await deps.functions.getAlias(member.functionName, aliases.live);
-    const onGreen =
-      alias !== undefined && (alias.version === member.greenVersion || alias.routing?.version === member.greenVersion);
-    if (!onGreen) return undefined;
-    await deps.functions.updateAlias(member.functionName, aliases.live, member.blueVersion, undefined, alias);
-    return `${member.name} → ${member.blueVersion}`;
+async function restoreTargets(
+  record: ReleaseRecord,
+  env: EnvironmentConfig,
+  deps: ReconcileDeps,
+): Promise<{ actions: string[]; live: ReconcileResult['live'] }> {
+  const configured = new Map(environmentTargets(env).map((t) => [t.name, t.aliases]));
+  const members = record.targets.members;
+  const outcomes = await forEachBounded(members, TARGET_CALL_CONCURRENCY, async (member) => {
+    const aliases = configured.get(member.name) ?? env.aliases;
+    return { member, aliases, ...(await restoreBlue(deps.functions, { ...member, aliases }, member.greenVersion)) };
   });
-  const names = restored.filter((r): r is string => r !== undefined);
-  const changes: Record<string, FleetMemberChange> = {};
+  const changes: Record<string, TargetChange> = {};
   for (const member of members) {
     if (member.percent > 0 || TRAFFIC_PHASES.has(member.phase))
       changes[member.name] = { phase: 'rolled-back', percent: 0 };
   }
-  if (Object.keys(changes).length > 0) await deps.store.updateFleet(record.releaseId, { members: changes });
-  return names.length > 0
-    ? [`restored fleet members to their verified versions: ${names.join(', ')}`]
-    : ['no fleet member was moved by this release'];
+  if (Object.keys(changes).length > 0) await deps.store.update(record.releaseId, { targets: changes });
+  const [single] = outcomes;
+  if (outcomes.length > 1 || !single) {
+    const names = outcomes.flatMap((o) => (o.restored ? [`${o.member.name} → ${o.restored}`] : []));
+    return {
+      actions: [
+        names.length > 0
+          ? `restored fleet members to their verified versions: ${names.join(', ')}`
+          : 'no fleet member was moved by this release',
+      ],
+      live: null,
+    };
+  }
+  const alias = single.aliases.live;
+  if (single.restored) {
+    return {
+      actions: [`restored ${alias} to verified version ${single.restored} (was ${describeLive(single.live)})`],
+      live: { version: single.restored, routing: false },
+    };
+  }
+  return {
+    actions: [
+      single.onGreen
+        ? `${alias} is on ${single.member.greenVersion} and there is no earlier version to restore`
+        : `${alias} was not moved by this release`,
+    ],
+    live: single.live ? { version: single.live.version, routing: single.live.routing !== undefined } : null,
+  };
 }
 
 /**
@@ -106,10 +128,12 @@ export async function reconcileStoppedExecution(
         releaseId,
         executionArn: execution.executionArn,
         environment: env.name,
-        functionName: env.functionName,
         imageUri: '',
         digest: typeof digest === 'string' ? digest : '',
-        blueVersion: null,
+        targets: pendingTargets(
+          environmentTargets(env).map((t) => ({ ...t, blueVersion: null })),
+          env.fleet?.waves.length ?? 1,
+        ),
         status: closedAs,
         reason,
         startedAt: at,
@@ -144,28 +168,10 @@ export async function reconcileStoppedExecution(
         closed ? `closed the release record as ${closedAs}` : `finished reconciling the ${closedAs} release`,
       );
 
-      if (record.fleet) {
-        actions.push(...(await restoreFleet(record, deps)));
-      }
-      const alias = record.fleet ? undefined : await deps.functions.getAlias(env.functionName, env.aliases.live);
-      const green = record.greenVersion;
-      // Only undo what this release did: live on green, or routing part of live's traffic to green.
-      const onGreen =
-        alias !== undefined && green !== undefined && (alias.version === green || alias.routing?.version === green);
-      if (onGreen && record.blueVersion) {
-        await deps.functions.updateAlias(env.functionName, env.aliases.live, record.blueVersion, undefined, alias);
-        const was = `${alias?.version}${alias?.routing ? ` + ${alias.routing.weight} on ${alias.routing.version}` : ''}`;
-        actions.push(`restored ${env.aliases.live} to verified version ${record.blueVersion} (was ${was})`);
-        live = { version: record.blueVersion, routing: false };
-      } else if (!record.fleet) {
-        live = alias ? { version: alias.version, routing: alias.routing !== undefined } : null;
-        actions.push(
-          onGreen
-            ? `${env.aliases.live} is on ${green} and there is no earlier version to restore`
-            : `${env.aliases.live} was not moved by this release`,
-        );
-      }
-      await deps.store.updateRelease(
+      const restored = await restoreTargets(record, env, deps);
+      actions.push(...restored.actions);
+      live = restored.live;
+      await deps.store.update(
         releaseId,
         {},
         {

@@ -15,32 +15,35 @@ const HealthSchema = z.object({
 const AliasesSchema = z.object({ live: z.string(), green: z.string(), blue: z.string() });
 
 /**
- * One fleet member as the release fixed it. Its keys are the release context's own (`functionName`, `aliases`,
- * `blueVersion`, `health`), so the Map's ItemSelector merges it over the fleet's context
- * (`States.JsonMerge($.release, $$.Map.Item.Value, false)`) and Deploy green / Verify green run on the member.
+ * One function the release moves, as Validate release fixed it (docs/architecture.md, "One release model"): a single
+ * function is one target in one wave, a fleet one target a member. The Map's ItemSelector hands each iteration its
+ * target beside the release (`{release, target}`), and Deploy green / Verify green act on it.
  */
-export const FleetMemberContextSchema = z.object({
-  member: z.string().min(1),
+export const TargetContextSchema = z.object({
+  /** The member's name in a fleet; the function's name for a single function. */
+  name: z.string().min(1),
   functionName: z.string().min(1),
   aliases: AliasesSchema,
+  /** The version `live` pointed at when the release started, if a release verified it; null: no blue. */
   blueVersion: z.string().nullable(),
+  /** 0-based. */
   wave: z.number().int().nonnegative(),
-  /** The member's whole health policy where it overrides the environment's thresholds (a low-traffic member). */
+  /** The target's whole health policy where it overrides the environment's thresholds (a low-traffic member). */
   health: HealthSchema.optional(),
+  /** The environment's green stage (API Gateway and the WAF) fronts this function: Verify green calls it there too. */
+  frontDoor: z.boolean(),
 });
-export type FleetMemberContext = z.infer<typeof FleetMemberContextSchema>;
+export type TargetContext = z.infer<typeof TargetContextSchema>;
 
 export const ReleaseContextSchema = z.object({
   releaseId: z.string().min(1),
   executionArn: z.string().min(1),
   environment: EnvironmentNameSchema,
-  functionName: z.string().min(1),
-  aliases: AliasesSchema,
+  /** The environment's lock, as Validate release took it: every later state frees this key. */
+  lockKey: z.string().min(1),
   repositoryName: z.string(),
   digest: z.string(),
   imageUri: z.string(),
-  /** The version `live` pointed at when the release started; null on the first release into an environment. */
-  blueVersion: z.string().nullable(),
   plan: z.array(z.object({ percent: z.number(), bakeSeconds: z.number() })).min(1),
   checkIntervalSeconds: z.number().int().positive(),
   /** How long CloudWatch data may take to be complete: a minute is judged only this long after it ended. */
@@ -97,20 +100,11 @@ export const ReleaseContextSchema = z.object({
   maxPauseSeconds: z.number().int().nonnegative().optional(),
   /** The lock's lifetime: a paused bake renews the lock to this long after each check. */
   lockTtlMinutes: z.number().int().positive().optional(),
-  /**
-   * A fleet release (docs/fleet.md): its members and waves. Deploy & verify runs once per member; the traffic states
-   * move the members wave by wave, as one unit.
-   */
-  fleet: z
-    .object({
-      waves: z.number().int().positive(),
-      /** The Map's MaxConcurrency (MaxConcurrencyPath). */
-      deployConcurrency: z.number().int().positive(),
-      members: z.array(FleetMemberContextSchema).min(1),
-    })
-    .optional(),
-  /** Set in one Map iteration's context: the fleet member this state acts on (its function, aliases and blue). */
-  member: z.string().min(1).optional(),
+  /** The functions the release moves, wave by wave (one target in one wave for a single function). */
+  targets: z.array(TargetContextSchema).min(1),
+  waves: z.number().int().positive(),
+  /** The Map's MaxConcurrency (MaxConcurrencyPath): targets deployed and verified at once. */
+  deployConcurrency: z.number().int().positive(),
   /**
    * Set when the release arrived outside its environment's windows in `wait` mode (core/policy/release-gate.ts):
    * nothing is locked or recorded yet; "Await release window" waits until `opensAt` and Validate release runs again.
@@ -119,12 +113,40 @@ export const ReleaseContextSchema = z.object({
 });
 export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
 
+/** One target's green version, as its Map iteration hands it back. */
+export const GreenSchema = z.object({
+  target: z.string(),
+  version: z.string(),
+  codeSha256: z.string(),
+  /** True when a retry found the version this release had already published. */
+  reused: z.boolean(),
+});
+export type Green = z.infer<typeof GreenSchema>;
+
 /** The state machine's payload as it travels between states. Each key is written by one state's ResultPath. */
 export const WorkflowStateSchema = z.object({
   release: ReleaseContextSchema,
-  green: z.object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() }).optional(),
-  verification: z.unknown().optional(),
+  /** Every target's green version, from the deploy Map: the traffic states read them here, not from the record. */
+  greens: z.array(GreenSchema).optional(),
   traffic: z.unknown().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
+
+/** A target's green version in `greens`, or undefined before it was deployed. */
+export function greenOf(greens: readonly Green[] | undefined, target: string): string | undefined {
+  return greens?.find((g) => g.target === target)?.version;
+}
+
+/** Several targets: their events and summaries name the target; a single function's read as they always have. */
+export function isFleet(release: Pick<ReleaseContext, 'targets'>): boolean {
+  return release.targets.length > 1;
+}
+
+/** A fleet member's events name it, and its summaries start with its name; a single function's read as always. */
+export function targetLabel(
+  release: Pick<ReleaseContext, 'targets'>,
+  target: Pick<TargetContext, 'name'>,
+): { readonly member?: string; readonly prefix: string } {
+  return isFleet(release) ? { member: target.name, prefix: `${target.name}: ` } : { prefix: '' };
+}

@@ -95,7 +95,7 @@ export type TrafficShiftedEvent = EventOf<
     readonly fleet?: FleetShift;
   }
 >;
-/** A fleet's check: the member it names is the worst one judged (the one that tripped, if any), with the tally. */
+/** A fleet's check: the member it names is the one whose verdict decided (the one that tripped, if any), with the tally. */
 export type HealthCheckEvent = EventOf<
   'health-check',
   {
@@ -103,20 +103,6 @@ export type HealthCheckEvent = EventOf<
     readonly next: NextAction;
     readonly member?: string;
     readonly fleet?: { readonly judged: number; readonly healthy: number; readonly unhealthy: readonly string[] };
-  }
->;
-/** Any unhealthy member halts the whole fleet: the evidence names it and its verdict. */
-export type FleetHaltedEvent = EventOf<
-  'fleet-halted',
-  { readonly trippedBy: string; readonly check: HealthCheck; readonly wave: number }
->;
-/** Every member that moved, back on its blue. */
-export type FleetRolledBackEvent = EventOf<
-  'fleet-rolled-back',
-  {
-    readonly restored: readonly { readonly member: string; readonly version: string }[];
-    readonly untouched: readonly string[];
-    readonly trippedBy: string | null;
   }
 >;
 export type FastForwardRequestedEvent = EventOf<
@@ -133,10 +119,16 @@ export type ReleasedEvent = EventOf<
   'released',
   { readonly lastCheck: HealthCheck | null; readonly warnings: readonly string[] }
 >;
-/** Roll back's record, with what it undid; an environment rollback outside a release carries no evidence. */
+/**
+ * Roll back's record, with what it undid: a fleet's names every member that went back to its blue, the members that
+ * had not moved, and the one that tripped the release. An environment rollback outside a release carries no evidence.
+ */
 export type RolledBackEvent = EventOf<
   'rolled-back',
   {
+    readonly restored?: readonly { readonly member: string; readonly version: string }[];
+    readonly untouched?: readonly string[];
+    readonly trippedBy?: string | null;
     readonly greenVersion: string | null;
     readonly stepIndex: number | null;
     readonly percent: number | null;
@@ -160,8 +152,6 @@ export type ReleaseEvent =
   | RejectedEvent
   | TrafficShiftedEvent
   | HealthCheckEvent
-  | FleetHaltedEvent
-  | FleetRolledBackEvent
   | FastForwardRequestedEvent
   | AbortRequestedEvent
   | PauseRequestedEvent

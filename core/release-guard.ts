@@ -22,7 +22,7 @@ export async function notifyBestEffort(
     await deps.notifier.notify(notification);
   } catch (error) {
     await deps.store
-      .updateRelease(
+      .update(
         notification.releaseId,
         {},
         {

@@ -1,11 +1,12 @@
 import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from './errors.ts';
-import { type CheckedFleet, checkFleet, initialFleetState } from './fleet-release.ts';
 import { type GateOutcome, gateRelease } from './policy/release-gate.ts';
 import type { AlarmState, Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
-import type { ReleaseContext } from './release-context.ts';
+import type { ReleaseContext, TargetContext } from './release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
+import { environmentTargets, pendingTargets } from './target-set.ts';
+import { forEachBounded, TARGET_CALL_CONCURRENCY } from './traffic-router.ts';
 
 export interface ValidateReleaseDeps {
   readonly environments: Environments;
@@ -72,7 +73,7 @@ async function refuseDuplicateDelivery(request: EcrPushRequest, execution: Execu
   const first = await deps.store.getRelease(delivery.releaseId);
   const noted = first?.notedDuplicates?.includes(execution.name) ?? false;
   if (first && !noted) {
-    await deps.store.updateRelease(
+    await deps.store.update(
       delivery.releaseId,
       {},
       {
@@ -90,31 +91,82 @@ async function refuseDuplicateDelivery(request: EcrPushRequest, execution: Execu
 }
 
 /**
- * Whether a release of this environment made this version (number and digest: a recreated function numbers its
- * versions from 1 again) live after verifying it. Terraform creates the function and points the aliases at the
- * version it publishes; that bootstrap version was never verified, so it is no blue to return to, and releasing
- * its digest is the environment's first release, not a no-op.
+ * The versions releases of this environment made live after verifying them, per function
+ * (`function#version#digest`: a recreated function numbers its versions from 1 again). Terraform creates each function
+ * and points its aliases at the version it publishes; that bootstrap version was never verified, so it is no blue to
+ * return to, and releasing its digest is the target's first release, not a no-op.
  */
-export async function verifiedLive(
-  store: ReleaseStore,
-  env: EnvironmentConfig,
-  version: string,
-  digest: string | undefined,
-): Promise<boolean> {
+export async function verifiedVersions(store: ReleaseStore, environment: string): Promise<Set<string>> {
+  const verified = new Set<string>();
   let cursor: string | undefined;
   do {
     const page = await store.listReleases({
-      environment: env.name,
+      environment,
       status: 'released',
       limit: 50,
       ...(cursor ? { cursor } : {}),
     });
-    const made = (r: (typeof page.releases)[number]) =>
-      r.functionName === env.functionName && r.greenVersion === version && r.digest === digest;
-    if (page.releases.some(made)) return true;
+    for (const release of page.releases) {
+      for (const target of release.targets.members) {
+        if (target.greenVersion) verified.add(verifiedKey(target.functionName, target.greenVersion, release.digest));
+      }
+    }
     cursor = page.nextCursor;
   } while (cursor);
-  return false;
+  return verified;
+}
+
+export function verifiedKey(functionName: string, version: string, digest: string | undefined): string {
+  return `${functionName}#${version}#${digest}`;
+}
+
+/** The targets with their blues, and those whose live no release verified (a first release: no blue). */
+export interface CheckedTargets {
+  readonly targets: readonly TargetContext[];
+  readonly unverified: readonly { readonly name: string; readonly version: string }[];
+}
+
+/**
+ * Reads every target's `live` (bounded): refuses the release when any target's live still splits traffic, or when
+ * every target's live is a verified version already running the digest. A target whose live no release verified has
+ * no blue (its first release).
+ */
+export async function checkTargets(
+  env: EnvironmentConfig,
+  digest: string,
+  deps: { readonly functions: FunctionVersions; readonly store: ReleaseStore },
+): Promise<CheckedTargets> {
+  const lives = await forEachBounded(environmentTargets(env), TARGET_CALL_CONCURRENCY, async (target) => {
+    const live = await deps.functions.getAlias(target.functionName, target.aliases.live);
+    const liveDigest = live ? await deps.functions.versionImageDigest(target.functionName, live.version) : undefined;
+    return { target, live, liveDigest };
+  });
+  const splitting = lives.filter((l) => l.live?.routing);
+  if (splitting.length > 0) {
+    const names = splitting.map(
+      (l) =>
+        `alias ${l.target.aliases.live} of ${l.target.functionName} still splits traffic with version ${l.live?.routing?.version}`,
+    );
+    throw new InvalidRelease(`${names.join('; ')}; finish or roll back that release first`, { field: 'environment' });
+  }
+  const verified = await verifiedVersions(deps.store, env.name);
+  const unverified: { name: string; version: string }[] = [];
+  const targets = lives.map(({ target, live, liveDigest }): TargetContext => {
+    const isVerified = live !== undefined && verified.has(verifiedKey(target.functionName, live.version, liveDigest));
+    if (live && !isVerified) unverified.push({ name: target.name, version: live.version });
+    return { ...target, blueVersion: live && isVerified ? live.version : null };
+  });
+  const alreadyLive = targets.every((t, i) => t.blueVersion !== null && lives[i]?.liveDigest === digest);
+  if (alreadyLive) {
+    const only = targets.length === 1 ? targets[0] : undefined;
+    throw new InvalidRelease(
+      only
+        ? `${digest} is already live in ${env.name} as version ${only.blueVersion}`
+        : `${digest} is already live on every member of the ${env.name} fleet`,
+      { field: 'imageDigest' },
+    );
+  }
+  return { targets, unverified };
 }
 
 function resolveEnvironment(request: ReleaseRequest, deps: { environments: Environments }) {
@@ -133,14 +185,10 @@ export interface CheckedRelease {
   readonly request: ReleaseRequest;
   readonly env: EnvironmentConfig;
   readonly repositoryName: string;
-  /** What `live` runs now: the version a rollback returns to (null before a first release). */
-  readonly blueVersion: string | null;
-  /** On a first release, the version `live` is on that no release verified (Terraform's bootstrap version). */
-  readonly unverifiedLive: string | null;
   /** The commit the image was built from (its `git-<commit>` tag); set where "Scan & provision" runs. */
   readonly sourceCommit: string | null;
-  /** A fleet environment's members, each with its blue (docs/fleet.md). */
-  readonly fleet?: CheckedFleet;
+  /** The functions the release moves, each with its blue. */
+  readonly checked: CheckedTargets;
   /** The release policy's answer: start (with any override to record), or wait for a window. */
   readonly gate: GateOutcome;
 }
@@ -205,41 +253,8 @@ export async function checkRelease(
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
   if (gate.kind === 'start') await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
 
-  if (env.fleet) {
-    // A fleet's blues are its members' lives; the environment's own function is released only as a member.
-    const fleet = await checkFleet(env, request.imageDigest, deps);
-    return {
-      request,
-      env,
-      repositoryName,
-      blueVersion: null,
-      unverifiedLive: null,
-      sourceCommit: sourceCommit ?? null,
-      fleet,
-      gate,
-    };
-  }
-
-  const live = await deps.functions.getAlias(env.functionName, env.aliases.live);
-  if (live?.routing) {
-    throw new InvalidRelease(
-      `alias ${env.aliases.live} of ${env.functionName} still splits traffic with version ${live.routing.version}; ` +
-        'finish or roll back that release first',
-      { field: 'environment' },
-    );
-  }
-  const liveDigest = live ? await deps.functions.versionImageDigest(env.functionName, live.version) : undefined;
-  const liveVerified = live ? await verifiedLive(deps.store, env, live.version, liveDigest) : false;
-  const blueVersion = live && liveVerified ? live.version : null;
-  const unverifiedLive = live && !liveVerified ? live.version : null;
-  if (blueVersion) {
-    if (liveDigest === request.imageDigest) {
-      throw new InvalidRelease(`${request.imageDigest} is already live in ${env.name} as version ${blueVersion}`, {
-        field: 'imageDigest',
-      });
-    }
-  }
-  return { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit: sourceCommit ?? null, gate };
+  const checked = await checkTargets(env, request.imageDigest, deps);
+  return { request, env, repositoryName, sourceCommit: sourceCommit ?? null, checked, gate };
 }
 
 /**
@@ -270,7 +285,7 @@ export async function validateRelease(
   if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
     await refuseDuplicateDelivery(parsed, execution, deps);
   }
-  const { request, env, repositoryName, blueVersion, unverifiedLive, sourceCommit, fleet, gate } = await checkRelease(
+  const { request, env, repositoryName, sourceCommit, checked, gate } = await checkRelease(
     rawRequest,
     execution.name,
     deps,
@@ -282,22 +297,20 @@ export async function validateRelease(
   const key = lockKey(env);
 
   const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
-  // Without a previous version there is nothing to split traffic with: the first release goes straight to 100%.
-  const plan =
-    blueVersion || fleet
-      ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined)
-      : [{ percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) }];
+  // Without a previous version there is nothing to split traffic with: a first release goes straight to 100%.
+  const { targets, unverified } = checked;
+  const plan = targets.some((t) => t.blueVersion !== null)
+    ? trafficPlan(env, request.trigger === 'api' ? request.strategy : undefined)
+    : [{ percent: 100, bakeSeconds: Math.round(env.bake.minutes * 60) }];
   const imageUri = `${deps.registryHost}/${repositoryName}@${request.imageDigest}`;
   const context: ReleaseContext = {
     releaseId: execution.name,
     executionArn: execution.arn,
     environment: env.name,
-    functionName: env.functionName,
-    aliases: { ...env.aliases },
+    lockKey: key,
     repositoryName,
     digest: request.imageDigest,
     imageUri,
-    blueVersion,
     plan,
     checkIntervalSeconds: env.bake.checkIntervalSeconds,
     metricDelaySeconds: env.bake.metricDelaySeconds,
@@ -317,15 +330,9 @@ export async function validateRelease(
     promotesTo: env.promotesTo ?? null,
     maxPauseSeconds: (env.maxPauseMinutes ?? 0) * 60,
     lockTtlMinutes: env.lockTtlMinutes,
-    ...(fleet && env.fleet
-      ? {
-          fleet: {
-            waves: env.fleet.waves.length,
-            deployConcurrency: env.fleet.deployConcurrency,
-            members: fleet.members.map((m) => ({ ...m })),
-          },
-        }
-      : {}),
+    targets: targets.map((t) => ({ ...t })),
+    waves: env.fleet?.waves.length ?? 1,
+    deployConcurrency: env.fleet?.deployConcurrency ?? 1,
   };
   // Outside its windows in `wait` mode: the workflow waits ("Await release window") and asks again at the opening.
   if (gate.kind === 'wait') {
@@ -344,36 +351,36 @@ export async function validateRelease(
   if (!lock.acquired) {
     throw lockedError(env.name, lock.holder);
   }
-  const fleetState = initialFleetState(context);
+  const fleet = targets.length > 1;
+  const single = targets[0];
+  const firstOf = unverified[0];
 
   await deps.store.createRelease({
     releaseId: context.releaseId,
     executionArn: context.executionArn,
     environment: env.name,
-    functionName: env.functionName,
     imageUri,
     digest: request.imageDigest,
-    blueVersion,
     status: 'running',
     startedAt: context.startedAt,
     trigger: request.trigger === 'api' ? `api:${request.requestedBy}` : `ecr-push:${request.eventId}`,
-    ...(fleetState ? { fleet: fleetState } : {}),
+    targets: pendingTargets(targets, context.waves),
     events: [
       {
         at: context.startedAt,
         kind: 'validated',
         summary: `${
           fleet
-            ? `fleet release of ${request.imageDigest} into ${env.name}: ${fleet.members.length} members in ${env.fleet?.waves.length ?? 1} waves${fleet.unverified.length > 0 ? `; no blue (first release) for ${fleet.unverified.join(', ')}` : ''}`
-            : unverifiedLive
-              ? `first release of ${request.imageDigest} into ${env.name}: ${env.aliases.live} is on version ` +
-                `${unverifiedLive}, which no release verified (the bootstrap version), so there is no blue`
-              : `release of ${request.imageDigest} into ${env.name}; blue is ${blueVersion ?? 'none'}`
+            ? `fleet release of ${request.imageDigest} into ${env.name}: ${targets.length} members in ${context.waves} waves${unverified.length > 0 ? `; no blue (first release) for ${unverified.map((u) => u.name).join(', ')}` : ''}`
+            : firstOf && single
+              ? `first release of ${request.imageDigest} into ${env.name}: ${single.aliases.live} is on version ` +
+                `${firstOf.version}, which no release verified (the bootstrap version), so there is no blue`
+              : `release of ${request.imageDigest} into ${env.name}; blue is ${single?.blueVersion ?? 'none'}`
         }${request.trigger === 'api' && request.retryOf ? `; retry of ${request.retryOf}` : ''}`,
         evidence: {
           plan,
           preexistingAlarms,
-          unverifiedLiveVersion: unverifiedLive,
+          unverifiedLiveVersion: fleet ? null : (firstOf?.version ?? null),
           // Why it was asked for, and the release it follows on from (a retry or a promotion).
           ...(request.trigger === 'api' && request.reason ? { requestReason: request.reason } : {}),
           ...(request.trigger === 'api' && request.retryOf ? { retryOf: request.retryOf } : {}),

@@ -1,8 +1,7 @@
 import { parseProxyResponse, restProxyEvent } from './api-gateway-event.ts';
 import { errorMessage, VerificationFailed } from './errors.ts';
-import { memberOf, memberPrefix, recordMemberOrRelease } from './fleet-member.ts';
 import type { FrontDoor, FunctionVersions, ReleaseStore, RequestSigner, SmokeSigners } from './ports.ts';
-import type { ReleaseContext } from './release-context.ts';
+import { type ReleaseContext, type TargetContext, targetLabel } from './release-context.ts';
 
 export interface CheckEvidence {
   readonly name: string;
@@ -52,10 +51,12 @@ export const FRONT_DOOR_CHECK_PREFIX = 'front-door:';
  */
 export async function verifyGreen(
   release: ReleaseContext,
+  target: TargetContext,
   greenVersion: string,
   deps: VerifyGreenDeps,
 ): Promise<VerificationResult> {
-  const { verification, functionName } = release;
+  const { verification } = release;
+  const { functionName } = target;
   const checks: CheckEvidence[] = [];
 
   const call = async (
@@ -167,8 +168,8 @@ export async function verifyGreen(
     await smokeRequests('', async (method, path, body, headers) => call(method, path, body, headers));
   }
 
-  // The environment's green stage fronts the environment's function; a fleet member is verified directly.
-  if (checks.every((c) => c.passed) && !release.member) {
+  // The environment's green stage fronts the environment's own function; a fleet member is verified directly.
+  if (checks.every((c) => c.passed) && target.frontDoor) {
     const health = await viaFrontDoor('GET', verification.healthPath, '', {});
     const reported = bodyField(health.response.body, 'version');
     checks.push({
@@ -186,21 +187,26 @@ export async function verifyGreen(
 
   const failed = checks.filter((c) => !c.passed);
   const at = deps.clock.now().toISOString();
+  const { member, prefix } = targetLabel(release, target);
+  const evidence = { checks, ...(member ? { member } : {}) };
   if (failed.length > 0) {
     const names = failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.observed})`).join(', ');
-    await recordMemberOrRelease(deps.store, release, 'failed', {
-      at,
-      kind: 'verification-failed',
-      summary: `${memberPrefix(release)}green version ${greenVersion} failed: ${names}`,
-      evidence: { checks, ...memberOf(release) },
-    });
+    await deps.store.update(
+      release.releaseId,
+      { targets: { [target.name]: { phase: 'failed' } } },
+      { at, kind: 'verification-failed', summary: `${prefix}green version ${greenVersion} failed: ${names}`, evidence },
+    );
     throw new VerificationFailed(`verification of version ${greenVersion} failed: ${names}`, { checks });
   }
-  await recordMemberOrRelease(deps.store, release, 'verified', {
-    at,
-    kind: 'verified',
-    summary: `${memberPrefix(release)}green version ${greenVersion} passed ${checks.length} checks`,
-    evidence: { checks, ...memberOf(release) },
-  });
+  await deps.store.update(
+    release.releaseId,
+    { targets: { [target.name]: { phase: 'verified' } } },
+    {
+      at,
+      kind: 'verified',
+      summary: `${prefix}green version ${greenVersion} passed ${checks.length} checks`,
+      evidence,
+    },
+  );
   return { passed: true, qualifier: greenVersion, checks };
 }

@@ -4,9 +4,13 @@ import { requestApproval } from '../core/approval.ts';
 import { checkHealth } from '../core/check-health.ts';
 import { finalize, releaseFailed, rollBack } from '../core/conclude-release.ts';
 import { deployGreen } from '../core/deploy-green.ts';
-import { checkFleetHealth, finalizeFleet, rollBackFleet, shiftFleet } from '../core/fleet-traffic.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
-import { ReleaseContextSchema, WorkflowStateSchema } from '../core/release-context.ts';
+import {
+  GreenSchema,
+  ReleaseContextSchema,
+  TargetContextSchema,
+  WorkflowStateSchema,
+} from '../core/release-context.ts';
 import { shiftTraffic } from '../core/shift-traffic.ts';
 import { TrafficStateSchema } from '../core/traffic.ts';
 import { validateRelease } from '../core/validate-release.ts';
@@ -28,11 +32,10 @@ const optionsOf = (deps: ReleaseDependencies) => (deps.isTransient ? { isTransie
 
 const caughtErrorSchema = () => z.object({ Error: z.string(), Cause: z.string().optional() });
 const executionSchema = () => z.object({ name: z.string(), arn: z.string() });
-const greenState = () =>
-  WorkflowStateSchema.extend({
-    green: z.object({ version: z.string(), codeSha256: z.string(), reused: z.boolean() }),
-  });
-const trafficLoopState = () => greenState().extend({ traffic: TrafficStateSchema });
+/** One target's Map iteration: the release and its target, and its green once deployed. */
+const targetState = () => z.object({ release: ReleaseContextSchema, target: TargetContextSchema });
+const greensState = () => WorkflowStateSchema.extend({ greens: z.array(GreenSchema) });
+const trafficLoopState = () => greensState().extend({ traffic: TrafficStateSchema });
 
 function requestedEnvironment(request: unknown): string | undefined {
   const env = request && typeof request === 'object' ? Reflect.get(request, 'environment') : undefined;
@@ -49,31 +52,29 @@ export const validateTask: TaskBuilder<typeof STATES.validate> = (deps) =>
   );
 
 export const deployTask: TaskBuilder<typeof STATES.deploy> = (deps) =>
-  taskHandler(STATES.deploy, WorkflowStateSchema, (s) => deployGreen(s.release, deps), optionsOf(deps));
+  taskHandler(STATES.deploy, targetState(), (s) => deployGreen(s.release, s.target, deps), optionsOf(deps));
 
 export const verifyTask: TaskBuilder<typeof STATES.verify> = (deps) =>
-  taskHandler(STATES.verify, greenState(), (s) => verifyGreen(s.release, s.green.version, deps), optionsOf(deps));
+  taskHandler(
+    STATES.verify,
+    targetState().extend({ green: GreenSchema }),
+    (s) => verifyGreen(s.release, s.target, s.green.version, deps),
+    optionsOf(deps),
+  );
 
 export const approvalTask: TaskBuilder<typeof STATES.approval> = (deps) =>
   taskHandler(
     STATES.approval,
-    z.object({
-      taskToken: z.string().min(1),
-      release: ReleaseContextSchema,
-      green: z.object({ version: z.string() }),
-    }),
-    ({ taskToken, release, green }) => requestApproval(release, green.version, taskToken, deps),
+    z.object({ taskToken: z.string().min(1), release: ReleaseContextSchema, greens: z.array(GreenSchema) }),
+    ({ taskToken, release, greens }) => requestApproval(release, greens, taskToken, deps),
     optionsOf(deps),
   );
 
 export const shiftTask: TaskBuilder<typeof STATES.shift> = (deps) =>
   taskHandler(
     STATES.shift,
-    greenState().extend({ traffic: TrafficStateSchema.optional() }),
-    (s) =>
-      s.release.fleet
-        ? shiftFleet(s.release, s.traffic?.nextStepIndex ?? 0, s.traffic, deps)
-        : shiftTraffic(s.release, s.green.version, s.traffic?.nextStepIndex ?? 0, s.traffic, deps),
+    greensState().extend({ traffic: TrafficStateSchema.optional() }),
+    (s) => shiftTraffic(s.release, s.greens, s.traffic?.nextStepIndex ?? 0, s.traffic, deps),
     optionsOf(deps),
   );
 
@@ -81,10 +82,7 @@ export const checkTask: TaskBuilder<typeof STATES.check> = (deps) =>
   taskHandler(
     STATES.check,
     trafficLoopState(),
-    (s) =>
-      s.release.fleet
-        ? checkFleetHealth(s.release, s.traffic, deps)
-        : checkHealth(s.release, s.green.version, s.traffic, deps),
+    (s) => checkHealth(s.release, s.greens, s.traffic, deps),
     optionsOf(deps),
   );
 
@@ -92,10 +90,7 @@ export const rollBackTask: TaskBuilder<typeof STATES.rollBack> = (deps) =>
   taskHandler(
     STATES.rollBack,
     WorkflowStateSchema.extend({ traffic: TrafficStateSchema.optional() }),
-    (s) =>
-      s.release.fleet
-        ? rollBackFleet(s.release, s.traffic, s.error, deps)
-        : rollBack(s.release, s.green?.version, s.traffic, s.error, deps),
+    (s) => rollBack(s.release, s.greens, s.traffic, s.error, deps),
     optionsOf(deps),
   );
 
@@ -103,10 +98,7 @@ export const finalizeTask: TaskBuilder<typeof STATES.finalize> = (deps) =>
   taskHandler(
     STATES.finalize,
     trafficLoopState(),
-    (s) =>
-      s.release.fleet
-        ? finalizeFleet(s.release, s.traffic, deps)
-        : finalize(s.release, s.green.version, s.traffic, deps),
+    (s) => finalize(s.release, s.greens, s.traffic, deps),
     optionsOf(deps),
   );
 

@@ -44,13 +44,12 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     createRelease: ['dynamodb:PutItem'],
     // The release item, then its event items (one per event, under the release's key).
     getRelease: ['dynamodb:GetItem', 'dynamodb:Query'],
-    updateRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // A conditional update (a document-path update for one target) and its event item; a change to the wave or to
+    // several targets reads the release item first and writes it back on its revision; a refused one-target write
+    // reads the release item to say why.
+    update: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     // A conditional update (and its event item); a refused close reads the release item to tell "ended" from "missing".
     closeRelease: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
-    // A document-path update of the member and its event item; a refused write reads the release item to say why.
-    updateFleetMember: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
-    // Read, change, conditional write back (the fleet's revision), and the event item.
-    updateFleet: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     // The index entries (keys and status), then the records they name from the table.
     listReleases: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     saveApprovalRequest: ['dynamodb:PutItem'],

@@ -6,7 +6,11 @@ import {
   executionArnOf,
   type ReleaseOperations,
 } from '../api/release-operations.ts';
-import { finishFleetRollback, rollbackEnvironment, startFleetRollback } from '../core/environment-rollback.ts';
+import {
+  finishEnvironmentRollback,
+  rollbackEnvironment,
+  startEnvironmentRollback,
+} from '../core/environment-rollback.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
 import { LOCAL_STATE_MACHINE_ARN } from './engine.ts';
 import type { LocalRuntime, StartedRelease } from './runtime.ts';
@@ -199,8 +203,8 @@ export class LocalReleaseOperations implements ReleaseOperations {
   readonly backgroundRollbacks = new Map<string, Promise<unknown>>();
 
   async startEnvironmentRollback(environment: string, by: string, reason: string) {
-    const started = await startFleetRollback(environment, by, reason, this.runtime.deps);
-    const work = finishFleetRollback(started.operationId, this.runtime.deps).catch(() => undefined);
+    const started = await startEnvironmentRollback(environment, by, reason, this.runtime.deps);
+    const work = finishEnvironmentRollback(started.operationId, this.runtime.deps).catch(() => undefined);
     this.backgroundRollbacks.set(started.operationId, work);
     return started;
   }

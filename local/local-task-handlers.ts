@@ -1,7 +1,7 @@
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import { releaseTaskHandlers } from '../handlers/release-tasks.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
-import { MEMBER_TASKS, STATES } from '../state-machine/state-names.ts';
+import { STATES } from '../state-machine/state-names.ts';
 import type { LocalApprovalGate } from './approval-gate.ts';
 import { localReleaseStage, type ReleaseStageRequest } from './release-stage.ts';
 
@@ -17,10 +17,5 @@ export function localTaskHandlers(
   const requestApproval = handlers[STATES.approval];
   if (requestApproval) handlers[STATES.approval] = local.approvals.wrap(requestApproval);
   handlers[STATES.scan] = localReleaseStage(local.provisionRequests);
-  // A fleet's member states run the same handlers as the states they repeat (on AWS, the same Lambda functions).
-  for (const [member, task] of Object.entries(MEMBER_TASKS)) {
-    const handler = handlers[task];
-    if (handler) handlers[member] = handler;
-  }
   return handlers;
 }

@@ -1,12 +1,17 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InvocationPoint } from '../adapters/memory/memory-metrics.ts';
-import { environmentNamed } from '../config/environments.ts';
-import type { Environments, Strategy } from '../config/schema.ts';
+import { environments as configured, environmentNamed } from '../config/environments.ts';
+import { fleetReleaseMinutes, waveSizes } from '../config/fleet.ts';
+import { type EnvironmentConfig, type Environments, parseEnvironments, type Strategy } from '../config/schema.ts';
+import { type Green, isFleet, type ReleaseContext, type TargetContext } from '../core/release-context.ts';
+import { waveStep } from '../core/shift-traffic.ts';
+import { environmentTargets } from '../core/target-set.ts';
 import type { HealthCheck, TrafficState } from '../core/traffic.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import type { AslDefinition } from '../state-machine/synthesize.ts';
 import type { ExecutionEvent, ExecutionResult } from './engine.ts';
+import { MAX_REHEARSAL_FLEET } from './fleet-limits.ts';
+import { LocalGateway } from './gateway.ts';
 import { LoadGenerator, type LoadReport } from './load-generator.ts';
 import type { FaultOptions, LocalImage } from './local-registry.ts';
 import type { OpenLocalRuntime } from './runtime.ts';
@@ -24,7 +29,7 @@ export interface RehearsalOptions {
   /** @default the configured environments */
   readonly environments?: Environments;
   /**
-   * Rehearse the environment's first release: the function exists only as Terraform's first apply left it (version
+   * Rehearse the environment's first release: its functions exist only as Terraform's first apply left them (version
    * 1 of the release's own image, never verified), so the release has no blue and goes straight to 100%.
    */
   readonly firstRelease?: boolean;
@@ -37,17 +42,19 @@ export interface RehearsalOptions {
   readonly print?: (line: string) => void;
   /**
    * Rehearse the environment as a fleet of this many member functions (docs/fleet.md) with the fault (by default half
-   * its requests failing) in one member of the second wave.
+   * its requests failing) in one member of the second wave. Only the number of targets changes.
    */
   readonly fleet?: { readonly members: number };
 }
 
-/** A fleet rehearsal's members as it ended. */
-export interface FleetRehearsalMember {
+type LiveAlias = { version: string; routing?: { version: string; weight: number } };
+
+/** One target of a rehearsal as it ended: the single function, or one fleet member. */
+export interface RehearsalTarget {
   readonly name: string;
   readonly wave: number;
   readonly phase: string;
-  readonly live: { version: string; routing?: { version: string; weight: number } } | undefined;
+  readonly live: LiveAlias | undefined;
   readonly blueVersion: string | null;
 }
 
@@ -62,13 +69,20 @@ export interface RehearsalReport {
   readonly environment: string;
   readonly outcome: 'released' | 'rolled-back' | 'failed' | 'aborted';
   readonly result: ExecutionResult;
-  /** The verified version live was on at the start; null on a first release. */
+  /** The verified version live was on at the start (the first target's); null on a first release. */
   readonly blueVersion: string | null;
   readonly candidateDigest: string;
-  readonly live: { version: string; routing?: { version: string; weight: number } } | undefined;
+  /** The single function's live as the rehearsal ended; undefined for a fleet (each member's is in `targets`). */
+  readonly live: LiveAlias | undefined;
+  /** Every target as it ended, in the environment's order. */
+  readonly targets: readonly RehearsalTarget[];
+  /** The fleet member that tripped the release, if one did. */
+  readonly trippedBy?: string;
+  /** The fleet member the fault was built into; a single function's fault is its own. */
+  readonly faultyTarget?: string;
   readonly lastCheck: HealthCheck | undefined;
   readonly reason: string | undefined;
-  /** Traffic `live` actually served per version during the rehearsal (the local CloudWatch). */
+  /** Traffic the targets' `live` actually served per version during the rehearsal (the local CloudWatch). */
   readonly traffic: VersionShare[];
   /** Highest share of live traffic the candidate served in any one virtual minute (routing is random per request). */
   readonly candidateMaxShare: number;
@@ -77,22 +91,72 @@ export interface RehearsalReport {
   readonly stateTransitions: number;
   /** Virtual seconds from the first error the candidate served to `live` back on blue (rollbacks only). */
   readonly errorToRestoreSeconds: number | null;
+  /** Every target's load, added up. */
   readonly load: LoadReport;
   readonly wallMs: number;
-  /** A fleet rehearsal's members, the one that tripped the fleet and the one the fault was in. */
-  readonly fleet?: {
-    readonly members: readonly FleetRehearsalMember[];
-    readonly trippedBy?: string;
-    readonly faultyMember: string;
-  };
 }
 
-interface StateOutput {
-  readonly release?: { blueVersion: string | null; plan: { percent: number; bakeSeconds: number }[] };
-  readonly green?: { version: string };
-  readonly verification?: { checks: { name: string; observed: string }[] };
+/**
+ * Requests per real second each fleet member gets at least: enough that a 10% canary sees a judgeable share at ×60
+ * (30 a virtual minute, 3 on green), with the members' low-traffic thresholds below.
+ */
+const MEMBER_MIN_RATE = 30;
+/** The members' own thresholds: low-traffic members, as a fleet of per-route functions has (config `health`). */
+const MEMBER_HEALTH = { minInvocations: 10, maxErrors: 3 } as const;
+/**
+ * A quiet step promotes with a warning: a loaded machine may send a member's canary too few requests to judge, and
+ * the rehearsal's point is that the fault, and only the fault, halts the fleet. Every other setting is prod's.
+ */
+const ON_INSUFFICIENT_DATA = 'promote-with-warning' as const;
+/** One canary member first, then a quarter of the fleet, then the rest. */
+const WAVES = [{ members: 1 }, { percent: 25 }, { percent: 100 }];
+/** Without fault options: half the requests fail once the member's green has served a few (it passes verification). */
+const DEFAULT_FLEET_FAULT: FaultOptions = { failRate: 0.5, failAfterRequests: 5 };
+
+const memberName = (index: number) => `m${String(index + 1).padStart(2, '0')}`;
+
+/** The environments with `environment` turned into a fleet of `count` members named m01…, built from its image. */
+export function fleetRehearsalEnvironments(
+  environment: string,
+  count: number,
+  base: Environments = configured,
+): Environments {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_REHEARSAL_FLEET) {
+    throw new Error(`--fleet must be a whole number from 1 to ${MAX_REHEARSAL_FLEET}; got ${count}`);
+  }
+  const env = environmentNamed(environment, base);
+  // A small fleet keeps only the waves that move someone new (three members: one, then the rest).
+  const sizes = waveSizes(WAVES, count);
+  const waves = WAVES.filter((_, i) => (sizes[i] ?? 0) > (sizes[i - 1] ?? 0));
+  const fleet = {
+    deployConcurrency: 4,
+    waves,
+    members: Array.from({ length: count }, (_, i) => ({
+      name: memberName(i),
+      functionName: `${env.functionName}-${memberName(i)}`,
+      health: MEMBER_HEALTH,
+    })),
+  };
+  const withFleet = { ...env, onInsufficientData: ON_INSUFFICIENT_DATA, fleet } as EnvironmentConfig;
+  const lockTtlMinutes = Math.max(env.lockTtlMinutes, fleetReleaseMinutes(withFleet, fleet));
+  return parseEnvironments({ ...structuredClone(base), [env.name]: { ...withFleet, lockTtlMinutes } });
+}
+
+/**
+ * A state's input or output, as far as the progress lines read it: the whole payload (`release`, `traffic`, …), a
+ * Map iteration's `{release, target}` (Deploy green adds `green`), or Verify green's output, the green itself.
+ */
+interface StatePayload {
+  readonly release?: ReleaseContext;
+  readonly target?: TargetContext | Green['target'];
+  readonly green?: Green;
+  readonly version?: string;
   readonly traffic?: TrafficState;
-  readonly rollback?: { live: { version: string | null }; reason: string };
+  readonly rollback?: {
+    live: { version: string | null };
+    reason: string;
+    evidence?: { restored?: { member: string; version: string }[] };
+  };
   readonly outcome?: { outcome: string; live: { version: string } };
 }
 
@@ -120,100 +184,79 @@ function planLine(plan: readonly { percent: number; bakeSeconds: number }[]): st
   return plan.map((s) => `${s.percent}% for ${s.bakeSeconds / 60} min`).join(' → ');
 }
 
-function describeExit(event: ExecutionEvent): string | undefined {
-  const out = (event.output ?? {}) as StateOutput;
-  switch (event.state) {
-    case STATES.validate:
+/** The names of the release's targets in `wave`. */
+function waveNames(release: ReleaseContext, wave: number): string {
+  return release.targets
+    .filter((t) => t.wave === wave)
+    .map((t) => t.name)
+    .join(', ');
+}
+
+/** What a state did, for its ✓ line; `label` names the fleet member a Map iteration acted on. */
+function describeExit(state: string, out: StatePayload, fleet: boolean, label: string): string | undefined {
+  const release = out.release;
+  switch (state) {
+    case STATES.validate: {
+      if (!release) return undefined;
       // Outside its window in `wait` mode (core/policy/release-gate.ts): what it waits for, and until when.
-      if (out.release && 'awaitingWindow' in out.release)
-        return String((out.release.awaitingWindow as { summary: string }).summary);
-      if (out.release && 'fleet' in out.release) return `plan per wave: ${planLine(out.release.plan)}`;
-      return out.release
-        ? `blue is version ${out.release.blueVersion ?? 'none'}; plan: ${planLine(out.release.plan)}`
-        : undefined;
+      if (release.awaitingWindow) return release.awaitingWindow.summary;
+      if (!fleet)
+        return `blue is version ${release.targets[0]?.blueVersion ?? 'none'}; plan: ${planLine(release.plan)}`;
+      const waves = Array.from({ length: release.waves }, (_, w) => `wave ${w + 1} ${waveNames(release, w)}`);
+      return `fleet of ${release.targets.length}: ${waves.join('; ')}; plan per wave: ${planLine(release.plan)}`;
+    }
     case STATES.scan:
       return 'release stage requested with the digest and environment (trivy and terraform do not run locally)';
     case STATES.deploy:
-      return out.green ? `green → version ${out.green.version}` : undefined;
+      return out.green ? `${label}green → version ${out.green.version}` : undefined;
     case STATES.verify:
-      return out.verification?.checks.map((c) => `${c.name}: ${c.observed}`).join(', ');
-    case STATES.shift:
-      return out.traffic
-        ? `live sends ${out.traffic.percent}% to green (step ${out.traffic.stepIndex + 1}/${out.traffic.stepCount})`
-        : undefined;
+      return out.version ? `${label}version ${out.version} verified` : undefined;
+    case STATES.shift: {
+      const traffic = out.traffic;
+      if (!traffic || !release) return undefined;
+      const step = `(step ${traffic.stepIndex + 1}/${traffic.stepCount})`;
+      if (!fleet) return `live sends ${traffic.percent}% to green ${step}`;
+      const { wave } = waveStep(release, traffic.stepIndex);
+      const earlier = wave === 0 ? '' : wave === 1 ? ', wave 1 at 100%' : `, waves 1–${wave} at 100%`;
+      return `wave ${wave + 1}/${release.waves}: ${waveNames(release, wave)} at ${traffic.percent}%${earlier} ${step}`;
+    }
     case STATES.check:
       return out.traffic ? bakeLine(out.traffic) : undefined;
-    case STATES.rollBack:
-      if (out.release && 'fleet' in out.release) return out.rollback?.reason;
-      return out.rollback ? `live back on version ${out.rollback.live.version}: ${out.rollback.reason}` : undefined;
+    case STATES.rollBack: {
+      const rollback = out.rollback;
+      if (!rollback) return undefined;
+      if (!fleet) return `live back on version ${rollback.live.version}: ${rollback.reason}`;
+      const restored = (rollback.evidence?.restored ?? []).map((r) => `${r.member} → ${r.version}`);
+      return `back on blue: ${restored.join(', ') || 'no member had moved'}; ${rollback.reason}`;
+    }
     case STATES.finalize:
-      if (out.release && 'fleet' in out.release)
-        return out.outcome ? `${out.outcome.outcome}: every member live on its green` : undefined;
-      return out.outcome ? `${out.outcome.outcome}: live on version ${out.outcome.live.version}` : undefined;
+      if (!out.outcome) return undefined;
+      return `${out.outcome.outcome}: ${fleet ? 'every member live on its green' : `live on version ${out.outcome.live.version}`}`;
     default:
       return undefined;
   }
 }
 
-/** What a finished rehearsal reports from its execution and traffic, single function or fleet alike. */
-export interface RehearsalSummary {
-  readonly outcome: RehearsalReport['outcome'];
-  /** The last health check a Check health state made. */
-  readonly lastCheck: HealthCheck | undefined;
-  readonly stateTransitions: number;
-  /** Calls and errors per version, in the order each version first served. */
-  readonly traffic: VersionShare[];
-}
-
 /**
- * The outcome, last check, states entered and traffic of a finished rehearsal. `traffic` names every version the
- * points name, its calls counted from the points `counted` keeps (a version with none of those reports zero calls).
+ * Prints the console's view of an execution as it runs: each state entered and left, retries and catches. A fleet's
+ * Deploy green and Verify green lines name the member their Map iteration is for.
  */
-export function summarizeRehearsal(
-  result: ExecutionResult,
-  events: readonly ExecutionEvent[],
-  points: readonly InvocationPoint[],
-  counted: (point: InvocationPoint) => boolean = () => true,
-): RehearsalSummary {
-  const checks = events
-    .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
-    .map((e) => (e.output as { traffic: TrafficState }).traffic.lastCheck)
-    .filter((c): c is HealthCheck => c !== undefined);
-  const outcome =
-    result.status === 'SUCCEEDED'
-      ? 'released'
-      : result.status === 'ABORTED'
-        ? 'aborted'
-        : result.error === 'ReleaseRolledBack'
-          ? 'rolled-back'
-          : 'failed';
-  const byVersion = new Map<string, VersionShare>();
-  for (const p of points) {
-    const s = byVersion.get(p.version) ?? { version: p.version, invocations: 0, errors: 0 };
-    byVersion.set(
-      p.version,
-      counted(p) ? { ...s, invocations: s.invocations + 1, errors: s.errors + (p.error ? 1 : 0) } : s,
-    );
-  }
-  return {
-    outcome,
-    lastCheck: checks.at(-1),
-    stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
-    traffic: [...byVersion.values()],
-  };
-}
-
-/** Prints the console's view of an execution as it runs: each state entered and left, retries and catches. */
-export function progressPrinter(print: (line: string) => void): (event: ExecutionEvent) => void {
+function progressPrinter(print: (line: string) => void): (event: ExecutionEvent) => void {
   const entered = new Map<string, number>();
+  let fleet = false;
   return (event) => {
     if (!event.state) return;
+    const payload = ((event.type === 'StateEntered' ? event.input : event.output) ?? {}) as StatePayload;
+    if (payload.release) fleet = isFleet(payload.release);
+    const target = typeof payload.target === 'string' ? payload.target : payload.target?.name;
+    const label = fleet && target ? `${target}: ` : '';
+    const key = `${event.state}#${target ?? ''}`;
     if (event.type === 'StateEntered') {
-      entered.set(event.state, event.at);
-      if (event.stateType === 'Task') print(`  ▶ ${event.state}`);
+      entered.set(key, event.at);
+      if (event.stateType === 'Task') print(`  ▶ ${event.state}${label ? ` (${target})` : ''}`);
     } else if (event.type === 'StateExited') {
-      const ms = event.at - (entered.get(event.state) ?? event.at);
-      const detail = describeExit(event);
+      const ms = event.at - (entered.get(key) ?? event.at);
+      const detail = describeExit(event.state, payload, fleet, label);
       if (event.stateType === 'Task' || event.stateType === 'Succeed') {
         print(`  ✓ ${event.state} (${ms} ms)${detail ? `  ${detail}` : ''}`);
       }
@@ -227,25 +270,48 @@ export function progressPrinter(print: (line: string) => void): (event: Executio
   };
 }
 
+function outcomeOf(result: ExecutionResult): RehearsalReport['outcome'] {
+  if (result.status === 'SUCCEEDED') return 'released';
+  if (result.status === 'ABORTED') return 'aborted';
+  return result.error === 'ReleaseRolledBack' ? 'rolled-back' : 'failed';
+}
+
+/** Every target's load report added up. */
+function totalLoad(reports: readonly LoadReport[]): LoadReport {
+  const byStatus: Record<string, number> = {};
+  for (const r of reports)
+    for (const [status, n] of Object.entries(r.byStatus)) byStatus[status] = (byStatus[status] ?? 0) + n;
+  return {
+    sent: reports.reduce((n, r) => n + r.sent, 0),
+    byStatus,
+    latenciesMs: reports.flatMap((r) => r.latenciesMs),
+    durationMs: Math.max(0, ...reports.map((r) => r.durationMs)),
+  };
+}
+
 /**
- * A whole release on one machine: deploy a first version, send signed traffic through the local gateway, push a new
- * build, and let the synthesized state machine take it to Released, Rolled back or Release failed.
+ * A whole release on one machine: set up a first version of every target, send signed traffic through a gateway per
+ * target, push a new build, and let the synthesized state machine take it to Released, Rolled back or Release failed.
+ * A single function is one target; `--fleet N` makes N, with the fault in one of them.
  */
 export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocalRuntime): Promise<RehearsalReport> {
-  if (options.fleet) {
-    const { rehearseFleet } = await import('./fleet-rehearsal.ts');
-    return rehearseFleet({ ...options, fleet: options.fleet }, openRuntime);
-  }
   const started = performance.now();
   const print = options.print ?? (() => undefined);
-  const env = environmentNamed(options.environment, options.environments);
+  const environments = options.fleet
+    ? fleetRehearsalEnvironments(options.environment, options.fleet.members, options.environments)
+    : options.environments;
+  const env = environmentNamed(options.environment, environments);
+  const targets = environmentTargets(env);
+  const fleet = targets.length > 1;
+  // A fleet's fault is in the first member of its second wave, so the first wave has released cleanly by then.
+  const faulty = options.fleet ? targets[Math.min(1, targets.length - 1)] : undefined;
   const events: ExecutionEvent[] = [];
   const onProgress = progressPrinter(print);
   const runtime = openRuntime({
     speedup: options.speedup,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.definition ? { definition: options.definition } : {}),
-    ...(options.environments ? { environments: options.environments } : {}),
+    ...(environments ? { environments } : {}),
     onEvent: (_id, event) => {
       events.push(event);
       if (event.type === 'StateEntered' && event.state === STATES.shift) startOutage();
@@ -269,56 +335,89 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     );
     outageTimer = setTimeout(() => rmSync(outageFlag, { force: true }), (outage.minutes * 60_000) / options.speedup);
   }
-  const gateway = runtime.gatewayFor(env.name);
-  let load: LoadGenerator | undefined;
+  // The candidate's faults: a fleet's in its faulty member only (the members share one image).
+  const fault = faulty
+    ? { ...(options.fault ?? DEFAULT_FLEET_FAULT), onlyFunction: faulty.functionName }
+    : options.fault;
+  const buildCandidate = () =>
+    runtime.registry.build(env.repositoryName, {
+      commit: `rehearsal-${Date.now().toString(36)}`,
+      ...(fault || sharedFault ? { fault: { ...fault, ...sharedFault } } : {}),
+    });
+  // The target the environment's API fronts gets its gateway with the green stage; a fleet member is called directly.
+  const served = targets.map((target) => ({
+    target,
+    gateway: target.frontDoor
+      ? runtime.gatewayFor(env.name)
+      : new LocalGateway({
+          functions: runtime.functions,
+          functionName: target.functionName,
+          alias: target.aliases.live,
+        }),
+  }));
+  const loads: LoadGenerator[] = [];
   try {
     const leftovers = await runtime.reconcileLeftovers();
     if (leftovers.length > 0) print(`Reconciled releases a stopped run left behind: ${leftovers.join(', ')}`);
-
-    print(`Switchyard rehearsal: ${env.name} (${env.functionName}), time ×${options.speedup}`);
-    let blueVersion: string | null;
+    print(
+      fleet
+        ? `Switchyard fleet rehearsal: ${env.name}, ${targets.length} members in ${env.fleet?.waves.length} waves, time ×${options.speedup}`
+        : `Switchyard rehearsal: ${env.name} (${env.functionName}), time ×${options.speedup}`,
+    );
+    // Every target set up from one image: where its versions stand.
+    const placed = (versions: Record<string, string>) =>
+      fleet
+        ? `${targets.length} members on version ${[...new Set(Object.values(versions))].join(', ')}`
+        : `${env.functionName}:${versions[env.functionName]}`;
+    let blueVersion: string | null = null;
     let firstImage: LocalImage | undefined;
     if (options.firstRelease) {
-      // Terraform creates the function from the image being released: a fresh build, so no history verified it.
-      firstImage = await runtime.registry.build(env.repositoryName, {
-        commit: `rehearsal-${Date.now().toString(36)}`,
-        ...(options.fault || sharedFault ? { fault: { ...options.fault, ...sharedFault } } : {}),
-      });
-      const bootstrap = await runtime.provisionEnvironment(env.name, firstImage);
-      blueVersion = null;
+      // Terraform creates the functions from the image being released: a fresh build, so no history verified it.
+      firstImage = await buildCandidate();
+      const versions = await runtime.provisionEnvironment(env.name, firstImage);
       print(
-        `• Terraform's first apply: ${env.functionName}:${bootstrap} from ${firstImage.digest.slice(0, 19)}… behind live, blue and green, never verified`,
+        `• Terraform's first apply: ${placed(versions)} from ${firstImage.digest.slice(0, 19)}… behind live, blue and green, never verified`,
       );
     } else {
       const base = await runtime.registry.build(env.repositoryName, {
         // A base carrying the outage switch is another image: its own tag, so the immutable base tag stays put.
         ...(sharedFault ? { commit: 'rehearsal-base-downstream', fault: sharedFault } : { commit: 'rehearsal-base' }),
       });
-      blueVersion = await runtime.bootstrap(env.name, base);
-      print(
-        `• Deployed the first version: ${env.functionName}:${blueVersion} from ${base.digest.slice(0, 19)}… (live, blue, green)`,
-      );
+      const versions = await runtime.bootstrap(env.name, base);
+      blueVersion = versions[targets[0]?.name ?? ''] ?? null;
+      print(`• Deployed the first version: ${placed(versions)} from ${base.digest.slice(0, 19)}… (live, blue, green)`);
     }
 
-    const baseUrl = await gateway.start();
-    runtime.openGreenStage(env.name, baseUrl);
-    load = new LoadGenerator({
-      baseUrl,
-      signer: runtime.loadSigner,
-      ratePerSecond: options.ratePerSecond,
-      maxDurationMs: 5 * 60_000,
-      maxRequests: options.ratePerSecond * 5 * 60,
-    });
-    load.start();
-    print(`• Gateway on ${baseUrl} → ${env.aliases.live}; signed load at ${options.ratePerSecond} req/s`);
+    const rate = fleet
+      ? Math.max(MEMBER_MIN_RATE, Math.ceil(options.ratePerSecond / targets.length))
+      : options.ratePerSecond;
+    const urls: string[] = [];
+    for (const { target, gateway } of served) {
+      const baseUrl = await gateway.start();
+      if (target.frontDoor) runtime.openGreenStage(env.name, baseUrl);
+      const load = new LoadGenerator({
+        baseUrl,
+        signer: runtime.loadSigner,
+        ratePerSecond: rate,
+        maxDurationMs: 5 * 60_000,
+        maxRequests: rate * 5 * 60,
+      });
+      load.start();
+      loads.push(load);
+      urls.push(baseUrl);
+    }
+    print(
+      fleet
+        ? `• A gateway and signed load at ${rate} req/s for each member (${rate * targets.length} req/s in all)`
+        : `• Gateway on ${urls[0]} → ${env.aliases.live}; signed load at ${rate} req/s`,
+    );
 
-    const candidate =
-      firstImage ??
-      (await runtime.registry.build(env.repositoryName, {
-        commit: `rehearsal-${Date.now().toString(36)}`,
-        ...(options.fault || sharedFault ? { fault: { ...options.fault, ...sharedFault } } : {}),
-      }));
-    const faults = options.fault ? ` with rehearsal faults ${JSON.stringify(options.fault)}` : '';
+    const candidate = firstImage ?? (await buildCandidate());
+    const faults = faulty
+      ? `; only member ${faulty.name} misbehaves: ${JSON.stringify(options.fault ?? DEFAULT_FLEET_FAULT)}`
+      : options.fault
+        ? ` with rehearsal faults ${JSON.stringify(options.fault)}`
+        : '';
     print(`• Pushed ${env.repositoryName}@${candidate.digest.slice(0, 19)}… (${candidate.tag})${faults}`);
 
     const event = runtime.registry.pushEvent(candidate, runtime.clock.now());
@@ -338,19 +437,35 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
         : `• ${env.name} does not release on push; started ${release.releaseId} through the release API input`,
     );
     const result = await release.result;
-    const loadReport = await load.stop();
+    const load = totalLoad(await Promise.all(loads.map((l) => l.stop())));
     const record = await runtime.store.getRelease(release.releaseId);
-    const live = await runtime.functions.getAlias(env.functionName, env.aliases.live);
-    const points = runtime.metrics
-      .all()
-      .filter((p) => p.functionName === env.functionName && p.resource === env.aliases.live);
-    const summary = summarizeRehearsal(result, events, points);
-    const greenVersion = record?.greenVersion;
+    const ended = await Promise.all(
+      targets.map(async (t): Promise<RehearsalTarget> => {
+        const live = await runtime.functions.getAlias(t.functionName, t.aliases.live);
+        const state = record?.targets.members.find((m) => m.name === t.name);
+        return {
+          name: t.name,
+          wave: state?.wave ?? t.wave,
+          phase: state?.phase ?? 'pending',
+          live: live ? { version: live.version, ...(live.routing ? { routing: live.routing } : {}) } : undefined,
+          blueVersion: state?.blueVersion ?? null,
+        };
+      }),
+    );
+
+    // What the targets' live aliases served (not the green stage's or Verify green's direct calls).
+    const liveAlias = new Map(targets.map((t) => [t.functionName, t.aliases.live]));
+    const greens = new Map(record?.targets.members.map((m) => [m.functionName, m.greenVersion]));
+    const points = runtime.metrics.all().filter((p) => liveAlias.get(p.functionName) === p.resource);
+    const onGreen = (p: (typeof points)[number]) => p.version === greens.get(p.functionName);
+    const byVersion = new Map<string, VersionShare>();
     const minutes = new Map<number, { all: number; green: number }>();
     for (const p of points) {
+      const s = byVersion.get(p.version) ?? { version: p.version, invocations: 0, errors: 0 };
+      byVersion.set(p.version, { ...s, invocations: s.invocations + 1, errors: s.errors + (p.error ? 1 : 0) });
       const m = Math.floor(p.at.getTime() / 60_000);
       const bucket = minutes.get(m) ?? { all: 0, green: 0 };
-      minutes.set(m, { all: bucket.all + 1, green: bucket.green + (p.version === greenVersion ? 1 : 0) });
+      minutes.set(m, { all: bucket.all + 1, green: bucket.green + (onGreen(p) ? 1 : 0) });
     }
     const candidateMaxShare = Math.max(
       0,
@@ -361,36 +476,40 @@ export async function rehearse(options: RehearsalOptions, openRuntime: OpenLocal
     const firstStepStart = stepEvents[0] ? Date.parse(stepEvents[0].at) : Number.POSITIVE_INFINITY;
     const firstStepEnd = stepEvents[1] ? Date.parse(stepEvents[1].at) : Number.POSITIVE_INFINITY;
     const inFirstStep = points.filter((p) => p.at.getTime() >= firstStepStart && p.at.getTime() <= firstStepEnd);
-    const firstStepShare =
-      inFirstStep.length > 0 ? inFirstStep.filter((p) => p.version === greenVersion).length / inFirstStep.length : 0;
-    const firstGreenError = points.find((p) => p.version === greenVersion && p.error)?.at.getTime();
+    const firstStepShare = inFirstStep.length > 0 ? inFirstStep.filter(onGreen).length / inFirstStep.length : 0;
+    const firstGreenError = points.find((p) => onGreen(p) && p.error)?.at.getTime();
     const restoredAt = record?.events.find((e) => e.kind === 'rolled-back')?.at;
-    const errorToRestoreSeconds =
-      firstGreenError !== undefined && restoredAt ? (Date.parse(restoredAt) - firstGreenError) / 1000 : null;
+    const checks = events
+      .filter((e) => e.type === 'StateExited' && e.state === STATES.check)
+      .map((e) => (e.output as { traffic: TrafficState }).traffic.lastCheck);
 
     return {
       releaseId: release.releaseId,
       environment: env.name,
-      outcome: summary.outcome,
+      outcome: outcomeOf(result),
       result,
       blueVersion,
       candidateDigest: candidate.digest,
-      live: live ? { version: live.version, ...(live.routing ? { routing: live.routing } : {}) } : undefined,
-      lastCheck: summary.lastCheck,
+      live: fleet ? undefined : ended[0]?.live,
+      targets: ended,
+      ...(record?.targets.trippedBy ? { trippedBy: record.targets.trippedBy } : {}),
+      ...(faulty ? { faultyTarget: faulty.name } : {}),
+      lastCheck: checks.filter((c) => c !== undefined).at(-1),
       reason: record?.reason ?? result.cause,
-      traffic: summary.traffic,
+      traffic: [...byVersion.values()],
       candidateMaxShare,
       firstStepShare,
-      stateTransitions: summary.stateTransitions,
-      errorToRestoreSeconds,
-      load: loadReport,
+      stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
+      errorToRestoreSeconds:
+        firstGreenError !== undefined && restoredAt ? (Date.parse(restoredAt) - firstGreenError) / 1000 : null,
+      load,
       wallMs: performance.now() - started,
     };
   } finally {
     clearTimeout(outageTimer);
     if (outageFlag) rmSync(outageFlag, { force: true });
-    await load?.stop();
-    await gateway.stop();
+    await Promise.all(loads.map((l) => l.stop()));
+    await Promise.all(served.map((s) => s.gateway.stop()));
     await runtime.close();
   }
 }

@@ -11,7 +11,8 @@ import type { Notification } from '../core/ports.ts';
 import { reconcileStoppedExecution } from '../core/reconcile.ts';
 import { newReleaseId } from '../core/release-id.ts';
 import { ecrEventToRequest } from '../core/release-request.ts';
-import { verifiedLive } from '../core/validate-release.ts';
+import { environmentTargets } from '../core/target-set.ts';
+import { verifiedKey, verifiedVersions } from '../core/validate-release.ts';
 import type { ReleaseDependencies } from '../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../handlers/task-handler.ts';
 import { executionArnOf } from '../state-machine/execution-arn.ts';
@@ -106,6 +107,9 @@ export type OpenLocalRuntime = (options?: LocalRuntimeOptions) => LocalRuntime;
  * Switchyard on one machine: the synthesized state machine on aws-local-stepfunctions, the real handlers, and the
  * local stand-ins of its world.
  */
+/** A function the runtime sets up: an environment's own, or a fleet member. */
+type LocalTarget = ReturnType<typeof environmentTargets>[number];
+
 export class LocalRuntime {
   declare readonly dataDir: string;
   /** This process's exclusive hold on the data directory, for the runtime's life. */
@@ -154,146 +158,138 @@ export class LocalRuntime {
   }
 
   /**
-   * What Terraform's first apply leaves: the function created from `image`, its version 1 behind live, blue and
-   * green, and no release that ever verified it. The environment's first release starts from here.
+   * Every target of the environment as Terraform leaves it: its function created from `image`, version 1 behind its
+   * live, blue and green. A function an earlier run set up (resumed) keeps its versions and aliases: only a missing one
+   * gets a first version. Never a fresh build over one that has a history: that would put unverified source live.
+   * Answers each target's live version, by target name.
    */
-  async provisionEnvironment(environment: string, image: LocalImage): Promise<string> {
+  async provisionEnvironment(environment: string, image: LocalImage): Promise<Record<string, string>> {
     const env = environmentNamed(environment, this.environments);
-    // A function an earlier run set up (resumed) keeps its versions and aliases: only a missing one gets a first
-    // version. Never a fresh build over one that has a history: that would put unverified source live.
-    const live = await this.resumedLive(env.functionName, env.aliases.live);
+    const versions: Record<string, string> = {};
+    for (const target of environmentTargets(env)) {
+      versions[target.name] = await this.provisionTarget(target, image);
+    }
+    return versions;
+  }
+
+  private async provisionTarget(target: LocalTarget, image: LocalImage): Promise<string> {
+    const live = await this.resumedLive(target);
     if (live) return live.version;
-    this.functions.createFunction(env.functionName);
+    this.functions.createFunction(target.functionName);
     const uri = `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`;
-    const { codeSha256 } = await this.functions.updateCodeAndWait(env.functionName, uri);
-    const published = await this.functions.publishVersion(env.functionName, 'bootstrap', codeSha256);
-    for (const alias of Object.values(env.aliases)) {
-      await this.functions.ensureAlias(env.functionName, alias, published.version);
+    const { codeSha256 } = await this.functions.updateCodeAndWait(target.functionName, uri);
+    const published = await this.functions.publishVersion(target.functionName, 'bootstrap', codeSha256);
+    for (const alias of Object.values(target.aliases)) {
+      await this.functions.ensureAlias(target.functionName, alias, published.version);
     }
     return published.version;
   }
 
-  /** Version 1 of `image` behind live, blue and green, verified: what Terraform and a first release leave in place. */
-  async bootstrap(environment: string, image: LocalImage): Promise<string> {
+  /**
+   * Every target's version 1 of `image` behind its live, blue and green, verified: what Terraform and a first release
+   * leave in place, recorded as one released release (a single function is one target, a fleet one a member).
+   * A resumed target keeps a live a release verified (keepVerifiedLive). Answers each target's live version, by name.
+   */
+  async bootstrap(environment: string, image: LocalImage): Promise<Record<string, string>> {
     const env = environmentNamed(environment, this.environments);
-    if (await this.resumedLive(env.functionName, env.aliases.live)) return this.keepVerifiedLive(env);
-    const version = await this.provisionEnvironment(environment, image);
-    // A history from an earlier run may hold the record that verified this very version and digest.
-    const liveDigest = await this.functions.versionImageDigest(env.functionName, version);
-    if (await verifiedLive(this.store, env, version, liveDigest)) return version;
+    const verified = await verifiedVersions(this.store, env.name);
+    const versions: Record<string, string> = {};
+    const toRecord: { target: LocalTarget; version: string }[] = [];
+    for (const target of environmentTargets(env)) {
+      const resumed = await this.resumedLive(target);
+      if (resumed) {
+        versions[target.name] = await this.keepVerifiedLive(env.name, target, verified);
+        continue;
+      }
+      const version = await this.provisionTarget(target, image);
+      versions[target.name] = version;
+      // A history from an earlier run may hold the record that verified this very version and digest.
+      const digest = await this.functions.versionImageDigest(target.functionName, version);
+      if (!verified.has(verifiedKey(target.functionName, version, digest))) toRecord.push({ target, version });
+    }
+    const [first] = toRecord;
+    if (!first) return versions;
     const at = this.clock.now().toISOString();
     await this.store.createRelease({
       releaseId: newReleaseId(env.name),
       executionArn: `local:first-release:${env.name}`,
       environment: env.name,
-      functionName: env.functionName,
       imageUri: `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`,
       digest: image.digest,
-      blueVersion: null,
-      greenVersion: version,
       status: 'released',
       startedAt: at,
       endedAt: at,
       trigger: 'rehearsal:first-release',
       events: [
-        { at, kind: 'released', summary: `rehearsal set-up: version ${version} stands for a verified first release` },
+        {
+          at,
+          kind: 'released',
+          summary:
+            toRecord.length === 1
+              ? `rehearsal set-up: version ${first.version} stands for a verified first release`
+              : `rehearsal set-up: ${toRecord.length} fleet members on version ${first.version}`,
+        },
       ],
-    });
-    return version;
-  }
-
-  /** The live alias of a function an earlier run on this data directory left (resume), if there is one. */
-  private async resumedLive(functionName: string, alias: string) {
-    return this.functions.hasFunction(functionName) ? this.functions.getAlias(functionName, alias) : undefined;
-  }
-
-  /**
-   * A resumed environment's live alias on a version a release verified. Reconciling leaves it there; should live
-   * still route traffic or stand on a version no release verified, it goes back to the newest version a release
-   * verified (saved before this returns). With none, it stays as it is, with no record claiming otherwise: the next
-   * release is then a first release, with no blue (Validate release).
-   */
-  private async keepVerifiedLive(env: ReturnType<typeof environmentNamed>): Promise<string> {
-    const live = await this.functions.getAlias(env.functionName, env.aliases.live);
-    if (!live) throw new Error(`${env.functionName} has no ${env.aliases.live} alias`);
-    const digest = await this.functions.versionImageDigest(env.functionName, live.version);
-    if (!live.routing && (await verifiedLive(this.store, env, live.version, digest))) return live.version;
-    const verified = await this.newestVerifiedVersion(env);
-    if (verified === undefined) return live.version;
-    await this.functions.updateAlias(env.functionName, env.aliases.live, verified);
-    return verified;
-  }
-
-  /** The newest version of the environment's function that a release verified and that still holds that build. */
-  private async newestVerifiedVersion(env: ReturnType<typeof environmentNamed>): Promise<string | undefined> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.listReleases({
-        environment: env.name,
-        status: 'released',
-        limit: 50,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const release of page.releases) {
-        if (release.functionName !== env.functionName || !release.greenVersion) continue;
-        const digest = await this.functions
-          .versionImageDigest(env.functionName, release.greenVersion)
-          .catch(() => undefined);
-        if (digest === release.digest) return release.greenVersion;
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    return undefined;
-  }
-
-  /**
-   * A fleet environment's members as a first fleet release leaves them: each member function created from the shared
-   * image, its version 1 behind its live, blue and green, and one released fleet record that verified them all.
-   */
-  async bootstrapFleet(environment: string, image: LocalImage): Promise<Record<string, string>> {
-    const env = environmentNamed(environment, this.environments);
-    const uri = `${LOCAL_REGISTRY_HOST}/${image.repositoryName}@${image.digest}`;
-    const versions: Record<string, string> = {};
-    for (const member of env.fleet?.members ?? []) {
-      const aliases = member.aliases ?? env.aliases;
-      this.functions.createFunction(member.functionName);
-      const { codeSha256 } = await this.functions.updateCodeAndWait(member.functionName, uri);
-      const published = await this.functions.publishVersion(member.functionName, 'bootstrap', codeSha256);
-      for (const alias of Object.values(aliases)) {
-        await this.functions.ensureAlias(member.functionName, alias, published.version);
-      }
-      versions[member.name] = published.version;
-    }
-    const at = this.clock.now().toISOString();
-    const members = env.fleet?.members ?? [];
-    await this.store.createRelease({
-      releaseId: newReleaseId(env.name),
-      executionArn: `local:first-release:${env.name}`,
-      environment: env.name,
-      functionName: env.functionName,
-      imageUri: uri,
-      digest: image.digest,
-      blueVersion: null,
-      status: 'released',
-      startedAt: at,
-      endedAt: at,
-      trigger: 'rehearsal:first-release',
-      events: [{ at, kind: 'released', summary: `rehearsal set-up: ${members.length} fleet members on version 1` }],
-      fleet: {
+      targets: {
         waveCount: 1,
         currentWave: null,
-        members: members.map((m) => ({
-          name: m.name,
-          functionName: m.functionName,
+        members: toRecord.map(({ target, version }) => ({
+          name: target.name,
+          functionName: target.functionName,
           wave: 0,
           blueVersion: null,
-          greenVersion: versions[m.name] ?? '1',
+          greenVersion: version,
           phase: 'live' as const,
           percent: 100,
         })),
       },
     });
     return versions;
+  }
+
+  /** The live alias of a function an earlier run on this data directory left (resume), if there is one. */
+  private async resumedLive(target: LocalTarget) {
+    return this.functions.hasFunction(target.functionName)
+      ? this.functions.getAlias(target.functionName, target.aliases.live)
+      : undefined;
+  }
+
+  /**
+   * A resumed target's live alias on a version a release verified. Reconciling leaves it there; should live still
+   * route traffic or stand on a version no release verified, it goes back to the newest version a release verified
+   * (saved before this returns). With none, it stays as it is, with no record claiming otherwise: the next release is
+   * then a first release for it, with no blue (Validate release).
+   */
+  private async keepVerifiedLive(environment: string, target: LocalTarget, verified: Set<string>): Promise<string> {
+    const live = await this.functions.getAlias(target.functionName, target.aliases.live);
+    if (!live) throw new Error(`${target.functionName} has no ${target.aliases.live} alias`);
+    const digest = await this.functions.versionImageDigest(target.functionName, live.version);
+    if (!live.routing && verified.has(verifiedKey(target.functionName, live.version, digest))) return live.version;
+    const newest = await this.newestVerifiedVersion(environment, target);
+    if (newest === undefined) return live.version;
+    await this.functions.updateAlias(target.functionName, target.aliases.live, newest);
+    return newest;
+  }
+
+  /** The newest version of the target's function that a release verified and that still holds that build. */
+  private async newestVerifiedVersion(environment: string, target: LocalTarget): Promise<string | undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.listReleases({
+        environment,
+        status: 'released',
+        limit: 50,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const release of page.releases) {
+        const made = release.targets.members.find((m) => m.functionName === target.functionName)?.greenVersion;
+        if (!made) continue;
+        const digest = await this.functions.versionImageDigest(target.functionName, made).catch(() => undefined);
+        if (digest === release.digest) return made;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return undefined;
   }
 
   /** The functions' versions and aliases as last saved, so an event that changed none writes nothing. */
@@ -368,9 +364,11 @@ export class LocalRuntime {
     if (event.source !== 'aws.ecr' || detail?.['action-type'] !== 'PUSH' || detail?.result !== 'SUCCESS') return [];
     return (
       pushTargets(this.environments)
-        // Only environments set up on this machine have a function to release into.
+        // Only environments set up on this machine have functions to release into.
         .filter(
-          (env) => env.repositoryName === detail?.['repository-name'] && this.functions.hasFunction(env.functionName),
+          (env) =>
+            env.repositoryName === detail?.['repository-name'] &&
+            environmentTargets(env).some((t) => this.functions.hasFunction(t.functionName)),
         )
         .map((env) => this.startRelease(ecrEventToRequest(event, env.name)))
     );

@@ -1,15 +1,13 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
-import { withFleetChange, withMemberChange } from '../core/fleet-state.ts';
 import type { PolicyEntry, PolicyKind } from '../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
   DeliveryRecord,
-  FleetChange,
-  FleetMemberChange,
   LockHolder,
   LockResult,
+  ReleaseChange,
   ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
@@ -18,6 +16,7 @@ import type {
   ReleaseStore,
 } from '../core/ports.ts';
 import { applyStateChange, withInitialState } from '../core/release-events.ts';
+import { legacyTargets, recordFields, withTargetChanges } from '../core/target-set.ts';
 
 const MAX_LIMIT = 100;
 
@@ -167,26 +166,25 @@ export class SqliteReleaseStore implements ReleaseStore {
     const row = this.prepare('SELECT record FROM releases WHERE release_id = ?').get(releaseId) as
       | { record: string }
       | undefined;
-    return row ? (JSON.parse(row.record) as ReleaseRecord) : undefined;
+    return row ? parseRecord(row.record) : undefined;
   }
 
-  async updateRelease(
-    releaseId: string,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    const record = this.readRelease(releaseId);
-    if (!record) throw new Error(`release ${releaseId} has no record`);
-    this.writeRelease(record, patch, event);
+  async update(releaseId: string, change: ReleaseChange, event?: ReleaseEvent): Promise<void> {
+    // Read and write in one immediate transaction: no other writer (another process too) comes between.
+    this.inTransaction(() => {
+      const record = this.readRelease(releaseId);
+      if (!record) throw new Error(`release ${releaseId} has no record`);
+      this.writeRelease(record, change, event);
+    });
   }
 
   /** One row holds the record, its history and its typed state: the event and the state it sets are one write. */
-  private writeRelease(
-    record: ReleaseRecord,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event: ReleaseEvent | undefined,
-  ): void {
-    const patched: ReleaseRecord = { ...record, ...patch };
+  private writeRelease(record: ReleaseRecord, change: ReleaseChange, event: ReleaseEvent | undefined): void {
+    const patched: ReleaseRecord = {
+      ...record,
+      ...recordFields(change),
+      targets: withTargetChanges(record.releaseId, record.targets, change),
+    };
     const updated: ReleaseRecord = event
       ? { ...applyStateChange(patched, event), events: [...record.events, event] }
       : patched;
@@ -197,55 +195,27 @@ export class SqliteReleaseStore implements ReleaseStore {
     );
   }
 
-  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
-    // Read and write in one immediate transaction: another process's close cannot come between.
+  private inTransaction<T>(work: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
+    // Read and write in one immediate transaction: another process's close cannot come between.
+    return this.inTransaction(() => {
       const record = this.readRelease(releaseId);
       if (!record) throw new Error(`release ${releaseId} has no record`);
       const closed = record.status === 'running';
       if (closed) this.writeRelease(record, close, event);
-      this.db.exec('COMMIT');
       return { closed, status: closed ? close.status : record.status };
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
-  async updateFleetMember(
-    releaseId: string,
-    name: string,
-    change: FleetMemberChange,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    this.changeFleet(releaseId, (record) => withMemberChange(releaseId, record.fleet, name, change), event);
-  }
-
-  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
-    this.changeFleet(releaseId, (record) => withFleetChange(releaseId, record.fleet, change), event);
-  }
-
-  /** Reads and writes the row in one immediate transaction: no other writer (another process too) comes between. */
-  private changeFleet(
-    releaseId: string,
-    change: (record: ReleaseRecord) => ReleaseRecord['fleet'],
-    event: ReleaseEvent | undefined,
-  ): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const record = this.readRelease(releaseId);
-      if (!record) throw new Error(`release ${releaseId} has no record`);
-      const patched: ReleaseRecord = { ...record, fleet: change(record) };
-      const updated: ReleaseRecord = event
-        ? { ...applyStateChange(patched, event), events: [...record.events, event] }
-        : patched;
-      this.prepare('UPDATE releases SET record = ? WHERE release_id = ?').run(JSON.stringify(updated), releaseId);
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
   async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {
@@ -255,7 +225,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       `SELECT record FROM releases WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2)
          ORDER BY started_at DESC, release_id DESC LIMIT ?3 OFFSET ?4`,
     ).all(filter.environment ?? null, filter.status ?? null, limit + 1, offset) as { record: string }[];
-    const releases = rows.slice(0, limit).map((r) => JSON.parse(r.record) as ReleaseRecord);
+    const releases = rows.slice(0, limit).map((r) => parseRecord(r.record));
     return rows.length > limit
       ? { releases, nextCursor: Buffer.from(String(offset + limit)).toString('base64url') }
       : { releases };
@@ -347,4 +317,12 @@ export class SqliteReleaseStore implements ReleaseStore {
     }[];
     return rows.map((row) => JSON.parse(row.entry) as PolicyEntry);
   }
+}
+
+/** A stored record; one written before every release carried targets reads with its targets rebuilt. */
+function parseRecord(text: string): ReleaseRecord {
+  const record = JSON.parse(text) as ReleaseRecord & Record<string, unknown>;
+  if (record.targets) return record;
+  const { fleet: _fleet, functionName: _fn, blueVersion: _blue, greenVersion: _green, ...rest } = record;
+  return { ...rest, targets: legacyTargets(record) } as ReleaseRecord;
 }

@@ -135,7 +135,7 @@ export class SwitchyardServer {
     });
     for (const name of names) {
       const env = environmentNamed(name, runtime.environments);
-      const version = await runtime.bootstrap(env.name, base);
+      const version = (await runtime.bootstrap(env.name, base))[env.functionName];
       const gateway = runtime.gatewayFor(env.name);
       const url = await gateway.start();
       runtime.openGreenStage(env.name, url);

@@ -5,7 +5,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { longestApprovalWindowSeconds } from '../config/environments.ts';
 import { RETRYABLE_ERRORS } from '../core/errors.ts';
-import { type HandlerTask, MEMBER_TASKS, STATES } from './state-names.ts';
+import { type HandlerTask, STATES } from './state-names.ts';
 
 /** Errors a retry can fix: Lambda's own transient faults, throttling, and the handlers' TransientFailure. */
 export const TRANSIENT_ERRORS = [
@@ -68,8 +68,6 @@ interface TaskSpec {
   readonly resultSelector?: Record<string, unknown>;
   readonly timeout: Duration;
   readonly attempts: number;
-  /** The state's name when it differs from the task (a member state bound to the task's function). */
-  readonly stateName?: string;
   /** Keeps only this part of the state's output (a Map iteration's result). */
   readonly outputPath?: string;
 }
@@ -85,7 +83,7 @@ export class ReleaseWorkflow extends Construct {
     super(scope, id);
     const attempts = props.maxAttempts ?? 5;
     const invoke = (spec: TaskSpec) => {
-      const name = spec.stateName ?? spec.task;
+      const name = spec.task;
       const state = new tasks.LambdaInvoke(this, name, {
         stateName: name,
         comment: spec.comment,
@@ -118,9 +116,13 @@ export class ReleaseWorkflow extends Construct {
       timeout: TASK_TIMEOUT,
       attempts,
     });
+    // Deploy green and Verify green run once per target, in a Map bounded by deployConcurrency: a single function is
+    // one target, a fleet one a member. Each iteration gets the release and its own target, and hands back only its
+    // green version, so the Map's result stays small at 100 targets. An iteration that fails fails the Map, and the
+    // release fails before any traffic moved.
     const deploy = invoke({
       task: STATES.deploy,
-      comment: 'Updates the function to the image digest, publishes a version and points green at it.',
+      comment: "Updates the target's function to the image digest, publishes a version and points green at it.",
       resultPath: '$.green',
       timeout: Duration.minutes(15),
       attempts,
@@ -129,9 +131,23 @@ export class ReleaseWorkflow extends Construct {
       task: STATES.verify,
       comment: 'Health check and smoke requests against the green version, each with its evidence.',
       resultPath: '$.verification',
+      outputPath: '$.green',
       timeout: Duration.minutes(3),
       attempts,
     });
+    deploy.next(verify);
+    const targets = new sfn.Map(this, STATES.deployTargets, {
+      stateName: STATES.deployTargets,
+      comment: 'Deploys and verifies every target, at most deployConcurrency at once; live is not touched.',
+      itemsPath: '$.release.targets',
+      maxConcurrencyPath: '$.release.deployConcurrency',
+      itemSelector: {
+        'release.$': '$.release',
+        'target.$': '$$.Map.Item.Value',
+      },
+      resultPath: '$.greens',
+    });
+    targets.itemProcessor(deploy);
     const shift = invoke({
       task: STATES.shift,
       comment: "Moves live to the plan's next traffic step.",
@@ -174,7 +190,7 @@ export class ReleaseWorkflow extends Construct {
       payload: sfn.TaskInput.fromObject({
         taskToken: sfn.JsonPath.taskToken,
         release: sfn.JsonPath.objectAt('$.release'),
-        green: sfn.JsonPath.objectAt('$.green'),
+        greens: sfn.JsonPath.objectAt('$.greens'),
       }),
       resultPath: '$.approval',
       // A fixed timeout: TimeoutSecondsPath would resolve against the state input on AWS but against the
@@ -219,7 +235,7 @@ export class ReleaseWorkflow extends Construct {
 
     const beforeTraffic = { resultPath: '$.error' };
     recordFailure.next(failed);
-    for (const state of [validate, deploy, verify]) state.addCatch(recordFailure, beforeTraffic);
+    for (const state of [validate, targets]) state.addCatch(recordFailure, beforeTraffic);
     for (const state of [shift, check, finalize]) state.addCatch(rollBack, beforeTraffic);
     rollBack.addCatch(rollbackFailed, { resultPath: '$.rollbackError' });
     rollBack.next(rolledBack);
@@ -242,64 +258,17 @@ export class ReleaseWorkflow extends Construct {
     const approvalNeeded = new sfn.Choice(this, STATES.approvalNeeded, { stateName: STATES.approvalNeeded })
       .when(sfn.Condition.booleanEquals('$.release.approvalRequired', true), approval)
       .otherwise(shift);
-    verify.next(approvalNeeded);
+    targets.next(approvalNeeded);
 
     let toDeploy: sfn.IChainable;
     props.scanAndProvision?.addCatch(recordFailure, beforeTraffic);
-    deploy.next(verify);
-
-    // A fleet: Deploy green and Verify green once per member, in a Map bounded by the fleet's deployConcurrency; each
-    // iteration's context is the fleet's with the member's function, aliases and blue merged over it. An iteration
-    // that fails fails the Map, and the release fails before any traffic moved.
-    const deployMember = invoke({
-      task: MEMBER_TASKS[STATES.deployMember],
-      stateName: STATES.deployMember,
-      comment: "Deploy green for one member: its function's new version behind its green alias.",
-      resultPath: '$.green',
-      timeout: Duration.minutes(15),
-      attempts,
-    });
-    const verifyMember = invoke({
-      task: MEMBER_TASKS[STATES.verifyMember],
-      stateName: STATES.verifyMember,
-      comment: 'Verify green for one member: its health check and smoke requests, with evidence.',
-      resultPath: '$.verification',
-      // An iteration hands back only its green version: the Map's result stays small at 100 members.
-      outputPath: '$.green',
-      timeout: Duration.minutes(3),
-      attempts,
-    });
-    deployMember.next(verifyMember);
-    const members = new sfn.Map(this, STATES.deployMembers, {
-      stateName: STATES.deployMembers,
-      comment: 'Deploys and verifies every fleet member, at most deployConcurrency at once; live is not touched.',
-      itemsPath: '$.release.fleet.members',
-      maxConcurrencyPath: '$.release.fleet.deployConcurrency',
-      itemSelector: {
-        'release.$': 'States.JsonMerge($.release, $$.Map.Item.Value, false)',
-      },
-      // The traffic states read each member's green from the release record; $.green says the fleet is deployed.
-      resultSelector: { version: 'fleet', codeSha256: 'per member', reused: false },
-      resultPath: '$.green',
-    });
-    members.itemProcessor(deployMember);
-    members.addCatch(recordFailure, beforeTraffic);
-    members.next(approvalNeeded);
-    const fleetOrSingle = new sfn.Choice(this, STATES.isFleet, {
-      stateName: STATES.isFleet,
-      comment: 'A fleet release deploys and verifies its members in a Map; a single function goes straight on.',
-    })
-      // The single function first, so the definition (and the console's graph) reads its main path first. Not
-      // IsPresent rather than IsPresent: false, which aws-local-stepfunctions 3.x evaluates as false either way.
-      .when(sfn.Condition.not(sfn.Condition.isPresent('$.release.fleet')), deploy)
-      .otherwise(members);
     if (props.scanAndProvision) {
-      props.scanAndProvision.next(fleetOrSingle);
+      props.scanAndProvision.next(targets);
       toDeploy = new sfn.Choice(this, STATES.scanEnabled, { stateName: STATES.scanEnabled })
         .when(sfn.Condition.booleanEquals('$.release.scanAndProvision', true), props.scanAndProvision)
-        .otherwise(fleetOrSingle);
+        .otherwise(targets);
     } else {
-      toDeploy = fleetOrSingle;
+      toDeploy = targets;
     }
     // Outside its environment's windows in `wait` mode, Validate release takes no lock and records nothing: the
     // release waits here until the window opens, then Validate release asks again (a freeze or hold placed

@@ -22,19 +22,7 @@ export const STATES = {
   failed: 'Release failed',
   rollbackFailed: 'Rollback failed',
   duplicate: 'Duplicate delivery',
-  isFleet: 'Fleet?',
-  deployMembers: 'Deploy & verify members',
-  deployMember: 'Deploy member',
-  verifyMember: 'Verify member',
-} as const;
-
-/**
- * The Task states inside the fleet's Map, each bound to the handler (and the Lambda function) of the single-function
- * state it repeats per member: no new functions, the member's context says which function to act on.
- */
-export const MEMBER_TASKS = {
-  [STATES.deployMember]: STATES.deploy,
-  [STATES.verifyMember]: STATES.verify,
+  deployTargets: 'Deploy & verify',
 } as const;
 
 /** The Task states backed by this project's Lambda handlers. */

@@ -10,18 +10,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, TransientFailure } from '../../core/errors.ts';
-import { UnknownFleetMember, withFleetChange } from '../../core/fleet-state.ts';
 import type { PolicyEntry, PolicyKind } from '../../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
   DeliveryRecord,
-  FleetChange,
-  FleetMemberChange,
-  FleetMemberState,
-  FleetState,
   LockHolder,
   LockResult,
+  ReleaseChange,
   ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
@@ -30,8 +26,18 @@ import type {
   ReleaseState,
   ReleaseStatus,
   ReleaseStore,
+  TargetChange,
+  TargetSet,
+  TargetState,
 } from '../../core/ports.ts';
 import { type FastForwardRequestedEvent, stateChange, withInitialState } from '../../core/release-events.ts';
+import {
+  changesTargets,
+  legacyTargets,
+  recordFields,
+  UnknownTarget,
+  withTargetChanges,
+} from '../../core/target-set.ts';
 import { hasErrorName } from './error-names.ts';
 
 /**
@@ -106,11 +112,11 @@ export interface DynamoDbReleaseStoreOptions {
   readonly client?: DynamoDBDocumentClient;
 }
 
-/** A fleet write's condition failed: the release, the member or the revision it read is not there (any more). */
+/** A targets write's condition failed: the release, the target or the revision it read is not there (any more). */
 class MissingRelease extends Error {
   override readonly name = 'MissingRelease';
   constructor(releaseId: string) {
-    super(`release ${releaseId}: the fleet write's condition failed`);
+    super(`release ${releaseId}: the targets write's condition failed`);
   }
 }
 
@@ -227,39 +233,41 @@ function toState(item: Record<string, unknown>): ReleaseState {
 }
 
 /**
- * A fleet is kept as `fleet` (the wave, the member that tripped) and `fleetMembers`, a map from member name to its
- * state with its place in the list (`order`): one member's change is a document-path update of its own entry
- * (`SET fleetMembers.<name>.phase = …`), so concurrent Map iterations never overwrite each other.
+ * A release's targets are kept as `targetSet` (the wave, the target that tripped) and `targets`, a map from target
+ * name to its state with its place in the list (`order`): one target's change is a document-path update of its own
+ * entry (`SET targets.<name>.phase = …`), so concurrent Map iterations never overwrite each other.
  */
-function fleetItem(fleet: FleetState): Record<string, unknown> {
-  const { members, ...summary } = fleet;
+function targetsItem(targets: TargetSet): Record<string, unknown> {
+  const { members, ...summary } = targets;
   return {
-    fleet: summary,
-    fleetMembers: Object.fromEntries(members.map((m, order) => [m.name, { ...m, order }])),
+    targetSet: summary,
+    targets: Object.fromEntries(members.map((m, order) => [m.name, { ...m, order }])),
   };
 }
 
-function fleetOf(item: Record<string, unknown>): { fleet?: FleetState } {
-  const summary = item.fleet as Record<string, unknown> | undefined;
-  const byName = item.fleetMembers as Record<string, Record<string, unknown>> | undefined;
-  if (!summary || typeof summary !== 'object' || !byName || typeof byName !== 'object') return {};
+function targetsOf(item: Record<string, unknown>): TargetSet {
+  const modern = item.targetSet !== undefined;
+  // Items written before every release carried targets kept a fleet as `fleet`/`fleetMembers` and a single
+  // function's versions on the item itself (legacyTargets).
+  const summary = (modern ? item.targetSet : item.fleet) as Record<string, unknown> | undefined;
+  const byName = (modern ? item.targets : item.fleetMembers) as Record<string, Record<string, unknown>> | undefined;
+  if (!summary || typeof summary !== 'object' || !byName || typeof byName !== 'object') return legacyTargets(item);
   const members = Object.values(byName)
     .sort((a, b) => Number(a.order) - Number(b.order))
-    .map(({ order: _order, ...member }) => member as unknown as FleetMemberState);
+    .map(({ order: _order, ...member }) => member as unknown as TargetState);
   const trippedBy = optionalStr(summary, 'trippedBy');
   const wave = summary.currentWave;
-  return {
-    fleet: {
-      waveCount: Number(summary.waveCount),
-      currentWave: typeof wave === 'number' ? wave : null,
-      members,
-      ...(trippedBy ? { trippedBy } : {}),
-    },
+  const targets: TargetSet = {
+    waveCount: Number(summary.waveCount),
+    currentWave: typeof wave === 'number' ? wave : null,
+    members,
+    ...(trippedBy ? { trippedBy } : {}),
   };
+  return modern ? targets : legacyTargets({ fleet: targets });
 }
 
-/** How many times updateFleet re-reads a fleet another write changed between its read and its write. */
-const FLEET_WRITE_ATTEMPTS = 5;
+/** How many times an update re-reads a target set another write changed between its read and its write. */
+const TARGETS_WRITE_ATTEMPTS = 5;
 
 /** The parts of one UpdateItem on a release item. */
 interface ReleaseWrite {
@@ -267,8 +275,8 @@ interface ReleaseWrite {
   readonly names: Record<string, string>;
   readonly values: Record<string, unknown>;
   readonly condition: string;
-  /** A fleet write adds to the fleet's revision; a close is made only while the release runs. */
-  readonly kind?: 'fleet' | 'close';
+  /** A targets write adds to the targets' revision; a close is made only while the release runs. */
+  readonly kind?: 'targets' | 'close';
 }
 
 /** `SET #field = :field` for each field a patch gives. */
@@ -285,9 +293,29 @@ function patchWrite(patch: object): Pick<ReleaseWrite, 'sets' | 'names' | 'value
   return { sets, names, values };
 }
 
+/** `SET targets.<name>.<field> = …` for one target's change, made only while the target exists. */
+function targetWrite(name: string, change: TargetChange): ReleaseWrite {
+  const names: Record<string, string> = { '#targets': 'targets', '#target': name };
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  for (const [field, value] of Object.entries(plain(change))) {
+    sets.push(`#targets.#target.#t_${field} = :t_${field}`);
+    names[`#t_${field}`] = field;
+    values[`:t_${field}`] = value;
+  }
+  return { sets, names, values, condition: 'attribute_exists(#targets.#target)', kind: 'targets' };
+}
+
+/** Two writes' sets, names and values in one. */
+function merged(
+  a: Pick<ReleaseWrite, 'sets' | 'names' | 'values'>,
+  b: Pick<ReleaseWrite, 'sets' | 'names' | 'values'>,
+): Pick<ReleaseWrite, 'sets' | 'names' | 'values'> {
+  return { sets: [...a.sets, ...b.sets], names: { ...a.names, ...b.names }, values: { ...a.values, ...b.values } };
+}
+
 /** A release item as listed: its history is the latest event (getRelease reads the whole). */
 function toRecord(item: Record<string, unknown>, events?: readonly ReleaseEvent[]): ReleaseRecord {
-  const greenVersion = optionalStr(item, 'greenVersion');
   const reason = optionalStr(item, 'reason');
   const endedAt = optionalStr(item, 'endedAt');
   return {
@@ -295,17 +323,14 @@ function toRecord(item: Record<string, unknown>, events?: readonly ReleaseEvent[
     releaseId: str(item, 'releaseId'),
     executionArn: str(item, 'executionArn'),
     environment: str(item, 'environment'),
-    functionName: str(item, 'functionName'),
     imageUri: str(item, 'imageUri'),
     digest: str(item, 'digest'),
-    blueVersion: optionalStr(item, 'blueVersion') ?? null,
-    ...(greenVersion !== undefined ? { greenVersion } : {}),
     status: str(item, 'status') as ReleaseStatus,
     ...(reason !== undefined ? { reason } : {}),
     startedAt: str(item, 'startedAt'),
     ...(endedAt !== undefined ? { endedAt } : {}),
     trigger: str(item, 'trigger'),
-    ...fleetOf(item),
+    targets: targetsOf(item),
     events:
       events ??
       (item.lastEvent && typeof item.lastEvent === 'object'
@@ -557,7 +582,7 @@ export class DynamoDbReleaseStore implements ReleaseStore {
   }
 
   async createRelease(record: ReleaseRecord): Promise<void> {
-    const { events, fleet, ...summary } = plain(withInitialState(record));
+    const { events, targets, ...summary } = plain(withInitialState(record));
     const stored = events.map(boundedEvent);
     const lastEvent = stored.at(-1);
     try {
@@ -566,7 +591,8 @@ export class DynamoDbReleaseStore implements ReleaseStore {
           TableName: this.tableName,
           Item: {
             ...summary,
-            ...(fleet ? { ...fleetItem(fleet), fleetRevision: 0 } : {}),
+            ...targetsItem(targets),
+            targetsRevision: 0,
             ...releaseKey(record.releaseId),
             eventCount: stored.length,
             ...(lastEvent ? { lastEvent } : {}),
@@ -610,35 +636,77 @@ export class DynamoDbReleaseStore implements ReleaseStore {
     return toRecord(out.Item, events);
   }
 
-  async updateRelease(
-    releaseId: string,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    const { sets, names, values } = patchWrite(patch);
-    if (!event) {
-      if (sets.length === 0) return;
+  async update(releaseId: string, change: ReleaseChange, event?: ReleaseEvent): Promise<void> {
+    const fields = patchWrite(recordFields(change));
+    const named = Object.entries(change.targets ?? {});
+    const [only] = named;
+    if (
+      !changesTargets(change) ||
+      (named.length === 1 && only && change.currentWave === undefined && !change.trippedBy)
+    ) {
+      // The record's own fields and at most one target: one conditional update, no read.
+      const target = only ? targetWrite(only[0], only[1]) : undefined;
+      const write: ReleaseWrite = target
+        ? { ...target, ...merged(fields, target) }
+        : { ...fields, condition: 'attribute_exists(pk)' };
       try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: releaseKey(releaseId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            // Never create a half record from an update.
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
+        if (event) await this.writeWithEvent(releaseId, write, event);
+        else if (write.sets.length > 0) await this.write(releaseId, write);
       } catch (error) {
-        if (hasErrorName(error, 'ConditionalCheckFailedException')) {
-          throw new Error(`release ${releaseId} has no record`);
+        if (error instanceof MissingRelease) {
+          // The record is missing, or (a target write) the target is.
+          if (only) await this.requireRecord(releaseId);
+          throw only
+            ? new UnknownTarget(`release ${releaseId} has no target "${only[0]}"`)
+            : new Error(`release ${releaseId} has no record`);
         }
         throw error;
       }
       return;
     }
-    await this.writeWithEvent(releaseId, { sets, names, values, condition: 'attribute_exists(pk)' }, event);
+    // The wave, the target that tripped or several targets (a 100-target change outgrows one UpdateExpression):
+    // read, change, and write back only if no other targets write came between (the revision each one adds to).
+    for (let attempt = 0; attempt < TARGETS_WRITE_ATTEMPTS; attempt++) {
+      const out = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+      );
+      if (!out.Item) throw new Error(`release ${releaseId} has no record`);
+      const item = plain(targetsItem(withTargetChanges(releaseId, targetsOf(out.Item), change)));
+      const revision = out.Item.targetsRevision as number | undefined;
+      const write: ReleaseWrite = {
+        sets: [...fields.sets, '#targetSet = :targetSet', '#targets = :targets'],
+        names: {
+          ...fields.names,
+          '#targetSet': 'targetSet',
+          '#targets': 'targets',
+          '#targetsRevision': 'targetsRevision',
+        },
+        values: {
+          ...fields.values,
+          ':targetSet': item.targetSet,
+          ':targets': item.targets,
+          ...(revision === undefined ? {} : { ':revision': revision }),
+        },
+        // A record written before targets had a revision has none yet: the first targets write adds it.
+        condition: revision === undefined ? 'attribute_not_exists(#targetsRevision)' : '#targetsRevision = :revision',
+        kind: 'targets',
+      };
+      try {
+        if (event) await this.writeWithEvent(releaseId, write, event);
+        else await this.write(releaseId, write);
+        return;
+      } catch (error) {
+        if (!(error instanceof MissingRelease)) throw error;
+      }
+    }
+    throw new TransientFailure(`the targets of release ${releaseId} kept changing while they were being written`);
+  }
+
+  private async requireRecord(releaseId: string): Promise<void> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
+    );
+    if (!out.Item) throw new Error(`release ${releaseId} has no record`);
   }
 
   async closeRelease(releaseId: string, close: ReleaseClose, event?: ReleaseEvent): Promise<CloseResult> {
@@ -675,80 +743,20 @@ export class DynamoDbReleaseStore implements ReleaseStore {
     }
   }
 
-  async updateFleetMember(
-    releaseId: string,
-    name: string,
-    change: FleetMemberChange,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    const names: Record<string, string> = { '#fleetMembers': 'fleetMembers', '#member': name };
-    const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    for (const [field, value] of Object.entries(plain(change))) {
-      sets.push(`#fleetMembers.#member.#m_${field} = :m_${field}`);
-      names[`#m_${field}`] = field;
-      values[`:m_${field}`] = value;
-    }
-    const write: ReleaseWrite = {
-      sets,
-      names,
-      values,
-      condition: 'attribute_exists(#fleetMembers.#member)',
-      kind: 'fleet',
-    };
-    try {
-      if (event) await this.writeWithEvent(releaseId, write, event);
-      else if (sets.length > 0) await this.write(releaseId, write);
-    } catch (error) {
-      if (error instanceof MissingRelease) {
-        const out = await this.client.send(
-          new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
-        );
-        if (!out.Item) throw new Error(`release ${releaseId} has no record`);
-        throw new UnknownFleetMember(`release ${releaseId} has no fleet member "${name}"`);
-      }
-      throw error;
-    }
-  }
-
-  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
-    // Read, change, and write back only if no other write came between (the revision every fleet write adds to).
-    for (let attempt = 0; attempt < FLEET_WRITE_ATTEMPTS; attempt++) {
-      const out = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: releaseKey(releaseId), ConsistentRead: true }),
-      );
-      if (!out.Item) throw new Error(`release ${releaseId} has no record`);
-      const fleet = withFleetChange(releaseId, fleetOf(out.Item).fleet, change);
-      const item = plain(fleetItem(fleet));
-      const write: ReleaseWrite = {
-        sets: ['#fleet = :fleet', '#fleetMembers = :fleetMembers'],
-        names: { '#fleet': 'fleet', '#fleetMembers': 'fleetMembers', '#fleetRevision': 'fleetRevision' },
-        values: { ':fleet': item.fleet, ':fleetMembers': item.fleetMembers, ':revision': out.Item.fleetRevision ?? 0 },
-        condition: '#fleetRevision = :revision',
-        kind: 'fleet',
-      };
-      try {
-        if (event) await this.writeWithEvent(releaseId, write, event);
-        else await this.write(releaseId, write);
-        return;
-      } catch (error) {
-        if (!(error instanceof MissingRelease)) throw error;
-      }
-    }
-    throw new TransientFailure(`the fleet of release ${releaseId} kept changing while it was being written`);
-  }
-
-  /** One conditional update without an event; it adds to the fleet's revision, as every fleet write does. */
+  /** One conditional update without an event; a targets write adds to the targets' revision. */
   private async write(releaseId: string, write: ReleaseWrite): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: releaseKey(releaseId),
-          UpdateExpression: `SET ${write.sets.join(', ')} ADD #fleetRevision :one`,
+          UpdateExpression: `SET ${write.sets.join(', ')}${write.kind === 'targets' ? ' ADD #targetsRevision :one' : ''}`,
           ConditionExpression: write.condition,
-          ExpressionAttributeNames: { ...write.names, '#fleetRevision': 'fleetRevision' },
-          ExpressionAttributeValues: { ...write.values, ':one': 1 },
+          ExpressionAttributeNames: {
+            ...write.names,
+            ...(write.kind === 'targets' ? { '#targetsRevision': 'targetsRevision' } : {}),
+          },
+          ExpressionAttributeValues: { ...write.values, ...(write.kind === 'targets' ? { ':one': 1 } : {}) },
         }),
       );
     } catch (error) {
@@ -791,21 +799,21 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       names[`#${field}`] = field;
     }
     const remove = removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : '';
-    // Fleet writes add to the fleet's revision too, so a read-change-write of the whole fleet sees them.
-    const fleetWrite = write.kind === 'fleet';
+    // Targets writes add to the targets' revision too, so a read-change-write of the whole set sees them.
+    const targetsWrite = write.kind === 'targets';
     let sequence: number;
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: releaseKey(releaseId),
-          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')}${remove} ADD #eventCount :one${fleetWrite ? ', #fleetRevision :one' : ''}`,
+          UpdateExpression: `SET ${[...sets, '#lastEvent = :event'].join(', ')}${remove} ADD #eventCount :one${targetsWrite ? ', #targetsRevision :one' : ''}`,
           ConditionExpression: write.condition,
           ExpressionAttributeNames: {
             ...names,
             '#eventCount': 'eventCount',
             '#lastEvent': 'lastEvent',
-            ...(fleetWrite ? { '#fleetRevision': 'fleetRevision' } : {}),
+            ...(targetsWrite ? { '#targetsRevision': 'targetsRevision' } : {}),
           },
           ExpressionAttributeValues: { ...values, ':one': 1, ':event': stored },
           ReturnValues: 'UPDATED_NEW',

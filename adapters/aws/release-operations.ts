@@ -9,11 +9,11 @@ import {
 import { environments as configuredEnvironments } from '../../config/environments.ts';
 import type { Environments } from '../../config/schema.ts';
 import {
-  abandonFleetRollback,
+  abandonEnvironmentRollback,
   type EnvironmentRollbackDeps,
-  finishFleetRollback,
+  finishEnvironmentRollback,
   rollbackEnvironment,
-  startFleetRollback,
+  startEnvironmentRollback,
 } from '../../core/environment-rollback.ts';
 import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../../core/ports.ts';
 import { SystemClock } from '../memory/clocks.ts';
@@ -217,12 +217,12 @@ export class AwsReleaseOperations implements ReleaseOperations {
   async startEnvironmentRollback(environment: string, by: string, reason: string) {
     const { runInBackground } = this.options;
     if (!runInBackground) throw new Error('these release operations cannot run work in the background');
-    const started = await startFleetRollback(environment, by, reason, this.rollbackDeps);
+    const started = await startEnvironmentRollback(environment, by, reason, this.rollbackDeps);
     try {
       await runInBackground({ environmentRollback: { operationId: started.operationId } });
     } catch (error) {
       // Nothing will move the members: close the record and free the lock now, not when the lock expires.
-      await abandonFleetRollback(started, error, this.rollbackDeps);
+      await abandonEnvironmentRollback(started, error, this.rollbackDeps);
       throw error;
     }
     return started;
@@ -230,6 +230,6 @@ export class AwsReleaseOperations implements ReleaseOperations {
 
   /** The background invocation's half (wiring/aws.ts releaseApiEntry). */
   finishEnvironmentRollback(task: BackgroundTask) {
-    return finishFleetRollback(task.environmentRollback.operationId, this.rollbackDeps);
+    return finishEnvironmentRollback(task.environmentRollback.operationId, this.rollbackDeps);
   }
 }

@@ -1,14 +1,12 @@
 import { InvalidCursor } from '../../core/errors.ts';
-import { withFleetChange, withMemberChange } from '../../core/fleet-state.ts';
 import type { PolicyEntry, PolicyKind } from '../../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
   DeliveryRecord,
-  FleetChange,
-  FleetMemberChange,
   LockHolder,
   LockResult,
+  ReleaseChange,
   ReleaseClose,
   ReleaseEvent,
   ReleaseFilter,
@@ -17,6 +15,7 @@ import type {
   ReleaseStore,
 } from '../../core/ports.ts';
 import { applyStateChange, withInitialState } from '../../core/release-events.ts';
+import { recordFields, withTargetChanges } from '../../core/target-set.ts';
 
 /** The lock and release records in memory, with DynamoDB's conditional-write semantics. */
 export class MemoryReleaseStore implements ReleaseStore {
@@ -66,15 +65,15 @@ export class MemoryReleaseStore implements ReleaseStore {
     return record ? structuredClone(record) : undefined;
   }
 
-  async updateRelease(
-    releaseId: string,
-    patch: Partial<Pick<ReleaseRecord, 'status' | 'reason' | 'endedAt' | 'greenVersion'>>,
-    event?: ReleaseEvent,
-  ): Promise<void> {
+  async update(releaseId: string, change: ReleaseChange, event?: ReleaseEvent): Promise<void> {
     const record = this.releases.get(releaseId);
     if (!record) throw new Error(`release ${releaseId} has no record`);
     // The typed state changes with its event in the same write: no reader sees one without the other.
-    const patched = { ...record, ...patch };
+    const patched: ReleaseRecord = {
+      ...record,
+      ...recordFields(change),
+      targets: withTargetChanges(releaseId, record.targets, change),
+    };
     this.releases.set(
       releaseId,
       event ? { ...applyStateChange(patched, event), events: [...record.events, structuredClone(event)] } : patched,
@@ -86,34 +85,8 @@ export class MemoryReleaseStore implements ReleaseStore {
     const record = this.releases.get(releaseId);
     if (!record) throw new Error(`release ${releaseId} has no record`);
     if (record.status !== 'running') return { closed: false, status: record.status };
-    await this.updateRelease(releaseId, close, event);
+    await this.update(releaseId, close, event);
     return { closed: true, status: close.status };
-  }
-
-  async updateFleetMember(
-    releaseId: string,
-    name: string,
-    change: FleetMemberChange,
-    event?: ReleaseEvent,
-  ): Promise<void> {
-    const record = this.releases.get(releaseId);
-    if (!record) throw new Error(`release ${releaseId} has no record`);
-    this.setFleet(record, withMemberChange(releaseId, record.fleet, name, change), event);
-  }
-
-  async updateFleet(releaseId: string, change: FleetChange, event?: ReleaseEvent): Promise<void> {
-    const record = this.releases.get(releaseId);
-    if (!record) throw new Error(`release ${releaseId} has no record`);
-    this.setFleet(record, withFleetChange(releaseId, record.fleet, change), event);
-  }
-
-  private setFleet(record: ReleaseRecord, fleet: ReleaseRecord['fleet'], event: ReleaseEvent | undefined): void {
-    const patched = { ...record, fleet };
-    this.releases.set(
-      record.releaseId,
-      event ? { ...applyStateChange(patched, event), events: [...record.events, structuredClone(event)] } : patched,
-    );
-    this.persist();
   }
 
   async listReleases(filter: ReleaseFilter): Promise<ReleasePage> {

@@ -94,33 +94,33 @@ const rehearsalOptions = (): readonly { readonly option: Option; readonly into?:
   },
 ];
 
+/** A live alias as the summary shows it: its version, and the share it routes to another. */
+function liveText(live: RehearsalReport['live']): string {
+  if (!live) return 'none';
+  return `version ${live.version}${live.routing ? ` (+${live.routing.weight * 100}% on ${live.routing.version})` : ''}`;
+}
+
 function summary(out: Output, report: RehearsalReport): string[] {
-  const lines = [''];
-  const live = report.live
-    ? `version ${report.live.version}${report.live.routing ? ` (+${report.live.routing.weight * 100}% on ${report.live.routing.version})` : ''}`
-    : 'none';
-  lines.push(`${out.status(report.outcome)}: release ${report.releaseId} in ${report.environment}`);
-  if (report.fleet) {
-    lines.push(
-      `  fleet: ${report.fleet.members.length} members; the fault was in ${report.fleet.faultyMember}${report.fleet.trippedBy ? `; halted by ${report.fleet.trippedBy}` : ''}`,
-    );
-    for (const m of report.fleet.members) {
-      const on = m.live
-        ? `version ${m.live.version}${m.live.routing ? ` (+${m.live.routing.weight * 100}% on ${m.live.routing.version})` : ''}`
-        : 'none';
-      lines.push(`    ${m.name} (wave ${m.wave + 1}): live on ${on}, blue ${m.blueVersion ?? 'none'}, ${m.phase}`);
+  const lines = ['', `${out.status(report.outcome)}: release ${report.releaseId} in ${report.environment}`];
+  if (report.targets.length > 1) {
+    const fault = report.faultyTarget ? `; the fault was in ${report.faultyTarget}` : '';
+    const halted = report.trippedBy ? `; halted by ${report.trippedBy}` : '';
+    lines.push(`  fleet: ${report.targets.length} members${fault}${halted}`);
+    for (const m of report.targets) {
+      lines.push(
+        `    ${m.name} (wave ${m.wave + 1}): live on ${liveText(m.live)}, blue ${m.blueVersion ?? 'none'}, ${m.phase}`,
+      );
     }
   } else {
-    lines.push(
-      `  live: ${live} (${report.blueVersion === null ? 'first release: no blue' : `blue was version ${report.blueVersion}`})`,
-    );
+    const blue = report.blueVersion === null ? 'first release: no blue' : `blue was version ${report.blueVersion}`;
+    lines.push(`  live: ${liveText(report.live)} (${blue})`);
   }
   if (report.reason) lines.push(`  reason: ${report.reason}`);
   const check = report.lastCheck;
   if (check) {
     lines.push(
       `  last check: ${out.verdict(check.verdict)} — ${check.sample.invocations} calls, ${check.sample.errors} errors, ` +
-        `rate ${check.sample.errorRatePercent ?? 'n/a'}% (limit ${check.thresholds.maxErrorRatePercent}%, ` +
+        `rate ${check.sample.errorRatePercent === null ? 'n/a' : `${check.sample.errorRatePercent}%`} (limit ${check.thresholds.maxErrorRatePercent}%, ` +
         `min ${check.thresholds.minInvocations} calls, max ${check.thresholds.maxErrors} errors), ` +
         `window ${clockTime(check.window.start, true).slice(0, 8)}–${clockTime(check.window.end, true)}`,
     );

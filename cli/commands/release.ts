@@ -4,10 +4,19 @@ import { environmentNamed } from '../../config/environments.ts';
 import { call, environmentOfRelease, environmentReleasesPath, promotionPath, releaseActionPath } from '../api-calls.ts';
 import type { Connection, Run } from '../context.ts';
 import { CliFailure, EXIT, outcomeExitCode, UsageError } from '../exit-codes.ts';
-import { FLEET_GRID_ROWS, fleetLines } from '../fleet-render.ts';
 import { decimal, environmentOption, intervalOption, statusOption, strategyOption, timeoutOption } from '../options.ts';
 import { clockTime } from '../output.ts';
-import { checkLine, detailLines, pausedLine, releaseTable, watchFrame } from '../release-render.ts';
+import {
+  checkLine,
+  detailLines,
+  FLEET_GRID_ROWS,
+  fleetLines,
+  membersOf,
+  pausedLine,
+  phaseTally,
+  releaseTable,
+  watchFrame,
+} from '../release-render.ts';
 import type { Bind } from './binding.ts';
 
 const id = (releaseId: string) => `/releases/${encodeURIComponent(releaseId)}`;
@@ -25,13 +34,6 @@ export function terminalRows(lines: readonly string[], columns: number | undefin
 
 /** Member events a non-terminal watch counts instead of printing one line each. */
 const memberProgressKinds = new Set(['deployed', 'verified']);
-
-/** "12 of 100 deployed, 3 verified, 80 live": the members' phases, counted in their order. */
-function memberTally(members: NonNullable<ReleaseDetail['fleet']>['members']): string {
-  const counts = new Map<string, number>();
-  for (const m of members) counts.set(m.phase, (counts.get(m.phase) ?? 0) + 1);
-  return `${[...counts].map(([phase, n]) => `${n} ${phase}`).join(', ')} (of ${members.length})`;
-}
 
 interface WatchOptions {
   readonly interval: number;
@@ -58,6 +60,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
     const detail = await detailOf(connection, releaseId);
     const link = connection.consoleLink(releaseId, detail.consoleUrl);
     const ended = detail.status !== 'running' && detail.status !== 'starting';
+    const fleet = membersOf(detail);
     if (out.json) {
       if (ended) out.data(detail);
     } else if (out.tty) {
@@ -78,13 +81,12 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
       printedSteps = detail.steps.length;
       for (const event of detail.events.slice(printedEvents)) {
         // A fleet's members each deploy and verify: counted below, not a line each (a failed one still prints).
-        if (detail.fleet && memberProgressKinds.has(event.kind) && event.evidence && 'member' in event.evidence)
-          continue;
+        if (fleet && memberProgressKinds.has(event.kind) && event.evidence && 'member' in event.evidence) continue;
         const check = event.kind === 'health-check' ? healthDecisions([event])[0] : undefined;
         out.line(check ? `    · check: ${checkLine(out, check, virtual)}` : `    · ${event.kind}: ${event.summary}`);
       }
       printedEvents = detail.events.length;
-      const tally = detail.fleet ? memberTally(detail.fleet.members) : '';
+      const tally = fleet ? `${phaseTally(fleet.members)} (of ${fleet.members.length})` : '';
       if (tally !== printedTally) out.line(`    · fleet: ${tally}`);
       printedTally = tally;
       if (detail.awaitingApproval && !approvalShown) {
@@ -97,7 +99,7 @@ export async function watchRelease(run: Run, releaseId: string, options: WatchOp
     }
     if (ended) {
       if (!out.json && !out.tty) {
-        if (detail.fleet) for (const line of fleetLines(out, detail.fleet, releaseId)) out.line(line);
+        if (fleet) for (const line of fleetLines(out, fleet, releaseId)) out.line(line);
         out.line(`${out.status(detail.status)}: release ${releaseId}${detail.reason ? ` — ${detail.reason}` : ''}`);
       }
       return outcomeExitCode(detail.status);

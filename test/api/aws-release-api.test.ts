@@ -22,6 +22,7 @@ import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
 import { releaseApiHandler } from '../../api/release-api.ts';
 import { environmentNamed, environments, lockKey } from '../../config/environments.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { reconcileStoppedExecution } from '../../core/reconcile.ts';
 import { fakeDynamoDbTable } from '../contract/aws-fakes/dynamodb-table.ts';
 import { environmentsWith } from '../support/environments.ts';
@@ -164,10 +165,9 @@ async function parkForApproval(caller = CALLER): Promise<string> {
     releaseId: id,
     executionArn: executionArn(id),
     environment: 'prod',
-    functionName: env.functionName,
     imageUri: `${HOST}/${env.repositoryName}@${DIGEST}`,
     digest: DIGEST,
-    blueVersion: '1',
+    targets: singleTarget({ functionName: env.functionName, blueVersion: '1', greenVersion: '2', phase: 'verified' }),
     status: 'running',
     startedAt: now.toISOString(),
     trigger: `api:${caller}`,
@@ -175,7 +175,7 @@ async function parkForApproval(caller = CALLER): Promise<string> {
   });
   const expiresAt = new Date(now.getTime() + 3600_000).toISOString();
   await store.saveApprovalRequest(id, { taskToken: `token-${id}`, requestedAt: now.toISOString(), expiresAt });
-  await store.updateRelease(
+  await store.update(
     id,
     {},
     { at: now.toISOString(), kind: 'approval-requested', summary: 'waiting', evidence: { expiresAt } },
@@ -202,7 +202,7 @@ releaseApiContract('AWS: Step Functions, DynamoDB and ECR adapters over aws-sdk-
     return store;
   },
   async markBaking(releaseId) {
-    for (const event of bakingEvents()) await store.updateRelease(releaseId, {}, event);
+    for (const event of bakingEvents()) await store.update(releaseId, {}, event);
   },
   async liveAheadOfBlue(environment) {
     const env = environmentNamed(environment);
@@ -358,10 +358,9 @@ describe('the release API on AWS sends exactly these commands', () => {
       releaseId: 'rel-dev-1',
       executionArn: executionArn('rel-dev-1'),
       environment: 'dev',
-      functionName: env.functionName,
       imageUri: `${HOST}/switchyard-api@${DIGEST}`,
       digest: DIGEST,
-      blueVersion: '1',
+      targets: singleTarget({ functionName: env.functionName, blueVersion: '1' }),
       status: 'released',
       startedAt: new Date().toISOString(),
       trigger: 'ecr-push:1',
@@ -388,10 +387,9 @@ describe('the release API on AWS sends exactly these commands', () => {
       releaseId: 'rel-dev-2',
       executionArn: executionArn('rel-dev-2'),
       environment: 'dev',
-      functionName: env.functionName,
       imageUri: `${HOST}/switchyard-api@${DIGEST}`,
       digest: DIGEST,
-      blueVersion: '1',
+      targets: singleTarget({ functionName: env.functionName, blueVersion: '1' }),
       status: 'released',
       startedAt: new Date().toISOString(),
       trigger: 'ecr-push:2',
@@ -655,7 +653,9 @@ describe('a fleet environment on AWS', () => {
     // Nothing moved yet: the record says it runs, every member pending, and the lock is held.
     const running = await api.call('GET', `/releases/${operationId}`);
     expect(running.body).toMatchObject({ status: 'running' });
-    expect((await store.getRelease(operationId))?.fleet?.members.map((m) => m.phase)).toEqual(Array(9).fill('pending'));
+    expect((await store.getRelease(operationId))?.targets.members.map((m) => m.phase)).toEqual(
+      Array(9).fill('pending'),
+    );
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toMatchObject({ releaseId: operationId });
 
     const [finished] = await api.runBackground();
@@ -666,7 +666,7 @@ describe('a fleet environment on AWS', () => {
     }
     const done = await store.getRelease(operationId);
     expect(done?.status).toBe('rolled-back');
-    expect(done?.fleet?.members.map((m) => m.phase)).toEqual(Array(9).fill('rolled-back'));
+    expect(done?.targets.members.map((m) => m.phase)).toEqual(Array(9).fill('rolled-back'));
     expect(done?.events.at(-1)?.summary).toContain('svc-009 2 → 1');
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();
   });
@@ -685,7 +685,7 @@ describe('a fleet environment on AWS', () => {
 
     const record = await store.getRelease(reply.body.operationId);
     expect(record?.events.at(-1)?.summary).toContain('svc-004 failed (Rate exceeded)');
-    expect(record?.fleet?.members.find((m) => m.name === 'svc-004')?.phase).toBe('pending');
+    expect(record?.targets.members.find((m) => m.name === 'svc-004')?.phase).toBe('pending');
     expect(await api.functions.getAlias('api-svc-004', 'live')).toEqual({ name: 'live', version: '2' });
     expect(await api.functions.getAlias('api-svc-005', 'live')).toEqual({ name: 'live', version: '1' });
     expect(await store.getLock(lockKey(fleetEnvironments.staging))).toBeUndefined();

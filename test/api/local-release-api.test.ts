@@ -73,7 +73,7 @@ releaseApiContract('local runtime', () => ({
     return runtime.store;
   },
   async markBaking(releaseId) {
-    for (const event of bakingEvents()) await runtime.store.updateRelease(releaseId, {}, event);
+    for (const event of bakingEvents()) await runtime.store.update(releaseId, {}, event);
   },
   async liveAheadOfBlue(environment) {
     const env = environmentNamed(environment);
@@ -118,7 +118,10 @@ describe('the release API on the local runtime', () => {
     expect(reply.status).toBe(200);
     const validate = reply.body.steps.find((s: { name: string }) => s.name === 'Validate release');
     expect(validate.input.request).toMatchObject({ trigger: 'api', imageDigest: expect.stringMatching(/^sha256:/) });
-    expect(validate.output.release).toMatchObject({ environment: 'prod', blueVersion: expect.any(String) });
+    expect(validate.output.release).toMatchObject({
+      environment: 'prod',
+      targets: [expect.objectContaining({ blueVersion: expect.any(String) })],
+    });
     const detail = await show(id);
     expect(detail.body.steps.find((s: { name: string }) => s.name === 'Validate release')).not.toHaveProperty('output');
     expect((await call('GET', '/releases/rel-prod-nope/steps')).status).toBe(404);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig } from '../../config/schema.ts';
-import type { ReleaseEvent, ReleaseRecord } from '../../core/ports.ts';
-import { type FleetWrites, memberName, writeFleetRelease } from '../support/fleet-records.ts';
+import { type ReleaseEvent, type ReleaseRecord, singleTarget } from '../../core/ports.ts';
+import {
+  type FleetWrites,
+  memberName,
+  UNHEALTHY_REASON,
+  writeFleetRelease,
+  writeFleetRollback,
+} from '../support/fleet-records.ts';
 import { releasePath } from './api-events.ts';
 
 export interface ApiReply {
@@ -59,11 +65,15 @@ export function releasedRecord(
     releaseId,
     executionArn: `arn:aws:states:us-east-1:123456789012:execution:switchyard-release:${releaseId}`,
     environment: env.name,
-    functionName: env.functionName,
     imageUri,
     digest,
-    blueVersion: '1',
-    greenVersion: version,
+    targets: singleTarget({
+      functionName: env.functionName,
+      blueVersion: '1',
+      greenVersion: version,
+      phase: 'live',
+      percent: 100,
+    }),
     status: 'released',
     startedAt: at,
     endedAt: at,
@@ -216,6 +226,19 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       expect(reply.body.awaitingApproval).toMatchObject({ expiresAt: expect.any(String) });
       expect(reply.body.steps.map((s: { name: string }) => s.name)).toContain('Validate release');
       expect(reply.body.events.map((e: { kind: string }) => e.kind)).toContain('approval-requested');
+      // One function is one target in one wave; its blue and green read at the top, as they always have.
+      const targets = reply.body.targets;
+      expect(targets).toMatchObject({ waveCount: 1, currentWave: null, halted: null });
+      expect(targets.members).toEqual([expect.objectContaining({ wave: 0, phase: 'verified', percent: 0 })]);
+      expect(reply.body.greenVersion).toEqual(expect.any(String));
+      expect([reply.body.blueVersion, reply.body.greenVersion]).toEqual([
+        targets.members[0].blueVersion,
+        targets.members[0].greenVersion,
+      ]);
+      const listed = await f.call('GET', '/environments/prod/releases?limit=100');
+      const row = listed.body.releases.find((r: { releaseId: string }) => r.releaseId === id);
+      expect(row.targets).toEqual({ members: 1, waveCount: 1, currentWave: null });
+      expect(row.greenVersion).toBe(reply.body.greenVersion);
       await f.call('POST', `${releasePath(id)}/abort`, { reason: 'contract test cleanup' });
     });
 
@@ -340,7 +363,7 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       });
       const halted = await f.call('GET', `/releases/${releaseId}`);
       expect(halted.status).toBe(200);
-      const fleet = halted.body.fleet;
+      const fleet = halted.body.targets;
       expect(fleet).toMatchObject({ waveCount: 3, currentWave: 1, trippedBy: 'svc-003' });
       expect(
         fleet.members.map((m: { name: string; wave: number; phase: string; percent: number }) => [
@@ -350,59 +373,55 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
           m.percent,
         ]),
       ).toEqual([
-        ['svc-001', 0, 'live', 100],
+        ['svc-001', 0, 'baking', 100],
         ['svc-002', 1, 'baking', 100],
         ['svc-003', 1, 'baking', 100],
         ['svc-004', 2, 'verified', 0],
         ['svc-005', 2, 'verified', 0],
       ]);
-      expect(fleet.members[2].verdict).toMatchObject({ healthy: false, reason: expect.stringContaining('15.33%') });
-      expect(fleet.members[1].verdict).toMatchObject({ healthy: true });
+      expect(fleet.members[2].verdict).toMatchObject({
+        verdict: 'unhealthy',
+        reason: expect.stringContaining('15.33%'),
+      });
+      expect(fleet.members[1].verdict).toMatchObject({ verdict: 'healthy' });
       expect(fleet.members[3]).not.toHaveProperty('verdict');
       expect(fleet.waves).toEqual([
-        { wave: 0, members: 1, phases: { live: 1 }, unhealthy: [] },
+        { wave: 0, members: 1, phases: { baking: 1 }, unhealthy: [] },
         { wave: 1, members: 2, phases: { baking: 2 }, unhealthy: ['svc-003'] },
         { wave: 2, members: 2, phases: { verified: 2 }, unhealthy: [] },
       ]);
       expect(fleet.halted).toMatchObject({
         trippedBy: 'svc-003',
         wave: 1,
-        reasons: ['error rate 15.33% over 398 calls exceeds 1%'],
+        reasons: [`svc-003 (v2, 100%): ${UNHEALTHY_REASON}`],
       });
+      // A fleet has no single blue or green: each member's are in its target.
+      expect(halted.body.blueVersion).toBeNull();
+      expect(halted.body).not.toHaveProperty('greenVersion');
       expect(halted.body.events.filter((e: { kind: string }) => e.kind === 'deployed')).toHaveLength(5);
 
       // The rollback brings back every member that moved; the list shows the fleet's size, not its members.
-      await f.store.updateFleet(
+      const moved = [0, 1, 2].map(memberName);
+      const untouched = ['svc-004', 'svc-005'];
+      await writeFleetRollback(
+        f.store,
         releaseId,
-        {
-          currentWave: null,
-          members: Object.fromEntries(
-            [0, 1, 2].map((i) => [memberName(i), { phase: 'rolled-back' as const, percent: 0 }]),
-          ),
-        },
-        {
-          at: new Date().toISOString(),
-          kind: 'fleet-rolled-back',
-          summary: '3 members back on blue',
-          evidence: {
-            restored: [0, 1, 2].map((i) => ({ member: memberName(i), version: '1' })),
-            untouched: ['svc-004', 'svc-005'],
-            trippedBy: 'svc-003',
-          },
-        },
+        { moved, untouched, trippedBy: 'svc-003' },
+        new Date().toISOString(),
+        'x',
       );
-      await f.store.updateRelease(releaseId, { status: 'rolled-back', endedAt: new Date().toISOString() });
       const after = await f.call('GET', `/releases/${releaseId}`);
-      expect(after.body.fleet.currentWave).toBeNull();
-      expect(after.body.fleet.members.filter((m: { percent: number }) => m.percent > 0)).toEqual([]);
-      expect(after.body.fleet.waves.map((w: { phases: unknown }) => w.phases)).toEqual([
+      expect(after.body.status).toBe('rolled-back');
+      expect(after.body.targets.currentWave).toBeNull();
+      expect(after.body.targets.members.filter((m: { percent: number }) => m.percent > 0)).toEqual([]);
+      expect(after.body.targets.waves.map((w: { phases: unknown }) => w.phases)).toEqual([
         { 'rolled-back': 1 },
         { 'rolled-back': 2 },
         { verified: 2 },
       ]);
       const listed = await f.call('GET', '/environments/prod/releases?limit=100');
       const row = listed.body.releases.find((r: { releaseId: string }) => r.releaseId === releaseId);
-      expect(row.fleet).toEqual({ members: 5, waveCount: 3, currentWave: null, trippedBy: 'svc-003' });
+      expect(row.targets).toEqual({ members: 5, waveCount: 3, currentWave: null, trippedBy: 'svc-003' });
     });
 
     it('lists each environment with live, blue and green, and the release holding its lock', async () => {

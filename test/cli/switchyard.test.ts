@@ -9,10 +9,10 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { releaseDetail } from '../../api/release-view.ts';
 import { terminalRows } from '../../cli/commands/release.ts';
 import { EXIT, main } from '../../cli/switchyard.ts';
-import type { ReleaseRecord } from '../../core/ports.ts';
+import { type ReleaseRecord, singleTarget } from '../../core/ports.ts';
 import { API_TOKEN_HEADER, ensureApiToken } from '../../local/api-token.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
-import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
+import { type FleetScenario, memberName, UNHEALTHY_REASON, writeFleetRelease } from '../support/fleet-records.ts';
 
 interface Seen {
   method: string;
@@ -92,6 +92,12 @@ const detail = (status: string, extra: Record<string, unknown> = {}) => ({
   steps: [],
   events: [],
   healthChecks: [],
+  // One function is one target in one wave: it reads as a single function always has, with no member grid.
+  targets: {
+    ...singleTarget({ functionName: 'switchyard-api-prod', blueVersion: '1' }),
+    waves: [{ wave: 0, members: 1, phases: { pending: 1 }, unhealthy: [] }],
+    halted: null,
+  },
   ...extra,
 });
 
@@ -763,10 +769,9 @@ function devRecord(releaseId: string, status: ReleaseRecord['status']): ReleaseR
     releaseId,
     executionArn: 'arn:local',
     environment: 'dev',
-    functionName: 'switchyard-api-dev',
     imageUri: 'repo@sha256:1',
     digest: `sha256:${'1'.repeat(64)}`,
-    blueVersion: '1',
+    targets: singleTarget({ functionName: 'switchyard-api-dev', blueVersion: '1' }),
     status,
     startedAt: '2026-01-01T00:00:00.000Z',
     trigger: 'api:me',
@@ -853,7 +858,7 @@ describe('the switchyard bin', () => {
   });
 });
 
-/** A fleet release's detail as the release API answers it: written through the store's fleet methods, then viewed. */
+/** A fleet release's detail as the release API answers it: written through the store's public methods, then viewed. */
 async function fleetDetail(scenario: Omit<FleetScenario, 'releaseId' | 'environment'>) {
   const store = new MemoryReleaseStore();
   const releaseId = 'rel-prod-fleet';
@@ -889,12 +894,15 @@ describe('switchyard release on a fleet', () => {
         .find((l) => l.trim().startsWith(`${name} `))
         ?.trim()
         .replace(/\s+/g, ' ');
-    expect(row('svc-001')).toBe('svc-001 1 live 100% ✓ healthy');
+    expect(row('svc-001')).toBe('svc-001 1 baking 100% ✓ healthy');
     expect(row('svc-002')).toBe('svc-002 2 baking 100% ✓ healthy');
-    expect(row('svc-003')).toBe('svc-003 2 baking 100% ✗ error rate 15.33% over 398 calls exceeds 1% ◀ tripped');
+    // The reason is clipped to keep the row within 100 columns; the halt line below gives it whole.
+    expect(row('svc-003')).toMatch(/^svc-003 2 baking 100% ✗ svc-003 \(v2, 100%\): error rate 15\.33% .*… ◀ tripped$/);
     expect(row('svc-005')).toBe('svc-005 3 verified 0% —');
     expect(lines.filter((l) => l.includes('◀ tripped'))).toHaveLength(1);
-    expect(lines).toContain('  halted    svc-003: error rate 15.33% over 398 calls exceeds 1%');
+    expect(lines).toContain(`  halted    svc-003 (v2, 100%): ${UNHEALTHY_REASON}`);
+    // A fleet has no one blue and green of its own: the single function's versions line is not drawn.
+    expect(r.stdout).not.toContain('blue none');
   });
 
   it('show keeps a 100-member fleet to a line per wave and the members that need a look; --members lists all', async () => {
@@ -914,7 +922,9 @@ describe('switchyard release on a fleet', () => {
     expect(fleetBlock[2]).toBe('  wave 1    1 member     1 rolled-back · 1 healthy');
     expect(fleetBlock[3]).toBe('  wave 2    24 members   24 rolled-back · 23 healthy, 1 unhealthy');
     expect(fleetBlock[4]).toBe('  wave 3    75 members   75 verified · 75 not judged');
-    expect(fleetBlock[6]?.trim()).toMatch(/^svc-018 +2 +rolled-back +0% +✗ error rate 15\.33% .* ◀ tripped$/);
+    expect(fleetBlock[6]?.trim()).toMatch(
+      /^svc-018 +2 +rolled-back +0% +✗ svc-018 \(v2, 100%\): error rate 15\.33% .* ◀ tripped$/,
+    );
     expect(r.stdout).not.toMatch(/svc-017 /);
     expect(Math.max(...fleetBlock.map((l) => l.length))).toBeLessThanOrEqual(100);
 
@@ -1001,13 +1011,12 @@ describe('switchyard release on a fleet', () => {
     expect(r.code).toBe(EXIT.rolledBack);
     expect(r.stdout).not.toContain('· deployed:');
     expect(r.stdout).not.toContain('· verified:');
-    expect(r.stdout).toContain('· fleet: 1 live, 11 baking (of 12)');
+    expect(r.stdout).toContain('· fleet: 12 baking (of 12)');
     expect(r.stdout).toContain('· fleet: 12 rolled-back (of 12)');
-    expect(r.stdout).toContain('· fleet-halted: svc-006 unhealthy in wave 2');
+    // The halt is the check that decided to roll back.
+    expect(r.stdout).toMatch(/· check: unhealthy — 398 calls in 1 min \(min 50\), 61 errors, .* → roll-back/);
     const lines = r.stdout.split('\n');
-    const end = lines.indexOf(
-      'ROLLED BACK: release rel-prod-fleet — svc-006 unhealthy: error rate 15.33% over 398 calls exceeds 1%',
-    );
+    const end = lines.indexOf(`ROLLED BACK: release rel-prod-fleet — svc-006 (v2, 100%): ${UNHEALTHY_REASON}`);
     expect(end).toBeGreaterThan(0);
     // The grid, one row per member, right before the outcome.
     expect(lines.slice(end - 12, end).map((l) => l.trim().split(/\s+/)[0])).toEqual(

@@ -9,7 +9,7 @@ import { API_TOKEN_FILE, API_TOKEN_HEADER } from '../../local/api-token.ts';
 import { SwitchyardServer } from '../../local/switchyard-server.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
 import { HEADLESS_ARGS, requireBrowser } from '../support/browser.ts';
-import { type FleetScenario, memberName, writeFleetRelease } from '../support/fleet-records.ts';
+import { type FleetScenario, memberName, UNHEALTHY_REASON, writeFleetRelease } from '../support/fleet-records.ts';
 import { crossings } from '../unit/console/geometry.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-results/console');
@@ -174,8 +174,8 @@ describe('the local console', () => {
     expect(highlighted.size).toBeGreaterThanOrEqual(2);
     for (const state of [
       'Validate release',
-      'Deploy green',
-      'Verify green',
+      // Every release deploys and verifies its targets in one Map state, one iteration for a single function.
+      'Deploy & verify',
       'Shift traffic',
       'Check health',
       'Finalize',
@@ -186,6 +186,9 @@ describe('the local console', () => {
     expect(await nodeClass('Roll back')).not.toMatch(/succeeded|failed|current/);
     expect(await page.locator('#chart svg .point').count()).toBeGreaterThan(0);
     expect(await page.locator('#timeline li.released').count()).toBe(1);
+    // One function is one target: its versions read blue · green · live, and no member grid is drawn.
+    expect(await summary('versions')).toMatch(/^(\d+|none) · (\d+) · \2$/);
+    expect(await page.isHidden('#fleet')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'dev-released.png'), fullPage: true });
   });
 
@@ -584,7 +587,7 @@ describe('the chart beside blue (relative judge)', () => {
 });
 
 describe('a fleet release in the console', () => {
-  /** A fleet release written into the server's own store through its fleet methods, then selected in the list. */
+  /** A fleet release written into the server's own store through its public methods, then selected in the list. */
   async function showFleet(releaseId: string, scenario: Omit<FleetScenario, 'releaseId' | 'environment'>) {
     const store = server.runtime?.store;
     if (!store) throw new Error('the server has no runtime');
@@ -667,11 +670,11 @@ describe('a fleet release in the console', () => {
       '— 12 members in 3 waves · wave 3 moving · halted by svc-006',
     );
     expect(await page.textContent('#fleet-halt')).toBe(
-      'svc-006 (wave 3) tripped the fleet: error rate 15.33% over 398 calls exceeds 1%',
+      `svc-006 (wave 3) tripped the fleet: svc-006 (v2, 100%): ${UNHEALTHY_REASON}`,
     );
     expect(await page.locator('#fleet .member[data-member="svc-006"] .state').textContent()).toBe('baking · 100%');
     expect(await page.locator('#fleet .member[data-member="svc-006"]').getAttribute('title')).toContain(
-      'unhealthy: error rate 15.33% over 398 calls exceeds 1%',
+      `unhealthy: svc-006 (v2, 100%): ${UNHEALTHY_REASON}`,
     );
     expect(await summary('weight')).toBe('12 of 12 members');
     expect(overlaps(wide.cells)).toEqual([]);
@@ -689,6 +692,12 @@ describe('a fleet release in the console', () => {
     } finally {
       await page.setViewportSize({ width: 1400, height: 1050 });
     }
+  });
+
+  it('says a released fleet is live on every member’s green, not on one version', async () => {
+    await showFleet('rel-prod-fleet-released', { members: 3, waves: [{ percent: 100 }] });
+    expect(await summary('verdict')).toBe('Released: every member (3) live on its green');
+    expect(await summary('versions')).toBe('1 · 2 on every member');
   });
 
   it('fits 100 members in compact cells at 900 px, the tripping member still standing out', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { lockKey } from '../../config/environments.ts';
 import type { ReleaseEvent } from '../../core/ports.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { environmentsWith } from '../support/environments.ts';
 import { DIGEST_GREEN, ReleaseWorld } from '../workflow/harness.ts';
 import { type DynaliteTable, dynaliteTable } from './dynalite-table.ts';
@@ -80,10 +81,9 @@ describe('release history on dynalite never outgrows a DynamoDB item', () => {
       releaseId,
       executionArn: 'arn',
       environment: 'prod',
-      functionName: 'switchyard-api-prod',
+      targets: singleTarget({ functionName: 'switchyard-api-prod', blueVersion: '1' }),
       imageUri: `repo@${DIGEST_GREEN}`,
       digest: DIGEST_GREEN,
-      blueVersion: '1',
       status: 'running',
       startedAt: now.toISOString(),
       trigger: 'api',
@@ -94,10 +94,10 @@ describe('release history on dynalite never outgrows a DynamoDB item', () => {
     for (let i = 0; i < checks; i += 25) {
       const batch = Array.from({ length: Math.min(25, checks - i) }, (_, j) => healthCheck(i + j, start));
       historyBytes += batch.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0);
-      await Promise.all(batch.map((event) => store.updateRelease(releaseId, {}, event)));
+      await Promise.all(batch.map((event) => store.update(releaseId, {}, event)));
     }
     const end = new Date(start + checks * SHORTEST_INTERVAL_SECONDS * 1000).toISOString();
-    await store.updateRelease(
+    await store.update(
       releaseId,
       { status: 'released', endedAt: end },
       { at: end, kind: 'released', summary: 'live → 2' },
@@ -133,10 +133,9 @@ describe('release history on dynalite never outgrows a DynamoDB item', () => {
       releaseId,
       executionArn: 'arn',
       environment: 'prod',
-      functionName: world.functionName,
+      targets: singleTarget({ functionName: world.functionName, blueVersion: '1' }),
       imageUri: `repo@${DIGEST_GREEN}`,
       digest: DIGEST_GREEN,
-      blueVersion: '1',
       status: 'running',
       startedAt: start.toISOString(),
       trigger: 'api',
@@ -144,7 +143,7 @@ describe('release history on dynalite never outgrows a DynamoDB item', () => {
     });
     for (let i = 0; i < 720; i += 40) {
       await Promise.all(
-        Array.from({ length: 40 }, (_, j) => store.updateRelease(releaseId, {}, healthCheck(i + j, start.getTime()))),
+        Array.from({ length: 40 }, (_, j) => store.update(releaseId, {}, healthCheck(i + j, start.getTime()))),
       );
     }
     const result = await world.run(world.apiRequest(), {

@@ -1,5 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FleetState, LockHolder, ReleaseEvent, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
+import {
+  type LockHolder,
+  type ReleaseEvent,
+  type ReleaseRecord,
+  type ReleaseStore,
+  singleTarget,
+  type TargetSet,
+} from '../../core/ports.ts';
 import type { HealthCheck } from '../../core/traffic.ts';
 
 const KEY = 'orders-api-prod#prod';
@@ -19,11 +26,10 @@ function release(releaseId: string, overrides: Partial<ReleaseRecord> = {}): Rel
     releaseId,
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:switchyard:${releaseId}`,
     environment: 'prod',
-    functionName: 'orders-api-prod',
     imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-api@sha256:abc',
     digest: 'sha256:abc',
-    blueVersion: '7',
     status: 'running',
+    targets: single('7'),
     startedAt: '2026-11-26T10:00:00.000Z',
     trigger: 'api:alice',
     events: [
@@ -43,6 +49,13 @@ function release(releaseId: string, overrides: Partial<ReleaseRecord> = {}): Rel
     ],
     ...overrides,
   };
+}
+
+const FUNCTION = 'orders-api-prod';
+
+/** The one target of a single-function release, on blue `blueVersion`. */
+function single(blueVersion: string | null): TargetSet {
+  return singleTarget({ functionName: FUNCTION, blueVersion });
 }
 
 const CHECK: HealthCheck = {
@@ -68,7 +81,7 @@ const fastForward = (by: string, minute: number): ReleaseEvent => ({
 const MEMBERS = ['orders', 'payments', 'search', 'carts', 'users', 'stock', 'mail', 'audit', 'rates', 'tax'];
 
 /** A 10-member fleet in 3 waves, every member pending on its blue. */
-function fleetOf(count = MEMBERS.length): FleetState {
+function fleetOf(count = MEMBERS.length): TargetSet {
   return {
     waveCount: 3,
     currentWave: null,
@@ -188,8 +201,8 @@ export function describeReleaseStoreContract(
 
     describe('release records', () => {
       it('reads back what was created, null blue version included', async () => {
-        await store.createRelease(release('rel-1', { blueVersion: null }));
-        expect(await store.getRelease('rel-1')).toEqual(release('rel-1', { blueVersion: null }));
+        await store.createRelease(release('rel-1', { targets: single(null) }));
+        expect(await store.getRelease('rel-1')).toEqual(release('rel-1', { targets: single(null) }));
         expect(await store.getRelease('rel-unknown')).toBeUndefined();
       });
 
@@ -214,25 +227,26 @@ export function describeReleaseStoreContract(
           evidence: { lastCheck: CHECK, warnings: [] },
         };
 
-        await store.updateRelease('rel-1', { greenVersion: '8' }, deployed);
-        await store.updateRelease('rel-1', {}, { at: CHECK.at, kind: 'health-check', summary: 'ok' });
-        await store.updateRelease('rel-1', { status: 'released', endedAt: released.at, reason: 'warned' }, released);
+        await store.update('rel-1', { targets: { [FUNCTION]: { greenVersion: '8' } } }, deployed);
+        await store.update('rel-1', {}, { at: CHECK.at, kind: 'health-check', summary: 'ok' });
+        await store.update('rel-1', { status: 'released', endedAt: released.at, reason: 'warned' }, released);
 
         const record = await store.getRelease('rel-1');
-        expect(record).toMatchObject({ status: 'released', greenVersion: '8', endedAt: released.at, reason: 'warned' });
+        expect(record).toMatchObject({ status: 'released', endedAt: released.at, reason: 'warned' });
+        expect(record?.targets.members[0]).toMatchObject({ name: FUNCTION, greenVersion: '8', blueVersion: '7' });
         expect(record?.events.map((e) => e.kind)).toEqual(['validated', 'deployed', 'health-check', 'released']);
         expect(record?.events[3]).toEqual(released);
       });
 
       it('updates the status alone, keeping the events', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease('rel-1', { status: 'failed', reason: 'no' });
+        await store.update('rel-1', { status: 'failed', reason: 'no' });
         expect(await store.getRelease('rel-1')).toEqual(release('rel-1', { status: 'failed', reason: 'no' }));
       });
 
       it('reads an event written with no evidence back without any', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease('rel-1', {}, { at: at(2), kind: 'approved', summary: 'approved by bob' });
+        await store.update('rel-1', {}, { at: at(2), kind: 'approved', summary: 'approved by bob' });
         expect((await store.getRelease('rel-1'))?.events[1]).toEqual({
           at: at(2),
           kind: 'approved',
@@ -241,7 +255,7 @@ export function describeReleaseStoreContract(
       });
 
       it('refuses to update a release that was never created', async () => {
-        await expect(store.updateRelease('rel-ghost', { status: 'failed' })).rejects.toThrow();
+        await expect(store.update('rel-ghost', { status: 'failed' })).rejects.toThrow();
         expect(await store.getRelease('rel-ghost')).toBeUndefined();
       });
     });
@@ -302,9 +316,9 @@ export function describeReleaseStoreContract(
     describe('the typed state decisions read (set with the event that causes it)', () => {
       it('a record with no such event reads as the defaults: nothing requested, pending or warned', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease(
+        await store.update(
           'rel-1',
-          { greenVersion: '8' },
+          { targets: { [FUNCTION]: { greenVersion: '8' } } },
           { at: at(1), kind: 'deployed', summary: 'green → 8' },
         );
         const record = await store.getRelease('rel-1');
@@ -316,8 +330,8 @@ export function describeReleaseStoreContract(
 
       it('keeps the first fast-forward request, and its evidence, however many follow', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease('rel-1', {}, fastForward('alice', 3));
-        await store.updateRelease('rel-1', {}, fastForward('bob', 4));
+        await store.update('rel-1', {}, fastForward('alice', 3));
+        await store.update('rel-1', {}, fastForward('bob', 4));
         const record = await store.getRelease('rel-1');
         expect(record?.fastForwardRequested).toEqual(fastForward('alice', 3));
         expect(record?.events.map((e) => e.kind)).toEqual([
@@ -329,7 +343,7 @@ export function describeReleaseStoreContract(
 
       it('holds the step traffic is on, and a pause until it is resumed', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           {
@@ -339,12 +353,12 @@ export function describeReleaseStoreContract(
             evidence: { stepIndex: 0, stepCount: 2, percent: 10, bakeSeconds: 300 },
           },
         );
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           { at: at(3), kind: 'pause-requested', summary: 'paused', evidence: { by: 'alice', reason: 'db work' } },
         );
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           { at: at(4), kind: 'pause-requested', summary: 'paused', evidence: { by: 'bob' } },
@@ -352,19 +366,19 @@ export function describeReleaseStoreContract(
         let record = await store.getRelease('rel-1');
         expect(record?.currentStep).toEqual({ stepIndex: 0, stepCount: 2, percent: 10, shiftedAt: at(2) });
         expect(record?.paused).toEqual({ pausedAt: at(3), by: 'alice', reason: 'db work' });
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           { at: at(5), kind: 'resumed', summary: 'resumed', evidence: { by: 'alice', pausedSeconds: 120 } },
         );
         expect((await store.getRelease('rel-1'))?.paused).toBeUndefined();
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           { at: at(6), kind: 'pause-requested', summary: 'paused', evidence: { by: 'bob' } },
         );
         expect((await store.getRelease('rel-1'))?.paused).toEqual({ pausedAt: at(6), by: 'bob' });
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           { status: 'rolled-back', endedAt: at(7) },
           { at: at(7), kind: 'rolled-back', summary: 'rolled back' },
@@ -376,24 +390,24 @@ export function describeReleaseStoreContract(
 
       it('holds a pending approval from its request until it is answered', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           { at: at(2), kind: 'approval-requested', summary: 'waiting', evidence: { expiresAt: at(50) } },
         );
         expect((await store.getRelease('rel-1'))?.awaitingApproval).toEqual({ requestedAt: at(2), expiresAt: at(50) });
-        await store.updateRelease('rel-1', {}, { at: at(3), kind: 'rejected', summary: 'rejected by bob: no' });
+        await store.update('rel-1', {}, { at: at(3), kind: 'rejected', summary: 'rejected by bob: no' });
         expect((await store.getRelease('rel-1'))?.awaitingApproval).toBeUndefined();
       });
 
       it('drops a pending approval when the release ends without an answer', async () => {
         await store.createRelease(release('rel-1'));
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           {},
           { at: at(2), kind: 'approval-requested', summary: 'waiting', evidence: { expiresAt: at(50) } },
         );
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           { status: 'failed', reason: 'approval timed out', endedAt: at(51) },
           {
@@ -412,12 +426,12 @@ export function describeReleaseStoreContract(
         await store.createRelease(release('rel-1'));
         await store.createRelease(release('rel-2'));
         const warnings = ['step 1 (10%) promoted without enough traffic to judge'];
-        await store.updateRelease(
+        await store.update(
           'rel-1',
           { status: 'released', endedAt: at(20), reason: warnings.join('; ') },
           { at: at(20), kind: 'released', summary: 'live → 8', evidence: { lastCheck: CHECK, warnings } },
         );
-        await store.updateRelease(
+        await store.update(
           'rel-2',
           { status: 'released', endedAt: at(20) },
           { at: at(20), kind: 'released', summary: 'live → 9', evidence: { lastCheck: null, warnings: [] } },
@@ -431,7 +445,7 @@ export function describeReleaseStoreContract(
       it('notes each duplicate delivery on the first release', async () => {
         await store.createRelease(release('rel-1'));
         for (const execution of ['copy-a', 'copy-b']) {
-          await store.updateRelease(
+          await store.update(
             'rel-1',
             {},
             { at: at(1), kind: 'duplicate-delivery', summary: 'ignored', evidence: { eventId: 'e-1', execution } },
@@ -480,7 +494,7 @@ export function describeReleaseStoreContract(
 
       it("shows each release's latest event", async () => {
         const latest: ReleaseEvent = { at: '2026-11-26T10:30:00.000Z', kind: 'deployed', summary: 'green → 8' };
-        await store.updateRelease('rel-f', { greenVersion: '8' }, latest);
+        await store.update('rel-f', { targets: { [FUNCTION]: { greenVersion: '8' } } }, latest);
         const page = await store.listReleases({ limit: 1 });
         expect(page.releases[0]?.releaseId).toBe('rel-f');
         expect(page.releases[0]?.events.at(-1)).toEqual(latest);
@@ -579,104 +593,112 @@ export function describeReleaseStoreContract(
       });
     });
 
-    describe('fleet members (one record, per-member state)', () => {
+    describe('targets (one record, per-target state)', () => {
       it('keeps the fleet a release was created with, members in their order', async () => {
-        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
+        await store.createRelease(release('fleet-1', { targets: fleetOf() }));
         const record = await store.getRelease('fleet-1');
-        expect(record?.fleet).toEqual(fleetOf());
+        expect(record?.targets).toEqual(fleetOf());
         const listed = await store.listReleases({ environment: 'prod' });
-        expect(listed.releases[0]?.fleet?.members.map((m) => m.name)).toEqual(MEMBERS);
+        expect(listed.releases[0]?.targets.members.map((m) => m.name)).toEqual(MEMBERS);
       });
 
       it('changes one member with its event in one write, and no other member', async () => {
-        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
-        await store.updateFleetMember(
+        await store.createRelease(release('fleet-1', { targets: fleetOf() }));
+        await store.update(
           'fleet-1',
-          'search',
-          { phase: 'deployed', greenVersion: '9' },
+          { targets: { search: { phase: 'deployed', greenVersion: '9' } } },
           memberEvent('search', 'deployed', 1),
         );
         const record = await store.getRelease('fleet-1');
         const expected = fleetOf().members.map((m) =>
           m.name === 'search' ? { ...m, phase: 'deployed', greenVersion: '9' } : m,
         );
-        expect(record?.fleet?.members).toEqual(expected);
+        expect(record?.targets.members).toEqual(expected);
         expect(record?.events.at(-1)).toEqual(memberEvent('search', 'deployed', 1));
         expect(record?.events).toHaveLength(2);
       });
 
       concurrently('loses none of the members written at once (the Map runs them concurrently)', async () => {
-        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
+        await store.createRelease(release('fleet-1', { targets: fleetOf() }));
         await Promise.all(
           MEMBERS.map((name, i) =>
-            store.updateFleetMember(
+            store.update(
               'fleet-1',
-              name,
-              { phase: 'verified', greenVersion: String(20 + i) },
+              { targets: { [name]: { phase: 'verified', greenVersion: String(20 + i) } } },
               memberEvent(name, 'verified', 2),
             ),
           ),
         );
         const record = await store.getRelease('fleet-1');
-        expect(record?.fleet?.members.map((m) => [m.name, m.phase, m.greenVersion])).toEqual(
+        expect(record?.targets.members.map((m) => [m.name, m.phase, m.greenVersion])).toEqual(
           MEMBERS.map((name, i) => [name, 'verified', String(20 + i)]),
         );
         expect(record?.events).toHaveLength(1 + MEMBERS.length);
       });
 
       it('changes the wave, the member that tripped and several members in one write with the event', async () => {
-        await store.createRelease(release('fleet-1', { fleet: fleetOf() }));
-        await store.updateFleetMember('fleet-1', 'orders', { phase: 'verified', greenVersion: '9' });
+        await store.createRelease(release('fleet-1', { targets: fleetOf() }));
+        await store.update('fleet-1', { targets: { orders: { phase: 'verified', greenVersion: '9' } } });
         const halted: ReleaseEvent = {
           at: at(7),
           kind: 'health-check',
           summary: 'payments unhealthy → roll-back',
           evidence: { check: CHECK, next: 'roll-back', member: 'payments' },
         };
-        await store.updateFleet(
+        await store.update(
           'fleet-1',
           {
             currentWave: 1,
             trippedBy: 'payments',
-            members: {
+            targets: {
               orders: { phase: 'baking', percent: 100 },
-              payments: { phase: 'baking', percent: 10, verdict: { healthy: false, reason: '12% errors', at: at(7) } },
+              payments: {
+                phase: 'baking',
+                percent: 10,
+                verdict: { verdict: 'unhealthy', reason: '12% errors', at: at(7) },
+              },
             },
           },
           halted,
         );
         const record = await store.getRelease('fleet-1');
-        expect(record?.fleet?.currentWave).toBe(1);
-        expect(record?.fleet?.trippedBy).toBe('payments');
-        expect(record?.fleet?.members[0]).toEqual({
+        expect(record?.targets.currentWave).toBe(1);
+        expect(record?.targets.trippedBy).toBe('payments');
+        expect(record?.targets.members[0]).toEqual({
           ...fleetOf().members[0],
           phase: 'baking',
           percent: 100,
           greenVersion: '9',
         });
-        expect(record?.fleet?.members[1]).toMatchObject({
+        expect(record?.targets.members[1]).toMatchObject({
           phase: 'baking',
           percent: 10,
-          verdict: { healthy: false, reason: '12% errors', at: at(7) },
+          verdict: { verdict: 'unhealthy', reason: '12% errors', at: at(7) },
         });
-        expect(record?.fleet?.members.slice(2)).toEqual(fleetOf().members.slice(2));
+        expect(record?.targets.members.slice(2)).toEqual(fleetOf().members.slice(2));
         expect(record?.events.at(-1)).toEqual(halted);
-        await store.updateFleet('fleet-1', { currentWave: null });
-        expect((await store.getRelease('fleet-1'))?.fleet).toMatchObject({ currentWave: null, trippedBy: 'payments' });
+        await store.update('fleet-1', { currentWave: null });
+        expect((await store.getRelease('fleet-1'))?.targets).toMatchObject({
+          currentWave: null,
+          trippedBy: 'payments',
+        });
       });
 
-      it('refuses a member the fleet does not have, and a release that is no fleet, changing nothing', async () => {
-        await store.createRelease(release('fleet-1', { fleet: fleetOf(3) }));
+      it('refuses a target the release does not have, changing nothing', async () => {
+        await store.createRelease(release('fleet-1', { targets: fleetOf(3) }));
         await store.createRelease(release('single-1'));
-        await expect(store.updateFleetMember('fleet-1', 'nobody', { phase: 'deployed' })).rejects.toThrow(/nobody/);
-        await expect(store.updateFleet('fleet-1', { members: { nobody: { phase: 'live' } } })).rejects.toThrow(
-          /nobody/,
+        await expect(store.update('fleet-1', { targets: { nobody: { phase: 'deployed' } } })).rejects.toThrow(/nobody/);
+        await expect(
+          store.update('fleet-1', { currentWave: 0, targets: { nobody: { phase: 'live' } } }),
+        ).rejects.toThrow(/nobody/);
+        await expect(store.update('single-1', { targets: { orders: { phase: 'deployed' } } })).rejects.toThrow(
+          /no target "orders"/,
         );
-        await expect(store.updateFleetMember('single-1', 'orders', { phase: 'deployed' })).rejects.toThrow(
-          /not a fleet|no fleet member/,
+        await expect(store.update('missing', { targets: { orders: { phase: 'deployed' } } })).rejects.toThrow(
+          /missing/,
         );
-        await expect(store.updateFleetMember('missing', 'orders', { phase: 'deployed' })).rejects.toThrow(/missing/);
-        expect((await store.getRelease('fleet-1'))?.fleet).toEqual(fleetOf(3));
+        expect((await store.getRelease('fleet-1'))?.targets).toEqual(fleetOf(3));
+        expect((await store.getRelease('single-1'))?.targets).toEqual(single('7'));
         expect((await store.getRelease('fleet-1'))?.events).toHaveLength(1);
       });
     });

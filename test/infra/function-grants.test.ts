@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_GRANTS, RECONCILE, type ServiceFunction } from '../../contract/service-functions.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { reconcileHandler } from '../../handlers/release-tasks.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { HANDLER_TASKS, type HandlerTask, STATES } from '../../state-machine/state-names.ts';
@@ -71,11 +72,9 @@ describe('the function grants cover what the handlers call', () => {
       releaseId: 'release-9',
       executionArn: 'arn',
       environment: 'staging',
-      functionName: fn,
+      targets: singleTarget({ functionName: fn, blueVersion: '1', greenVersion: green.version }),
       imageUri: `repo@${DIGEST_GREEN}`,
       digest: DIGEST_GREEN,
-      blueVersion: '1',
-      greenVersion: green.version,
       status: 'running',
       startedAt: now,
       trigger: 'api',

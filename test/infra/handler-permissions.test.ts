@@ -37,6 +37,7 @@ import { SecretsManagerSmokeSigners } from '../../adapters/aws/secrets-manager-s
 import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
 import { environments } from '../../config/environments.ts';
 import { ENTRY_FILES, FUNCTION_GRANTS, type ServiceFunction } from '../../contract/service-functions.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { ADAPTER_ACTIONS, allActionsFor, PLATFORM_ACTIONS } from '../../infra/handler-permissions.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
 import { resourceOf, service } from './service-stack.ts';
@@ -364,10 +365,9 @@ describe('the commands the AWS adapters send', () => {
             releaseId: 'r1',
             executionArn: 'arn',
             environment: 'dev',
-            functionName: fn,
+            targets: singleTarget({ functionName: fn, blueVersion: null }),
             imageUri: 'r@sha256:a',
             digest: 'sha256:a',
-            blueVersion: null,
             status: 'running',
             startedAt: now.toISOString(),
             trigger: 'api',
@@ -382,15 +382,58 @@ describe('the commands the AWS adapters send', () => {
           return store().getRelease('r1');
         },
       ],
-      updateRelease: [
+      update: [
         async () => {
           documents.on(UpdateCommand).resolves({});
-          return store().updateRelease('r1', { status: 'released' });
+          return store().update('r1', { status: 'released' });
         },
         async () => {
           documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
           documents.on(PutCommand).resolves({});
-          return store().updateRelease('r1', {}, { at: now.toISOString(), kind: 'health-check', summary: 'ok' });
+          return store().update('r1', {}, { at: now.toISOString(), kind: 'health-check', summary: 'ok' });
+        },
+        async () => {
+          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+          documents.on(PutCommand).resolves({});
+          return store().update(
+            'r1',
+            { targets: { orders: { phase: 'deployed' } } },
+            { at: now.toISOString(), kind: 'deployed', summary: 'ok' },
+          );
+        },
+        async () => {
+          documents.on(UpdateCommand).rejects(conditionFailed());
+          documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', eventCount: 1 } });
+          return store()
+            .update('r1', { targets: { orders: { phase: 'deployed' } } })
+            .catch((error: unknown) => error);
+        },
+        async () => {
+          documents.on(GetCommand).resolves({
+            Item: {
+              releaseId: 'r1',
+              targetsRevision: 2,
+              targetSet: { waveCount: 1, currentWave: null },
+              targets: {
+                orders: {
+                  name: 'orders',
+                  functionName: 'f',
+                  blueVersion: '1',
+                  wave: 0,
+                  phase: 'verified',
+                  percent: 0,
+                  order: 0,
+                },
+              },
+            },
+          });
+          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
+          documents.on(PutCommand).resolves({});
+          return store().update(
+            'r1',
+            { currentWave: 0, targets: { orders: { phase: 'shifting', percent: 10 } } },
+            { at: now.toISOString(), kind: 'traffic-shifted', summary: 'ok' },
+          );
         },
       ],
       closeRelease: [
@@ -407,54 +450,6 @@ describe('the commands the AWS adapters send', () => {
           documents.on(UpdateCommand).rejects(conditionFailed());
           documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', status: 'aborted' } });
           return store().closeRelease('r1', { status: 'aborted', endedAt: now.toISOString() });
-        },
-      ],
-      updateFleetMember: [
-        async () => {
-          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
-          documents.on(PutCommand).resolves({});
-          return store().updateFleetMember(
-            'r1',
-            'orders',
-            { phase: 'deployed' },
-            { at: now.toISOString(), kind: 'deployed', summary: 'ok' },
-          );
-        },
-        async () => {
-          documents.on(UpdateCommand).rejects(conditionFailed());
-          documents.on(GetCommand).resolves({ Item: { releaseId: 'r1', eventCount: 1 } });
-          return store()
-            .updateFleetMember('r1', 'orders', { phase: 'deployed' })
-            .catch((error: unknown) => error);
-        },
-      ],
-      updateFleet: [
-        async () => {
-          documents.on(GetCommand).resolves({
-            Item: {
-              releaseId: 'r1',
-              fleetRevision: 2,
-              fleet: { waveCount: 1, currentWave: null },
-              fleetMembers: {
-                orders: {
-                  name: 'orders',
-                  functionName: 'f',
-                  wave: 0,
-                  blueVersion: '1',
-                  phase: 'verified',
-                  percent: 0,
-                  order: 0,
-                },
-              },
-            },
-          });
-          documents.on(UpdateCommand).resolves({ Attributes: { eventCount: 3 } });
-          documents.on(PutCommand).resolves({});
-          return store().updateFleet(
-            'r1',
-            { currentWave: 0, members: { orders: { phase: 'shifting', percent: 10 } } },
-            { at: now.toISOString(), kind: 'traffic-shifted', summary: 'ok' },
-          );
         },
       ],
       listReleases: [

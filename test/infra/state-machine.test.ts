@@ -9,8 +9,12 @@ import { definitionFromTemplate } from '../../state-machine/synthesize.ts';
 import { service } from './service-stack.ts';
 
 const asl = () => definitionFromTemplate(service().template);
+type AslStates = Record<string, Record<string, unknown>>;
+/** A state by name, at the top level or inside the deploy Map's iterations. */
 const state = (name: string) => {
-  const found = asl().States[name];
+  const top = asl().States as AslStates;
+  const map = top[STATES.deployTargets] as { ItemProcessor?: { States: AslStates } } | undefined;
+  const found = top[name] ?? map?.ItemProcessor?.States[name];
   if (!found) throw new Error(`no state ${name}`);
   return found as Record<string, unknown> & {
     Retry?: Array<Record<string, unknown>>;
@@ -66,9 +70,11 @@ describe('the release state machine', () => {
 
   it('catches failures before traffic moves into Record failure, and after into Roll back', () => {
     const catchTarget = (name: string) => state(name).Catch?.map((c) => [c.ErrorEquals, c.Next, c.ResultPath]);
-    for (const name of [STATES.scan, STATES.deploy, STATES.verify]) {
+    // Deploy green and Verify green fail their Map iteration, and the Map fails the release before traffic moved.
+    for (const name of [STATES.scan, STATES.deployTargets]) {
       expect(catchTarget(name), name).toEqual([[['States.ALL'], STATES.recordFailure, '$.error']]);
     }
+    for (const name of [STATES.deploy, STATES.verify]) expect(catchTarget(name), name).toBeUndefined();
     // A duplicate ECR delivery ends as a no-op (Succeed) before anything else is caught: no alert, no record.
     expect(catchTarget(STATES.validate)).toEqual([
       [['DuplicateDelivery'], STATES.duplicate, '$.duplicate'],
@@ -99,39 +105,38 @@ describe('the release state machine', () => {
     });
     expect(scan.ResultSelector).toEqual({ 'buildId.$': '$.Build.Id', 'buildStatus.$': '$.Build.BuildStatus' });
     expect(scan.ResultPath).toBe('$.provision');
-    expect(scan.Next).toBe(STATES.isFleet);
+    expect(scan.Next).toBe(STATES.deployTargets);
   });
 
-  it('sends a fleet release to the members Map, and a single function straight to Deploy green', () => {
-    expect(state(STATES.isFleet)).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Not: { Variable: '$.release.fleet', IsPresent: true }, Next: STATES.deploy }],
-      Default: STATES.deployMembers,
-    });
-    const map = state(STATES.deployMembers) as Record<string, unknown> & {
+  it('deploys and verifies every target in one Map: a single function is one target, a fleet one per member', () => {
+    const map = state(STATES.deployTargets) as Record<string, unknown> & {
       ItemProcessor: {
         StartAt: string;
         ProcessorConfig: { Mode: string };
-        States: Record<string, { Next?: string; Resource?: unknown }>;
+        States: Record<string, { Next?: string; End?: boolean; OutputPath?: string; ResultPath?: string }>;
       };
     };
     expect(map).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.release.fleet.members',
-      MaxConcurrencyPath: '$.release.fleet.deployConcurrency',
-      ItemSelector: { 'release.$': 'States.JsonMerge($.release, $$.Map.Item.Value, false)' },
-      ResultPath: '$.green',
+      ItemsPath: '$.release.targets',
+      MaxConcurrencyPath: '$.release.deployConcurrency',
+      ItemSelector: { 'release.$': '$.release', 'target.$': '$$.Map.Item.Value' },
+      // Each iteration hands back its green; the traffic states read them here, not from the record.
+      ResultPath: '$.greens',
       Next: STATES.approvalNeeded,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATES.recordFailure }],
     });
-    expect(map.ItemProcessor.StartAt).toBe(STATES.deployMember);
-    expect(map.ItemProcessor.States[STATES.deployMember]?.Next).toBe(STATES.verifyMember);
-    // The member states invoke the same functions as Deploy green and Verify green: no new functions.
     expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('INLINE');
-    const functionOf = (s: Record<string, unknown> | undefined) => JSON.stringify(s?.Resource);
-    expect(functionOf(map.ItemProcessor.States[STATES.deployMember])).toBe(functionOf(state(STATES.deploy)));
-    expect(functionOf(map.ItemProcessor.States[STATES.verifyMember])).toBe(functionOf(state(STATES.verify)));
-    expect(functionOf(state(STATES.deploy))).not.toBe(functionOf(state(STATES.verify)));
+    expect(map.ItemProcessor.StartAt).toBe(STATES.deploy);
+    expect(Object.keys(map.ItemProcessor.States).sort()).toEqual([STATES.deploy, STATES.verify].sort());
+    expect(map.ItemProcessor.States[STATES.deploy]).toMatchObject({ Next: STATES.verify, ResultPath: '$.green' });
+    expect(map.ItemProcessor.States[STATES.verify]).toMatchObject({
+      End: true,
+      ResultPath: '$.verification',
+      OutputPath: '$.green',
+    });
+    // No branch on the kind of release: the Map is the only way from validation to the traffic states.
+    expect(Object.values(asl().States).filter((s) => JSON.stringify(s).includes('fleet'))).toEqual([]);
   });
 
   it('waits for the release window with nothing held when Validate release says so, then validates again', () => {
@@ -153,7 +158,7 @@ describe('the release state machine', () => {
     expect(state(STATES.scanEnabled)).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.release.scanAndProvision', BooleanEquals: true, Next: STATES.scan }],
-      Default: STATES.isFleet,
+      Default: STATES.deployTargets,
     });
   });
 

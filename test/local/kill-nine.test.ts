@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../config/environments.ts';
-import { verifiedLive } from '../../core/validate-release.ts';
+import { verifiedKey, verifiedVersions } from '../../core/validate-release.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
 import { type ChildOutput, childOutput } from '../support/child-output.ts';
 
@@ -85,7 +85,7 @@ async function invariants(dir: string, releaseId: string | undefined): Promise<s
     if (!live) return [...violations, 'prod has no live alias'];
     if (live.routing) violations.push(`live still routes ${live.routing.weight} to ${live.routing.version}`);
     const digest = await rt.functions.versionImageDigest(env.functionName, live.version);
-    if (!(await verifiedLive(rt.store, env, live.version, digest))) {
+    if (!(await verifiedVersions(rt.store, env.name)).has(verifiedKey(env.functionName, live.version, digest))) {
       violations.push(`live is on version ${live.version}, which no release verified`);
     }
     const { releases } = await rt.store.listReleases({ environment: 'prod', limit: 100 });
@@ -101,8 +101,9 @@ async function invariants(dir: string, releaseId: string | undefined): Promise<s
     if (restored !== undefined && restored !== live.version) {
       violations.push(`the record says live was restored to ${restored}, live is on ${live.version}`);
     }
-    if (record.greenVersion !== undefined && live.version === record.greenVersion) {
-      violations.push(`live is on the ${record.status} release's green version ${record.greenVersion}`);
+    const green = record.targets.members[0]?.greenVersion;
+    if (green !== undefined && live.version === green) {
+      violations.push(`live is on the ${record.status} release's green version ${green}`);
     }
     return violations;
   } finally {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrafficState } from '../../core/traffic.ts';
 import { synthesizeServiceDefinition } from '../../infra/service-definition.ts';
-import { rehearse } from '../../local/rehearsal.ts';
+import { fleetRehearsalEnvironments, rehearse } from '../../local/rehearsal.ts';
 import { SqliteReleaseStore } from '../../local/sqlite-release-store.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
@@ -20,9 +20,20 @@ const base = { environment: 'prod', environments, speedup: 240, ratePerSecond: 1
 const entered = (report: Awaited<ReturnType<typeof rehearse>>) =>
   report.result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
 
+/** The release's recorded history, from the data directory the rehearsal left. */
+async function historyOf(releaseId: string, dir = dataDir) {
+  const store = new SqliteReleaseStore(join(dir, 'releases.sqlite'));
+  try {
+    return (await store.getRelease(releaseId))?.events ?? [];
+  } finally {
+    store.close();
+  }
+}
+
 describe('the local rehearsal (npm start)', () => {
   it('runs every state of the synthesized definition and ends Released with live on the new version', async () => {
-    const report = await rehearse(base, openLocalRuntime);
+    const lines: string[] = [];
+    const report = await rehearse({ ...base, print: (line) => lines.push(line) }, openLocalRuntime);
     expect(report.outcome).toBe('released');
     expect(report.result.status).toBe('SUCCEEDED');
     for (const state of [
@@ -61,12 +72,30 @@ describe('the local rehearsal (npm start)', () => {
     expect(report.traffic.find((t) => t.version === '2')?.invocations).toBeGreaterThan(0);
     expect(report.load.byStatus['200']).toBeGreaterThan(0);
     // Verify green went through the local gateway's green stage too, as it goes through API Gateway and the WAF.
-    const verified = report.result.events.find((e) => e.type === 'StateExited' && e.state === STATES.verify);
-    const output = verified?.output as { verification: { checks: { name: string; observed: string }[] } } | undefined;
-    const verification = output?.verification ?? { checks: [] };
-    expect(verification.checks.find((c) => c.name === 'front-door:list-orders')?.observed).toMatch(
+    const verified = (await historyOf(report.releaseId)).find((e) => e.kind === 'verified');
+    const checks = (verified?.evidence as { checks: { name: string; observed: string }[] } | undefined)?.checks;
+    expect(checks?.find((c) => c.name === 'front-door:list-orders')?.observed).toMatch(
       /^200 via http:\/\/127\.0\.0\.1:\d+\/green\/orders$/,
     );
+    expect(report.targets).toEqual([
+      { name: 'switchyard-api-prod', wave: 0, phase: 'live', live: { version: '2' }, blueVersion: '1' },
+    ]);
+    // A single function's progress reads as it always has: no member names.
+    for (const line of [
+      /^• Deployed the first version: switchyard-api-prod:1 from sha256:[0-9a-f]{12}… \(live, blue, green\)$/,
+      /^• Gateway on http:\/\/127\.0\.0\.1:\d+ → live; signed load at 150 req\/s$/,
+      /^ {2}✓ Validate release \(\d+ ms\) {2}blue is version 1; plan: 10% for 5 min → 100% for 10 min$/,
+      /^ {2}✓ Deploy green \(\d+ ms\) {2}green → version 2$/,
+      /^ {2}✓ Verify green \(\d+ ms\) {2}version 2 verified$/,
+      /^ {2}✓ Shift traffic \(\d+ ms\) {2}live sends 10% to green \(step 1\/2\)$/,
+      /^ {2}✓ Finalize \(\d+ ms\) {2}released: live on version 2$/,
+    ]) {
+      expect(
+        lines.some((l) => line.test(l)),
+        String(line),
+      ).toBe(true);
+    }
+    expect(lines).toContain('  ▶ Deploy green');
   });
 
   it('rolls a failing build back at the canary: it never serves more than its share, and live returns to blue', async () => {
@@ -142,7 +171,8 @@ describe('the local rehearsal (npm start)', () => {
     expect(report.blueVersion).toBeNull();
     expect(report.live).toEqual({ version: '1' });
     expect(entered(report)).toContain(STATES.verify);
-    expect(report.result.output).toMatchObject({ verification: { passed: true } });
+    expect(report.result.output).toMatchObject({ greens: [{ target: 'switchyard-api-prod', version: '1' }] });
+    expect((await historyOf(report.releaseId)).map((e) => e.kind)).toContain('verified');
   });
 
   it('keeps the release history in the data directory across restarts', async () => {
@@ -164,4 +194,78 @@ describe('the local rehearsal (npm start)', () => {
       store.close();
     }
   });
+});
+
+describe('the rehearsal as a fleet (npm start -- --fleet N)', () => {
+  const fleetDir = join(dataDir, 'fleet');
+
+  it('builds a valid prod fleet of N members, keeping only the waves that move someone new', () => {
+    expect(fleetRehearsalEnvironments('prod', 12).prod?.fleet?.waves).toHaveLength(3);
+    expect(fleetRehearsalEnvironments('prod', 3).prod?.fleet?.waves).toEqual([{ members: 1 }, { percent: 100 }]);
+    expect(fleetRehearsalEnvironments('prod', 1).prod?.fleet?.waves).toEqual([{ members: 1 }]);
+    expect(() => fleetRehearsalEnvironments('prod', 0)).toThrow(/--fleet must be a whole number from 1 to 24/);
+  });
+
+  it('halts the fleet on the faulty member of wave 2 and ends ROLLED BACK with every member back on blue', async () => {
+    // ×120 and 30 requests a second per member: the faulty member serves tens of requests once it takes its whole
+    // traffic, and the default fault fails half of them after its fifth, so it trips even on a slow machine.
+    const lines: string[] = [];
+    const report = await rehearse(
+      {
+        environment: 'prod',
+        speedup: 120,
+        ratePerSecond: 60,
+        dataDir: fleetDir,
+        fleet: { members: 3 },
+        print: (line) => lines.push(line),
+      },
+      openLocalRuntime,
+    );
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.faultyTarget).toBe('m02');
+    expect(report.trippedBy).toBe('m02');
+    expect(report.live).toBeUndefined();
+    expect(report.blueVersion).toBe('1');
+    expect(report.targets.map((m) => [m.name, m.wave, m.live, m.blueVersion])).toEqual([
+      ['m01', 0, { version: '1' }, '1'],
+      ['m02', 1, { version: '1' }, '1'],
+      ['m03', 1, { version: '1' }, '1'],
+    ]);
+    // Every member's live traffic counts: the faulty member's green served errors before the rollback.
+    expect(report.traffic.find((t) => t.version === '2')?.errors).toBeGreaterThan(0);
+    expect(report.load.sent).toBeGreaterThan(0);
+    const entered = report.result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+    expect(entered.filter((s) => s === STATES.deploy)).toHaveLength(3);
+    expect(entered).toContain(STATES.rollBack);
+    // The same progress lines as one function's, each Map iteration's naming its member.
+    for (const name of ['m01', 'm02', 'm03']) {
+      expect(lines).toContain(`  ▶ Deploy green (${name})`);
+      expect(
+        lines.some((l) => new RegExp(`^  ✓ Deploy green \\(\\d+ ms\\)  ${name}: green → version 2$`).test(l)),
+      ).toBe(true);
+      expect(
+        lines.some((l) => new RegExp(`^  ✓ Verify green \\(\\d+ ms\\)  ${name}: version 2 verified$`).test(l)),
+      ).toBe(true);
+    }
+    for (const line of [
+      /^• Deployed the first version: 3 members on version 1 from sha256:[0-9a-f]{12}… \(live, blue, green\)$/,
+      /^• A gateway and signed load at 30 req\/s for each member \(90 req\/s in all\)$/,
+      /^• Pushed switchyard-api@sha256:[0-9a-f]{12}… \(.+\); only member m02 misbehaves: \{"failRate":0\.5,"failAfterRequests":5\}$/,
+      /^ {2}✓ Validate release \(\d+ ms\) {2}fleet of 3: wave 1 m01; wave 2 m02, m03; plan per wave: 10% for 5 min → 100% for 10 min$/,
+      /^ {2}✓ Shift traffic \(\d+ ms\) {2}wave 1\/2: m01 at 10% \(step 1\/4\)$/,
+      /^ {2}✓ Shift traffic \(\d+ ms\) {2}wave 2\/2: m02, m03 at 10%, wave 1 at 100% \(step 3\/4\)$/,
+      /^ {2}✓ Roll back \(\d+ ms\) {2}back on blue: m01 → 1, m02 → 1, m03 → 1; tripped by m02: /,
+    ]) {
+      expect(
+        lines.some((l) => line.test(l)),
+        String(line),
+      ).toBe(true);
+    }
+    const store = new SqliteReleaseStore(join(fleetDir, 'releases.sqlite'));
+    try {
+      expect(await store.getLock('switchyard-api-prod#prod')).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  }, 240_000);
 });

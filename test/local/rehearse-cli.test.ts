@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_PRESETS, strategyPreset } from '../../config/traffic-plan.ts';
@@ -15,7 +17,7 @@ function rehearse(...args: string[]): Promise<ChildOutput> {
   return childOutput(
     spawn(process.execPath, ['--import', 'tsx', 'cli/switchyard.ts', 'local', 'rehearse', ...args], {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 120_000,
     }),
   );
@@ -65,6 +67,29 @@ describe('npm start options', () => {
       expect(run.code, args.join(' ')).toBe(64);
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stderr, args.join(' ')).toContain(message);
+    }
+  });
+
+  it('ends a fleet rehearsal ROLLED BACK with exit 1, its summary listing every member', {
+    timeout: 240_000,
+  }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-rehearse-cli-'));
+    try {
+      const run = await rehearse('--fleet', '3', '--data-dir', dataDir);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/^ROLLED BACK: release rel-prod-\S+ in prod$/m);
+      expect(run.stdout).toContain('\n  fleet: 3 members; the fault was in m02; halted by m02\n');
+      for (const [name, wave] of [
+        ['m01', 1],
+        ['m02', 2],
+        ['m03', 2],
+      ]) {
+        expect(run.stdout).toContain(`\n    ${name} (wave ${wave}): live on version 1, blue 1, rolled-back\n`);
+      }
+      // A fleet's members replace the single function's live line.
+      expect(run.stdout).not.toMatch(/^ {2}live: /m);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restProxyEvent } from '../../core/api-gateway-event.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { LocalGateway } from '../../local/gateway.ts';
+import { fleetRehearsalEnvironments } from '../../local/rehearsal.ts';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.ts';
 import { STATES } from '../../state-machine/state-names.ts';
 import { openLocalRuntime } from '../../wiring/local.ts';
@@ -179,10 +181,9 @@ describe('stopping a release', () => {
       releaseId: 'rel-orphan',
       executionArn: 'arn:local:rel-orphan',
       environment: 'prod',
-      functionName: 'switchyard-api-prod',
+      targets: singleTarget({ functionName: 'switchyard-api-prod', blueVersion: '1' }),
       imageUri: 'x@sha256:1',
       digest: 'sha256:1',
-      blueVersion: '1',
       status: 'running',
       startedAt: now.toISOString(),
       trigger: 'api:t',
@@ -233,6 +234,17 @@ describe('the local ECR event rule', () => {
     expect(delivery.duplicates).toEqual([copy]);
     // One alert, for the release; none for the copy.
     expect(rt.notifier.sent.map((n) => n.releaseId)).toEqual([releases[0]?.releaseId]);
+  }, 60_000);
+
+  it("starts a fleet environment's release from the push once its members are set up", async () => {
+    const rt = runtime({ environments: fleetRehearsalEnvironments('dev', 2) });
+    const next = await rt.registry.build('switchyard-api', { commit: 'next' });
+    // No member set up yet: nothing on this machine to release into.
+    expect(rt.onImageEvent(rt.registry.pushEvent(next, rt.clock.now()))).toEqual([]);
+    await rt.bootstrap('dev', await rt.registry.build('switchyard-api', { commit: 'base' }));
+    const started = rt.onImageEvent(rt.registry.pushEvent(next, rt.clock.now()));
+    expect(started.map((s) => s.releaseId)).toEqual([expect.stringMatching(/^rel-dev-/)]);
+    for (const s of started) await rt.abort(s.releaseId);
   }, 60_000);
 });
 

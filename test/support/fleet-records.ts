@@ -1,9 +1,10 @@
 import { type FleetWave, memberWaves } from '../../config/fleet.ts';
-import type { FleetMemberChange, ReleaseRecord, ReleaseStore } from '../../core/ports.ts';
+import type { ReleaseRecord, ReleaseStore, TargetChange } from '../../core/ports.ts';
+import { pendingTargets } from '../../core/target-set.ts';
 import type { HealthCheck } from '../../core/traffic.ts';
 
-/** What the surfaces' tests need of a store: the public methods the fleet's states write through. */
-export type FleetWrites = Pick<ReleaseStore, 'createRelease' | 'updateRelease' | 'updateFleetMember' | 'updateFleet'>;
+/** What the surfaces' tests need of a store: the public methods a release's states write through. */
+export type FleetWrites = Pick<ReleaseStore, 'createRelease' | 'update' | 'closeRelease'>;
 
 export interface FleetScenario {
   readonly releaseId: string;
@@ -20,8 +21,12 @@ export interface FleetScenario {
 
 export const memberName = (index: number) => `svc-${String(index + 1).padStart(3, '0')}`;
 
+/** What an unhealthy member's check says, after its name, its green and its share, as Check health prefixes it. */
+export const UNHEALTHY_REASON = 'error rate 15.33% over 398 calls exceeds 1%';
+
 /** A check's evidence as Check health records it, with the numbers the verdict was made on. */
-export function checkEvidence(at: string, healthy: boolean): HealthCheck {
+export function checkEvidence(at: string, reasons: readonly string[]): HealthCheck {
+  const healthy = reasons.length === 0;
   const window = { start: new Date(Date.parse(at) - 60_000).toISOString(), end: at };
   const sample = healthy
     ? { invocations: 412, errors: 1, throttles: 0, errorRatePercent: 0.24, p99DurationMs: 180 }
@@ -29,7 +34,7 @@ export function checkEvidence(at: string, healthy: boolean): HealthCheck {
   return {
     at,
     verdict: healthy ? 'healthy' : 'unhealthy',
-    reasons: healthy ? [] : ['error rate 15.33% over 398 calls exceeds 1%'],
+    reasons: [...reasons],
     window,
     sample,
     step: sample,
@@ -39,10 +44,45 @@ export function checkEvidence(at: string, healthy: boolean): HealthCheck {
   };
 }
 
+/** Roll back's write for a fleet: every member that moved back on its blue, the record closed, the tripping member named. */
+export async function writeFleetRollback(
+  store: Pick<ReleaseStore, 'update'>,
+  releaseId: string,
+  fleet: { readonly moved: readonly string[]; readonly untouched: readonly string[]; readonly trippedBy: string },
+  at: string,
+  reason: string,
+): Promise<void> {
+  await store.update(
+    releaseId,
+    {
+      status: 'rolled-back',
+      reason,
+      endedAt: at,
+      currentWave: null,
+      targets: Object.fromEntries(fleet.moved.map((n) => [n, { phase: 'rolled-back', percent: 0 } as TargetChange])),
+    },
+    {
+      at,
+      kind: 'rolled-back',
+      summary: `fleet rolled back (tripped by ${fleet.trippedBy}): ${reason}; ${fleet.moved.length} members back on blue`,
+      evidence: {
+        greenVersion: null,
+        stepIndex: 0,
+        percent: 100,
+        lastCheck: null,
+        error: null,
+        restored: fleet.moved.map((member) => ({ member, version: '1' })),
+        untouched: [...fleet.untouched],
+        trippedBy: fleet.trippedBy,
+      },
+    },
+  );
+}
+
 /**
- * Writes a fleet release the way the fleet's states do, through the store's public methods: the record with every
- * member pending, each member deployed and verified, the waves shifted and checked one by one, then (with `tripAt`)
- * the halt and the rollback of every member that moved.
+ * Writes a fleet release the way the release's states do, through the store's public methods: the record with every
+ * member pending, each member deployed and verified, the waves shifted and every moved member checked one wave at a
+ * time, then (with `tripAt`) the check that halts it and the rollback of every member that moved.
  */
 export async function writeFleetRelease(store: FleetWrites, scenario: FleetScenario): Promise<ReleaseRecord> {
   const id = scenario.releaseId;
@@ -61,62 +101,56 @@ export async function writeFleetRelease(store: FleetWrites, scenario: FleetScena
     releaseId: id,
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:SwitchyardRelease:${id}`,
     environment: scenario.environment,
-    functionName: `api-${names[0]}`,
     imageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/switchyard-api@sha256:${'f'.repeat(64)}`,
     digest: `sha256:${'f'.repeat(64)}`,
-    blueVersion: '1',
     status: 'running',
     startedAt: new Date(time).toISOString(),
     trigger: 'api:fleet-test',
     events: [{ at: new Date(time).toISOString(), kind: 'validated', summary: `fleet of ${names.length} validated` }],
-    fleet: {
+    targets: pendingTargets(
+      names.map((name, i) => ({ name, functionName: `api-${name}`, wave: waves[i] ?? 0, blueVersion: '1' })),
       waveCount,
-      currentWave: null,
-      members: names.map((name, i) => ({
-        name,
-        functionName: `api-${name}`,
-        wave: waves[i] ?? 0,
-        blueVersion: '1',
-        phase: 'pending',
-        percent: 0,
-      })),
-    },
+    ),
   };
   await store.createRelease(record);
   for (const name of names) {
-    await store.updateFleetMember(
+    await store.update(
       id,
-      name,
-      { phase: 'deployed', greenVersion: '2' },
+      { targets: { [name]: { phase: 'deployed', greenVersion: '2' } } },
       {
         at: at(),
         kind: 'deployed',
-        summary: `${name}: version 2 published`,
+        summary: `${name}: green → version 2`,
         evidence: { version: '2', codeSha256: 'abc', reused: false, member: name },
       },
     );
-    await store.updateFleetMember(
+    await store.update(
       id,
-      name,
-      { phase: 'verified' },
-      { at: at(), kind: 'verified', summary: `${name}: verified`, evidence: { checks: [], member: name } },
+      { targets: { [name]: { phase: 'verified' } } },
+      {
+        at: at(),
+        kind: 'verified',
+        summary: `${name}: green version 2 passed 0 checks`,
+        evidence: { checks: [], member: name },
+      },
     );
   }
+  const tripped = scenario.tripAt === undefined ? undefined : names[scenario.tripAt];
   const trippedWave = scenario.tripAt === undefined ? undefined : (waves[scenario.tripAt] ?? 0);
   const lastWave = trippedWave ?? waveCount - 1;
+  let reasons: string[] = [];
   for (let wave = 0; wave <= lastWave; wave++) {
     const inWave = names.filter((_, i) => waves[i] === wave);
-    const shifted = at();
-    await store.updateFleet(
+    await store.update(
       id,
       {
         currentWave: wave,
-        members: Object.fromEntries(inWave.map((n) => [n, { phase: 'baking', percent: 100 } as FleetMemberChange])),
+        targets: Object.fromEntries(inWave.map((n) => [n, { phase: 'baking', percent: 100 } as TargetChange])),
       },
       {
-        at: shifted,
+        at: at(),
         kind: 'traffic-shifted',
-        summary: `wave ${wave + 1} of ${waveCount}: ${inWave.length} members → 100% on the new version`,
+        summary: `wave ${wave + 1} of ${waveCount}: ${inWave.length} members to 100% (${inWave.join(', ')}); step 1 of 1`,
         evidence: {
           stepIndex: 0,
           stepCount: 1,
@@ -126,81 +160,54 @@ export async function writeFleetRelease(store: FleetWrites, scenario: FleetScena
         },
       },
     );
+    // Check health judges every member that has moved, each on its own, and names the one that decided.
     const checked = at();
-    const tripped = scenario.tripAt === undefined ? undefined : names[scenario.tripAt];
+    const moved = names.filter((_, i) => (waves[i] ?? 0) <= wave);
     const trips = wave === trippedWave && tripped !== undefined;
+    const deciding = trips ? tripped : (moved[0] ?? '');
+    reasons = trips ? [`${tripped} (v2, 100%): ${UNHEALTHY_REASON}`] : [];
     const verdicts = Object.fromEntries(
-      inWave.map((n) => {
-        const healthy = !(trips && n === tripped);
-        const reason = healthy
-          ? 'error rate 0.24% over 412 calls (limit 1%)'
-          : 'error rate 15.33% over 398 calls exceeds 1%';
-        const change: FleetMemberChange = { verdict: { healthy, reason, at: checked } };
-        return [n, trips ? change : { ...change, phase: 'live' as const }];
+      moved.map((n): [string, TargetChange] => {
+        const unhealthy = trips && n === tripped;
+        const reason = unhealthy ? reasons.join('; ') : '';
+        return [n, { verdict: { verdict: unhealthy ? 'unhealthy' : 'healthy', reason, at: checked } }];
       }),
     );
-    const worst = trips ? tripped : inWave[0];
-    await store.updateFleet(
+    const next = trips ? 'roll-back' : wave === waveCount - 1 ? 'finalize' : 'shift';
+    const healthy = trips ? moved.length - 1 : moved.length;
+    await store.update(
       id,
-      { members: verdicts },
+      { targets: verdicts, ...(trips ? { trippedBy: tripped } : {}) },
       {
         at: checked,
         kind: 'health-check',
-        summary: `wave ${wave + 1}: ${trips ? `${tripped} unhealthy` : `${inWave.length} members healthy`} at 100%`,
+        summary: `wave ${wave + 1}: ${healthy} of ${moved.length} members healthy${trips ? `, unhealthy: ${tripped}` : ''} → ${next}: ${reasons.join('; ')}`,
         evidence: {
-          check: checkEvidence(checked, !trips),
-          next: trips ? 'roll-back' : wave === waveCount - 1 ? 'finalize' : 'shift',
-          ...(worst ? { member: worst } : {}),
-          fleet: {
-            judged: inWave.length,
-            healthy: trips ? inWave.length - 1 : inWave.length,
-            unhealthy: trips && tripped ? [tripped] : [],
-          },
+          check: checkEvidence(checked, reasons),
+          next,
+          member: deciding,
+          fleet: { judged: moved.length, healthy, unhealthy: trips && tripped ? [tripped] : [] },
         },
       },
     );
-    if (trips && tripped) {
-      await store.updateFleet(
-        id,
-        { trippedBy: tripped },
-        {
-          at: at(),
-          kind: 'fleet-halted',
-          summary: `${tripped} unhealthy in wave ${wave + 1}: the fleet halts and every member that moved rolls back`,
-          evidence: { trippedBy: tripped, check: checkEvidence(checked, false), wave },
-        },
-      );
-    }
   }
   if (trippedWave === undefined) {
-    await store.updateFleet(id, { currentWave: null });
-    await store.updateRelease(
+    await store.closeRelease(
       id,
-      { status: 'released', endedAt: at(), greenVersion: '2' },
-      { at: new Date(time).toISOString(), kind: 'released', summary: `${names.length} members live on version 2` },
+      { status: 'released', endedAt: at() },
+      {
+        at: new Date(time).toISOString(),
+        kind: 'released',
+        summary: `every member of the ${scenario.environment} fleet (${names.length}) live on its green`,
+        evidence: { lastCheck: null, warnings: [] },
+      },
     );
-  } else if (scenario.end !== 'halted') {
+    const live = Object.fromEntries(names.map((n) => [n, { phase: 'live', percent: 100 } as TargetChange]));
+    await store.update(id, { currentWave: null, targets: live });
+  } else if (scenario.end !== 'halted' && tripped) {
     const moved = names.filter((_, i) => (waves[i] ?? 0) <= trippedWave);
     const untouched = names.filter((_, i) => (waves[i] ?? 0) > trippedWave);
-    const tripped = names[scenario.tripAt ?? 0] ?? '';
-    await store.updateFleet(
-      id,
-      {
-        currentWave: null,
-        members: Object.fromEntries(moved.map((n) => [n, { phase: 'rolled-back', percent: 0 } as FleetMemberChange])),
-      },
-      {
-        at: at(),
-        kind: 'fleet-rolled-back',
-        summary: `${moved.length} members back on blue; ${untouched.length} never moved`,
-        evidence: { restored: moved.map((member) => ({ member, version: '1' })), untouched, trippedBy: tripped },
-      },
-    );
-    await store.updateRelease(id, {
-      status: 'rolled-back',
-      endedAt: new Date(time).toISOString(),
-      reason: `${tripped} unhealthy: error rate 15.33% over 398 calls exceeds 1%`,
-    });
+    await writeFleetRollback(store, id, { moved, untouched, trippedBy: tripped }, at(), reasons.join('; '));
   }
   return record;
 }

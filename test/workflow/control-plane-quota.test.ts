@@ -20,7 +20,7 @@ const DIGEST_THIRD = `sha256:${'3'.repeat(64)}`;
 const FAULTY = 'q100';
 
 function adapterFor(state: string, world: FleetWorld, quota: ControlPlaneQuota, time: VirtualTime) {
-  const mapIteration = state === STATES.deploy || state === STATES.deployMember;
+  const mapIteration = state === STATES.deploy || state === STATES.verify;
   return new LambdaFunctionVersions({
     client: quotaLambdaClient(world.functions, quota),
     clock: time,
@@ -106,7 +106,7 @@ describe('a 100-member fleet within the Lambda control-plane quota', () => {
       world.run(world.apiRequest({ imageDigest: DIGEST_THIRD }), { handlers, name: 'release-2' }),
     );
     expect(rolledBack.error).toBe('ReleaseRolledBack');
-    expect((await world.store.getRelease('release-2'))?.fleet?.trippedBy).toBe(FAULTY);
+    expect((await world.store.getRelease('release-2'))?.targets.trippedBy).toBe(FAULTY);
     expect(new Set(await memberVersions(world))).toEqual(new Set(['2']));
 
     const environment = await measure('environment rolled back', () =>

@@ -8,7 +8,7 @@ import { ecrEventToRequest } from '../../core/release-request.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import { startExecution } from '../../local/engine.ts';
-import { MEMBER_TASKS, STATES } from '../../state-machine/state-names.ts';
+import { STATES } from '../../state-machine/state-names.ts';
 import type { AslDefinition } from '../../state-machine/synthesize.ts';
 import { environmentsWith } from '../support/environments.ts';
 import { FleetWorld } from './fleet-harness.ts';
@@ -349,13 +349,15 @@ async function invariants(
   }
   // The verified versions: green once released; otherwise blue, or for a first release (no blue) nothing or green.
   // A fleet release never touches the environment's own function (its members are checked above).
-  const verified = record.fleet
-    ? [(run.liveBefore as { version?: string } | undefined)?.version]
-    : record.status === 'released'
-      ? [record.greenVersion]
-      : record.blueVersion === null
-        ? [undefined, record.greenVersion]
-        : [record.blueVersion];
+  const [only, ...others] = record.targets.members;
+  const verified =
+    others.length > 0 || !only
+      ? [(run.liveBefore as { version?: string } | undefined)?.version]
+      : record.status === 'released'
+        ? [only.greenVersion]
+        : only.blueVersion === null
+          ? [undefined, only.greenVersion]
+          : [only.blueVersion];
   if (!verified.includes(live?.version)) {
     violations.push(`live is on ${live?.version}, expected ${verified.join(' or ')} (${record.status})`);
   }
@@ -378,7 +380,7 @@ async function fleetInvariants(world: FleetWorld, status: string | undefined): P
   const record = await world.store.getRelease(RELEASE);
   for (const name of world.members) {
     const live = await world.memberLive(name);
-    const member = record?.fleet?.members.find((m) => m.name === name);
+    const member = record?.targets.members.find((m) => m.name === name);
     const expected = status === 'released' ? member?.greenVersion : '1';
     if (live?.routing)
       violations.push(`member ${name}'s live still routes ${live.routing.weight} to ${live.routing.version}`);
@@ -447,8 +449,6 @@ function rebind(world: ReleaseWorld, handlers: Record<string, TaskHandler>, stat
   const replacement = world.handlers(deps)[state];
   if (!replacement) throw new Error(`no handler for ${state}`);
   handlers[state] = replacement;
-  // A fleet member's states run on the same function: the fault reaches them too.
-  for (const [member, task] of Object.entries(MEMBER_TASKS)) if (task === state) handlers[member] = replacement;
 }
 
 const callKey = (c: { state: string; port: string; method: string }) => `${c.state} → ${c.port}.${c.method}`;
@@ -511,7 +511,7 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
 describe('the fault matrix: every Task state, every port method it is granted, five faults', () => {
   it('leaves live on a verified version with no routing, no lock, a closed record and an alert, in every cell', async () => {
     const scenarios = await discover(SCENARIOS);
-    const calls = grantedCalls().filter((c) => !FLEET_ONLY.has(c.method));
+    const calls = grantedCalls();
     const unreached = calls.filter((c) => !scenarios.has(callKey(c))).map(callKey);
     expect(unreached, 'granted calls no scenario makes').toEqual([]);
 
@@ -537,13 +537,8 @@ describe('the fault matrix: every Task state, every port method it is granted, f
   it('holds over a fleet too: every member back on a verified version, no lock, in every cell a fleet release makes', async () => {
     const scenarios = await discover(FLEET_SCENARIOS);
     const calls = grantedCalls().filter((c) => scenarios.has(callKey(c)));
-    // Every fleet-only call, and a member's own steps (Deploy green and Verify green run inside the Map), are faulted.
-    const reached = new Set(calls.map(callKey));
-    for (const method of FLEET_ONLY) {
-      const granted = grantedCalls().filter((c) => c.method === method);
-      expect(granted.filter((c) => !reached.has(callKey(c))).map(callKey), `fleet calls never made`).toEqual([]);
-    }
-    for (const state of Object.values(MEMBER_TASKS)) {
+    // A member's own steps (Deploy green and Verify green run inside the Map for each member) are faulted too.
+    for (const state of [STATES.deploy, STATES.verify]) {
       expect(calls.filter((c) => c.state === state && c.port === 'functions').length).toBeGreaterThan(0);
     }
     const cells: Cell[] = calls.flatMap((call) => MODES.map((mode) => ({ ...call, mode })));
@@ -559,6 +554,3 @@ describe('the fault matrix: every Task state, every port method it is granted, f
     ).toEqual([]);
   }, 600_000);
 });
-
-/** The store calls only a fleet release makes: the single-function matrix does not reach them. */
-const FLEET_ONLY: ReadonlySet<string> = new Set(['updateFleetMember', 'updateFleet']);

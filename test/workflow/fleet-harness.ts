@@ -1,5 +1,5 @@
 import type { Environments } from '../../config/schema.ts';
-import type { FleetMemberState } from '../../core/ports.ts';
+import type { TargetState } from '../../core/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
 import type { ExecutionResult } from '../../local/engine.ts';
@@ -54,7 +54,7 @@ export class FleetWorld extends ReleaseWorld {
 
   override async seed(): Promise<this> {
     await super.seed();
-    const states: FleetMemberState[] = [];
+    const states: TargetState[] = [];
     for (const [index, name] of this.members.entries()) {
       const fn = memberFunction(name);
       this.functions.createFunction(fn);
@@ -67,9 +67,9 @@ export class FleetWorld extends ReleaseWorld {
       states.push({
         name,
         functionName: fn,
-        wave: index,
         blueVersion: null,
         greenVersion: v1.version,
+        wave: index,
         phase: 'live',
         percent: 100,
       });
@@ -79,16 +79,14 @@ export class FleetWorld extends ReleaseWorld {
       releaseId: 'fleet-release-0',
       executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:fleet-release-0',
       environment: this.env,
-      functionName: this.functionName,
       imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
       digest: DIGEST_BLUE,
-      blueVersion: null,
       status: 'released',
       startedAt: at,
       endedAt: at,
       trigger: 'api:test',
       events: [],
-      fleet: { waveCount: 1, currentWave: null, members: states },
+      targets: { waveCount: 1, currentWave: null, members: states },
     });
     return this;
   }

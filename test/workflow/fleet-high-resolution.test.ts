@@ -49,9 +49,9 @@ describe('the fleet check on the high-resolution path', () => {
 
     expect(result.error).toBe('ReleaseRolledBack');
     const record = await world.store.getRelease('release-1');
-    expect(record?.fleet?.trippedBy).toBe('m2');
-    const halted = record?.events.find((e) => e.kind === 'fleet-halted');
-    const check = halted?.kind === 'fleet-halted' ? halted.evidence?.check : undefined;
+    expect(record?.targets.trippedBy).toBe('m2');
+    const halted = record?.events.find((e) => e.kind === 'health-check' && e.evidence?.next === 'roll-back');
+    const check = halted?.kind === 'health-check' ? halted.evidence?.check : undefined;
     expect(check?.verdict).toBe('unhealthy');
     expect(check?.source).toBe('high-resolution');
     expect(check?.sources?.map((s) => s.source)).toEqual(['high-resolution', 'lambda']);

@@ -30,7 +30,7 @@ describe('a fleet release whose process died mid-bake, reconciled on restart', (
     });
     await killedAtCheck;
     const before = await world.store.getRelease('release-1');
-    expect(before?.fleet?.members.find((m) => m.name === 'm1')).toMatchObject({ phase: 'baking', percent: 10 });
+    expect(before?.targets.members.find((m) => m.name === 'm1')).toMatchObject({ phase: 'baking', percent: 10 });
     expect((await world.memberLive('m1'))?.routing).toEqual({ version: '2', weight: 0.1 });
 
     const result = await reconcileStoppedExecution(
@@ -43,7 +43,7 @@ describe('a fleet release whose process died mid-bake, reconciled on restart', (
     expect(await world.memberLive('m1')).toEqual({ name: 'live', version: '1' });
     const record = await world.store.getRelease('release-1');
     expect(record?.status).toBe('aborted');
-    expect(record?.fleet?.members.map((m) => [m.name, m.phase, m.percent])).toEqual([
+    expect(record?.targets.members.map((m) => [m.name, m.phase, m.percent])).toEqual([
       ['m1', 'rolled-back', 0],
       ['m2', 'verified', 0],
       ['m3', 'verified', 0],

@@ -10,6 +10,7 @@ import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.t
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
 import type { FrontDoor, InvokeResult, SmokeSigners } from '../../core/ports.ts';
+import { singleTarget } from '../../core/ports.ts';
 import { logger as handlerLogger } from '../../handlers/powertools.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
 import type { TaskHandler } from '../../handlers/task-handler.ts';
@@ -171,11 +172,9 @@ export class ReleaseWorld {
         releaseId: 'release-0',
         executionArn: 'arn:aws:states:us-east-1:123456789012:execution:release:release-0',
         environment: this.env,
-        functionName: fn,
+        targets: singleTarget({ functionName: fn, blueVersion: null, greenVersion: v1.version }),
         imageUri: `${REGISTRY_HOST}/switchyard-api@${DIGEST_BLUE}`,
         digest: DIGEST_BLUE,
-        blueVersion: null,
-        greenVersion: v1.version,
         status: 'released',
         startedAt: at,
         endedAt: at,
@@ -193,7 +192,7 @@ export class ReleaseWorld {
     if (!check) throw new Error('no Check health handler');
     handlers[STATES.check] = async (input) => {
       const traffic = (input as { traffic: { waitSeconds: number; percent: number } }).traffic;
-      const green = (input as { green: { version: string } }).green.version;
+      const green = (input as { greens: { version: string }[] }).greens[0]?.version ?? '';
       this.arrive(green, traffic.waitSeconds, traffic.percent);
       this.checkedAt.push(traffic.percent);
       return check(input);

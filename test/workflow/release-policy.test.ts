@@ -226,6 +226,8 @@ describe('release windows, freezes, abandoned images and holds on the synthesize
   it('an abandoned digest is refused from a push, the API and a promotion alike, and can be restored', async () => {
     const world = await worldWith('dev', undefined).seed();
     const api = apiOver(world);
+    // A released dev release of the digest, the source of the promotion below.
+    expect(entered(await world.run(push('evt-1'), { name: 'push-1' })).at(-1)).toBe(STATES.released);
     const abandoned = await api.call('POST', `/images/${DIGEST_GREEN}/abandon`, { reason: 'CVE-2026-0001 in libssl' });
     expect([abandoned.status, abandoned.body.abandoned]).toEqual([200, true]);
 
@@ -237,22 +239,7 @@ describe('release windows, freezes, abandoned images and holds on the synthesize
     expect([started.status, started.body.policy]).toEqual([409, 'abandoned']);
     expect(started.body.message).toContain('CVE-2026-0001 in libssl');
 
-    await world.store.createRelease({
-      releaseId: 'rel-dev-20261126090000-aaaaaa',
-      executionArn: 'arn',
-      environment: 'dev',
-      functionName: world.functionName,
-      imageUri: `x@${DIGEST_GREEN}`,
-      digest: DIGEST_GREEN,
-      blueVersion: '1',
-      greenVersion: '2',
-      status: 'released',
-      startedAt: '2026-11-26T09:00:00.000Z',
-      endedAt: '2026-11-26T09:30:00.000Z',
-      trigger: 'api:test',
-      events: [],
-    });
-    const promoted = await api.call('POST', '/environments/staging/promotions/rel-dev-20261126090000-aaaaaa');
+    const promoted = await api.call('POST', '/environments/staging/promotions/push-1');
     expect([promoted.status, promoted.body.policy]).toEqual([409, 'abandoned']);
 
     const restored = await api.call('POST', `/images/${DIGEST_GREEN}/restore`, { reason: 'false positive' });
@@ -260,8 +247,10 @@ describe('release windows, freezes, abandoned images and holds on the synthesize
       { action: 'abandoned', by: CALLER, reason: 'CVE-2026-0001 in libssl' },
       { action: 'restored', by: CALLER, reason: 'false positive' },
     ]);
+    // Restored, the push meets the ordinary checks again: the digest is already live in dev.
     const after = await world.run(push('evt-3'), { name: 'push-3' });
-    expect(entered(after).at(-1)).toBe(STATES.released);
+    expect(String(after.cause)).not.toContain('abandoned');
+    expect(String(after.cause)).toContain('already live in dev');
   });
 
   it("a push after an operator's environment rollback is held, and starts again once the hold is cleared", async () => {

@@ -25,7 +25,10 @@ describe('release workflow on the synthesized state machine', () => {
     expect(await world.alias('green')).toEqual({ name: 'green', version: '2' });
     expect(await world.lock()).toBeUndefined();
     const record = await world.store.getRelease('release-1');
-    expect(record).toMatchObject({ status: 'released', blueVersion: '1', greenVersion: '2', digest: DIGEST_GREEN });
+    expect(record).toMatchObject({ status: 'released', digest: DIGEST_GREEN });
+    expect(record?.targets.members).toMatchObject([
+      { blueVersion: '1', greenVersion: '2', phase: 'live', percent: 100 },
+    ]);
     expect(world.notifier.sent.map((n) => n.outcome)).toEqual(['approval-requested', 'released']);
     expect(result.output).toMatchObject({ outcome: { outcome: 'released', live: { version: '2' } } });
     // Ten minutes of bake at one check a minute, then two more until the last minute's data is complete
@@ -293,12 +296,12 @@ describe('release workflow on the synthesized state machine', () => {
     const store = new Proxy(world.deps.store, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'updateRelease' || typeof value !== 'function') {
+        if (prop !== 'update' || typeof value !== 'function') {
           return typeof value === 'function' ? value.bind(target) : value;
         }
-        return async (...args: Parameters<typeof target.updateRelease>) => {
+        return async (...args: Parameters<typeof target.update>) => {
           if (++writes === failedWrite) throw throttled();
-          return target.updateRelease(...args);
+          return target.update(...args);
         };
       },
     });
@@ -374,7 +377,7 @@ describe('release workflow on the synthesized state machine', () => {
       const world = await new ReleaseWorld({ approvals: 'manual' }).seed();
       const running = world.run(world.apiRequest({ strategy: { kind: 'all-at-once' } }));
       const record = await waitForApprovalRequest(world);
-      expect(record.greenVersion).toBe('2');
+      expect(record.targets.members[0]?.greenVersion).toBe('2');
       expect(await world.live()).toEqual({ name: 'live', version: '1' });
       expect(JSON.stringify(record)).not.toContain('local:release-1');
 
@@ -542,7 +545,8 @@ describe('the first release of an environment', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     const record = await world.store.getRelease('release-1');
-    expect(record).toMatchObject({ status: 'released', blueVersion: null, greenVersion: '1' });
+    expect(record).toMatchObject({ status: 'released' });
+    expect(record?.targets.members).toMatchObject([{ blueVersion: null, greenVersion: '1' }]);
     expect(record?.events[0]?.summary).toContain(
       'which no release verified (the bootstrap version), so there is no blue',
     );
@@ -561,7 +565,9 @@ describe('the first release of an environment', () => {
     const handlers = world.handlers({ ...world.deps, smokeSigners: retry.deps.smokeSigners });
     const result = await world.run(world.apiRequest({ imageDigest: DIGEST_BLUE }), { name: 'release-2', handlers });
     expect(result.status).toBe('SUCCEEDED');
-    expect(await world.store.getRelease('release-2')).toMatchObject({ status: 'released', blueVersion: null });
+    const retried = await world.store.getRelease('release-2');
+    expect(retried).toMatchObject({ status: 'released' });
+    expect(retried?.targets.members[0]?.blueVersion).toBeNull();
   });
 
   it('refuses the digest once a release verified it live', async () => {

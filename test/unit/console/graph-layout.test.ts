@@ -14,7 +14,7 @@ describe('the console graph layout (elkjs)', () => {
   it('draws the bake loop as edges back up to Bake and Shift traffic, and the main path top to bottom', async () => {
     const layout = await layoutStateMachine(synthesizeServiceDefinition());
     const y = (name: string) => layout.nodes.find((n) => n.name === name)?.y ?? Number.NaN;
-    const path = ['Receive request', 'Validate release', 'Deploy green', 'Verify green', 'Shift traffic', 'Bake'];
+    const path = ['Receive request', 'Validate release', 'Deploy & verify', 'Shift traffic', 'Bake'];
     for (let i = 1; i < path.length; i++) expect(y(path[i] ?? '')).toBeGreaterThan(y(path[i - 1] ?? ''));
     expect(y('Check health')).toBeGreaterThan(y('Bake'));
     expect(y('Healthy?')).toBeGreaterThan(y('Check health'));

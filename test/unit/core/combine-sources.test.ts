@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineSources, type Decision } from '../../../core/decide.ts';
+import { combineOutcomes, type Decision } from '../../../core/decide.ts';
 import type { HealthVerdict, NextAction } from '../../../core/traffic.ts';
 
 function decision(verdict: HealthVerdict, next: NextAction, alert = false): Decision {
@@ -14,16 +14,16 @@ function decision(verdict: HealthVerdict, next: NextAction, alert = false): Deci
   };
 }
 
-describe('combineSources: one verdict from the high-resolution and the 1-minute source', () => {
+describe('combineOutcomes: one verdict from the high-resolution and the 1-minute source', () => {
   it("rolls back on either source's roll-back, naming that source", () => {
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('healthy', 'shift'), fresh: true },
         { decision: decision('unhealthy', 'roll-back'), fresh: true },
       ]),
     ).toEqual({ deciding: 1, next: 'roll-back' });
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('unhealthy', 'roll-back'), fresh: true },
         { decision: decision('unhealthy', 'roll-back'), fresh: true },
       ]),
@@ -32,13 +32,13 @@ describe('combineSources: one verdict from the high-resolution and the 1-minute 
 
   it('moves the step on only when every source lets it', () => {
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('healthy', 'shift'), fresh: true },
         { decision: decision('healthy', 'bake'), fresh: false },
       ]),
     ).toEqual({ deciding: 0, next: 'bake' });
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('healthy', 'finalize'), fresh: true },
         { decision: decision('healthy', 'finalize'), fresh: true },
       ]),
@@ -47,20 +47,20 @@ describe('combineSources: one verdict from the high-resolution and the 1-minute 
 
   it('reports an alert over a plain verdict, and the worse verdict on fresh data otherwise', () => {
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('healthy', 'bake'), fresh: true },
         { decision: decision('environment-unhealthy', 'bake', true), fresh: true },
       ]),
     ).toEqual({ deciding: 1, next: 'bake' });
     // A source with no complete period this check does not speak over one that judged new data.
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('healthy', 'bake'), fresh: true },
         { decision: decision('insufficient-data', 'bake'), fresh: false },
       ]),
     ).toEqual({ deciding: 0, next: 'bake' });
     expect(
-      combineSources([
+      combineOutcomes([
         { decision: decision('healthy', 'bake'), fresh: true },
         { decision: decision('insufficient-data', 'bake'), fresh: true },
       ]),
@@ -68,6 +68,6 @@ describe('combineSources: one verdict from the high-resolution and the 1-minute 
   });
 
   it('refuses no sources at all', () => {
-    expect(() => combineSources([])).toThrow('combineSources needs at least one source');
+    expect(() => combineOutcomes([])).toThrow('combineOutcomes needs at least one outcome');
   });
 });

@@ -72,7 +72,9 @@ async function deployAt(existing: number, attempts = 1) {
   });
   const deps = { ...world.deps, functions };
   const greens = [];
-  for (let attempt = 0; attempt < attempts; attempt++) greens.push(await deployGreen(release, deps));
+  const [target] = release.targets;
+  if (!target) throw new Error('no target');
+  for (let attempt = 0; attempt < attempts; attempt++) greens.push(await deployGreen(release, target, deps));
   return { greens, calls: lambdaCalls(), record: await world.store.getRelease('rel-1') };
 }
 
@@ -96,16 +98,18 @@ describe('Deploy green on a function with many versions', () => {
     ];
     expect(many.calls).toEqual(expected);
     expect(few.calls).toEqual(expected.map((c) => c.replace('501', '6')));
-    expect(many.greens).toEqual([{ version: '501', codeSha256: 'sha-new', reused: false }]);
-    expect(many.record?.greenVersion).toBe('501');
+    expect(many.greens).toEqual([
+      { target: 'switchyard-api-prod', version: '501', codeSha256: 'sha-new', reused: false },
+    ]);
+    expect(many.record?.targets.members[0]?.greenVersion).toBe('501');
   });
 
   it('a retry reads the version back from the record with one GetFunction, and publishes nothing', async () => {
     const { greens, calls } = await deployAt(500, 2);
 
     expect(greens).toEqual([
-      { version: '501', codeSha256: 'sha-new', reused: false },
-      { version: '501', codeSha256: 'sha-new', reused: true },
+      { target: 'switchyard-api-prod', version: '501', codeSha256: 'sha-new', reused: false },
+      { target: 'switchyard-api-prod', version: '501', codeSha256: 'sha-new', reused: true },
     ]);
     // The second attempt: read the recorded version (501, described with the release id), check its image, move green.
     expect(calls.slice(7)).toEqual([

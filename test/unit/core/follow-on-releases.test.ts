@@ -8,7 +8,7 @@ const WARNING = 'step 1 (100%) promoted without enough traffic to judge';
 
 async function wentLiveWithWarnings(world: ReturnType<typeof releaseWorld>) {
   await world.store.createRelease(releaseRecord({ status: 'running', endedAt: undefined }));
-  await world.store.updateRelease(
+  await world.store.update(
     'rel-1',
     { status: 'released', endedAt: '2026-11-26T09:10:00.000Z', reason: WARNING },
     {

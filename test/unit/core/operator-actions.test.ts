@@ -7,6 +7,7 @@ import { environments } from '../../../config/environments.ts';
 import { rollbackEnvironment } from '../../../core/environment-rollback.ts';
 import { requestFastForward } from '../../../core/fast-forward.ts';
 import type { FunctionVersions, ReleaseRecord } from '../../../core/ports.ts';
+import { singleTarget } from '../../../core/ports.ts';
 import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
 import { environmentsWith } from '../../support/environments.ts';
 
@@ -35,11 +36,9 @@ function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
     releaseId: 'rel-1',
     executionArn: 'arn:exec:rel-1',
     environment: 'prod',
-    functionName: FN,
+    targets: singleTarget({ functionName: FN, blueVersion: '1', greenVersion: '2' }),
     imageUri: 'repo@sha256:bbbb',
     digest: 'sha256:bbbb',
-    blueVersion: '1',
-    greenVersion: '2',
     status: 'running',
     startedAt: '2026-11-26T09:00:00.000Z',
     trigger: 'api:test',
@@ -84,7 +83,9 @@ describe('reconciling a stopped execution', () => {
   it('leaves live alone when something else moved it, and still frees the lock', async () => {
     const deps = await world();
     await deps.functions.ensureAlias(FN, 'live', '1');
-    await deps.store.createRelease(record({ greenVersion: '2', blueVersion: '2' }));
+    await deps.store.createRelease(
+      record({ targets: singleTarget({ functionName: FN, blueVersion: '2', greenVersion: '2' }) }),
+    );
     await holdLock(deps);
     const result = await reconcileStoppedExecution({ name: 'rel-1', executionArn: 'x', status: 'TIMED_OUT' }, deps);
     expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '1' });
@@ -140,11 +141,8 @@ describe('instant environment rollback', () => {
     expect(await deps.functions.getAlias(FN, 'live')).toEqual({ name: 'live', version: '1' });
     expect(await deps.store.getLock(LOCK)).toBeUndefined();
     const history = await deps.store.listReleases({ environment: 'prod' });
-    expect(history.releases[0]).toMatchObject({
-      status: 'rolled-back',
-      trigger: 'manual-rollback:alice',
-      greenVersion: '1',
-    });
+    expect(history.releases[0]).toMatchObject({ status: 'rolled-back', trigger: 'manual-rollback:alice' });
+    expect(history.releases[0]?.targets.members).toMatchObject([{ greenVersion: '1', phase: 'rolled-back' }]);
     expect(deps.notifier.sent[0]).toMatchObject({ outcome: 'environment-rolled-back' });
   });
 
@@ -214,8 +212,14 @@ describe('instant rollback of a fleet environment', () => {
     }
     expect(await deps.store.getLock(LOCK)).toBeUndefined();
     const [recorded] = (await deps.store.listReleases({ environment: 'prod' })).releases;
-    expect(recorded).toMatchObject({ status: 'rolled-back', trigger: 'manual-rollback:alice', blueVersion: null });
-    expect((await deps.store.getRelease(recorded?.releaseId ?? ''))?.events[0]?.summary).toBe(
+    expect(recorded).toMatchObject({ status: 'rolled-back', trigger: 'manual-rollback:alice' });
+    expect(recorded?.targets.members.map((m) => [m.name, m.phase])).toEqual([
+      ['m1', 'rolled-back'],
+      ['m2', 'rolled-back'],
+      ['m3', 'rolled-back'],
+      ['m4', 'pending'],
+    ]);
+    expect((await deps.store.getRelease(recorded?.releaseId ?? ''))?.events.at(-1)?.summary).toBe(
       "live 3 members off their blue → each member's blue by alice: checkout errors after release " +
         '(m1 2 → 1, m2 1 + 10% on 2 → 1, m3 2 → 1, m4 left (already on version 1))',
     );
@@ -243,7 +247,7 @@ describe('instant rollback of a fleet environment', () => {
     expect(await real.getAlias(fn('m3'), 'live')).toEqual({ name: 'live', version: '1' });
   });
 
-  it('records nothing when every alias update fails, names each, and frees the lock', async () => {
+  it('records the attempt as failed when every alias update fails, names each, and frees the lock', async () => {
     const deps = await fleetWorld();
     const failing: FunctionVersions = Object.assign(Object.create(deps.functions), {
       updateAlias: () => Promise.reject(new Error('Rate exceeded')),
@@ -251,7 +255,9 @@ describe('instant rollback of a fleet environment', () => {
     await expect(rollbackEnvironment('prod', 'alice', 'errors', { ...deps, functions: failing })).rejects.toThrow(
       'prod: no member could be rolled back (m1: Rate exceeded; m2: Rate exceeded; m3: Rate exceeded; m4: Rate exceeded); roll back again',
     );
-    expect((await deps.store.listReleases({ environment: 'prod' })).releases).toEqual([]);
+    const [attempt] = (await deps.store.listReleases({ environment: 'prod' })).releases;
+    expect(attempt).toMatchObject({ status: 'failed', trigger: 'manual-rollback:alice' });
+    expect(attempt?.targets.members.every((m) => m.phase === 'pending')).toBe(true);
     expect(await deps.store.getLock(LOCK)).toBeUndefined();
   });
 

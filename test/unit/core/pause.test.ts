@@ -109,7 +109,7 @@ describe('what a pause means to Check health', () => {
   const context = {
     releaseId: 'rel-1',
     environment: 'prod',
-    functionName: env.functionName,
+    lockKey: lockKey(env),
     maxPauseSeconds: 600,
     lockTtlMinutes: 120,
   } as ReleaseContext;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval, requestApproval } from '../../../core/approval.ts';
-import { checkHealth, judgeSample } from '../../../core/check-health.ts';
+import { checkHealth } from '../../../core/check-health.ts';
 import { finalize, rollBack } from '../../../core/conclude-release.ts';
+import { judgeSample } from '../../../core/decide.ts';
 import { deployGreen } from '../../../core/deploy-green.ts';
 import { reconcileStoppedExecution } from '../../../core/reconcile.ts';
 import { shiftTraffic } from '../../../core/shift-traffic.ts';
@@ -11,16 +12,18 @@ import { ReleaseWorld } from '../../workflow/harness.ts';
 
 async function started(world: ReleaseWorld, request: Record<string, unknown> = {}) {
   const release = await validateRelease(world.apiRequest(request), { name: 'rel-1', arn: 'arn:rel-1' }, world.deps);
-  const green = await deployGreen(release, world.deps);
-  return { release, green };
+  const target = release.targets[0];
+  if (!target) throw new Error('no target');
+  const green = await deployGreen(release, target, world.deps);
+  return { release, green, greens: [green] };
 }
 
 describe('a step still in flight when its release was stopped', () => {
   it('Shift traffic takes its move back once it sees the release was reconciled', async () => {
     const world = await new ReleaseWorld().seed();
-    const { release, green } = await started(world);
-    await world.store.updateRelease('rel-1', { status: 'aborted' });
-    await expect(shiftTraffic(release, green.version, 0, undefined, world.deps)).rejects.toThrow(
+    const { release, greens } = await started(world);
+    await world.store.update('rel-1', { status: 'aborted' });
+    await expect(shiftTraffic(release, greens, 0, undefined, world.deps)).rejects.toThrow(
       'release rel-1 was stopped while traffic moved; live restored',
     );
     expect(await world.live()).toEqual({ name: 'live', version: '1' });
@@ -28,13 +31,13 @@ describe('a step still in flight when its release was stopped', () => {
 
   it('Roll back leaves live alone when someone else moved it, and keeps a closed record closed', async () => {
     const world = await new ReleaseWorld().seed();
-    const { release, green } = await started(world);
+    const { release, greens } = await started(world);
     const { codeSha256 } = await world.functions.updateCodeAndWait(world.functionName, 'repo@sha256:third');
     const third = await world.functions.publishVersion(world.functionName, 'hotfix', codeSha256);
     await world.functions.updateAlias(world.functionName, 'live', third.version);
-    await world.store.updateRelease('rel-1', { status: 'aborted' });
+    await world.store.update('rel-1', { status: 'aborted' });
 
-    const outcome = await rollBack(release, green.version, undefined, { Error: 'ReleaseNotRunning' }, world.deps);
+    const outcome = await rollBack(release, greens, undefined, { Error: 'ReleaseNotRunning' }, world.deps);
     expect(outcome.live).toEqual({ version: third.version });
     expect(await world.live()).toEqual({ name: 'live', version: third.version });
     expect(await world.store.getRelease('rel-1')).toMatchObject({ status: 'aborted' });
@@ -42,10 +45,10 @@ describe('a step still in flight when its release was stopped', () => {
 
   it('Roll back frees the lock even when the store refuses the record write', async () => {
     const world = await new ReleaseWorld().seed();
-    const { release, green } = await started(world);
+    const { release, green, greens } = await started(world);
     await world.functions.updateAlias(world.functionName, 'live', green.version);
     const refusing = Object.assign(Object.create(world.store) as typeof world.store, {
-      updateRelease: async () => {
+      update: async () => {
         throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
           name: 'ValidationException',
         });
@@ -53,7 +56,7 @@ describe('a step still in flight when its release was stopped', () => {
     });
 
     await expect(
-      rollBack(release, green.version, undefined, { Error: 'Unhealthy' }, { ...world.deps, store: refusing }),
+      rollBack(release, greens, undefined, { Error: 'Unhealthy' }, { ...world.deps, store: refusing }),
     ).rejects.toThrow('Item size has exceeded');
     expect(await world.live()).toEqual({ name: 'live', version: '1' });
     expect(await world.lock()).toBeUndefined();
@@ -65,7 +68,7 @@ describe('Finalize and a stop racing for the record', () => {
 
   it('a stop that lands while Finalize sets blue finds the release done: live stays on green, the record says released', async () => {
     const world = await new ReleaseWorld().seed();
-    const { release, green } = await started(world);
+    const { release, green, greens } = await started(world);
     await world.functions.updateAlias(world.functionName, 'live', green.version);
     // The stop's reconcile runs while Finalize is between its steps (here: setting the blue alias).
     const ensureAlias = world.functions.ensureAlias.bind(world.functions);
@@ -76,7 +79,7 @@ describe('Finalize and a stop racing for the record', () => {
         return ensureAlias(name, alias, version);
       },
     });
-    await finalize(release, green.version, undefined, { ...world.deps, functions });
+    await finalize(release, greens, undefined, { ...world.deps, functions });
     expect(reconciled?.actions).not.toContain('closed the release record as aborted');
     expect(await world.store.getRelease('rel-1')).toMatchObject({ status: 'released' });
     expect(await world.live()).toEqual({ name: 'live', version: green.version });
@@ -85,10 +88,10 @@ describe('Finalize and a stop racing for the record', () => {
 
   it('a stop whose reconcile ended the record first wins: Finalize writes nothing and live is back on blue', async () => {
     const world = await new ReleaseWorld().seed();
-    const { release, green } = await started(world);
+    const { release, green, greens } = await started(world);
     await world.functions.updateAlias(world.functionName, 'live', green.version);
     await reconcileStoppedExecution(stopped, world.deps);
-    await expect(finalize(release, green.version, undefined, world.deps)).rejects.toThrow(
+    await expect(finalize(release, greens, undefined, world.deps)).rejects.toThrow(
       'release rel-1 was stopped (aborted); finalize skipped',
     );
     const record = await world.store.getRelease('rel-1');
@@ -116,8 +119,8 @@ describe('health judgement', () => {
 
   it('finalizes a step with enough traffic overall even when its last window was quiet', async () => {
     const world = await new ReleaseWorld().seed();
-    const { release, green } = await started(world, { strategy: { kind: 'all-at-once' } });
-    const shifted = await shiftTraffic(release, green.version, 0, undefined, world.deps);
+    const { release, green, greens } = await started(world, { strategy: { kind: 'all-at-once' } });
+    const shifted = await shiftTraffic(release, greens, 0, undefined, world.deps);
     const start = world.clock.now().getTime();
     for (let i = 0; i < 100; i++) {
       world.metrics.record({
@@ -134,7 +137,7 @@ describe('health judgement', () => {
     const lastCheckAt = new Date(world.clock.now().getTime() - 60_000).toISOString();
     let checked = await checkHealth(
       release,
-      green.version,
+      greens,
       { ...shifted, bakedSeconds: 540, waitSeconds: 60, lastCheckAt },
       world.deps,
     );
@@ -142,7 +145,7 @@ describe('health judgement', () => {
     expect(checked.next).toBe('bake');
     for (let turn = 0; turn < 3 && checked.next === 'bake'; turn++) {
       world.clock.advance(checked.waitSeconds);
-      checked = await checkHealth(release, green.version, checked, world.deps);
+      checked = await checkHealth(release, greens, checked, world.deps);
     }
     expect(checked.lastCheck?.sample.invocations).toBe(0);
     expect(checked.lastCheck?.step.invocations).toBe(100);
@@ -158,10 +161,10 @@ describe('health judgement', () => {
 
   it('does not fail a step that has no bake of its own for lack of traffic', async () => {
     const world = await new ReleaseWorld({ traffic: () => ({ invocations: 2, errors: 0 }) }).seed();
-    const { release, green } = await started(world, { strategy: { kind: 'all-at-once' } });
-    const shifted = await shiftTraffic(release, green.version, 0, { warnings: [], fastForwarded: true }, world.deps);
+    const { release, greens } = await started(world, { strategy: { kind: 'all-at-once' } });
+    const shifted = await shiftTraffic(release, greens, 0, { warnings: [], fastForwarded: true }, world.deps);
     expect(shifted.bakeSeconds).toBe(0);
-    const checked = await checkHealth(release, green.version, shifted, world.deps);
+    const checked = await checkHealth(release, greens, shifted, world.deps);
     expect(checked.next).toBe('finalize');
   });
 });
@@ -221,8 +224,8 @@ describe('the alarms a release watches', () => {
 describe('answering an approval', () => {
   it('keeps the token when Step Functions could not be reached, so the operator can answer again', async () => {
     const world = await new ReleaseWorld({ environments: environmentsWith('prod', {}) }).seed();
-    const { release, green } = await started(world);
-    await requestApproval(release, green.version, 'token-1', world.deps);
+    const { release, greens } = await started(world);
+    await requestApproval(release, greens, 'token-1', world.deps);
     const flaky = {
       succeed: async () => {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });

@@ -5,6 +5,7 @@ import { MemoryReleaseStore } from '../../../adapters/memory/memory-release-stor
 import { environments } from '../../../config/environments.ts';
 import { ExecutionNameTaken } from '../../../core/errors.ts';
 import type { ReleaseRecord } from '../../../core/ports.ts';
+import { singleTarget } from '../../../core/ports.ts';
 
 export const DIGEST = `sha256:${'c'.repeat(64)}`;
 
@@ -59,11 +60,9 @@ export function releaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseRe
     releaseId: 'rel-1',
     executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:switchyard:rel-1',
     environment: 'dev',
-    functionName: environments.dev.functionName,
+    targets: singleTarget({ functionName: environments.dev.functionName, blueVersion: '1', greenVersion: '2' }),
     imageUri: `registry/${environments.dev.repositoryName}@${DIGEST}`,
     digest: DIGEST,
-    blueVersion: '1',
-    greenVersion: '2',
     status: 'released',
     startedAt: '2026-11-26T09:00:00.000Z',
     endedAt: '2026-11-26T09:10:00.000Z',

@@ -21,6 +21,7 @@ import {
   RELEASE_TABLE,
 } from '../../../../adapters/aws/dynamodb-release-store.ts';
 import type { LockHolder, ReleaseEvent, ReleaseRecord } from '../../../../core/ports.ts';
+import { singleTarget } from '../../../../core/ports.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const TABLE = 'switchyard-releases';
@@ -45,15 +46,26 @@ function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
     releaseId: 'rel-1',
     executionArn: holder.executionArn,
     environment: 'prod',
-    functionName: 'orders-api-prod',
+    targets: singleTarget({ functionName: 'orders-api-prod', blueVersion: '7' }),
     imageUri: 'registry/orders-api@sha256:abc',
     digest: 'sha256:abc',
-    blueVersion: '7',
     status: 'running',
     startedAt: '2026-11-26T10:00:00.000Z',
     trigger: 'api:alice',
     events: [{ at: '2026-11-26T10:00:00.000Z', kind: 'validated', summary: 'ok' }],
     ...overrides,
+  };
+}
+
+/** A record as the release item holds it: its targets as `targetSet` and a `targets` map by name, with their order. */
+function itemOf(from: ReleaseRecord): Record<string, unknown> {
+  const { targets, ...rest } = from;
+  const { members, ...targetSet } = targets;
+  return {
+    ...rest,
+    targetSet,
+    targets: Object.fromEntries(members.map((m, order) => [m.name, { ...m, order }])),
+    targetsRevision: 0,
   };
 }
 
@@ -162,7 +174,7 @@ describe('createRelease', () => {
   it('writes the record once, with the keys of both listing indexes, then each event as an item of its own', async () => {
     ddb.on(PutCommand).resolves({});
     await store().createRelease(record());
-    const { events, ...summary } = record();
+    const { events, ...summary } = itemOf(record()) as ReturnType<typeof itemOf> & { events: ReleaseEvent[] };
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
@@ -207,8 +219,9 @@ describe('createRelease', () => {
 });
 
 describe('getRelease', () => {
-  it('returns the record without the table attributes, its history read from the event items', async () => {
-    const { events, ...summary } = record({ blueVersion: null, greenVersion: '8' });
+  it('reads an item written before targets (its versions on the item itself) as one target', async () => {
+    const { events, targets: _targets, ...rest } = record();
+    const summary = { ...rest, functionName: 'orders-api-prod', blueVersion: null, greenVersion: '8' };
     ddb.on(GetCommand).resolves({
       Item: { ...summary, eventCount: 2, lastEvent: events[0], pk: 'RELEASE#rel-1', sk: 'RELEASE', gsi1pk: 'x' },
     });
@@ -226,7 +239,10 @@ describe('getRelease', () => {
       })
       .resolvesOnce({ Items: [{ ...later, pk: 'RELEASE#rel-1', sk: 'EVENT#00000001' }] });
     expect(await store().getRelease('rel-1')).toEqual(
-      record({ blueVersion: null, greenVersion: '8', events: [...events, later] }),
+      record({
+        targets: singleTarget({ functionName: 'orders-api-prod', blueVersion: null, greenVersion: '8' }),
+        events: [...events, later],
+      }),
     );
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
@@ -258,7 +274,7 @@ describe('updateRelease', () => {
       evidence: { lastCheck: null, warnings: [] },
     };
 
-    await store().updateRelease('rel-1', { status: 'released', endedAt: event.at, reason: undefined }, event);
+    await store().update('rel-1', { status: 'released', endedAt: event.at, reason: undefined }, event);
 
     // A release ends any wait for approval: its typed state goes in the same update.
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
@@ -302,8 +318,8 @@ describe('updateRelease', () => {
       evidence: { by: 'bob', reason: 'hotfix' },
     };
 
-    await store().updateRelease('rel-1', {}, fastForward);
-    await store().updateRelease('rel-1', { status: 'released', endedAt: released.at }, released);
+    await store().update('rel-1', {}, fastForward);
+    await store().update('rel-1', { status: 'released', endedAt: released.at }, released);
 
     const [first, second] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(first).toMatchObject({
@@ -326,7 +342,7 @@ describe('updateRelease', () => {
   });
 
   it('reads the typed state back from the release item, and an item without it as the defaults', async () => {
-    const { events, ...summary } = record();
+    const { events, ...summary } = itemOf(record()) as ReturnType<typeof itemOf> & { events: ReleaseEvent[] };
     const item = { ...summary, eventCount: 1, lastEvent: events[0], pk: 'RELEASE#rel-1', sk: 'RELEASE' };
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb
@@ -362,7 +378,7 @@ describe('updateRelease', () => {
         ],
       },
     };
-    await store().updateRelease('rel-1', {}, huge);
+    await store().update('rel-1', {}, huge);
     const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(item).toMatchObject({ at: 'now', kind: 'verified', summary: 'ok' });
     expect(String((item?.evidence as { omitted?: string } | undefined)?.omitted)).toMatch(/exceeds the 16384 bytes/);
@@ -370,24 +386,24 @@ describe('updateRelease', () => {
   });
 
   it('sends nothing for an empty patch without an event', async () => {
-    await store().updateRelease('rel-1', {});
+    await store().update('rel-1', {});
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('refuses to create a record from an update', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(store().updateRelease('ghost', { status: 'failed' })).rejects.toThrow('release ghost has no record');
+    await expect(store().update('ghost', { status: 'failed' })).rejects.toThrow('release ghost has no record');
   });
 
   it('passes throttling through', async () => {
     ddb.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow', $metadata: {} }));
-    await expect(store().updateRelease('rel-1', { status: 'failed' })).rejects.toThrow('slow');
+    await expect(store().update('rel-1', { status: 'failed' })).rejects.toThrow('slow');
   });
 });
 
 describe('listReleases', () => {
   const item = (id: string, startedAt: string, env = 'prod') => ({
-    ...record({ releaseId: id, startedAt, environment: env }),
+    ...(itemOf(record({ releaseId: id, startedAt, environment: env })) as unknown as ReleaseRecord),
     pk: `RELEASE#${id}`,
     sk: 'RELEASE',
     gsi1pk: `ENV#${env}`,
