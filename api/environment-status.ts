@@ -1,6 +1,8 @@
 import { lockKey } from '../config/environments.ts';
 import { memberWaves } from '../config/fleet.ts';
+import { type WindowState, windowStateAt } from '../config/release-windows.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
+import { currentChange, type PolicyChange, policyKey } from '../core/policy/policy-entry.ts';
 import type { AliasState } from '../core/ports/ports.ts';
 import type { ReleaseOperations } from '../core/ports/release-operations.ts';
 
@@ -34,6 +36,17 @@ export interface EnvironmentStatus {
   } | null;
   /** A fleet environment's members (docs/fleet.md): each one's `live` (with its split) and `blue`; null otherwise. */
   readonly fleet: { readonly members: readonly FleetMemberStatus[] } | null;
+  /**
+   * The release policy now: the window state (open and when it closes, closed and when it opens, frozen until when
+   * and why, or unrestricted) and the hold an operator's rollback placed, if any.
+   */
+  readonly policy: { readonly window: WindowState; readonly hold: PolicyChange | null };
+}
+
+/** An image no release may start from, with the change that abandoned it. */
+export interface AbandonedImage {
+  readonly imageDigest: string;
+  readonly abandoned: PolicyChange;
 }
 
 /**
@@ -77,11 +90,12 @@ async function fleetMembers(
 }
 
 async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Date): Promise<EnvironmentStatus> {
-  const [live, blue, green, lock] = await Promise.all([
+  const [live, blue, green, lock, hold] = await Promise.all([
     ops.functions.getAlias(env.functionName, env.aliases.live),
     ops.functions.getAlias(env.functionName, env.aliases.blue),
     ops.functions.getAlias(env.functionName, env.aliases.green),
     ops.store.getLock(lockKey(env)),
+    ops.store.getPolicyEntry(policyKey('hold', env.name)),
   ]);
   const held = lock && Date.parse(lock.expiresAt) > now.getTime() ? lock : undefined;
   const paused = held ? (await ops.store.getRelease(held.releaseId))?.paused : undefined;
@@ -102,7 +116,20 @@ async function statusOf(env: EnvironmentConfig, ops: ReleaseOperations, now: Dat
         }
       : null,
     fleet: env.fleet ? { members: await fleetMembers(env, env.fleet, ops) } : null,
+    policy: {
+      window: windowStateAt(env.policy, now),
+      hold: hold?.active ? (currentChange(hold) ?? null) : null,
+    },
   };
+}
+
+/** The images abandoned now, in every environment. */
+export async function abandonedImages(ops: ReleaseOperations): Promise<AbandonedImage[]> {
+  const entries = await ops.store.listPolicyEntries('image');
+  return entries.flatMap((entry) => {
+    const abandoned = entry.active ? currentChange(entry) : undefined;
+    return abandoned ? [{ imageDigest: entry.subject, abandoned }] : [];
+  });
 }
 
 /** Every configured environment's aliases and lock holder, read now. */

@@ -10,6 +10,7 @@ import {
   ReleaseLocked,
   ReleaseNotFound,
   ReleaseNotRunning,
+  ReleaseRefused,
   TransientFailure,
 } from '../core/model/errors.ts';
 import { environmentOfReleaseId, idempotentReleaseId, newReleaseId } from '../core/model/release-id.ts';
@@ -19,11 +20,12 @@ import { pauseRelease, resumeRelease } from '../core/operations/pause.ts';
 import { promoteToNext } from '../core/operations/promotion.ts';
 import { retryRelease } from '../core/operations/retry.ts';
 import { type StartedRelease, type StartInput, startNamedRelease } from '../core/operations/start-release.ts';
+import { abandonImage, clearHold, holdAfterRollback, restoreImage } from '../core/policy/policy-changes.ts';
 import type { ReleaseRecord } from '../core/ports/ports.ts';
 import type { ReleaseOperations } from '../core/ports/release-operations.ts';
 import { decideApproval } from '../core/steps/approval.ts';
 import { logger } from '../logging/logger.ts';
-import { environmentStatuses } from './environment-status.ts';
+import { abandonedImages, environmentStatuses } from './environment-status.ts';
 import { releaseDetail, summarize } from './release-view.ts';
 import {
   AbortBody,
@@ -31,6 +33,7 @@ import {
   type FieldError,
   fieldErrors,
   ListQuery,
+  OverrideReleaseBody,
   PauseBody,
   PromoteToNextBody,
   ReasonBody,
@@ -172,8 +175,17 @@ function startedReply(ops: ReleaseOperations, release: StartedRelease): ProxyRes
   });
 }
 
-async function startRelease(event: ProxyEvent, environment: string, ops: ReleaseOperations): Promise<ProxyResult> {
-  const body = parseBody(StartReleaseBody, event);
+/**
+ * Starts a release; `override` (the override route only, with its own IAM permission) lets it start in a freeze or
+ * outside the environment's windows, recorded in its history with the caller and the reason.
+ */
+async function startRelease(
+  event: ProxyEvent,
+  environment: string,
+  ops: ReleaseOperations,
+  override = false,
+): Promise<ProxyResult> {
+  const body = override ? parseBody(OverrideReleaseBody, event) : parseBody(StartReleaseBody, event);
   const headerKey = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
   const idempotencyKey = body.idempotencyKey ?? headerKey;
   if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(idempotencyKey)) {
@@ -205,6 +217,8 @@ async function startRelease(event: ProxyEvent, environment: string, ops: Release
     ...(body.strategy ? { strategy: body.strategy } : {}),
     requestedBy: callerOf(event).slice(0, 256),
     ...(body.reason ? { reason: body.reason } : {}),
+    ...(override && body.reason ? { override: { reason: body.reason } } : {}),
+    ...(body.passHold ? { passHold: true } : {}),
   };
   return startedReply(ops, await startNamedRelease(env, releaseId, input, idempotencyKey !== undefined, ops));
 }
@@ -328,10 +342,27 @@ async function rollback(event: ProxyEvent, environment: string, ops: ReleaseOper
     // A fleet's members move at the control-plane budget (up to about 30 s for 100), longer than API Gateway waits
     // for an answer: 202 now, the members in the background, the progress in the rollback's record.
     const started = await ops.startEnvironmentRollback(env.name, callerOf(event), reason);
+    await holdAfterRollback(env.name, started.by, reason, started.operationId, ops);
     return json(202, { ...started, status: 'running', progress: `/releases/${started.operationId}` });
   }
   const result = await ops.rollbackEnvironment(env.name, callerOf(event), reason);
-  return json(200, result);
+  const hold = await holdAfterRollback(env.name, result.by, reason, `${result.from} → ${result.to}`, ops);
+  return json(200, { ...result, hold: { active: hold.active, reason: hold.history.at(-1)?.reason } });
+}
+
+/** Lets pushes release into an environment again after its rollback's hold (recorded with who and why). */
+async function clearEnvironmentHold(event: ProxyEvent, environment: string, ops: ReleaseOperations) {
+  const env = environmentOrThrow(environment, ops);
+  const { reason } = parseBody(ReasonBody, event);
+  const entry = await clearHold(env.name, callerOf(event), reason, ops);
+  return json(200, { environment: env.name, held: entry.active, history: entry.history });
+}
+
+/** Abandons (or restores) an image in every environment: no release of the digest starts while it is abandoned. */
+async function changeImage(event: ProxyEvent, digest: string, abandon: boolean, ops: ReleaseOperations) {
+  const { reason } = parseBody(ReasonBody, event);
+  const entry = await (abandon ? abandonImage : restoreImage)(digest, callerOf(event), reason, ops);
+  return json(200, { imageDigest: digest, abandoned: entry.active, history: entry.history });
 }
 
 /** What each route runs. */
@@ -339,7 +370,10 @@ const RUNS: Record<ReleaseApiRoute, RouteRun> = {
   'GET /releases': (e, _p, ops) => listReleases(e, undefined, ops),
   'GET /releases/{releaseId}': (_e, p, ops) => showRelease(p.releaseId ?? '', ops),
   'GET /releases/{releaseId}/steps': (_e, p, ops) => releaseSteps(p.releaseId ?? '', ops),
-  'GET /environments': async (_e, _p, ops) => json(200, { environments: await environmentStatuses(ops) }),
+  'GET /environments': async (_e, _p, ops) => {
+    const [environments, abandoned] = await Promise.all([environmentStatuses(ops), abandonedImages(ops)]);
+    return json(200, { environments, abandonedImages: abandoned });
+  },
   'GET /environments/{environment}/releases': (e, p, ops) => listReleases(e, p.environment ?? '', ops),
   'POST /environments/{environment}/releases': (e, p, ops) => startRelease(e, p.environment ?? '', ops),
   'POST /environments/{environment}/releases/{releaseId}/approve': (e, p, ops) => answerApproval(e, p, true, ops),
@@ -351,6 +385,10 @@ const RUNS: Record<ReleaseApiRoute, RouteRun> = {
   'POST /environments/{environment}/releases/{releaseId}/retry': retry,
   'POST /environments/{environment}/promotions/{releaseId}': promote,
   'POST /environments/{environment}/rollback': (e, p, ops) => rollback(e, p.environment ?? '', ops),
+  'POST /environments/{environment}/overrides': (e, p, ops) => startRelease(e, p.environment ?? '', ops, true),
+  'POST /environments/{environment}/clear-hold': (e, p, ops) => clearEnvironmentHold(e, p.environment ?? '', ops),
+  'POST /images/{digest}/abandon': (e, p, ops) => changeImage(e, p.digest ?? '', true, ops),
+  'POST /images/{digest}/restore': (e, p, ops) => changeImage(e, p.digest ?? '', false, ops),
 };
 
 interface Route {
@@ -390,6 +428,9 @@ function errorResponse(error: unknown): ProxyResult {
       ...(error.details.executionArn ? { executionArn: error.details.executionArn } : {}),
     });
   }
+  // A freeze, a closed window, an abandoned image or a hold: the body names which, and when or why.
+  if (error instanceof ReleaseRefused)
+    return json(409, { message: error.message, error: error.name, ...error.details });
   if (error instanceof NoPendingApproval || error instanceof ReleaseNotRunning) {
     return json(409, { message: error.message, error: error.name });
   }

@@ -5,7 +5,7 @@
  * Every route that acts on an environment carries it in its path, so an IAM policy on `execute-api:Invoke` can
  * allow or deny it by environment; the handler refuses a release that is not the path's environment's (404). The
  * reads that span environments (`GET /releases`, `GET /releases/{releaseId}`, its steps, `GET /environments`) act
- * on none. A promotion is named by the environment it releases into: `POST /environments/prod/promotions/{id}`
+ * on none; nor do an image's abandonment and its restoring, which act on the image in every environment. A promotion is named by the environment it releases into: `POST /environments/prod/promotions/{id}`
  * starts a prod release, whatever environment the source release ran in.
  */
 export const RELEASE_API_ROUTES = [
@@ -24,6 +24,10 @@ export const RELEASE_API_ROUTES = [
   'POST /environments/{environment}/releases/{releaseId}/retry',
   'POST /environments/{environment}/promotions/{releaseId}',
   'POST /environments/{environment}/rollback',
+  'POST /environments/{environment}/overrides',
+  'POST /environments/{environment}/clear-hold',
+  'POST /images/{digest}/abandon',
+  'POST /images/{digest}/restore',
 ] as const;
 export type ReleaseApiRoute = (typeof RELEASE_API_ROUTES)[number];
 
@@ -31,6 +35,8 @@ export type ReleaseApiRoute = (typeof RELEASE_API_ROUTES)[number];
 export const PATH_PARAMETERS = {
   environment: '[A-Za-z0-9_-]{1,64}',
   releaseId: '[A-Za-z0-9_-]{1,80}',
+  /** An image digest, its colon as sent or percent-encoded. */
+  digest: 'sha256(?::|%3[Aa])[a-f0-9]{32,64}',
 } as const;
 
 /** A route's method and path template. */

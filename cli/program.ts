@@ -6,6 +6,7 @@ import { ApiUnreachable } from './api-client.ts';
 import type { Bind } from './commands/binding.ts';
 import { registerEnvironmentCommands } from './commands/environments.ts';
 import { registerLocalCommands } from './commands/local.ts';
+import { registerPolicyCommands } from './commands/policy.ts';
 import { registerReleaseCommands } from './commands/release.ts';
 import { type CliIo, type GlobalOptions, processIo, Run } from './context.ts';
 import { CliFailure, EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
@@ -59,6 +60,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerReleaseCommands(program, bind);
   registerEnvironmentCommands(program, bind);
   registerLocalCommands(program, bind);
+  registerPolicyCommands(program, bind);
   for (const command of allCommands(program)) {
     command.exitOverride().showSuggestionAfterError(true);
     command.configureOutput(program.configureOutput());

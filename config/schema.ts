@@ -8,6 +8,7 @@ import {
   MAX_FLEET_WAVES,
   wavesRefusal,
 } from './fleet.ts';
+import { freezeOverlaps, policyOverlaps, releasePolicySchema } from './release-windows.ts';
 import { historyRefusal, strategyRefusal } from './traffic-plan.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -275,9 +276,17 @@ function buildConfigSchemas() {
         .optional(),
       /** Release several functions built from the same image as one unit (docs/fleet.md). */
       fleet: FleetSchema.optional(),
+      /**
+       * When releases may start: allowed windows in a time zone, freezes, and what a release outside a window does
+       * (config/release-windows.ts, docs/operate.md). Absent: at any time.
+       */
+      policy: releasePolicySchema().optional(),
     })
     .superRefine((env, ctx) => {
       if (env.fleet) fleetRefusals(env, env.fleet, ctx);
+      for (const refusal of env.policy ? freezeOverlaps(env.policy) : []) {
+        ctx.addIssue({ code: 'custom', path: [...refusal.path], message: refusal.message });
+      }
       if (env.promotesTo === env.name) {
         ctx.addIssue({ code: 'custom', path: ['promotesTo'], message: 'an environment cannot promote to itself' });
       }
@@ -403,4 +412,18 @@ export function parseEnvironments(raw: unknown): Environments {
     throw new InvalidConfig(`invalid environment config: ${fields.join('; ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * Refuses, with one line naming each field, windows whose occurrences overlap (config/release-windows.ts
+ * `policyOverlaps`). Enumerating a year of openings in a time zone costs about 75 ms per window, so it runs where the
+ * config is synthesized (`SwitchyardStack`), not in every handler's first parse of the config.
+ */
+export function refuseWindowOverlaps(envs: Environments, from: Date = new Date()): void {
+  const fields = Object.values(envs).flatMap((env) =>
+    (env.policy ? policyOverlaps(env.policy, from) : []).map(
+      (refusal) => `${[env.name, ...refusal.path].join('.')}: ${refusal.message}`,
+    ),
+  );
+  if (fields.length > 0) throw new InvalidConfig(`invalid environment config: ${fields.join('; ')}`);
 }

@@ -609,9 +609,44 @@ async function loadDetail() {
   showDetail(await api('GET', `/releases/${encodeURIComponent(selected)}`));
 }
 
+/** A window state as `switchyard status` says it (cli/policy-render.ts): when it changes next, and why. */
+function windowText(window) {
+  const at = (iso) => `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} virtual`;
+  if (!window || window.state === 'unrestricted') return 'releases any time';
+  if (window.state === 'open') return `open, closes at ${at(window.closesAt)} (${window.window})`;
+  if (window.state === 'closed') {
+    return window.opensAt
+      ? `closed, opens at ${at(window.opensAt)} (${window.window})`
+      : 'closed, no window opens again';
+  }
+  return `frozen until ${at(window.until)}: ${window.reason} (${window.freeze})`;
+}
+
+/** One card per environment: what is live, its release window or freeze, its hold; then the abandoned images. */
+async function loadEnvironments() {
+  const body = await api('GET', '/environments');
+  const cards = (body.environments ?? []).map((e) => {
+    const card = el('li', { class: 'environment-card', 'data-environment': e.name });
+    card.append(el('strong', {}, e.name), el('span', {}, ` live ${e.live?.version ?? '—'}`));
+    const window = e.policy?.window;
+    card.append(el('div', { class: `window ${window?.state ?? 'unrestricted'}` }, windowText(window)));
+    const hold = e.policy?.hold;
+    if (hold) card.append(el('div', { class: 'hold' }, `held by ${hold.by}: ${hold.reason}`));
+    return card;
+  });
+  const abandoned = (body.abandonedImages ?? []).map((image) =>
+    el(
+      'li',
+      { class: 'environment-card abandoned' },
+      `abandoned ${image.imageDigest.slice(0, 19)}… by ${image.abandoned.by}: ${image.abandoned.reason}`,
+    ),
+  );
+  $('environment-cards').replaceChildren(...cards, ...abandoned);
+}
+
 async function refresh() {
   try {
-    await Promise.all([loadReleases(), loadDetail()]);
+    await Promise.all([loadReleases(), loadDetail(), loadEnvironments()]);
   } catch (error) {
     message(error.message, true);
   }

@@ -8,6 +8,8 @@
  *   item never grows with its bake (DynamoDB refuses any item over 400 KB) and a 24-hour bake is 2,880 small items.
  * - delivery: `pk = DELIVERY#<key>`, `sk = DELIVERY`: which release an event started and its duplicate copies,
  *   expiring through the TTL attribute once no copy can arrive any more.
+ * - release policy: `pk = POLICY`, `sk = <kind>#<subject>` (`image#sha256:…`, `hold#prod`): abandoned images and
+ *   environment holds with their history, one small partition read by one Query per kind.
  *
  * Both indexes project the keys and `status` only (`listingAttributes`): what a listing query reads to order, page
  * and filter. The records themselves are then read from the table (BatchGetItem). An index entry is rewritten only

@@ -46,6 +46,8 @@ const GRANTS = {
       'releaseLock',
       'createRelease',
       'listReleases',
+      // The release policy: an abandoned image, the environment's hold (core/policy/release-gate.ts).
+      'getPolicyEntry',
     ],
     functions: ['getAlias', 'versionImageDigest'],
     alarms: ['describe'],
@@ -116,6 +118,11 @@ const API_GRANTS = {
     'listReleases',
     'takeApprovalRequest',
     'saveApprovalRequest',
+    // The release policy: checked at a start, changed by abandon/restore, a rollback's hold and clear-hold, listed by
+    // GET /environments.
+    'getPolicyEntry',
+    'putPolicyEntry',
+    'listPolicyEntries',
   ],
   registry: ['resolveTag', 'digestExists', 'sourceCommit'],
   functions: ['getAlias', 'updateAlias', 'versionImageDigest'],

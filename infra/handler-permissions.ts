@@ -55,6 +55,9 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     saveApprovalRequest: ['dynamodb:PutItem'],
     takeApprovalRequest: ['dynamodb:DeleteItem'],
     recordDelivery: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    getPolicyEntry: ['dynamodb:GetItem'],
+    putPolicyEntry: ['dynamodb:PutItem'],
+    listPolicyEntries: ['dynamodb:Query'],
   },
   notifier: { notify: ['sns:Publish'] },
   registry: {
@@ -65,9 +68,9 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
   smokeSigners: { signerFor: ['secretsmanager:GetSecretValue'] },
 };
 
-/** dynamodb:Query on the table itself: reading a release's event items (getRelease). */
+/** dynamodb:Query on the table itself: reading a release's event items (getRelease), the policy's entries. */
 export function historyQuery(grants: PortGrants): string[] {
-  return grants.store?.includes('getRelease') ? ['dynamodb:Query'] : [];
+  return grants.store?.includes('getRelease') || grants.store?.includes('listPolicyEntries') ? ['dynamodb:Query'] : [];
 }
 
 /** dynamodb:Query on the listing indexes (listReleases). */

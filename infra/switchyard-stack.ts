@@ -9,7 +9,7 @@ import {
   type EnvironmentOverrides,
   sharedRepositoryName,
 } from '../config/overrides.ts';
-import { type Environments, InvalidConfig } from '../config/schema.ts';
+import { type Environments, InvalidConfig, refuseWindowOverlaps } from '../config/schema.ts';
 import { RECONCILE } from '../contract/service-functions.ts';
 import { STATES } from '../state-machine/state-names.ts';
 import { AlertsTopic } from './alerts-topic.ts';
@@ -85,6 +85,8 @@ export class SwitchyardStack extends Stack {
     const envs = props.environmentOverrides
       ? applyEnvironmentOverrides(configuredEnvironments, props.environmentOverrides)
       : (props.environments ?? configuredEnvironments);
+    // Release windows whose occurrences overlap are refused here, at synth (too costly for a handler's cold start).
+    refuseWindowOverlaps(envs);
     const logging = serviceLogging(envs);
     const key = new ServiceKey(this, 'ServiceKey').key;
 

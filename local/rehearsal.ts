@@ -198,6 +198,8 @@ function describeExit(state: string, out: StatePayload, fleet: boolean, label: s
   switch (state) {
     case STATES.validate: {
       if (!release) return undefined;
+      // Outside its window in `wait` mode (core/policy/release-gate.ts): what it waits for, and until when.
+      if (release.awaitingWindow) return release.awaitingWindow.summary;
       if (!fleet)
         return `blue is version ${release.targets[0]?.blueVersion ?? 'none'}; plan: ${planLine(release.plan)}`;
       const waves = Array.from({ length: release.waves }, (_, w) => `wave ${w + 1} ${waveNames(release, w)}`);

@@ -2,6 +2,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { decodeOffsetCursor } from '../adapters/memory/memory-release-store.ts';
 import { applyStateChange, withInitialState } from '../core/model/release-events.ts';
 import { legacyTargets, recordFields, withTargetChanges } from '../core/model/target-set.ts';
+import type { PolicyEntry, PolicyKind } from '../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -71,6 +72,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS approvals (release_id TEXT PRIMARY KEY, request TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, release_id TEXT NOT NULL, first_at TEXT NOT NULL, duplicates TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS policy (key TEXT PRIMARY KEY, kind TEXT NOT NULL, version INTEGER NOT NULL, entry TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS executions (
         release_id TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL);
     `);
@@ -283,6 +285,37 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   close(): void {
     this.db.close();
+  }
+
+  async getPolicyEntry(key: string): Promise<PolicyEntry | undefined> {
+    const row = this.prepare('SELECT entry FROM policy WHERE key = ?').get(key) as { entry: string } | undefined;
+    return row ? (JSON.parse(row.entry) as PolicyEntry) : undefined;
+  }
+
+  /** One conditional statement: an insert for version 1, an update only while the stored version is the one before. */
+  async putPolicyEntry(entry: PolicyEntry): Promise<boolean> {
+    const text = JSON.stringify(entry);
+    const result =
+      entry.version === 1
+        ? this.prepare('INSERT OR IGNORE INTO policy (key, kind, version, entry) VALUES (?, ?, 1, ?)').run(
+            entry.key,
+            entry.kind,
+            text,
+          )
+        : this.prepare('UPDATE policy SET version = ?, entry = ? WHERE key = ? AND version = ?').run(
+            entry.version,
+            text,
+            entry.key,
+            entry.version - 1,
+          );
+    return Number(result.changes) === 1;
+  }
+
+  async listPolicyEntries(kind: PolicyKind): Promise<PolicyEntry[]> {
+    const rows = this.prepare('SELECT entry FROM policy WHERE kind = ? ORDER BY key').all(kind) as unknown as {
+      entry: string;
+    }[];
+    return rows.map((row) => JSON.parse(row.entry) as PolicyEntry);
   }
 }
 

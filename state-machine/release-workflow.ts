@@ -270,7 +270,22 @@ export class ReleaseWorkflow extends Construct {
     } else {
       toDeploy = targets;
     }
-    validate.next(toDeploy);
+    // Outside its environment's windows in `wait` mode, Validate release takes no lock and records nothing: the
+    // release waits here until the window opens, then Validate release asks again (a freeze or hold placed
+    // meanwhile still refuses it). Wait's TimestampPath: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
+    const awaitWindow = new sfn.Wait(this, STATES.awaitWindow, {
+      stateName: STATES.awaitWindow,
+      comment: "Outside the environment's release windows: waits for the next opening, holding nothing.",
+      time: sfn.WaitTime.timestampPath('$.release.awaitingWindow.opensAt'),
+    });
+    awaitWindow.next(validate);
+    const windowOpen = new sfn.Choice(this, STATES.windowOpen, {
+      stateName: STATES.windowOpen,
+      comment: 'Validate release says whether the release waits for its window ($.release.awaitingWindow).',
+    })
+      .when(sfn.Condition.isPresent('$.release.awaitingWindow'), awaitWindow)
+      .otherwise(toDeploy);
+    validate.next(windowOpen);
     receive.next(validate);
     this.startState = receive;
   }

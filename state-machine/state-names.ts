@@ -2,6 +2,8 @@
 export const STATES = {
   receive: 'Receive request',
   validate: 'Validate release',
+  windowOpen: 'Window open?',
+  awaitWindow: 'Await release window',
   scanEnabled: 'Scan enabled?',
   scan: 'Scan & provision',
   deploy: 'Deploy green',

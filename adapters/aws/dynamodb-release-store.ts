@@ -19,6 +19,7 @@ import {
   UnknownTarget,
   withTargetChanges,
 } from '../../core/model/target-set.ts';
+import type { PolicyEntry, PolicyKind } from '../../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -41,6 +42,13 @@ import type {
 import { hasErrorName } from './error-names.ts';
 
 const LOCK_SK = 'LOCK';
+/** The one partition of the release policy's entries (abandoned images, holds): a few small items. */
+const POLICY_PK = 'POLICY';
+
+/** An entry is stored whole as JSON text beside its version, which the conditional write compares. */
+function policyEntryOf(item: Record<string, unknown>): PolicyEntry {
+  return JSON.parse(String(item.entry)) as PolicyEntry;
+}
 const RELEASE_SK = 'RELEASE';
 const EVENT_SK_PREFIX = 'EVENT#';
 /**
@@ -488,6 +496,55 @@ export class DynamoDbReleaseStore implements ReleaseStore {
       firstAt: str(out.Item, 'firstAt'),
       duplicates: Array.isArray(out.Item.duplicates) ? out.Item.duplicates.map(String) : [],
     };
+  }
+
+  async getPolicyEntry(key: string): Promise<PolicyEntry | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: POLICY_PK, sk: key }, ConsistentRead: true }),
+    );
+    return out.Item ? policyEntryOf(out.Item) : undefined;
+  }
+
+  async putPolicyEntry(entry: PolicyEntry): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: POLICY_PK, sk: entry.key, entry: JSON.stringify(entry), version: entry.version },
+          ConditionExpression: entry.version === 1 ? 'attribute_not_exists(#pk)' : '#version = :previous',
+          ...(entry.version === 1
+            ? { ExpressionAttributeNames: { '#pk': RELEASE_TABLE.partitionKey } }
+            : {
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':previous': entry.version - 1 },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (hasErrorName(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  async listPolicyEntries(kind: PolicyKind): Promise<PolicyEntry[]> {
+    const entries: PolicyEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :kind)',
+          ExpressionAttributeNames: { '#pk': RELEASE_TABLE.partitionKey, '#sk': RELEASE_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': POLICY_PK, ':kind': `${kind}#` },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      entries.push(...(out.Items ?? []).map(policyEntryOf));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return entries;
   }
 
   async getLock(key: string): Promise<LockHolder | undefined> {

@@ -1,6 +1,7 @@
 import { InvalidCursor } from '../../core/model/errors.ts';
 import { applyStateChange, withInitialState } from '../../core/model/release-events.ts';
 import { recordFields, withTargetChanges } from '../../core/model/target-set.ts';
+import type { PolicyEntry, PolicyKind } from '../../core/policy/policy-entry.ts';
 import type {
   ApprovalRequest,
   CloseResult,
@@ -22,6 +23,7 @@ export class MemoryReleaseStore implements ReleaseStore {
   protected readonly releases = new Map<string, ReleaseRecord>();
   protected readonly approvals = new Map<string, ApprovalRequest>();
   protected readonly deliveries = new Map<string, DeliveryRecord>();
+  protected readonly policy = new Map<string, PolicyEntry>();
 
   async acquireLock(key: string, holder: LockHolder, now: Date): Promise<LockResult> {
     const current = this.locks.get(key);
@@ -125,6 +127,25 @@ export class MemoryReleaseStore implements ReleaseStore {
       this.deliveries.set(key, { ...current, duplicates: [...current.duplicates, releaseId] });
     }
     return structuredClone(this.deliveries.get(key) ?? current);
+  }
+
+  async getPolicyEntry(key: string): Promise<PolicyEntry | undefined> {
+    const entry = this.policy.get(key);
+    return entry ? structuredClone(entry) : undefined;
+  }
+
+  async putPolicyEntry(entry: PolicyEntry): Promise<boolean> {
+    if ((this.policy.get(entry.key)?.version ?? 0) !== entry.version - 1) return false;
+    this.policy.set(entry.key, structuredClone(entry));
+    this.persist();
+    return true;
+  }
+
+  async listPolicyEntries(kind: PolicyKind): Promise<PolicyEntry[]> {
+    return [...this.policy.values()]
+      .filter((e) => e.kind === kind)
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .map((e) => structuredClone(e));
   }
 
   /** Subclasses that keep the data on disk write it here after every change. */

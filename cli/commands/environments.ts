@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import type { EnvironmentStatus } from '../../api/environment-status.ts';
+import type { AbandonedImage, EnvironmentStatus } from '../../api/environment-status.ts';
 import { call } from '../api-calls.ts';
 import type { Run } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { ENVIRONMENT_NAMES, intervalOption, timeoutOption } from '../options.ts';
+import { policyStatusLines } from '../policy-render.ts';
 import { statusLines } from '../release-render.ts';
 import type { Bind } from './binding.ts';
 import { watchRelease } from './release.ts';
@@ -13,10 +14,12 @@ async function status(run: Run, environment: string | undefined): Promise<number
   const body = await call(connection, 'GET', '/environments');
   const all = (body.environments as EnvironmentStatus[] | undefined) ?? [];
   const environments = environment ? all.filter((e) => e.name === environment) : all;
-  if (run.out.json) run.out.data({ environments });
+  const abandonedImages = (body.abandonedImages as AbandonedImage[] | undefined) ?? [];
+  if (run.out.json) run.out.data({ environments, abandonedImages });
   else {
     const link = (releaseId: string) => connection.consoleLink(releaseId, undefined) || releaseId;
     for (const line of statusLines(run.out, environments, link, connection.local)) run.out.line(line);
+    for (const line of policyStatusLines(run.out, environments, abandonedImages, connection.local)) run.out.line(line);
   }
   return EXIT.ok;
 }

@@ -17,6 +17,12 @@ import {
   speedupOption,
 } from '../options.ts';
 import { clockTime, type Output } from '../output.ts';
+import {
+  environmentsWithPolicy,
+  rehearsalPolicy,
+  virtualStart,
+  WINDOW_OPENS_AFTER_MINUTES,
+} from '../rehearsal-policy.ts';
 import type { Bind } from './binding.ts';
 
 type Parsed = FaultFlags & Record<string, unknown>;
@@ -77,6 +83,15 @@ const rehearsalOptions = (): readonly { readonly option: Option; readonly into?:
     into: 'ratePerSecond',
   },
   { option: dataDirOption(), into: 'dataDir' },
+  {
+    option: new Option(
+      '--wait-for-window',
+      `the environment's release window opens ${WINDOW_OPENS_AFTER_MINUTES} virtual minutes after the start: the release waits in "Await release window" and starts at the opening`,
+    ).conflicts('frozen'),
+  },
+  {
+    option: new Option('--frozen', 'a change freeze is in force in the environment: the release is refused, naming it'),
+  },
 ];
 
 /** A live alias as the summary shows it: its version, and the share it routes to another. */
@@ -141,8 +156,23 @@ async function rehearseCommand(run: Run, o: Parsed): Promise<number> {
     typeof o.downstreamFailRate === 'number'
       ? { failRate: o.downstreamFailRate, minutes: typeof o.downstreamMinutes === 'number' ? o.downstreamMinutes : 3 }
       : undefined;
+  const policyKind = o.waitForWindow ? 'wait-for-window' : o.frozen ? 'frozen' : undefined;
+  const environment = typeof o.env === 'string' ? o.env : 'prod';
+  const policy = policyKind
+    ? rehearsalPolicy(policyKind, virtualStart(typeof o.dataDir === 'string' ? o.dataDir : undefined))
+    : undefined;
+  if (policy && !run.out.json) {
+    const window = policy.windows?.[0];
+    const freeze = policy.freezes?.[0];
+    run.out.line(
+      window
+        ? `Release policy: ${environment} may release from cron "${window.opens}" UTC for ${window.durationMinutes} minutes; outside it releases wait`
+        : `Release policy: ${environment} is frozen until ${freeze?.until}: ${freeze?.reason}`,
+    );
+  }
   const options = {
     ratePerSecond: rehearsalRate(speedup),
+    ...(policy ? { environments: environmentsWithPolicy(environment, policy) } : {}),
     ...settings,
     ...(fault ? { fault } : {}),
     ...(downstream ? { downstreamOutage: downstream } : {}),

@@ -104,3 +104,11 @@ export const TERMINAL_ERRORS = [
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The release policy refuses a new release (core/policy/release-gate.ts): a freeze, a closed window in `refuse` mode,
+ * an abandoned image or an environment's hold. `details.policy` says which, with the window, freeze or hold named.
+ */
+export class ReleaseRefused extends ReleaseError {
+  override readonly name = 'ReleaseRefused';
+}

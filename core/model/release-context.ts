@@ -105,6 +105,11 @@ export const ReleaseContextSchema = z.object({
   waves: z.number().int().positive(),
   /** The Map's MaxConcurrency (MaxConcurrencyPath): targets deployed and verified at once. */
   deployConcurrency: z.number().int().positive(),
+  /**
+   * Set when the release arrived outside its environment's windows in `wait` mode (core/policy/release-gate.ts):
+   * nothing is locked or recorded yet; "Await release window" waits until `opensAt` and Validate release runs again.
+   */
+  awaitingWindow: z.object({ window: z.string().nullable(), opensAt: z.string(), summary: z.string() }).optional(),
 });
 export type ReleaseContext = z.infer<typeof ReleaseContextSchema>;
 

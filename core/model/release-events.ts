@@ -42,6 +42,21 @@ export type ValidatedEvent = EventOf<
     readonly promotedFrom?: string;
   }
 >;
+/**
+ * A release that started past the release policy (core/policy/release-gate.ts): an operator's override of a window
+ * or a freeze through its own route, or an API release passing an environment's hold. Who, why, and what it passed.
+ */
+export type PolicyOverriddenEvent = EventOf<
+  'policy-overridden',
+  {
+    readonly by: string;
+    readonly reason: string;
+    readonly overrode: 'freeze' | 'window' | 'hold';
+    /** The freeze's or the window's name; the hold's environment. */
+    readonly name: string;
+    readonly detail: string;
+  }
+>;
 export type DuplicateDeliveryEvent = EventOf<
   'duplicate-delivery',
   { readonly eventId: string; readonly execution: string }
@@ -127,6 +142,7 @@ export type NotificationFailedEvent = BareEvent<'notification-failed'>;
 
 export type ReleaseEvent =
   | ValidatedEvent
+  | PolicyOverriddenEvent
   | DuplicateDeliveryEvent
   | DeployedEvent
   | VerifiedEvent

@@ -49,6 +49,13 @@ const ApiRequestSchema = z.strictObject({
   promotedFrom: z.string().optional(),
   /** Set when the release retries an earlier one (same digest, same environment) that did not go live. */
   retryOf: z.string().optional(),
+  /**
+   * Set only by the release API's override route (its own IAM permission): the release starts in a freeze or
+   * outside its windows, and the history names `requestedBy`, this reason and what it overrode.
+   */
+  override: z.strictObject({ reason: z.string().min(1).max(1024) }).optional(),
+  /** The caller passes the environment's hold after a manual rollback (recorded in the history). */
+  passHold: z.boolean().optional(),
 });
 
 export const ReleaseRequestSchema = z.discriminatedUnion('trigger', [EcrPushRequestSchema, ApiRequestSchema]);

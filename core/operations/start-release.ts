@@ -52,7 +52,17 @@ export async function startNamedRelease(
     const existing = (await deps.store.getRelease(releaseId)) ?? (await deps.describeExecution(releaseId));
     if (existing) return started(existing.executionArn, true);
   }
-  await checkRelease(input, releaseId, deps);
+  const checked = await checkRelease(input, releaseId, deps);
+  if (checked.gate.kind === 'wait') {
+    // Outside its windows in `wait` mode: the execution waits for the window in "Await release window" and takes
+    // the lock only once it opens, so nothing is locked while it waits.
+    try {
+      return started((await deps.startExecution(releaseId, input)).executionArn, false);
+    } catch (error) {
+      if (error instanceof ExecutionNameTaken) return started(deps.executionArnFor(releaseId), true);
+      throw error;
+    }
+  }
   const key = lockKey(env);
   const now = deps.clock.now();
   const holder = (minutes: number): LockHolder => ({

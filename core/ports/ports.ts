@@ -1,5 +1,6 @@
 import type { ReleaseEvent, ReleaseState } from '../model/release-events.ts';
 import type { HealthVerdict } from '../model/traffic.ts';
+import type { PolicyEntry, PolicyKind } from '../policy/policy-entry.ts';
 
 /**
  * The narrow ports the release logic needs. AWS adapters (`adapters/aws`) and in-memory adapters
@@ -291,6 +292,15 @@ export interface ReleaseStore {
    * answer; any other release is added to `duplicates` (once). Returns the record after the write.
    */
   recordDelivery(key: string, releaseId: string, at: string): Promise<DeliveryRecord>;
+  /** The release policy's entry (an abandoned image, an environment's hold), or undefined (core/policy/). */
+  getPolicyEntry(key: string): Promise<PolicyEntry | undefined>;
+  /**
+   * Conditional write: stores `entry` only while the stored one has version `entry.version - 1` (none for 1);
+   * returns whether it did, so a concurrent change is read again rather than lost.
+   */
+  putPolicyEntry(entry: PolicyEntry): Promise<boolean>;
+  /** Every entry of a kind, in key order. */
+  listPolicyEntries(kind: PolicyKind): Promise<PolicyEntry[]>;
 }
 
 export interface Notification {

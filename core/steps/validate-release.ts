@@ -10,6 +10,7 @@ import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } f
 import type { ReleaseContext, TargetContext } from '../model/release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from '../model/release-request.ts';
 import { environmentTargets, pendingTargets } from '../model/target-set.ts';
+import { type GateOutcome, gateRelease } from '../policy/release-gate.ts';
 import type {
   AlarmState,
   Alarms,
@@ -202,6 +203,8 @@ export interface CheckedRelease {
   readonly sourceCommit: string | null;
   /** The functions the release moves, each with its blue. */
   readonly checked: CheckedTargets;
+  /** The release policy's answer: start (with any override to record), or wait for a window. */
+  readonly gate: GateOutcome;
 }
 
 /**
@@ -258,11 +261,14 @@ export async function checkRelease(
     throw new InvalidRelease(`the requested strategy cannot run in ${env.name}: ${message}`, { field: 'strategy' });
   }
 
+  // The release policy (abandoned image, hold, freeze, window) before the lock: a release that waits for its
+  // window holds nothing while it waits.
+  const gate = await gateRelease(env, request, deps.clock.now(), deps.store);
   // A busy environment is the most useful answer, so it comes before the checks of live's state.
-  await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
+  if (gate.kind === 'start') await refuseIfBusy(deps.store, env, releaseId, deps.clock.now());
 
   const checked = await checkTargets(env, request.imageDigest, deps);
-  return { request, env, repositoryName, sourceCommit: sourceCommit ?? null, checked };
+  return { request, env, repositoryName, sourceCommit: sourceCommit ?? null, checked, gate };
 }
 
 /**
@@ -293,25 +299,16 @@ export async function validateRelease(
   if (parsed.trigger === 'ecr-push' && EXECUTION_NAME.test(execution.name)) {
     await refuseDuplicateDelivery(parsed, execution, deps);
   }
-  const { request, env, repositoryName, sourceCommit, checked } = await checkRelease(rawRequest, execution.name, deps);
+  const { request, env, repositoryName, sourceCommit, checked, gate } = await checkRelease(
+    rawRequest,
+    execution.name,
+    deps,
+  );
   // Described before the lock, so an alarm that does not exist refuses the release with nothing left behind.
   const alarmStates = env.health.alarms.length > 0 ? await deps.alarms.describe(env.health.alarms) : [];
   refuseMissingAlarms(env, alarmStates);
   const now = deps.clock.now();
   const key = lockKey(env);
-  const lock = await deps.store.acquireLock(
-    key,
-    {
-      releaseId: execution.name,
-      executionArn: execution.arn,
-      acquiredAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + env.lockTtlMinutes * 60_000).toISOString(),
-    },
-    now,
-  );
-  if (!lock.acquired) {
-    throw lockedError(env.name, lock.holder);
-  }
 
   const preexistingAlarms = alarmStates.filter((a) => a.state === 'ALARM').map((a) => a.name);
   // Without a previous version there is nothing to split traffic with: a first release goes straight to 100%.
@@ -351,6 +348,23 @@ export async function validateRelease(
     waves: env.fleet?.waves.length ?? 1,
     deployConcurrency: env.fleet?.deployConcurrency ?? 1,
   };
+  // Outside its windows in `wait` mode: the workflow waits ("Await release window") and asks again at the opening.
+  if (gate.kind === 'wait') {
+    return { ...context, awaitingWindow: { window: gate.window, opensAt: gate.opensAt, summary: gate.summary } };
+  }
+  const lock = await deps.store.acquireLock(
+    key,
+    {
+      releaseId: execution.name,
+      executionArn: execution.arn,
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + env.lockTtlMinutes * 60_000).toISOString(),
+    },
+    now,
+  );
+  if (!lock.acquired) {
+    throw lockedError(env.name, lock.holder);
+  }
   const fleet = targets.length > 1;
   const single = targets[0];
   const firstOf = unverified[0];
@@ -387,6 +401,8 @@ export async function validateRelease(
           ...(request.trigger === 'api' && request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
         },
       },
+      // Who overrode a window or a freeze, or passed a hold, why, and which (core/policy/release-gate.ts).
+      ...gate.overrides,
     ],
   });
   // An execution stopped while this ran was reconciled already: its record is closed, and this one (a no-op write)

@@ -187,6 +187,7 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       const listed = await f.call('GET', '/environments/staging/releases');
       expect(listed.body.releases.filter((r: { status: string }) => r.status === 'running')).toEqual([]);
       await f.call('POST', '/environments/staging/rollback', { reason: 'contract test cleanup' });
+      await f.call('POST', '/environments/staging/clear-hold', { reason: 'contract test cleanup' });
     });
 
     it('two simultaneous starts: exactly one 202, the other 409 naming it', async () => {
@@ -451,8 +452,21 @@ export function releaseApiContract(name: string, fixture: () => ApiFixture): voi
       const reply = await f.call('POST', '/environments/staging/rollback', { reason: 'errors after deploy' });
       expect(reply.status).toBe(200);
       expect(reply.body).toMatchObject({ environment: 'staging', from: '2', to: '1', reason: 'errors after deploy' });
+      expect(reply.body.hold).toMatchObject({ active: true });
       const again = await f.call('POST', '/environments/staging/rollback', { reason: 'twice' });
       expect(again.status).toBe(400);
+      // The rollback held the environment: an API start is refused naming the hold, unless it passes it.
+      const held = await f.call('POST', '/environments/staging/releases', { imageDigest: f.digest });
+      expect([held.status, held.body.error, held.body.policy]).toEqual([409, 'ReleaseRefused', 'hold']);
+      expect(held.body.message).toContain('errors after deploy');
+      const status = await f.call('GET', '/environments');
+      const staging = status.body.environments.find((e: { name: string }) => e.name === 'staging');
+      expect(staging.policy.hold).toMatchObject({ reason: expect.stringContaining('errors after deploy') });
+      const cleared = await f.call('POST', '/environments/staging/clear-hold', { reason: 'fixed forward' });
+      expect([cleared.status, cleared.body.held]).toEqual([200, false]);
+      expect(cleared.body.history.slice(-2).map((c: { action: string }) => c.action)).toEqual(['held', 'cleared']);
+      const twice = await f.call('POST', '/environments/staging/clear-hold', { reason: 'again' });
+      expect(twice.status).toBe(409);
     });
   });
 }

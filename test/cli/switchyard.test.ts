@@ -492,6 +492,98 @@ describe('switchyard status and the live watch view', () => {
     expect(JSON.parse(one.stdout).environments.map((e: { name: string }) => e.name)).toEqual(['dev']);
   });
 
+  it('status shows each environment window state, a hold with how to clear it, and abandoned images', async () => {
+    const [dev, prod] = environments;
+    const by = 'arn:aws:sts::123456789012:assumed-role/OnCall/sam';
+    routes['GET /environments'] = {
+      status: 200,
+      body: {
+        environments: [
+          {
+            ...dev,
+            policy: {
+              window: { state: 'closed', window: 'afternoon', opensAt: '2026-11-26T13:00:00.000Z' },
+              hold: { at: '2026-11-26T09:00:00.000Z', action: 'held', by, reason: 'held after the rollback: 5xx' },
+            },
+          },
+          {
+            ...prod,
+            policy: {
+              window: {
+                state: 'frozen',
+                freeze: 'black-friday',
+                reason: 'Black Friday trading',
+                until: '2026-11-30T00:00:00+01:00',
+              },
+              hold: null,
+            },
+          },
+        ],
+        abandonedImages: [
+          {
+            imageDigest: `sha256:${'7'.repeat(64)}`,
+            abandoned: { at: '2026-11-26T08:00:00.000Z', action: 'abandoned', by, reason: 'CVE-2026-0001' },
+          },
+        ],
+      },
+    };
+    const r = await run('status', '--local', '--api', api);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/dev\s+closed, opens at 2026-11-26 13:00:00 virtual \(window afternoon\)/);
+    expect(r.stdout).toMatch(
+      /prod\s+frozen until 2026-11-29 23:00:00 virtual: Black Friday trading \(freeze black-friday\)/,
+    );
+    expect(r.stdout).toContain(`dev: held since 2026-11-26 09:00:00 virtual by ${by}: held after the rollback: 5xx`);
+    expect(r.stdout).toContain('switchyard env clear-hold dev');
+    expect(r.stdout).toContain(
+      `abandoned sha256:${'7'.repeat(64)} by ${by} at 2026-11-26 08:00:00 virtual: CVE-2026-0001`,
+    );
+  });
+
+  it('release override, image abandon/restore and env clear-hold call their own routes with the reason', async () => {
+    const digest = `sha256:${'7'.repeat(64)}`;
+    routes['POST /environments/prod/overrides'] = {
+      status: 202,
+      body: { releaseId: 'rel-prod-9', environment: 'prod', executionArn: 'arn:x' },
+    };
+    routes[`POST /images/${encodeURIComponent(digest)}/abandon`] = { status: 200, body: { abandoned: true } };
+    routes[`POST /images/${encodeURIComponent(digest)}/restore`] = { status: 200, body: { abandoned: false } };
+    routes['POST /environments/dev/clear-hold'] = { status: 200, body: { held: false } };
+    const overridden = await run(
+      'release',
+      'override',
+      '--env',
+      'prod',
+      '--digest',
+      digest,
+      '--reason',
+      'CAB-123',
+      '--local',
+      '--api',
+      api,
+    );
+    expect(overridden.code).toBe(0);
+    expect(overridden.stdout).toContain('Started release rel-prod-9 in prod, overriding its release policy');
+    expect(
+      (await run('release', 'override', '--env', 'prod', '--digest', digest, '--local', '--local', '--api', api)).code,
+    ).toBe(EXIT.usage);
+    expect(
+      (await run('image', 'abandon', digest, '--reason', 'CVE', '--local', '--local', '--api', api)).stdout,
+    ).toContain('abandoned');
+    expect(
+      (await run('image', 'restore', digest, '--reason', 'fixed', '--local', '--local', '--api', api)).stdout,
+    ).toContain('restored');
+    expect(
+      (await run('env', 'clear-hold', 'dev', '--reason', 'fixed forward', '--local', '--local', '--api', api)).stdout,
+    ).toContain('hold cleared');
+    expect(seen.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', '/environments/prod/overrides', { imageDigest: digest, reason: 'CAB-123' }],
+      ['POST', `/images/${encodeURIComponent(digest)}/abandon`, { reason: 'CVE' }],
+      ['POST', `/images/${encodeURIComponent(digest)}/restore`, { reason: 'fixed' }],
+      ['POST', '/environments/dev/clear-hold', { reason: 'fixed forward' }],
+    ]);
+  });
+
   it('watch on a terminal redraws one view in place: weight, step, bake bar and the last check, in colour', async () => {
     routes['GET /releases/rel-prod-1'] = [
       {

@@ -1,5 +1,5 @@
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_OVERRIDES_VARIABLE } from '../../config/overrides.ts';
@@ -26,6 +26,8 @@ beforeEach(() => {
   dynamo.reset();
   lambda.on(GetAliasCommand).resolves({ FunctionVersion: '7' });
   dynamo.on(GetCommand).resolves({});
+  // GET /environments lists the abandoned images (the release policy's entries).
+  dynamo.on(QueryCommand).resolves({ Items: [] });
 });
 
 /** The deployed release API (the same entry as entries/release-api.ts) on mocked AWS clients. */

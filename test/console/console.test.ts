@@ -339,7 +339,7 @@ describe('the console at a glance', () => {
     const loops = await page
       .locator('#graph .edge.back')
       .evaluateAll((paths) => paths.map((p) => `${p.getAttribute('data-from')} → ${p.getAttribute('data-to')}`).sort());
-    expect(loops).toEqual(['Healthy? → Bake', 'Healthy? → Shift traffic']);
+    expect(loops).toEqual(['Await release window → Validate release', 'Healthy? → Bake', 'Healthy? → Shift traffic']);
   });
 
   it('the state inspector shows the input, output and retries of a state', async () => {
@@ -728,5 +728,32 @@ describe('a fleet release in the console', () => {
     } finally {
       await page.setViewportSize({ width: 1400, height: 1050 });
     }
+  });
+});
+
+describe('the environment cards', () => {
+  it('show each environment release window, and an abandoned image with who abandoned it and why', async () => {
+    const digest = `sha256:${'7'.repeat(64)}`;
+    const change = (action: string, reason: string) =>
+      page.evaluate(
+        async ([path, why]) =>
+          (
+            await fetch(path ?? '', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ reason: why }),
+            })
+          ).status,
+        [`/images/${digest}/${action}`, reason],
+      );
+    expect(await change('abandon', 'CVE-2026-0001 in libssl')).toBe(200);
+    await page.locator('#environment-cards .abandoned').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#environment-cards [data-environment="prod"] .window')).toBe('releases any time');
+    expect(await page.textContent('#environment-cards .abandoned')).toMatch(
+      /^abandoned sha256:7{12}… by local:.*: CVE-2026-0001 in libssl$/,
+    );
+    await page.screenshot({ path: join(DOCS, 'console-environment-cards.png'), fullPage: false });
+    expect(await change('restore', 'false positive')).toBe(200);
+    await page.locator('#environment-cards .abandoned').waitFor({ state: 'detached', timeout: 10_000 });
   });
 });

@@ -696,5 +696,50 @@ export function describeReleaseStoreContract(
         expect((await store.getRelease('fleet-1'))?.events).toHaveLength(1);
       });
     });
+
+    describe('release policy entries (abandoned images, holds)', () => {
+      const change = (action: 'held' | 'cleared', by: string) => ({
+        at: at(1),
+        action,
+        by,
+        reason: `${action} by ${by}`,
+      });
+      const hold = (version: number, history: ReturnType<typeof change>[]) => ({
+        key: 'hold#prod',
+        kind: 'hold' as const,
+        subject: 'prod',
+        active: history.at(-1)?.action === 'held',
+        version,
+        history,
+      });
+
+      it('writes version 1 only where none exists, and each later version only over the one before', async () => {
+        expect(await store.getPolicyEntry('hold#prod')).toBeUndefined();
+        const first = hold(1, [change('held', 'alice')]);
+        expect(await store.putPolicyEntry(first)).toBe(true);
+        expect(await store.putPolicyEntry(hold(1, [change('held', 'bob')]))).toBe(false);
+        const cleared = hold(2, [...first.history, change('cleared', 'carol')]);
+        expect(await store.putPolicyEntry(cleared)).toBe(true);
+        // A writer that read version 1 loses to the one that wrote version 2.
+        expect(await store.putPolicyEntry(hold(2, [...first.history, change('cleared', 'dave')]))).toBe(false);
+        expect(await store.getPolicyEntry('hold#prod')).toEqual(cleared);
+      });
+
+      it('lists one kind in key order', async () => {
+        const image = (digest: string) => ({
+          key: `image#${digest}`,
+          kind: 'image' as const,
+          subject: digest,
+          active: true,
+          version: 1,
+          history: [{ at: at(1), action: 'abandoned' as const, by: 'alice', reason: 'CVE' }],
+        });
+        await store.putPolicyEntry(image('sha256:bb'));
+        await store.putPolicyEntry(image('sha256:aa'));
+        await store.putPolicyEntry(hold(1, [change('held', 'alice')]));
+        expect((await store.listPolicyEntries('image')).map((e) => e.subject)).toEqual(['sha256:aa', 'sha256:bb']);
+        expect((await store.listPolicyEntries('hold')).map((e) => e.subject)).toEqual(['prod']);
+      });
+    });
   });
 }

@@ -56,6 +56,8 @@ const PROMOTED_FROM: Record<EnvironmentName, string> = {
   prod: SOURCE.staging,
 };
 
+const IMAGE = `sha256:${'7'.repeat(64)}`;
+
 interface Call {
   readonly route: string;
   readonly environment: EnvironmentName | undefined;
@@ -73,7 +75,10 @@ const CALLS: readonly Call[] = RELEASE_API_ROUTES.flatMap((route) => {
       : path.includes('/promotions/')
         ? PROMOTED_FROM[environment]
         : SOURCE[environment];
-    const filled = path.replace('{environment}', environment ?? '').replace('{releaseId}', releaseId);
+    const filled = path
+      .replace('{environment}', environment ?? '')
+      .replace('{releaseId}', releaseId)
+      .replace('{digest}', IMAGE);
     return { route, environment, method, path: filled };
   });
 });
@@ -89,6 +94,8 @@ interface Persona {
 }
 
 const actionOf = (call: Call) => call.route.split('/').at(-1);
+const START = 'POST /environments/{environment}/releases';
+const OVERRIDE = 'POST /environments/{environment}/overrides';
 const PERSONAS: readonly Persona[] = [
   {
     name: 'developer',
@@ -105,6 +112,25 @@ const PERSONAS: readonly Persona[] = [
     name: 'on-call',
     role: 'OnCall',
     allowed: (c) => c.method === 'GET' || ['abort', 'rollback'].includes(actionOf(c) ?? ''),
+  },
+  {
+    // May start prod releases, and nothing else that changes anything: not the override route.
+    name: 'prod-releaser',
+    role: 'ProdReleaser',
+    allowed: (c) => c.method === 'GET' || (c.environment === 'prod' && c.route === START),
+  },
+  {
+    // May override windows and freezes, clear holds and abandon or restore images; not start a plain release.
+    name: 'change-manager',
+    role: 'ChangeManager',
+    allowed: (c) =>
+      c.method === 'GET' ||
+      [
+        OVERRIDE,
+        'POST /environments/{environment}/clear-hold',
+        'POST /images/{digest}/abandon',
+        'POST /images/{digest}/restore',
+      ].includes(c.route),
   },
 ];
 
@@ -139,9 +165,12 @@ describe('the synthesized release API is what the personas are simulated against
     expect(new Set(routes.map((r) => r.authorization))).toEqual(new Set(['AWS_IAM']));
   });
 
-  it('has an environment in the path of every route that changes something', () => {
+  it('has an environment in the path of every route that changes something, but an image, which is every environment', () => {
     const posts = RELEASE_API_ROUTES.filter((r) => r.startsWith('POST '));
-    expect(posts.filter((r) => !r.startsWith('POST /environments/{environment}/'))).toEqual([]);
+    expect(posts.filter((r) => !r.startsWith('POST /environments/{environment}/'))).toEqual([
+      'POST /images/{digest}/abandon',
+      'POST /images/{digest}/restore',
+    ]);
   });
 });
 
@@ -203,5 +232,39 @@ describe('a staging approver cannot approve a promotion into prod', () => {
       });
     expect(await asStagingApprover(`${SOURCE.staging}-to-prod`)).toBe('Allowed');
     expect(await asStagingApprover(promotion)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('the override permission is separate from the start permission', () => {
+  const persona = (name: string) => PERSONAS.find((p) => p.name === name) as Persona;
+  const digestBody = `/environments/prod`;
+
+  it('a role that may start prod releases cannot override a window or freeze; the change manager can, and cannot start', async () => {
+    const releaser = persona('prod-releaser');
+    const manager = persona('change-manager');
+    expect(await ask(releaser, 'POST', `${digestBody}/releases`)).toBe('Allowed');
+    expect(await ask(releaser, 'POST', `${digestBody}/overrides`)).toBe('ImplicitlyDenied');
+    expect(await ask(manager, 'POST', `${digestBody}/overrides`)).toBe('Allowed');
+    expect(await ask(manager, 'POST', `${digestBody}/releases`)).toBe('ImplicitlyDenied');
+  });
+
+  it('a broad "everything in prod" grant with the documented Deny still cannot override', async () => {
+    const broad = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: arnOf('POST', '/environments/prod/*') },
+        { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: arnOf('POST', '/environments/*/overrides') },
+      ],
+    };
+    const ask = (path: string) =>
+      decide({
+        principal: `arn:aws:iam::${ACCOUNT}:role/ProdOperator`,
+        action: 'execute-api:Invoke',
+        resource: arnOf('POST', path),
+        identityPolicies: [broad],
+      });
+    expect(await ask('/environments/prod/releases')).toBe('Allowed');
+    expect(await ask('/environments/prod/rollback')).toBe('Allowed');
+    expect(await ask('/environments/prod/overrides')).toBe('ExplicitlyDenied');
   });
 });

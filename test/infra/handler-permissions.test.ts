@@ -487,6 +487,31 @@ describe('the commands the AWS adapters send', () => {
           return store().recordDelivery('ecr-push#dev#e1', 'r1', now.toISOString());
         },
       ],
+      getPolicyEntry: [
+        async () => {
+          documents.on(GetCommand).resolves({});
+          return store().getPolicyEntry('hold#dev');
+        },
+      ],
+      putPolicyEntry: [
+        async () => {
+          documents.on(PutCommand).rejects(conditionFailed());
+          return store().putPolicyEntry({
+            key: 'hold#dev',
+            kind: 'hold',
+            subject: 'dev',
+            active: true,
+            version: 2,
+            history: [],
+          });
+        },
+      ],
+      listPolicyEntries: [
+        async () => {
+          documents.on(QueryCommand).resolves({ Items: [] });
+          return store().listPolicyEntries('hold');
+        },
+      ],
     },
     notifier: {
       notify: [

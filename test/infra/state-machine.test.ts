@@ -139,8 +139,22 @@ describe('the release state machine', () => {
     expect(Object.values(asl().States).filter((s) => JSON.stringify(s).includes('fleet'))).toEqual([]);
   });
 
+  it('waits for the release window with nothing held when Validate release says so, then validates again', () => {
+    expect(state(STATES.validate).Next).toBe(STATES.windowOpen);
+    expect(state(STATES.windowOpen)).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.release.awaitingWindow', IsPresent: true, Next: STATES.awaitWindow }],
+      Default: STATES.scanEnabled,
+    });
+    expect(state(STATES.awaitWindow)).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.release.awaitingWindow.opensAt',
+      Next: STATES.validate,
+    });
+  });
+
   it('runs Scan & provision only for environments that ask for it', () => {
-    expect(state(STATES.validate).Next).toBe(STATES.scanEnabled);
+    expect(state(STATES.windowOpen).Default).toBe(STATES.scanEnabled);
     expect(state(STATES.scanEnabled)).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.release.scanAndProvision', BooleanEquals: true, Next: STATES.scan }],

@@ -19,7 +19,11 @@ describe('the console graph layout (elkjs)', () => {
     expect(y('Check health')).toBeGreaterThan(y('Bake'));
     expect(y('Healthy?')).toBeGreaterThan(y('Check health'));
     const loops = layout.edges.filter((e) => e.back).map((e) => `${e.from} → ${e.to}`);
-    expect(loops.sort()).toEqual(['Healthy? → Bake', 'Healthy? → Shift traffic']);
+    expect(loops.sort()).toEqual([
+      'Await release window → Validate release',
+      'Healthy? → Bake',
+      'Healthy? → Shift traffic',
+    ]);
     for (const edge of layout.edges.filter((e) => e.back)) {
       // A loop leaves the top of Healthy? and ends at the bottom of the earlier state.
       expect(edge.points.at(-1)?.y).toBeLessThan(edge.points[0]?.y ?? 0);
