@@ -144,7 +144,7 @@ describe('the dependency rule', () => {
     const graph = new Map([
       ['core/steps/check-health.ts', ['adapters/aws/cloudwatch-version-metrics.ts', 'config/schema.ts']],
       ['api/release-api.ts', ['local/engine.ts']],
-      ['local/engine.ts', ['core/ports/release-operations.ts']],
+      ['local/engine.ts', ['api/release-operations.ts']],
       ['cli/program.ts', ['bench/run.ts']],
       ['entries/finalize.ts', ['wiring/aws.ts']],
     ]);
