@@ -1,5 +1,6 @@
 import type { Environments } from '../config/schema.ts';
 import type { EnvironmentRollbackResult, StartedRollback } from '../core/environment-rollback.ts';
+import type { InsightStore } from '../core/insight/insight-store.ts';
 import type { Clock, FunctionVersions, ImageRegistry, ReleaseStore, TaskTokens } from '../core/ports.ts';
 
 /** Step Functions' execution statuses, as DescribeExecution reports them. */
@@ -48,6 +49,8 @@ export interface ReleaseOperations {
    * is live, blue and green for `GET /environments`.
    */
   readonly functions: FunctionVersions;
+  /** Change sets and release diffs (docs/insight.md); without it, no release has changes to show. */
+  readonly insight?: InsightStore | undefined;
   /** SendTaskSuccess / SendTaskFailure for "Await approval". */
   readonly tasks: TaskTokens;
   readonly clock: Clock;

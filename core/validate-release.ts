@@ -2,6 +2,8 @@ import { environmentNamed, lockKey, strategyRefusal, trafficPlan, UnknownEnviron
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
 import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from './errors.ts';
 import { type CheckedFleet, checkFleet, initialFleetState } from './fleet-release.ts';
+import type { InsightStore } from './insight/insight-store.ts';
+import { recordReleaseChanges } from './insight/record-release-changes.ts';
 import type { AlarmState, Alarms, Clock, FunctionVersions, ImageRegistry, LockHolder, ReleaseStore } from './ports.ts';
 import type { ReleaseContext } from './release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from './release-request.ts';
@@ -15,6 +17,8 @@ export interface ValidateReleaseDeps {
   readonly clock: Clock;
   /** `<account>.dkr.ecr.<region>.amazonaws.com` in the cloud; the local registry's host locally. */
   readonly registryHost: string;
+  /** Where change sets are read and the release's diff is kept (docs/insight.md); without it, no diff is made. */
+  readonly insight?: InsightStore | undefined;
 }
 
 export interface ExecutionRef {
@@ -378,6 +382,13 @@ export async function validateRelease(
     await deps.store.releaseLock(key, context.releaseId);
     throw new ReleaseNotRunning(
       `release ${context.releaseId} was ${recorded.status} while Validate release ran; nothing was started`,
+    );
+  }
+  // The diff, blue against green, computed once as the release starts (a fleet's members have no one blue).
+  if (deps.insight && !fleetState) {
+    await recordReleaseChanges(
+      { releaseId: context.releaseId, functionName: env.functionName, blueVersion, greenDigest: request.imageDigest },
+      { insight: deps.insight, functions: deps.functions, clock: deps.clock },
     );
   }
   return context;
