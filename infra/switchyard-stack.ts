@@ -102,6 +102,7 @@ export class SwitchyardStack extends Stack {
       topic: this.alerts.topic,
       topicKey: key,
       repository: this.repository.repository,
+      stateBucket: this.terraformState.bucket,
       logLevel: logging.logLevel,
       logRetention: logging.retention,
     });
@@ -151,6 +152,7 @@ export class SwitchyardStack extends Stack {
       topic: this.alerts.topic,
       topicKey: key,
       repository: this.repository.repository,
+      stateBucket: this.terraformState.bucket,
       logLevel: logging.logLevel,
       logRetention: logging.retention,
     });

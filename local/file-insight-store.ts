@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ChangeSet, parseChangeSet } from '../core/insight/change-set.ts';
-import type { InsightStore } from '../core/insight/insight-store.ts';
+import type { ChangeSetRecorder, InsightStore } from '../core/insight/insight-store.ts';
 import type { ReleaseChanges } from '../core/insight/release-changes.ts';
 
 const FILE_NAME = /^[A-Za-z0-9_:.-]{1,200}$/;
@@ -11,7 +11,7 @@ const FILE_NAME = /^[A-Za-z0-9_:.-]{1,200}$/;
  * Change sets and release diffs as JSON files of the local data directory (`insight/`), so they outlive the
  * process as the local release records do. Each file is written whole (temporary file, then rename).
  */
-export class FileInsightStore implements InsightStore {
+export class FileInsightStore implements InsightStore, ChangeSetRecorder {
   constructor(private readonly dataDir: string) {}
 
   private path(kind: 'change-sets' | 'commits' | 'releases', name: string): string {

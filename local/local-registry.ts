@@ -4,7 +4,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
 import { buildApp, buildKey, type FaultOptions } from '../app/build.ts';
-import type { InsightStore } from '../core/insight/insight-store.ts';
+import type { ChangeSetRecorder } from '../core/insight/insight-store.ts';
 import { isCommit, recordChangeSet, sbomKeyOf } from './change-set-recorder.ts';
 import {
   type CachedBuild,
@@ -36,7 +36,7 @@ export const LOCAL_REGISTRY_HOST = '000000000000.dkr.ecr.local.amazonaws.com';
 
 /** Where a local build's change set comes from and goes to (docs/insight.md). */
 export interface LocalChangeSets {
-  readonly store: InsightStore;
+  readonly store: ChangeSetRecorder;
   /** The git repository builds are made from, unless a build names its own `source`. */
   readonly sourceDir: string;
 }

@@ -15,6 +15,7 @@ import {
   rollbackEnvironment,
   startFleetRollback,
 } from '../../core/environment-rollback.ts';
+import type { InsightStore } from '../../core/insight/insight-store.ts';
 import type { Clock, FunctionVersions, ImageRegistry, Notifier, ReleaseStore, TaskTokens } from '../../core/ports.ts';
 import { SystemClock } from '../memory/clocks.ts';
 import { hasErrorName } from './error-names.ts';
@@ -44,6 +45,8 @@ export interface AwsReleaseOperationsOptions {
    * asynchronous invocation of the release API function itself).
    */
   readonly runInBackground?: (task: BackgroundTask) => Promise<void>;
+  /** Change sets and release diffs (docs/insight.md). @default none: no release shows changes */
+  readonly insight?: InsightStore | undefined;
 }
 
 /** Work the release API leaves to an invocation of its own. */
@@ -125,6 +128,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
   readonly functions: FunctionVersions;
   readonly clock: Clock;
   readonly tasks: TaskTokens;
+  readonly insight: InsightStore | undefined;
   private readonly executions: StepFunctionsExecutions;
   private readonly client: SFNClient;
 
@@ -136,6 +140,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
     this.store = options.store;
     this.registry = options.registry;
     this.functions = options.functions;
+    this.insight = options.insight;
     this.clock = options.clock ?? new SystemClock();
     this.client = options.client ?? new SFNClient({});
     this.executions = new StepFunctionsExecutions({ stateMachineArn: options.stateMachineArn, client: this.client });

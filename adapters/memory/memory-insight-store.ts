@@ -1,9 +1,9 @@
 import { type ChangeSet, parseChangeSet } from '../../core/insight/change-set.ts';
-import type { InsightStore } from '../../core/insight/insight-store.ts';
+import type { ChangeSetRecorder, InsightStore } from '../../core/insight/insight-store.ts';
 import type { ReleaseChanges } from '../../core/insight/release-changes.ts';
 
 /** Change sets and release diffs in memory (the tests, and the local runtime's in-memory world). */
-export class MemoryInsightStore implements InsightStore {
+export class MemoryInsightStore implements InsightStore, ChangeSetRecorder {
   private readonly changeSets = new Map<string, ChangeSet>();
   private readonly byCommit = new Map<string, string>();
   private readonly releases = new Map<string, ReleaseChanges>();

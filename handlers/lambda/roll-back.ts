@@ -1,5 +1,5 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
+import { dynamoDbStore, insightStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../../wiring/aws.ts';
 import { rollBackTask } from '../release-tasks.ts';
 
 export const handler = lambdaEntry(
@@ -8,6 +8,7 @@ export const handler = lambdaEntry(
     functions: lambdaFunctions,
     store: dynamoDbStore,
     notifier: snsNotifier,
+    insight: insightStore,
   },
   rollBackTask,
 );

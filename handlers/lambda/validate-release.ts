@@ -1,5 +1,12 @@
 import { STATES } from '../../state-machine/state-names.ts';
-import { cloudWatchAlarms, dynamoDbStore, ecrRegistry, lambdaEntry, lambdaFunctions } from '../../wiring/aws.ts';
+import {
+  cloudWatchAlarms,
+  dynamoDbStore,
+  ecrRegistry,
+  insightStore,
+  lambdaEntry,
+  lambdaFunctions,
+} from '../../wiring/aws.ts';
 import { validateTask } from '../release-tasks.ts';
 
 export const handler = lambdaEntry(
@@ -9,6 +16,7 @@ export const handler = lambdaEntry(
     store: dynamoDbStore,
     functions: lambdaFunctions,
     alarms: cloudWatchAlarms,
+    insight: insightStore,
   },
   validateTask,
 );

@@ -227,6 +227,10 @@ describe('the build stage', () => {
             previousCommit: previous,
             commitsOmitted: 0,
           });
+          // The pointer the release's diff follows from a commit to its build (changeSetOfCommit).
+          expect(
+            JSON.parse(readFileSync(join(s3Dir, 'scan-records', 'change-sets', 'commits', `${commit}.json`), 'utf8')),
+          ).toEqual({ digest: PUSHED_DIGEST });
           expect(recorded.commits.map((c) => c.subject)).toEqual(['Upgrade zod to 4.2.0', 'Add the orders route']);
           expect(recorded.commits.every((c) => c.author === 'Ada Lovelace')).toBe(true);
           // What ships: production dependencies only, at the built commit's versions.
