@@ -211,8 +211,9 @@ export function summarizeChanges(changes: Omit<ReleaseChanges, 'summary'>): stri
       if (n > 0) parts.push(`${n} ${severity.toLowerCase()} ${n === 1 ? 'vulnerability' : 'vulnerabilities'} ${what}`);
     }
   }
-  if (changes.blueDigest === null) parts.unshift('first release');
-  else if (changes.notes.length > 0) parts.push('incomplete (see notes)');
+  // No blue and nothing that failed to read: a first release. A blue whose digest could not be read is not one.
+  if (changes.notes.length > 0) parts.push('incomplete (see notes)');
+  else if (changes.blueDigest === null) parts.unshift('first release');
   return parts.join(', ');
 }
 

@@ -153,3 +153,30 @@ describe('a prod release of a build that upgrades one dependency in two commits'
     expect(r.stderr).toMatch(/no release rel-prod-nonexistent/);
   });
 });
+
+describe('switchyard insights', () => {
+  it('prints each metric of the environment with its band, and --json the API answer', async () => {
+    const json = await cli('insights', '--env', 'prod', '--days', '7', '--json');
+    expect(json.code).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(body.environments.map((e: { environment: string }) => e.environment)).toEqual(['prod']);
+    const week = body.environments[0].windows[0];
+    expect(week.days).toBe(7);
+    const human = await cli('insights', '--env', 'prod', '--days', '7');
+    expect(human.code).toBe(0);
+    const lines = human.stdout.split('\n');
+    expect(lines[0]).toBe('prod');
+    expect(lines[1]).toMatch(/^ {2}metric +last 7 days/);
+    const deployments = lines.find((l) => l.startsWith('  deployments'));
+    expect(deployments).toContain(
+      `${week.deploymentFrequency.deployments} (${week.deploymentFrequency.perDay.toFixed(2)}/day)`,
+    );
+    expect(human.stdout).toContain('https://dora.dev/research/2023/dora-report/');
+  });
+
+  it('refuses a window that is not a whole number of days from 1 to 365', async () => {
+    const r = await cli('insights', '--days', '0');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--days must be a whole number from 1 to 365/);
+  });
+});
