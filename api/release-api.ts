@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { environmentNamed, UnknownEnvironment } from '../config/environments.ts';
 import type { EnvironmentConfig } from '../config/schema.ts';
+import { DORA_BANDS } from '../core/insight/dora.ts';
+import { environmentInsights } from '../core/insight/insights.ts';
 import { executionConsoleUrl } from '../core/model/console-url.ts';
 import {
   InvalidCursor,
@@ -32,6 +34,7 @@ import {
   ApproveBody,
   type FieldError,
   fieldErrors,
+  InsightsQuery,
   ListQuery,
   OverrideReleaseBody,
   PauseBody,
@@ -256,6 +259,34 @@ async function releaseSteps(releaseId: string, ops: ReleaseOperations): Promise<
   return json(200, { releaseId, steps: execution.steps });
 }
 
+/** The release's diff, blue against green, as it was computed when the release started (docs/insight.md). */
+async function releaseChanges(releaseId: string, ops: ReleaseOperations): Promise<ProxyResult> {
+  const [record, changes] = await Promise.all([
+    ops.store.getRelease(releaseId),
+    ops.insight?.getReleaseChanges(releaseId),
+  ]);
+  if (!record) throw new ReleaseNotFound(`no release ${releaseId}`);
+  if (!changes) {
+    throw new NotFound(
+      `release ${releaseId} has no recorded changes: it started before change sets were kept, or it is a fleet release or an environment rollback`,
+    );
+  }
+  return json(200, { releaseId, environment: record.environment, changes });
+}
+
+/** The DORA metrics per environment (docs/insight.md), over 7, 30 and 90 days or the one window asked for. */
+async function insights(event: ProxyEvent, ops: ReleaseOperations): Promise<ProxyResult> {
+  const parsed = InsightsQuery.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) throw new BadRequest('invalid query', fieldErrors(parsed.error));
+  const names = parsed.data.env ? [environmentOrThrow(parsed.data.env, ops).name] : Object.keys(ops.environments);
+  const now = ops.clock.now();
+  return json(200, {
+    at: now.toISOString(),
+    bands: DORA_BANDS,
+    environments: await environmentInsights(ops, names, now, parsed.data.days),
+  });
+}
+
 /** Who asked for an API release (start, promotion or retry); undefined for a release an image push started. */
 function requesterOf(record: ReleaseRecord): string | undefined {
   return record.trigger.startsWith('api:') ? record.trigger.slice('api:'.length) : undefined;
@@ -370,6 +401,8 @@ const RUNS: Record<ReleaseApiRoute, RouteRun> = {
   'GET /releases': (e, _p, ops) => listReleases(e, undefined, ops),
   'GET /releases/{releaseId}': (_e, p, ops) => showRelease(p.releaseId ?? '', ops),
   'GET /releases/{releaseId}/steps': (_e, p, ops) => releaseSteps(p.releaseId ?? '', ops),
+  'GET /releases/{releaseId}/changes': (_e, p, ops) => releaseChanges(p.releaseId ?? '', ops),
+  'GET /insights': (e, _p, ops) => insights(e, ops),
   'GET /environments': async (_e, _p, ops) => {
     const [environments, abandoned] = await Promise.all([environmentStatuses(ops), abandonedImages(ops)]);
     return json(200, { environments, abandonedImages: abandoned });

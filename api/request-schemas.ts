@@ -59,6 +59,15 @@ export const ListQuery = z.strictObject({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
+/** GET /insights: one environment (every one when absent) and one window (7, 30 and 90 days when absent). */
+export const InsightsQuery = z.strictObject({
+  env: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  days: z.coerce.number().int().min(1).max(365).optional(),
+});
+
 export interface FieldError {
   readonly field: string;
   readonly message: string;

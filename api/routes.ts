@@ -4,7 +4,7 @@
  *
  * Every route that acts on an environment carries it in its path, so an IAM policy on `execute-api:Invoke` can
  * allow or deny it by environment; the handler refuses a release that is not the path's environment's (404). The
- * reads that span environments (`GET /releases`, `GET /releases/{releaseId}`, its steps, `GET /environments`) act
+ * reads that span environments (`GET /releases`, `GET /releases/{releaseId}`, its steps and changes, `GET /environments`, `GET /insights`) act
  * on none; nor do an image's abandonment and its restoring, which act on the image in every environment. A promotion is named by the environment it releases into: `POST /environments/prod/promotions/{id}`
  * starts a prod release, whatever environment the source release ran in.
  */
@@ -12,6 +12,8 @@ export const RELEASE_API_ROUTES = [
   'GET /releases',
   'GET /releases/{releaseId}',
   'GET /releases/{releaseId}/steps',
+  'GET /releases/{releaseId}/changes',
+  'GET /insights',
   'GET /environments',
   'GET /environments/{environment}/releases',
   'POST /environments/{environment}/releases',

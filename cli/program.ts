@@ -5,6 +5,7 @@ import { ApiRefusal } from './api-calls.ts';
 import { ApiUnreachable } from './api-client.ts';
 import type { Bind } from './commands/binding.ts';
 import { registerEnvironmentCommands } from './commands/environments.ts';
+import { registerInsightCommands } from './commands/insight.ts';
 import { registerLocalCommands } from './commands/local.ts';
 import { registerPolicyCommands } from './commands/policy.ts';
 import { registerReleaseCommands } from './commands/release.ts';
@@ -58,6 +59,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await action(run, args, options));
     };
   registerReleaseCommands(program, bind);
+  registerInsightCommands(program, bind);
   registerEnvironmentCommands(program, bind);
   registerLocalCommands(program, bind);
   registerPolicyCommands(program, bind);

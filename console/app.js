@@ -558,7 +558,101 @@ function showDetail(release) {
   if (graph) highlight(release);
   drawChart(release);
   drawTimeline(release);
+  void drawChanges(release);
   if (inspected) void inspect(inspected);
+}
+
+/** A release's diff is computed once, when it starts: read it once per release (a 404 is kept as "none"). */
+const changesByRelease = new Map();
+
+async function changesOf(releaseId) {
+  if (!changesByRelease.has(releaseId)) {
+    changesByRelease.set(
+      releaseId,
+      api('GET', `/releases/${encodeURIComponent(releaseId)}/changes`)
+        .then((r) => ({ changes: r.changes }))
+        .catch((error) => ({ missing: error.message })),
+    );
+  }
+  return changesByRelease.get(releaseId);
+}
+
+/** "… and 12 more" after a list that shows only its first items. */
+function moreRow(list, columns) {
+  if (list.count <= list.items.length) return [];
+  const row = el('tr', { class: 'more' });
+  row.append(el('td', { colspan: String(columns) }, `… and ${list.count - list.items.length} more`));
+  return [row];
+}
+
+/** The "What changed" panel: blue against green, as computed when the release started. */
+async function drawChanges(release) {
+  const found = await changesOf(release.releaseId);
+  if (current?.releaseId !== release.releaseId) return;
+  const panel = $('changes');
+  panel.hidden = false;
+  $('approval-changes').textContent = found.changes ? ` ${found.changes.summary}.` : '';
+  if (!found.changes) {
+    $('changes-summary').textContent = '';
+    $('changes-versions').textContent = 'No change set was recorded for this release.';
+    panel.querySelector('.changes-grid').hidden = true;
+    $('changes-notes').replaceChildren();
+    return;
+  }
+  const c = found.changes;
+  panel.querySelector('.changes-grid').hidden = false;
+  $('changes-summary').textContent = `· ${c.summary}`;
+  const short = (sha) => (sha ? sha.slice(0, 12) : 'none');
+  $('changes-versions').textContent = `blue ${short(c.blueCommit)} → green ${short(c.greenCommit)}`;
+  $('changes-commit-count').textContent = `(${c.commits.complete ? '' : 'at least '}${c.commits.count})`;
+  $('changes-commits').replaceChildren(
+    ...c.commits.items.map((commit) => {
+      const item = el('li');
+      item.append(el('code', {}, commit.sha.slice(0, 10)), ` ${commit.subject} `);
+      item.append(el('span', { class: 'muted' }, `${commit.author} · ${commit.time.slice(0, 16).replace('T', ' ')}`));
+      return item;
+    }),
+    ...(c.commits.count > c.commits.items.length
+      ? [el('li', { class: 'more' }, `… and ${c.commits.count - c.commits.items.length} more`)]
+      : []),
+  );
+  const packageRow = (kind, name, text) => {
+    const row = el('tr', { class: kind });
+    row.append(el('td', {}, kind), el('td', {}, name), el('td', {}, text));
+    return row;
+  };
+  const p = c.packages;
+  const packageRows = [
+    ...p.upgraded.items.map((x) => packageRow('upgraded', x.name, `${x.from} → ${x.to}`)),
+    ...moreRow(p.upgraded, 3),
+    ...p.downgraded.items.map((x) => packageRow('downgraded', x.name, `${x.from} → ${x.to}`)),
+    ...moreRow(p.downgraded, 3),
+    ...p.added.items.map((x) => packageRow('added', x.name, x.version)),
+    ...moreRow(p.added, 3),
+    ...p.removed.items.map((x) => packageRow('removed', x.name, x.version)),
+    ...moreRow(p.removed, 3),
+  ];
+  $('changes-packages').tBodies[0].replaceChildren(
+    ...(packageRows.length > 0 ? packageRows : [packageRow('none', 'no package changed', '')]),
+  );
+  const vulnerabilityRow = (kind, v) => {
+    const row = el('tr', { class: `${kind} ${v.severity.toLowerCase()}` });
+    row.append(el('td', {}, kind), el('td', {}, v.severity), el('td', {}, `${v.id} · ${v.package}`));
+    return row;
+  };
+  const v = c.vulnerabilities;
+  const vulnerabilityRows = [
+    ...v.fixed.items.map((x) => vulnerabilityRow('fixed', x)),
+    ...moreRow(v.fixed, 3),
+    ...v.introduced.items.map((x) => vulnerabilityRow('introduced', x)),
+    ...moreRow(v.introduced, 3),
+  ];
+  $('changes-vulnerabilities').tBodies[0].replaceChildren(
+    ...(vulnerabilityRows.length > 0
+      ? vulnerabilityRows
+      : [vulnerabilityRow('none', { severity: '', id: 'no vulnerability fixed or introduced', package: '' })]),
+  );
+  $('changes-notes').replaceChildren(...c.notes.map((note) => el('li', {}, note)));
 }
 
 /** The state inspector: the latest run of one state with its input, output, error and retries. */

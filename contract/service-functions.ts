@@ -1,3 +1,4 @@
+import type { InsightStore } from '../core/insight/insight-store.ts';
 import type * as ports from '../core/ports/ports.ts';
 import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
 
@@ -8,7 +9,16 @@ import { type HandlerTask, STATES } from '../state-machine/state-names.ts';
  */
 
 /** The ports an AWS adapter backs; each one needs its own IAM actions (infra/handler-permissions.ts). */
-export const AWS_PORTS = ['functions', 'metrics', 'alarms', 'store', 'notifier', 'registry', 'smokeSigners'] as const;
+export const AWS_PORTS = [
+  'functions',
+  'metrics',
+  'alarms',
+  'store',
+  'notifier',
+  'registry',
+  'smokeSigners',
+  'insight',
+] as const;
 export type AwsPort = (typeof AWS_PORTS)[number];
 
 /** The methods of each port, as the core logic calls them. */
@@ -20,6 +30,7 @@ export interface PortMethods {
   readonly notifier: keyof ports.Notifier;
   readonly registry: keyof ports.ImageRegistry;
   readonly smokeSigners: keyof ports.SmokeSigners;
+  readonly insight: keyof InsightStore;
 }
 
 /** Which port methods a function may call: the one place its IAM policy and its adapters are derived from. */
@@ -51,6 +62,8 @@ const GRANTS = {
     ],
     functions: ['getAlias', 'versionImageDigest'],
     alarms: ['describe'],
+    // The release's diff, blue against green, computed once as it starts (docs/insight.md).
+    insight: ['getChangeSet', 'changeSetOfCommit', 'getReleaseChanges', 'putReleaseChanges'],
   },
   [STATES.deploy]: {
     functions: ['versionImageDigest', 'publishedVersion', 'updateCodeAndWait', 'publishVersion', 'updateAlias'],
@@ -62,7 +75,12 @@ const GRANTS = {
     store: ['update'],
     smokeSigners: ['signerFor'],
   },
-  [STATES.approval]: { store: ['saveApprovalRequest', 'update'], notifier: ['notify'] },
+  // getReleaseChanges: the approval and rollback notifications carry the release's change summary.
+  [STATES.approval]: {
+    store: ['saveApprovalRequest', 'update'],
+    notifier: ['notify'],
+    insight: ['getReleaseChanges'],
+  },
   [STATES.shift]: {
     functions: ['getAlias', 'updateAlias', 'ensureAlias'],
     store: ['getRelease', 'update'],
@@ -78,6 +96,7 @@ const GRANTS = {
     functions: ['getAlias', 'updateAlias'],
     store: ['getRelease', 'update', 'releaseLock'],
     notifier: ['notify'],
+    insight: ['getReleaseChanges'],
   },
   [STATES.finalize]: {
     functions: ['ensureAlias'],
@@ -127,6 +146,8 @@ const API_GRANTS = {
   registry: ['resolveTag', 'digestExists', 'sourceCommit'],
   functions: ['getAlias', 'updateAlias', 'versionImageDigest'],
   notifier: ['notify'],
+  // GET /releases/{releaseId}/changes and GET /insights read the kept diffs.
+  insight: ['getReleaseChanges'],
 } as const satisfies PortGrants;
 export const RELEASE_API_GRANTS: PortGrants = API_GRANTS;
 
@@ -147,6 +168,8 @@ export const ENV_VARS = {
   registryHost: 'REGISTRY_HOST',
   /** The release API's state machine, besides the variables its port grants need. */
   stateMachineArn: 'STATE_MACHINE_ARN',
+  /** The state bucket the build stage records change sets in (docs/insight.md). */
+  changeSetsBucket: 'CHANGE_SETS_BUCKET',
 } as const;
 
 /** The variables a function with these grants reads. */
@@ -155,6 +178,12 @@ export function requiredEnvVars(grants: PortGrants): string[] {
   if (grants.store) vars.push(ENV_VARS.tableName);
   if (grants.notifier) vars.push(ENV_VARS.topicArn);
   if (grants.registry) vars.push(ENV_VARS.registryHost);
+  if (grants.insight) {
+    if (!grants.store) vars.push(ENV_VARS.tableName);
+    if (grants.insight.some((m) => m === 'getChangeSet' || m === 'changeSetOfCommit')) {
+      vars.push(ENV_VARS.changeSetsBucket);
+    }
+  }
   return vars;
 }
 

@@ -1,5 +1,9 @@
 import { approvalTask } from '../handlers/release-tasks.ts';
 import { STATES } from '../state-machine/state-names.ts';
-import { dynamoDbStore, lambdaEntry, snsNotifier } from '../wiring/aws.ts';
+import { dynamoDbStore, insightStore, lambdaEntry, snsNotifier } from '../wiring/aws.ts';
 
-export const handler = lambdaEntry(STATES.approval, { store: dynamoDbStore, notifier: snsNotifier }, approvalTask);
+export const handler = lambdaEntry(
+  STATES.approval,
+  { store: dynamoDbStore, notifier: snsNotifier, insight: insightStore },
+  approvalTask,
+);

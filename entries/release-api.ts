@@ -1,8 +1,16 @@
-import { dynamoDbStore, ecrRegistry, lambdaFunctions, releaseApiEntry, snsNotifier } from '../wiring/aws.ts';
+import {
+  dynamoDbStore,
+  ecrRegistry,
+  insightStore,
+  lambdaFunctions,
+  releaseApiEntry,
+  snsNotifier,
+} from '../wiring/aws.ts';
 
 export const handler = releaseApiEntry({
   store: dynamoDbStore,
   registry: ecrRegistry,
   functions: lambdaFunctions,
   notifier: snsNotifier,
+  insight: insightStore,
 });

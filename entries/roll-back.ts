@@ -1,6 +1,6 @@
 import { rollBackTask } from '../handlers/release-tasks.ts';
 import { STATES } from '../state-machine/state-names.ts';
-import { dynamoDbStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../wiring/aws.ts';
+import { dynamoDbStore, insightStore, lambdaEntry, lambdaFunctions, snsNotifier } from '../wiring/aws.ts';
 
 export const handler = lambdaEntry(
   STATES.rollBack,
@@ -8,6 +8,7 @@ export const handler = lambdaEntry(
     functions: lambdaFunctions,
     store: dynamoDbStore,
     notifier: snsNotifier,
+    insight: insightStore,
   },
   rollBackTask,
 );

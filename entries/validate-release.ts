@@ -1,6 +1,13 @@
 import { validateTask } from '../handlers/release-tasks.ts';
 import { STATES } from '../state-machine/state-names.ts';
-import { cloudWatchAlarms, dynamoDbStore, ecrRegistry, lambdaEntry, lambdaFunctions } from '../wiring/aws.ts';
+import {
+  cloudWatchAlarms,
+  dynamoDbStore,
+  ecrRegistry,
+  insightStore,
+  lambdaEntry,
+  lambdaFunctions,
+} from '../wiring/aws.ts';
 
 export const handler = lambdaEntry(
   STATES.validate,
@@ -9,6 +16,7 @@ export const handler = lambdaEntry(
     store: dynamoDbStore,
     functions: lambdaFunctions,
     alarms: cloudWatchAlarms,
+    insight: insightStore,
   },
   validateTask,
 );

@@ -1,4 +1,5 @@
 import type { Environments } from '../config/schema.ts';
+import type { InsightStore } from '../core/insight/insight-store.ts';
 import type {
   Alarms,
   Clock,
@@ -27,4 +28,6 @@ export interface ReleaseDependencies {
   /** The application API's green stage, for Verify green's requests through API Gateway and the WAF. */
   readonly frontDoor: FrontDoor;
   readonly isTransient?: (error: unknown) => boolean;
+  /** Change sets and release diffs (docs/insight.md): Validate release keeps the diff, notifications summarise it. */
+  readonly insight?: InsightStore;
 }

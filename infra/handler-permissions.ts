@@ -3,7 +3,9 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { CHANGE_SET_KEYS } from '../adapters/aws/s3-dynamodb-insight-store.ts';
 import { clientKeysSecretName } from '../config/environments.ts';
 import { fleetFunctionPrefix } from '../config/fleet.ts';
 import type { EnvironmentConfig, Environments } from '../config/schema.ts';
@@ -66,6 +68,14 @@ export const ADAPTER_ACTIONS: { readonly [P in AwsPort]: Readonly<Record<PortMet
     sourceCommit: ['ecr:DescribeImages'],
   },
   smokeSigners: { signerFor: ['secretsmanager:GetSecretValue'] },
+  insight: {
+    // The change set by digest; by commit, its pointer and then the change set.
+    getChangeSet: ['s3:GetObject'],
+    changeSetOfCommit: ['s3:GetObject'],
+    getReleaseChanges: ['dynamodb:GetItem'],
+    // A conditional put; a refused one (a retry) reads the diff kept first.
+    putReleaseChanges: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+  },
 };
 
 /** dynamodb:Query on the table itself: reading a release's event items (getRelease), the policy's entries. */
@@ -116,6 +126,8 @@ export interface GrantResources {
   /** The alerts topic's KMS key: publishers need to generate data keys with it. */
   readonly topicKey: kms.IKey;
   readonly repository: ecr.IRepository;
+  /** The state bucket whose `change-sets/` the build stage writes (docs/insight.md). */
+  readonly stateBucket: s3.IBucket;
 }
 
 /**
@@ -171,6 +183,7 @@ export function grantEnvironment(grants: PortGrants, resources: GrantResources):
     [ENV_VARS.tableName]: resources.table.tableName,
     [ENV_VARS.topicArn]: resources.topic.topicArn,
     [ENV_VARS.registryHost]: registryHost(resources.repository),
+    [ENV_VARS.changeSetsBucket]: resources.stateBucket.bucketName,
   };
   return Object.fromEntries(requiredEnvVars(grants).map((name) => [name, values[name] ?? '']));
 }
@@ -209,6 +222,18 @@ export function grantStatements(stack: Stack, grants: PortGrants, resources: Gra
     [RELEASE_TABLE.byEnvironmentIndex.indexName, RELEASE_TABLE.byStartedAtIndex.indexName].map(
       (index) => `${table.tableArn}/index/${index}`,
     ),
+  );
+  // A release's kept diff is an item of the release table (`CHANGES#<release id>`).
+  add(
+    'ReleaseChanges',
+    (actions.insight ?? []).filter((a) => a.startsWith('dynamodb:')),
+    [table.tableArn],
+  );
+  // Change sets, read only, under change-sets/ of the state bucket: never Terraform's state beside them.
+  add(
+    'ReadChangeSets',
+    (actions.insight ?? []).filter((a) => a.startsWith('s3:')),
+    [resources.stateBucket.arnForObjects(`${CHANGE_SET_KEYS.prefix}*`)],
   );
   add('PublishAlerts', actions.notifier, [topic.topicArn]);
   if (actions.notifier) add('EncryptAlerts', PLATFORM_ACTIONS.topicKey, [topicKey.keyArn]);

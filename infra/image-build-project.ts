@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CHANGE_SET_KEYS } from '../adapters/aws/s3-dynamodb-insight-store.ts';
 import { SwitchyardProject } from './switchyard-project.ts';
 import { SCAN_RECORDS_PREFIX } from './terraform-state.ts';
 
@@ -52,6 +53,16 @@ export class ImageBuildProject extends Construct {
         sid: 'RecordImageScans',
         actions: ['s3:PutObject'],
         resources: [props.scanRecords.arnForObjects(`${SCAN_RECORDS_PREFIX}*`)],
+      }),
+    );
+    // The pushed image's change set, its commit pointer and its SBOM (docs/insight.md), write only, by prefix.
+    this.project.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordChangeSets',
+        actions: ['s3:PutObject'],
+        resources: [CHANGE_SET_KEYS.prefix, CHANGE_SET_KEYS.sbomPrefix].map((p) =>
+          props.scanRecords.arnForObjects(`${p}*`),
+        ),
       }),
     );
   }

@@ -112,6 +112,18 @@ export const SCAN_RECORD_WILDCARDS: readonly WildcardAcknowledgement[] = [
   },
 ];
 
+/**
+ * The build stage writes each image's change set, its commit pointer and its SBOM (docs/insight.md); Validate release
+ * reads change sets. Keys name digests and commits, known only after a push.
+ */
+export const CHANGE_SET_WILDCARDS: readonly WildcardAcknowledgement[] = [
+  {
+    finding: /^Resource::<[A-Za-z0-9]+\.Arn>\/(change-sets|sboms)\/\*$/,
+    reason:
+      'Change sets and SBOMs, one object per image digest (change-sets/<sha256:...>.json, sboms/<sha256:...>.cdx.json) and one pointer per commit (change-sets/commits/<sha>.json) in the state bucket; digests and commits are known only after the push',
+  },
+];
+
 /** The wildcards of Terraform's application-environment permissions (release stage). */
 export function terraformWildcards(envs: Environments): WildcardAcknowledgement[] {
   const names = Object.values(envs)
@@ -235,9 +247,13 @@ export interface ServiceScopes {
 
 /** The cdk-nag AwsSolutions findings the service accepts, each on the narrowest construct and with its reason. */
 export function acknowledgeFindings(scopes: ServiceScopes): void {
-  acknowledgeWildcards(scopes.handlers, handlerWildcards(scopes.environments));
+  acknowledgeWildcards(scopes.handlers, [...handlerWildcards(scopes.environments), ...CHANGE_SET_WILDCARDS]);
   acknowledgeWildcards(scopes.stateMachine, STATE_MACHINE_WILDCARDS);
-  acknowledgeWildcards(scopes.buildProject, [...CODEBUILD_WILDCARDS, ...SCAN_RECORD_WILDCARDS]);
+  acknowledgeWildcards(scopes.buildProject, [
+    ...CODEBUILD_WILDCARDS,
+    ...SCAN_RECORD_WILDCARDS,
+    ...CHANGE_SET_WILDCARDS,
+  ]);
   acknowledgeWildcards(scopes.releaseProject, [
     ...terraformWildcards(scopes.environments),
     ...CODEBUILD_WILDCARDS,

@@ -104,6 +104,7 @@ export class SwitchyardStack extends Stack {
       topic: this.alerts.topic,
       topicKey: key,
       repository: this.repository.repository,
+      stateBucket: this.terraformState.bucket,
       logLevel: logging.logLevel,
       logRetention: logging.retention,
     });
@@ -153,6 +154,7 @@ export class SwitchyardStack extends Stack {
       topic: this.alerts.topic,
       topicKey: key,
       repository: this.repository.repository,
+      stateBucket: this.terraformState.bucket,
       logLevel: logging.logLevel,
       logRetention: logging.retention,
     });

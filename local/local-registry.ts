@@ -4,6 +4,8 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryImageRegistry } from '../adapters/memory/memory-registry.ts';
 import { buildApp, buildKey, type FaultOptions } from '../app/build.ts';
+import type { ChangeSetRecorder } from '../core/insight/insight-store.ts';
+import { isCommit, recordChangeSet, sbomKeyOf } from './change-set-recorder.ts';
 import {
   type CachedBuild,
   filesUnchangedSync,
@@ -32,6 +34,13 @@ interface ImageConfig {
 
 export const LOCAL_REGISTRY_HOST = '000000000000.dkr.ecr.local.amazonaws.com';
 
+/** Where a local build's change set comes from and goes to (docs/insight.md). */
+export interface LocalChangeSets {
+  readonly store: ChangeSetRecorder;
+  /** The git repository builds are made from, unless a build names its own `source`. */
+  readonly sourceDir: string;
+}
+
 /**
  * This process's builds of `app/`, by their rehearsal faults. A rehearsal builds a base and a candidate, most often
  * from the same sources and faults: the second reuses the first's bytes when no input file changed, instead of
@@ -50,6 +59,8 @@ export class LocalRegistry {
     private readonly index: MemoryImageRegistry,
     /** Where builds are kept between runs. @default localCacheDir() */
     private readonly cacheDir = localCacheDir(),
+    /** Records each build's change set, as the build stage does. @default none recorded */
+    private readonly changeSets?: LocalChangeSets,
   ) {
     // Images stay on disk across restarts, and so do their tags: what was pushed before can still be released.
     if (existsSync(this.indexFile)) {
@@ -72,7 +83,13 @@ export class LocalRegistry {
   /** Builds `app/` (with rehearsal faults when asked) and stores it under its digest, tagged immutably. */
   async build(
     repositoryName: string,
-    options: { commit: string; tag?: string; fault?: FaultOptions },
+    options: {
+      commit: string;
+      tag?: string;
+      fault?: FaultOptions;
+      /** The git repository whose commit and lock file the change set records. @default the registry's source */
+      source?: string;
+    },
   ): Promise<LocalImage> {
     const staging = join(this.dataDir, 'build', randomUUID());
     const built = await this.buildOrReuse(staging, options.fault);
@@ -90,11 +107,40 @@ export class LocalRegistry {
     }
     await rm(staging, { recursive: true, force: true });
     const tag = options.tag ?? `git-${options.commit}`;
+    if (this.changeSets) await this.recordChangeSet(repositoryName, digest, options.commit, options.source);
     this.index.push(repositoryName, digest, tag);
     mkdirSync(join(this.dataDir, 'images'), { recursive: true });
     appendFileSync(this.indexFile, `${JSON.stringify({ repositoryName, digest, tag })}\n`);
     return { repositoryName, digest, tag, commit: options.commit, ...(options.fault ? { fault: options.fault } : {}) };
   }
+
+  /**
+   * The build's change set, made from its source repository like the build stage's (local/change-set-recorder.ts),
+   * the previous image being the repository's last build of another commit. A commit that is only a name (a
+   * rehearsal's "rehearsal-base") is no commit of the repository: such a build has no change set.
+   */
+  private async recordChangeSet(repositoryName: string, digest: string, commit: string, source?: string) {
+    if (!this.changeSets) return;
+    const sourceDir = source ?? this.changeSets.sourceDir;
+    if (!(await isCommit(sourceDir, commit))) return;
+    const key = `${repositoryName} ${sourceDir}`;
+    const previous = this.lastCommit.get(key);
+    const { changeSet, sbom } = await recordChangeSet({
+      sourceDir,
+      digest,
+      commit,
+      previousCommit: previous && previous !== commit ? previous : undefined,
+      sbomKey: join('insight', sbomKeyOf(digest)),
+      now: new Date(),
+    });
+    await mkdir(join(this.dataDir, 'insight', 'sboms'), { recursive: true });
+    await writeFile(join(this.dataDir, changeSet.sbomKey), sbom);
+    await this.changeSets.store.putChangeSet(changeSet);
+    this.lastCommit.set(key, changeSet.commit);
+  }
+
+  /** The last commit built per repository and source, for the next build's change set. */
+  private readonly lastCommit = new Map<string, string>();
 
   /** Builds `app/` into `staging`, or writes the bytes of an earlier build whose input files are all unchanged. */
   private async buildOrReuse(staging: string, fault: FaultOptions | undefined): Promise<{ sha256: string }> {

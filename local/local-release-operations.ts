@@ -162,6 +162,9 @@ export class LocalReleaseOperations implements ReleaseOperations {
   get tasks() {
     return this.runtime.approvals.taskTokens;
   }
+  get insight() {
+    return this.runtime.deps.insight;
+  }
 
   executionArnFor(releaseId: string): string {
     return executionArnOf(LOCAL_STATE_MACHINE_ARN, releaseId);

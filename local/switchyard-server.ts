@@ -29,6 +29,10 @@ const STATIC: Record<string, string> = {
   '/': 'index.html',
   '/console/app.js': 'app.js',
   '/console/style.css': 'style.css',
+  '/console/insights': 'insights.html',
+  '/console/insights.js': 'insights.js',
+  // The insights page's charts: Chart.js from npm, served as its own UMD build.
+  '/console/vendor/chart.umd.min.js': '../node_modules/chart.js/dist/chart.umd.min.js',
 };
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 

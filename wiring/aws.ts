@@ -7,6 +7,7 @@ import { EcrImageRegistry } from '../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../adapters/aws/lambda-function-versions.ts';
 import { invokeSelfAsync } from '../adapters/aws/lambda-self-invoke.ts';
 import { AwsReleaseOperations, type BackgroundTask } from '../adapters/aws/release-operations.ts';
+import { S3DynamoDbInsightStore } from '../adapters/aws/s3-dynamodb-insight-store.ts';
 import { SecretsManagerSmokeSigners } from '../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { isTransientAwsError } from '../adapters/aws/transient-errors.ts';
@@ -72,6 +73,14 @@ export const ecrRegistry: AwsAdapter<'registry'> = () => new EcrImageRegistry();
 export const secretsManagerSmokeSigners: AwsAdapter<'smokeSigners'> = (env) =>
   new SecretsManagerSmokeSigners({ environments: environmentsFromVariables(env) });
 
+/** Change sets from the state bucket, release diffs in the release table (docs/insight.md). */
+export const insightStore: AwsAdapter<'insight'> = (env) =>
+  new S3DynamoDbInsightStore({
+    tableName: required(env, ENV_VARS.tableName),
+    // Only Validate release reads change sets (and is given the bucket); the others read kept diffs from the table.
+    bucketName: env[ENV_VARS.changeSetsBucket],
+  });
+
 export type AwsAdapters = { readonly [P in AwsPort]?: AwsAdapter<P> };
 
 /** Every port's adapter, for callers that are not a bundled entry (tests, tools). */
@@ -83,6 +92,7 @@ export const ALL_AWS_ADAPTERS: { readonly [P in AwsPort]: AwsAdapter<P> } = {
   notifier: snsNotifier,
   registry: ecrRegistry,
   smokeSigners: secretsManagerSmokeSigners,
+  insight: insightStore,
 };
 
 /** A port whose methods throw `PortNotGranted` unless `allowed` lists them. */
@@ -114,6 +124,8 @@ export function restrictToGrants(deps: ReleaseDependencies, grants: PortGrants, 
     notifier: restrictedPort(deps.notifier, 'notifier', grants.notifier ?? [], owner),
     registry: restrictedPort(deps.registry, 'registry', grants.registry ?? [], owner),
     smokeSigners: restrictedPort(deps.smokeSigners, 'smokeSigners', grants.smokeSigners ?? [], owner),
+    // Optional: without a grant there is none, and the release keeps no diff (core/steps/validate-release.ts).
+    insight: deps.insight ? restrictedPort(deps.insight, 'insight', grants.insight ?? [], owner) : undefined,
   };
 }
 
@@ -149,6 +161,7 @@ function grantedDependencies(env: Env, grants: PortGrants, adapters: AwsAdapters
     registry: build('registry'),
     registryHost: grants.registry ? required(env, ENV_VARS.registryHost) : '',
     smokeSigners: build('smokeSigners'),
+    insight: grants.insight ? build('insight') : undefined,
     // A public HTTPS call, so no IAM grant: the URL comes from the config (Terraform's green_stage_url output).
     frontDoor: new HttpFrontDoor({
       greenStageUrl: (name) => Object.values(environments).find((e) => e.name === name)?.verification.greenStageUrl,
@@ -225,6 +238,7 @@ export function awsReleaseOperations(env: Env, adapters: ReleaseApiAdapters): Aw
     registry: deps.registry,
     functions: deps.functions,
     notifier: deps.notifier,
+    insight: deps.insight,
     environments: deps.environments,
     clock: deps.clock,
   });

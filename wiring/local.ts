@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HttpFrontDoor } from '../adapters/http/http-front-door.ts';
 import { ScaledClock } from '../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../adapters/memory/memory-alarms.ts';
@@ -18,6 +19,7 @@ import type { TaskHandler } from '../handlers/task-handler.ts';
 import { LocalApprovalGate } from '../local/approval-gate.ts';
 import { cachedServiceDefinition } from '../local/cached-service-definition.ts';
 import { DataDirLock, restrictToOwner } from '../local/data-dir-owner.ts';
+import { FileInsightStore } from '../local/file-insight-store.ts';
 import { LocalGreenStages } from '../local/green-stages.ts';
 import { DEFAULT_SPEEDUP, dataDirFrom } from '../local/local-defaults.ts';
 import { LocalLambda } from '../local/local-lambda.ts';
@@ -136,6 +138,9 @@ export function localWorld(options: LocalRuntimeOptions = {}): LocalWorld {
   }
 }
 
+/** The repository local builds are made from: their change sets record its commits and lock file. */
+const REPOSITORY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
 function worldOn(dataDir: string, ownerLock: DataDirLock, options: LocalRuntimeOptions): LocalWorld {
   // The console view is the progress display here; handlers' per-state INFO lines would drown it.
   if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
@@ -159,7 +164,8 @@ function worldOn(dataDir: string, ownerLock: DataDirLock, options: LocalRuntimeO
   }
   const imageIndex = new MemoryImageRegistry();
   const notifier = new MemoryNotifier(options.onNotification);
-  const registry = new LocalRegistry(dataDir, imageIndex);
+  const insight = new FileInsightStore(dataDir);
+  const registry = new LocalRegistry(dataDir, imageIndex, undefined, { store: insight, sourceDir: REPOSITORY_DIR });
   const smokeSigner = new HmacRequestSigner({ apiKey: SMOKE_CLIENT.apiKey, secret: keys.smoke });
   const loadSigner = new HmacRequestSigner({ apiKey: LOAD_CLIENT.apiKey, secret: keys.load });
   const lambda = new LocalLambda({
@@ -191,6 +197,7 @@ function worldOn(dataDir: string, ownerLock: DataDirLock, options: LocalRuntimeO
       registry: imageIndex,
       clock,
       registryHost: LOCAL_REGISTRY_HOST,
+      insight,
       smokeSigners: new StaticSmokeSigners({ all: smokeSigner }),
       frontDoor: new HttpFrontDoor({
         greenStageUrl: (environment) => greenStages.url(environment),

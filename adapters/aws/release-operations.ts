@@ -1,6 +1,7 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { environments as configuredEnvironments } from '../../config/environments.ts';
 import type { Environments } from '../../config/schema.ts';
+import type { InsightStore } from '../../core/insight/insight-store.ts';
 import {
   abandonEnvironmentRollback,
   type EnvironmentRollbackDeps,
@@ -51,6 +52,8 @@ export interface AwsReleaseOperationsOptions {
    * asynchronous invocation of the release API function itself).
    */
   readonly runInBackground?: (task: BackgroundTask) => Promise<void>;
+  /** Change sets and release diffs (docs/insight.md). @default none: no release shows changes */
+  readonly insight?: InsightStore | undefined;
 }
 
 /** Work the release API leaves to an invocation of its own. */
@@ -132,6 +135,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
   readonly functions: FunctionVersions;
   readonly clock: Clock;
   readonly tasks: TaskTokens;
+  readonly insight: InsightStore | undefined;
   private readonly executions: StepFunctionsExecutions;
   private readonly client: SFNClient;
 
@@ -143,6 +147,7 @@ export class AwsReleaseOperations implements ReleaseOperations {
     this.store = options.store;
     this.registry = options.registry;
     this.functions = options.functions;
+    this.insight = options.insight;
     this.clock = options.clock ?? new SystemClock();
     this.client = options.client ?? new SFNClient({});
     this.executions = new StepFunctionsExecutions({ stateMachineArn: options.stateMachineArn, client: this.client });

@@ -1,4 +1,5 @@
 import type { Environments } from '../../config/schema.ts';
+import type { InsightStore } from '../insight/insight-store.ts';
 import type { EnvironmentRollbackResult, StartedRollback } from '../operations/environment-rollback.ts';
 import type { Clock, FunctionVersions, ImageRegistry, ReleaseStore, TaskTokens } from './ports.ts';
 
@@ -45,6 +46,8 @@ export interface ReleaseOperations {
    * is live, blue and green for `GET /environments`.
    */
   readonly functions: FunctionVersions;
+  /** Change sets and release diffs (docs/insight.md); without it, no release has changes to show. */
+  readonly insight?: InsightStore | undefined;
   /** SendTaskSuccess / SendTaskFailure for "Await approval". */
   readonly tasks: TaskTokens;
   readonly clock: Clock;

@@ -1,3 +1,4 @@
+import type { InsightStore } from '../insight/insight-store.ts';
 import { errorMessage } from '../model/errors.ts';
 import type { Clock, Notification, Notifier, ReleaseStore } from '../ports/ports.ts';
 
@@ -15,11 +16,16 @@ export async function stillRunning(store: ReleaseStore, releaseId: string): Prom
  * hinge on SNS. A failure is recorded in the release's history instead of being dropped.
  */
 export async function notifyBestEffort(
-  deps: { notifier: Notifier; store: ReleaseStore; clock: Clock },
+  deps: {
+    notifier: Notifier;
+    store: ReleaseStore;
+    clock: Clock;
+    insight?: Pick<InsightStore, 'getReleaseChanges'> | undefined;
+  },
   notification: Notification,
 ): Promise<void> {
   try {
-    await deps.notifier.notify(notification);
+    await deps.notifier.notify(await withChangesSummary(deps, notification));
   } catch (error) {
     await deps.store
       .update(
@@ -33,4 +39,16 @@ export async function notifyBestEffort(
       )
       .catch(() => undefined);
   }
+}
+
+/**
+ * The release's one-line change summary ("3 commits, 2 packages upgraded, …", docs/insight.md) added to a
+ * notification about it, when its diff is kept; a diff that cannot be read leaves the notification as it was.
+ */
+async function withChangesSummary(
+  deps: { insight?: Pick<InsightStore, 'getReleaseChanges'> | undefined },
+  notification: Notification,
+): Promise<Notification> {
+  const changes = await deps.insight?.getReleaseChanges(notification.releaseId).catch(() => undefined);
+  return changes ? { ...notification, detail: { ...notification.detail, changes: changes.summary } } : notification;
 }

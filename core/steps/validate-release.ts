@@ -6,6 +6,8 @@ import {
   UnknownEnvironment,
 } from '../../config/environments.ts';
 import type { EnvironmentConfig, Environments } from '../../config/schema.ts';
+import type { InsightStore } from '../insight/insight-store.ts';
+import { recordReleaseChanges } from '../insight/record-release-changes.ts';
 import { DuplicateDelivery, InvalidRelease, ReleaseLocked, ReleaseNotRunning } from '../model/errors.ts';
 import type { ReleaseContext, TargetContext } from '../model/release-context.ts';
 import { type EcrPushRequest, parseReleaseRequest, type ReleaseRequest } from '../model/release-request.ts';
@@ -31,6 +33,8 @@ export interface ValidateReleaseDeps {
   readonly clock: Clock;
   /** `<account>.dkr.ecr.<region>.amazonaws.com` in the cloud; the local registry's host locally. */
   readonly registryHost: string;
+  /** Where change sets are read and the release's diff is kept (docs/insight.md); without it, no diff is made. */
+  readonly insight?: InsightStore | undefined;
 }
 
 export interface ExecutionRef {
@@ -412,6 +416,19 @@ export async function validateRelease(
     await deps.store.releaseLock(key, context.releaseId);
     throw new ReleaseNotRunning(
       `release ${context.releaseId} was ${recorded.status} while Validate release ran; nothing was started`,
+    );
+  }
+  // The diff, blue against green, computed once as the release starts (a fleet's members have no one blue).
+  const only = targets.length === 1 ? targets[0] : undefined;
+  if (deps.insight && only) {
+    await recordReleaseChanges(
+      {
+        releaseId: context.releaseId,
+        functionName: only.functionName,
+        blueVersion: only.blueVersion,
+        greenDigest: request.imageDigest,
+      },
+      { insight: deps.insight, functions: deps.functions, clock: deps.clock },
     );
   }
   return context;

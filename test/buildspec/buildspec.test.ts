@@ -3,7 +3,10 @@ import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseChangeSet } from '../../core/insight/change-set.ts';
+import { AppRepository } from '../support/app-repository.ts';
 import { allCommands, type Buildspec, loadBuildspec, PUSHED_DIGEST, runStage } from './codebuild-harness.ts';
 
 // No Docker, Trivy, Terraform or AWS here: the buildspec is parsed, and its commands are run by bash with those
@@ -181,6 +184,127 @@ describe('the build stage', () => {
       );
       expect(existsSync(recordPath(s3Dir, PUSHED_DIGEST))).toBe(false);
       expect(run.exported.IMAGE_DIGEST).toBe(PUSHED_DIGEST);
+    });
+  });
+
+  describe('records the change set of the pushed image', () => {
+    const trivyReport = {
+      Results: [
+        {
+          Target: 'app',
+          Vulnerabilities: [
+            { VulnerabilityID: 'CVE-2026-1', PkgName: 'zod', InstalledVersion: '4.1.0', Severity: 'MEDIUM' },
+          ],
+        },
+      ],
+    };
+
+    it('with the commits since the previous image, a CycloneDX SBOM that validates, and the scan findings', async () => {
+      const repo = new AppRepository({ zod: '4.1.0', '@smithy/types': '4.0.0' }, { vitest: '5.1.1' });
+      try {
+        const previous = repo.head();
+        repo.commit('Add the orders route', { 'orders.ts': 'export {};\n' });
+        const commit = repo.upgrade('zod', '4.2.0');
+        await withS3(async (s3Dir) => {
+          const run = await runStage(
+            spec,
+            {
+              ...buildEnv,
+              CODEBUILD_RESOLVED_SOURCE_VERSION: commit,
+              STUB_PREVIOUS_TAGS: [`git-${commit}`, 'latest', `git-${previous}`, `git-${'e'.repeat(40)}`].join('\t'),
+              STUB_TRIVY_REPORT: JSON.stringify(trivyReport),
+            },
+            { s3Dir, source: repo.dir },
+          );
+          expect(run.stderr).not.toMatch(/FAILED|WARNING/);
+          expect(run.status).toBe(0);
+          const recorded = parseChangeSet(
+            JSON.parse(readFileSync(join(s3Dir, 'scan-records', 'change-sets', `${PUSHED_DIGEST}.json`), 'utf8')),
+          );
+          expect(recorded).toMatchObject({
+            digest: PUSHED_DIGEST,
+            commit,
+            previousCommit: previous,
+            commitsOmitted: 0,
+          });
+          // The pointer the release's diff follows from a commit to its build (changeSetOfCommit).
+          expect(
+            JSON.parse(readFileSync(join(s3Dir, 'scan-records', 'change-sets', 'commits', `${commit}.json`), 'utf8')),
+          ).toEqual({ digest: PUSHED_DIGEST });
+          expect(recorded.commits.map((c) => c.subject)).toEqual(['Upgrade zod to 4.2.0', 'Add the orders route']);
+          expect(recorded.commits.every((c) => c.author === 'Ada Lovelace')).toBe(true);
+          // What ships: production dependencies only, at the built commit's versions.
+          expect(recorded.packages).toEqual([
+            { name: '@smithy/types', version: '4.0.0' },
+            { name: 'zod', version: '4.2.0' },
+          ]);
+          expect(recorded.vulnerabilities).toEqual([
+            { id: 'CVE-2026-1', severity: 'MEDIUM', package: 'zod', installedVersion: '4.1.0' },
+          ]);
+          const sbom = readFileSync(join(s3Dir, 'scan-records', 'sboms', `${PUSHED_DIGEST}.cdx.json`), 'utf8');
+          expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(sbom)).toBeNull();
+          expect(JSON.parse(sbom)).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6' });
+          expect(run.artifacts['sbom.cdx.json']).toBe(sbom);
+          const [push, record] = positions(run.calls, [/^docker push /, /^npx tsx scripts\/record-change-set\.ts /]);
+          expect(record).toBeGreaterThan(push ?? Number.POSITIVE_INFINITY);
+        });
+      } finally {
+        repo.remove();
+      }
+    });
+
+    it("deepens a shallow clone until it holds the previous image's commit", async () => {
+      const origin = new AppRepository({ zod: '4.1.0' });
+      const shallow = await mkdtemp(join(tmpdir(), 'switchyard-shallow-'));
+      try {
+        const previous = origin.head();
+        for (let i = 1; i <= 3; i++) origin.commit(`Change ${i}`);
+        const commit = origin.head();
+        spawnSync('git', ['clone', '--quiet', '--depth=1', `file://${origin.dir}`, shallow]);
+        await withS3(async (s3Dir) => {
+          const run = await runStage(
+            spec,
+            { ...buildEnv, CODEBUILD_RESOLVED_SOURCE_VERSION: commit, STUB_PREVIOUS_TAGS: `git-${previous}` },
+            { s3Dir, source: shallow },
+          );
+          expect(run.stderr).not.toContain('FAILED');
+          const recorded = parseChangeSet(
+            JSON.parse(readFileSync(join(s3Dir, 'scan-records', 'change-sets', `${PUSHED_DIGEST}.json`), 'utf8')),
+          );
+          expect(recorded.commits.map((c) => c.subject)).toEqual(['Change 3', 'Change 2', 'Change 1']);
+          expect(recorded.previousCommit).toBe(previous);
+        });
+      } finally {
+        origin.remove();
+        await rm(shallow, { recursive: true, force: true });
+      }
+    });
+
+    it('fails the step, naming it, when the source is not a repository it can read', async () => {
+      const empty = await mkdtemp(join(tmpdir(), 'switchyard-not-a-repo-'));
+      try {
+        const run = await runStage(spec, buildEnv, { source: empty });
+        expect(run.status).not.toBe(0);
+        expect(run.stderr).toContain('FAILED [build/change-set]');
+        expect(run.calls.some((c) => c.startsWith('docker push'))).toBe(true);
+      } finally {
+        await rm(empty, { recursive: true, force: true });
+      }
+    });
+
+    it('still succeeds when the change set cannot be uploaded, and says so', async () => {
+      const repo = new AppRepository({ zod: '4.1.0' });
+      try {
+        const run = await runStage(
+          spec,
+          { ...buildEnv, CODEBUILD_RESOLVED_SOURCE_VERSION: repo.head(), STUB_S3_PUT_EXIT: '1' },
+          { source: repo.dir },
+        );
+        expect(run.status).toBe(0);
+        expect(run.stderr).toContain(`WARNING [build/change-set]: the change set of ${PUSHED_DIGEST} was not recorded`);
+      } finally {
+        repo.remove();
+      }
     });
   });
 

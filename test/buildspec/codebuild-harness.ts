@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -95,6 +95,11 @@ export async function runStage(
     s3Dir?: string;
     /** The committed `.trivyignore.yaml`. @default an empty list */
     trivyignore?: string;
+    /**
+     * A directory (a git repository) copied in as the source, and the repository's own scripts run for real
+     * (`npx tsx scripts/…`). @default an empty source, where those scripts only log their call
+     */
+    source?: string;
   } = {},
 ): Promise<StageRun> {
   const work = await mkdtemp(join(tmpdir(), 'switchyard-codebuild-'));
@@ -102,6 +107,7 @@ export async function runStage(
     const src = join(work, 'src');
     const bin = join(work, 'bin');
     const state = join(work, 'state');
+    if (options.source) await cp(options.source, src, { recursive: true });
     await Promise.all([mkdir(bin), mkdir(state), mkdir(join(src, 'app'), { recursive: true })]);
     await mkdir(join(src, 'infra', 'terraform', 'root'), { recursive: true });
     await writeFile(join(src, '.trivyignore.yaml'), options.trivyignore ?? 'vulnerabilities: []\n');
@@ -138,6 +144,8 @@ export async function runStage(
         STUB_SELF: STUB_PATH,
         STUB_STATE: state,
         STUB_PUSHED_DIGEST: PUSHED_DIGEST,
+        STUB_REPO_ROOT: REPOSITORY_ROOT,
+        ...(options.source ? { STUB_REAL_SCRIPTS: '1' } : {}),
         STUB_S3_DIR: options.s3Dir ?? join(work, 's3'),
         ...spec.env.variables,
         TRIVY_CACHE_DIR: join(options.cacheDir ?? join(work, 'cache'), 'trivy'),

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Stands in for aws, curl, docker, npm, npx, sha256sum, tar, terraform, trivy and unzip when the buildspec tests
 # run buildspec.yml: logs "<name> <args>" to $STUB_LOG and fakes just enough output for the next command.
-# STUB_TRIVY_IMAGE_EXIT / STUB_TRIVY_FS_EXIT make a scan fail; $STUB_STATE/pushed marks a pushed image;
+# STUB_TRIVY_IMAGE_EXIT / STUB_TRIVY_FS_EXIT make a scan fail, STUB_TRIVY_REPORT is the JSON report it writes; $STUB_STATE/pushed marks a pushed image;
 # STUB_TERRAFORM_PLAN_EXIT is plan's -detailed-exitcode (default 2, changes); `aws s3 cp` reads and writes
 # s3://<bucket>/<key> as $STUB_S3_DIR/<bucket>/<key>, and fails like the CLI when the object is not there
-# (STUB_S3_PUT_EXIT makes every upload fail).
+# (STUB_S3_PUT_EXIT makes every upload fail). `npx tsx scripts/<name>.ts` runs the repository's real script when
+# STUB_REAL_SCRIPTS is set (the source directory is then a real git repository), else only logs.
+# `aws ecr describe-images --query …imagePushedAt…` lists $STUB_PREVIOUS_TAGS (tab-separated, newest first).
 name="$(basename "$0")"
 printf '%s %s\n' "$name" "$*" >> "$STUB_LOG"
 args=" $* "
@@ -27,13 +29,19 @@ case "$name" in
     # `unzip <zip> -d <dir>`: "extracts" this stub as the terraform binary, as the real archive holds it.
     prev=""
     for a in "$@"; do [ "$prev" = -d ] && [ -n "${STUB_SELF:-}" ] && cp "$STUB_SELF" "$a/terraform" && chmod +x "$a/terraform"; prev="$a"; done ;;
+  npx)
+    if [ "$1" = tsx ] && [ -n "${STUB_REAL_SCRIPTS:-}" ]; then
+      script="$2"; shift 2
+      exec "${STUB_REPO_ROOT}/node_modules/.bin/tsx" "${STUB_REPO_ROOT}/${script}" "$@"
+    fi ;;
   docker)
     [ "$1" = login ] && cat > /dev/null
     [ "$1" = push ] && touch "$STUB_STATE/pushed"
     true ;;
   trivy)
     prev=""
-    for a in "$@"; do [ "$prev" = --output ] && echo '{"Results":[]}' > "$a"; prev="$a"; done
+    report='{"Results":[]}'; [ -n "${STUB_TRIVY_REPORT:-}" ] && report="$STUB_TRIVY_REPORT"
+    for a in "$@"; do [ "$prev" = --output ] && printf '%s\n' "$report" > "$a"; prev="$a"; done
     case "$1" in
       image) exit "${STUB_TRIVY_IMAGE_EXIT:-0}" ;;
       fs) exit "${STUB_TRIVY_FS_EXIT:-0}" ;;
@@ -56,6 +64,8 @@ case "$name" in
         esac
         [ -f "$from" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 1; }
         cp "$from" "$to" ;;
+      *" ecr describe-images "*imagePushedAt*)
+        printf '%s\n' "${STUB_PREVIOUS_TAGS:-}" ;;
       *" ecr describe-images "*)
         [ -f "$STUB_STATE/pushed" ] || exit 254
         case "$args" in *imageDigest*) echo "$STUB_PUSHED_DIGEST" ;; esac ;;

@@ -4,7 +4,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_OVERRIDES_VARIABLE } from '../../config/overrides.ts';
 import { ENV_VARS } from '../../contract/service-functions.ts';
-import { dynamoDbStore, ecrRegistry, lambdaFunctions, releaseApiEntry, snsNotifier } from '../../wiring/aws.ts';
+import {
+  dynamoDbStore,
+  ecrRegistry,
+  insightStore,
+  lambdaFunctions,
+  releaseApiEntry,
+  snsNotifier,
+} from '../../wiring/aws.ts';
 import { invoke, signedEvent } from '../api/api-events.ts';
 
 const lambda = mockClient(LambdaClient);
@@ -34,7 +41,13 @@ beforeEach(() => {
 describe('a deployed handler releases into the overridden function', () => {
   it('GET /environments reads the overridden function and aliases', async () => {
     const handler = releaseApiEntry(
-      { store: dynamoDbStore, registry: ecrRegistry, functions: lambdaFunctions, notifier: snsNotifier },
+      {
+        store: dynamoDbStore,
+        registry: ecrRegistry,
+        functions: lambdaFunctions,
+        notifier: snsNotifier,
+        insight: insightStore,
+      },
       VARIABLES,
     ) as (event: unknown) => Promise<{ statusCode: number; body: string }>;
     const reply = await invoke(handler, signedEvent('GET', '/environments', undefined, 'arn:aws:iam::1:user/ops'));

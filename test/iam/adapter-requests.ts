@@ -9,6 +9,8 @@ export interface ServiceResources {
   readonly table: string;
   readonly topic: string;
   readonly repository: string;
+  /** The state bucket's name (change sets under `change-sets/`). */
+  readonly stateBucket: string;
 }
 
 /**
@@ -59,13 +61,22 @@ export function adapterResources(
       return [svc.repository];
     case 'secretsmanager:GetSecretValue':
       return [arn('secretsmanager', `secret:${env.functionName}/client-keys-AbC123`)];
+    case 's3:GetObject':
+      // A change set by digest, and the pointer from a commit to it.
+      return [
+        `arn:aws:s3:::${svc.stateBucket}/change-sets/sha256:${'ab'.repeat(32)}.json`,
+        `arn:aws:s3:::${svc.stateBucket}/change-sets/commits/${'c'.repeat(40)}.json`,
+      ];
     default:
       throw new Error(`no resource model for ${action}: add it to test/iam/adapter-requests.ts`);
   }
 }
 
 /** The same commands against resources no grant covers: another function, table, topic, secret or repository. */
-export function foreignResources(action: string, svc: { ownFunction: string; lockTable: string }): string[] {
+export function foreignResources(
+  action: string,
+  svc: { ownFunction: string; lockTable: string; stateBucket: string },
+): string[] {
   const [service] = action.split(':');
   switch (service) {
     case 'lambda':
@@ -80,6 +91,13 @@ export function foreignResources(action: string, svc: { ownFunction: string; loc
       return [arn('secretsmanager', 'secret:other-api/client-keys-AbC123')];
     case 'cloudwatch':
       return action === 'cloudwatch:DescribeAlarms' ? [arn('cloudwatch', 'alarm:other-alarm')] : [];
+    case 's3':
+      // Terraform's state and the scan records beside the change sets, and another bucket.
+      return [
+        `arn:aws:s3:::${svc.stateBucket}/switchyard/prod/terraform.tfstate`,
+        `arn:aws:s3:::${svc.stateBucket}/image-scans/sha256:${'ab'.repeat(32)}.json`,
+        'arn:aws:s3:::other-bucket/change-sets/x.json',
+      ];
     default:
       return [];
   }

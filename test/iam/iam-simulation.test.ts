@@ -50,6 +50,7 @@ const svc = {
   repository: t.arn(t.id('AWS::ECR::Repository', 'ImagesRepository')),
   ownFunction: t.arn(t.id('AWS::Lambda::Function', 'HandlersValidateReleaseFunction')),
   lockTable: t.arn(t.id('AWS::DynamoDB::Table', 'TerraformStateLockTable')),
+  stateBucket: t.name(t.id('AWS::S3::Bucket', 'TerraformStateBucket')),
 };
 const ADAPTER_COMMANDS = [
   ...new Set(Object.values(ADAPTER_ACTIONS).flatMap((methods) => Object.values(methods).flat() as string[])),
@@ -430,6 +431,32 @@ describe('image scan records, by digest, in the state bucket', () => {
     for (const caller of CALLERS) {
       expect(await ask(caller.role, 's3:GetObject', record), caller.name).toBe('ImplicitlyDenied');
       expect(await ask(caller.role, 's3:PutObject', record), caller.name).toBe('ImplicitlyDenied');
+    }
+  });
+});
+
+describe('change sets and SBOMs, by digest, in the state bucket (docs/insight.md)', () => {
+  const bucket = t.name(t.id('AWS::S3::Bucket', 'TerraformStateBucket'));
+  const changeSet = `arn:aws:s3:::${bucket}/change-sets/sha256:${'ab'.repeat(32)}.json`;
+  const pointer = `arn:aws:s3:::${bucket}/change-sets/commits/${'c'.repeat(40)}.json`;
+  const sbom = `arn:aws:s3:::${bucket}/sboms/sha256:${'ab'.repeat(32)}.cdx.json`;
+  const build = roleId('ImageBuildProjectRole');
+
+  it('the build stage writes a change set, its commit pointer and its SBOM, and reads none', async () => {
+    for (const object of [changeSet, pointer, sbom]) {
+      expect(await ask(build, 's3:PutObject', object)).toBe('Allowed');
+      expect(await ask(build, 's3:GetObject', object)).toBe('ImplicitlyDenied');
+      expect(await ask(build, 's3:DeleteObject', object)).toBe('ImplicitlyDenied');
+    }
+  });
+
+  it('Validate release alone reads change sets; no function writes one or reads an SBOM', async () => {
+    for (const caller of CALLERS) {
+      const reads = caller.name === STATES.validate ? 'Allowed' : 'ImplicitlyDenied';
+      expect(await ask(caller.role, 's3:GetObject', changeSet), caller.name).toBe(reads);
+      expect(await ask(caller.role, 's3:GetObject', pointer), caller.name).toBe(reads);
+      expect(await ask(caller.role, 's3:GetObject', sbom), caller.name).toBe('ImplicitlyDenied');
+      expect(await ask(caller.role, 's3:PutObject', changeSet), caller.name).toBe('ImplicitlyDenied');
     }
   });
 });

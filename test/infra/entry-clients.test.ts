@@ -22,6 +22,7 @@ const PORT_PACKAGES: Readonly<Record<AwsPort, readonly string[]>> = {
   notifier: ['client-sns'],
   registry: ['client-ecr'],
   smokeSigners: ['client-secrets-manager'],
+  insight: ['client-s3', 'client-dynamodb', 'lib-dynamodb'],
 };
 
 function expectedPackages(grants: PortGrants, extra: readonly string[] = []): string[] {

@@ -14,6 +14,7 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -33,10 +34,12 @@ import { CloudWatchVersionMetrics } from '../../adapters/aws/cloudwatch-version-
 import { DynamoDbReleaseStore } from '../../adapters/aws/dynamodb-release-store.ts';
 import { EcrImageRegistry } from '../../adapters/aws/ecr-image-registry.ts';
 import { LambdaFunctionVersions } from '../../adapters/aws/lambda-function-versions.ts';
+import { S3DynamoDbInsightStore } from '../../adapters/aws/s3-dynamodb-insight-store.ts';
 import { SecretsManagerSmokeSigners } from '../../adapters/aws/secrets-manager-smoke-signers.ts';
 import { SnsNotifier } from '../../adapters/aws/sns-notifier.ts';
 import { environments } from '../../config/environments.ts';
 import { ENTRY_FILES, FUNCTION_GRANTS, type ServiceFunction } from '../../contract/service-functions.ts';
+import type { ReleaseChanges } from '../../core/insight/release-changes.ts';
 import { singleTarget } from '../../core/model/target-set.ts';
 import { ADAPTER_ACTIONS, allActionsFor, PLATFORM_ACTIONS } from '../../infra/handler-permissions.ts';
 import { FUNCTION_IDS } from '../../infra/service-functions.ts';
@@ -174,6 +177,7 @@ describe('the commands the AWS adapters send', () => {
   const sns = mockClient(SNSClient);
   const ecr = mockClient(ECRClient);
   const secrets = mockClient(SecretsManagerClient);
+  const s3 = mockClient(S3Client);
   type Stub = Pick<AwsStub<object, MetadataBearer, object>, 'calls' | 'reset'>;
   const stubs: Array<[string, Stub]> = [
     ['lambda', lambda],
@@ -182,6 +186,7 @@ describe('the commands the AWS adapters send', () => {
     ['sns', sns],
     ['ecr', ecr],
     ['secretsmanager', secrets],
+    ['s3', s3],
   ];
   /** IAM names where they differ from the command's (and lib-dynamodb's document commands). */
   const IAM_NAMES: Record<string, string> = {
@@ -211,6 +216,13 @@ describe('the commands the AWS adapters send', () => {
     new LambdaFunctionVersions({
       client: new LambdaClient({ region: 'us-east-1' }),
       updateWait: { maxWaitTime: 1, minDelay: 0.001, maxDelay: 0.002 },
+    });
+  const insight = () =>
+    new S3DynamoDbInsightStore({
+      bucketName: 'state',
+      tableName: 't',
+      s3: new S3Client({ region: 'us-east-1' }),
+      documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
     });
   const store = () =>
     new DynamoDbReleaseStore({
@@ -559,6 +571,41 @@ describe('the commands the AWS adapters send', () => {
             environments,
             client: new SecretsManagerClient({ region: 'us-east-1' }),
           }).signerFor('dev');
+        },
+      ],
+    },
+    insight: {
+      getChangeSet: [
+        async () => {
+          s3.on(GetObjectCommand).rejects(Object.assign(new Error('missing'), { name: 'NoSuchKey' }));
+          return insight().getChangeSet(`sha256:${'a'.repeat(64)}`);
+        },
+      ],
+      changeSetOfCommit: [
+        async () => {
+          s3.on(GetObjectCommand).resolves({
+            Body: { transformToString: async () => JSON.stringify({ digest: `sha256:${'a'.repeat(64)}` }) } as never,
+          });
+          return insight()
+            .changeSetOfCommit('b'.repeat(40))
+            .catch(() => undefined);
+        },
+      ],
+      getReleaseChanges: [
+        async () => {
+          documents.on(GetCommand).resolves({});
+          return insight().getReleaseChanges('r1');
+        },
+      ],
+      putReleaseChanges: [
+        async () => {
+          documents.on(PutCommand).resolves({});
+          return insight().putReleaseChanges('r1', {} as ReleaseChanges);
+        },
+        async () => {
+          documents.on(PutCommand).rejects(conditionFailed());
+          documents.on(GetCommand).resolves({ Item: { changes: {} } });
+          return insight().putReleaseChanges('r1', {} as ReleaseChanges);
         },
       ],
     },

@@ -3,12 +3,14 @@ import { ManualClock } from '../../adapters/memory/clocks.ts';
 import { MemoryAlarms } from '../../adapters/memory/memory-alarms.ts';
 import { MemoryFrontDoor } from '../../adapters/memory/memory-front-door.ts';
 import { MemoryFunctionVersions } from '../../adapters/memory/memory-functions.ts';
+import { MemoryInsightStore } from '../../adapters/memory/memory-insight-store.ts';
 import { MemoryVersionMetrics } from '../../adapters/memory/memory-metrics.ts';
 import { MemoryNotifier } from '../../adapters/memory/memory-notifier.ts';
 import { MemoryImageRegistry } from '../../adapters/memory/memory-registry.ts';
 import { MemoryReleaseStore } from '../../adapters/memory/memory-release-store.ts';
 import { StaticSmokeSigners } from '../../adapters/memory/static-smoke-signers.ts';
 import type { EnvironmentName, Environments } from '../../config/schema.ts';
+import type { ChangeSet } from '../../core/insight/change-set.ts';
 import { singleTarget } from '../../core/model/target-set.ts';
 import type { FrontDoor, InvokeResult, SmokeSigners, TargetSet, TargetState } from '../../core/ports/ports.ts';
 import type { ReleaseDependencies } from '../../handlers/release-dependencies.ts';
@@ -95,6 +97,8 @@ export class ReleaseWorld {
   readonly store = new ObservedReleaseStore();
   readonly notifier = new MemoryNotifier();
   readonly registry = new MemoryImageRegistry();
+  /** Change sets of both digests, and of a build between them (seed), and the releases' kept diffs. */
+  readonly insight = new MemoryInsightStore();
   readonly functions: MemoryFunctionVersions;
   readonly environments: Environments;
   readonly env: EnvironmentName;
@@ -146,6 +150,7 @@ export class ReleaseWorld {
         registry: this.registry,
         clock: this.clock,
         registryHost: REGISTRY_HOST,
+        insight: this.insight,
         smokeSigners:
           options.smokeSigners ??
           new StaticSmokeSigners({ all: { sign: async () => ({ 'x-api-key': 'smoke', 'x-signature': 'v1=test' }) } }),
@@ -183,6 +188,21 @@ export class ReleaseWorld {
     const fn = this.functionName;
     this.registry.push('switchyard-api', DIGEST_BLUE, 'git-1');
     this.registry.push('switchyard-api', DIGEST_GREEN, 'git-2');
+    // Blue built from commit 1, green from commit 3, a build of commit 2 between them: the diff follows it.
+    const build = (digest: string, n: number): ChangeSet => ({
+      digest,
+      commit: String(n).repeat(40),
+      ...(n > 1 ? { previousCommit: String(n - 1).repeat(40) } : {}),
+      commits: [{ sha: String(n).repeat(40), subject: `change ${n}`, author: 'Ada', time: '2026-11-26T09:00:00Z' }],
+      commitsOmitted: 0,
+      packages: [{ name: 'zod', version: `4.${n}.0` }],
+      vulnerabilities: [],
+      sbomKey: `sboms/${digest}.cdx.json`,
+      recordedAt: '2026-11-26T09:00:00Z',
+    });
+    await this.insight.putChangeSet(build(DIGEST_BLUE, 1));
+    await this.insight.putChangeSet(build(`sha256:${'2'.repeat(64)}`, 2));
+    await this.insight.putChangeSet(build(DIGEST_GREEN, 3));
     const v1 = await this.createOnBlue(fn);
     if (options.verified ?? true) {
       await this.recordVerified(
