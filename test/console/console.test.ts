@@ -222,8 +222,9 @@ describe('the local console', () => {
     await page.locator('#approval-banner').waitFor({ state: 'visible', timeout: 60_000 });
     await page.click('#approve');
     await waitForStatus('Rolled back');
-    expect(await nodeClass('Roll back')).toContain('succeeded');
-    expect(await nodeClass('Rolled back')).toContain('failed');
+    // The status comes from the record, the graph from the execution's next poll: wait for the graph to catch up.
+    await expect.poll(() => nodeClass('Roll back')).toContain('succeeded');
+    await expect.poll(() => nodeClass('Rolled back')).toContain('failed');
     const chart = page.locator('#chart svg.rate');
     expect(await chart.getAttribute('class')).toContain('crossed');
     expect(Number(await chart.getAttribute('data-threshold'))).toBe(1);
