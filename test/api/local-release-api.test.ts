@@ -219,9 +219,10 @@ describe('the release API on the local runtime', () => {
     // would be judged inconclusive and prod rolls back).
     expect((await call('POST', `${releasePath(id)}/fast-forward`, { reason: 'ship it' })).status).toBe(202);
     expect((await call('POST', `${releasePath(id)}/approve`, {})).status).toBe(200);
+    // Finalize ends the record before the execution reaches Released: wait for both.
     const done = await eventually(
       () => show(id),
-      (r) => r.body.status !== 'running',
+      (r) => r.body.status !== 'running' && r.body.executionStatus !== 'RUNNING',
     );
     expect(done.body).toMatchObject({ status: 'released', executionStatus: 'SUCCEEDED' });
     expect(done.body.steps.map((s: { name: string }) => s.name)).toEqual(
